@@ -1,0 +1,143 @@
+//! Building blobs from owned values (feature `alloc`): what the trainer and the tests export.
+
+use alloc::string::{String, ToString};
+use alloc::vec::Vec;
+
+use heapless::Vec as HVec;
+
+use crate::format::{self, DType, ModelRepr, Standardize, TENSOR_ALIGN, TensorRef, align_up};
+use crate::layers::Layer;
+use crate::model::Model;
+
+/// Why a [`ModelSpec`] could not be encoded.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BuildError {
+    /// More than [`MAX_LAYERS`](crate::format::MAX_LAYERS) layers.
+    TooManyLayers,
+    /// More than [`MAX_CHANNELS`](crate::format::MAX_CHANNELS) features or targets.
+    TooManyChannels,
+    /// The tensors do not fit the format's 32-bit offsets.
+    TooLarge,
+    /// postcard failed to encode the metadata.
+    Encode,
+}
+
+impl core::fmt::Display for BuildError {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        core::fmt::Debug::fmt(self, f)
+    }
+}
+
+impl core::error::Error for BuildError {}
+
+/// An owned model: what the trainer builds and [`to_bytes`](Self::to_bytes) encodes.
+///
+/// Encoding does not check shapes: load the bytes with [`Model::from_bytes`] for that (the
+/// trainer's export does exactly this before it writes a file).
+#[derive(Clone, Debug, PartialEq)]
+pub struct ModelSpec {
+    /// Free-form name.
+    pub name: String,
+    /// Input channel names.
+    pub features: Vec<String>,
+    /// Output names.
+    pub targets: Vec<String>,
+    /// Nominal sample spacing in milliseconds (0 if unknown).
+    pub sample_period_ms: u64,
+    /// Rows per training window (0 if none).
+    pub lookback: u32,
+    /// Forecast horizon in samples.
+    pub delay: u32,
+    /// Row step inside a window.
+    pub step: u32,
+    /// Input normalization.
+    pub input_norm: Option<Standardize<Vec<f32>>>,
+    /// Output de-normalization.
+    pub output_norm: Option<Standardize<Vec<f32>>>,
+    /// Layers with owned weights.
+    pub layers: Vec<Layer<Vec<f32>>>,
+}
+
+struct Arena(Vec<u8>);
+
+impl Arena {
+    fn push(&mut self, values: &[f32]) -> Result<TensorRef, BuildError> {
+        self.0.resize(align_up(self.0.len(), TENSOR_ALIGN), 0);
+        let offset = u32::try_from(self.0.len()).map_err(|_| BuildError::TooLarge)?;
+        let len = u32::try_from(values.len()).map_err(|_| BuildError::TooLarge)?;
+        for v in values {
+            self.0.extend_from_slice(&v.to_le_bytes());
+        }
+        Ok(TensorRef { dtype: DType::F32, offset, len })
+    }
+
+    fn norm(&mut self, n: &Option<Standardize<Vec<f32>>>) -> Result<Option<Standardize<TensorRef>>, BuildError> {
+        n.as_ref()
+            .map(|n| Ok(Standardize { mean: self.push(&n.mean)?, std: self.push(&n.std)? }))
+            .transpose()
+    }
+}
+
+fn names(v: &[String]) -> Result<HVec<&str, { format::MAX_CHANNELS }>, BuildError> {
+    let mut out = HVec::new();
+    for s in v {
+        out.push(s.as_str()).map_err(|_| BuildError::TooManyChannels)?;
+    }
+    Ok(out)
+}
+
+impl ModelSpec {
+    /// Encodes the model as a blob (header, metadata, aligned tensor arena, CRC).
+    pub fn to_bytes(&self) -> Result<Vec<u8>, BuildError> {
+        let mut arena = Arena(Vec::new());
+        let input_norm = arena.norm(&self.input_norm)?;
+        let output_norm = arena.norm(&self.output_norm)?;
+        let mut layers = HVec::new();
+        for layer in &self.layers {
+            let wire = layer.try_map(&mut |t: &Vec<f32>, _| arena.push(t))?;
+            layers.push(wire).map_err(|_| BuildError::TooManyLayers)?;
+        }
+        let repr = ModelRepr {
+            name: &self.name,
+            features: names(&self.features)?,
+            targets: names(&self.targets)?,
+            sample_period_ms: self.sample_period_ms,
+            lookback: self.lookback,
+            delay: self.delay,
+            step: self.step,
+            input_norm,
+            output_norm,
+            layers,
+        };
+        let meta = postcard::to_allocvec(&repr).map_err(|_| BuildError::Encode)?;
+        if meta.len() + arena.0.len() + format::ARENA_ALIGN + format::HEADER_LEN > u32::MAX as usize {
+            return Err(BuildError::TooLarge);
+        }
+        Ok(format::assemble(&meta, &arena.0))
+    }
+
+    /// An owned copy of a loaded model (the inverse of [`to_bytes`](Self::to_bytes)).
+    pub fn from_model(model: &Model<'_>) -> Self {
+        let owned = |n: &Standardize<&[f32]>| Standardize { mean: n.mean.to_vec(), std: n.std.to_vec() };
+        let to_vec = |t: &&[f32], _| Ok::<_, core::convert::Infallible>(t.to_vec());
+        ModelSpec {
+            name: model.name().to_string(),
+            features: model.features().iter().map(|s| s.to_string()).collect(),
+            targets: model.targets().iter().map(|s| s.to_string()).collect(),
+            sample_period_ms: model.sample_period_ms(),
+            lookback: model.lookback(),
+            delay: model.delay(),
+            step: model.step(),
+            input_norm: model.input_norm().map(owned),
+            output_norm: model.output_norm().map(owned),
+            layers: model
+                .layers()
+                .iter()
+                .map(|l| match l.try_map(&mut { to_vec }) {
+                    Ok(l) => l,
+                    Err(never) => match never {},
+                })
+                .collect(),
+        }
+    }
+}

@@ -1,0 +1,79 @@
+//! Dense: `y = act(x · W + b)`.
+//!
+//! Keras layout: `kernel` is `(in, units)` row-major, `bias` is `(units)`. On a sequence it is
+//! applied to every step (Keras' behaviour for 3-D inputs). No state; its output lives in its
+//! state region. Adds no delay.
+
+use serde::{Deserialize, Serialize};
+
+use super::{Shape, expect_len, mul, nonzero};
+use crate::activation::Activation;
+use crate::error::{Problem, TensorName};
+use crate::kernels::affine;
+
+/// `keras.layers.Dense` parameters.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Dense<T> {
+    /// Output width.
+    pub units: u32,
+    /// Activation applied to the output vector.
+    pub activation: Activation,
+    /// `(in, units)`.
+    pub kernel: T,
+    /// `(units)`.
+    pub bias: T,
+}
+
+impl<T> Dense<T> {
+    pub(crate) fn try_map<U, E>(
+        &self,
+        f: &mut impl FnMut(&T, TensorName) -> Result<U, E>,
+    ) -> Result<Dense<U>, E> {
+        Ok(Dense {
+            units: self.units,
+            activation: self.activation,
+            kernel: f(&self.kernel, TensorName::Kernel)?,
+            bias: f(&self.bias, TensorName::Bias)?,
+        })
+    }
+}
+
+impl Dense<&[f32]> {
+    pub(crate) fn check(&self, input: Shape) -> Result<Shape, Problem> {
+        let units = nonzero(self.units)?;
+        expect_len(TensorName::Kernel, self.kernel, mul(input.width(), units)?)?;
+        expect_len(TensorName::Bias, self.bias, units)?;
+        Ok(match input {
+            Shape::Sequence { .. } => Shape::Sequence { channels: units },
+            Shape::Vector { .. } => Shape::Vector { len: units },
+        })
+    }
+
+    /// `y = act(b + x · W)`; `y` has `units` values.
+    #[inline]
+    pub(crate) fn step(&self, x: &[f32], y: &mut [f32]) {
+        affine(y, self.bias, x, self.kernel);
+        self.activation.apply(y);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn relu_by_hand() {
+        let d = Dense {
+            units: 2,
+            activation: Activation::Relu,
+            kernel: &[1.0, -1.0, 2.0, -2.0][..],
+            bias: &[0.5, 0.5][..],
+        };
+        assert_eq!(d.check(Shape::Vector { len: 2 }), Ok(Shape::Vector { len: 2 }));
+        let mut y = [0.0; 2];
+        d.step(&[1.0, 1.0], &mut y);
+        // [1 + 2 + 0.5, -1 - 2 + 0.5] -> relu
+        assert_eq!(y, [3.5, 0.0]);
+        assert!(d.check(Shape::Vector { len: 3 }).is_err());
+    }
+}

@@ -1,0 +1,69 @@
+//! Embedding: token id `k` to row `k` of the table.
+//!
+//! Keras layout: `embeddings` `(input_dim, output_dim)`. Only as the first layer: the model then
+//! takes one token id per step (checked `< input_dim` at the model's boundary, so the lookup
+//! here always finds its row). Output lives in the state region. Adds no delay.
+
+use serde::{Deserialize, Serialize};
+
+use super::{Shape, expect_len, mul, nonzero, sequence_channels};
+use crate::error::{Problem, TensorName};
+
+/// `keras.layers.Embedding` parameters.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Embedding<T> {
+    /// Vocabulary size.
+    pub input_dim: u32,
+    /// Vector width.
+    pub output_dim: u32,
+    /// `(input_dim, output_dim)`.
+    pub embeddings: T,
+}
+
+impl<T> Embedding<T> {
+    pub(crate) fn try_map<U, E>(
+        &self,
+        f: &mut impl FnMut(&T, TensorName) -> Result<U, E>,
+    ) -> Result<Embedding<U>, E> {
+        Ok(Embedding {
+            input_dim: self.input_dim,
+            output_dim: self.output_dim,
+            embeddings: f(&self.embeddings, TensorName::Embeddings)?,
+        })
+    }
+}
+
+impl Embedding<&[f32]> {
+    pub(crate) fn check(&self, input: Shape) -> Result<Shape, Problem> {
+        if sequence_channels(input)? != 1 {
+            return Err(Problem::InputMismatch { expected: input.width() as u32, found: 1 });
+        }
+        let (n, d) = (nonzero(self.input_dim)?, nonzero(self.output_dim)?);
+        expect_len(TensorName::Embeddings, self.embeddings, mul(n, d)?)?;
+        Ok(Shape::Sequence { channels: d })
+    }
+
+    /// `y = embeddings[x[0]]`, where `x[0]` holds a token id checked against `input_dim`.
+    #[inline]
+    pub(crate) fn step(&self, x: &[f32], y: &mut [f32]) {
+        let id = x.first().map_or(0, |&v| v as usize);
+        match self.embeddings.chunks_exact(y.len()).nth(id) {
+            Some(row) => y.copy_from_slice(row),
+            None => y.iter_mut().for_each(|v| *v = 0.0),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lookup_by_hand() {
+        let e = Embedding { input_dim: 3, output_dim: 2, embeddings: &[0.0, 1.0, 2.0, 3.0, 4.0, 5.0][..] };
+        assert_eq!(e.check(Shape::Sequence { channels: 1 }), Ok(Shape::Sequence { channels: 2 }));
+        let mut y = [0.0; 2];
+        e.step(&[2.0], &mut y);
+        assert_eq!(y, [4.0, 5.0]);
+    }
+}

@@ -1,0 +1,406 @@
+//! The layers, with Keras' semantics and weight layouts.
+//!
+//! Every layer file has the same sections: conventions (layout, gate order, delay) in its doc
+//! comment, the parameter struct (generic over how tensors are held: [`TensorRef`] on the wire,
+//! `&[f32]` once loaded, `Vec<f32>` when building), `check` (shapes, run once at load time),
+//! `step`/`push` (one sample), and a tiny hand-checked test.
+//!
+//! A layer sees either a **sequence** (one vector of `channels` values per time step) or a
+//! **vector**. Dense acts on vectors and, like Keras, on every step of a sequence. Recurrent
+//! layers turn a sequence into a vector (or, with `return_sequences`, into a sequence of their
+//! states). Conv1D and pooling turn sequences into (shorter) sequences; in streaming mode they
+//! emit one output every `strides` samples once their receptive field is full. Global pooling,
+//! Flatten and Bidirectional need the whole window and run in window mode only.
+//!
+//! [`TensorRef`]: crate::format::TensorRef
+
+mod bidirectional;
+mod conv1d;
+mod dense;
+mod embedding;
+pub(crate) mod global_pooling;
+mod gru;
+mod lstm;
+mod pooling;
+mod simple_rnn;
+
+pub use bidirectional::{Bidirectional, Cell};
+pub use conv1d::{Conv1d, Padding};
+pub use dense::Dense;
+pub use embedding::Embedding;
+pub use gru::Gru;
+pub use lstm::Lstm;
+pub use pooling::Pooling;
+pub use simple_rnn::SimpleRnn;
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Problem, TensorName};
+
+/// One layer. Variant order is part of the format (append only).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum Layer<T> {
+    /// `keras.layers.Dense`.
+    Dense(Dense<T>),
+    /// `keras.layers.SimpleRNN`.
+    SimpleRnn(SimpleRnn<T>),
+    /// `keras.layers.LSTM`.
+    Lstm(Lstm<T>),
+    /// `keras.layers.GRU`.
+    Gru(Gru<T>),
+    /// `keras.layers.Conv1D`.
+    Conv1d(Conv1d<T>),
+    /// `keras.layers.MaxPooling1D` (valid padding).
+    MaxPooling1d(Pooling),
+    /// `keras.layers.AveragePooling1D` (valid padding).
+    AveragePooling1d(Pooling),
+    /// `keras.layers.GlobalMaxPooling1D` (window mode only).
+    GlobalMaxPooling1d,
+    /// `keras.layers.GlobalAveragePooling1D` (window mode only).
+    GlobalAveragePooling1d,
+    /// `keras.layers.Flatten` (window mode only; needs the model's lookback).
+    Flatten,
+    /// `keras.layers.Embedding` (first layer only; the model then takes token ids).
+    Embedding(Embedding<T>),
+    /// `keras.layers.Bidirectional` with `merge_mode="concat"` (window mode only).
+    Bidirectional(Bidirectional<T>),
+    /// `keras.layers.Dropout`: the identity at inference.
+    Dropout {
+        /// Training-time drop rate, kept for the record.
+        rate: f32,
+    },
+}
+
+/// What a layer consumes or produces.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum Shape {
+    /// One vector of `channels` values per time step.
+    Sequence {
+        /// Values per step.
+        channels: usize,
+    },
+    /// A single vector.
+    Vector {
+        /// Values.
+        len: usize,
+    },
+}
+
+impl Shape {
+    /// Values per step (sequence) or in all (vector).
+    pub const fn width(self) -> usize {
+        match self {
+            Shape::Sequence { channels } => channels,
+            Shape::Vector { len } => len,
+        }
+    }
+}
+
+/// Streaming position of a layer that keeps a ring buffer (Conv1D, pooling).
+///
+/// `pos` is the next ring slot to write; `seen` counts samples including the virtual zeros of
+/// causal padding, saturating at `span + strides` (only `seen >= span` and `(seen - span) %
+/// strides` matter), so it never overflows however long the stream runs.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) struct Cursor {
+    pub pos: u32,
+    pub seen: u32,
+}
+
+impl Cursor {
+    /// Records one sample into a ring of `span` slots; returns whether an output is due.
+    #[inline]
+    pub(crate) fn advance(&mut self, span: u32, strides: u32) -> bool {
+        self.pos = if self.pos + 1 == span { 0 } else { self.pos + 1 };
+        self.seen += 1;
+        if self.seen >= span + strides {
+            self.seen -= strides;
+        }
+        self.seen >= span && (self.seen - span) % strides == 0
+    }
+
+    /// Ring index of the sample `back` steps before the newest (0 = newest).
+    #[inline]
+    pub(crate) fn back(&self, back: u32, span: u32) -> usize {
+        ((self.pos + span - 1 - back) % span) as usize
+    }
+}
+
+/// Output length of a ring layer over `steps` inputs (`None` if it emits nothing).
+pub(crate) fn ring_out_steps(steps: usize, pad: usize, span: usize, strides: usize) -> Option<usize> {
+    let m = steps + pad;
+    (m >= span).then(|| (m - span) / strides + 1)
+}
+
+pub(crate) fn expect_len(tensor: TensorName, t: &[f32], expected: usize) -> Result<(), Problem> {
+    if t.len() == expected {
+        Ok(())
+    } else {
+        Err(Problem::ShapeMismatch { tensor, expected: to_u32(expected), found: to_u32(t.len()) })
+    }
+}
+
+pub(crate) fn to_u32(x: usize) -> u32 {
+    u32::try_from(x).unwrap_or(u32::MAX)
+}
+
+pub(crate) fn mul(a: usize, b: usize) -> Result<usize, Problem> {
+    a.checked_mul(b).filter(|&x| x <= u32::MAX as usize).ok_or(Problem::TooLarge)
+}
+
+pub(crate) fn nonzero(x: u32) -> Result<usize, Problem> {
+    if x == 0 { Err(Problem::ZeroSize) } else { Ok(x as usize) }
+}
+
+pub(crate) fn sequence_channels(input: Shape) -> Result<usize, Problem> {
+    match input {
+        Shape::Sequence { channels } => Ok(channels),
+        Shape::Vector { .. } => Err(Problem::ExpectedSequence),
+    }
+}
+
+impl<T> Layer<T> {
+    /// Converts every tensor with `f`, which is told which tensor it is converting.
+    pub fn try_map<U, E>(
+        &self,
+        f: &mut impl FnMut(&T, TensorName) -> Result<U, E>,
+    ) -> Result<Layer<U>, E> {
+        Ok(match self {
+            Layer::Dense(l) => Layer::Dense(l.try_map(f)?),
+            Layer::SimpleRnn(l) => Layer::SimpleRnn(l.try_map(f)?),
+            Layer::Lstm(l) => Layer::Lstm(l.try_map(f)?),
+            Layer::Gru(l) => Layer::Gru(l.try_map(f)?),
+            Layer::Conv1d(l) => Layer::Conv1d(l.try_map(f)?),
+            Layer::MaxPooling1d(p) => Layer::MaxPooling1d(*p),
+            Layer::AveragePooling1d(p) => Layer::AveragePooling1d(*p),
+            Layer::GlobalMaxPooling1d => Layer::GlobalMaxPooling1d,
+            Layer::GlobalAveragePooling1d => Layer::GlobalAveragePooling1d,
+            Layer::Flatten => Layer::Flatten,
+            Layer::Embedding(l) => Layer::Embedding(l.try_map(f)?),
+            Layer::Bidirectional(l) => Layer::Bidirectional(l.try_map(f)?),
+            Layer::Dropout { rate } => Layer::Dropout { rate: *rate },
+        })
+    }
+
+    /// The Keras name of the layer kind.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Layer::Dense(_) => "dense",
+            Layer::SimpleRnn(_) => "simple_rnn",
+            Layer::Lstm(_) => "lstm",
+            Layer::Gru(_) => "gru",
+            Layer::Conv1d(_) => "conv1d",
+            Layer::MaxPooling1d(_) => "max_pooling1d",
+            Layer::AveragePooling1d(_) => "average_pooling1d",
+            Layer::GlobalMaxPooling1d => "global_max_pooling1d",
+            Layer::GlobalAveragePooling1d => "global_average_pooling1d",
+            Layer::Flatten => "flatten",
+            Layer::Embedding(_) => "embedding",
+            Layer::Bidirectional(_) => "bidirectional",
+            Layer::Dropout { .. } => "dropout",
+        }
+    }
+
+    /// Whether the layer can run sample by sample (everything but global pooling, Flatten and
+    /// Bidirectional).
+    pub fn is_streamable(&self) -> bool {
+        !matches!(
+            self,
+            Layer::GlobalMaxPooling1d
+                | Layer::GlobalAveragePooling1d
+                | Layer::Flatten
+                | Layer::Bidirectional(_)
+        )
+    }
+}
+
+/// A recurrent cell: SimpleRNN, LSTM or GRU with its weights loaded. Its state starts with the
+/// output `h` (`units` values).
+pub(crate) trait Recurrent {
+    fn units(&self) -> usize;
+    fn return_sequences(&self) -> bool;
+    /// `f32` words of state (h, and c for the LSTM).
+    fn state_len(&self) -> usize;
+    /// `f32` words of scratch for one step.
+    fn scratch_len(&self) -> usize;
+    /// Checks the weights for an input of `input` channels.
+    fn check(&self, input: usize) -> Result<(), Problem>;
+    /// One time step: updates `state` from input `x`.
+    fn step(&self, x: &[f32], state: &mut [f32], scratch: &mut [f32]);
+}
+
+/// Loaded layer: the per-sample operations shared by streaming and window mode.
+impl Layer<&[f32]> {
+    /// The recurrent cell of a SimpleRNN/LSTM/GRU layer.
+    pub(crate) fn recurrent(&self) -> Option<&dyn Recurrent> {
+        match self {
+            Layer::SimpleRnn(l) => Some(l),
+            Layer::Lstm(l) => Some(l),
+            Layer::Gru(l) => Some(l),
+            _ => None,
+        }
+    }
+
+    /// Checks the layer against its input shape (with `steps` time steps at the model's
+    /// lookback, if known) and returns its output shape and output steps.
+    pub(crate) fn check(
+        &self,
+        input: Shape,
+        steps: Option<usize>,
+    ) -> Result<(Shape, Option<usize>), Problem> {
+        let too_short = |s: Option<Option<usize>>| match s {
+            Some(None) => Err(Problem::SequenceTooShort),
+            Some(Some(n)) => Ok(Some(n)),
+            None => Ok(None),
+        };
+        match self {
+            Layer::Dense(l) => Ok((l.check(input)?, steps)),
+            Layer::SimpleRnn(_) | Layer::Lstm(_) | Layer::Gru(_) => {
+                let cell = self.recurrent().ok_or(Problem::BadParameter)?;
+                cell.check(sequence_channels(input)?)?;
+                Ok(recurrent_output(cell.units(), cell.return_sequences(), steps))
+            }
+            Layer::Conv1d(l) => {
+                let shape = l.check(input)?;
+                Ok((shape, too_short(steps.map(|s| l.out_steps(s)))?))
+            }
+            Layer::MaxPooling1d(p) | Layer::AveragePooling1d(p) => {
+                let shape = p.check(input)?;
+                Ok((shape, too_short(steps.map(|s| p.out_steps(s)))?))
+            }
+            Layer::GlobalMaxPooling1d | Layer::GlobalAveragePooling1d => {
+                Ok((Shape::Vector { len: sequence_channels(input)? }, None))
+            }
+            Layer::Flatten => match input {
+                Shape::Vector { .. } => Ok((input, None)),
+                Shape::Sequence { channels } => {
+                    let steps = steps.ok_or(Problem::NeedsLookback)?;
+                    Ok((Shape::Vector { len: mul(steps, channels)? }, None))
+                }
+            },
+            Layer::Embedding(l) => Ok((l.check(input)?, steps)),
+            Layer::Bidirectional(l) => {
+                let shape = l.check(sequence_channels(input)?)?;
+                Ok((shape, if l.return_sequences() { steps } else { None }))
+            }
+            Layer::Dropout { rate } => {
+                if (0.0..1.0).contains(rate) {
+                    Ok((input, steps))
+                } else {
+                    Err(Problem::BadParameter)
+                }
+            }
+        }
+    }
+
+    /// `f32` words this layer keeps between samples in streaming mode, including its output.
+    pub(crate) fn state_len(&self, input: Shape) -> usize {
+        let width = input.width();
+        match self {
+            Layer::Dense(l) => l.units as usize,
+            Layer::SimpleRnn(_) | Layer::Lstm(_) | Layer::Gru(_) => {
+                self.recurrent().map_or(0, |c| c.state_len())
+            }
+            Layer::Conv1d(l) => l.span() * width + l.filters as usize,
+            Layer::MaxPooling1d(p) | Layer::AveragePooling1d(p) => (p.pool_size as usize + 1) * width,
+            Layer::Embedding(l) => l.output_dim as usize,
+            Layer::Bidirectional(l) => l.forward.state_len() + l.backward.state_len(),
+            Layer::GlobalMaxPooling1d
+            | Layer::GlobalAveragePooling1d
+            | Layer::Flatten
+            | Layer::Dropout { .. } => 0,
+        }
+    }
+
+    /// `f32` words of scratch one step of this layer needs.
+    pub(crate) fn scratch_len(&self) -> usize {
+        match self {
+            Layer::Bidirectional(l) => l.forward.scratch_len().max(l.backward.scratch_len()),
+            _ => self.recurrent().map_or(0, |c| c.scratch_len()),
+        }
+    }
+
+    /// Puts a layer's streaming state back to the start of a stream: zero recurrent state,
+    /// zero-filled rings (the zeros are causal padding), cursor at the causal pad.
+    pub(crate) fn reset(&self, state: &mut [f32], cursor: &mut Cursor) {
+        state.iter_mut().for_each(|v| *v = 0.0);
+        let pad = match self {
+            Layer::Conv1d(l) => l.pad(),
+            _ => 0,
+        };
+        *cursor = Cursor { pos: 0, seen: pad as u32 };
+    }
+
+    /// Feeds one input vector; returns the layer's output when it emits one.
+    ///
+    /// `state` is this layer's region of `state_len(input)` words, reset by [`reset`](Self::reset)
+    /// at the start of a stream; `scratch` has at least `scratch_len()` words. Cannot panic for a
+    /// layer that passed [`check`](Self::check) with `x.len() == input.width()`.
+    #[inline]
+    pub(crate) fn push<'s>(
+        &self,
+        x: &'s [f32],
+        state: &'s mut [f32],
+        cursor: &mut Cursor,
+        scratch: &mut [f32],
+    ) -> Option<&'s [f32]> {
+        match self {
+            Layer::Dense(l) => {
+                l.step(x, state);
+                Some(state)
+            }
+            Layer::SimpleRnn(_) | Layer::Lstm(_) | Layer::Gru(_) => {
+                let cell = self.recurrent()?;
+                cell.step(x, state, scratch);
+                Some(&state[..cell.units()])
+            }
+            Layer::Conv1d(l) => l.push(x, state, cursor),
+            Layer::MaxPooling1d(p) => p.push(x, state, cursor, false),
+            Layer::AveragePooling1d(p) => p.push(x, state, cursor, true),
+            Layer::Embedding(l) => {
+                l.step(x, state);
+                Some(state)
+            }
+            Layer::Dropout { .. } => Some(x),
+            Layer::GlobalMaxPooling1d
+            | Layer::GlobalAveragePooling1d
+            | Layer::Flatten
+            | Layer::Bidirectional(_) => None,
+        }
+    }
+}
+
+fn recurrent_output(units: usize, return_sequences: bool, steps: Option<usize>) -> (Shape, Option<usize>) {
+    if return_sequences {
+        (Shape::Sequence { channels: units }, steps)
+    } else {
+        (Shape::Vector { len: units }, None)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cursor_emits_every_strides_after_span() {
+        // span 3, strides 2: outputs after samples 3, 5, 7, ...
+        let mut c = Cursor::default();
+        let emitted: heapless::Vec<bool, 9> = (0..9).map(|_| c.advance(3, 2)).collect();
+        assert_eq!(&emitted[..], &[false, false, true, false, true, false, true, false, true]);
+        assert!(c.seen < 3 + 2);
+        assert_eq!(ring_out_steps(9, 0, 3, 2), Some(4));
+        assert_eq!(ring_out_steps(2, 0, 3, 2), None);
+    }
+
+    #[test]
+    fn cursor_back_indexes_the_ring() {
+        let mut c = Cursor::default();
+        c.advance(4, 1);
+        c.advance(4, 1); // wrote slots 0 and 1, next is 2
+        assert_eq!(c.back(0, 4), 1);
+        assert_eq!(c.back(1, 4), 0);
+        assert_eq!(c.back(2, 4), 3);
+    }
+}

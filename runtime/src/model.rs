@@ -1,0 +1,285 @@
+//! A loaded model: [`Model::from_bytes`] checks everything once.
+//!
+//! After `from_bytes` returns `Ok`, every tensor has the length its layer needs, every layer
+//! chains with the next, the normalization vectors match the feature and target counts, and no
+//! weight is NaN or infinite. The per-sample code relies on exactly these facts, so it has no
+//! error paths of its own: it cannot index out of bounds, divide by zero or allocate.
+
+use heapless::Vec as HVec;
+
+use crate::error::{LoadError, Problem, TensorName};
+use crate::format::{self, DType, MAX_LAYERS, ModelRepr, Standardize, TENSOR_ALIGN, TensorRef};
+use crate::layers::{Layer, Shape};
+
+/// A model checked and ready to run, borrowing its blob (in flash, or in RAM on a host).
+#[derive(Debug)]
+pub struct Model<'a> {
+    pub(crate) repr: ModelRepr<'a, &'a [f32]>,
+    /// `shapes[i]` is layer `i`'s input; the last entry is the model's output.
+    pub(crate) shapes: HVec<Shape, { MAX_LAYERS + 1 }>,
+    pub(crate) first_window_only: Option<u8>,
+    pub(crate) state_len: usize,
+    pub(crate) scratch_len: usize,
+}
+
+fn resolve<'a>(arena: &'a [u8], t: &TensorRef, name: TensorName) -> Result<&'a [f32], Problem> {
+    if t.dtype != DType::F32 {
+        return Err(Problem::UnsupportedDType { tensor: name });
+    }
+    let start = t.offset as usize;
+    if start % TENSOR_ALIGN != 0 {
+        return Err(Problem::TensorMisaligned { tensor: name });
+    }
+    let end = (t.len as usize)
+        .checked_mul(DType::F32.size())
+        .and_then(|n| n.checked_add(start))
+        .ok_or(Problem::TensorOutOfBounds { tensor: name })?;
+    let bytes = arena.get(start..end).ok_or(Problem::TensorOutOfBounds { tensor: name })?;
+    let values: &[f32] =
+        bytemuck::try_cast_slice(bytes).map_err(|_| Problem::TensorMisaligned { tensor: name })?;
+    if values.iter().any(|v| !v.is_finite()) {
+        return Err(Problem::NonFinite { tensor: name });
+    }
+    Ok(values)
+}
+
+fn resolve_norm<'a>(
+    arena: &'a [u8],
+    norm: &Option<Standardize<TensorRef>>,
+    width: usize,
+) -> Result<Option<Standardize<&'a [f32]>>, Problem> {
+    let Some(norm) = norm else { return Ok(None) };
+    let mean = resolve(arena, &norm.mean, TensorName::Mean)?;
+    let std = resolve(arena, &norm.std, TensorName::Std)?;
+    crate::layers::expect_len(TensorName::Mean, mean, width)?;
+    crate::layers::expect_len(TensorName::Std, std, width)?;
+    if std.iter().any(|&s| s <= 0.0) {
+        return Err(Problem::NonFinite { tensor: TensorName::Std });
+    }
+    Ok(Some(Standardize { mean, std }))
+}
+
+impl<'a> Model<'a> {
+    /// Checks a blob and borrows it as a model.
+    ///
+    /// Checks, in this order: length, magic, format version, declared length, CRC-32, header
+    /// flags and padding, alignment (the blob must start at a 4-byte aligned address), the
+    /// metadata decoding, then every tensor (element type, bounds, alignment, finiteness) and
+    /// every layer's shapes against its input. Any single corrupted byte is rejected.
+    pub fn from_bytes(bytes: &'a [u8]) -> Result<Self, LoadError> {
+        let sections = format::split(bytes)?;
+        let (wire, rest) = postcard::take_from_bytes::<ModelRepr<'a, TensorRef>>(sections.meta)
+            .map_err(|_| LoadError::Metadata)?;
+        if !rest.is_empty() {
+            return Err(LoadError::Metadata);
+        }
+        let arena = sections.arena;
+        if wire.layers.is_empty() {
+            return Err(LoadError::NoLayers);
+        }
+        if wire.features.is_empty() {
+            return Err(LoadError::NoFeatures);
+        }
+        let mut layers = HVec::new();
+        for (index, layer) in wire.layers.iter().enumerate() {
+            let resolved = layer
+                .try_map(&mut |t, name| resolve(arena, t, name))
+                .map_err(|problem| LoadError::Layer { index: index as u8, problem })?;
+            // Capacity is the same as the wire vector's.
+            let _ = layers.push(resolved);
+        }
+        let tokens = matches!(layers.first(), Some(Layer::Embedding(_)));
+        let n_in = wire.features.len();
+        if tokens && (n_in != 1 || wire.input_norm.is_some()) {
+            return Err(LoadError::InputNorm(Problem::BadParameter));
+        }
+        let input_norm = resolve_norm(arena, &wire.input_norm, n_in).map_err(LoadError::InputNorm)?;
+
+        let mut shapes: HVec<Shape, { MAX_LAYERS + 1 }> = HVec::new();
+        let mut shape = Shape::Sequence { channels: n_in };
+        let window_steps = wire.lookback as usize;
+        let mut steps = (window_steps > 0).then(|| window_steps.div_ceil(wire.step.max(1) as usize));
+        let mut first_window_only = None;
+        let (mut state_len, mut scratch_len) = (0usize, 0usize);
+        for (index, layer) in layers.iter().enumerate() {
+            let err = |problem| LoadError::Layer { index: index as u8, problem };
+            if index > 0 && matches!(layer, Layer::Embedding(_)) {
+                return Err(err(Problem::EmbeddingNotFirst));
+            }
+            let _ = shapes.push(shape);
+            let (out, out_steps) = layer.check(shape, steps).map_err(err)?;
+            if !layer.is_streamable() && first_window_only.is_none() {
+                first_window_only = Some(index as u8);
+            }
+            state_len += layer.state_len(shape);
+            scratch_len = scratch_len.max(layer.scratch_len());
+            shape = out;
+            steps = out_steps;
+        }
+        let _ = shapes.push(shape);
+        let width = shape.width();
+        if wire.targets.len() != width {
+            return Err(LoadError::OutputCount {
+                expected: wire.targets.len() as u32,
+                found: width as u32,
+            });
+        }
+        let output_norm = resolve_norm(arena, &wire.output_norm, width).map_err(LoadError::OutputNorm)?;
+        // Stepper layout: last valid raw sample, normalized sample, output, layer states, scratch.
+        let io = 2 * n_in + width;
+        Ok(Model {
+            repr: ModelRepr {
+                name: wire.name,
+                features: wire.features,
+                targets: wire.targets,
+                sample_period_ms: wire.sample_period_ms,
+                lookback: wire.lookback,
+                delay: wire.delay,
+                step: wire.step,
+                input_norm,
+                output_norm,
+                layers,
+            },
+            shapes,
+            first_window_only,
+            state_len: io + state_len + scratch_len,
+            scratch_len,
+        })
+    }
+
+    /// The model's name.
+    pub fn name(&self) -> &'a str {
+        self.repr.name
+    }
+
+    /// Input channel names, in the order a sample's values are given.
+    pub fn features(&self) -> &[&'a str] {
+        &self.repr.features
+    }
+
+    /// Output names (targets or classes), in output order.
+    pub fn targets(&self) -> &[&'a str] {
+        &self.repr.targets
+    }
+
+    /// Nominal sample spacing in milliseconds (0 if unknown).
+    pub fn sample_period_ms(&self) -> u64 {
+        self.repr.sample_period_ms
+    }
+
+    /// Rows per training window (0 if the model is not tied to a window).
+    pub fn lookback(&self) -> u32 {
+        self.repr.lookback
+    }
+
+    /// How many samples ahead the model forecasts.
+    pub fn delay(&self) -> u32 {
+        self.repr.delay
+    }
+
+    /// Every `step`-th row of a window was used in training.
+    pub fn step(&self) -> u32 {
+        self.repr.step
+    }
+
+    /// Samples in one model window: `lookback / step`, rounded up (0 if there is no lookback).
+    pub fn window_steps(&self) -> usize {
+        (self.repr.lookback as usize).div_ceil(self.repr.step.max(1) as usize)
+    }
+
+    /// The layers.
+    pub fn layers(&self) -> &[Layer<&'a [f32]>] {
+        &self.repr.layers
+    }
+
+    /// Input shape of layer `i`; `layer_input(layers().len())` is the model's output shape.
+    pub fn layer_input(&self, i: usize) -> Option<Shape> {
+        self.shapes.get(i).copied()
+    }
+
+    /// Values per input sample (1 for token models).
+    pub fn input_len(&self) -> usize {
+        self.repr.features.len()
+    }
+
+    /// Values per output.
+    pub fn output_len(&self) -> usize {
+        self.repr.targets.len()
+    }
+
+    /// Vocabulary size, if the model takes token ids (its first layer is an Embedding).
+    pub fn vocab(&self) -> Option<u32> {
+        match self.repr.layers.first() {
+            Some(Layer::Embedding(e)) => Some(e.input_dim),
+            _ => None,
+        }
+    }
+
+    /// Input normalization (raw units to model units), if any.
+    pub fn input_norm(&self) -> Option<&Standardize<&'a [f32]>> {
+        self.repr.input_norm.as_ref()
+    }
+
+    /// Output de-normalization (model units to target units), if any.
+    pub fn output_norm(&self) -> Option<&Standardize<&'a [f32]>> {
+        self.repr.output_norm.as_ref()
+    }
+
+    /// Whether a [`Stepper`](crate::Stepper) can run the model (no layer needs the whole window).
+    pub fn is_streamable(&self) -> bool {
+        self.first_window_only.is_none()
+    }
+
+    /// `f32` words a [`Stepper`](crate::Stepper) needs for state and scratch.
+    pub fn state_len(&self) -> usize {
+        self.state_len
+    }
+
+    /// Number of trainable values (weights and biases).
+    pub fn params(&self) -> usize {
+        let mut n = 0;
+        for layer in self.layers() {
+            let _ = layer.try_map(&mut |t: &&[f32], _| {
+                n += t.len();
+                Ok::<(), ()>(())
+            });
+        }
+        n
+    }
+
+    /// Replaces non-finite raw values by the channel's last finite value (initially the
+    /// training mean) and normalizes: `x = (raw - mean) / std`. Returns how many were replaced.
+    pub(crate) fn normalize(&self, raw: &[f32], last: &mut [f32], x: &mut [f32]) -> u32 {
+        let mut filled = 0;
+        for (c, (&r, l)) in raw.iter().zip(last.iter_mut()).enumerate() {
+            let v = if r.is_finite() {
+                *l = r;
+                r
+            } else {
+                filled += 1;
+                *l
+            };
+            x[c] = match &self.repr.input_norm {
+                Some(n) => (v - n.mean[c]) / n.std[c],
+                None => v,
+            };
+        }
+        filled
+    }
+
+    /// The value a channel holds before any finite sample arrived: its training mean.
+    pub(crate) fn initial_fill(&self, c: usize) -> f32 {
+        self.repr.input_norm.as_ref().map_or(0.0, |n| n.mean[c])
+    }
+
+    /// `y = y_norm * std + mean`, per output channel, over one or more output vectors.
+    pub(crate) fn denormalize(&self, y: &mut [f32]) {
+        if let Some(n) = &self.repr.output_norm {
+            for row in y.chunks_exact_mut(n.mean.len()) {
+                for ((v, &m), &s) in row.iter_mut().zip(n.mean).zip(n.std) {
+                    *v = *v * s + m;
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,184 @@
+//! Window mode: the whole Keras forward pass over one window of samples.
+//!
+//! For models that need the whole window (Bidirectional, Flatten, global pooling) and for
+//! checking a streamable model against Keras window by window. Each layer runs over the whole
+//! sequence before the next; streamable layers run through the very same per-sample code as
+//! the [`Stepper`](crate::Stepper), from a fresh state, so for a streamable model the window
+//! output equals what a fresh stepper emits, bit for bit.
+//!
+//! Scratch (caller-provided, [`Model::window_scratch_len`] words): two sequence buffers used
+//! in turn, one layer state, one step's scratch, and the last finite raw sample.
+
+use crate::error::WindowError;
+use crate::layers::{Cursor, Layer, Shape, global_pooling};
+use crate::model::Model;
+
+/// The result of a window forward pass.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct WindowOutput<'s> {
+    /// The output in target units: `steps × width` values (time-major) for a sequence output,
+    /// `width` values for a vector output.
+    pub values: &'s [f32],
+    /// Output steps, if the model outputs a sequence.
+    pub steps: Option<usize>,
+    /// Values per output vector.
+    pub width: usize,
+}
+
+impl WindowOutput<'_> {
+    /// The last output vector (the forecast for the window).
+    pub fn last(&self) -> &[f32] {
+        &self.values[self.values.len() - self.width..]
+    }
+}
+
+/// Buffer sizes of a window run.
+struct Plan {
+    seq: usize,
+    state: usize,
+    scratch: usize,
+    out_steps: Option<usize>,
+}
+
+impl Model<'_> {
+    fn window_plan(&self, steps: usize) -> Result<Plan, WindowError> {
+        let mut cur = Some(steps);
+        let mut seq = steps * self.input_len();
+        let (mut state, mut scratch) = (0, 0);
+        for (i, layer) in self.layers().iter().enumerate() {
+            let (input, output) = (self.shapes[i], self.shapes[i + 1]);
+            let too_short = WindowError::TooShort { layer: i as u8 };
+            cur = match (layer, input, cur) {
+                (_, Shape::Vector { .. }, _) => None,
+                (Layer::Flatten, Shape::Sequence { channels }, Some(t)) => {
+                    if t * channels != output.width() {
+                        return Err(WindowError::StepsMismatch {
+                            expected: (output.width() / channels) as u32,
+                            found: steps as u32,
+                        });
+                    }
+                    None
+                }
+                (Layer::Conv1d(l), _, Some(t)) => Some(l.out_steps(t).ok_or(too_short)?),
+                (Layer::MaxPooling1d(p) | Layer::AveragePooling1d(p), _, Some(t)) => {
+                    Some(p.out_steps(t).ok_or(too_short)?)
+                }
+                (_, _, t) if matches!(output, Shape::Sequence { .. }) => t,
+                _ => None,
+            };
+            seq = seq.max(cur.unwrap_or(1) * output.width());
+            state = state.max(layer.state_len(input));
+            scratch = scratch.max(layer.scratch_len());
+        }
+        Ok(Plan { seq, state, scratch, out_steps: cur })
+    }
+
+    /// `f32` words of scratch [`window`](Self::window) needs for a window of `steps` samples.
+    pub fn window_scratch_len(&self, steps: usize) -> Result<usize, WindowError> {
+        let p = self.window_plan(steps)?;
+        Ok(2 * p.seq + p.state + p.scratch + self.input_len())
+    }
+
+    /// Runs the model over a window of raw samples (`steps × features` values, time-major).
+    /// Non-finite values are filled as in streaming mode.
+    pub fn window<'s>(&self, input: &[f32], scratch: &'s mut [f32]) -> Result<WindowOutput<'s>, WindowError> {
+        if self.vocab().is_some() {
+            return Err(WindowError::WrongInputKind);
+        }
+        let n = self.input_len();
+        if input.is_empty() || input.len() % n != 0 {
+            return Err(WindowError::InputLength {
+                expected: (input.len() / n).max(1) as u32 * n as u32,
+                found: input.len() as u32,
+            });
+        }
+        let steps = input.len() / n;
+        let (a, last) = self.window_buffers(steps, scratch)?;
+        for (c, l) in last.iter_mut().enumerate() {
+            *l = self.initial_fill(c);
+        }
+        for (raw, x) in input.chunks_exact(n).zip(a.chunks_exact_mut(n)) {
+            self.normalize(raw, last, x);
+        }
+        self.run_window(steps, scratch)
+    }
+
+    /// Runs a token model (first layer Embedding) over a window of token ids.
+    pub fn window_tokens<'s>(&self, tokens: &[u16], scratch: &'s mut [f32]) -> Result<WindowOutput<'s>, WindowError> {
+        let vocab = self.vocab().ok_or(WindowError::WrongInputKind)?;
+        if tokens.is_empty() {
+            return Err(WindowError::InputLength { expected: 1, found: 0 });
+        }
+        if let Some(&id) = tokens.iter().find(|&&id| u32::from(id) >= vocab) {
+            return Err(WindowError::TokenOutOfRange { id, vocab });
+        }
+        let (a, _) = self.window_buffers(tokens.len(), scratch)?;
+        for (x, &id) in a.iter_mut().zip(tokens) {
+            *x = f32::from(id);
+        }
+        self.run_window(tokens.len(), scratch)
+    }
+
+    /// Checks the scratch size; returns the first sequence buffer and the fill-value buffer.
+    fn window_buffers<'s>(&self, steps: usize, scratch: &'s mut [f32]) -> Result<(&'s mut [f32], &'s mut [f32]), WindowError> {
+        let needed = self.window_scratch_len(steps)?;
+        if scratch.len() < needed {
+            return Err(WindowError::BufferTooSmall { needed: needed as u32, found: scratch.len() as u32 });
+        }
+        let seq = self.window_plan(steps)?.seq;
+        let (a, rest) = scratch.split_at_mut(seq);
+        Ok((a, &mut rest[needed - seq - self.input_len()..needed - seq]))
+    }
+
+    /// Runs the layers; the normalized input is in the first sequence buffer.
+    fn run_window<'s>(&self, steps: usize, scratch: &'s mut [f32]) -> Result<WindowOutput<'s>, WindowError> {
+        let plan = self.window_plan(steps)?;
+        let (bufs, rest) = scratch.split_at_mut(2 * plan.seq);
+        let (state, rest) = rest.split_at_mut(plan.state);
+        let step_scratch = &mut rest[..plan.scratch];
+        let (mut cur, mut next) = bufs.split_at_mut(plan.seq);
+        let mut t_in = steps;
+        for (i, layer) in self.layers().iter().enumerate() {
+            let (input, output) = (self.shapes[i], self.shapes[i + 1]);
+            let (w_in, w_out) = (input.width(), output.width());
+            let t_rows = match input {
+                Shape::Sequence { .. } => t_in,
+                Shape::Vector { .. } => 1,
+            };
+            let x = &cur[..t_rows * w_in];
+            let mut t_out = 0;
+            match layer {
+                Layer::Bidirectional(l) => {
+                    l.window(x, w_in, next, state, step_scratch);
+                    t_out = t_rows;
+                }
+                Layer::GlobalMaxPooling1d => global_pooling::reduce(x, &mut next[..w_out], false),
+                Layer::GlobalAveragePooling1d => global_pooling::reduce(x, &mut next[..w_out], true),
+                Layer::Flatten => next[..x.len()].copy_from_slice(x),
+                _ => {
+                    let state = &mut state[..layer.state_len(input)];
+                    let mut cursor = Cursor::default();
+                    layer.reset(state, &mut cursor);
+                    let sequence_out = matches!(output, Shape::Sequence { .. });
+                    for xt in x.chunks_exact(w_in) {
+                        if let Some(o) = layer.push(xt, state, &mut cursor, step_scratch) {
+                            let at = if sequence_out { t_out * w_out } else { 0 };
+                            next[at..at + w_out].copy_from_slice(o);
+                            t_out += 1;
+                        }
+                    }
+                    if t_out == 0 {
+                        return Err(WindowError::TooShort { layer: i as u8 });
+                    }
+                }
+            }
+            t_in = t_out;
+            core::mem::swap(&mut cur, &mut next);
+        }
+        let width = self.output_len();
+        let len = plan.out_steps.map_or(width, |t| t * width);
+        let values = &mut cur[..len];
+        self.denormalize(values);
+        Ok(WindowOutput { values, steps: plan.out_steps, width })
+    }
+}
