@@ -68,12 +68,24 @@ impl Arena {
         for v in values {
             self.0.extend_from_slice(&v.to_le_bytes());
         }
-        Ok(TensorRef { dtype: DType::F32, offset, len })
+        Ok(TensorRef {
+            dtype: DType::F32,
+            offset,
+            len,
+        })
     }
 
-    fn norm(&mut self, n: &Option<Standardize<Vec<f32>>>) -> Result<Option<Standardize<TensorRef>>, BuildError> {
+    fn norm(
+        &mut self,
+        n: &Option<Standardize<Vec<f32>>>,
+    ) -> Result<Option<Standardize<TensorRef>>, BuildError> {
         n.as_ref()
-            .map(|n| Ok(Standardize { mean: self.push(&n.mean)?, std: self.push(&n.std)? }))
+            .map(|n| {
+                Ok(Standardize {
+                    mean: self.push(&n.mean)?,
+                    std: self.push(&n.std)?,
+                })
+            })
             .transpose()
     }
 }
@@ -81,7 +93,8 @@ impl Arena {
 fn names(v: &[String]) -> Result<HVec<&str, { format::MAX_CHANNELS }>, BuildError> {
     let mut out = HVec::new();
     for s in v {
-        out.push(s.as_str()).map_err(|_| BuildError::TooManyChannels)?;
+        out.push(s.as_str())
+            .map_err(|_| BuildError::TooManyChannels)?;
     }
     Ok(out)
 }
@@ -110,7 +123,8 @@ impl ModelSpec {
             layers,
         };
         let meta = postcard::to_allocvec(&repr).map_err(|_| BuildError::Encode)?;
-        if meta.len() + arena.0.len() + format::ARENA_ALIGN + format::HEADER_LEN > u32::MAX as usize {
+        if meta.len() + arena.0.len() + format::ARENA_ALIGN + format::HEADER_LEN > u32::MAX as usize
+        {
             return Err(BuildError::TooLarge);
         }
         Ok(format::assemble(&meta, &arena.0))
@@ -118,7 +132,10 @@ impl ModelSpec {
 
     /// An owned copy of a loaded model (the inverse of [`to_bytes`](Self::to_bytes)).
     pub fn from_model(model: &Model<'_>) -> Self {
-        let owned = |n: &Standardize<&[f32]>| Standardize { mean: n.mean.to_vec(), std: n.std.to_vec() };
+        let owned = |n: &Standardize<&[f32]>| Standardize {
+            mean: n.mean.to_vec(),
+            std: n.std.to_vec(),
+        };
         let to_vec = |t: &&[f32], _| Ok::<_, core::convert::Infallible>(t.to_vec());
         ModelSpec {
             name: model.name().to_string(),

@@ -154,21 +154,33 @@ pub(crate) fn split(bytes: &[u8]) -> Result<Sections<'_>, LoadError> {
         if bytes.len() >= 4 && bytes[..4] != MAGIC {
             return Err(LoadError::BadMagic);
         }
-        return Err(LoadError::Truncated { needed: HEADER_LEN as u32, found });
+        return Err(LoadError::Truncated {
+            needed: HEADER_LEN as u32,
+            found,
+        });
     }
     if bytes[..4] != MAGIC {
         return Err(LoadError::BadMagic);
     }
     let version = u16_at(bytes, 4);
     if version != FORMAT_VERSION {
-        return Err(LoadError::UnsupportedVersion { found: version, supported: FORMAT_VERSION });
+        return Err(LoadError::UnsupportedVersion {
+            found: version,
+            supported: FORMAT_VERSION,
+        });
     }
     let total = u32_at(bytes, 8);
     if (found) < total {
-        return Err(LoadError::Truncated { needed: total, found });
+        return Err(LoadError::Truncated {
+            needed: total,
+            found,
+        });
     }
     if found > total {
-        return Err(LoadError::TrailingBytes { expected: total, found });
+        return Err(LoadError::TrailingBytes {
+            expected: total,
+            found,
+        });
     }
     let stored = u32_at(bytes, 16);
     let mut digest = CRC32.digest();
@@ -182,7 +194,9 @@ pub(crate) fn split(bytes: &[u8]) -> Result<Sections<'_>, LoadError> {
     if flags != 0 {
         return Err(LoadError::UnsupportedFlags { found: flags });
     }
-    let meta_end = HEADER_LEN.checked_add(u32_at(bytes, 12) as usize).ok_or(LoadError::BadHeader)?;
+    let meta_end = HEADER_LEN
+        .checked_add(u32_at(bytes, 12) as usize)
+        .ok_or(LoadError::BadHeader)?;
     let arena_start = align_up(meta_end, ARENA_ALIGN);
     if arena_start > bytes.len() {
         return Err(LoadError::BadHeader);
@@ -193,7 +207,10 @@ pub(crate) fn split(bytes: &[u8]) -> Result<Sections<'_>, LoadError> {
     if bytes.as_ptr().align_offset(4) != 0 {
         return Err(LoadError::Misaligned);
     }
-    Ok(Sections { meta: &bytes[HEADER_LEN..meta_end], arena: &bytes[arena_start..] })
+    Ok(Sections {
+        meta: &bytes[HEADER_LEN..meta_end],
+        arena: &bytes[arena_start..],
+    })
 }
 
 /// Assembles a blob from encoded metadata and an arena (the arena's tensors already aligned).
@@ -233,7 +250,10 @@ impl AlignedBytes {
     pub fn new(bytes: &[u8]) -> Self {
         let mut words = alloc::vec![0u128; bytes.len().div_ceil(16)];
         bytemuck::cast_slice_mut::<u128, u8>(&mut words)[..bytes.len()].copy_from_slice(bytes);
-        AlignedBytes { words, len: bytes.len() }
+        AlignedBytes {
+            words,
+            len: bytes.len(),
+        }
     }
 
     /// The bytes.

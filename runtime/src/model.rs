@@ -27,14 +27,16 @@ fn resolve<'a>(arena: &'a [u8], t: &TensorRef, name: TensorName) -> Result<&'a [
         return Err(Problem::UnsupportedDType { tensor: name });
     }
     let start = t.offset as usize;
-    if start % TENSOR_ALIGN != 0 {
+    if !start.is_multiple_of(TENSOR_ALIGN) {
         return Err(Problem::TensorMisaligned { tensor: name });
     }
     let end = (t.len as usize)
         .checked_mul(DType::F32.size())
         .and_then(|n| n.checked_add(start))
         .ok_or(Problem::TensorOutOfBounds { tensor: name })?;
-    let bytes = arena.get(start..end).ok_or(Problem::TensorOutOfBounds { tensor: name })?;
+    let bytes = arena
+        .get(start..end)
+        .ok_or(Problem::TensorOutOfBounds { tensor: name })?;
     let values: &[f32] =
         bytemuck::try_cast_slice(bytes).map_err(|_| Problem::TensorMisaligned { tensor: name })?;
     if values.iter().any(|v| !v.is_finite()) {
@@ -54,7 +56,9 @@ fn resolve_norm<'a>(
     crate::layers::expect_len(TensorName::Mean, mean, width)?;
     crate::layers::expect_len(TensorName::Std, std, width)?;
     if std.iter().any(|&s| s <= 0.0) {
-        return Err(Problem::NonFinite { tensor: TensorName::Std });
+        return Err(Problem::NonFinite {
+            tensor: TensorName::Std,
+        });
     }
     Ok(Some(Standardize { mean, std }))
 }
@@ -84,7 +88,10 @@ impl<'a> Model<'a> {
         for (index, layer) in wire.layers.iter().enumerate() {
             let resolved = layer
                 .try_map(&mut |t, name| resolve(arena, t, name))
-                .map_err(|problem| LoadError::Layer { index: index as u8, problem })?;
+                .map_err(|problem| LoadError::Layer {
+                    index: index as u8,
+                    problem,
+                })?;
             // Capacity is the same as the wire vector's.
             let _ = layers.push(resolved);
         }
@@ -93,16 +100,21 @@ impl<'a> Model<'a> {
         if tokens && (n_in != 1 || wire.input_norm.is_some()) {
             return Err(LoadError::InputNorm(Problem::BadParameter));
         }
-        let input_norm = resolve_norm(arena, &wire.input_norm, n_in).map_err(LoadError::InputNorm)?;
+        let input_norm =
+            resolve_norm(arena, &wire.input_norm, n_in).map_err(LoadError::InputNorm)?;
 
         let mut shapes: HVec<Shape, { MAX_LAYERS + 1 }> = HVec::new();
         let mut shape = Shape::Sequence { channels: n_in };
         let window_steps = wire.lookback as usize;
-        let mut steps = (window_steps > 0).then(|| window_steps.div_ceil(wire.step.max(1) as usize));
+        let mut steps =
+            (window_steps > 0).then(|| window_steps.div_ceil(wire.step.max(1) as usize));
         let mut first_window_only = None;
         let (mut state_len, mut scratch_len) = (0usize, 0usize);
         for (index, layer) in layers.iter().enumerate() {
-            let err = |problem| LoadError::Layer { index: index as u8, problem };
+            let err = |problem| LoadError::Layer {
+                index: index as u8,
+                problem,
+            };
             if index > 0 && matches!(layer, Layer::Embedding(_)) {
                 return Err(err(Problem::EmbeddingNotFirst));
             }
@@ -124,7 +136,8 @@ impl<'a> Model<'a> {
                 found: width as u32,
             });
         }
-        let output_norm = resolve_norm(arena, &wire.output_norm, width).map_err(LoadError::OutputNorm)?;
+        let output_norm =
+            resolve_norm(arena, &wire.output_norm, width).map_err(LoadError::OutputNorm)?;
         // Stepper layout: last valid raw sample, normalized sample, output, layer states, scratch.
         let io = 2 * n_in + width;
         Ok(Model {
@@ -245,6 +258,31 @@ impl<'a> Model<'a> {
             });
         }
         n
+    }
+
+    /// Multiply-accumulates per input sample in streaming mode: each layer's MACs per output,
+    /// divided by how many input samples it waits for between outputs (the product of the
+    /// strides before it). For window-only models, the MACs of one window of `window_steps()`.
+    pub fn macs_per_sample(&self) -> f64 {
+        let mut rate = 1.0;
+        let mut steps = self.window_steps().max(1);
+        let mut total = 0.0;
+        for (i, layer) in self.layers().iter().enumerate() {
+            let input = self.shapes[i];
+            total += layer.macs(input, steps) as f64 / rate;
+            match layer {
+                Layer::Conv1d(l) => {
+                    rate *= l.strides as f64;
+                    steps = l.out_steps(steps).unwrap_or(1);
+                }
+                Layer::MaxPooling1d(p) | Layer::AveragePooling1d(p) => {
+                    rate *= p.strides as f64;
+                    steps = p.out_steps(steps).unwrap_or(1);
+                }
+                _ => {}
+            }
+        }
+        total
     }
 
     /// Replaces non-finite raw values by the channel's last finite value (initially the

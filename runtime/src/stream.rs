@@ -48,7 +48,13 @@ impl<'m, 'b> Stepper<'m, 'b> {
                 found: buf.len() as u32,
             });
         }
-        let mut s = Stepper { model, buf, cursors: [Cursor::default(); MAX_LAYERS], filled: 0, samples: 0 };
+        let mut s = Stepper {
+            model,
+            buf,
+            cursors: [Cursor::default(); MAX_LAYERS],
+            filled: 0,
+            samples: 0,
+        };
         s.reset();
         Ok(s)
     }
@@ -79,7 +85,10 @@ impl<'m, 'b> Stepper<'m, 'b> {
         }
         let n = self.model.input_len();
         if sample.len() != n {
-            return Err(StepError::InputLength { expected: n as u32, found: sample.len() as u32 });
+            return Err(StepError::InputLength {
+                expected: n as u32,
+                found: sample.len() as u32,
+            });
         }
         let (last, rest) = self.buf.split_at_mut(n);
         self.filled += self.model.normalize(sample, last, &mut rest[..n]);
@@ -118,7 +127,8 @@ impl<'m, 'b> Stepper<'m, 'b> {
         let mut input: &[f32] = x;
         let mut rest = layers;
         for (i, layer) in model.layers().iter().enumerate() {
-            let (state, tail) = core::mem::take(&mut rest).split_at_mut(layer.state_len(model.shapes[i]));
+            let (state, tail) =
+                core::mem::take(&mut rest).split_at_mut(layer.state_len(model.shapes[i]));
             rest = tail;
             input = layer.push(input, state, &mut self.cursors[i], scratch)?;
         }

@@ -70,7 +70,12 @@ impl Model<'_> {
             state = state.max(layer.state_len(input));
             scratch = scratch.max(layer.scratch_len());
         }
-        Ok(Plan { seq, state, scratch, out_steps: cur })
+        Ok(Plan {
+            seq,
+            state,
+            scratch,
+            out_steps: cur,
+        })
     }
 
     /// `f32` words of scratch [`window`](Self::window) needs for a window of `steps` samples.
@@ -81,12 +86,16 @@ impl Model<'_> {
 
     /// Runs the model over a window of raw samples (`steps × features` values, time-major).
     /// Non-finite values are filled as in streaming mode.
-    pub fn window<'s>(&self, input: &[f32], scratch: &'s mut [f32]) -> Result<WindowOutput<'s>, WindowError> {
+    pub fn window<'s>(
+        &self,
+        input: &[f32],
+        scratch: &'s mut [f32],
+    ) -> Result<WindowOutput<'s>, WindowError> {
         if self.vocab().is_some() {
             return Err(WindowError::WrongInputKind);
         }
         let n = self.input_len();
-        if input.is_empty() || input.len() % n != 0 {
+        if input.is_empty() || !input.len().is_multiple_of(n) {
             return Err(WindowError::InputLength {
                 expected: (input.len() / n).max(1) as u32 * n as u32,
                 found: input.len() as u32,
@@ -104,10 +113,17 @@ impl Model<'_> {
     }
 
     /// Runs a token model (first layer Embedding) over a window of token ids.
-    pub fn window_tokens<'s>(&self, tokens: &[u16], scratch: &'s mut [f32]) -> Result<WindowOutput<'s>, WindowError> {
+    pub fn window_tokens<'s>(
+        &self,
+        tokens: &[u16],
+        scratch: &'s mut [f32],
+    ) -> Result<WindowOutput<'s>, WindowError> {
         let vocab = self.vocab().ok_or(WindowError::WrongInputKind)?;
         if tokens.is_empty() {
-            return Err(WindowError::InputLength { expected: 1, found: 0 });
+            return Err(WindowError::InputLength {
+                expected: 1,
+                found: 0,
+            });
         }
         if let Some(&id) = tokens.iter().find(|&&id| u32::from(id) >= vocab) {
             return Err(WindowError::TokenOutOfRange { id, vocab });
@@ -120,10 +136,17 @@ impl Model<'_> {
     }
 
     /// Checks the scratch size; returns the first sequence buffer and the fill-value buffer.
-    fn window_buffers<'s>(&self, steps: usize, scratch: &'s mut [f32]) -> Result<(&'s mut [f32], &'s mut [f32]), WindowError> {
+    fn window_buffers<'s>(
+        &self,
+        steps: usize,
+        scratch: &'s mut [f32],
+    ) -> Result<(&'s mut [f32], &'s mut [f32]), WindowError> {
         let needed = self.window_scratch_len(steps)?;
         if scratch.len() < needed {
-            return Err(WindowError::BufferTooSmall { needed: needed as u32, found: scratch.len() as u32 });
+            return Err(WindowError::BufferTooSmall {
+                needed: needed as u32,
+                found: scratch.len() as u32,
+            });
         }
         let seq = self.window_plan(steps)?.seq;
         let (a, rest) = scratch.split_at_mut(seq);
@@ -131,7 +154,11 @@ impl Model<'_> {
     }
 
     /// Runs the layers; the normalized input is in the first sequence buffer.
-    fn run_window<'s>(&self, steps: usize, scratch: &'s mut [f32]) -> Result<WindowOutput<'s>, WindowError> {
+    fn run_window<'s>(
+        &self,
+        steps: usize,
+        scratch: &'s mut [f32],
+    ) -> Result<WindowOutput<'s>, WindowError> {
         let plan = self.window_plan(steps)?;
         let (bufs, rest) = scratch.split_at_mut(2 * plan.seq);
         let (state, rest) = rest.split_at_mut(plan.state);
@@ -153,7 +180,9 @@ impl Model<'_> {
                     t_out = t_rows;
                 }
                 Layer::GlobalMaxPooling1d => global_pooling::reduce(x, &mut next[..w_out], false),
-                Layer::GlobalAveragePooling1d => global_pooling::reduce(x, &mut next[..w_out], true),
+                Layer::GlobalAveragePooling1d => {
+                    global_pooling::reduce(x, &mut next[..w_out], true)
+                }
                 Layer::Flatten => next[..x.len()].copy_from_slice(x),
                 _ => {
                     let state = &mut state[..layer.state_len(input)];
@@ -179,6 +208,10 @@ impl Model<'_> {
         let len = plan.out_steps.map_or(width, |t| t * width);
         let values = &mut cur[..len];
         self.denormalize(values);
-        Ok(WindowOutput { values, steps: plan.out_steps, width })
+        Ok(WindowOutput {
+            values,
+            steps: plan.out_steps,
+            width,
+        })
     }
 }

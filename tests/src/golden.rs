@@ -2,11 +2,11 @@
 
 use std::path::Path;
 
+use nowcast_runtime::ModelSpec;
 use nowcast_runtime::activation::Activation;
 use nowcast_runtime::layers::{
     Bidirectional, Cell, Conv1d, Dense, Embedding, Gru, Layer, Lstm, Padding, Pooling, SimpleRnn,
 };
-use nowcast_runtime::ModelSpec;
 use serde_json::Value;
 
 /// One golden case.
@@ -31,11 +31,19 @@ pub struct Case {
 }
 
 fn floats(v: &Value) -> Vec<f32> {
-    v.as_array().expect("array").iter().map(|x| x.as_f64().expect("number") as f32).collect()
+    v.as_array()
+        .expect("array")
+        .iter()
+        .map(|x| x.as_f64().expect("number") as f32)
+        .collect()
 }
 
 fn usizes(v: &Value) -> Vec<usize> {
-    v.as_array().expect("array").iter().map(|x| x.as_u64().expect("integer") as usize).collect()
+    v.as_array()
+        .expect("array")
+        .iter()
+        .map(|x| x.as_u64().expect("integer") as usize)
+        .collect()
 }
 
 fn activation(v: &Value) -> Activation {
@@ -51,11 +59,15 @@ fn activation(v: &Value) -> Activation {
 }
 
 fn u32_of(config: &Value, key: &str) -> u32 {
-    config[key].as_u64().unwrap_or_else(|| panic!("config key {key}")) as u32
+    config[key]
+        .as_u64()
+        .unwrap_or_else(|| panic!("config key {key}")) as u32
 }
 
 fn bool_of(config: &Value, key: &str) -> bool {
-    config[key].as_bool().unwrap_or_else(|| panic!("config key {key}"))
+    config[key]
+        .as_bool()
+        .unwrap_or_else(|| panic!("config key {key}"))
 }
 
 struct Weights<'v> {
@@ -66,7 +78,11 @@ struct Weights<'v> {
 impl Weights<'_> {
     fn get(&self, name: &str) -> Vec<f32> {
         let full = format!("{}{name}", self.prefix);
-        let w = self.list.iter().find(|w| w["name"] == full.as_str()).unwrap_or_else(|| panic!("weight {full}"));
+        let w = self
+            .list
+            .iter()
+            .find(|w| w["name"] == full.as_str())
+            .unwrap_or_else(|| panic!("weight {full}"));
         floats(&w["data"])
     }
 }
@@ -107,8 +123,14 @@ fn cell(kind: &str, c: &Value, w: &Weights<'_>) -> Cell<Vec<f32>> {
 fn layer(v: &Value) -> Layer<Vec<f32>> {
     let kind = v["kind"].as_str().expect("kind");
     let c = &v["config"];
-    let w = Weights { list: v["weights"].as_array().map(Vec::as_slice).unwrap_or(&[]), prefix: "" };
-    let pooling = || Pooling { pool_size: u32_of(c, "pool_size"), strides: u32_of(c, "strides") };
+    let w = Weights {
+        list: v["weights"].as_array().map(Vec::as_slice).unwrap_or(&[]),
+        prefix: "",
+    };
+    let pooling = || Pooling {
+        pool_size: u32_of(c, "pool_size"),
+        strides: u32_of(c, "strides"),
+    };
     match kind {
         "dense" => Layer::Dense(Dense {
             units: u32_of(c, "units"),
@@ -145,13 +167,21 @@ fn layer(v: &Value) -> Layer<Vec<f32>> {
             output_dim: u32_of(c, "output_dim"),
             embeddings: w.get("embeddings"),
         }),
-        "dropout" => Layer::Dropout { rate: c["rate"].as_f64().expect("rate") as f32 },
+        "dropout" => Layer::Dropout {
+            rate: c["rate"].as_f64().expect("rate") as f32,
+        },
         "bidirectional" => {
             assert_eq!(c["merge_mode"], "concat");
             let inner = &c["layer"];
             let k = inner["kind"].as_str().expect("inner kind");
-            let f = Weights { prefix: "forward_", ..w };
-            let b = Weights { prefix: "backward_", ..w };
+            let f = Weights {
+                prefix: "forward_",
+                ..w
+            };
+            let b = Weights {
+                prefix: "backward_",
+                ..w
+            };
             Layer::Bidirectional(Bidirectional {
                 forward: cell(k, &inner["config"], &f),
                 backward: cell(k, &inner["config"], &b),
@@ -171,7 +201,11 @@ pub fn load(path: &Path) -> Case {
     let width = *output_shape.last().expect("output width");
     let spec = ModelSpec {
         name: v["name"].as_str().expect("name").to_string(),
-        features: if tokens { vec!["token".into()] } else { (0..shape[1]).map(|i| format!("x{i}")).collect() },
+        features: if tokens {
+            vec!["token".into()]
+        } else {
+            (0..shape[1]).map(|i| format!("x{i}")).collect()
+        },
         targets: (0..width).map(|i| format!("y{i}")).collect(),
         sample_period_ms: 0,
         lookback: shape[0] as u32,
@@ -179,7 +213,12 @@ pub fn load(path: &Path) -> Case {
         step: 1,
         input_norm: None,
         output_norm: None,
-        layers: v["layers"].as_array().expect("layers").iter().map(layer).collect(),
+        layers: v["layers"]
+            .as_array()
+            .expect("layers")
+            .iter()
+            .map(layer)
+            .collect(),
     };
     Case {
         name: spec.name.clone(),

@@ -7,16 +7,80 @@
 use std::path::{Path, PathBuf};
 
 use nowcast_runtime::ModelSpec;
+use nowcast_runtime::activation::Activation;
+use nowcast_runtime::format::Standardize;
+use nowcast_runtime::layers::{Conv1d, Dense, Gru, Layer, Padding, Pooling};
 
 pub mod golden;
 
 /// The repository root.
 pub fn repo_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().map(Path::to_path_buf).unwrap_or_default()
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_default()
 }
 
 /// Encodes a spec and copies it to an aligned buffer, ready for `Model::from_bytes`.
 pub fn encode(spec: &ModelSpec) -> nowcast_runtime::AlignedBytes {
     let bytes = spec.to_bytes().expect("spec encodes");
     nowcast_runtime::AlignedBytes::new(&bytes)
+}
+
+/// A fixed, realistic model: Conv1D(4,3) → MaxPool(2) → GRU(5) → Dense(1), with normalization.
+pub fn sample_spec() -> ModelSpec {
+    let ramp = |n: usize, scale: f32| {
+        (0..n)
+            .map(|i| ((i * 37 % 17) as f32 / 17.0 - 0.5) * scale)
+            .collect::<Vec<_>>()
+    };
+    ModelSpec {
+        name: "sample".into(),
+        features: vec!["temp_c".into(), "rh_pct".into(), "pressure_mbar".into()],
+        targets: vec!["temp_c".into()],
+        sample_period_ms: 3_600_000,
+        lookback: 24,
+        delay: 6,
+        step: 1,
+        input_norm: Some(Standardize {
+            mean: vec![15.0, 60.0, 1000.0],
+            std: vec![8.0, 20.0, 10.0],
+        }),
+        output_norm: Some(Standardize {
+            mean: vec![15.0],
+            std: vec![8.0],
+        }),
+        layers: vec![
+            Layer::Conv1d(Conv1d {
+                filters: 4,
+                kernel_size: 3,
+                strides: 1,
+                dilation: 1,
+                padding: Padding::Causal,
+                activation: Activation::Relu,
+                kernel: ramp(3 * 3 * 4, 1.0),
+                bias: ramp(4, 0.2),
+            }),
+            Layer::MaxPooling1d(Pooling {
+                pool_size: 2,
+                strides: 2,
+            }),
+            Layer::Gru(Gru {
+                units: 5,
+                activation: Activation::Tanh,
+                recurrent_activation: Activation::Sigmoid,
+                reset_after: true,
+                return_sequences: false,
+                kernel: ramp(4 * 15, 1.0),
+                recurrent_kernel: ramp(5 * 15, 1.0),
+                bias: ramp(30, 0.5),
+            }),
+            Layer::Dense(Dense {
+                units: 1,
+                activation: Activation::Linear,
+                kernel: ramp(5, 1.0),
+                bias: vec![0.1],
+            }),
+        ],
+    }
 }

@@ -10,13 +10,20 @@ const KERAS_TOLERANCE: f32 = 1e-5;
 
 fn max_abs_diff(a: &[f32], b: &[f32]) -> f32 {
     assert_eq!(a.len(), b.len(), "lengths differ");
-    a.iter().zip(b).map(|(x, y)| (x - y).abs()).fold(0.0, f32::max)
+    a.iter()
+        .zip(b)
+        .map(|(x, y)| (x - y).abs())
+        .fold(0.0, f32::max)
 }
 
 #[test]
 fn every_golden_case_matches_keras() {
     let cases = golden::all();
-    assert!(cases.len() >= 30, "expected the golden cases, found {}", cases.len());
+    assert!(
+        cases.len() >= 30,
+        "expected the golden cases, found {}",
+        cases.len()
+    );
     let mut kinds = std::collections::BTreeSet::new();
     let mut report = Vec::new();
     for case in &cases {
@@ -37,7 +44,11 @@ fn every_golden_case_matches_keras() {
         assert_eq!(out.steps, expected_steps, "{}: output steps", case.name);
         let window = out.values.to_vec();
         let diff = max_abs_diff(&window, &case.output);
-        assert!(diff <= KERAS_TOLERANCE, "{}: window differs from Keras by {diff}", case.name);
+        assert!(
+            diff <= KERAS_TOLERANCE,
+            "{}: window differs from Keras by {diff}",
+            case.name
+        );
 
         if model.is_streamable() {
             let mut state = vec![0.0; model.state_len()];
@@ -58,15 +69,32 @@ fn every_golden_case_matches_keras() {
                 Some(_) => emitted.concat(),
                 None => emitted.last().cloned().expect("an emission"),
             };
-            assert_eq!(streamed, window, "{}: stream differs from window", case.name);
+            assert_eq!(
+                streamed, window,
+                "{}: stream differs from window",
+                case.name
+            );
         }
-        report.push(format!("{:32} max |nowcast - keras| = {diff:.2e}", case.name));
+        report.push(format!(
+            "{:32} max |nowcast - keras| = {diff:.2e}",
+            case.name
+        ));
     }
     println!("{}", report.join("\n"));
     for kind in [
-        "dense", "simple_rnn", "lstm", "gru", "conv1d", "max_pooling1d", "average_pooling1d",
-        "global_max_pooling1d", "global_average_pooling1d", "flatten", "embedding",
-        "bidirectional", "dropout",
+        "dense",
+        "simple_rnn",
+        "lstm",
+        "gru",
+        "conv1d",
+        "max_pooling1d",
+        "average_pooling1d",
+        "global_max_pooling1d",
+        "global_average_pooling1d",
+        "flatten",
+        "embedding",
+        "bidirectional",
+        "dropout",
     ] {
         assert!(kinds.contains(kind), "no golden case covers {kind}");
     }

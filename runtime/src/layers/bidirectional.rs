@@ -36,7 +36,7 @@ impl<T> Cell<T> {
     }
 }
 
-impl<'a> Cell<&'a [f32]> {
+impl Cell<&[f32]> {
     pub(crate) fn get(&self) -> &dyn Recurrent {
         match self {
             Cell::SimpleRnn(c) => c,
@@ -68,7 +68,10 @@ impl<T> Bidirectional<T> {
         &self,
         f: &mut impl FnMut(&T, TensorName) -> Result<U, E>,
     ) -> Result<Bidirectional<U>, E> {
-        Ok(Bidirectional { forward: self.forward.try_map(f)?, backward: self.backward.try_map(f)? })
+        Ok(Bidirectional {
+            forward: self.forward.try_map(f)?,
+            backward: self.backward.try_map(f)?,
+        })
     }
 }
 
@@ -96,7 +99,14 @@ impl Bidirectional<&[f32]> {
     ///
     /// `state` has at least `forward.state_len() + backward.state_len()` words and `scratch` the
     /// larger of the two cells' scratch.
-    pub(crate) fn window(&self, seq: &[f32], cin: usize, out: &mut [f32], state: &mut [f32], scratch: &mut [f32]) {
+    pub(crate) fn window(
+        &self,
+        seq: &[f32],
+        cin: usize,
+        out: &mut [f32],
+        state: &mut [f32],
+        scratch: &mut [f32],
+    ) {
         let (f, b) = (self.forward.get(), self.backward.get());
         let (fu, bu) = (f.units(), b.units());
         let width = fu + bu;
@@ -142,7 +152,10 @@ mod tests {
                 bias: &[0.0][..],
             })
         };
-        let l = Bidirectional { forward: cell(), backward: cell() };
+        let l = Bidirectional {
+            forward: cell(),
+            backward: cell(),
+        };
         assert_eq!(l.check(1), Ok(Shape::Sequence { channels: 2 }));
         let mut out = [0.0; 6];
         let (mut state, mut scratch) = ([0.0; 2], [0.0; 1]);

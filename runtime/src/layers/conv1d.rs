@@ -117,7 +117,11 @@ impl Conv1d<&[f32]> {
         if !cursor.advance(span as u32, self.strides) {
             return None;
         }
-        let (k, d, f) = (self.kernel_size as usize, self.dilation as usize, self.filters as usize);
+        let (k, d, f) = (
+            self.kernel_size as usize,
+            self.dilation as usize,
+            self.filters as usize,
+        );
         out.copy_from_slice(self.bias);
         for (j, w) in self.kernel.chunks_exact(cin * f).enumerate().take(k) {
             let at = cursor.back(((k - 1 - j) * d) as u32, span as u32) * cin;
@@ -148,17 +152,28 @@ mod tests {
 
     fn run(l: &Conv1d<&[f32]>, xs: &[f32]) -> heapless::Vec<f32, 8> {
         let mut state = [0.0; 8];
-        let mut cursor = Cursor { pos: 0, seen: l.pad() as u32 };
+        let mut cursor = Cursor {
+            pos: 0,
+            seen: l.pad() as u32,
+        };
         let n = l.span() + 1;
-        xs.iter().filter_map(|&x| l.push(&[x], &mut state[..n], &mut cursor).map(|o| o[0])).collect()
+        xs.iter()
+            .filter_map(|&x| l.push(&[x], &mut state[..n], &mut cursor).map(|o| o[0]))
+            .collect()
     }
 
     #[test]
     fn causal_dilated_by_hand() {
         let l = conv(Padding::Causal, 2);
-        assert_eq!(l.check(Shape::Sequence { channels: 1 }), Ok(Shape::Sequence { channels: 1 }));
+        assert_eq!(
+            l.check(Shape::Sequence { channels: 1 }),
+            Ok(Shape::Sequence { channels: 1 })
+        );
         // y = [10, 20, 31, 42]
-        assert_eq!(&run(&l, &[1.0, 2.0, 3.0, 4.0])[..], &[10.0, 20.0, 31.0, 42.0]);
+        assert_eq!(
+            &run(&l, &[1.0, 2.0, 3.0, 4.0])[..],
+            &[10.0, 20.0, 31.0, 42.0]
+        );
         assert_eq!(l.out_steps(4), Some(4));
     }
 

@@ -69,7 +69,10 @@ mod tests {
             kernel: &[1.0, -1.0, 2.0, -2.0][..],
             bias: &[0.5, 0.5][..],
         };
-        assert_eq!(d.check(Shape::Vector { len: 2 }), Ok(Shape::Vector { len: 2 }));
+        assert_eq!(
+            d.check(Shape::Vector { len: 2 }),
+            Ok(Shape::Vector { len: 2 })
+        );
         let mut y = [0.0; 2];
         d.step(&[1.0, 1.0], &mut y);
         // [1 + 2 + 0.5, -1 - 2 + 0.5] -> relu

@@ -36,7 +36,10 @@ impl<T> Embedding<T> {
 impl Embedding<&[f32]> {
     pub(crate) fn check(&self, input: Shape) -> Result<Shape, Problem> {
         if sequence_channels(input)? != 1 {
-            return Err(Problem::InputMismatch { expected: input.width() as u32, found: 1 });
+            return Err(Problem::InputMismatch {
+                expected: input.width() as u32,
+                found: 1,
+            });
         }
         let (n, d) = (nonzero(self.input_dim)?, nonzero(self.output_dim)?);
         expect_len(TensorName::Embeddings, self.embeddings, mul(n, d)?)?;
@@ -60,8 +63,15 @@ mod tests {
 
     #[test]
     fn lookup_by_hand() {
-        let e = Embedding { input_dim: 3, output_dim: 2, embeddings: &[0.0, 1.0, 2.0, 3.0, 4.0, 5.0][..] };
-        assert_eq!(e.check(Shape::Sequence { channels: 1 }), Ok(Shape::Sequence { channels: 2 }));
+        let e = Embedding {
+            input_dim: 3,
+            output_dim: 2,
+            embeddings: &[0.0, 1.0, 2.0, 3.0, 4.0, 5.0][..],
+        };
+        assert_eq!(
+            e.check(Shape::Sequence { channels: 1 }),
+            Ok(Shape::Sequence { channels: 2 })
+        );
         let mut y = [0.0; 2];
         e.step(&[2.0], &mut y);
         assert_eq!(y, [4.0, 5.0]);

@@ -68,6 +68,10 @@ impl Recurrent for Gru<&[f32]> {
         self.units as usize
     }
 
+    fn gates(&self) -> usize {
+        3
+    }
+
     fn return_sequences(&self) -> bool {
         self.return_sequences
     }
@@ -88,8 +92,16 @@ impl Recurrent for Gru<&[f32]> {
         }
         let g = mul(3, u)?;
         expect_len(TensorName::Kernel, self.kernel, mul(input, g)?)?;
-        expect_len(TensorName::RecurrentKernel, self.recurrent_kernel, mul(u, g)?)?;
-        expect_len(TensorName::Bias, self.bias, if self.reset_after { 2 * g } else { g })
+        expect_len(
+            TensorName::RecurrentKernel,
+            self.recurrent_kernel,
+            mul(u, g)?,
+        )?;
+        expect_len(
+            TensorName::Bias,
+            self.bias,
+            if self.reset_after { 2 * g } else { g },
+        )
     }
 
     #[inline]

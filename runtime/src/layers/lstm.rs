@@ -58,6 +58,10 @@ impl Recurrent for Lstm<&[f32]> {
         self.units as usize
     }
 
+    fn gates(&self) -> usize {
+        4
+    }
+
     fn return_sequences(&self) -> bool {
         self.return_sequences
     }
@@ -77,7 +81,11 @@ impl Recurrent for Lstm<&[f32]> {
         }
         let g = mul(4, u)?;
         expect_len(TensorName::Kernel, self.kernel, mul(input, g)?)?;
-        expect_len(TensorName::RecurrentKernel, self.recurrent_kernel, mul(u, g)?)?;
+        expect_len(
+            TensorName::RecurrentKernel,
+            self.recurrent_kernel,
+            mul(u, g)?,
+        )?;
         expect_len(TensorName::Bias, self.bias, g)
     }
 

@@ -112,12 +112,16 @@ impl Cursor {
     /// Records one sample into a ring of `span` slots; returns whether an output is due.
     #[inline]
     pub(crate) fn advance(&mut self, span: u32, strides: u32) -> bool {
-        self.pos = if self.pos + 1 == span { 0 } else { self.pos + 1 };
+        self.pos = if self.pos + 1 == span {
+            0
+        } else {
+            self.pos + 1
+        };
         self.seen += 1;
         if self.seen >= span + strides {
             self.seen -= strides;
         }
-        self.seen >= span && (self.seen - span) % strides == 0
+        self.seen >= span && (self.seen - span).is_multiple_of(strides)
     }
 
     /// Ring index of the sample `back` steps before the newest (0 = newest).
@@ -128,7 +132,12 @@ impl Cursor {
 }
 
 /// Output length of a ring layer over `steps` inputs (`None` if it emits nothing).
-pub(crate) fn ring_out_steps(steps: usize, pad: usize, span: usize, strides: usize) -> Option<usize> {
+pub(crate) fn ring_out_steps(
+    steps: usize,
+    pad: usize,
+    span: usize,
+    strides: usize,
+) -> Option<usize> {
     let m = steps + pad;
     (m >= span).then(|| (m - span) / strides + 1)
 }
@@ -137,7 +146,11 @@ pub(crate) fn expect_len(tensor: TensorName, t: &[f32], expected: usize) -> Resu
     if t.len() == expected {
         Ok(())
     } else {
-        Err(Problem::ShapeMismatch { tensor, expected: to_u32(expected), found: to_u32(t.len()) })
+        Err(Problem::ShapeMismatch {
+            tensor,
+            expected: to_u32(expected),
+            found: to_u32(t.len()),
+        })
     }
 }
 
@@ -146,11 +159,17 @@ pub(crate) fn to_u32(x: usize) -> u32 {
 }
 
 pub(crate) fn mul(a: usize, b: usize) -> Result<usize, Problem> {
-    a.checked_mul(b).filter(|&x| x <= u32::MAX as usize).ok_or(Problem::TooLarge)
+    a.checked_mul(b)
+        .filter(|&x| x <= u32::MAX as usize)
+        .ok_or(Problem::TooLarge)
 }
 
 pub(crate) fn nonzero(x: u32) -> Result<usize, Problem> {
-    if x == 0 { Err(Problem::ZeroSize) } else { Ok(x as usize) }
+    if x == 0 {
+        Err(Problem::ZeroSize)
+    } else {
+        Ok(x as usize)
+    }
 }
 
 pub(crate) fn sequence_channels(input: Shape) -> Result<usize, Problem> {
@@ -219,6 +238,8 @@ impl<T> Layer<T> {
 /// output `h` (`units` values).
 pub(crate) trait Recurrent {
     fn units(&self) -> usize;
+    /// Gate blocks of `units` (SimpleRNN 1, GRU 3, LSTM 4).
+    fn gates(&self) -> usize;
     fn return_sequences(&self) -> bool;
     /// `f32` words of state (h, and c for the LSTM).
     fn state_len(&self) -> usize;
@@ -259,7 +280,11 @@ impl Layer<&[f32]> {
             Layer::SimpleRnn(_) | Layer::Lstm(_) | Layer::Gru(_) => {
                 let cell = self.recurrent().ok_or(Problem::BadParameter)?;
                 cell.check(sequence_channels(input)?)?;
-                Ok(recurrent_output(cell.units(), cell.return_sequences(), steps))
+                Ok(recurrent_output(
+                    cell.units(),
+                    cell.return_sequences(),
+                    steps,
+                ))
             }
             Layer::Conv1d(l) => {
                 let shape = l.check(input)?;
@@ -269,14 +294,22 @@ impl Layer<&[f32]> {
                 let shape = p.check(input)?;
                 Ok((shape, too_short(steps.map(|s| p.out_steps(s)))?))
             }
-            Layer::GlobalMaxPooling1d | Layer::GlobalAveragePooling1d => {
-                Ok((Shape::Vector { len: sequence_channels(input)? }, None))
-            }
+            Layer::GlobalMaxPooling1d | Layer::GlobalAveragePooling1d => Ok((
+                Shape::Vector {
+                    len: sequence_channels(input)?,
+                },
+                None,
+            )),
             Layer::Flatten => match input {
                 Shape::Vector { .. } => Ok((input, None)),
                 Shape::Sequence { channels } => {
                     let steps = steps.ok_or(Problem::NeedsLookback)?;
-                    Ok((Shape::Vector { len: mul(steps, channels)? }, None))
+                    Ok((
+                        Shape::Vector {
+                            len: mul(steps, channels)?,
+                        },
+                        None,
+                    ))
                 }
             },
             Layer::Embedding(l) => Ok((l.check(input)?, steps)),
@@ -303,7 +336,9 @@ impl Layer<&[f32]> {
                 self.recurrent().map_or(0, |c| c.state_len())
             }
             Layer::Conv1d(l) => l.span() * width + l.filters as usize,
-            Layer::MaxPooling1d(p) | Layer::AveragePooling1d(p) => (p.pool_size as usize + 1) * width,
+            Layer::MaxPooling1d(p) | Layer::AveragePooling1d(p) => {
+                (p.pool_size as usize + 1) * width
+            }
             Layer::Embedding(l) => l.output_dim as usize,
             Layer::Bidirectional(l) => l.forward.state_len() + l.backward.state_len(),
             Layer::GlobalMaxPooling1d
@@ -321,6 +356,22 @@ impl Layer<&[f32]> {
         }
     }
 
+    /// Multiply-accumulates for one output of this layer (one step of a recurrent cell, one
+    /// output vector of a convolution, the whole window for Bidirectional).
+    pub fn macs(&self, input: Shape, steps: usize) -> usize {
+        let w = input.width();
+        let cell = |c: &dyn Recurrent| c.gates() * c.units() * (w + c.units());
+        match self {
+            Layer::Dense(l) => w * l.units as usize,
+            Layer::Conv1d(l) => l.kernel_size as usize * w * l.filters as usize,
+            Layer::SimpleRnn(_) | Layer::Lstm(_) | Layer::Gru(_) => {
+                self.recurrent().map_or(0, cell)
+            }
+            Layer::Bidirectional(l) => steps * (cell(l.forward.get()) + cell(l.backward.get())),
+            _ => 0,
+        }
+    }
+
     /// Puts a layer's streaming state back to the start of a stream: zero recurrent state,
     /// zero-filled rings (the zeros are causal padding), cursor at the causal pad.
     pub(crate) fn reset(&self, state: &mut [f32], cursor: &mut Cursor) {
@@ -329,7 +380,10 @@ impl Layer<&[f32]> {
             Layer::Conv1d(l) => l.pad(),
             _ => 0,
         };
-        *cursor = Cursor { pos: 0, seen: pad as u32 };
+        *cursor = Cursor {
+            pos: 0,
+            seen: pad as u32,
+        };
     }
 
     /// Feeds one input vector; returns the layer's output when it emits one.
@@ -371,7 +425,11 @@ impl Layer<&[f32]> {
     }
 }
 
-fn recurrent_output(units: usize, return_sequences: bool, steps: Option<usize>) -> (Shape, Option<usize>) {
+fn recurrent_output(
+    units: usize,
+    return_sequences: bool,
+    steps: Option<usize>,
+) -> (Shape, Option<usize>) {
     if return_sequences {
         (Shape::Sequence { channels: units }, steps)
     } else {
@@ -388,7 +446,10 @@ mod tests {
         // span 3, strides 2: outputs after samples 3, 5, 7, ...
         let mut c = Cursor::default();
         let emitted: heapless::Vec<bool, 9> = (0..9).map(|_| c.advance(3, 2)).collect();
-        assert_eq!(&emitted[..], &[false, false, true, false, true, false, true, false, true]);
+        assert_eq!(
+            &emitted[..],
+            &[false, false, true, false, true, false, true, false, true]
+        );
         assert!(c.seen < 3 + 2);
         assert_eq!(ring_out_steps(9, 0, 3, 2), Some(4));
         assert_eq!(ring_out_steps(2, 0, 3, 2), None);

@@ -75,16 +75,27 @@ mod tests {
         let mut state = [0.0; 8];
         let mut cursor = Cursor::default();
         let n = p.pool_size as usize + 1;
-        xs.iter().filter_map(|&x| p.push(&[x], &mut state[..n], &mut cursor, average).map(|o| o[0])).collect()
+        xs.iter()
+            .filter_map(|&x| {
+                p.push(&[x], &mut state[..n], &mut cursor, average)
+                    .map(|o| o[0])
+            })
+            .collect()
     }
 
     #[test]
     fn max_and_average_by_hand() {
         let xs = [1.0, 5.0, 2.0, 4.0, 3.0, 0.0, 7.0];
-        let p = Pooling { pool_size: 3, strides: 2 };
+        let p = Pooling {
+            pool_size: 3,
+            strides: 2,
+        };
         assert_eq!(&run(p, false, &xs)[..], &[5.0, 4.0, 7.0]);
         assert_eq!(&run(p, true, &xs)[..], &[8.0 / 3.0, 3.0, 10.0 / 3.0]);
         assert_eq!(p.out_steps(7), Some(3));
-        assert_eq!(p.check(Shape::Vector { len: 1 }), Err(Problem::ExpectedSequence));
+        assert_eq!(
+            p.check(Shape::Vector { len: 1 }),
+            Err(Problem::ExpectedSequence)
+        );
     }
 }

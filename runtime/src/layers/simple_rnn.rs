@@ -48,6 +48,10 @@ impl Recurrent for SimpleRnn<&[f32]> {
         self.units as usize
     }
 
+    fn gates(&self) -> usize {
+        1
+    }
+
     fn return_sequences(&self) -> bool {
         self.return_sequences
     }
@@ -66,7 +70,11 @@ impl Recurrent for SimpleRnn<&[f32]> {
             return Err(Problem::UnsupportedActivation);
         }
         expect_len(TensorName::Kernel, self.kernel, mul(input, u)?)?;
-        expect_len(TensorName::RecurrentKernel, self.recurrent_kernel, mul(u, u)?)?;
+        expect_len(
+            TensorName::RecurrentKernel,
+            self.recurrent_kernel,
+            mul(u, u)?,
+        )?;
         expect_len(TensorName::Bias, self.bias, u)
     }
 

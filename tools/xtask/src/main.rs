@@ -1,0 +1,149 @@
+//! `cargo xtask <task>`: the one entry point for every check.
+//!
+//! - `ci`: everything CI runs, in CI's order: formatting, clippy (warnings are errors), the
+//!   whole test suite, the no_std runtime cross-built for Cortex-M0 and Cortex-M4F, and the
+//!   firmware workspace built for its targets.
+//! - `bless`: rewrites the committed snapshots (the released-format sample blobs) from the
+//!   current code; review the diff before committing it.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Instant;
+
+use anyhow::{Context, Result, bail};
+
+/// Thumb targets the no_std crates must build for.
+const THUMB_TARGETS: [&str; 3] = [
+    "thumbv6m-none-eabi",
+    "thumbv7m-none-eabi",
+    "thumbv7em-none-eabihf",
+];
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .ancestors()
+        .nth(2)
+        .map(Path::to_path_buf)
+        .unwrap_or_default()
+}
+
+/// Runs `cargo args...` in `dir`, echoing the command and its wall time.
+fn cargo(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Result<()> {
+    let start = Instant::now();
+    println!(
+        "\n==> cargo {}{}",
+        args.join(" "),
+        if dir == root() {
+            String::new()
+        } else {
+            format!("   (in {})", dir.display())
+        }
+    );
+    let mut cmd = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
+    cmd.args(args).current_dir(dir);
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let status = cmd
+        .status()
+        .with_context(|| format!("running cargo {}", args.join(" ")))?;
+    if !status.success() {
+        bail!("cargo {} failed ({status})", args.join(" "));
+    }
+    println!("<== {:.1} s", start.elapsed().as_secs_f64());
+    Ok(())
+}
+
+fn ci() -> Result<()> {
+    let root = root();
+    let fw = root.join("firmware");
+    let start = Instant::now();
+    cargo(&root, &["fmt", "--all", "--", "--check"], &[])?;
+    cargo(&fw, &["fmt", "--all", "--", "--check"], &[])?;
+    cargo(
+        &root,
+        &[
+            "clippy",
+            "--workspace",
+            "--all-targets",
+            "--locked",
+            "--",
+            "-D",
+            "warnings",
+        ],
+        &[],
+    )?;
+    cargo(&root, &["test", "--workspace", "--locked"], &[])?;
+    for target in THUMB_TARGETS {
+        cargo(
+            &root,
+            &[
+                "build",
+                "-p",
+                "nowcast-runtime",
+                "--locked",
+                "--release",
+                "--target",
+                target,
+            ],
+            &[],
+        )?;
+    }
+    cargo(
+        &root,
+        &[
+            "build",
+            "-p",
+            "nowcast-runtime",
+            "--locked",
+            "--release",
+            "--target",
+            "thumbv6m-none-eabi",
+            "--features",
+            "fast-math,defmt",
+        ],
+        &[],
+    )?;
+    for target in THUMB_TARGETS {
+        cargo(
+            &fw,
+            &[
+                "clippy",
+                "--workspace",
+                "--locked",
+                "--release",
+                "--target",
+                target,
+                "--",
+                "-D",
+                "warnings",
+            ],
+            &[],
+        )?;
+    }
+    println!(
+        "\nxtask ci: all checks passed in {:.0} s",
+        start.elapsed().as_secs_f64()
+    );
+    Ok(())
+}
+
+fn bless() -> Result<()> {
+    cargo(
+        &root(),
+        &["test", "-p", "nowcast-tests", "--test", "format_compat"],
+        &[("NOWCAST_BLESS", "1")],
+    )
+}
+
+fn main() -> Result<()> {
+    let task = std::env::args().nth(1).unwrap_or_default();
+    match task.as_str() {
+        "ci" => ci(),
+        "bless" => bless(),
+        _ => {
+            eprintln!("usage: cargo xtask <ci|bless>");
+            std::process::exit(2);
+        }
+    }
+}
