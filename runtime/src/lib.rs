@@ -65,6 +65,6 @@ pub use error::{LoadError, Problem, StepError, TensorName, WindowError};
 #[cfg(feature = "alloc")]
 pub use format::AlignedBytes;
 pub use layers::{Layer, Shape};
-pub use model::Model;
+pub use model::{LayerSummary, Model};
 pub use stream::Stepper;
 pub use window::WindowOutput;

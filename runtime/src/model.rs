@@ -11,6 +11,26 @@ use crate::error::{LoadError, Problem, TensorName};
 use crate::format::{self, DType, MAX_LAYERS, ModelRepr, Standardize, TENSOR_ALIGN, TensorRef};
 use crate::layers::{Layer, Shape};
 
+/// Costs of one layer (see [`Model::summary`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct LayerSummary {
+    /// Keras layer kind.
+    pub kind: &'static str,
+    /// Input shape.
+    pub input: Shape,
+    /// Output shape.
+    pub output: Shape,
+    /// Trainable values.
+    pub params: usize,
+    /// Bytes of weights in the blob.
+    pub weight_bytes: usize,
+    /// Bytes of streaming state (ring buffers, recurrent state, output), excluding the shared
+    /// scratch.
+    pub state_bytes: usize,
+    /// Multiply-accumulates per output of the layer.
+    pub macs: usize,
+}
+
 /// A model checked and ready to run, borrowing its blob (in flash, or in RAM on a host).
 #[derive(Debug)]
 pub struct Model<'a> {
@@ -250,14 +270,27 @@ impl<'a> Model<'a> {
 
     /// Number of trainable values (weights and biases).
     pub fn params(&self) -> usize {
-        let mut n = 0;
-        for layer in self.layers() {
-            let _ = layer.try_map(&mut |t: &&[f32], _| {
-                n += t.len();
-                Ok::<(), ()>(())
-            });
-        }
-        n
+        (0..self.layers().len()).filter_map(|i| self.summary(i)).map(|s| s.params).sum()
+    }
+
+    /// What layer `i` costs: parameters, flash, RAM and arithmetic.
+    pub fn summary(&self, i: usize) -> Option<LayerSummary> {
+        let layer = self.layers().get(i)?;
+        let mut params = 0;
+        let _ = layer.try_map(&mut |t: &&[f32], _| {
+            params += t.len();
+            Ok::<(), ()>(())
+        });
+        let input = self.shapes[i];
+        Some(LayerSummary {
+            kind: layer.kind(),
+            input,
+            output: self.shapes[i + 1],
+            params,
+            weight_bytes: params * core::mem::size_of::<f32>(),
+            state_bytes: layer.state_len(input) * core::mem::size_of::<f32>(),
+            macs: layer.macs(input, self.window_steps().max(1)),
+        })
     }
 
     /// Multiply-accumulates per input sample in streaming mode: each layer's MACs per output,

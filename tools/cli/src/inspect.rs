@@ -1,0 +1,68 @@
+//! `nowcast inspect`: what a model is and what it costs on a device.
+
+use std::fmt::Write as _;
+
+use nowcast_runtime::{AlignedBytes, Model, Shape};
+
+fn shape(s: Shape) -> String {
+    match s {
+        Shape::Sequence { channels } => format!("(T, {channels})"),
+        Shape::Vector { len } => format!("({len})"),
+    }
+}
+
+/// The summary table of a model blob.
+pub fn summary(bytes: &[u8]) -> anyhow::Result<String> {
+    let blob = AlignedBytes::new(bytes);
+    let model = Model::from_bytes(blob.as_bytes()).map_err(|e| anyhow::anyhow!("invalid model: {e:?}"))?;
+    let mut out = String::new();
+    let w = &mut out;
+    writeln!(w, "model \"{}\" (format v{}, {} bytes, f32)", model.name(), nowcast_runtime::format::FORMAT_VERSION, bytes.len())?;
+    writeln!(w, "inputs  ({}): {}", model.input_len(), model.features().join(", "))?;
+    writeln!(w, "outputs ({}): {}", model.output_len(), model.targets().join(", "))?;
+    let period = model.sample_period_ms();
+    writeln!(
+        w,
+        "window: lookback {} rows, step {}, delay {}{}",
+        model.lookback(),
+        model.step(),
+        model.delay(),
+        if period > 0 { format!(", sample period {} s", period as f64 / 1000.0) } else { String::new() }
+    )?;
+    writeln!(w)?;
+    writeln!(w, "{:<3} {:<26} {:<12} {:>9} {:>12} {:>12} {:>12}", "#", "layer", "output", "params", "weight B", "state B", "MACs/out")?;
+    writeln!(w, "{}", "-".repeat(92))?;
+    let (mut params, mut weights, mut state) = (0, 0, 0);
+    for i in 0..model.layers().len() {
+        let Some(s) = model.summary(i) else { continue };
+        writeln!(
+            w,
+            "{:<3} {:<26} {:<12} {:>9} {:>12} {:>12} {:>12}",
+            i,
+            s.kind,
+            shape(s.output),
+            s.params,
+            s.weight_bytes,
+            s.state_bytes,
+            s.macs
+        )?;
+        params += s.params;
+        weights += s.weight_bytes;
+        state += s.state_bytes;
+    }
+    writeln!(w, "{}", "-".repeat(92))?;
+    writeln!(w, "total params {params}, weight bytes {weights}, layer state bytes {state}")?;
+    if model.is_streamable() {
+        writeln!(
+            w,
+            "streaming: {} state + scratch bytes, {:.0} MACs per input sample",
+            model.state_len() * 4,
+            model.macs_per_sample()
+        )?;
+    } else {
+        let steps = model.window_steps().max(1);
+        let scratch = model.window_scratch_len(steps).map(|n| n * 4).unwrap_or(0);
+        writeln!(w, "window mode only: {scratch} scratch bytes for a {steps}-step window, {:.0} MACs per window", model.macs_per_sample())?;
+    }
+    Ok(out)
+}

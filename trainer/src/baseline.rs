@@ -1,0 +1,155 @@
+//! Naive baselines, scored on exactly the windows a model is scored on.
+//!
+//! For a window starting at row `s` with target row `t = s + lookback - 1 + delay` (see
+//! [`data::WindowSpec`](crate::data::WindowSpec)):
+//! - **Persistence** ("same as now") predicts the target at the window's last row
+//!   `s + lookback - 1`, whatever the step. It covers every window.
+//! - **Seasonal persistence** ("same as one season ago") predicts the target at row
+//!   `t - season`. It covers only the windows whose row `t - season` is in the same split and
+//!   the same segment as `t` (the row exists, is not held out, and is one season ago in time);
+//!   the others are left out of its MAE, and [`BaselineMae::covered`] says how many are in.
+//!   With hourly rows, `season = 24` is "same time yesterday".
+//!
+//! Errors are mean absolute errors in the target's units, summed in `f64`.
+
+use crate::data::{Dataset, Split};
+
+/// A baseline's mean absolute error over the windows of one split.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct BaselineMae {
+    /// MAE in the target's units over the covered windows; `None` if none is covered.
+    pub mae: Option<f64>,
+    /// Windows the baseline could predict.
+    pub covered: usize,
+    /// Windows in the split.
+    pub windows: usize,
+}
+
+/// MAE of `prediction(start)` against the target, over the split's windows for which it
+/// gives a prediction.
+fn score(
+    dataset: &Dataset,
+    split: Split,
+    prediction: impl Fn(usize) -> Option<f64>,
+) -> BaselineMae {
+    let starts = dataset.window_starts(split);
+    let target_offset = dataset.window().target_offset();
+    let target = dataset.target();
+    let (mut sum, mut covered) = (0.0f64, 0usize);
+    for &start in starts {
+        if let Some(predicted) = prediction(start) {
+            sum += (predicted - target[start + target_offset]).abs();
+            covered += 1;
+        }
+    }
+    BaselineMae {
+        mae: (covered > 0).then(|| sum / covered as f64),
+        covered,
+        windows: starts.len(),
+    }
+}
+
+/// Persistence: the target at each window's last row (see the module docs).
+pub fn persistence_mae(dataset: &Dataset, split: Split) -> BaselineMae {
+    let last = dataset.window().last_row_offset();
+    let target = dataset.target();
+    score(dataset, split, |start| Some(target[start + last]))
+}
+
+/// Seasonal persistence: the target `season` rows before the target row, where that row is in
+/// the same split and segment (see the module docs). `season = 0` covers no window.
+pub fn seasonal_mae(dataset: &Dataset, split: Split, season: usize) -> BaselineMae {
+    let target_offset = dataset.window().target_offset();
+    let split_start = dataset.split_rows(split).start;
+    let target = dataset.target();
+    score(dataset, split, |start| {
+        let t = start + target_offset;
+        let earlier = t.checked_sub(season).filter(|_| season > 0)?;
+        // A valid window's start and target share one segment.
+        let segment_start = dataset.segment_of(start)?.start;
+        (earlier >= split_start.max(segment_start)).then(|| target[earlier])
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::data::{DatasetConfig, LoadConfig, Series, WindowSpec};
+
+    /// Hourly target values, one segment, all rows in the split `Train`.
+    fn dataset(values: &[f64], lookback: usize, delay: usize) -> Dataset {
+        let mut text = String::from("t,y\n");
+        for (i, v) in values.iter().enumerate() {
+            text.push_str(&format!("2021-01-01T{i:02}:00:00,{v}\n"));
+        }
+        let series = Series::from_reader(text.as_bytes(), &LoadConfig::default()).unwrap();
+        let window = WindowSpec::new(lookback, delay, 1).unwrap();
+        let mut config = DatasetConfig::new("y", window);
+        config.split = [1.0, 0.0, 0.0];
+        Dataset::new(&series, &config).unwrap()
+    }
+
+    #[test]
+    fn persistence_by_hand() {
+        // Lookback 2, delay 1: windows at 0, 1, 2 with last rows 1, 2, 3 and targets 2, 3, 4.
+        let d = dataset(&[0.0, 1.0, 3.0, 6.0, 10.0], 2, 1);
+        assert_eq!(d.window_starts(Split::Train), [0, 1, 2]);
+        // |1 - 3| + |3 - 6| + |6 - 10| = 9 over 3 windows.
+        assert_eq!(
+            persistence_mae(&d, Split::Train),
+            BaselineMae {
+                mae: Some(3.0),
+                covered: 3,
+                windows: 3
+            }
+        );
+        assert_eq!(
+            persistence_mae(&d, Split::Test),
+            BaselineMae {
+                mae: None,
+                covered: 0,
+                windows: 0
+            }
+        );
+    }
+
+    #[test]
+    fn seasonal_by_hand() {
+        // Lookback 1, delay 1: window s targets row s + 1.
+        let y = [5.0, 1.0, 2.0, 7.0, 4.0, 4.0];
+        let d = dataset(&y, 1, 1);
+        assert_eq!(d.window_starts(Split::Train), [0, 1, 2, 3, 4]);
+        // Season 3: targets 1..=5, rows 3, 4, 5 have a row 3 earlier (0, 1, 2):
+        // |5 - 7| + |1 - 4| + |2 - 4| = 7 over 3 covered windows.
+        let s = seasonal_mae(&d, Split::Train, 3);
+        assert_eq!((s.mae, s.covered, s.windows), (Some(7.0 / 3.0), 3, 5));
+        // Season 1 is persistence here (the target's previous row is the window's last).
+        assert_eq!(
+            seasonal_mae(&d, Split::Train, 1).mae,
+            persistence_mae(&d, Split::Train).mae
+        );
+        assert_eq!(seasonal_mae(&d, Split::Train, 0).covered, 0);
+        assert_eq!(seasonal_mae(&d, Split::Train, 6).mae, None);
+    }
+
+    #[test]
+    fn seasonal_stays_in_split_and_segment() {
+        // Rows 0..4, a long gap, rows 4..10 (hours 10..16). Lookback 1, delay 0.
+        let text = "t,y\n\
+            2021-01-01T00:00:00,0\n2021-01-01T01:00:00,1\n2021-01-01T02:00:00,2\n\
+            2021-01-01T03:00:00,3\n2021-01-01T10:00:00,10\n2021-01-01T11:00:00,11\n\
+            2021-01-01T12:00:00,12\n2021-01-01T13:00:00,13\n2021-01-01T14:00:00,14\n\
+            2021-01-01T15:00:00,15\n";
+        let series = Series::from_reader(text.as_bytes(), &LoadConfig::default()).unwrap();
+        assert_eq!(series.segments(), [0..4, 4..10]);
+        let mut config = DatasetConfig::new("y", WindowSpec::new(1, 0, 1).unwrap());
+        config.split = [0.5, 0.2, 0.3];
+        let d = Dataset::new(&series, &config).unwrap();
+        // Train 0..5: row 4 (hour 10) is alone in its segment; season 2 covers rows 2, 3.
+        let s = seasonal_mae(&d, Split::Train, 2);
+        assert_eq!((s.mae, s.covered, s.windows), (Some(2.0), 2, 5));
+        // Val 5..7 (hours 11, 12): row 5 - 1 = 4 is in train, so only row 6 is covered.
+        let s = seasonal_mae(&d, Split::Val, 1);
+        assert_eq!((s.mae, s.covered, s.windows), (Some(1.0), 1, 2));
+    }
+}

@@ -1,0 +1,486 @@
+//! The forecasting protocol: feature and target selection, the chronological split and the
+//! normalization statistics of the training rows.
+//!
+//! Conventions:
+//! - **Split.** With `N` rows (after gap handling) and fractions `[a, b, c]` (non-negative,
+//!   adding up to 1 within [`SPLIT_SUM_TOLERANCE`]): train = rows `0..floor(a N)`, val = the
+//!   next `floor(b N)` rows, test = the rest. The floors forgive [`SPLIT_FLOOR_TOLERANCE`] of a
+//!   row, so that binary rounding cannot turn `0.6 * 8760 = 5256` into 5255.
+//! - **Features.** By default every numeric column except the ignored ones and the segment
+//!   column, in file order, the target included. The target need not be a feature.
+//! - **Normalization.** Each feature and the target get the mean and the population standard
+//!   deviation (divide by `n`) of the training rows, accumulated in `f64`, two passes. A
+//!   standard deviation below [`MIN_STD`] is replaced by 1, so a constant channel becomes 0.
+//!   Normalized values are `(x - mean) / std`, computed in `f64`, then rounded to `f32`.
+
+use std::fmt;
+use std::ops::Range;
+
+use super::error::DatasetError;
+use super::series::Series;
+use super::window::{self, WindowSpec};
+
+/// A standard deviation below this is taken as 1 (a constant channel).
+pub const MIN_STD: f64 = 1e-8;
+/// How far from 1 the split fractions may add up.
+pub const SPLIT_SUM_TOLERANCE: f64 = 1e-6;
+/// How much of a row the split floors forgive.
+pub const SPLIT_FLOOR_TOLERANCE: f64 = 1e-9;
+/// The Keras chapter's split: 60 % train, 20 % validation, 20 % test.
+pub const DEFAULT_SPLIT: [f64; 3] = [0.6, 0.2, 0.2];
+
+/// One of the three chronological parts of the rows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Split {
+    /// The first rows: training, and the normalization statistics.
+    Train,
+    /// The next rows: validation (early stopping, model choice).
+    Val,
+    /// The last rows: the reported test figures.
+    Test,
+}
+
+impl Split {
+    /// All three, in time order.
+    pub const ALL: [Split; 3] = [Split::Train, Split::Val, Split::Test];
+
+    fn index(self) -> usize {
+        match self {
+            Self::Train => 0,
+            Self::Val => 1,
+            Self::Test => 2,
+        }
+    }
+}
+
+impl fmt::Display for Split {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::Train => "train",
+            Self::Val => "val",
+            Self::Test => "test",
+        })
+    }
+}
+
+/// How to turn a [`Series`] into a [`Dataset`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct DatasetConfig {
+    /// The column to forecast.
+    pub target: String,
+    /// The input channels, in this order; `None` takes the default (see the module docs).
+    pub features: Option<Vec<String>>,
+    /// Columns left out of the default features (any column of the file).
+    pub ignore: Vec<String>,
+    /// Train, val and test fractions of the rows: non-negative, adding up to 1; train and val
+    /// get `floor(fraction * N)` rows, test the rest.
+    pub split: [f64; 3],
+    /// The window shape.
+    pub window: WindowSpec,
+}
+
+impl DatasetConfig {
+    /// Default features, nothing ignored, the [`DEFAULT_SPLIT`].
+    pub fn new(target: impl Into<String>, window: WindowSpec) -> Self {
+        Self {
+            target: target.into(),
+            features: None,
+            ignore: Vec::new(),
+            split: DEFAULT_SPLIT,
+            window,
+        }
+    }
+}
+
+/// The mean and standard deviation of one channel over the training rows.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ChannelStats {
+    /// The column.
+    pub name: String,
+    /// Mean of the training rows.
+    pub mean: f64,
+    /// Population standard deviation of the training rows, or 1 if it is below [`MIN_STD`].
+    pub std: f64,
+}
+
+impl ChannelStats {
+    /// Statistics of `train` (non-empty).
+    fn of(name: &str, train: &[f64]) -> Self {
+        let n = train.len() as f64;
+        let mean = train.iter().sum::<f64>() / n;
+        let variance = train.iter().map(|x| (x - mean) * (x - mean)).sum::<f64>() / n;
+        let std = variance.sqrt();
+        Self {
+            name: name.to_owned(),
+            mean,
+            std: if std < MIN_STD { 1.0 } else { std },
+        }
+    }
+
+    /// `(raw - mean) / std`.
+    pub fn normalize(&self, raw: f64) -> f64 {
+        (raw - self.mean) / self.std
+    }
+
+    /// `normalized * std + mean`: back to the channel's units.
+    pub fn denormalize(&self, normalized: f64) -> f64 {
+        normalized * self.std + self.mean
+    }
+}
+
+/// The normalization of a dataset: per feature, and for the target.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Normalization {
+    /// One per feature, in feature order.
+    pub features: Vec<ChannelStats>,
+    /// The target's (equal to its feature's when the target is a feature).
+    pub target: ChannelStats,
+}
+
+/// A series prepared for training: normalized features, the target, the split and the valid
+/// windows of each split.
+///
+/// - **Split.** With `N` rows and fractions `[a, b, c]`: train = rows `0..floor(a N)`, val =
+///   the next `floor(b N)` rows, test = the rest ([`DatasetConfig::split`]).
+/// - **Features.** By default every numeric column except the ignored ones and the segment
+///   column, in file order, the target included.
+/// - **Normalization.** Mean and population standard deviation (divide by `n`) of the training
+///   rows, in `f64`; a standard deviation below [`MIN_STD`] is taken as 1.
+///
+/// A window starting at row `s` reads rows `s, s + step, ...` below `s + lookback` and predicts
+/// the target at row `s + lookback - 1 + delay` ([`WindowSpec`]); it is valid iff `s` and the
+/// target row are in the same split and the same segment (so every row between is too).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Dataset {
+    features: Vec<String>,
+    /// Normalized, row-major: `inputs[row * features.len() + channel]`.
+    pub(super) inputs: Vec<f32>,
+    /// The target in its own units, one per row.
+    pub(super) target: Vec<f64>,
+    segments: Vec<Range<usize>>,
+    splits: [Range<usize>; 3],
+    pub(super) window: WindowSpec,
+    /// Valid window starts of each split, ascending.
+    pub(super) starts: [Vec<usize>; 3],
+    pub(super) normalization: Normalization,
+}
+
+/// The rows of each split (see the module docs).
+fn split_rows(rows: usize, fractions: [f64; 3]) -> Result<[Range<usize>; 3], DatasetError> {
+    let valid = fractions.iter().all(|f| f.is_finite() && *f >= 0.0)
+        && (fractions.iter().sum::<f64>() - 1.0).abs() <= SPLIT_SUM_TOLERANCE;
+    if !valid {
+        return Err(DatasetError::BadSplit { fractions });
+    }
+    // A fraction in [0, 1 + tolerance] of `rows`: the cast cannot overflow; `min` keeps it in.
+    let count = |f: f64| ((f * rows as f64 + SPLIT_FLOOR_TOLERANCE).floor() as usize).min(rows);
+    let train = count(fractions[0]);
+    let val = count(fractions[1]).min(rows - train);
+    Ok([0..train, train..train + val, train + val..rows])
+}
+
+/// The feature columns: the configured list, checked, or the default.
+fn select_features(series: &Series, config: &DatasetConfig) -> Result<Vec<String>, DatasetError> {
+    let numeric = series.columns();
+    let unknown = |role, name: &String| DatasetError::UnknownColumn {
+        role,
+        name: name.clone(),
+        available: numeric.to_vec(),
+    };
+    let report = series.report();
+    let file_columns = || {
+        numeric
+            .iter()
+            .chain(&report.timestamp_columns)
+            .chain(&report.non_numeric_columns)
+    };
+    for name in &config.ignore {
+        if !file_columns().any(|c| c == name) {
+            return Err(unknown("ignored", name));
+        }
+    }
+    let features = match &config.features {
+        Some(list) => {
+            for (i, name) in list.iter().enumerate() {
+                if !numeric.contains(name) {
+                    return Err(unknown("feature", name));
+                }
+                if list[..i].contains(name) {
+                    return Err(DatasetError::DuplicateFeature { name: name.clone() });
+                }
+            }
+            list.clone()
+        }
+        None => numeric
+            .iter()
+            .filter(|c| !config.ignore.contains(c) && report.segment_column.as_ref() != Some(c))
+            .cloned()
+            .collect(),
+    };
+    if features.is_empty() {
+        return Err(DatasetError::NoFeatures);
+    }
+    Ok(features)
+}
+
+impl Dataset {
+    /// Selects, splits and normalizes a series, and finds the valid windows of each split.
+    pub fn new(series: &Series, config: &DatasetConfig) -> Result<Self, DatasetError> {
+        let target = series
+            .column(&config.target)
+            .ok_or_else(|| DatasetError::UnknownColumn {
+                role: "target",
+                name: config.target.clone(),
+                available: series.columns().to_vec(),
+            })?;
+        let features = select_features(series, config)?;
+        let splits = split_rows(series.len(), config.split)?;
+        let train = splits[0].clone();
+        if train.is_empty() {
+            return Err(DatasetError::EmptyTrainSplit { rows: series.len() });
+        }
+
+        // Every feature was checked to be a column of the series.
+        let columns: Vec<&[f64]> = features
+            .iter()
+            .filter_map(|name| series.column(name))
+            .collect();
+        let stats: Vec<ChannelStats> = features
+            .iter()
+            .zip(&columns)
+            .map(|(name, values)| ChannelStats::of(name, &values[train.clone()]))
+            .collect();
+        let mut inputs = Vec::with_capacity(series.len() * features.len());
+        for row in 0..series.len() {
+            for (values, stats) in columns.iter().zip(&stats) {
+                inputs.push(stats.normalize(values[row]) as f32);
+            }
+        }
+
+        let window = config.window;
+        let segments = series.segments().to_vec();
+        let starts = splits
+            .clone()
+            .map(|rows| window::valid_starts(&segments, rows, window));
+        Ok(Self {
+            normalization: Normalization {
+                features: stats,
+                target: ChannelStats::of(&config.target, &target[train]),
+            },
+            features,
+            inputs,
+            target: target.to_vec(),
+            segments,
+            splits,
+            window,
+            starts,
+        })
+    }
+
+    /// The input channels, in the order of the batch's channel axis.
+    pub fn features(&self) -> &[String] {
+        &self.features
+    }
+
+    /// The window shape.
+    pub fn window(&self) -> WindowSpec {
+        self.window
+    }
+
+    /// Rows in all.
+    pub fn rows(&self) -> usize {
+        self.target.len()
+    }
+
+    /// The rows of one split.
+    pub fn split_rows(&self, split: Split) -> Range<usize> {
+        self.splits[split.index()].clone()
+    }
+
+    /// The segments of the series (contiguous, in order, covering every row).
+    pub fn segments(&self) -> &[Range<usize>] {
+        &self.segments
+    }
+
+    /// The valid window starts of one split, ascending.
+    pub fn window_starts(&self, split: Split) -> &[usize] {
+        &self.starts[split.index()]
+    }
+
+    /// The normalization statistics (from the training rows).
+    pub fn normalization(&self) -> &Normalization {
+        &self.normalization
+    }
+
+    /// The target of every row, in its own units.
+    pub fn target(&self) -> &[f64] {
+        &self.target
+    }
+
+    /// The segment containing `row`, if the row exists.
+    pub(crate) fn segment_of(&self, row: usize) -> Option<&Range<usize>> {
+        let i = self.segments.partition_point(|s| s.end <= row);
+        self.segments.get(i).filter(|s| s.contains(&row))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::data::LoadConfig;
+
+    /// Hourly rows `t,a,b,c` with `a = i`, `b = 2` (constant), `c = i * i`.
+    fn series(rows: usize) -> Series {
+        assert!(rows <= 24, "one day of hours at most");
+        let mut text = String::from("t,a,b,c,note\n");
+        for i in 0..rows {
+            text.push_str(&format!("2021-01-01T{i:02}:00:00Z,{i},2,{},n\n", i * i));
+        }
+        Series::from_reader(text.as_bytes(), &LoadConfig::default()).unwrap()
+    }
+
+    fn window(lookback: usize, delay: usize, step: usize) -> WindowSpec {
+        WindowSpec::new(lookback, delay, step).unwrap()
+    }
+
+    #[test]
+    fn split_boundaries() {
+        assert_eq!(split_rows(10, [0.6, 0.2, 0.2]), Ok([0..6, 6..8, 8..10]));
+        assert_eq!(
+            split_rows(8760, [0.6, 0.2, 0.2]),
+            Ok([0..5256, 5256..7008, 7008..8760])
+        );
+        // floor(0.6 * 9) = 5, floor(0.2 * 9) = 1, the rest (3) is test.
+        assert_eq!(split_rows(9, [0.6, 0.2, 0.2]), Ok([0..5, 5..6, 6..9]));
+        assert_eq!(split_rows(7, [1.0, 0.0, 0.0]), Ok([0..7, 7..7, 7..7]));
+        assert_eq!(split_rows(7, [0.5, 0.5, 0.0]), Ok([0..3, 3..6, 6..7]));
+        for bad in [[0.6, 0.2, 0.1], [0.6, -0.2, 0.6], [f64::NAN, 0.5, 0.5]] {
+            assert!(matches!(
+                split_rows(10, bad),
+                Err(DatasetError::BadSplit { .. })
+            ));
+        }
+    }
+
+    #[test]
+    fn normalization_uses_train_rows_and_population_std() {
+        let series = series(10);
+        let dataset = Dataset::new(&series, &DatasetConfig::new("a", window(1, 0, 1))).unwrap();
+        assert_eq!(dataset.features(), ["a", "b", "c"], "`note` is not numeric");
+        let n = dataset.normalization();
+        // Train rows 0..6: a = 0..=5, mean 2.5, population variance 17.5 / 6.
+        assert_eq!(n.features[0].mean, 2.5);
+        assert_eq!(n.features[0].std, (17.5f64 / 6.0).sqrt());
+        // b is constant: std 0 < MIN_STD, taken as 1, so b normalizes to 0.
+        assert_eq!((n.features[1].mean, n.features[1].std), (2.0, 1.0));
+        // c = 0, 1, 4, 9, 16, 25: mean 55 / 6.
+        assert_eq!(n.features[2].mean, 55.0 / 6.0);
+        assert_eq!(n.target, n.features[0]);
+        // Row 9 (a test row): a = 9 normalizes with the train statistics.
+        let a9 = dataset.inputs[9 * 3];
+        assert_eq!(a9, ((9.0 - 2.5) / (17.5f64 / 6.0).sqrt()) as f32);
+        assert_eq!(dataset.inputs[9 * 3 + 1], 0.0);
+    }
+
+    #[test]
+    fn feature_selection() {
+        let series = series(10);
+        let mut config = DatasetConfig::new("c", window(1, 0, 1));
+        config.ignore = vec!["c".into(), "note".into()];
+        let dataset = Dataset::new(&series, &config).unwrap();
+        assert_eq!(
+            dataset.features(),
+            ["a", "b"],
+            "the target need not be a feature"
+        );
+        assert_eq!(dataset.normalization().target.name, "c");
+
+        config.features = Some(vec!["b".into(), "a".into()]);
+        let dataset = Dataset::new(&series, &config).unwrap();
+        assert_eq!(dataset.features(), ["b", "a"]);
+        assert_eq!(
+            dataset.inputs[3 * 2 + 1],
+            dataset.normalization().features[1].normalize(3.0) as f32
+        );
+
+        config.features = Some(vec!["a".into(), "note".into()]);
+        let error = Dataset::new(&series, &config).unwrap_err();
+        assert_eq!(
+            error,
+            DatasetError::UnknownColumn {
+                role: "feature",
+                name: "note".into(),
+                available: vec!["a".into(), "b".into(), "c".into()],
+            }
+        );
+        assert_eq!(
+            error.to_string(),
+            "unknown feature column `note`; numeric columns: `a`, `b`, `c`"
+        );
+        config.features = Some(vec!["a".into(), "a".into()]);
+        assert!(matches!(
+            Dataset::new(&series, &config),
+            Err(DatasetError::DuplicateFeature { .. })
+        ));
+        config.features = Some(vec![]);
+        assert_eq!(
+            Dataset::new(&series, &config),
+            Err(DatasetError::NoFeatures)
+        );
+
+        let mut config = DatasetConfig::new("d", window(1, 0, 1));
+        assert!(matches!(
+            Dataset::new(&series, &config),
+            Err(DatasetError::UnknownColumn { role: "target", .. })
+        ));
+        config.target = "a".into();
+        config.ignore = vec!["zz".into()];
+        assert!(matches!(
+            Dataset::new(&series, &config),
+            Err(DatasetError::UnknownColumn {
+                role: "ignored",
+                ..
+            })
+        ));
+    }
+
+    #[test]
+    fn segment_column_is_not_a_default_feature() {
+        let text = "t,run,a\n\
+                    2021-01-01T00:00:00,1,0\n\
+                    2021-01-01T01:00:00,1,1\n\
+                    2021-01-01T02:00:00,2,2\n";
+        let config = LoadConfig {
+            segment_column: Some("run".into()),
+            ..LoadConfig::default()
+        };
+        let series = Series::from_reader(text.as_bytes(), &config).unwrap();
+        assert_eq!(series.columns(), ["run", "a"]);
+        let dataset = Dataset::new(&series, &DatasetConfig::new("a", window(1, 0, 1))).unwrap();
+        assert_eq!(dataset.features(), ["a"]);
+    }
+
+    #[test]
+    fn empty_train_split() {
+        let series = series(3);
+        let mut config = DatasetConfig::new("a", window(1, 0, 1));
+        config.split = [0.2, 0.4, 0.4];
+        assert_eq!(
+            Dataset::new(&series, &config),
+            Err(DatasetError::EmptyTrainSplit { rows: 3 })
+        );
+    }
+
+    #[test]
+    fn segment_lookup() {
+        let text = "t,a\n\
+                    2021-01-01T00:00:00,0\n\
+                    2021-01-01T01:00:00,1\n\
+                    2021-01-01T09:00:00,2\n";
+        let series = Series::from_reader(text.as_bytes(), &LoadConfig::default()).unwrap();
+        let dataset = Dataset::new(&series, &DatasetConfig::new("a", window(1, 0, 1))).unwrap();
+        assert_eq!(dataset.segment_of(1), Some(&(0..2)));
+        assert_eq!(dataset.segment_of(2), Some(&(2..3)));
+        assert_eq!(dataset.segment_of(3), None);
+    }
+}

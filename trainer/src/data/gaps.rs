@@ -1,0 +1,242 @@
+//! Gap handling: the sample period, duplicate rows, short gaps filled by linear
+//! interpolation, long gaps and segment-column changes starting new segments.
+//!
+//! Conventions:
+//! - The sample period `P` is the median of the positive differences between consecutive
+//!   timestamps (the lower middle one for an even count), over pairs that are not separated by
+//!   a segment-column change. Zero differences (duplicates) do not count.
+//! - A row `Δt` after the previous kept row is `k = round(Δt / P)` periods after it, halves
+//!   rounding up. `k = 0`: the row is dropped (a duplicate; the first row is kept). `k = 1`:
+//!   kept. `2 <= k <= MAX_STEPS_FILLED` (4): the `k - 1` missing rows are filled in, row
+//!   `j` at `(prev * (k - j) + next * j) / k` for every column (exact when the inputs and the
+//!   result are small multiples of a power of two, e.g. integers) and at time
+//!   `t_prev + Δt * j / k` (integer division), then the row is kept. `k > MAX_STEPS_FILLED`:
+//!   the row starts a new segment.
+//! - A row where the segment column's value changes starts a new segment whatever its `Δt`;
+//!   nothing is dropped or filled across such a change.
+
+use std::ops::Range;
+
+use super::error::LoadError;
+
+/// The largest gap, in periods, that is filled by interpolation; a larger one splits segments.
+pub(crate) const MAX_STEPS_FILLED: i64 = 4;
+
+/// Rows as read, in file order, with non-decreasing timestamps.
+#[derive(Debug, Default)]
+pub(crate) struct Rows {
+    pub(crate) times: Vec<i64>,
+    /// Row-major, `width` values per row.
+    pub(crate) values: Vec<f64>,
+    pub(crate) width: usize,
+    /// Whether the row's segment-column value differs from the previous row's.
+    pub(crate) group_changes: Vec<bool>,
+}
+
+impl Rows {
+    fn len(&self) -> usize {
+        self.times.len()
+    }
+
+    fn row(&self, i: usize) -> &[f64] {
+        &self.values[i * self.width..(i + 1) * self.width]
+    }
+}
+
+/// Rows on a regular grid, split into segments.
+#[derive(Debug)]
+pub(crate) struct Regular {
+    pub(crate) times: Vec<i64>,
+    /// Column-major: one vector per column.
+    pub(crate) columns: Vec<Vec<f64>>,
+    /// Contiguous, in order, covering every row.
+    pub(crate) segments: Vec<Range<usize>>,
+    pub(crate) period: i64,
+    pub(crate) duplicates: usize,
+    pub(crate) interpolated: usize,
+}
+
+impl Regular {
+    fn push(&mut self, time: i64, row: impl Iterator<Item = f64>) {
+        self.times.push(time);
+        for (column, value) in self.columns.iter_mut().zip(row) {
+            column.push(value);
+        }
+    }
+
+    fn start_segment(&mut self) {
+        let at = self.times.len();
+        if let Some(last) = self.segments.last_mut() {
+            last.end = at;
+        }
+        self.segments.push(at..at);
+    }
+}
+
+/// The median positive spacing of consecutive timestamps within segment-column groups.
+fn sample_period(rows: &Rows) -> Option<i64> {
+    let mut spacings: Vec<i64> = (1..rows.len())
+        .filter(|&i| !rows.group_changes[i])
+        .map(|i| rows.times[i] - rows.times[i - 1])
+        .filter(|&dt| dt > 0)
+        .collect();
+    if spacings.is_empty() {
+        return None;
+    }
+    let middle = (spacings.len() - 1) / 2;
+    Some(*spacings.select_nth_unstable(middle).1)
+}
+
+/// Puts rows on the grid of their sample period (see the module docs).
+pub(crate) fn regularize(rows: &Rows) -> Result<Regular, LoadError> {
+    let period = sample_period(rows).ok_or(LoadError::NoSamplePeriod { rows: rows.len() })?;
+    let mut out = Regular {
+        times: Vec::with_capacity(rows.len()),
+        columns: vec![Vec::with_capacity(rows.len()); rows.width],
+        segments: Vec::new(),
+        period,
+        duplicates: 0,
+        interpolated: 0,
+    };
+    let mut previous: Option<usize> = None;
+    for i in 0..rows.len() {
+        let time = rows.times[i];
+        let Some(p) = previous.filter(|_| !rows.group_changes[i]) else {
+            out.start_segment();
+            out.push(time, rows.row(i).iter().copied());
+            previous = Some(i);
+            continue;
+        };
+        let dt = time - rows.times[p];
+        let steps = (dt + period / 2) / period;
+        match steps {
+            0 => {
+                out.duplicates += 1;
+                continue;
+            }
+            1 => {}
+            2..=MAX_STEPS_FILLED => {
+                let (before, after) = (rows.row(p), rows.row(i));
+                for j in 1..steps {
+                    let (w_before, w_after) = ((steps - j) as f64, j as f64);
+                    let filled = before
+                        .iter()
+                        .zip(after)
+                        .map(|(&a, &b)| (a * w_before + b * w_after) / steps as f64);
+                    out.push(rows.times[p] + dt * j / steps, filled);
+                    out.interpolated += 1;
+                }
+            }
+            _ => out.start_segment(),
+        }
+        out.push(time, rows.row(i).iter().copied());
+        previous = Some(i);
+    }
+    if let Some(last) = out.segments.last_mut() {
+        last.end = out.times.len();
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+// A list of one segment is meant, not a range of rows.
+#[allow(clippy::single_range_in_vec_init)]
+mod tests {
+    use super::*;
+
+    /// One column; `groups` marks segment-column changes.
+    fn rows(times: &[i64], values: &[f64], changes: &[usize]) -> Rows {
+        Rows {
+            times: times.to_vec(),
+            values: values.to_vec(),
+            width: 1,
+            group_changes: (0..times.len()).map(|i| changes.contains(&i)).collect(),
+        }
+    }
+
+    #[test]
+    fn period_is_the_median_positive_spacing() {
+        let r = rows(&[0, 10, 10, 20, 50, 60, 70], &[0.0; 7], &[]);
+        // Spacings 10, (0 ignored), 10, 30, 10, 10: median 10.
+        assert_eq!(sample_period(&r), Some(10));
+        let r = rows(&[0, 10, 30, 60], &[0.0; 4], &[]);
+        // Spacings 10, 20, 30: median 20. Even counts take the lower middle.
+        assert_eq!(sample_period(&r), Some(20));
+        let r = rows(&[0, 10, 20, 50, 90], &[0.0; 5], &[]);
+        // Spacings 10, 10, 30, 40: the lower middle is 10.
+        assert_eq!(sample_period(&r), Some(10));
+        assert_eq!(sample_period(&rows(&[5, 5], &[0.0; 2], &[])), None);
+    }
+
+    #[test]
+    fn duplicates_are_dropped() {
+        // Period 10; 24 s is 4 s after the kept row at 20: round(0.4) = 0 periods, a
+        // duplicate too.
+        let r = rows(
+            &[0, 10, 20, 20, 24, 30, 40],
+            &[1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0],
+            &[],
+        );
+        let out = regularize(&r).unwrap();
+        assert_eq!(out.period, 10);
+        assert_eq!(out.times, [0, 10, 20, 30, 40]);
+        assert_eq!(
+            out.columns[0],
+            [1.0, 2.0, 3.0, 6.0, 7.0],
+            "the first of duplicates is kept"
+        );
+        assert_eq!(out.duplicates, 2);
+        assert_eq!(out.segments, [0..5]);
+    }
+
+    #[test]
+    fn short_gaps_are_interpolated_exactly() {
+        // Period 10, then gaps of 2, 3 and 4 periods; values are time / 10.
+        let times = [0, 10, 20, 30, 40, 60, 90, 130, 140, 150, 160];
+        let values: Vec<f64> = times.iter().map(|&t| t as f64 / 10.0).collect();
+        let out = regularize(&rows(&times, &values, &[])).unwrap();
+        assert_eq!(out.period, 10);
+        assert_eq!(out.times, (0..=160).step_by(10).collect::<Vec<_>>());
+        let expected: Vec<f64> = (0..=16).map(f64::from).collect();
+        assert_eq!(out.columns[0], expected);
+        assert_eq!(out.interpolated, 1 + 2 + 3);
+        assert_eq!(out.segments, [0..17]);
+    }
+
+    #[test]
+    fn interpolation_uses_both_ends() {
+        // k = 4: 8 -> -4 in quarter steps.
+        let r = rows(&[0, 10, 20, 60], &[0.0, 0.0, 8.0, -4.0], &[]);
+        let out = regularize(&r).unwrap();
+        assert_eq!(out.columns[0], [0.0, 0.0, 8.0, 5.0, 2.0, -1.0, -4.0]);
+        assert_eq!(out.times, [0, 10, 20, 30, 40, 50, 60]);
+    }
+
+    #[test]
+    fn long_gaps_start_segments() {
+        // 45 s is round(4.5) = 5 periods: a new segment; 200 s is 20 periods.
+        let r = rows(&[0, 10, 20, 65, 75, 275, 285], &[0.0; 7], &[]);
+        let out = regularize(&r).unwrap();
+        assert_eq!(out.segments, [0..3, 3..5, 5..7]);
+        assert_eq!(out.interpolated, 0);
+        // 35 s is round(3.5) = 4 periods: filled.
+        let r = rows(&[0, 10, 20, 55], &[0.0; 4], &[]);
+        let out = regularize(&r).unwrap();
+        assert_eq!(out.segments, [0..7]);
+        assert_eq!(out.interpolated, 3);
+    }
+
+    #[test]
+    fn segment_column_changes_start_segments() {
+        // Changes at row 2 (a regular step) and at row 4 (a duplicate time, not dropped); the
+        // 3-period gap inside the last group is filled.
+        let r = rows(&[0, 10, 20, 30, 30, 40, 70], &[0.0; 7], &[2, 4]);
+        let out = regularize(&r).unwrap();
+        assert_eq!(out.segments, [0..2, 2..4, 4..9]);
+        assert_eq!(out.duplicates, 0);
+        assert_eq!(
+            out.interpolated, 2,
+            "only the gap inside the last group is filled"
+        );
+    }
+}

@@ -1,0 +1,39 @@
+//! The data pipeline: a sensor CSV file to normalized windows.
+//!
+//! 1. [`Series::load`] reads a CSV file with a header and a timestamp column (ISO 8601, the
+//!    Jena climate layout, or a raw TMY3 file; detected), keeps its numeric columns, and puts
+//!    the rows on a regular time grid: duplicates are dropped, gaps of 2 to 4 periods are
+//!    filled by linear interpolation, longer gaps (and changes of an optional segment column)
+//!    start new segments. Bad rows are errors with their line number, or are skipped and
+//!    counted; the [`LoadReport`] says what happened. The rules: [`Series`].
+//! 2. [`Dataset::new`] selects the features and the target, splits the rows chronologically
+//!    (60/20/20 by default), normalizes with the training rows' statistics and finds the
+//!    valid windows of each split. The rules: [`Dataset`], [`WindowSpec`].
+//! 3. [`Dataset::fill_batch`] materializes windows as `f32` tensors for a model
+//!    ([`Batch`]); [`crate::baseline`] scores the naive forecasts on the same windows.
+//!
+//! [`tmy3`] reads and converts TMY3 weather files, and says why their year is fixed.
+//!
+//! Source files: `read.rs` (CSV records and line numbers), `timestamp.rs` (layouts, UTC
+//! seconds), `series.rs` (column detection, row parsing), `gaps.rs` (period, interpolation,
+//! segments), `dataset.rs` (selection, split, normalization), `window.rs` (valid windows,
+//! batches), `tmy3.rs`, `error.rs`.
+
+mod dataset;
+mod error;
+mod gaps;
+mod read;
+mod series;
+mod timestamp;
+pub mod tmy3;
+mod window;
+
+pub use dataset::{
+    ChannelStats, DEFAULT_SPLIT, Dataset, DatasetConfig, MIN_STD, Normalization,
+    SPLIT_FLOOR_TOLERANCE, SPLIT_SUM_TOLERANCE, Split,
+};
+pub use error::{BatchError, ConvertError, DatasetError, LoadError};
+pub use read::{SKIPPED_ROWS_LISTED, SkippedRow};
+pub use series::{LoadConfig, LoadReport, Series};
+pub use timestamp::{TimestampError, TimestampFormat};
+pub use window::{Batch, WindowSpec};

@@ -1,0 +1,807 @@
+//! Loading: a CSV file to a [`Series`] of numeric columns on a regular time grid.
+//!
+//! Steps, in order: read the header and the records ([`super::read`]); find the timestamp
+//! column(s); classify the other columns as numeric or not; parse every row (bad rows are
+//! errors or, with [`LoadConfig::skip_bad_rows`], skipped and counted); check that time never
+//! goes backwards; then put the rows on the grid of their sample period ([`super::gaps`]).
+//! The rules are in the docs of [`Series`].
+
+use std::fmt;
+use std::fs;
+use std::io;
+use std::ops::Range;
+use std::path::Path;
+
+use super::error::LoadError;
+use super::gaps::{self, Rows};
+use super::read::{BadRows, RawRow, RawTable, SkippedRow};
+use super::timestamp::{self, TimestampError, TimestampFormat};
+use super::tmy3::Tmy3Columns;
+
+/// How to read a CSV file.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct LoadConfig {
+    /// The timestamp column; `None` detects it (see the module docs).
+    pub timestamp_column: Option<String>,
+    /// A column whose value changes start new segments (a sensor id, a recording run). It is
+    /// compared as text, and it is not a default feature of a [`Dataset`](super::Dataset).
+    pub segment_column: Option<String>,
+    /// Skip and count bad rows instead of failing on the first one.
+    pub skip_bad_rows: bool,
+}
+
+/// What happened while loading a file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct LoadReport {
+    /// The layout of the timestamps.
+    pub timestamp_format: TimestampFormat,
+    /// The timestamp column (two for TMY3: date, time).
+    pub timestamp_columns: Vec<String>,
+    /// The segment column, if one was configured.
+    pub segment_column: Option<String>,
+    /// Columns that are neither timestamps nor numeric, in file order.
+    pub non_numeric_columns: Vec<String>,
+    /// Data records in the file, bad ones included.
+    pub rows_read: usize,
+    /// The sample period, in seconds.
+    pub period_seconds: i64,
+    /// Rows dropped as duplicates (less than half a period after the previous kept row).
+    pub duplicates_dropped: usize,
+    /// Rows filled in by linear interpolation.
+    pub interpolated_rows: usize,
+    /// Bad rows skipped (with [`LoadConfig::skip_bad_rows`]).
+    pub skipped_rows: usize,
+    /// The first few skipped rows (up to [`SKIPPED_ROWS_LISTED`](super::SKIPPED_ROWS_LISTED)).
+    pub skipped: Vec<SkippedRow>,
+    /// Rows in the series, after gap handling.
+    pub rows: usize,
+    /// Segments in the series.
+    pub segments: usize,
+}
+
+impl fmt::Display for LoadReport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(
+            f,
+            "{} rows read; timestamps {} in {}; period {} s",
+            self.rows_read,
+            self.timestamp_format,
+            self.timestamp_columns.join(" + "),
+            self.period_seconds
+        )?;
+        writeln!(
+            f,
+            "{} rows in {} segment(s); {} duplicate(s) dropped, {} row(s) interpolated, {} bad row(s) skipped",
+            self.rows,
+            self.segments,
+            self.duplicates_dropped,
+            self.interpolated_rows,
+            self.skipped_rows
+        )?;
+        for row in &self.skipped {
+            writeln!(f, "  skipped line {}: {}", row.line, row.reason)?;
+        }
+        Ok(())
+    }
+}
+
+/// Numeric columns on a regular time grid, split into segments.
+///
+/// Rows are in file order with interpolated rows filled in; consecutive rows of one segment
+/// are one sample period apart (within rounding). Every segment is a non-empty range of rows;
+/// together they cover all rows, in order.
+///
+/// # Loading rules
+/// - **Lines.** The file has a header line (after the station metadata line of a raw TMY3
+///   file). Cells are trimmed; blank lines are ignored; errors name the 1-based line of the
+///   file where the row starts.
+/// - **Timestamp column.** [`LoadConfig::timestamp_column`] if given, with its layout (ISO 8601
+///   or Jena) detected from its first data row. Otherwise: a TMY3 header (`Date (MM/DD/YYYY)`
+///   and `Time (HH:MM)`) means TMY3 ([`tmy3`](super::tmy3)); else the first column, left to
+///   right, whose first data cell is an ISO 8601 timestamp, else the first that is a Jena one
+///   ([`TimestampFormat`]). Timestamps become UTC seconds; ISO 8601 times without an offset and
+///   Jena times are taken as UTC; TMY3 times are local standard time at the station's offset,
+///   with every row moved to the year [`TMY3_YEAR`](super::tmy3::TMY3_YEAR).
+/// - **Numeric columns.** A cell is *missing* if it is empty or parses to a non-finite number
+///   (`NaN`, `inf`), a *number* if it parses to a finite `f64`, else *text*. A column is
+///   numeric iff its first non-missing cell (normally the first data row's) is a number. Other
+///   columns (TMY3 source flags such as `A` or `?`) are not read, and are listed in
+///   [`LoadReport::non_numeric_columns`].
+/// - **Bad rows**: a wrong field count, invalid UTF-8, a bad timestamp, a missing or text cell
+///   in a numeric column, a timestamp earlier than the previous kept row's. Each is a
+///   [`LoadError`] with its line, or with [`LoadConfig::skip_bad_rows`] is skipped and counted.
+/// - **Gaps.** The sample period `P` is the median positive spacing of consecutive timestamps.
+///   A row `k = round(Δt / P)` periods after the previous kept row is dropped if `k = 0` (a
+///   duplicate), kept if `k = 1`, kept after `k - 1` linearly interpolated rows if
+///   `2 <= k <= 4`, and starts a new segment if `k >= 5`. A change of the segment column's
+///   value ([`LoadConfig::segment_column`]) also starts a new segment.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Series {
+    columns: Vec<String>,
+    values: Vec<Vec<f64>>,
+    times: Vec<i64>,
+    segments: Vec<Range<usize>>,
+    report: LoadReport,
+}
+
+impl Series {
+    /// Loads a CSV file.
+    pub fn load(path: impl AsRef<Path>, config: &LoadConfig) -> Result<Self, LoadError> {
+        let path = path.as_ref();
+        let text = fs::read(path).map_err(|source| LoadError::Io {
+            path: path.to_owned(),
+            source,
+        })?;
+        Self::from_text(&text, config)
+    }
+
+    /// Loads CSV text from a reader (read to its end first).
+    pub fn from_reader(mut reader: impl io::Read, config: &LoadConfig) -> Result<Self, LoadError> {
+        let mut text = Vec::new();
+        reader
+            .read_to_end(&mut text)
+            .map_err(|source| LoadError::Read { source })?;
+        Self::from_text(&text, config)
+    }
+
+    fn from_text(text: &[u8], config: &LoadConfig) -> Result<Self, LoadError> {
+        let mut bad = BadRows::new(config.skip_bad_rows);
+        let table = RawTable::read(text)?;
+        let Some(first) = table.good_rows().next() else {
+            // No well-formed row: report the first bad one, or that there is nothing.
+            for row in table.rows {
+                if let Err(error) = row {
+                    bad.reject(error)?;
+                }
+            }
+            return Err(LoadError::NoSamplePeriod { rows: 0 });
+        };
+        let time = TimeColumns::detect(&table, &first.cells, config)?;
+        let segment = config
+            .segment_column
+            .as_ref()
+            .map(|name| {
+                table.column(name).ok_or_else(|| LoadError::UnknownColumn {
+                    role: "segment",
+                    name: name.clone(),
+                    available: table.header.clone(),
+                })
+            })
+            .transpose()?;
+        let numeric = numeric_columns(&table, &time);
+        let rows_read = table.rows.len();
+        let RawTable { header, rows, .. } = table;
+        let rows = parse_rows(&header, rows, &time, &numeric, segment, &mut bad)?;
+        let regular = gaps::regularize(&rows)?;
+
+        let report = LoadReport {
+            timestamp_format: time.format(),
+            timestamp_columns: time.indices().map(|i| header[i].clone()).collect(),
+            segment_column: config.segment_column.clone(),
+            non_numeric_columns: (0..header.len())
+                .filter(|i| !numeric.contains(i) && !time.indices().any(|t| t == *i))
+                .map(|i| header[i].clone())
+                .collect(),
+            rows_read,
+            period_seconds: regular.period,
+            duplicates_dropped: regular.duplicates,
+            interpolated_rows: regular.interpolated,
+            skipped_rows: bad.count,
+            skipped: bad.listed,
+            rows: regular.times.len(),
+            segments: regular.segments.len(),
+        };
+        Ok(Self {
+            columns: numeric.iter().map(|&i| header[i].clone()).collect(),
+            values: regular.columns,
+            times: regular.times,
+            segments: regular.segments,
+            report,
+        })
+    }
+
+    /// The numeric columns, in file order.
+    pub fn columns(&self) -> &[String] {
+        &self.columns
+    }
+
+    /// The values of the numeric column `name`, one per row.
+    pub fn column(&self, name: &str) -> Option<&[f64]> {
+        let index = self.columns.iter().position(|c| c == name)?;
+        Some(&self.values[index])
+    }
+
+    /// UTC seconds of every row.
+    pub fn times(&self) -> &[i64] {
+        &self.times
+    }
+
+    /// Rows, after gap handling.
+    pub fn len(&self) -> usize {
+        self.times.len()
+    }
+
+    /// Whether there are no rows (never true for a loaded series: it has a sample period).
+    pub fn is_empty(&self) -> bool {
+        self.times.is_empty()
+    }
+
+    /// The segments: contiguous row ranges within which rows are one period apart.
+    pub fn segments(&self) -> &[Range<usize>] {
+        &self.segments
+    }
+
+    /// What happened while loading.
+    pub fn report(&self) -> &LoadReport {
+        &self.report
+    }
+}
+
+/// Where the timestamps are and how to read them.
+#[derive(Debug, Clone, Copy)]
+enum TimeColumns {
+    /// One column, ISO 8601 or Jena.
+    Single {
+        index: usize,
+        format: TimestampFormat,
+    },
+    /// TMY3 date and time columns.
+    Tmy3(Tmy3Columns),
+}
+
+/// The layout of a single-cell timestamp, if it has one (ISO 8601 first).
+fn single_cell_format(text: &str) -> Option<TimestampFormat> {
+    if timestamp::parse_iso8601(text).is_ok() {
+        Some(TimestampFormat::Iso8601)
+    } else if timestamp::parse_jena(text).is_ok() {
+        Some(TimestampFormat::Jena)
+    } else {
+        None
+    }
+}
+
+impl TimeColumns {
+    /// Finds the timestamp column(s) of a table, given its first well-formed row.
+    fn detect(
+        table: &RawTable,
+        first: &csv::StringRecord,
+        config: &LoadConfig,
+    ) -> Result<Self, LoadError> {
+        let tmy3 = Tmy3Columns::find(table);
+        match (&config.timestamp_column, tmy3) {
+            (Some(name), tmy3) => {
+                let index = table.column(name).ok_or_else(|| LoadError::UnknownColumn {
+                    role: "timestamp",
+                    name: name.clone(),
+                    available: table.header.clone(),
+                })?;
+                match tmy3 {
+                    Some(t) if index == t.date || index == t.time => Ok(Self::Tmy3(t)),
+                    // A first cell in no known layout is reported as a bad ISO 8601 timestamp.
+                    _ => Ok(Self::Single {
+                        index,
+                        format: single_cell_format(&first[index])
+                            .unwrap_or(TimestampFormat::Iso8601),
+                    }),
+                }
+            }
+            (None, Some(t)) => Ok(Self::Tmy3(t)),
+            (None, None) => [TimestampFormat::Iso8601, TimestampFormat::Jena]
+                .into_iter()
+                .find_map(|format| {
+                    let index = first
+                        .iter()
+                        .position(|cell| single_cell_format(cell) == Some(format))?;
+                    Some(Self::Single { index, format })
+                })
+                .ok_or_else(|| LoadError::NoTimestampColumn {
+                    available: table.header.clone(),
+                }),
+        }
+    }
+
+    fn format(&self) -> TimestampFormat {
+        match self {
+            Self::Single { format, .. } => *format,
+            Self::Tmy3(_) => TimestampFormat::Tmy3,
+        }
+    }
+
+    /// The timestamp column indices; the first is the one named in time-order errors.
+    fn indices(&self) -> impl Iterator<Item = usize> + '_ {
+        let (first, second) = match self {
+            Self::Single { index, .. } => (*index, None),
+            Self::Tmy3(t) => (t.date, Some(t.time)),
+        };
+        std::iter::once(first).chain(second)
+    }
+
+    /// UTC seconds of one row; on failure, the bad column and why.
+    fn utc_seconds(&self, cells: &csv::StringRecord) -> Result<i64, (usize, TimestampError)> {
+        match *self {
+            Self::Single { index, format } => {
+                let text = &cells[index];
+                match format {
+                    TimestampFormat::Jena => timestamp::parse_jena(text),
+                    _ => timestamp::parse_iso8601(text),
+                }
+                .map_err(|e| (index, e))
+            }
+            Self::Tmy3(t) => t.utc_seconds(cells),
+        }
+    }
+}
+
+/// A cell of a numeric column.
+enum Cell {
+    Number(f64),
+    Missing,
+    Text,
+}
+
+fn classify(text: &str) -> Cell {
+    if text.is_empty() {
+        return Cell::Missing;
+    }
+    match text.parse::<f64>() {
+        Ok(x) if x.is_finite() => Cell::Number(x),
+        Ok(_) => Cell::Missing,
+        Err(_) => Cell::Text,
+    }
+}
+
+/// The numeric columns (see the module docs), in file order.
+fn numeric_columns(table: &RawTable, time: &TimeColumns) -> Vec<usize> {
+    (0..table.header.len())
+        .filter(|&i| !time.indices().any(|t| t == i))
+        .filter(|&i| {
+            table
+                .good_rows()
+                .map(|row| classify(&row.cells[i]))
+                .find(|cell| !matches!(cell, Cell::Missing))
+                .is_some_and(|cell| matches!(cell, Cell::Number(_)))
+        })
+        .collect()
+}
+
+/// Parses every row's timestamp and numeric cells and checks the time order.
+fn parse_rows(
+    header: &[String],
+    table_rows: Vec<Result<RawRow, LoadError>>,
+    time: &TimeColumns,
+    numeric: &[usize],
+    segment: Option<usize>,
+    bad: &mut BadRows,
+) -> Result<Rows, LoadError> {
+    let time_column = time.indices().next().unwrap_or(0);
+    let mut rows = Rows {
+        width: numeric.len(),
+        ..Rows::default()
+    };
+    let mut previous: Option<(u64, i64, String)> = None;
+    let mut values = Vec::with_capacity(numeric.len());
+    for row in table_rows {
+        let row = match row {
+            Ok(row) => row,
+            Err(error) => {
+                bad.reject(error)?;
+                continue;
+            }
+        };
+        let line = row.line;
+        let cells = &row.cells;
+        let seconds = match time.utc_seconds(cells) {
+            Ok(seconds) => seconds,
+            Err((column, reason)) => {
+                bad.reject(LoadError::BadTimestamp {
+                    line,
+                    column: header[column].clone(),
+                    value: cells[column].to_owned(),
+                    reason,
+                })?;
+                continue;
+            }
+        };
+        values.clear();
+        let mut error = None;
+        for &i in numeric {
+            match classify(&cells[i]) {
+                Cell::Number(x) => values.push(x),
+                Cell::Missing => {
+                    error = Some(LoadError::MissingValue {
+                        line,
+                        column: header[i].clone(),
+                        value: cells[i].to_owned(),
+                    });
+                    break;
+                }
+                Cell::Text => {
+                    error = Some(LoadError::NotANumber {
+                        line,
+                        column: header[i].clone(),
+                        value: cells[i].to_owned(),
+                    });
+                    break;
+                }
+            }
+        }
+        if let Some(error) = error {
+            bad.reject(error)?;
+            continue;
+        }
+        if let Some((previous_line, previous_seconds, _)) = &previous {
+            let (previous_line, previous_seconds) = (*previous_line, *previous_seconds);
+            if seconds < previous_seconds {
+                bad.reject(LoadError::TimeGoesBackwards {
+                    line,
+                    column: header[time_column].clone(),
+                    previous_line,
+                    seconds: previous_seconds - seconds,
+                })?;
+                continue;
+            }
+        }
+        let key = segment.map_or("", |i| &cells[i]);
+        rows.group_changes.push(
+            previous
+                .as_ref()
+                .is_some_and(|(_, _, previous_key)| previous_key != key),
+        );
+        rows.times.push(seconds);
+        rows.values.extend_from_slice(&values);
+        previous = Some((line, seconds, key.to_owned()));
+    }
+    Ok(rows)
+}
+
+#[cfg(test)]
+// A list of one segment is meant, not a range of rows.
+#[allow(clippy::single_range_in_vec_init)]
+mod tests {
+    use super::*;
+
+    fn load(text: &str) -> Result<Series, LoadError> {
+        Series::from_reader(text.as_bytes(), &LoadConfig::default())
+    }
+
+    fn load_skipping(text: &str) -> Result<Series, LoadError> {
+        let config = LoadConfig {
+            skip_bad_rows: true,
+            ..LoadConfig::default()
+        };
+        Series::from_reader(text.as_bytes(), &config)
+    }
+
+    #[test]
+    fn iso8601_file_with_offsets() {
+        let series = load(
+            "time,a,label\n\
+             2021-03-04T06:00:00+01:00,1.5,x\n\
+             2021-03-04T05:10:00Z,2,y\n\
+             2021-03-04 05:20,-3e-1,z\n",
+        )
+        .unwrap();
+        let t0 = timestamp::parse_iso8601("2021-03-04T05:00:00Z").unwrap();
+        assert_eq!(series.times(), [t0, t0 + 600, t0 + 1200]);
+        assert_eq!(series.columns(), ["a"]);
+        assert_eq!(series.column("a"), Some(&[1.5, 2.0, -0.3][..]));
+        let report = series.report();
+        assert_eq!(report.timestamp_format, TimestampFormat::Iso8601);
+        assert_eq!(report.timestamp_columns, ["time"]);
+        assert_eq!(report.non_numeric_columns, ["label"]);
+        assert_eq!(report.period_seconds, 600);
+        assert_eq!((report.rows_read, report.rows, report.segments), (3, 3, 1));
+    }
+
+    #[test]
+    fn jena_file() {
+        let series = load(
+            "\"Date Time\",\"p (mbar)\",\"T (degC)\"\n\
+             01.01.2009 00:10:00,996.52,-8.02\n\
+             01.01.2009 00:20:00,996.57,-8.41\n\
+             01.01.2009 00:30:00,996.53,-8.51\n",
+        )
+        .unwrap();
+        assert_eq!(series.report().timestamp_format, TimestampFormat::Jena);
+        assert_eq!(series.report().timestamp_columns, ["Date Time"]);
+        assert_eq!(series.times()[0], 1_230_768_600);
+        assert_eq!(series.report().period_seconds, 600);
+        assert_eq!(series.columns(), ["p (mbar)", "T (degC)"]);
+        assert_eq!(series.column("T (degC)"), Some(&[-8.02, -8.41, -8.51][..]));
+    }
+
+    const TMY3: &str = "\
+723170,\"GREENSBORO PIEDMONT TRIAD INT\",NC,-5.0,36.100,-79.950,273
+Date (MM/DD/YYYY),Time (HH:MM),Dry-bulb (C),Dry-bulb source
+01/31/1988,23:00,1.5,A
+01/31/1988,24:00,1.0,A
+02/01/1996,01:00,2,B
+";
+
+    #[test]
+    fn tmy3_file_hour_24_and_fixed_year() {
+        let series = load(TMY3).unwrap();
+        let report = series.report();
+        assert_eq!(report.timestamp_format, TimestampFormat::Tmy3);
+        assert_eq!(
+            report.timestamp_columns,
+            ["Date (MM/DD/YYYY)", "Time (HH:MM)"]
+        );
+        assert_eq!(report.non_numeric_columns, ["Dry-bulb source"]);
+        let t = timestamp::parse_iso8601("1990-01-31T23:00:00-05:00").unwrap();
+        assert_eq!(series.times(), [t, t + 3600, t + 7200]);
+        assert_eq!(
+            series.segments(),
+            [0..3],
+            "the year jump 1988 -> 1996 is not a gap"
+        );
+    }
+
+    #[test]
+    fn explicit_timestamp_column() {
+        let text = "id,at,v\n1,2021-01-01T00:00:00,1\n2,2021-01-01T01:00:00,2\n";
+        let config = LoadConfig {
+            timestamp_column: Some("at".into()),
+            ..LoadConfig::default()
+        };
+        let series = Series::from_reader(text.as_bytes(), &config).unwrap();
+        assert_eq!(series.columns(), ["id", "v"]);
+        let config = LoadConfig {
+            timestamp_column: Some("when".into()),
+            ..LoadConfig::default()
+        };
+        let error = Series::from_reader(text.as_bytes(), &config).unwrap_err();
+        assert!(
+            matches!(&error, LoadError::UnknownColumn { role: "timestamp", name, available }
+                if name == "when" && available == &["id", "at", "v"]),
+            "{error:?}"
+        );
+        assert!(error.to_string().contains("`id`, `at`, `v`"), "{error}");
+        // A column in no known layout: its first row is a bad ISO 8601 timestamp.
+        let config = LoadConfig {
+            timestamp_column: Some("v".into()),
+            ..LoadConfig::default()
+        };
+        let error = Series::from_reader(text.as_bytes(), &config).unwrap_err();
+        assert!(
+            matches!(&error, LoadError::BadTimestamp { line: 2, column, .. } if column == "v"),
+            "{error:?}"
+        );
+    }
+
+    #[test]
+    fn no_timestamp_column_lists_columns() {
+        let error = load("a,b\n1,2\n3,4\n").unwrap_err();
+        assert!(
+            matches!(&error, LoadError::NoTimestampColumn { available } if available == &["a", "b"]),
+            "{error:?}"
+        );
+    }
+
+    #[test]
+    fn numeric_columns_start_after_missing_cells() {
+        // `a` is numeric although its first cell is missing (then that row is bad); `b` is
+        // text from its first cell; `c` has only missing cells.
+        let text = "t,a,b,c\n\
+                    2021-01-01T00:00:00,,x,\n\
+                    2021-01-01T01:00:00,1,2,NaN\n\
+                    2021-01-01T02:00:00,2,y,\n\
+                    2021-01-01T03:00:00,3,z,\n";
+        let error = load(text).unwrap_err();
+        assert!(
+            matches!(&error, LoadError::MissingValue { line: 2, column, .. } if column == "a"),
+            "{error:?}"
+        );
+        let series = load_skipping(text).unwrap();
+        assert_eq!(series.columns(), ["a"]);
+        assert_eq!(series.report().non_numeric_columns, ["b", "c"]);
+        assert_eq!(series.column("a"), Some(&[1.0, 2.0, 3.0][..]));
+    }
+
+    const WITH_BAD_ROWS: &str = "t,a,b\n\
+        2021-01-01T00:00:00,1,10\n\
+        2021-01-01T01:00:00,2,oops\n\
+        2021-01-01T02:00:00,NaN,30\n\
+        2021-01-01T03:00:00,4\n\
+        2021-13-01T04:00:00,5,50\n\
+        2021-01-01T05:00:00,,60\n\
+        2021-01-01T06:00:00,7,inf\n\
+        2021-01-01T07:00:00,8,80\n";
+
+    #[test]
+    fn bad_rows_are_errors_with_line_and_column() {
+        let error = load(WITH_BAD_ROWS).unwrap_err();
+        assert!(
+            matches!(&error, LoadError::NotANumber { line: 3, column, value }
+                if column == "b" && value == "oops"),
+            "{error:?}"
+        );
+        assert_eq!(
+            error.to_string(),
+            "line 3, column `b`: `oops` is not a number"
+        );
+        let cases: [(&str, u64); 5] = [
+            ("2021-01-01T02:00:00,NaN,30", 4),
+            ("2021-01-01T03:00:00,4", 5),
+            ("2021-13-01T04:00:00,5,50", 6),
+            ("2021-01-01T05:00:00,,60", 7),
+            ("2021-01-01T06:00:00,7,inf", 8),
+        ];
+        for (bad_row, line) in cases {
+            let mut text = String::from("t,a,b\n2021-01-01T00:00:00,1,10\n");
+            for l in 3..line {
+                text.push_str(&format!("2021-01-01T00:{l:02}:00,1,10\n"));
+            }
+            text.push_str(bad_row);
+            text.push('\n');
+            let error = load(&text).unwrap_err();
+            assert_eq!(error.row_line(), Some(line), "{bad_row}: {error}");
+            assert!(
+                error.to_string().starts_with(&format!("line {line}")),
+                "{error}"
+            );
+        }
+    }
+
+    #[test]
+    fn bad_rows_are_skipped_and_reported() {
+        let series = load_skipping(WITH_BAD_ROWS).unwrap();
+        let report = series.report();
+        assert_eq!(report.skipped_rows, 6);
+        let lines: Vec<u64> = report.skipped.iter().map(|s| s.line).collect();
+        assert_eq!(lines, [3, 4, 5, 6, 7, 8]);
+        assert!(
+            report.skipped[3]
+                .reason
+                .contains("column `t`: bad timestamp")
+        );
+        assert!(
+            report.skipped[4]
+                .reason
+                .contains("column `a`: missing value")
+        );
+        assert_eq!(report.rows_read, 8);
+        // Rows at 00:00 and 07:00 remain; the period is their spacing.
+        assert_eq!(report.period_seconds, 7 * 3600);
+        assert_eq!(series.column("a"), Some(&[1.0, 8.0][..]));
+        assert_eq!(series.segments(), [0..2]);
+    }
+
+    #[test]
+    fn skipped_rows_list_is_capped() {
+        let mut text = String::from("t,a\n2021-01-01T00:00:00,1\n2021-01-01T01:00:00,2\n");
+        for h in 2..22 {
+            text.push_str(&format!("2021-01-01T{h:02}:00:00,x\n"));
+        }
+        let series = load_skipping(&text).unwrap();
+        assert_eq!(series.report().skipped_rows, 20);
+        assert_eq!(
+            series.report().skipped.len(),
+            crate::data::SKIPPED_ROWS_LISTED
+        );
+    }
+
+    #[test]
+    fn time_going_backwards_is_an_error_or_skipped() {
+        let text = "t,a\n\
+                    2021-01-01T00:00:00,1\n\
+                    2021-01-01T01:00:00,2\n\
+                    2021-01-01T00:30:00,9\n\
+                    2021-01-01T02:00:00,3\n";
+        let error = load(text).unwrap_err();
+        assert!(
+            matches!(&error, LoadError::TimeGoesBackwards { line: 4, previous_line: 3, seconds: 1800, column }
+                if column == "t"),
+            "{error:?}"
+        );
+        let series = load_skipping(text).unwrap();
+        assert_eq!(series.column("a"), Some(&[1.0, 2.0, 3.0][..]));
+        assert_eq!(series.report().skipped[0].line, 4);
+    }
+
+    #[test]
+    fn gaps_through_the_loader() {
+        let text = "t,a\n\
+                    2021-01-01T00:00:00,0\n\
+                    2021-01-01T01:00:00,1\n\
+                    2021-01-01T01:00:00,5\n\
+                    2021-01-01T04:00:00,4\n\
+                    2021-01-01T05:00:00,5\n\
+                    2021-01-01T10:00:00,6\n\
+                    2021-01-01T11:00:00,7\n";
+        let series = load(text).unwrap();
+        assert_eq!(
+            series.column("a"),
+            Some(&[0.0, 1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0][..])
+        );
+        assert_eq!(series.segments(), [0..6, 6..8]);
+        let report = series.report();
+        assert_eq!(
+            (
+                report.duplicates_dropped,
+                report.interpolated_rows,
+                report.segments
+            ),
+            (1, 2, 2)
+        );
+        assert_eq!(series.times()[2] - series.times()[1], 3600);
+    }
+
+    #[test]
+    fn segment_column() {
+        let text = "t,run,a\n\
+                    2021-01-01T00:00:00,r1,0\n\
+                    2021-01-01T01:00:00,r1,1\n\
+                    2021-01-01T02:00:00,r2,2\n\
+                    2021-01-01T03:00:00,r2,3\n\
+                    2021-01-01T04:00:00,r1,4\n";
+        let config = LoadConfig {
+            segment_column: Some("run".into()),
+            ..LoadConfig::default()
+        };
+        let series = Series::from_reader(text.as_bytes(), &config).unwrap();
+        assert_eq!(series.segments(), [0..2, 2..4, 4..5]);
+        assert_eq!(series.report().segment_column.as_deref(), Some("run"));
+        let series = load(text).unwrap();
+        assert_eq!(series.segments(), [0..5]);
+        let config = LoadConfig {
+            segment_column: Some("trip".into()),
+            ..LoadConfig::default()
+        };
+        let error = Series::from_reader(text.as_bytes(), &config).unwrap_err();
+        assert!(matches!(
+            error,
+            LoadError::UnknownColumn {
+                role: "segment",
+                ..
+            }
+        ));
+    }
+
+    #[test]
+    fn too_few_rows() {
+        assert!(matches!(
+            load("t,a\n"),
+            Err(LoadError::NoSamplePeriod { rows: 0 })
+        ));
+        assert!(matches!(
+            load("t,a\n2021-01-01,1\n2021-01-01,2\n"),
+            Err(LoadError::NoSamplePeriod { rows: 2 })
+        ));
+    }
+
+    proptest::proptest! {
+        /// Arbitrary text never panics the loader: it loads or it is an error.
+        #[test]
+        fn arbitrary_text_never_panics(
+            body in "[0-9a-zA-Z,.:/T+\\- \"\n\r]{0,400}",
+            prefix in 0usize..4,
+            skip in proptest::bool::ANY,
+        ) {
+            let heads = [
+                "",
+                "t,a\n",
+                "t,a\n2021-01-01T00:00:00,1\n2021-01-01T01:00:00,2\n",
+                "1,x,NC,-5.0,0,0,0\nDate (MM/DD/YYYY),Time (HH:MM),a\n01/01/1988,01:00,1\n",
+            ];
+            let text = format!("{}{body}", heads[prefix]);
+            let config = LoadConfig {
+                skip_bad_rows: skip,
+                segment_column: (prefix == 2).then(|| "a".to_owned()),
+                ..LoadConfig::default()
+            };
+            if let Ok(series) = Series::from_reader(text.as_bytes(), &config) {
+                let covered: usize = series.segments().iter().map(|s| s.len()).sum();
+                proptest::prop_assert_eq!(covered, series.len());
+            }
+        }
+    }
+
+    #[test]
+    fn missing_file_is_an_io_error() {
+        let error = Series::load("/nonexistent/x.csv", &LoadConfig::default()).unwrap_err();
+        assert!(matches!(error, LoadError::Io { .. }));
+        assert!(error.to_string().contains("/nonexistent/x.csv"));
+    }
+}

@@ -1,0 +1,543 @@
+//! Timestamp layouts and their conversion to UTC seconds.
+//!
+//! Conventions:
+//! - A timestamp is an `i64` count of seconds since 1970-01-01T00:00:00Z (UTC), proleptic
+//!   Gregorian calendar, no leap seconds (second 60 is rejected).
+//! - Layouts, each parsed strictly (fixed digit counts, nothing before or after):
+//!   - [`TimestampFormat::Iso8601`]: `YYYY-MM-DD`, optionally followed by `T`, `t` or one space
+//!     and `HH:MM` or `HH:MM:SS`, optionally followed by `Z`, `±HH:MM`, `±HHMM` or `±HH`.
+//!     Without an offset the time is taken as UTC. `24:00` / `24:00:00` is midnight at the end
+//!     of that day. Fractional seconds are rejected: timestamps have whole seconds.
+//!   - [`TimestampFormat::Jena`]: `DD.MM.YYYY HH:MM:SS` (or `HH:MM`), taken as UTC.
+//!   - [`TimestampFormat::Tmy3`]: two cells, `MM/DD/YYYY` and `HH:MM` with hour 1..=24
+//!     (hour-ending local standard time; 24:00 is midnight at the end of that day). The year is
+//!     replaced by [`TMY3_YEAR`](super::tmy3::TMY3_YEAR), see [`super::tmy3`], and the station's
+//!     UTC offset from the metadata line is subtracted.
+
+use std::fmt;
+
+/// Seconds in a day.
+const DAY: i64 = 86_400;
+/// Seconds in an hour.
+const HOUR: i64 = 3_600;
+/// Largest accepted UTC offset, in hours (offsets on Earth stay within ±14).
+const MAX_OFFSET_HOURS: u32 = 23;
+
+/// The timestamp layouts the loader recognizes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TimestampFormat {
+    /// ISO 8601 date and time, with or without a UTC offset (`2021-03-04T05:06:07+01:00`).
+    Iso8601,
+    /// The Jena climate layout `01.01.2009 00:10:00` (its column is called `Date Time`).
+    Jena,
+    /// Raw TMY3: `Date (MM/DD/YYYY)` and `Time (HH:MM)` columns, local standard time.
+    Tmy3,
+}
+
+impl fmt::Display for TimestampFormat {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::Iso8601 => "ISO 8601",
+            Self::Jena => "Jena (DD.MM.YYYY HH:MM:SS)",
+            Self::Tmy3 => "TMY3 (MM/DD/YYYY, HH:MM)",
+        })
+    }
+}
+
+/// Why one timestamp cell does not parse.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum TimestampError {
+    /// The text does not have the expected layout.
+    #[error("expected {expected}")]
+    Layout {
+        /// The layout that was expected, e.g. `MM/DD/YYYY`.
+        expected: &'static str,
+    },
+    /// A field has the right layout but an impossible value.
+    #[error("{field} {value} is out of range")]
+    OutOfRange {
+        /// The field: `month`, `hour`, ...
+        field: &'static str,
+        /// Its value.
+        value: u32,
+    },
+    /// The day does not exist in that month (`02/29` in the fixed TMY3 year, `04/31`).
+    #[error("day {day} does not exist in {year:04}-{month:02}")]
+    NoSuchDay {
+        /// Year the day was looked up in.
+        year: i64,
+        /// Month, 1..=12.
+        month: u32,
+        /// Day of the month.
+        day: u32,
+    },
+    /// Hour 24 is only allowed as `24:00` or `24:00:00`.
+    #[error("hour 24 must have zero minutes and seconds")]
+    HourTwentyFour,
+    /// Fractional seconds are not supported.
+    #[error("fractional seconds are not supported (timestamps have whole seconds)")]
+    FractionalSeconds,
+}
+
+/// Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's `days_from_civil`).
+/// `month` is 1..=12 and `day` 1..=31; the caller has checked them.
+pub(crate) fn days_from_civil(year: i64, month: u32, day: u32) -> i64 {
+    let y = if month <= 2 { year - 1 } else { year };
+    let era = y.div_euclid(400);
+    let year_of_era = y - era * 400;
+    let month_from_march = i64::from((month + 9) % 12);
+    let day_of_year = (153 * month_from_march + 2) / 5 + i64::from(day) - 1;
+    let day_of_era = year_of_era * 365 + year_of_era / 4 - year_of_era / 100 + day_of_year;
+    era * 146_097 + day_of_era - 719_468
+}
+
+/// The date of a day count since 1970-01-01, as (year, month 1..=12, day 1..=31); the inverse
+/// of [`days_from_civil`].
+pub(crate) fn civil_from_days(days: i64) -> (i64, u32, u32) {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let day_of_era = z - era * 146_097;
+    let year_of_era =
+        (day_of_era - day_of_era / 1_460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
+    let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
+    let month_from_march = (5 * day_of_year + 2) / 153;
+    // Both casts are of small non-negative values: day 1..=31, month 1..=12.
+    let day = (day_of_year - (153 * month_from_march + 2) / 5 + 1) as u32;
+    let month = if month_from_march < 10 {
+        month_from_march + 3
+    } else {
+        month_from_march - 9
+    } as u32;
+    let year = year_of_era + era * 400 + i64::from(month <= 2);
+    (year, month, day)
+}
+
+fn is_leap_year(year: i64) -> bool {
+    (year % 4 == 0 && year % 100 != 0) || year % 400 == 0
+}
+
+fn days_in_month(year: i64, month: u32) -> u32 {
+    match month {
+        2 if is_leap_year(year) => 29,
+        2 => 28,
+        4 | 6 | 9 | 11 => 30,
+        _ => 31,
+    }
+}
+
+/// Checks month and day and returns the day count since 1970-01-01.
+fn checked_days(year: i64, month: u32, day: u32) -> Result<i64, TimestampError> {
+    if !(1..=12).contains(&month) {
+        return Err(TimestampError::OutOfRange {
+            field: "month",
+            value: month,
+        });
+    }
+    if day == 0 || day > days_in_month(year, month) {
+        return Err(TimestampError::NoSuchDay { year, month, day });
+    }
+    Ok(days_from_civil(year, month, day))
+}
+
+/// Checks a time of day (hour 24 only as 24:00:00) and returns its seconds since midnight.
+fn checked_time_of_day(hour: u32, minute: u32, second: u32) -> Result<i64, TimestampError> {
+    if hour > 24 {
+        return Err(TimestampError::OutOfRange {
+            field: "hour",
+            value: hour,
+        });
+    }
+    if minute > 59 {
+        return Err(TimestampError::OutOfRange {
+            field: "minute",
+            value: minute,
+        });
+    }
+    if second > 59 {
+        return Err(TimestampError::OutOfRange {
+            field: "second",
+            value: second,
+        });
+    }
+    if hour == 24 && (minute, second) != (0, 0) {
+        return Err(TimestampError::HourTwentyFour);
+    }
+    Ok(i64::from(hour) * HOUR + i64::from(minute) * 60 + i64::from(second))
+}
+
+/// A cursor over the ASCII bytes of one cell; every read is checked.
+struct Cursor<'a> {
+    bytes: &'a [u8],
+    at: usize,
+    expected: &'static str,
+}
+
+impl<'a> Cursor<'a> {
+    fn new(text: &'a str, expected: &'static str) -> Self {
+        Self {
+            bytes: text.as_bytes(),
+            at: 0,
+            expected,
+        }
+    }
+
+    fn layout_error(&self) -> TimestampError {
+        TimestampError::Layout {
+            expected: self.expected,
+        }
+    }
+
+    /// Exactly `count` ASCII digits.
+    fn digits(&mut self, count: usize) -> Result<u32, TimestampError> {
+        let end = self.at + count;
+        let field = self.bytes.get(self.at..end).ok_or(self.layout_error())?;
+        let mut value = 0u32;
+        for &b in field {
+            if !b.is_ascii_digit() {
+                return Err(self.layout_error());
+            }
+            value = value * 10 + u32::from(b - b'0');
+        }
+        self.at = end;
+        Ok(value)
+    }
+
+    /// One byte that must be `expected`.
+    fn byte(&mut self, expected: u8) -> Result<(), TimestampError> {
+        if self.peek() == Some(expected) {
+            self.at += 1;
+            Ok(())
+        } else {
+            Err(self.layout_error())
+        }
+    }
+
+    fn peek(&self) -> Option<u8> {
+        self.bytes.get(self.at).copied()
+    }
+
+    fn bump(&mut self) {
+        self.at += 1;
+    }
+
+    fn at_end(&self) -> bool {
+        self.at == self.bytes.len()
+    }
+
+    fn finish(&self) -> Result<(), TimestampError> {
+        if self.at_end() {
+            Ok(())
+        } else {
+            Err(self.layout_error())
+        }
+    }
+
+    /// `HH:MM` or `HH:MM:SS`; rejects a following `.` fraction.
+    fn time_of_day(&mut self) -> Result<i64, TimestampError> {
+        let hour = self.digits(2)?;
+        self.byte(b':')?;
+        let minute = self.digits(2)?;
+        let mut second = 0;
+        if self.peek() == Some(b':') {
+            self.bump();
+            second = self.digits(2)?;
+            if matches!(self.peek(), Some(b'.' | b',')) {
+                return Err(TimestampError::FractionalSeconds);
+            }
+        }
+        checked_time_of_day(hour, minute, second)
+    }
+}
+
+const ISO_LAYOUT: &str = "ISO 8601 `YYYY-MM-DD[THH:MM[:SS]][Z|±HH:MM]`";
+const JENA_LAYOUT: &str = "`DD.MM.YYYY HH:MM:SS`";
+const TMY3_DATE_LAYOUT: &str = "TMY3 date `MM/DD/YYYY`";
+const TMY3_TIME_LAYOUT: &str = "TMY3 time `HH:MM`";
+
+/// Parses an ISO 8601 timestamp (see the module docs) to UTC seconds.
+pub(crate) fn parse_iso8601(text: &str) -> Result<i64, TimestampError> {
+    let mut c = Cursor::new(text, ISO_LAYOUT);
+    let year = c.digits(4)?;
+    c.byte(b'-')?;
+    let month = c.digits(2)?;
+    c.byte(b'-')?;
+    let day = c.digits(2)?;
+    let days = checked_days(i64::from(year), month, day)?;
+    if c.at_end() {
+        return Ok(days * DAY);
+    }
+    match c.peek() {
+        Some(b'T' | b't' | b' ') => c.bump(),
+        _ => return Err(c.layout_error()),
+    }
+    let time = c.time_of_day()?;
+    let offset = match c.peek() {
+        None => 0,
+        Some(b'Z' | b'z') => {
+            c.bump();
+            0
+        }
+        Some(sign @ (b'+' | b'-')) => {
+            c.bump();
+            let hours = c.digits(2)?;
+            let minutes = match c.peek() {
+                Some(b':') => {
+                    c.bump();
+                    c.digits(2)?
+                }
+                Some(_) => c.digits(2)?,
+                None => 0,
+            };
+            if hours > MAX_OFFSET_HOURS {
+                return Err(TimestampError::OutOfRange {
+                    field: "offset hour",
+                    value: hours,
+                });
+            }
+            if minutes > 59 {
+                return Err(TimestampError::OutOfRange {
+                    field: "offset minute",
+                    value: minutes,
+                });
+            }
+            let magnitude = i64::from(hours) * HOUR + i64::from(minutes) * 60;
+            if sign == b'-' { -magnitude } else { magnitude }
+        }
+        Some(_) => return Err(c.layout_error()),
+    };
+    c.finish()?;
+    Ok(days * DAY + time - offset)
+}
+
+/// Parses a Jena climate timestamp `DD.MM.YYYY HH:MM[:SS]`, taken as UTC.
+pub(crate) fn parse_jena(text: &str) -> Result<i64, TimestampError> {
+    let mut c = Cursor::new(text, JENA_LAYOUT);
+    let day = c.digits(2)?;
+    c.byte(b'.')?;
+    let month = c.digits(2)?;
+    c.byte(b'.')?;
+    let year = c.digits(4)?;
+    c.byte(b' ')?;
+    let time = c.time_of_day()?;
+    c.finish()?;
+    let days = checked_days(i64::from(year), month, day)?;
+    Ok(days * DAY + time)
+}
+
+/// Parses a TMY3 date cell `MM/DD/YYYY` to (month, day); the year is checked for its layout
+/// only, because TMY3 replaces it (see [`super::tmy3`]).
+pub(crate) fn parse_tmy3_date(text: &str) -> Result<(u32, u32), TimestampError> {
+    let mut c = Cursor::new(text, TMY3_DATE_LAYOUT);
+    let month = c.digits(2)?;
+    c.byte(b'/')?;
+    let day = c.digits(2)?;
+    c.byte(b'/')?;
+    c.digits(4)?;
+    c.finish()?;
+    Ok((month, day))
+}
+
+/// Parses a TMY3 time cell `HH:MM` (hour 0..=24, 24 only as `24:00`) to seconds since midnight.
+pub(crate) fn parse_tmy3_time(text: &str) -> Result<i64, TimestampError> {
+    let mut c = Cursor::new(text, TMY3_TIME_LAYOUT);
+    let hour = c.digits(2)?;
+    c.byte(b':')?;
+    let minute = c.digits(2)?;
+    c.finish()?;
+    checked_time_of_day(hour, minute, 0)
+}
+
+/// UTC seconds of a TMY3 row: `month`/`day` of `year` at `time_of_day` local standard time,
+/// where local = UTC + `utc_offset` seconds.
+pub(crate) fn tmy3_utc_seconds(
+    year: i64,
+    (month, day): (u32, u32),
+    time_of_day: i64,
+    utc_offset: i64,
+) -> Result<i64, TimestampError> {
+    Ok(checked_days(year, month, day)? * DAY + time_of_day - utc_offset)
+}
+
+/// Formats UTC seconds as local time `YYYY-MM-DDTHH:MM:SS±HH:MM`, where local = UTC +
+/// `utc_offset` seconds (a whole number of minutes).
+pub(crate) fn format_iso8601(utc_seconds: i64, utc_offset: i64) -> String {
+    let local = utc_seconds + utc_offset;
+    let (year, month, day) = civil_from_days(local.div_euclid(DAY));
+    let second_of_day = local.rem_euclid(DAY);
+    let sign = if utc_offset < 0 { '-' } else { '+' };
+    let offset_minutes = utc_offset.abs() / 60;
+    format!(
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}{sign}{:02}:{:02}",
+        second_of_day / HOUR,
+        second_of_day % HOUR / 60,
+        second_of_day % 60,
+        offset_minutes / 60,
+        offset_minutes % 60,
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// 2021-03-04T05:06:07Z, computed independently (`date -u -d ... +%s`).
+    const T_2021_03_04_050607: i64 = 1_614_834_367;
+
+    #[test]
+    fn civil_day_counts_match_known_dates() {
+        assert_eq!(days_from_civil(1970, 1, 1), 0);
+        assert_eq!(days_from_civil(2000, 3, 1), 11_017);
+        assert_eq!(days_from_civil(1969, 12, 31), -1);
+        for days in [-800_000, -1, 0, 59, 10_957, 11_016, 11_017, 800_000] {
+            let (y, m, d) = civil_from_days(days);
+            assert_eq!(days_from_civil(y, m, d), days, "round trip of day {days}");
+        }
+    }
+
+    #[test]
+    fn iso8601_variants() {
+        let t = T_2021_03_04_050607;
+        assert_eq!(parse_iso8601("2021-03-04T05:06:07"), Ok(t));
+        assert_eq!(parse_iso8601("2021-03-04 05:06:07"), Ok(t));
+        assert_eq!(parse_iso8601("2021-03-04t05:06:07z"), Ok(t));
+        assert_eq!(parse_iso8601("2021-03-04T05:06:07Z"), Ok(t));
+        assert_eq!(parse_iso8601("2021-03-04 05:06"), Ok(t - 7));
+        assert_eq!(parse_iso8601("2021-03-04"), Ok(t - 5 * HOUR - 6 * 60 - 7));
+        assert_eq!(parse_iso8601("2021-03-04T06:06:07+01:00"), Ok(t));
+        assert_eq!(parse_iso8601("2021-03-04T06:06:07+0100"), Ok(t));
+        assert_eq!(parse_iso8601("2021-03-04T06:06:07+01"), Ok(t));
+        assert_eq!(parse_iso8601("2021-03-04T00:06:07-05:00"), Ok(t));
+        assert_eq!(parse_iso8601("2021-03-04T10:36:07+05:30"), Ok(t));
+    }
+
+    #[test]
+    fn iso8601_hour_24_is_next_midnight() {
+        assert_eq!(
+            parse_iso8601("2021-02-28T24:00:00"),
+            parse_iso8601("2021-03-01T00:00:00")
+        );
+        assert_eq!(
+            parse_iso8601("2021-02-28T24:00:01"),
+            Err(TimestampError::HourTwentyFour)
+        );
+    }
+
+    #[test]
+    fn iso8601_rejects_malformed_text() {
+        for bad in [
+            "",
+            "2021-3-04",
+            "2021-03-04T5:06",
+            "2021-03-04T05:06:07 ",
+            "2021-03-04X05:06",
+            "2021-03-04T05:06:07+1",
+            "04.03.2021 05:06:07",
+            "1614834367",
+        ] {
+            assert!(
+                matches!(parse_iso8601(bad), Err(TimestampError::Layout { .. })),
+                "{bad:?} must be a layout error"
+            );
+        }
+        assert_eq!(
+            parse_iso8601("2021-13-01"),
+            Err(TimestampError::OutOfRange {
+                field: "month",
+                value: 13
+            })
+        );
+        assert_eq!(
+            parse_iso8601("2021-02-29"),
+            Err(TimestampError::NoSuchDay {
+                year: 2021,
+                month: 2,
+                day: 29
+            })
+        );
+        assert_eq!(
+            parse_iso8601("2020-02-29"),
+            Ok(days_from_civil(2020, 2, 29) * DAY)
+        );
+        assert_eq!(
+            parse_iso8601("2021-03-04T05:06:60"),
+            Err(TimestampError::OutOfRange {
+                field: "second",
+                value: 60
+            })
+        );
+        assert_eq!(
+            parse_iso8601("2021-03-04T05:06:07.5"),
+            Err(TimestampError::FractionalSeconds)
+        );
+        assert_eq!(
+            parse_iso8601("2021-03-04T05:06:07+24:00"),
+            Err(TimestampError::OutOfRange {
+                field: "offset hour",
+                value: 24
+            })
+        );
+    }
+
+    #[test]
+    fn jena_layout() {
+        // 2009-01-01T00:10:00Z = 1230768000 + 600.
+        assert_eq!(parse_jena("01.01.2009 00:10:00"), Ok(1_230_768_600));
+        assert_eq!(parse_jena("04.03.2021 05:06:07"), Ok(T_2021_03_04_050607));
+        assert_eq!(parse_jena("04.03.2021 05:06"), Ok(T_2021_03_04_050607 - 7));
+        assert!(matches!(
+            parse_jena("2021-03-04 05:06:07"),
+            Err(TimestampError::Layout { .. })
+        ));
+        assert!(matches!(
+            parse_jena("31.04.2021 00:00:00"),
+            Err(TimestampError::NoSuchDay { day: 31, .. })
+        ));
+    }
+
+    #[test]
+    fn tmy3_cells_and_hour_24() {
+        assert_eq!(parse_tmy3_date("01/31/1988"), Ok((1, 31)));
+        assert_eq!(parse_tmy3_time("01:00"), Ok(HOUR));
+        assert_eq!(parse_tmy3_time("24:00"), Ok(24 * HOUR));
+        assert_eq!(
+            parse_tmy3_time("24:30"),
+            Err(TimestampError::HourTwentyFour)
+        );
+        assert!(matches!(
+            parse_tmy3_time("1:00"),
+            Err(TimestampError::Layout { .. })
+        ));
+        assert!(matches!(
+            parse_tmy3_date("1/31/1988"),
+            Err(TimestampError::Layout { .. })
+        ));
+        // 01/31 24:00 at UTC-5 is 02/01 00:00 local, 05:00 UTC.
+        let eastern = -5 * HOUR;
+        let end_of_january = tmy3_utc_seconds(1990, (1, 31), 24 * HOUR, eastern);
+        assert_eq!(end_of_january, parse_iso8601("1990-02-01T00:00:00-05:00"));
+        assert_eq!(end_of_january, parse_iso8601("1990-02-01T05:00:00Z"));
+        assert_eq!(
+            tmy3_utc_seconds(1990, (2, 29), HOUR, eastern),
+            Err(TimestampError::NoSuchDay {
+                year: 1990,
+                month: 2,
+                day: 29
+            })
+        );
+    }
+
+    #[test]
+    fn formats_local_time_with_offset() {
+        let t = tmy3_utc_seconds(1990, (12, 31), 24 * HOUR, -5 * HOUR).unwrap();
+        assert_eq!(format_iso8601(t, -5 * HOUR), "1991-01-01T00:00:00-05:00");
+        assert_eq!(
+            format_iso8601(T_2021_03_04_050607, 5 * HOUR + 30 * 60),
+            "2021-03-04T10:36:07+05:30"
+        );
+        assert_eq!(
+            format_iso8601(T_2021_03_04_050607, 0),
+            "2021-03-04T05:06:07+00:00"
+        );
+        assert_eq!(format_iso8601(-1, 0), "1969-12-31T23:59:59+00:00");
+    }
+}
