@@ -270,7 +270,10 @@ impl<'a> Model<'a> {
 
     /// Number of trainable values (weights and biases).
     pub fn params(&self) -> usize {
-        (0..self.layers().len()).filter_map(|i| self.summary(i)).map(|s| s.params).sum()
+        (0..self.layers().len())
+            .filter_map(|i| self.summary(i))
+            .map(|s| s.params)
+            .sum()
     }
 
     /// What layer `i` costs: parameters, flash, RAM and arithmetic.

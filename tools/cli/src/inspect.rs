@@ -14,12 +14,29 @@ fn shape(s: Shape) -> String {
 /// The summary table of a model blob.
 pub fn summary(bytes: &[u8]) -> anyhow::Result<String> {
     let blob = AlignedBytes::new(bytes);
-    let model = Model::from_bytes(blob.as_bytes()).map_err(|e| anyhow::anyhow!("invalid model: {e:?}"))?;
+    let model =
+        Model::from_bytes(blob.as_bytes()).map_err(|e| anyhow::anyhow!("invalid model: {e:?}"))?;
     let mut out = String::new();
     let w = &mut out;
-    writeln!(w, "model \"{}\" (format v{}, {} bytes, f32)", model.name(), nowcast_runtime::format::FORMAT_VERSION, bytes.len())?;
-    writeln!(w, "inputs  ({}): {}", model.input_len(), model.features().join(", "))?;
-    writeln!(w, "outputs ({}): {}", model.output_len(), model.targets().join(", "))?;
+    writeln!(
+        w,
+        "model \"{}\" (format v{}, {} bytes, f32)",
+        model.name(),
+        nowcast_runtime::format::FORMAT_VERSION,
+        bytes.len()
+    )?;
+    writeln!(
+        w,
+        "inputs  ({}): {}",
+        model.input_len(),
+        model.features().join(", ")
+    )?;
+    writeln!(
+        w,
+        "outputs ({}): {}",
+        model.output_len(),
+        model.targets().join(", ")
+    )?;
     let period = model.sample_period_ms();
     writeln!(
         w,
@@ -27,10 +44,18 @@ pub fn summary(bytes: &[u8]) -> anyhow::Result<String> {
         model.lookback(),
         model.step(),
         model.delay(),
-        if period > 0 { format!(", sample period {} s", period as f64 / 1000.0) } else { String::new() }
+        if period > 0 {
+            format!(", sample period {} s", period as f64 / 1000.0)
+        } else {
+            String::new()
+        }
     )?;
     writeln!(w)?;
-    writeln!(w, "{:<3} {:<26} {:<12} {:>9} {:>12} {:>12} {:>12}", "#", "layer", "output", "params", "weight B", "state B", "MACs/out")?;
+    writeln!(
+        w,
+        "{:<3} {:<26} {:<12} {:>9} {:>12} {:>12} {:>12}",
+        "#", "layer", "output", "params", "weight B", "state B", "MACs/out"
+    )?;
     writeln!(w, "{}", "-".repeat(92))?;
     let (mut params, mut weights, mut state) = (0, 0, 0);
     for i in 0..model.layers().len() {
@@ -51,7 +76,10 @@ pub fn summary(bytes: &[u8]) -> anyhow::Result<String> {
         state += s.state_bytes;
     }
     writeln!(w, "{}", "-".repeat(92))?;
-    writeln!(w, "total params {params}, weight bytes {weights}, layer state bytes {state}")?;
+    writeln!(
+        w,
+        "total params {params}, weight bytes {weights}, layer state bytes {state}"
+    )?;
     if model.is_streamable() {
         writeln!(
             w,
@@ -62,7 +90,11 @@ pub fn summary(bytes: &[u8]) -> anyhow::Result<String> {
     } else {
         let steps = model.window_steps().max(1);
         let scratch = model.window_scratch_len(steps).map(|n| n * 4).unwrap_or(0);
-        writeln!(w, "window mode only: {scratch} scratch bytes for a {steps}-step window, {:.0} MACs per window", model.macs_per_sample())?;
+        writeln!(
+            w,
+            "window mode only: {scratch} scratch bytes for a {steps}-step window, {:.0} MACs per window",
+            model.macs_per_sample()
+        )?;
     }
     Ok(out)
 }

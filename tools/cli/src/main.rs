@@ -27,8 +27,12 @@ enum Command {
 fn main() -> Result<()> {
     match Cli::parse().command {
         Command::Inspect { model } => {
-            let bytes = std::fs::read(&model).with_context(|| format!("reading {}", model.display()))?;
-            print!("{}", inspect::summary(&bytes).with_context(|| format!("loading {}", model.display()))?);
+            let bytes =
+                std::fs::read(&model).with_context(|| format!("reading {}", model.display()))?;
+            print!(
+                "{}",
+                inspect::summary(&bytes).with_context(|| format!("loading {}", model.display()))?
+            );
             Ok(())
         }
     }

@@ -155,6 +155,8 @@ pub struct Dataset {
     features: Vec<String>,
     /// Normalized, row-major: `inputs[row * features.len() + channel]`.
     pub(super) inputs: Vec<f32>,
+    /// Raw feature values as `f32` (what a device reads), row-major like `inputs`.
+    raw: Vec<f32>,
     /// The target in its own units, one per row.
     pub(super) target: Vec<f64>,
     segments: Vec<Range<usize>>,
@@ -251,9 +253,11 @@ impl Dataset {
             .map(|(name, values)| ChannelStats::of(name, &values[train.clone()]))
             .collect();
         let mut inputs = Vec::with_capacity(series.len() * features.len());
+        let mut raw = Vec::with_capacity(series.len() * features.len());
         for row in 0..series.len() {
             for (values, stats) in columns.iter().zip(&stats) {
                 inputs.push(stats.normalize(values[row]) as f32);
+                raw.push(values[row] as f32);
             }
         }
 
@@ -269,6 +273,7 @@ impl Dataset {
             },
             features,
             inputs,
+            raw,
             target: target.to_vec(),
             segments,
             splits,
@@ -312,13 +317,20 @@ impl Dataset {
         &self.normalization
     }
 
+    /// The raw feature values of one row, as `f32` (in the order of [`Dataset::features`]):
+    /// what a device would read, before the model's own normalization.
+    pub fn raw_row(&self, row: usize) -> &[f32] {
+        let n = self.features.len();
+        self.raw.get(row * n..(row + 1) * n).unwrap_or(&[])
+    }
+
     /// The target of every row, in its own units.
     pub fn target(&self) -> &[f64] {
         &self.target
     }
 
     /// The segment containing `row`, if the row exists.
-    pub(crate) fn segment_of(&self, row: usize) -> Option<&Range<usize>> {
+    pub fn segment_of(&self, row: usize) -> Option<&Range<usize>> {
         let i = self.segments.partition_point(|s| s.end <= row);
         self.segments.get(i).filter(|s| s.contains(&row))
     }
