@@ -33,3 +33,7 @@
 
 pub mod baseline;
 pub mod data;
+pub mod eval;
+pub mod export;
+pub mod net;
+pub mod train;

@@ -1,0 +1,425 @@
+//! The training loop: shuffled mini-batches, data-parallel gradients, validation, early
+//! stopping with the best weights restored.
+//!
+//! **Parallelism and reproducibility.** Each batch is cut into `threads` contiguous chunks;
+//! each chunk's gradient is computed on its own thread and the chunk gradients are added in
+//! chunk order. Shuffling, initialization and every dropout mask come from ChaCha8 streams
+//! seeded from `seed` (and the epoch, batch and chunk numbers), so the same seed and thread
+//! count give the same model bytes.
+
+use std::path::PathBuf;
+use std::time::Instant;
+
+use rand::SeedableRng;
+use rand::seq::SliceRandom;
+use rand_chacha::ChaCha8Rng;
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use super::loss::Loss;
+use super::model::TrainModel;
+use super::optim::{Optimizer, OptimizerKind};
+use crate::data::{Batch, BatchError, Dataset, Split};
+use crate::net::{NetError, Seq};
+
+/// Training settings (`nowcast train` flags).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct FitConfig {
+    /// Most epochs.
+    pub epochs: usize,
+    /// Windows per batch.
+    pub batch: usize,
+    /// Optimizer.
+    pub optimizer: OptimizerKind,
+    /// Learning rate (Keras' default if `None`).
+    pub lr: Option<f32>,
+    /// Loss.
+    pub loss: Loss,
+    /// Stop after this many epochs without a better validation loss.
+    pub patience: usize,
+    /// Seed of every random stream.
+    pub seed: u64,
+    /// Threads for data-parallel gradients.
+    pub threads: usize,
+    /// Where to write a checkpoint after every epoch (atomically), if anywhere.
+    pub checkpoint: Option<PathBuf>,
+    /// Continue from the checkpoint if it exists and belongs to this run.
+    pub resume: bool,
+}
+
+impl Default for FitConfig {
+    fn default() -> Self {
+        FitConfig {
+            epochs: 20,
+            batch: 128,
+            optimizer: OptimizerKind::Rmsprop,
+            lr: None,
+            loss: Loss::Mae,
+            patience: 3,
+            seed: 1337,
+            threads: 2,
+            checkpoint: None,
+            resume: false,
+        }
+    }
+}
+
+/// What happened in training.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct History {
+    /// Mean training loss per epoch (normalized units, dropout on).
+    pub train_loss: Vec<f64>,
+    /// Validation loss per epoch (normalized units).
+    pub val_loss: Vec<f64>,
+    /// Validation MAE per epoch, in the target's units.
+    pub val_mae: Vec<f64>,
+    /// Wall seconds of each epoch (training and validation pass).
+    pub epoch_seconds: Vec<f64>,
+    /// The epoch (1-based) whose weights were kept.
+    pub best_epoch: usize,
+}
+
+impl History {
+    /// Epochs run.
+    pub fn epochs_run(&self) -> usize {
+        self.train_loss.len()
+    }
+
+    /// Median wall seconds per epoch.
+    pub fn seconds_per_epoch(&self) -> f64 {
+        let mut s = self.epoch_seconds.clone();
+        s.sort_by(f64::total_cmp);
+        s.get(s.len() / 2).copied().unwrap_or(0.0)
+    }
+}
+
+/// Progress reported after every batch and at the end of every epoch.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Progress {
+    /// A batch finished.
+    Batch {
+        /// 1-based epoch.
+        epoch: usize,
+        /// Batches done in this epoch.
+        done: usize,
+        /// Batches per epoch.
+        total: usize,
+        /// Running mean training loss of the epoch.
+        loss: f64,
+    },
+    /// An epoch finished.
+    Epoch {
+        /// 1-based epoch.
+        epoch: usize,
+        /// Mean training loss.
+        loss: f64,
+        /// Validation loss.
+        val_loss: f64,
+        /// Validation MAE in target units.
+        val_mae: f64,
+        /// Whether these are the best weights so far.
+        improved: bool,
+    },
+}
+
+/// Why training failed.
+#[derive(Debug, thiserror::Error)]
+pub enum FitError {
+    /// A layer cannot be trained.
+    #[error(transparent)]
+    Net(#[from] NetError),
+    /// A window could not be materialized.
+    #[error(transparent)]
+    Batch(#[from] BatchError),
+    /// The split has no windows.
+    #[error(
+        "the {0:?} split has no windows: use a longer file, a shorter lookback or another split"
+    )]
+    NoWindows(Split),
+    /// The thread pool could not be built.
+    #[error("thread pool: {0}")]
+    Threads(String),
+    /// The checkpoint could not be written or read.
+    #[error("checkpoint {path}: {message}")]
+    Checkpoint {
+        /// File.
+        path: String,
+        /// What went wrong.
+        message: String,
+    },
+    /// The checkpoint belongs to another model, dataset or configuration.
+    #[error(
+        "checkpoint {0} was written by a different run (model, data or flags differ): remove it or drop --resume"
+    )]
+    CheckpointMismatch(String),
+    /// The loss became NaN or infinite.
+    #[error("the training loss diverged (non-finite) in epoch {0}: lower the learning rate")]
+    Diverged(usize),
+}
+
+/// Everything needed to continue training exactly where it stopped: the next epoch runs with
+/// the same weights, optimizer state and random streams as it would have without the stop, so
+/// a resumed run ends with the same model bytes as an uninterrupted one.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Checkpoint {
+    /// Identifies the run: layout, options, dataset shape and every flag that changes results.
+    pub fingerprint: String,
+    /// Epochs completed.
+    pub epoch: usize,
+    /// Current weights.
+    pub params: Vec<f32>,
+    /// Optimizer state.
+    pub optimizer: Optimizer,
+    /// Best validation loss so far and its weights.
+    pub best_loss: f64,
+    /// Weights of the best epoch.
+    pub best_params: Vec<f32>,
+    /// Epochs since the best.
+    pub since_best: usize,
+    /// History so far.
+    pub history: History,
+}
+
+fn fingerprint(model: &TrainModel, dataset: &Dataset, cfg: &FitConfig) -> String {
+    let w = dataset.window();
+    format!(
+        "layout={:?} opts={:?} features={:?} windows={:?} lookback={} delay={} step={} batch={} optimizer={:?} lr={:?} loss={:?} seed={} threads={} init={:x}",
+        model.layout,
+        model.opts,
+        dataset.features(),
+        Split::ALL.map(|s| dataset.window_starts(s).len()),
+        w.lookback(),
+        w.delay(),
+        w.step(),
+        cfg.batch,
+        cfg.optimizer,
+        cfg.lr,
+        cfg.loss,
+        cfg.seed,
+        cfg.threads,
+        model
+            .params
+            .iter()
+            .fold(0u64, |h, p| (h ^ u64::from(p.to_bits()))
+                .wrapping_mul(0x100_0000_01b3)),
+    )
+}
+
+fn save_checkpoint(path: &std::path::Path, c: &Checkpoint) -> Result<(), FitError> {
+    let err = |message: String| FitError::Checkpoint {
+        path: path.display().to_string(),
+        message,
+    };
+    let json = serde_json::to_vec(c).map_err(|e| err(e.to_string()))?;
+    crate::export::write_atomic(path, &json).map_err(|e| err(e.to_string()))
+}
+
+fn load_checkpoint(path: &std::path::Path) -> Result<Option<Checkpoint>, FitError> {
+    let err = |message: String| FitError::Checkpoint {
+        path: path.display().to_string(),
+        message,
+    };
+    match std::fs::read(path) {
+        Ok(bytes) => serde_json::from_slice(&bytes)
+            .map(Some)
+            .map_err(|e| err(format!("unreadable ({e}); remove it to start over"))),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(err(e.to_string())),
+    }
+}
+
+/// A deterministic seed for one random stream.
+pub(crate) fn stream_seed(seed: u64, parts: &[u64]) -> u64 {
+    let mut x = seed ^ 0x9e37_79b9_7f4a_7c15;
+    for &p in parts {
+        x = (x ^ p).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        x ^= x >> 31;
+    }
+    x
+}
+
+fn chunks(starts: &[usize], n: usize) -> Vec<&[usize]> {
+    let size = starts.len().div_ceil(n.max(1)).max(1);
+    starts.chunks(size).collect()
+}
+
+fn batch_seq(dataset: &Dataset, starts: &[usize]) -> Result<(Seq<f32>, Batch), BatchError> {
+    let b = dataset.batch(starts)?;
+    let x = Seq::from_batch_major(b.inputs(), b.len(), b.samples(), b.channels());
+    Ok((x, b))
+}
+
+/// Validation loss and MAE (target units) of the current weights.
+pub fn evaluate_loss(
+    model: &TrainModel,
+    dataset: &Dataset,
+    split: Split,
+    loss: Loss,
+    pool: &rayon::ThreadPool,
+) -> Result<(f64, f64), FitError> {
+    let starts = dataset.window_starts(split);
+    if starts.is_empty() {
+        return Err(FitError::NoWindows(split));
+    }
+    let std = dataset.normalization().target.std;
+    let parts: Vec<Result<(f64, f64), FitError>> = pool.install(|| {
+        starts
+            .par_chunks(256)
+            .map(|c| {
+                let (x, b) = batch_seq(dataset, c)?;
+                let pred = model.net().predict(x, ChaCha8Rng::seed_from_u64(0))?;
+                let (mut l, mut a) = (0.0, 0.0);
+                for (p, t) in pred.iter().zip(b.targets()) {
+                    let e = f64::from(p - t);
+                    l += loss.value(e);
+                    a += e.abs();
+                }
+                Ok((l, a))
+            })
+            .collect()
+    });
+    let (mut l, mut a) = (0.0, 0.0);
+    for p in parts {
+        let (pl, pa) = p?;
+        l += pl;
+        a += pa;
+    }
+    let n = starts.len() as f64;
+    Ok((l / n, a / n * std))
+}
+
+/// Trains `model` on the dataset's training windows, validating on its validation windows.
+pub fn fit(
+    model: &mut TrainModel,
+    dataset: &Dataset,
+    cfg: &FitConfig,
+    progress: &mut dyn FnMut(Progress),
+) -> Result<History, FitError> {
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(cfg.threads.max(1))
+        .build()
+        .map_err(|e| FitError::Threads(e.to_string()))?;
+    let train = dataset.window_starts(Split::Train).to_vec();
+    if train.is_empty() {
+        return Err(FitError::NoWindows(Split::Train));
+    }
+    let mut opt = Optimizer::new(
+        cfg.optimizer,
+        cfg.lr.unwrap_or(cfg.optimizer.default_lr()),
+        model.param_count(),
+    );
+    let mut history = History::default();
+    let mut best = (f64::INFINITY, model.params.clone());
+    let mut since_best = 0;
+    let mut first = 1;
+    let print = fingerprint(model, dataset, cfg);
+    let resumed = match (&cfg.checkpoint, cfg.resume) {
+        (Some(path), true) => load_checkpoint(path)?.map(|c| (path, c)),
+        _ => None,
+    };
+    if let Some((path, c)) = resumed {
+        if c.fingerprint != print || c.params.len() != model.param_count() {
+            return Err(FitError::CheckpointMismatch(path.display().to_string()));
+        }
+        model.params = c.params;
+        opt = c.optimizer;
+        best = (c.best_loss, c.best_params);
+        since_best = c.since_best;
+        history = c.history;
+        // Early stopping had already ended the run: nothing left to do.
+        first = if since_best >= cfg.patience.max(1) {
+            usize::MAX
+        } else {
+            c.epoch + 1
+        };
+    }
+    let batches = train.len().div_ceil(cfg.batch.max(1));
+    for epoch in first..=cfg.epochs {
+        let started = Instant::now();
+        let mut order = train.clone();
+        order.shuffle(&mut ChaCha8Rng::seed_from_u64(stream_seed(
+            cfg.seed,
+            &[1, epoch as u64],
+        )));
+        let mut epoch_loss = 0.0;
+        for (bi, starts) in order.chunks(cfg.batch.max(1)).enumerate() {
+            let scale = 1.0 / starts.len() as f32;
+            let parts = chunks(starts, cfg.threads);
+            let results: Vec<Result<(f64, Vec<f32>), FitError>> = pool.install(|| {
+                parts
+                    .par_iter()
+                    .enumerate()
+                    .map(|(ci, c)| {
+                        let (x, b) = batch_seq(dataset, c)?;
+                        let rng = ChaCha8Rng::seed_from_u64(stream_seed(
+                            cfg.seed,
+                            &[2, epoch as u64, bi as u64, ci as u64],
+                        ));
+                        Ok(model
+                            .net()
+                            .loss_and_grad(x, b.targets(), cfg.loss, scale, rng)?)
+                    })
+                    .collect()
+            });
+            let mut grad = vec![0.0f32; model.param_count()];
+            for r in results {
+                let (l, g) = r?;
+                epoch_loss += l;
+                grad.iter_mut().zip(&g).for_each(|(a, b)| *a += b);
+            }
+            if !epoch_loss.is_finite() || grad.iter().any(|g| !g.is_finite()) {
+                return Err(FitError::Diverged(epoch));
+            }
+            opt.step(&mut model.params, &grad);
+            let done = (bi + 1) * cfg.batch;
+            progress(Progress::Batch {
+                epoch,
+                done: bi + 1,
+                total: batches,
+                loss: epoch_loss / done.min(train.len()) as f64,
+            });
+        }
+        let (val_loss, val_mae) = evaluate_loss(model, dataset, Split::Val, cfg.loss, &pool)?;
+        if !val_loss.is_finite() {
+            return Err(FitError::Diverged(epoch));
+        }
+        let loss = epoch_loss / train.len() as f64;
+        history.train_loss.push(loss);
+        history.val_loss.push(val_loss);
+        history.val_mae.push(val_mae);
+        history.epoch_seconds.push(started.elapsed().as_secs_f64());
+        let improved = val_loss < best.0;
+        if improved {
+            best = (val_loss, model.params.clone());
+            history.best_epoch = epoch;
+            since_best = 0;
+        } else {
+            since_best += 1;
+        }
+        progress(Progress::Epoch {
+            epoch,
+            loss,
+            val_loss,
+            val_mae,
+            improved,
+        });
+        if let Some(path) = &cfg.checkpoint {
+            let c = Checkpoint {
+                fingerprint: print.clone(),
+                epoch,
+                params: model.params.clone(),
+                optimizer: opt.clone(),
+                best_loss: best.0,
+                best_params: best.1.clone(),
+                since_best,
+                history: history.clone(),
+            };
+            save_checkpoint(path, &c)?;
+        }
+        if since_best >= cfg.patience.max(1) {
+            break;
+        }
+    }
+    model.params = best.1;
+    Ok(history)
+}
