@@ -5,7 +5,12 @@ use std::path::PathBuf;
 use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
 
+mod data_args;
+mod demo;
 mod inspect;
+mod plot;
+mod replay;
+mod train;
 
 /// Train small recurrent forecasters on sensor CSVs and run them on microcontrollers.
 #[derive(Debug, Parser)]
@@ -17,6 +22,14 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Train a model on a CSV, score it against the baselines, write the model blob.
+    Train(Box<train::TrainArgs>),
+    /// Score an exported model on a CSV through the runtime, with the baselines.
+    Eval(Box<replay::EvalArgs>),
+    /// Stream a CSV through a model sample by sample; one forecast per row.
+    Replay(replay::ReplayArgs),
+    /// The whole job on the bundled sample data: train, compare with the baselines, stream.
+    Demo(demo::DemoArgs),
     /// Keras-style summary of a model file: layers, shapes, params, flash, RAM, MACs.
     Inspect {
         /// The model file (.ncm).
@@ -26,6 +39,10 @@ enum Command {
 
 fn main() -> Result<()> {
     match Cli::parse().command {
+        Command::Train(a) => train::run(&a).map(|_| ()),
+        Command::Eval(a) => replay::eval(&a),
+        Command::Replay(a) => replay::replay(&a),
+        Command::Demo(a) => demo::run(&a),
         Command::Inspect { model } => {
             let bytes =
                 std::fs::read(&model).with_context(|| format!("reading {}", model.display()))?;

@@ -1,0 +1,115 @@
+//! The data flags shared by `train`, `eval`, `replay` and `quantize`.
+
+use std::path::PathBuf;
+
+use anyhow::{Context, Result, bail};
+use clap::Args;
+use nowcast_runtime::Model;
+use nowcast_trainer::data::{Dataset, DatasetConfig, LoadConfig, Series, WindowSpec};
+
+/// Which file, which columns, which windows.
+#[derive(Debug, Clone, Args)]
+pub struct DataArgs {
+    /// The sensor CSV (ISO 8601, Jena `Date Time`, or raw TMY3).
+    #[arg(long)]
+    pub data: PathBuf,
+    /// The column to forecast (default for eval/replay: the model's target).
+    #[arg(long)]
+    pub target: Option<String>,
+    /// Input columns (comma-separated; default: every numeric column, the target included).
+    #[arg(long, value_delimiter = ',')]
+    pub features: Option<Vec<String>>,
+    /// Columns to leave out of the default features.
+    #[arg(long, value_delimiter = ',')]
+    pub ignore: Vec<String>,
+    /// Start a new segment where this column's value changes.
+    #[arg(long)]
+    pub segment_column: Option<String>,
+    /// The timestamp column, if detection picks the wrong one.
+    #[arg(long)]
+    pub time_column: Option<String>,
+    /// Skip malformed rows (counted and reported) instead of stopping at the first.
+    #[arg(long)]
+    pub skip_bad_rows: bool,
+    /// Rows per input window (default for eval/replay: the model's).
+    #[arg(long)]
+    pub lookback: Option<usize>,
+    /// Rows between the window's last row and the forecast target (default: the model's).
+    #[arg(long)]
+    pub delay: Option<usize>,
+    /// Use every step-th row of the window (default 1, or the model's).
+    #[arg(long)]
+    pub step: Option<usize>,
+    /// Train, validation and test fractions (chronological).
+    #[arg(long, value_delimiter = ',', default_value = "0.6,0.2,0.2")]
+    pub split: Vec<f64>,
+    /// Seasonal baseline period in rows (default: one day of rows, if the period allows).
+    #[arg(long)]
+    pub season: Option<usize>,
+}
+
+/// A loaded series and its dataset.
+pub struct Loaded {
+    /// The file.
+    pub series: Series,
+    /// Windows and normalization.
+    pub dataset: Dataset,
+    /// Seasonal baseline period in rows.
+    pub season: usize,
+}
+
+impl DataArgs {
+    /// Loads the file and prepares the windows; missing window settings, target and features
+    /// come from `model` (eval, replay) or are an error (train).
+    pub fn load(&self, model: Option<&Model<'_>>) -> Result<Loaded> {
+        let target = match (&self.target, model) {
+            (Some(t), _) => t.clone(),
+            (None, Some(m)) => m
+                .targets()
+                .first()
+                .map(|s| s.to_string())
+                .context("the model names no target")?,
+            (None, None) => bail!("--target is required"),
+        };
+        let pick = |v: Option<usize>, from_model: Option<usize>, flag: &str| -> Result<usize> {
+            v.or(from_model)
+                .with_context(|| format!("--{flag} is required"))
+        };
+        let lookback = pick(
+            self.lookback,
+            model.map(|m| m.lookback() as usize),
+            "lookback",
+        )?;
+        let delay = pick(self.delay, model.map(|m| m.delay() as usize), "delay")?;
+        let step = self
+            .step
+            .or(model.map(|m| m.step().max(1) as usize))
+            .unwrap_or(1);
+        let features = self
+            .features
+            .clone()
+            .or_else(|| model.map(|m| m.features().iter().map(|s| s.to_string()).collect()));
+        let config = LoadConfig {
+            timestamp_column: self.time_column.clone(),
+            segment_column: self.segment_column.clone(),
+            skip_bad_rows: self.skip_bad_rows,
+        };
+        let series = Series::load(&self.data, &config)
+            .with_context(|| format!("loading {}", self.data.display()))?;
+        let [a, b, c] = self.split[..] else {
+            bail!("--split needs three fractions, e.g. 0.6,0.2,0.2")
+        };
+        let mut dc = DatasetConfig::new(target, WindowSpec::new(lookback, delay, step)?);
+        dc.features = features;
+        dc.ignore = self.ignore.clone();
+        dc.split = [a, b, c];
+        let dataset = Dataset::new(&series, &dc)?;
+        let period = series.report().period_seconds.max(1) as usize;
+        let season = self.season.unwrap_or((86_400 / period).max(1));
+        Ok(Loaded {
+            series,
+            dataset,
+            season,
+        })
+    }
+}

@@ -1,0 +1,376 @@
+//! `nowcast train` and `nowcast eval`: train a model, score it through the runtime against the
+//! baselines, write the model and the report.
+
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use anyhow::{Context, Result};
+use clap::{Args, ValueEnum};
+use indicatif::{ProgressBar, ProgressStyle};
+use nowcast_trainer::baseline;
+use nowcast_trainer::data::Split;
+use nowcast_trainer::eval::{self, SplitMae};
+use nowcast_trainer::export;
+use nowcast_trainer::train::{
+    self, FitConfig, History, Loss, ModelToml, OptimizerKind, Progress, TrainModel,
+};
+use serde::Serialize;
+
+use crate::data_args::{DataArgs, Loaded};
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum OptArg {
+    Rmsprop,
+    Adam,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum LossArg {
+    Mae,
+    Mse,
+    Huber,
+}
+
+/// `nowcast train` flags.
+#[derive(Debug, Clone, Args)]
+pub struct TrainArgs {
+    #[command(flatten)]
+    pub data: DataArgs,
+    /// The model spec (TOML, Keras layer names).
+    #[arg(long)]
+    pub model: PathBuf,
+    /// Most epochs.
+    #[arg(long, default_value_t = 20)]
+    pub epochs: usize,
+    /// Windows per batch.
+    #[arg(long, default_value_t = 128)]
+    pub batch: usize,
+    /// Optimizer.
+    #[arg(long, value_enum, default_value = "rmsprop")]
+    pub optimizer: OptArg,
+    /// Learning rate (default 1e-3).
+    #[arg(long)]
+    pub lr: Option<f32>,
+    /// Training loss.
+    #[arg(long, value_enum, default_value = "mae")]
+    pub loss: LossArg,
+    /// Epochs without a better validation loss before stopping (best weights are kept).
+    #[arg(long, default_value_t = 3)]
+    pub patience: usize,
+    /// Seed of initialization, shuffling and dropout.
+    #[arg(long, default_value_t = 1337)]
+    pub seed: u64,
+    /// Threads for data-parallel gradients (default: all cores).
+    #[arg(long)]
+    pub threads: Option<usize>,
+    /// Where to write the model blob.
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Folder for metrics.json, curves.png and forecast.png.
+    #[arg(long)]
+    pub report: Option<PathBuf>,
+    /// Checkpoint written atomically after every epoch (default: OUT with extension .ckpt);
+    /// removed when training completes.
+    #[arg(long)]
+    pub checkpoint: Option<PathBuf>,
+    /// Continue an interrupted run from its checkpoint (same data, spec and flags).
+    #[arg(long)]
+    pub resume: bool,
+}
+
+impl TrainArgs {
+    fn checkpoint_path(&self) -> PathBuf {
+        self.checkpoint
+            .clone()
+            .unwrap_or_else(|| self.out.with_extension("ckpt"))
+    }
+}
+
+/// `metrics.json`: the figures scripts rely on (MAE in the target's units).
+#[derive(Debug, Clone, Serialize)]
+pub struct Metrics {
+    pub val_mae: f64,
+    pub test_mae: f64,
+    pub stream_val_mae: Option<f64>,
+    pub stream_test_mae: Option<f64>,
+    pub baseline_val_mae: Option<f64>,
+    pub baseline_test_mae: Option<f64>,
+    pub seasonal_val_mae: Option<f64>,
+    pub seasonal_test_mae: Option<f64>,
+    pub season: usize,
+    pub epochs_run: usize,
+    pub best_epoch: usize,
+    pub seconds_per_epoch: f64,
+    pub params: usize,
+    pub windows: [usize; 3],
+    pub history: History,
+}
+
+/// Scores of a model blob on val and test, with the baselines.
+pub struct Scores {
+    pub val: SplitMae,
+    pub test: SplitMae,
+    pub baseline: [Option<f64>; 2],
+    pub seasonal: [Option<f64>; 2],
+}
+
+pub fn score(blob: &[u8], loaded: &Loaded) -> Result<Scores> {
+    let d = &loaded.dataset;
+    Ok(Scores {
+        val: eval::evaluate(blob, d, Split::Val)?,
+        test: eval::evaluate(blob, d, Split::Test)?,
+        baseline: [Split::Val, Split::Test].map(|s| baseline::persistence_mae(d, s).mae),
+        seasonal: [Split::Val, Split::Test]
+            .map(|s| baseline::seasonal_mae(d, s, loaded.season).mae),
+    })
+}
+
+fn fmt(v: Option<f64>) -> String {
+    v.map_or("-".into(), |v| format!("{v:.3}"))
+}
+
+pub fn print_scores(s: &Scores, target: &str, season: usize) {
+    println!("\nMAE ({target} units)          val      test");
+    println!(
+        "  model, window mode   {:>8.3}  {:>8.3}",
+        s.val.window, s.test.window
+    );
+    println!(
+        "  model, streaming     {:>8}  {:>8}",
+        fmt(s.val.stream),
+        fmt(s.test.stream)
+    );
+    println!(
+        "  persistence          {:>8}  {:>8}",
+        fmt(s.baseline[0]),
+        fmt(s.baseline[1])
+    );
+    println!(
+        "  seasonal ({season:>3} rows)   {:>8}  {:>8}",
+        fmt(s.seasonal[0]),
+        fmt(s.seasonal[1])
+    );
+    if let Some(b) = s.baseline[1] {
+        println!(
+            "  test MAE vs persistence: {:.1}% {}",
+            (s.test.window / b - 1.0).abs() * 100.0,
+            if s.test.window < b { "better" } else { "worse" }
+        );
+    }
+}
+
+pub fn fit_config(a: &TrainArgs) -> FitConfig {
+    FitConfig {
+        epochs: a.epochs,
+        batch: a.batch,
+        optimizer: match a.optimizer {
+            OptArg::Rmsprop => OptimizerKind::Rmsprop,
+            OptArg::Adam => OptimizerKind::Adam,
+        },
+        lr: a.lr,
+        loss: match a.loss {
+            LossArg::Mae => Loss::Mae,
+            LossArg::Mse => Loss::Mse,
+            LossArg::Huber => Loss::Huber,
+        },
+        patience: a.patience,
+        seed: a.seed,
+        threads: a
+            .threads
+            .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get())),
+        checkpoint: Some(a.checkpoint_path()),
+        resume: a.resume,
+    }
+}
+
+/// Trains with a progress bar per epoch; returns the model and its history.
+pub fn train_model(
+    spec: &ModelToml,
+    loaded: &Loaded,
+    cfg: &FitConfig,
+) -> Result<(TrainModel, History)> {
+    let d = &loaded.dataset;
+    let built = spec.build(d.features().len(), d.window().samples(), cfg.seed)?;
+    let mut model = TrainModel::new(built);
+    println!(
+        "training {} params on {} windows (val {}, test {}), batch {}, {} threads",
+        model.param_count(),
+        d.window_starts(Split::Train).len(),
+        d.window_starts(Split::Val).len(),
+        d.window_starts(Split::Test).len(),
+        cfg.batch,
+        cfg.threads
+    );
+    let style = ProgressStyle::with_template(
+        "epoch {prefix:>3} [{bar:30}] {pos}/{len} batches  loss {msg}  ETA {eta}",
+    )
+    .map_err(|e| anyhow::anyhow!("{e}"))?
+    .progress_chars("=> ");
+    let mut bar: Option<ProgressBar> = None;
+    let mut started = Instant::now();
+    let epochs = cfg.epochs;
+    let history = train::fit(&mut model, d, cfg, &mut |p| match p {
+        Progress::Batch {
+            epoch,
+            done,
+            total,
+            loss,
+        } => {
+            let b = bar.get_or_insert_with(|| {
+                started = Instant::now();
+                let b = ProgressBar::new(total as u64).with_style(style.clone());
+                b.set_prefix(format!("{epoch}/{epochs}"));
+                b
+            });
+            b.set_position(done as u64);
+            b.set_message(format!("{loss:.4}"));
+        }
+        Progress::Epoch {
+            epoch,
+            loss,
+            val_loss,
+            val_mae,
+            improved,
+        } => {
+            if let Some(b) = bar.take() {
+                b.finish_and_clear();
+            }
+            println!(
+                "epoch {epoch:>3}/{epochs}  loss {loss:.4}  val_loss {val_loss:.4}  val_mae {val_mae:.3}  {:.2} s{}",
+                started.elapsed().as_secs_f64(),
+                if improved { "  *" } else { "" }
+            );
+        }
+    })?;
+    println!(
+        "kept the weights of epoch {} (of {} run), median {:.2} s per epoch",
+        history.best_epoch,
+        history.epochs_run(),
+        history.seconds_per_epoch()
+    );
+    Ok((model, history))
+}
+
+/// Rows of the test period shown in `forecast.png`.
+const FORECAST_PLOT_WINDOWS: usize = 240;
+
+/// `metrics.json`, `curves.png` (loss per epoch) and `forecast.png` (the start of the test
+/// period: actual, model through the runtime, persistence).
+pub fn write_report(
+    dir: &Path,
+    metrics: &Metrics,
+    blob: &[u8],
+    loaded: &Loaded,
+    loss: Loss,
+) -> Result<()> {
+    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    let json = serde_json::to_string_pretty(metrics)?;
+    export::write_atomic(&dir.join("metrics.json"), json.as_bytes())?;
+    let h = &metrics.history;
+    let loss_name = format!("{loss:?} (normalized)").to_uppercase();
+    crate::plot::curves(
+        &dir.join("curves.png"),
+        &h.train_loss,
+        &h.val_loss,
+        h.best_epoch,
+        &loss_name,
+    )?;
+
+    let d = &loaded.dataset;
+    let starts: Vec<usize> = d
+        .window_starts(Split::Test)
+        .iter()
+        .copied()
+        .take(FORECAST_PLOT_WINDOWS)
+        .collect();
+    let aligned = nowcast_runtime::AlignedBytes::new(blob);
+    let model = nowcast_runtime::Model::from_bytes(aligned.as_bytes())
+        .map_err(|e| anyhow::anyhow!("{e:?}"))?;
+    let forecasts = eval::window_forecasts(&model, d, &starts)?;
+    let w = d.window();
+    let target = d.target();
+    let hours_per_row = loaded.series.report().period_seconds.max(1) as f64 / 3600.0;
+    let first = starts.first().copied().unwrap_or(0);
+    let hours: Vec<f64> = starts
+        .iter()
+        .map(|&s| (s - first) as f64 * hours_per_row)
+        .collect();
+    let actual: Vec<f64> = starts
+        .iter()
+        .map(|&s| target[s + w.target_offset()])
+        .collect();
+    let persistence: Vec<f64> = starts
+        .iter()
+        .map(|&s| target[s + w.last_row_offset()])
+        .collect();
+    let model_f: Vec<f64> = forecasts.iter().map(|&f| f64::from(f)).collect();
+    let name = &d.normalization().target.name;
+    let title = format!("{name}, {} rows ahead: start of the test period", w.delay());
+    crate::plot::forecast(
+        &dir.join("forecast.png"),
+        &title,
+        name,
+        &hours,
+        &actual,
+        &model_f,
+        &persistence,
+    )?;
+    Ok(())
+}
+
+/// The whole `train` command; returns the metrics.
+pub fn run(a: &TrainArgs) -> Result<Metrics> {
+    let loaded = a.data.load(None)?;
+    println!("{}", loaded.series.report());
+    let spec = ModelToml::load(&a.model)?;
+    let cfg = fit_config(a);
+    if let Some(parent) = a.out.parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::create_dir_all(parent)?;
+    }
+    let (model, history) = train_model(&spec, &loaded, &cfg)?;
+    let name = a
+        .model
+        .file_stem()
+        .and_then(|s| s.to_str())
+        .unwrap_or("model");
+    let period_ms = loaded.series.report().period_seconds.max(0) as u64 * 1000;
+    let bytes = export::to_bytes(&export::spec(&model, &loaded.dataset, name, period_ms))?;
+    if let Some(parent) = a.out.parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::create_dir_all(parent)?;
+    }
+    export::write_atomic(&a.out, &bytes)?;
+    println!("wrote {} ({} bytes)", a.out.display(), bytes.len());
+    let ckpt = a.checkpoint_path();
+    if ckpt.exists() {
+        std::fs::remove_file(&ckpt).with_context(|| format!("removing {}", ckpt.display()))?;
+    }
+    let s = score(&bytes, &loaded)?;
+    print_scores(
+        &s,
+        &loaded.dataset.normalization().target.name,
+        loaded.season,
+    );
+    let d = &loaded.dataset;
+    let metrics = Metrics {
+        val_mae: s.val.window,
+        test_mae: s.test.window,
+        stream_val_mae: s.val.stream,
+        stream_test_mae: s.test.stream,
+        baseline_val_mae: s.baseline[0],
+        baseline_test_mae: s.baseline[1],
+        seasonal_val_mae: s.seasonal[0],
+        seasonal_test_mae: s.seasonal[1],
+        season: loaded.season,
+        epochs_run: history.epochs_run(),
+        best_epoch: history.best_epoch,
+        seconds_per_epoch: history.seconds_per_epoch(),
+        params: model.param_count(),
+        windows: Split::ALL.map(|sp| d.window_starts(sp).len()),
+        history,
+    };
+    if let Some(dir) = &a.report {
+        write_report(dir, &metrics, &bytes, &loaded, cfg.loss)?;
+        println!("report in {}", dir.display());
+    }
+    Ok(metrics)
+}
