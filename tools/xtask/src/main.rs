@@ -74,6 +74,20 @@ fn ci() -> Result<()> {
         &[],
     )?;
     cargo(&root, &["test", "--workspace", "--locked"], &[])?;
+    // The approximate activations are deterministic and near the exact ones.
+    cargo(
+        &root,
+        &[
+            "test",
+            "-p",
+            "nowcast-runtime",
+            "--lib",
+            "--locked",
+            "--features",
+            "fast-math",
+        ],
+        &[],
+    )?;
     for target in THUMB_TARGETS {
         cargo(
             &root,
