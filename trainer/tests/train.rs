@@ -49,6 +49,15 @@ fn train(
     checkpoint: Option<std::path::PathBuf>,
     resume: bool,
 ) -> (TrainModel, usize) {
+    train_with(epochs, checkpoint, resume, None)
+}
+
+fn train_with(
+    epochs: usize,
+    checkpoint: Option<std::path::PathBuf>,
+    resume: bool,
+    ema: Option<f32>,
+) -> (TrainModel, usize) {
     let d = dataset();
     let built = ModelToml::parse(SPEC).unwrap().build(2, 24, 5).unwrap();
     let mut model = TrainModel::new(built);
@@ -60,6 +69,7 @@ fn train(
         threads: 2,
         checkpoint,
         resume,
+        ema,
         ..FitConfig::default()
     };
     let history = fit(&mut model, &d, &cfg, &mut |_| {}).expect("fit");
@@ -102,14 +112,19 @@ fn resumed_run_equals_uninterrupted_run() {
     let dir = std::env::temp_dir().join(format!("nowcast-resume-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let ckpt = dir.join("model.ckpt");
-    let straight = train(4, None, false).0;
-    // "Interrupted" after 2 epochs, then resumed to 4.
-    let (_, run) = train(2, Some(ckpt.clone()), false);
-    assert_eq!(run, 2);
-    assert!(ckpt.exists());
-    let (resumed, total) = train(4, Some(ckpt.clone()), true);
-    assert_eq!(total, 4, "history continues");
-    assert_eq!(resumed.params, straight.params);
+    for ema in [None, Some(0.9)] {
+        let straight = train_with(4, None, false, ema).0;
+        // "Interrupted" after 2 epochs, then resumed to 4.
+        let (_, run) = train_with(2, Some(ckpt.clone()), false, ema);
+        assert_eq!(run, 2);
+        assert!(ckpt.exists());
+        let (resumed, total) = train_with(4, Some(ckpt.clone()), true, ema);
+        assert_eq!(total, 4, "history continues");
+        assert_eq!(resumed.params, straight.params, "ema {ema:?}");
+    }
+    // With ema, the averaged weights are what is kept.
+    let averaged = train_with(4, None, false, Some(0.9)).0.params;
+    assert_ne!(averaged, train(4, None, false).0.params);
     // A checkpoint of another run is refused.
     let d = dataset();
     let built = ModelToml::parse(SPEC).unwrap().build(2, 24, 6).unwrap();

@@ -87,6 +87,7 @@ pub fn run(a: &DemoArgs) -> Result<()> {
         report: Some(a.out.clone()),
         checkpoint: None,
         resume: false,
+        ema: None,
     };
     crate::train::run(&args)?;
     println!();

@@ -76,6 +76,10 @@ pub struct TrainArgs {
     /// Continue an interrupted run from its checkpoint (same data, spec and flags).
     #[arg(long)]
     pub resume: bool,
+    /// Validate and export an exponential moving average of the weights with this momentum
+    /// (Keras' `use_ema=True, ema_momentum=M`; off by default, as in Keras).
+    #[arg(long)]
+    pub ema: Option<f32>,
 }
 
 impl TrainArgs {
@@ -180,6 +184,7 @@ pub fn fit_config(a: &TrainArgs) -> FitConfig {
             .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get())),
         checkpoint: Some(a.checkpoint_path()),
         resume: a.resume,
+        ema: a.ema,
     }
 }
 

@@ -45,6 +45,10 @@ pub struct FitConfig {
     pub checkpoint: Option<PathBuf>,
     /// Continue from the checkpoint if it exists and belongs to this run.
     pub resume: bool,
+    /// Exponential moving average of the weights (Keras' `use_ema`, `ema_momentum`): after
+    /// every step `ema = m · ema + (1 - m) · weights`; validation, early stopping and the
+    /// exported model use the averaged weights. `None` trains plain weights (Keras' default).
+    pub ema: Option<f32>,
 }
 
 impl Default for FitConfig {
@@ -60,6 +64,7 @@ impl Default for FitConfig {
             threads: 2,
             checkpoint: None,
             resume: false,
+            ema: None,
         }
     }
 }
@@ -170,6 +175,8 @@ pub struct Checkpoint {
     pub params: Vec<f32>,
     /// Optimizer state.
     pub optimizer: Optimizer,
+    /// Averaged weights, when training with `ema`.
+    pub ema: Option<Vec<f32>>,
     /// Best validation loss so far and its weights.
     pub best_loss: f64,
     /// Weights of the best epoch.
@@ -183,7 +190,7 @@ pub struct Checkpoint {
 fn fingerprint(model: &TrainModel, dataset: &Dataset, cfg: &FitConfig) -> String {
     let w = dataset.window();
     format!(
-        "layout={:?} opts={:?} features={:?} windows={:?} lookback={} delay={} step={} batch={} optimizer={:?} lr={:?} loss={:?} seed={} threads={} init={:x}",
+        "layout={:?} opts={:?} features={:?} windows={:?} lookback={} delay={} step={} batch={} optimizer={:?} lr={:?} loss={:?} seed={} threads={} ema={:?} init={:x}",
         model.layout,
         model.opts,
         dataset.features(),
@@ -197,6 +204,7 @@ fn fingerprint(model: &TrainModel, dataset: &Dataset, cfg: &FitConfig) -> String
         cfg.loss,
         cfg.seed,
         cfg.threads,
+        cfg.ema,
         model
             .params
             .iter()
@@ -311,6 +319,7 @@ pub fn fit(
     let mut history = History::default();
     let mut best = (f64::INFINITY, model.params.clone());
     let mut since_best = 0;
+    let mut ema = cfg.ema.map(|_| model.params.clone());
     let mut first = 1;
     let print = fingerprint(model, dataset, cfg);
     let resumed = match (&cfg.checkpoint, cfg.resume) {
@@ -323,6 +332,7 @@ pub fn fit(
         }
         model.params = c.params;
         opt = c.optimizer;
+        ema = c.ema;
         best = (c.best_loss, c.best_params);
         since_best = c.since_best;
         history = c.history;
@@ -371,6 +381,11 @@ pub fn fit(
                 return Err(FitError::Diverged(epoch));
             }
             opt.step(&mut model.params, &grad);
+            if let (Some(avg), Some(m)) = (&mut ema, cfg.ema) {
+                for (a, &p) in avg.iter_mut().zip(&model.params) {
+                    *a = m * *a + (1.0 - m) * p;
+                }
+            }
             let done = (bi + 1) * cfg.batch;
             progress(Progress::Batch {
                 epoch,
@@ -379,7 +394,14 @@ pub fn fit(
                 loss: epoch_loss / done.min(train.len()) as f64,
             });
         }
-        let (val_loss, val_mae) = evaluate_loss(model, dataset, Split::Val, cfg.loss, &pool)?;
+        let judged = match &ema {
+            Some(avg) => TrainModel {
+                params: avg.clone(),
+                ..model.clone()
+            },
+            None => model.clone(),
+        };
+        let (val_loss, val_mae) = evaluate_loss(&judged, dataset, Split::Val, cfg.loss, &pool)?;
         if !val_loss.is_finite() {
             return Err(FitError::Diverged(epoch));
         }
@@ -390,7 +412,7 @@ pub fn fit(
         history.epoch_seconds.push(started.elapsed().as_secs_f64());
         let improved = val_loss < best.0;
         if improved {
-            best = (val_loss, model.params.clone());
+            best = (val_loss, judged.params);
             history.best_epoch = epoch;
             since_best = 0;
         } else {
@@ -409,6 +431,7 @@ pub fn fit(
                 epoch,
                 params: model.params.clone(),
                 optimizer: opt.clone(),
+                ema: ema.clone(),
                 best_loss: best.0,
                 best_params: best.1.clone(),
                 since_best,
