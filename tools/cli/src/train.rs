@@ -272,7 +272,7 @@ pub fn write_report(
     let json = serde_json::to_string_pretty(metrics)?;
     export::write_atomic(&dir.join("metrics.json"), json.as_bytes())?;
     let h = &metrics.history;
-    let loss_name = format!("{loss:?} (normalized)").to_uppercase();
+    let loss_name = format!("{} (normalized)", format!("{loss:?}").to_uppercase());
     crate::plot::curves(
         &dir.join("curves.png"),
         &h.train_loss,
