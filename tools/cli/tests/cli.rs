@@ -1,0 +1,249 @@
+//! The `nowcast` binary end to end on a small generated CSV: train with a report, eval --json,
+//! replay, inspect, and the errors a user sees for bad input.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn nowcast(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_nowcast"))
+        .args(args)
+        .output()
+        .expect("runs nowcast")
+}
+
+fn text(o: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
+}
+
+struct Dir(PathBuf);
+
+impl Dir {
+    fn new(name: &str) -> Self {
+        let p = std::env::temp_dir().join(format!("nowcast-cli-{name}-{}", std::process::id()));
+        std::fs::create_dir_all(&p).unwrap();
+        Dir(p)
+    }
+    fn path(&self, f: &str) -> String {
+        self.0.join(f).display().to_string()
+    }
+}
+
+impl Drop for Dir {
+    fn drop(&mut self) {
+        std::fs::remove_dir_all(&self.0).ok();
+    }
+}
+
+/// 900 hourly rows of a daily cycle in two channels, ISO timestamps with an offset.
+fn write_csv(path: &Path) {
+    let mut s = String::from("time,temp,hum\n");
+    for i in 0..900u32 {
+        let t = f64::from(i);
+        let temp = 12.0 + 6.0 * (t * std::f64::consts::TAU / 24.0).sin() + 0.5 * (t * 0.05).sin();
+        let hum = 70.0 - 1.5 * temp;
+        let (day, h) = (i / 24, i % 24);
+        let (m, d) = if day < 31 {
+            (1, day + 1)
+        } else {
+            (2, day - 30)
+        };
+        s.push_str(&format!(
+            "2022-{m:02}-{d:02}T{h:02}:00:00+01:00,{temp:.3},{hum:.3}\n"
+        ));
+    }
+    std::fs::write(path, s).unwrap();
+}
+
+const SPEC: &str =
+    "[[layers]]\nkind = \"gru\"\nunits = 6\n[[layers]]\nkind = \"dense\"\nunits = 1\n";
+
+#[test]
+fn train_eval_replay_inspect() {
+    let dir = Dir::new("flow");
+    let (csv, spec, model, report) = (
+        dir.path("d.csv"),
+        dir.path("m.toml"),
+        dir.path("m.ncm"),
+        dir.path("report"),
+    );
+    write_csv(Path::new(&csv));
+    std::fs::write(&spec, SPEC).unwrap();
+    let o = nowcast(&[
+        "train",
+        "--data",
+        &csv,
+        "--target",
+        "temp",
+        "--lookback",
+        "24",
+        "--delay",
+        "3",
+        "--model",
+        &spec,
+        "--epochs",
+        "3",
+        "--batch",
+        "32",
+        "--seed",
+        "3",
+        "--out",
+        &model,
+        "--report",
+        &report,
+    ]);
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(text(&o).contains("persistence"), "{}", text(&o));
+    let metrics: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.0.join("report/metrics.json")).unwrap())
+            .unwrap();
+    for key in [
+        "val_mae",
+        "test_mae",
+        "stream_val_mae",
+        "stream_test_mae",
+        "baseline_val_mae",
+        "baseline_test_mae",
+        "seasonal_val_mae",
+        "seasonal_test_mae",
+        "epochs_run",
+        "best_epoch",
+        "seconds_per_epoch",
+        "params",
+    ] {
+        assert!(
+            metrics.get(key).is_some_and(|v| !v.is_null()),
+            "metrics.json lacks {key}: {metrics}"
+        );
+    }
+    assert_eq!(metrics["epochs_run"], 3);
+    for png in ["curves.png", "forecast.png"] {
+        let bytes = std::fs::read(dir.0.join("report").join(png)).unwrap();
+        assert!(bytes.starts_with(b"\x89PNG"), "{png}");
+    }
+    assert!(
+        !dir.0.join("m.ckpt").exists(),
+        "checkpoint removed after a completed run"
+    );
+
+    // eval reads window settings and features from the model.
+    let o = nowcast(&["eval", "--model", &model, "--data", &csv, "--json"]);
+    assert!(o.status.success(), "{}", text(&o));
+    let eval: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let close = |a: &serde_json::Value, b: &serde_json::Value| {
+        (a.as_f64().unwrap() - b.as_f64().unwrap()).abs() < 1e-9
+    };
+    assert!(
+        close(&eval["test_mae"], &metrics["test_mae"]),
+        "eval {eval} vs train {metrics}"
+    );
+    assert!(close(&eval["stream_test_mae"], &metrics["stream_test_mae"]));
+
+    let out = dir.path("f.csv");
+    let o = nowcast(&["replay", "--model", &model, "--data", &csv, "--out", &out]);
+    assert!(o.status.success(), "{}", text(&o));
+    let lines: Vec<String> = std::fs::read_to_string(&out)
+        .unwrap()
+        .lines()
+        .map(String::from)
+        .collect();
+    assert_eq!(lines[0], "time_unix_s,forecast,actual_at_delay");
+    assert_eq!(lines.len(), 901, "one line per row");
+    assert!(
+        lines[1]
+            .split(',')
+            .nth(1)
+            .is_some_and(|f| f.parse::<f32>().is_ok())
+    );
+
+    let o = nowcast(&["inspect", &model]);
+    assert!(o.status.success(), "{}", text(&o));
+    let t = text(&o);
+    assert!(
+        t.contains("gru") && t.contains("dense") && t.contains("MACs"),
+        "{t}"
+    );
+}
+
+#[test]
+fn bad_input_is_reported_clearly() {
+    let dir = Dir::new("bad");
+    let (csv, spec) = (dir.path("d.csv"), dir.path("m.toml"));
+    write_csv(Path::new(&csv));
+    std::fs::write(&spec, SPEC).unwrap();
+    let train = |data: &str, target: &str| {
+        nowcast(&[
+            "train",
+            "--data",
+            data,
+            "--target",
+            target,
+            "--lookback",
+            "24",
+            "--delay",
+            "3",
+            "--model",
+            &spec,
+            "--epochs",
+            "1",
+            "--out",
+            &dir.path("m.ncm"),
+        ])
+    };
+    // Unknown target: the available columns are listed.
+    let o = train(&csv, "pressure");
+    assert!(!o.status.success());
+    assert!(
+        text(&o).contains("temp") && text(&o).contains("hum"),
+        "{}",
+        text(&o)
+    );
+    // A malformed row: its line number is in the message.
+    let mut rows = std::fs::read_to_string(&csv).unwrap();
+    rows = rows.replacen(
+        "\n2022-01-02T05:00:00+01:00,",
+        "\n2022-01-02T05:00:00+01:00,oops,",
+        1,
+    );
+    let bad = dir.path("bad.csv");
+    std::fs::write(&bad, rows).unwrap();
+    let o = train(&bad, "temp");
+    assert!(!o.status.success());
+    assert!(text(&o).contains("line 31"), "{}", text(&o));
+    // ...or skipped and counted.
+    let o = nowcast(&[
+        "train",
+        "--data",
+        &bad,
+        "--target",
+        "temp",
+        "--lookback",
+        "24",
+        "--delay",
+        "3",
+        "--model",
+        &spec,
+        "--epochs",
+        "1",
+        "--out",
+        &dir.path("m.ncm"),
+        "--skip-bad-rows",
+    ]);
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(text(&o).contains("1 bad row(s) skipped"), "{}", text(&o));
+    // A corrupt model file.
+    let mut blob = std::fs::read(dir.path("m.ncm")).unwrap();
+    blob[30] ^= 0x40;
+    std::fs::write(dir.path("corrupt.ncm"), &blob).unwrap();
+    let o = nowcast(&["inspect", &dir.path("corrupt.ncm")]);
+    assert!(!o.status.success());
+    assert!(text(&o).contains("CrcMismatch"), "{}", text(&o));
+    // A spec with a typo.
+    std::fs::write(&spec, "[[layers]]\nkind = \"gru\"\nunit = 6\n").unwrap();
+    let o = train(&csv, "temp");
+    assert!(!o.status.success());
+    assert!(text(&o).contains("unit"), "{}", text(&o));
+}
