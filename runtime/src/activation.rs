@@ -11,7 +11,7 @@
 //!
 //! `exp` and `tanh` come from the pure-Rust `libm` crate (never the platform's libm), so results
 //! are the same bits on every target. With the `fast-math` feature they come from `micromath`
-//! (about 0.1% relative error): faster on FPU-less cores, also deterministic everywhere, but no
+//! (exp within about 0.05% relative error): faster on FPU-less cores, also deterministic everywhere, but no
 //! longer within Keras-parity tolerances.
 
 use serde::{Deserialize, Serialize};

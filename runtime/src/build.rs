@@ -72,6 +72,7 @@ impl Arena {
             dtype: DType::F32,
             offset,
             len,
+            scales: None,
         })
     }
 

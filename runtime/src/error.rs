@@ -134,6 +134,10 @@ pub enum LoadError {
     NoLayers,
     /// The model declares no input features.
     NoFeatures,
+    /// The window step is 0 (it must be at least 1).
+    ZeroStep,
+    /// A token model (first layer Embedding) must have exactly one input and no normalization.
+    TokenInput,
     /// A layer is malformed or does not chain with the previous one.
     Layer {
         /// Zero-based layer index.

@@ -16,7 +16,8 @@
 //! The metadata refers to tensors by [`TensorRef`] (element type, offset into the arena, element
 //! count). Tensors are stored in the arena rather than inside the postcard stream so that they
 //! are aligned and can be read in place from flash as `&[f32]`: a blob must therefore start at a
-//! 4-byte aligned address (`include_model!` and [`AlignedBytes`] guarantee it).
+//! 4-byte aligned address (`include_model!` and, with the `alloc` feature, `AlignedBytes`
+//! guarantee it).
 //!
 //! The format is append-only: new layer kinds, activations and element types are added at the
 //! end of their enums (postcard encodes a variant by its index), so every released blob keeps
@@ -78,7 +79,8 @@ impl DType {
     }
 }
 
-/// A tensor in the arena: element type, byte offset from the arena start, element count.
+/// A tensor in the arena: element type, byte offset from the arena start, element count, and
+/// for quantized element types the per-row scales.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TensorRef {
     /// Element type.
@@ -86,6 +88,19 @@ pub struct TensorRef {
     /// Byte offset from the start of the arena (a multiple of [`TENSOR_ALIGN`]).
     pub offset: u32,
     /// Number of elements.
+    pub len: u32,
+    /// `I8` tensors: one f32 scale per output row (per unit and gate), stored in the arena;
+    /// `None` for `F32` tensors (a scale on an `F32` tensor is rejected).
+    pub scales: Option<ScalesRef>,
+}
+
+/// Where a quantized tensor's f32 scales are: byte offset from the arena start (a multiple of
+/// [`TENSOR_ALIGN`]) and count.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ScalesRef {
+    /// Byte offset from the start of the arena.
+    pub offset: u32,
+    /// Number of scales.
     pub len: u32,
 }
 
@@ -143,6 +158,7 @@ fn u32_at(b: &[u8], at: usize) -> u32 {
     u32::from_le_bytes([b[at], b[at + 1], b[at + 2], b[at + 3]])
 }
 
+#[cfg(feature = "alloc")]
 pub(crate) const fn align_up(x: usize, to: usize) -> usize {
     x.div_ceil(to) * to
 }
@@ -194,13 +210,15 @@ pub(crate) fn split(bytes: &[u8]) -> Result<Sections<'_>, LoadError> {
     if flags != 0 {
         return Err(LoadError::UnsupportedFlags { found: flags });
     }
+    // Checked: on 32-bit targets a crafted length must not wrap around.
     let meta_end = HEADER_LEN
         .checked_add(u32_at(bytes, 12) as usize)
+        .filter(|&end| end <= bytes.len())
         .ok_or(LoadError::BadHeader)?;
-    let arena_start = align_up(meta_end, ARENA_ALIGN);
-    if arena_start > bytes.len() {
-        return Err(LoadError::BadHeader);
-    }
+    let arena_start = meta_end
+        .checked_next_multiple_of(ARENA_ALIGN)
+        .filter(|&start| start <= bytes.len())
+        .ok_or(LoadError::BadHeader)?;
     if bytes[meta_end..arena_start].iter().any(|&b| b != 0) {
         return Err(LoadError::BadPadding);
     }

@@ -55,9 +55,9 @@ pub mod error;
 pub mod format;
 mod kernels;
 pub mod layers;
-mod model;
-mod stream;
-mod window;
+pub mod model;
+pub mod stream;
+pub mod window;
 
 #[cfg(feature = "alloc")]
 pub use build::{BuildError, ModelSpec};

@@ -43,7 +43,7 @@ pub struct Model<'a> {
 }
 
 fn resolve<'a>(arena: &'a [u8], t: &TensorRef, name: TensorName) -> Result<&'a [f32], Problem> {
-    if t.dtype != DType::F32 {
+    if t.dtype != DType::F32 || t.scales.is_some() {
         return Err(Problem::UnsupportedDType { tensor: name });
     }
     let start = t.offset as usize;
@@ -75,10 +75,9 @@ fn resolve_norm<'a>(
     let std = resolve(arena, &norm.std, TensorName::Std)?;
     crate::layers::expect_len(TensorName::Mean, mean, width)?;
     crate::layers::expect_len(TensorName::Std, std, width)?;
-    if std.iter().any(|&s| s <= 0.0) {
-        return Err(Problem::NonFinite {
-            tensor: TensorName::Std,
-        });
+    // A zero, negative or subnormal std would turn samples into inf or NaN.
+    if std.iter().any(|&s| !s.is_normal() || s < 0.0) {
+        return Err(Problem::BadParameter);
     }
     Ok(Some(Standardize { mean, std }))
 }
@@ -104,6 +103,9 @@ impl<'a> Model<'a> {
         if wire.features.is_empty() {
             return Err(LoadError::NoFeatures);
         }
+        if wire.step == 0 {
+            return Err(LoadError::ZeroStep);
+        }
         let mut layers = HVec::new();
         for (index, layer) in wire.layers.iter().enumerate() {
             let resolved = layer
@@ -118,7 +120,7 @@ impl<'a> Model<'a> {
         let tokens = matches!(layers.first(), Some(Layer::Embedding(_)));
         let n_in = wire.features.len();
         if tokens && (n_in != 1 || wire.input_norm.is_some()) {
-            return Err(LoadError::InputNorm(Problem::BadParameter));
+            return Err(LoadError::TokenInput);
         }
         let input_norm =
             resolve_norm(arena, &wire.input_norm, n_in).map_err(LoadError::InputNorm)?;
@@ -143,7 +145,7 @@ impl<'a> Model<'a> {
             if !layer.is_streamable() && first_window_only.is_none() {
                 first_window_only = Some(index as u8);
             }
-            state_len += layer.state_len(shape);
+            state_len = crate::layers::add(state_len, layer.state_len(shape)).map_err(err)?;
             scratch_len = scratch_len.max(layer.scratch_len());
             shape = out;
             steps = out_steps;
@@ -159,7 +161,14 @@ impl<'a> Model<'a> {
         let output_norm =
             resolve_norm(arena, &wire.output_norm, width).map_err(LoadError::OutputNorm)?;
         // Stepper layout: last valid raw sample, normalized sample, output, layer states, scratch.
-        let io = 2 * n_in + width;
+        let too_large = |_| LoadError::Layer {
+            index: (layers.len() - 1) as u8,
+            problem: Problem::TooLarge,
+        };
+        let io = crate::layers::add(2 * n_in, width).map_err(too_large)?;
+        let state_len = crate::layers::add(io, state_len)
+            .and_then(|n| crate::layers::add(n, scratch_len))
+            .map_err(too_large)?;
         Ok(Model {
             repr: ModelRepr {
                 name: wire.name,
@@ -175,7 +184,7 @@ impl<'a> Model<'a> {
             },
             shapes,
             first_window_only,
-            state_len: io + state_len + scratch_len,
+            state_len,
             scratch_len,
         })
     }

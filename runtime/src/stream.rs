@@ -17,6 +17,10 @@
 //! with recurrent and Dense layers at every sample; with a `valid` Conv1D only once its
 //! receptive field is full (warm-up); with pooling or strides every `strides` samples.
 //!
+//! **Subsampling.** A model trained on every `step`-th row ([`Model::step`]) is fed every
+//! sample all the same: the stepper runs the layers on the 1st, `(step+1)`-th, ... sample and
+//! returns `None` for the others (which still update the missing-sample fill values).
+//!
 //! **Missing samples.** A NaN or infinite value (a failed sensor read) is replaced by the last
 //! finite value of that channel, or by the channel's training mean if none came yet, and
 //! counted in [`Stepper::filled`]. Pass all-NaN for a sample that is missing entirely.
@@ -34,6 +38,8 @@ pub struct Stepper<'m, 'b> {
     cursors: [Cursor; MAX_LAYERS],
     filled: u32,
     samples: u64,
+    /// Position within the model's `step`: only samples at phase 0 reach the layers.
+    phase: u32,
 }
 
 impl<'m, 'b> Stepper<'m, 'b> {
@@ -54,6 +60,7 @@ impl<'m, 'b> Stepper<'m, 'b> {
             cursors: [Cursor::default(); MAX_LAYERS],
             filled: 0,
             samples: 0,
+            phase: 0,
         };
         s.reset();
         Ok(s)
@@ -75,6 +82,7 @@ impl<'m, 'b> Stepper<'m, 'b> {
         }
         self.filled = 0;
         self.samples = 0;
+        self.phase = 0;
     }
 
     /// Feeds one raw sample (one value per feature, in raw sensor units); returns the forecast
@@ -92,6 +100,17 @@ impl<'m, 'b> Stepper<'m, 'b> {
         }
         let (last, rest) = self.buf.split_at_mut(n);
         self.filled += self.model.normalize(sample, last, &mut rest[..n]);
+        // Every sample updates the fill values; every `step`-th runs the layers.
+        let used = self.phase == 0;
+        self.phase = if self.phase + 1 >= self.model.step() {
+            0
+        } else {
+            self.phase + 1
+        };
+        if !used {
+            self.samples += 1;
+            return Ok(None);
+        }
         Ok(self.run())
     }
 

@@ -43,7 +43,8 @@ struct Plan {
 impl Model<'_> {
     fn window_plan(&self, steps: usize) -> Result<Plan, WindowError> {
         let mut cur = Some(steps);
-        let mut seq = steps * self.input_len();
+        // Saturating: an absurd `steps` gives an absurd size, which no buffer satisfies.
+        let mut seq = steps.saturating_mul(self.input_len());
         let (mut state, mut scratch) = (0, 0);
         for (i, layer) in self.layers().iter().enumerate() {
             let (input, output) = (self.shapes[i], self.shapes[i + 1]);
@@ -51,9 +52,9 @@ impl Model<'_> {
             cur = match (layer, input, cur) {
                 (_, Shape::Vector { .. }, _) => None,
                 (Layer::Flatten, Shape::Sequence { channels }, Some(t)) => {
-                    if t * channels != output.width() {
+                    if t.saturating_mul(channels) != output.width() {
                         return Err(WindowError::StepsMismatch {
-                            expected: (output.width() / channels) as u32,
+                            expected: self.window_steps() as u32,
                             found: steps as u32,
                         });
                     }
@@ -66,7 +67,7 @@ impl Model<'_> {
                 (_, _, t) if matches!(output, Shape::Sequence { .. }) => t,
                 _ => None,
             };
-            seq = seq.max(cur.unwrap_or(1) * output.width());
+            seq = seq.max(cur.unwrap_or(1).saturating_mul(output.width()));
             state = state.max(layer.state_len(input));
             scratch = scratch.max(layer.scratch_len());
         }
@@ -81,7 +82,11 @@ impl Model<'_> {
     /// `f32` words of scratch [`window`](Self::window) needs for a window of `steps` samples.
     pub fn window_scratch_len(&self, steps: usize) -> Result<usize, WindowError> {
         let p = self.window_plan(steps)?;
-        Ok(2 * p.seq + p.state + p.scratch + self.input_len())
+        Ok(p.seq
+            .saturating_mul(2)
+            .saturating_add(p.state)
+            .saturating_add(p.scratch)
+            .saturating_add(self.input_len()))
     }
 
     /// Runs the model over a window of raw samples (`steps × features` values, time-major).
@@ -144,8 +149,8 @@ impl Model<'_> {
         let needed = self.window_scratch_len(steps)?;
         if scratch.len() < needed {
             return Err(WindowError::BufferTooSmall {
-                needed: needed as u32,
-                found: scratch.len() as u32,
+                needed: crate::layers::to_u32(needed),
+                found: crate::layers::to_u32(scratch.len()),
             });
         }
         let seq = self.window_plan(steps)?.seq;

@@ -172,9 +172,16 @@ fn layer_problems_name_the_layer() {
     });
     assert_eq!(
         load(&norm),
-        Err(LoadError::InputNorm(Problem::NonFinite {
-            tensor: TensorName::Std
-        }))
+        Err(LoadError::InputNorm(Problem::BadParameter))
+    );
+    norm.input_norm = Some(Standardize {
+        mean: vec![0.0; 3],
+        std: vec![1.0, 1e-40, 1.0],
+    });
+    assert_eq!(
+        load(&norm),
+        Err(LoadError::InputNorm(Problem::BadParameter)),
+        "subnormal std"
     );
     norm.input_norm = Some(Standardize {
         mean: vec![0.0; 2],
@@ -292,4 +299,136 @@ fn missing_samples_are_filled_from_the_last_reading() {
     );
     assert_eq!(st.filled(), 3);
     assert_eq!(st.samples(), 3);
+}
+
+#[test]
+fn absurd_sizes_are_rejected_not_wrapped() {
+    use nowcast_runtime::layers::{MAX_DIM, Pooling};
+    let pool = |pool_size, strides| Layer::MaxPooling1d(Pooling { pool_size, strides });
+    for (p, s) in [
+        (u32::MAX, 1),
+        (1, u32::MAX),
+        (2, u32::MAX - 1),
+        (MAX_DIM + 1, 1),
+    ] {
+        let mut m = spec(1, vec![pool(p, s)], 1);
+        m.lookback = 0;
+        assert_eq!(
+            load(&m),
+            Err(LoadError::Layer {
+                index: 0,
+                problem: Problem::TooLarge
+            }),
+            "pool {p} strides {s}"
+        );
+    }
+    let conv = |dilation| {
+        Layer::Conv1d(Conv1d {
+            filters: 1,
+            kernel_size: 2,
+            strides: 1,
+            dilation,
+            padding: Padding::Causal,
+            activation: Activation::Linear,
+            kernel: vec![0.5, 0.5],
+            bias: vec![0.0],
+        })
+    };
+    let mut m = spec(1, vec![conv(u32::MAX)], 1);
+    m.lookback = 0;
+    assert_eq!(
+        load(&m),
+        Err(LoadError::Layer {
+            index: 0,
+            problem: Problem::TooLarge
+        })
+    );
+    // Many big-but-legal rings: the total state is what overflows.
+    let mut m = spec(1, vec![pool(MAX_DIM, 1); 16], 1);
+    m.lookback = 0;
+    assert!(matches!(
+        load(&m),
+        Err(LoadError::Layer {
+            problem: Problem::TooLarge,
+            ..
+        })
+    ));
+    // The largest legal strides stream without trouble.
+    let mut m = spec(1, vec![pool(1, MAX_DIM)], 1);
+    m.lookback = 0;
+    let blob = encode(&m);
+    let model = Model::from_bytes(blob.as_bytes()).unwrap();
+    let mut state = vec![0.0; model.state_len()];
+    let mut s = Stepper::new(&model, &mut state).unwrap();
+    assert_eq!(s.step(&[2.0]).unwrap(), Some(&[2.0][..]));
+    assert_eq!(s.step(&[3.0]).unwrap(), None);
+}
+
+#[test]
+fn header_lengths_cannot_wrap() {
+    // 20 bytes, a valid CRC, and a metadata length near u32::MAX: wraps on 32-bit targets
+    // unless every length is checked.
+    let bytes: [u8; 20] = [
+        0x4e, 0x43, 0x4d, 0x1a, 0x01, 0x00, 0x00, 0x00, 0x14, 0x00, 0x00, 0x00, 0xe0, 0xff, 0xff,
+        0xff, 0xc2, 0x09, 0x4f, 0xf4,
+    ];
+    assert_eq!(
+        Model::from_bytes(AlignedBytes::new(&bytes).as_bytes()).err(),
+        Some(LoadError::BadHeader)
+    );
+}
+
+#[test]
+fn window_settings_and_token_inputs_are_checked() {
+    let mut m = spec(1, vec![dense(1, 1)], 1);
+    m.step = 0;
+    assert_eq!(load(&m), Err(LoadError::ZeroStep));
+    let tokens = spec(
+        2,
+        vec![Layer::Embedding(Embedding {
+            input_dim: 4,
+            output_dim: 1,
+            embeddings: vec![0.0; 4],
+        })],
+        1,
+    );
+    assert_eq!(load(&tokens), Err(LoadError::TokenInput));
+}
+
+#[test]
+fn stepper_uses_every_step_th_sample() {
+    // A linear SimpleRNN summing its inputs, trained on every 3rd row.
+    use nowcast_runtime::layers::SimpleRnn;
+    let mut m = spec(
+        1,
+        vec![Layer::SimpleRnn(SimpleRnn {
+            units: 1,
+            activation: Activation::Linear,
+            return_sequences: false,
+            kernel: vec![1.0],
+            recurrent_kernel: vec![1.0],
+            bias: vec![0.0],
+        })],
+        1,
+    );
+    m.step = 3;
+    let blob = encode(&m);
+    let model = Model::from_bytes(blob.as_bytes()).unwrap();
+    let mut state = vec![0.0; model.state_len()];
+    let mut s = Stepper::new(&model, &mut state).unwrap();
+    let out: Vec<Option<f32>> = (1..=7)
+        .map(|x| s.step(&[x as f32]).unwrap().map(|y| y[0]))
+        .collect();
+    // Samples 1, 4, 7 are used: sums 1, 5, 12.
+    assert_eq!(
+        out,
+        [Some(1.0), None, None, Some(5.0), None, None, Some(12.0)]
+    );
+    assert_eq!(s.samples(), 7);
+    // The window over the same subsampled rows agrees.
+    let mut scratch = vec![0.0; model.window_scratch_len(3).unwrap()];
+    assert_eq!(
+        model.window(&[1.0, 4.0, 7.0], &mut scratch).unwrap().values,
+        &[12.0]
+    );
 }

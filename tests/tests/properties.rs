@@ -328,6 +328,21 @@ proptest! {
     }
 }
 
+proptest! {
+    /// Any total and metadata length in the header (with a correct CRC) is an error or a model,
+    /// never a panic or a wrap-around.
+    #[test]
+    fn header_lengths_never_panic(total in any::<u32>(), meta in any::<u32>(), extra in 0usize..64) {
+        let mut bytes = nowcast_tests::sample_spec().to_bytes().unwrap();
+        bytes.resize(bytes.len() + extra, 0);
+        bytes[8..12].copy_from_slice(&total.to_le_bytes());
+        bytes[12..16].copy_from_slice(&meta.to_le_bytes());
+        fix_crc(&mut bytes);
+        let blob = AlignedBytes::new(&bytes);
+        let _ = Model::from_bytes(blob.as_bytes());
+    }
+}
+
 fn fix_crc(bytes: &mut [u8]) {
     let crc = crc::Crc::<u32>::new(&crc::CRC_32_ISO_HDLC);
     let mut d = crc.digest();

@@ -3,7 +3,7 @@
 //! - **Window mode**: for every valid window of a split, the raw rows of the window go through
 //!   `Model::window` (the runtime's normalization, layers and de-normalization) and the last
 //!   output is scored against the target row: exactly the windows the baselines use.
-//! - **Streaming mode**: the split's rows are fed one by one (every `step`-th row) into a fresh
+//! - **Streaming mode**: the split's rows are fed one by one into a fresh
 //!   `Stepper` at the start of the split and of every segment, as a device would see them; the
 //!   forecast made after row `t` is scored against the target at row `t + delay` when that row
 //!   is in the same split and segment. Nothing is skipped for warm-up: the streaming MAE shows
@@ -147,7 +147,6 @@ pub fn stream_forecasts(
     split: Split,
 ) -> Result<Vec<(usize, f32)>, EvalError> {
     let rows = dataset.split_rows(split);
-    let step = dataset.window().step();
     let mut state = vec![0.0f32; model.state_len()];
     let mut out = Vec::new();
     let mut row = rows.start;
@@ -156,7 +155,8 @@ pub fn stream_forecasts(
         let end = segment.end.min(rows.end);
         let mut stepper =
             Stepper::new(model, &mut state).map_err(|e| EvalError::Run(format!("{e:?}")))?;
-        for t in (row..end).step_by(step) {
+        // Every row, as a device sees it: the stepper itself uses every `step`-th.
+        for t in row..end {
             if let Some(y) = stepper
                 .step(dataset.raw_row(t))
                 .map_err(|e| EvalError::Run(format!("{e:?}")))?

@@ -15,7 +15,9 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{Cursor, Shape, expect_len, mul, nonzero, ring_out_steps, sequence_channels};
+use super::{
+    Cursor, MAX_DIM, Shape, add, expect_len, mul, nonzero, ring_out_steps, sequence_channels,
+};
 use crate::activation::Activation;
 use crate::error::{Problem, TensorName};
 use crate::kernels::matvec_acc;
@@ -94,8 +96,11 @@ impl Conv1d<&[f32]> {
         let k = nonzero(self.kernel_size)?;
         let d = nonzero(self.dilation)?;
         nonzero(self.strides)?;
-        let span = mul(k - 1, d)?.checked_add(1).ok_or(Problem::TooLarge)?;
-        mul(span, cin)?;
+        let span = add(mul(k - 1, d)?, 1)?;
+        if span > MAX_DIM as usize {
+            return Err(Problem::TooLarge);
+        }
+        add(mul(span, cin)?, f)?;
         expect_len(TensorName::Kernel, self.kernel, mul(mul(k, cin)?, f)?)?;
         expect_len(TensorName::Bias, self.bias, f)?;
         Ok(Shape::Sequence { channels: f })

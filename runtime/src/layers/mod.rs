@@ -138,7 +138,7 @@ pub(crate) fn ring_out_steps(
     span: usize,
     strides: usize,
 ) -> Option<usize> {
-    let m = steps + pad;
+    let m = steps.saturating_add(pad);
     (m >= span).then(|| (m - span) / strides + 1)
 }
 
@@ -158,17 +158,35 @@ pub(crate) fn to_u32(x: usize) -> u32 {
     u32::try_from(x).unwrap_or(u32::MAX)
 }
 
+/// Largest value of any size parameter (units, filters, taps, dilation, strides, pool size,
+/// vocabulary, receptive field): 2^24. Together with [`MAX_WORDS`] this keeps every index and
+/// every ring position far from `u32` overflow, also where `usize` is 32 bits.
+pub const MAX_DIM: u32 = 1 << 24;
+
+/// Largest number of `f32` words of one tensor, of one layer's state, and of a model's whole
+/// streaming state: 2^28 (1 GiB), so byte counts fit a 32-bit address space.
+pub const MAX_WORDS: usize = 1 << 28;
+
+/// `a · b` within [`MAX_WORDS`].
 pub(crate) fn mul(a: usize, b: usize) -> Result<usize, Problem> {
     a.checked_mul(b)
-        .filter(|&x| x <= u32::MAX as usize)
+        .filter(|&x| x <= MAX_WORDS)
         .ok_or(Problem::TooLarge)
 }
 
+/// `a + b` within [`MAX_WORDS`].
+pub(crate) fn add(a: usize, b: usize) -> Result<usize, Problem> {
+    a.checked_add(b)
+        .filter(|&x| x <= MAX_WORDS)
+        .ok_or(Problem::TooLarge)
+}
+
+/// A size parameter: at least 1 and at most [`MAX_DIM`].
 pub(crate) fn nonzero(x: u32) -> Result<usize, Problem> {
-    if x == 0 {
-        Err(Problem::ZeroSize)
-    } else {
-        Ok(x as usize)
+    match x {
+        0 => Err(Problem::ZeroSize),
+        x if x > MAX_DIM => Err(Problem::TooLarge),
+        x => Ok(x as usize),
     }
 }
 

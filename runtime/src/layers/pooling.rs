@@ -30,7 +30,7 @@ impl Pooling {
         let c = sequence_channels(input)?;
         let p = nonzero(self.pool_size)?;
         nonzero(self.strides)?;
-        mul(p + 1, c)?;
+        mul(p + 1, c)?; // p <= MAX_DIM: no overflow
         Ok(Shape::Sequence { channels: c })
     }
 
