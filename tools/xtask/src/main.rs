@@ -1,8 +1,9 @@
 //! `cargo xtask <task>`: the one entry point for every check.
 //!
 //! - `ci`: everything CI runs, in CI's order: formatting, clippy (warnings are errors), the
-//!   whole test suite, the no_std runtime cross-built for Cortex-M0 and Cortex-M4F, and the
-//!   firmware workspace built for its targets.
+//!   whole test suite, the runtime's tests again on a 32-bit host target (i686; `.ci/run`
+//!   installs it), the runtime's docs with warnings as errors, the no_std runtime cross-built
+//!   for Cortex-M0, M3 and M4F, and the firmware workspace checked for its targets.
 //! - `bless`: rewrites the committed snapshots (the released-format sample blobs) from the
 //!   current code; review the diff before committing it.
 
@@ -74,6 +75,27 @@ fn ci() -> Result<()> {
         &[],
     )?;
     cargo(&root, &["test", "--workspace", "--locked"], &[])?;
+    // usize is 32 bits on the Cortex-M targets: run the runtime's tests where it is too.
+    cargo(
+        &root,
+        &[
+            "test",
+            "-p",
+            "nowcast-runtime",
+            "-p",
+            "nowcast-tests",
+            "--locked",
+            "--target",
+            "i686-unknown-linux-gnu",
+        ],
+        &[],
+    )?;
+    // The runtime's docs are its map: broken links fail CI.
+    cargo(
+        &root,
+        &["doc", "-p", "nowcast-runtime", "--no-deps", "--locked"],
+        &[("RUSTDOCFLAGS", "-D warnings")],
+    )?;
     // The approximate activations are deterministic and near the exact ones.
     cargo(
         &root,
