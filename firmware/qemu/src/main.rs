@@ -1,0 +1,138 @@
+//! QEMU parity firmware: loads the embedded model, streams the embedded recording through a
+//! `Stepper` sample by sample and prints one line per forecast over semihosting:
+//! `<sample index> <forecast bits as 8 hex digits>`, then `done <samples> <forecasts> <filled>`.
+//! The host runs the same model over the same stream through `nowcast-runtime` and compares
+//! every line (tests/tests/qemu_parity.rs).
+
+#![no_std]
+#![no_main]
+
+use core::fmt::Write as _;
+
+use cortex_m_rt::{ExceptionFrame, entry, exception};
+use cortex_m_semihosting::{debug, hio};
+use nowcast_app::{Sink, Source};
+use nowcast_runtime::{Model, Stepper};
+use panic_semihosting as _;
+
+include!(concat!(env!("OUT_DIR"), "/sizes.rs"));
+
+static MODEL: &[u8] = nowcast_runtime::include_model!(concat!(env!("OUT_DIR"), "/model.ncm"));
+static STREAM: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/stream.f32"));
+
+/// The recording, little-endian f32, `INPUTS` values per sample.
+struct Replay {
+    at: usize,
+}
+
+impl Source for Replay {
+    fn read(&mut self, sample: &mut [f32]) -> bool {
+        let bytes = STREAM.get(self.at..self.at + 4 * sample.len());
+        let Some(bytes) = bytes else { return false };
+        for (v, b) in sample.iter_mut().zip(bytes.chunks_exact(4)) {
+            *v = f32::from_le_bytes([b[0], b[1], b[2], b[3]]);
+        }
+        self.at += 4 * sample.len();
+        true
+    }
+}
+
+/// Buffers lines and writes them over semihosting in large chunks (one host call per chunk).
+struct Printer {
+    out: hio::HostStream,
+    buf: heapless_buf::Buf,
+    forecasts: u32,
+}
+
+mod heapless_buf {
+    /// A fixed 512-byte text buffer.
+    pub struct Buf {
+        pub bytes: [u8; 512],
+        pub len: usize,
+    }
+
+    impl core::fmt::Write for Buf {
+        fn write_str(&mut self, s: &str) -> core::fmt::Result {
+            let end = self.len + s.len();
+            let dst = self.bytes.get_mut(self.len..end).ok_or(core::fmt::Error)?;
+            dst.copy_from_slice(s.as_bytes());
+            self.len = end;
+            Ok(())
+        }
+    }
+}
+
+impl Printer {
+    fn flush(&mut self) {
+        let _ = self.out.write_all(&self.buf.bytes[..self.buf.len]);
+        self.buf.len = 0;
+    }
+
+    fn line(&mut self, args: core::fmt::Arguments<'_>) {
+        if self.buf.len > self.buf.bytes.len() - 64 {
+            self.flush();
+        }
+        let _ = self.buf.write_fmt(args);
+    }
+}
+
+impl Sink for Printer {
+    fn forecast(&mut self, index: u64, values: &[f32]) {
+        self.forecasts += 1;
+        for v in values {
+            self.line(format_args!("{index} {:08x}\n", v.to_bits()));
+        }
+    }
+}
+
+fn fail(msg: &str) -> ! {
+    if let Ok(mut out) = hio::hstdout() {
+        let _ = out.write_all(msg.as_bytes());
+    }
+    debug::exit(debug::EXIT_FAILURE);
+    loop {
+        cortex_m::asm::wfi();
+    }
+}
+
+#[entry]
+fn main() -> ! {
+    let Ok(model) = Model::from_bytes(MODEL) else {
+        fail("error: the model does not load\n")
+    };
+    let mut state = [0.0f32; STATE_LEN];
+    let Ok(mut stepper) = Stepper::new(&model, &mut state) else {
+        fail("error: no stepper\n")
+    };
+    let Ok(out) = hio::hstdout() else { fail("") };
+    let mut printer = Printer {
+        out,
+        buf: heapless_buf::Buf {
+            bytes: [0; 512],
+            len: 0,
+        },
+        forecasts: 0,
+    };
+    let mut sample = [0.0f32; INPUTS];
+    let samples = match nowcast_app::run(
+        &mut stepper,
+        &mut Replay { at: 0 },
+        &mut printer,
+        &mut sample,
+    ) {
+        Ok(n) => n,
+        Err(_) => fail("error: step failed\n"),
+    };
+    let (forecasts, filled) = (printer.forecasts, stepper.filled());
+    printer.line(format_args!("done {samples} {forecasts} {filled}\n"));
+    printer.flush();
+    debug::exit(debug::EXIT_SUCCESS);
+    loop {
+        cortex_m::asm::wfi();
+    }
+}
+
+#[exception]
+unsafe fn HardFault(_frame: &ExceptionFrame) -> ! {
+    fail("error: HardFault\n")
+}

@@ -1,0 +1,119 @@
+//! Host against device, bit for bit: the parity firmware (`firmware/qemu`) streams the recorded
+//! case of `tests/qemu/conv_gru` through the model under QEMU and prints every forecast's bits;
+//! the host streams the same samples through `nowcast-runtime`; every line must match.
+//!
+//! Boards: mps2-an386 (Cortex-M4F, hardware f32) and lm3s6965evb (Cortex-M3, soft-float f32).
+//! Without `qemu-system-arm` the test says it skipped; with `NOWCAST_REQUIRE_QEMU=1` (what
+//! `cargo xtask qemu` and `cargo xtask ci` set) a missing QEMU is a failure.
+
+use std::fmt::Write as _;
+use std::path::Path;
+use std::process::Command;
+
+use nowcast_runtime::{AlignedBytes, Model, Stepper};
+use nowcast_tests::repo_root;
+
+/// Targets and the boards `firmware/qemu-run.sh` runs them on.
+const TARGETS: [(&str, &str); 2] = [
+    ("thumbv7em-none-eabihf", "mps2-an386, Cortex-M4F"),
+    ("thumbv7m-none-eabi", "lm3s6965evb, Cortex-M3"),
+];
+
+/// What the firmware prints, computed on the host.
+fn host_lines(case: &Path) -> String {
+    let blob = AlignedBytes::new(&std::fs::read(case.join("model.ncm")).expect("model.ncm"));
+    let model = Model::from_bytes(blob.as_bytes()).expect("model loads");
+    let stream = std::fs::read(case.join("stream.f32")).expect("stream.f32");
+    let values: Vec<f32> = stream
+        .chunks_exact(4)
+        .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+        .collect();
+    let mut state = vec![0.0; model.state_len()];
+    let mut stepper = Stepper::new(&model, &mut state).expect("streamable");
+    let mut out = String::new();
+    let mut forecasts = 0;
+    let n = model.input_len();
+    for (i, sample) in values.chunks_exact(n).enumerate() {
+        if let Some(y) = stepper.step(sample).expect("step") {
+            forecasts += 1;
+            for v in y {
+                writeln!(out, "{i} {:08x}", v.to_bits()).unwrap();
+            }
+        }
+    }
+    writeln!(
+        out,
+        "done {} {forecasts} {}",
+        values.len() / n,
+        stepper.filled()
+    )
+    .unwrap();
+    out
+}
+
+fn qemu_available() -> bool {
+    Command::new("qemu-system-arm")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success())
+}
+
+#[test]
+fn device_output_equals_host_bit_for_bit() {
+    if !qemu_available() {
+        assert!(
+            std::env::var_os("NOWCAST_REQUIRE_QEMU").is_none(),
+            "qemu-system-arm is required (apt-get install qemu-system-arm)"
+        );
+        println!("skipped: qemu-system-arm is not installed (cargo xtask qemu never skips)");
+        return;
+    }
+    let root = repo_root();
+    let case = root.join("tests/qemu/conv_gru");
+    let expected = host_lines(&case);
+    let forecasts = expected.lines().count() - 1;
+    assert!(
+        forecasts > 500,
+        "the case must exercise the model: {forecasts} forecasts"
+    );
+    for (target, board) in TARGETS {
+        let output = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+            .current_dir(root.join("firmware"))
+            .args([
+                "run",
+                "--release",
+                "--locked",
+                "-q",
+                "--target",
+                target,
+                "--bin",
+                "parity",
+            ])
+            .env("NOWCAST_QEMU_CASE", &case)
+            .env_remove("CARGO_TARGET_DIR")
+            .output()
+            .expect("cargo runs");
+        let device = String::from_utf8_lossy(&output.stdout);
+        assert!(
+            output.status.success(),
+            "{target} ({board}): firmware failed ({}):\n{}\n{}",
+            output.status,
+            device,
+            String::from_utf8_lossy(&output.stderr)
+        );
+        for (i, (h, d)) in expected.lines().zip(device.lines()).enumerate() {
+            assert_eq!(
+                d,
+                h,
+                "{target} ({board}): first mismatch at output line {} (`sample bits`): device `{d}`, host `{h}`",
+                i + 1
+            );
+        }
+        assert_eq!(
+            device.lines().count(),
+            expected.lines().count(),
+            "{target} ({board}): line count differs"
+        );
+        println!("{target} ({board}): {forecasts} forecasts, 0 mismatches");
+    }
+}
