@@ -58,5 +58,165 @@ fn main() {
         format!("/// f32 words of the model's streaming state.\npub const STATE_LEN: usize = {};\n/// Values per sample.\npub const INPUTS: usize = {};\n", m.state_len(), m.input_len()),
     )
     .expect("write sizes.rs");
+    bench_models(&out);
     println!("cargo:rerun-if-changed=build.rs");
+}
+
+/// Deterministic weights in [-scale, scale).
+fn values(n: usize, seed: u64, scale: f32) -> Vec<f32> {
+    let mut x = seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1;
+    (0..n)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            ((x >> 40) as f32 / (1u64 << 24) as f32 * 2.0 - 1.0) * scale
+        })
+        .collect()
+}
+
+/// The instruction-count benchmark models (`src/bin/cycles.rs`): the reference shapes of the
+/// firmware issue, with pseudo-random weights, written to OUT_DIR with a table in bench.rs.
+fn bench_models(out: &std::path::Path) {
+    use nowcast_runtime::ModelSpec;
+    use nowcast_runtime::activation::Activation;
+    use nowcast_runtime::format::Standardize;
+    use nowcast_runtime::layers::{Conv1d, Dense, Gru, Layer, Lstm, Padding, Pooling, SimpleRnn};
+    let u = 32usize;
+    let dense = |i: usize| {
+        Layer::Dense(Dense {
+            units: 1,
+            activation: Activation::Linear,
+            kernel: values(i, 9, 0.3),
+            bias: vec![0.0],
+        })
+    };
+    let gru = |i: usize| {
+        Layer::Gru(Gru {
+            units: u as u32,
+            activation: Activation::Tanh,
+            recurrent_activation: Activation::Sigmoid,
+            reset_after: true,
+            return_sequences: false,
+            kernel: values(i * 3 * u, 1, 0.3),
+            recurrent_kernel: values(u * 3 * u, 2, 0.3),
+            bias: values(6 * u, 3, 0.1),
+        })
+    };
+    let lstm = |i: usize| {
+        Layer::Lstm(Lstm {
+            units: u as u32,
+            activation: Activation::Tanh,
+            recurrent_activation: Activation::Sigmoid,
+            return_sequences: false,
+            kernel: values(i * 4 * u, 4, 0.3),
+            recurrent_kernel: values(u * 4 * u, 5, 0.3),
+            bias: values(4 * u, 6, 0.1),
+        })
+    };
+    let rnn = |i: usize| {
+        Layer::SimpleRnn(SimpleRnn {
+            units: u as u32,
+            activation: Activation::Tanh,
+            return_sequences: false,
+            kernel: values(i * u, 7, 0.3),
+            recurrent_kernel: values(u * u, 8, 0.3),
+            bias: values(u, 9, 0.1),
+        })
+    };
+    let conv = Layer::Conv1d(Conv1d {
+        filters: u as u32,
+        kernel_size: 5,
+        strides: 1,
+        dilation: 1,
+        padding: Padding::Causal,
+        activation: Activation::Relu,
+        kernel: values(5 * 14 * u, 10, 0.3),
+        bias: values(u, 11, 0.1),
+    });
+    let spec = |inputs: usize, layers: Vec<Layer<Vec<f32>>>| ModelSpec {
+        name: "bench".into(),
+        features: (0..inputs).map(|i| format!("x{i}")).collect(),
+        targets: vec!["y".into()],
+        sample_period_ms: 600_000,
+        lookback: 24,
+        delay: 6,
+        step: 1,
+        input_norm: Some(Standardize {
+            mean: vec![0.0; inputs],
+            std: vec![1.0; inputs],
+        }),
+        output_norm: Some(Standardize {
+            mean: vec![0.0],
+            std: vec![1.0],
+        }),
+        layers,
+    };
+    // (name, spec, samples per measured region, window mode)
+    let cases = [
+        ("gru32_14in", spec(14, vec![gru(14), dense(u)]), 1, false),
+        ("lstm32_14in", spec(14, vec![lstm(14), dense(u)]), 1, false),
+        (
+            "simple_rnn32_14in",
+            spec(14, vec![rnn(14), dense(u)]),
+            1,
+            false,
+        ),
+        (
+            "conv32x5_maxpool3_gru32_14in",
+            spec(
+                14,
+                vec![
+                    conv,
+                    Layer::MaxPooling1d(Pooling {
+                        pool_size: 3,
+                        strides: 3,
+                    }),
+                    gru(u),
+                    dense(u),
+                ],
+            ),
+            3,
+            false,
+        ),
+        (
+            "weather_lstm32_19in",
+            spec(19, vec![lstm(19), dense(u)]),
+            1,
+            false,
+        ),
+        (
+            "weather_lstm32_19in_window24",
+            spec(19, vec![lstm(19), dense(u)]),
+            24,
+            true,
+        ),
+    ];
+    let mut table = String::from("/// The benchmark models.\npub static BENCHES: &[Bench] = &[\n");
+    let (mut max_state, mut max_scratch, mut max_inputs) = (0, 0, 0);
+    for (name, s, samples, window) in cases {
+        let bytes = s.to_bytes().expect("bench model encodes");
+        let blob = AlignedBytes::new(&bytes);
+        let m = Model::from_bytes(blob.as_bytes()).expect("bench model loads");
+        // MACs of the measured region: per sample when streaming; for a window, every step of
+        // the recurrent layer and the Dense head once.
+        let macs = if window {
+            let cell = m.summary(0).expect("layer 0").macs * samples;
+            (cell + m.summary(1).expect("layer 1").macs) as f64
+        } else {
+            m.macs_per_sample() * samples as f64
+        };
+        fs::write(out.join(format!("bench_{name}.ncm")), &bytes).expect("write bench model");
+        max_state = max_state.max(m.state_len());
+        max_scratch = max_scratch.max(m.window_scratch_len(24).expect("plan"));
+        max_inputs = max_inputs.max(m.input_len());
+        table += &format!(
+            "    Bench {{ name: {name:?}, blob: nowcast_runtime::include_model!(concat!(env!(\"OUT_DIR\"), \"/bench_{name}.ncm\")), samples: {samples}, window: {window}, macs: {macs:.1} }},\n"
+        );
+    }
+    table += "];\n";
+    table += &format!(
+        "/// Largest state of the benchmark models.\npub const MAX_STATE: usize = {max_state};\n/// Largest 24-step window scratch.\npub const MAX_SCRATCH: usize = {max_scratch};\n/// Most inputs.\npub const MAX_INPUTS: usize = {max_inputs};\n"
+    );
+    fs::write(out.join("bench.rs"), table).expect("write bench.rs");
 }

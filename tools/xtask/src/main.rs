@@ -11,6 +11,8 @@
 //! - `bless`: rewrites the committed snapshots (the released-format sample blobs) from the
 //!   current code; review the diff before committing it.
 //! - `qemu-case`: regenerates the QEMU parity case (trains the model, records the stream).
+//! - `cycles`: instructions per streamed step and per MAC of the reference models on
+//!   Cortex-M4F and M3 under QEMU (the `tools/insncount` TCG plugin, built with gcc).
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -258,6 +260,157 @@ fn qemu() -> Result<()> {
     )
 }
 
+/// Instructions per streamed step under QEMU (TCG plugin `tools/insncount`), per core.
+fn cycles() -> Result<()> {
+    let root = root();
+    let fw = root.join("firmware");
+    let plugin = root.join("target/libinsncount.so");
+    std::fs::create_dir_all(root.join("target"))?;
+    let status = Command::new("gcc")
+        .args([
+            "-O2",
+            "-Wall",
+            "-shared",
+            "-fPIC",
+            "-fvisibility=hidden",
+            "-o",
+        ])
+        .arg(&plugin)
+        .arg(root.join("tools/insncount/insncount.c"))
+        .status()
+        .context("running gcc for the QEMU plugin")?;
+    if !status.success() {
+        bail!("building the QEMU plugin failed");
+    }
+    let boards = [
+        ("thumbv7em-none-eabihf", "mps2-an386", "cortex-m4", "M4F"),
+        (
+            "thumbv7m-none-eabi",
+            "lm3s6965evb",
+            "cortex-m3",
+            "M3 (soft f32)",
+        ),
+    ];
+    let mut rows = Vec::new();
+    for (target, machine, cpu, core) in boards {
+        cargo(
+            &fw,
+            &[
+                "build",
+                "--release",
+                "--locked",
+                "-q",
+                "--target",
+                target,
+                "--bin",
+                "cycles",
+            ],
+            &[],
+        )?;
+        let elf = fw.join(format!("target/{target}/release/cycles"));
+        let nm = Command::new("nm")
+            .arg(&elf)
+            .output()
+            .context("running nm")?;
+        let symbols = String::from_utf8_lossy(&nm.stdout);
+        let addr = |name: &str| {
+            symbols
+                .lines()
+                .find_map(|l| {
+                    l.strip_suffix(&format!(" T {name}"))
+                        .map(|a| format!("0x{}", a.trim()))
+                })
+                .with_context(|| format!("no symbol {name} in {}", elf.display()))
+        };
+        let out = Command::new("timeout")
+            .args([
+                "-k",
+                "5",
+                "300",
+                "qemu-system-arm",
+                "-cpu",
+                cpu,
+                "-machine",
+                machine,
+                "-nographic",
+            ])
+            .args([
+                "-semihosting-config",
+                "enable=on,target=native",
+                "-d",
+                "plugin",
+                "-plugin",
+            ])
+            .arg(format!(
+                "{},start={},stop={}",
+                plugin.display(),
+                addr("bench_start")?,
+                addr("bench_stop")?
+            ))
+            .arg("-kernel")
+            .arg(&elf)
+            .output()
+            .context("running qemu-system-arm")?;
+        if !out.status.success() {
+            bail!(
+                "{core}: the cycles firmware failed:\n{}",
+                String::from_utf8_lossy(&out.stdout)
+            );
+        }
+        // Labels come in order on stdout, counts in order on stderr.
+        let text = String::from_utf8_lossy(&out.stdout);
+        let labels: Vec<Vec<&str>> = text
+            .lines()
+            .filter_map(|l| l.strip_prefix("bench "))
+            .map(|l| l.split(' ').collect())
+            .collect();
+        let log = String::from_utf8_lossy(&out.stderr);
+        let counts: Vec<f64> = log
+            .lines()
+            .filter_map(|l| l.split("insns=").nth(1))
+            .filter_map(|v| v.trim().parse().ok())
+            .collect();
+        if labels.len() != counts.len() {
+            bail!(
+                "{core}: {} benchmarks but {} counts",
+                labels.len(),
+                counts.len()
+            );
+        }
+        for (l, insns) in labels.iter().zip(counts) {
+            let (name, samples, macs): (&str, f64, f64) = (l[0], l[1].parse()?, l[2].parse()?);
+            rows.push(format!(
+                "{:<30} {:<14} {:>12.0} {:>12.0} {:>10.2}",
+                name,
+                core,
+                insns
+                    / if name.ends_with("window24") {
+                        1.0
+                    } else {
+                        samples
+                    },
+                macs / if name.ends_with("window24") {
+                    1.0
+                } else {
+                    samples
+                },
+                insns / macs
+            ));
+        }
+    }
+    println!(
+        "\ninstructions under QEMU (TCG plugin), f32 mode, per streamed sample (window24: per 24-step window)"
+    );
+    println!(
+        "{:<30} {:<14} {:>12} {:>12} {:>10}",
+        "model", "core", "instructions", "MACs", "instr/MAC"
+    );
+    for r in rows {
+        println!("{r}");
+    }
+    Ok(())
+}
+
 fn bless() -> Result<()> {
     cargo(
         &root(),
@@ -273,8 +426,9 @@ fn main() -> Result<()> {
         "bless" => bless(),
         "qemu" => qemu(),
         "qemu-case" => qemu_case(),
+        "cycles" => cycles(),
         _ => {
-            eprintln!("usage: cargo xtask <ci|qemu|bless|qemu-case>");
+            eprintln!("usage: cargo xtask <ci|qemu|cycles|bless|qemu-case>");
             std::process::exit(2);
         }
     }
