@@ -6,7 +6,7 @@ use alloc::vec::Vec;
 use heapless::Vec as HVec;
 
 use crate::format::{self, DType, ModelRepr, Standardize, TENSOR_ALIGN, TensorRef, align_up};
-use crate::layers::Layer;
+use crate::layers::{Bidirectional, Cell, Conv1d, Dense, Gru, Layer, Lstm, SimpleRnn};
 use crate::model::Model;
 
 /// Why a [`ModelSpec`] could not be encoded.
@@ -56,6 +56,91 @@ pub struct ModelSpec {
     pub output_norm: Option<Standardize<Vec<f32>>>,
     /// Layers with owned weights.
     pub layers: Vec<Layer<Vec<f32>>>,
+}
+
+/// `rows × cols` row-major to `cols × rows` row-major (a length that is not a multiple of
+/// `cols` is left as it is: the loader then reports the shape mismatch).
+fn transpose(v: &[f32], cols: usize) -> Vec<f32> {
+    if cols == 0 || !v.len().is_multiple_of(cols) {
+        return v.to_vec();
+    }
+    let rows = v.len() / cols;
+    let mut out = Vec::with_capacity(v.len());
+    for c in 0..cols {
+        out.extend((0..rows).map(|r| v[r * cols + c]));
+    }
+    out
+}
+
+/// Keras `(in, out)` kernels to the blob's output-major layout (`device = true`) or back.
+/// Conv1D kernels `(k, in, filters)` are transposed tap by tap; embeddings, biases and
+/// normalization vectors are stored as they are.
+fn relayout(layer: &Layer<Vec<f32>>, device: bool) -> Layer<Vec<f32>> {
+    // Keras' column count of a kernel with `out` outputs: transposing (in, out) needs `out`,
+    // transposing back (out, in) needs `in = len / out`.
+    let t = |v: &Vec<f32>, out: usize| {
+        if device || out == 0 {
+            transpose(v, out)
+        } else {
+            transpose(v, v.len() / out)
+        }
+    };
+    let cell = |c: &Cell<Vec<f32>>| match c {
+        Cell::SimpleRnn(l) => Cell::SimpleRnn(SimpleRnn {
+            kernel: t(&l.kernel, l.units as usize),
+            recurrent_kernel: t(&l.recurrent_kernel, l.units as usize),
+            ..l.clone()
+        }),
+        Cell::Lstm(l) => Cell::Lstm(Lstm {
+            kernel: t(&l.kernel, 4 * l.units as usize),
+            recurrent_kernel: t(&l.recurrent_kernel, 4 * l.units as usize),
+            ..l.clone()
+        }),
+        Cell::Gru(l) => Cell::Gru(Gru {
+            kernel: t(&l.kernel, 3 * l.units as usize),
+            recurrent_kernel: t(&l.recurrent_kernel, 3 * l.units as usize),
+            ..l.clone()
+        }),
+    };
+    match layer {
+        Layer::Dense(l) => Layer::Dense(Dense {
+            kernel: t(&l.kernel, l.units as usize),
+            ..l.clone()
+        }),
+        Layer::SimpleRnn(l) => match cell(&Cell::SimpleRnn(l.clone())) {
+            Cell::SimpleRnn(c) => Layer::SimpleRnn(c),
+            _ => layer.clone(),
+        },
+        Layer::Lstm(l) => match cell(&Cell::Lstm(l.clone())) {
+            Cell::Lstm(c) => Layer::Lstm(c),
+            _ => layer.clone(),
+        },
+        Layer::Gru(l) => match cell(&Cell::Gru(l.clone())) {
+            Cell::Gru(c) => Layer::Gru(c),
+            _ => layer.clone(),
+        },
+        Layer::Conv1d(l) => {
+            let taps = l.kernel_size as usize;
+            let per_tap = l.kernel.len().checked_div(taps).unwrap_or(0);
+            let kernel = if taps == 0 || per_tap * taps != l.kernel.len() {
+                l.kernel.clone()
+            } else {
+                l.kernel
+                    .chunks_exact(per_tap)
+                    .flat_map(|tap| t(&tap.to_vec(), l.filters as usize))
+                    .collect()
+            };
+            Layer::Conv1d(Conv1d {
+                kernel,
+                ..l.clone()
+            })
+        }
+        Layer::Bidirectional(b) => Layer::Bidirectional(Bidirectional {
+            forward: cell(&b.forward),
+            backward: cell(&b.backward),
+        }),
+        other => other.clone(),
+    }
 }
 
 struct Arena(Vec<u8>);
@@ -108,7 +193,7 @@ impl ModelSpec {
         let output_norm = arena.norm(&self.output_norm)?;
         let mut layers = HVec::new();
         for layer in &self.layers {
-            let wire = layer.try_map(&mut |t: &Vec<f32>, _| arena.push(t))?;
+            let wire = relayout(layer, true).try_map(&mut |t: &Vec<f32>, _| arena.push(t))?;
             layers.push(wire).map_err(|_| BuildError::TooManyLayers)?;
         }
         let repr = ModelRepr {
@@ -152,7 +237,7 @@ impl ModelSpec {
                 .layers()
                 .iter()
                 .map(|l| match l.try_map(&mut { to_vec }) {
-                    Ok(l) => l,
+                    Ok(l) => relayout(&l, false),
                     Err(never) => match never {},
                 })
                 .collect(),

@@ -23,8 +23,8 @@
 //! end of their enums (postcard encodes a variant by its index), so every released blob keeps
 //! loading. A change that old runtimes would misread bumps [`FORMAT_VERSION`].
 //!
-//! Weight layouts are Keras' (see [`crate::layers`]); a tensor's shape is implied by its layer's
-//! configuration and checked when the blob is loaded.
+//! Kernels are stored output-major (Keras' `(in, out)` transposed; see [`crate::layers`]); a
+//! tensor's shape is implied by its layer's configuration and checked when the blob is loaded.
 
 use heapless::Vec as HVec;
 use serde::{Deserialize, Serialize};

@@ -130,7 +130,7 @@ impl Conv1d<&[f32]> {
         out.copy_from_slice(self.bias);
         for (j, w) in self.kernel.chunks_exact(cin * f).enumerate().take(k) {
             let at = cursor.back(((k - 1 - j) * d) as u32, span as u32) * cin;
-            matvec_acc(out, &ring[at..at + cin], w, f, 0);
+            matvec_acc(out, &ring[at..at + cin], w, 0);
         }
         self.activation.apply(out);
         Some(out)

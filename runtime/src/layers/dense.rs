@@ -66,7 +66,8 @@ mod tests {
         let d = Dense {
             units: 2,
             activation: Activation::Relu,
-            kernel: &[1.0, -1.0, 2.0, -2.0][..],
+            // Keras [[1, -1], [2, -2]], stored output-major.
+            kernel: &[1.0, 2.0, -1.0, -2.0][..],
             bias: &[0.5, 0.5][..],
         };
         assert_eq!(

@@ -125,12 +125,12 @@ impl Recurrent for Gru<&[f32]> {
             let (xs, rh) = scratch[..g + u].split_at_mut(g);
             affine(xs, self.bias, x, self.kernel);
             // z and r blocks: x-part + h · U[:, 0..2u], accumulated in place.
-            matvec_acc(&mut xs[..2 * u], h, self.recurrent_kernel, g, 0);
+            matvec_acc(&mut xs[..2 * u], h, self.recurrent_kernel, 0);
             for j in 0..u {
                 let r = rec.scalar(xs[u + j]);
                 rh[j] = r * h[j];
             }
-            matvec_acc(&mut xs[2 * u..], rh, self.recurrent_kernel, g, 2 * u);
+            matvec_acc(&mut xs[2 * u..], rh, self.recurrent_kernel, 2 * u);
             for j in 0..u {
                 let z = rec.scalar(xs[j]);
                 let hh = act.scalar(xs[2 * u + j]);

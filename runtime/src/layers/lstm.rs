@@ -95,7 +95,7 @@ impl Recurrent for Lstm<&[f32]> {
         let z = &mut scratch[..4 * u];
         let (h, c) = state[..2 * u].split_at_mut(u);
         affine(z, self.bias, x, self.kernel);
-        matvec_acc(z, h, self.recurrent_kernel, 4 * u, 0);
+        matvec_acc(z, h, self.recurrent_kernel, 0);
         let (zi, rest) = z.split_at(u);
         let (zf, rest) = rest.split_at(u);
         let (zc, zo) = rest.split_at(u);

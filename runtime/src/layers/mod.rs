@@ -1,5 +1,11 @@
 //! The layers, with Keras' semantics and weight layouts.
 //!
+//! **Weight layout.** Parameters are given in Keras' layouts (`ModelSpec`,
+//! the trainer, the golden tests). In a blob, and so in a loaded `Layer<&[f32]>`, every kernel
+//! `(in, out)` is stored transposed, output-major (Conv1D: `(kernel_size, filters, in)`), so that
+//! each output is a contiguous dot product (see `kernels.rs`); the encoder transposes and
+//! `ModelSpec::from_model` transposes back. Gate blocks keep Keras' order as row blocks.
+//!
 //! Every layer file has the same sections: conventions (layout, gate order, delay) in its doc
 //! comment, the parameter struct (generic over how tensors are held: [`TensorRef`] on the wire,
 //! `&[f32]` once loaded, `Vec<f32>` when building), `check` (shapes, run once at load time),

@@ -83,7 +83,7 @@ impl Recurrent for SimpleRnn<&[f32]> {
         let u = self.units as usize;
         let (h, s) = (&mut state[..u], &mut scratch[..u]);
         affine(s, self.bias, x, self.kernel);
-        matvec_acc(s, h, self.recurrent_kernel, u, 0);
+        matvec_acc(s, h, self.recurrent_kernel, 0);
         for (h, &s) in h.iter_mut().zip(s.iter()) {
             *h = self.activation.scalar(s);
         }
