@@ -95,8 +95,51 @@ fn fail(msg: &str) -> ! {
     }
 }
 
+/// Stack painting: the free stack below the current frame is filled with a pattern before the
+/// run; afterwards the lowest overwritten word gives the high-water mark.
+mod stack {
+    const PAINT: u32 = 0xDEAD_BEEF;
+
+    unsafe extern "C" {
+        /// Start of the stack region's free end (cortex-m-rt: end of static RAM).
+        static mut __sheap: u32;
+        /// Initial stack pointer (top of RAM).
+        static _stack_start: u32;
+    }
+
+    fn sp() -> usize {
+        let x = 0u32;
+        core::ptr::addr_of!(x) as usize
+    }
+
+    /// Paints from the end of static RAM up to 256 bytes below the current frame.
+    pub fn paint() {
+        let bottom = core::ptr::addr_of_mut!(__sheap) as usize;
+        let top = sp() - 256;
+        let mut p = bottom;
+        while p < top {
+            // SAFETY: [__sheap, sp - 256) is unused RAM between the statics and the stack.
+            unsafe { core::ptr::write_volatile(p as *mut u32, PAINT) };
+            p += 4;
+        }
+    }
+
+    /// Bytes of stack ever used since `main` started (from the initial stack pointer).
+    pub fn high_water() -> usize {
+        let bottom = core::ptr::addr_of_mut!(__sheap) as usize;
+        let top = core::ptr::addr_of!(_stack_start) as usize;
+        let mut p = bottom;
+        // SAFETY: reads of the painted region only.
+        while p < top && unsafe { core::ptr::read_volatile(p as *const u32) } == PAINT {
+            p += 4;
+        }
+        top - p
+    }
+}
+
 #[entry]
 fn main() -> ! {
+    stack::paint();
     let Ok(model) = Model::from_bytes(MODEL) else {
         fail("error: the model does not load\n")
     };
@@ -126,6 +169,20 @@ fn main() -> ! {
     let (forecasts, filled) = (printer.forecasts, stepper.filled());
     printer.line(format_args!("done {samples} {forecasts} {filled}\n"));
     printer.flush();
+    // Sizes for `cargo xtask size`, on stderr so the parity comparison of stdout is unchanged.
+    if let Ok(mut err) = hio::hstderr() {
+        let mut b = heapless_buf::Buf {
+            bytes: [0; 512],
+            len: 0,
+        };
+        let _ = writeln!(
+            b,
+            "size state_bytes={} stack_bytes={}",
+            STATE_LEN * 4,
+            stack::high_water()
+        );
+        let _ = err.write_all(&b.bytes[..b.len]);
+    }
     debug::exit(debug::EXIT_SUCCESS);
     loop {
         cortex_m::asm::wfi();

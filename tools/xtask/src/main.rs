@@ -11,6 +11,8 @@
 //! - `bless`: rewrites the committed snapshots (the released-format sample blobs) from the
 //!   current code; review the diff before committing it.
 //! - `qemu-case`: regenerates the QEMU parity case (trains the model, records the stream).
+//! - `size`: code, model, state and stack bytes of the parity firmware per core (the stack
+//!   high-water mark measured under QEMU by painting).
 //! - `cycles`: instructions per streamed step and per MAC of the reference models on
 //!   Cortex-M4F and M3 under QEMU (the `tools/insncount` TCG plugin, built with gcc).
 
@@ -411,6 +413,105 @@ fn cycles() -> Result<()> {
     Ok(())
 }
 
+/// Flash and RAM of the parity firmware per core: code (`.text`), the model blob, the model's
+/// streaming state and scratch, and the stack high-water mark measured under QEMU (the
+/// firmware paints its stack and reports the deepest word used).
+fn size() -> Result<()> {
+    let root = root();
+    let fw = root.join("firmware");
+    let model_bytes = std::fs::metadata(root.join("tests/qemu/conv_gru/model.ncm"))?.len();
+    let boards = [
+        ("thumbv7em-none-eabihf", "mps2-an386", "cortex-m4", "M4F"),
+        (
+            "thumbv7m-none-eabi",
+            "lm3s6965evb",
+            "cortex-m3",
+            "M3 (soft f32)",
+        ),
+    ];
+    let mut rows = Vec::new();
+    for (target, machine, cpu, core) in boards {
+        cargo(
+            &fw,
+            &[
+                "build",
+                "--release",
+                "--locked",
+                "-q",
+                "--target",
+                target,
+                "--bin",
+                "parity",
+            ],
+            &[],
+        )?;
+        let elf = fw.join(format!("target/{target}/release/parity"));
+        let sections = Command::new("readelf")
+            .arg("-SW")
+            .arg(&elf)
+            .output()
+            .context("running readelf")?;
+        let text = String::from_utf8_lossy(&sections.stdout)
+            .lines()
+            .find(|l| l.contains(" .text "))
+            .and_then(|l| {
+                l.split_whitespace()
+                    .skip_while(|w| *w != ".text")
+                    .nth(4)
+                    .map(str::to_string)
+            })
+            .and_then(|hex| usize::from_str_radix(&hex, 16).ok())
+            .context("no .text section")?;
+        let out = Command::new("timeout")
+            .args([
+                "-k",
+                "5",
+                "120",
+                "qemu-system-arm",
+                "-cpu",
+                cpu,
+                "-machine",
+                machine,
+                "-nographic",
+            ])
+            .args(["-semihosting-config", "enable=on,target=native", "-kernel"])
+            .arg(&elf)
+            .output()
+            .context("running qemu-system-arm")?;
+        let log = String::from_utf8_lossy(&out.stderr);
+        let line = log
+            .lines()
+            .find(|l| l.starts_with("size "))
+            .with_context(|| format!("{core}: no size line:\n{log}"))?;
+        let field = |name: &str| -> Result<usize> {
+            line.split_whitespace()
+                .find_map(|w| w.strip_prefix(&format!("{name}=")))
+                .with_context(|| format!("no {name} in {line}"))?
+                .parse()
+                .map_err(Into::into)
+        };
+        rows.push(format!(
+            "{:<14} {:>12} {:>12} {:>16} {:>14}",
+            core,
+            text,
+            model_bytes,
+            field("state_bytes")?,
+            field("stack_bytes")?
+        ));
+    }
+    println!(
+        "\nparity firmware (tests/qemu/conv_gru, f32): bytes; the stack high-water mark includes the state buffer, which lives in main's frame"
+    );
+    println!(
+        "{:<14} {:>12} {:>12} {:>16} {:>14}",
+        "core", "code .text", "model blob", "state+scratch", "stack (HWM)"
+    );
+    for r in rows {
+        println!("{r}");
+    }
+    Ok(())
+}
+
 fn bless() -> Result<()> {
     cargo(
         &root(),
@@ -427,8 +528,9 @@ fn main() -> Result<()> {
         "qemu" => qemu(),
         "qemu-case" => qemu_case(),
         "cycles" => cycles(),
+        "size" => size(),
         _ => {
-            eprintln!("usage: cargo xtask <ci|qemu|cycles|bless|qemu-case>");
+            eprintln!("usage: cargo xtask <ci|qemu|cycles|size|bless|qemu-case>");
             std::process::exit(2);
         }
     }
