@@ -8,8 +8,29 @@
 use heapless::Vec as HVec;
 
 use crate::error::{LoadError, Problem, TensorName};
-use crate::format::{self, DType, MAX_LAYERS, ModelRepr, Standardize, TENSOR_ALIGN, TensorRef};
+use serde::Deserialize;
+
+use crate::format::{
+    self, DType, MAX_CHANNELS, MAX_LAYERS, ModelRepr, Standardize, TENSOR_ALIGN, TensorRef,
+};
 use crate::layers::{Layer, Shape};
+
+/// The fields of [`ModelRepr`] before `layers`, in the same order (postcard encodes a struct as
+/// its fields in order, so this decodes the start of a `ModelRepr`).
+#[derive(Deserialize)]
+struct Head<'a> {
+    name: &'a str,
+    #[serde(borrow)]
+    features: HVec<&'a str, MAX_CHANNELS>,
+    #[serde(borrow)]
+    targets: HVec<&'a str, MAX_CHANNELS>,
+    sample_period_ms: u64,
+    lookback: u32,
+    delay: u32,
+    step: u32,
+    input_norm: Option<Standardize<TensorRef>>,
+    output_norm: Option<Standardize<TensorRef>>,
+}
 
 /// Costs of one layer (see [`Model::summary`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -91,13 +112,36 @@ impl<'a> Model<'a> {
     /// every layer's shapes against its input. Any single corrupted byte is rejected.
     pub fn from_bytes(bytes: &'a [u8]) -> Result<Self, LoadError> {
         let sections = format::split(bytes)?;
-        let (wire, rest) = postcard::take_from_bytes::<ModelRepr<'a, TensorRef>>(sections.meta)
+        let arena = sections.arena;
+        // The metadata is decoded in two parts so that the wire form of the layer list never
+        // exists as a whole (it is the largest value here, and stack is scarce on a Cortex-M0):
+        // first every field before `layers`, then the layers one at a time, each resolved
+        // against the arena as soon as it is decoded.
+        let (wire, rest) = postcard::take_from_bytes::<Head<'a>>(sections.meta)
             .map_err(|_| LoadError::Metadata)?;
+        let (count, mut rest) =
+            postcard::take_from_bytes::<u32>(rest).map_err(|_| LoadError::Metadata)?;
+        if count as usize > MAX_LAYERS {
+            return Err(LoadError::Metadata);
+        }
+        let mut layers: HVec<Layer<&'a [f32]>, MAX_LAYERS> = HVec::new();
+        for index in 0..count as usize {
+            let (layer, tail) = postcard::take_from_bytes::<Layer<TensorRef>>(rest)
+                .map_err(|_| LoadError::Metadata)?;
+            rest = tail;
+            let resolved = layer
+                .try_map(&mut |t, name| resolve(arena, t, name))
+                .map_err(|problem| LoadError::Layer {
+                    index: index as u8,
+                    problem,
+                })?;
+            // At most MAX_LAYERS, checked above.
+            let _ = layers.push(resolved);
+        }
         if !rest.is_empty() {
             return Err(LoadError::Metadata);
         }
-        let arena = sections.arena;
-        if wire.layers.is_empty() {
+        if layers.is_empty() {
             return Err(LoadError::NoLayers);
         }
         if wire.features.is_empty() {
@@ -105,17 +149,6 @@ impl<'a> Model<'a> {
         }
         if wire.step == 0 {
             return Err(LoadError::ZeroStep);
-        }
-        let mut layers = HVec::new();
-        for (index, layer) in wire.layers.iter().enumerate() {
-            let resolved = layer
-                .try_map(&mut |t, name| resolve(arena, t, name))
-                .map_err(|problem| LoadError::Layer {
-                    index: index as u8,
-                    problem,
-                })?;
-            // Capacity is the same as the wire vector's.
-            let _ = layers.push(resolved);
         }
         let tokens = matches!(layers.first(), Some(Layer::Embedding(_)));
         let n_in = wire.features.len();

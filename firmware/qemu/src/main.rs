@@ -190,6 +190,16 @@ fn main() -> ! {
 }
 
 #[exception]
-unsafe fn HardFault(_frame: &ExceptionFrame) -> ! {
-    fail("error: HardFault\n")
+unsafe fn HardFault(frame: &ExceptionFrame) -> ! {
+    let mut b = heapless_buf::Buf {
+        bytes: [0; 512],
+        len: 0,
+    };
+    let _ = writeln!(
+        b,
+        "error: HardFault at pc={:#010x} lr={:#010x}",
+        frame.pc(),
+        frame.lr()
+    );
+    fail(core::str::from_utf8(&b.bytes[..b.len]).unwrap_or("error: HardFault\n"))
 }
