@@ -262,6 +262,72 @@ fn qemu() -> Result<()> {
     )
 }
 
+/// A QEMU board the firmware runs on.
+struct Board {
+    target: &'static str,
+    machine: &'static str,
+    cpu: &'static str,
+    core: &'static str,
+}
+
+/// The boards of `cargo xtask cycles` and `cargo xtask size`.
+const BOARDS: [Board; 2] = [
+    Board {
+        target: "thumbv7em-none-eabihf",
+        machine: "mps2-an386",
+        cpu: "cortex-m4",
+        core: "M4F",
+    },
+    Board {
+        target: "thumbv7m-none-eabi",
+        machine: "lm3s6965evb",
+        cpu: "cortex-m3",
+        core: "M3 (soft f32)",
+    },
+];
+
+/// Builds firmware binary `bin` (release) for the board; returns the ELF.
+fn build_firmware(fw: &Path, board: &Board, bin: &str) -> Result<PathBuf> {
+    cargo(
+        fw,
+        &[
+            "build",
+            "--release",
+            "--locked",
+            "-q",
+            "--target",
+            board.target,
+            "--bin",
+            bin,
+        ],
+        &[],
+    )?;
+    Ok(fw.join(format!("target/{}/release/{bin}", board.target)))
+}
+
+/// Runs an ELF on the board under QEMU (semihosting on, a 300 s limit), `extra` arguments before
+/// `-kernel`.
+fn run_qemu(board: &Board, elf: &Path, extra: &[&str]) -> Result<std::process::Output> {
+    Command::new("timeout")
+        .args([
+            "-k",
+            "5",
+            "300",
+            "qemu-system-arm",
+            "-cpu",
+            board.cpu,
+            "-machine",
+            board.machine,
+            "-nographic",
+        ])
+        .args(["-semihosting-config", "enable=on,target=native"])
+        .args(extra)
+        .arg("-kernel")
+        .arg(elf)
+        .output()
+        .context("running qemu-system-arm")
+}
+
 /// Instructions per streamed step under QEMU (TCG plugin `tools/insncount`), per core.
 fn cycles() -> Result<()> {
     let root = root();
@@ -284,32 +350,10 @@ fn cycles() -> Result<()> {
     if !status.success() {
         bail!("building the QEMU plugin failed");
     }
-    let boards = [
-        ("thumbv7em-none-eabihf", "mps2-an386", "cortex-m4", "M4F"),
-        (
-            "thumbv7m-none-eabi",
-            "lm3s6965evb",
-            "cortex-m3",
-            "M3 (soft f32)",
-        ),
-    ];
     let mut rows = Vec::new();
-    for (target, machine, cpu, core) in boards {
-        cargo(
-            &fw,
-            &[
-                "build",
-                "--release",
-                "--locked",
-                "-q",
-                "--target",
-                target,
-                "--bin",
-                "cycles",
-            ],
-            &[],
-        )?;
-        let elf = fw.join(format!("target/{target}/release/cycles"));
+    for board in &BOARDS {
+        let core = board.core;
+        let elf = build_firmware(&fw, board, "cycles")?;
         let nm = Command::new("nm")
             .arg(&elf)
             .output()
@@ -324,35 +368,13 @@ fn cycles() -> Result<()> {
                 })
                 .with_context(|| format!("no symbol {name} in {}", elf.display()))
         };
-        let out = Command::new("timeout")
-            .args([
-                "-k",
-                "5",
-                "300",
-                "qemu-system-arm",
-                "-cpu",
-                cpu,
-                "-machine",
-                machine,
-                "-nographic",
-            ])
-            .args([
-                "-semihosting-config",
-                "enable=on,target=native",
-                "-d",
-                "plugin",
-                "-plugin",
-            ])
-            .arg(format!(
-                "{},start={},stop={}",
-                plugin.display(),
-                addr("bench_start")?,
-                addr("bench_stop")?
-            ))
-            .arg("-kernel")
-            .arg(&elf)
-            .output()
-            .context("running qemu-system-arm")?;
+        let plugin_arg = format!(
+            "{},start={},stop={}",
+            plugin.display(),
+            addr("bench_start")?,
+            addr("bench_stop")?
+        );
+        let out = run_qemu(board, &elf, &["-d", "plugin", "-plugin", &plugin_arg])?;
         if !out.status.success() {
             bail!(
                 "{core}: the cycles firmware failed:\n{}",
@@ -420,32 +442,10 @@ fn size() -> Result<()> {
     let root = root();
     let fw = root.join("firmware");
     let model_bytes = std::fs::metadata(root.join("tests/qemu/conv_gru/model.ncm"))?.len();
-    let boards = [
-        ("thumbv7em-none-eabihf", "mps2-an386", "cortex-m4", "M4F"),
-        (
-            "thumbv7m-none-eabi",
-            "lm3s6965evb",
-            "cortex-m3",
-            "M3 (soft f32)",
-        ),
-    ];
     let mut rows = Vec::new();
-    for (target, machine, cpu, core) in boards {
-        cargo(
-            &fw,
-            &[
-                "build",
-                "--release",
-                "--locked",
-                "-q",
-                "--target",
-                target,
-                "--bin",
-                "parity",
-            ],
-            &[],
-        )?;
-        let elf = fw.join(format!("target/{target}/release/parity"));
+    for board in &BOARDS {
+        let core = board.core;
+        let elf = build_firmware(&fw, board, "parity")?;
         let sections = Command::new("readelf")
             .arg("-SW")
             .arg(&elf)
@@ -462,22 +462,7 @@ fn size() -> Result<()> {
             })
             .and_then(|hex| usize::from_str_radix(&hex, 16).ok())
             .context("no .text section")?;
-        let out = Command::new("timeout")
-            .args([
-                "-k",
-                "5",
-                "120",
-                "qemu-system-arm",
-                "-cpu",
-                cpu,
-                "-machine",
-                machine,
-                "-nographic",
-            ])
-            .args(["-semihosting-config", "enable=on,target=native", "-kernel"])
-            .arg(&elf)
-            .output()
-            .context("running qemu-system-arm")?;
+        let out = run_qemu(board, &elf, &[])?;
         let log = String::from_utf8_lossy(&out.stderr);
         let line = log
             .lines()
