@@ -2,7 +2,8 @@
 //! case of `tests/qemu/conv_gru` through the model under QEMU and prints every forecast's bits;
 //! the host streams the same samples through `nowcast-runtime`; every line must match.
 //!
-//! Boards: mps2-an386 (Cortex-M4F, hardware f32) and lm3s6965evb (Cortex-M3, soft-float f32).
+//! Boards: mps2-an386 (Cortex-M4F, hardware f32), lm3s6965evb (Cortex-M3, soft-float f32) and
+//! microbit (Cortex-M0, soft-float f32, 16 KB RAM).
 //! Without `qemu-system-arm` the test says it skipped; with `NOWCAST_REQUIRE_QEMU=1` (what
 //! `cargo xtask qemu` and `cargo xtask ci` set) a missing QEMU is a failure.
 
@@ -14,9 +15,10 @@ use nowcast_runtime::{AlignedBytes, Model, Stepper};
 use nowcast_tests::repo_root;
 
 /// Targets and the boards `firmware/qemu-run.sh` runs them on.
-const TARGETS: [(&str, &str); 2] = [
+const TARGETS: [(&str, &str); 3] = [
     ("thumbv7em-none-eabihf", "mps2-an386, Cortex-M4F"),
     ("thumbv7m-none-eabi", "lm3s6965evb, Cortex-M3"),
+    ("thumbv6m-none-eabi", "microbit, Cortex-M0"),
 ];
 
 /// What the firmware prints, computed on the host.

@@ -107,12 +107,16 @@ mod stack {
         static _stack_start: u32;
     }
 
+    #[inline(always)]
     fn sp() -> usize {
         let x = 0u32;
         core::ptr::addr_of!(x) as usize
     }
 
-    /// Paints from the end of static RAM up to 256 bytes below the current frame.
+    /// Paints from the end of static RAM up to 256 bytes below this function's own frame. Never
+    /// inlined: inlined into `main`, "the current frame" would be `main`'s, whose locals lie
+    /// below the local used to read the stack pointer and would be painted over.
+    #[inline(never)]
     pub fn paint() {
         let bottom = core::ptr::addr_of_mut!(__sheap) as usize;
         let top = sp() - 256;
