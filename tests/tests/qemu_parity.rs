@@ -86,6 +86,8 @@ fn device_output_equals_host_bit_for_bit() {
                 "--release",
                 "--locked",
                 "-q",
+                "-p",
+                "nowcast-qemu",
                 "--target",
                 target,
                 "--bin",

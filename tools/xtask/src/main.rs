@@ -314,6 +314,8 @@ fn build_firmware(fw: &Path, board: &Board, bin: &str) -> Result<PathBuf> {
             "--release",
             "--locked",
             "-q",
+            "-p",
+            "nowcast-qemu",
             "--target",
             board.target,
             "--bin",
