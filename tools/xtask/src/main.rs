@@ -426,7 +426,7 @@ fn cycles() -> Result<()> {
         for (l, insns) in labels.iter().zip(counts) {
             let (name, samples, macs): (&str, f64, f64) = (l[0], l[1].parse()?, l[2].parse()?);
             rows.push(format!(
-                "{:<30} {:<14} {:>12.0} {:>12.0} {:>10.2}",
+                "{:<30} {:<14} {:>12.0} {:>12.0} {:>10}",
                 name,
                 core,
                 insns
@@ -440,7 +440,11 @@ fn cycles() -> Result<()> {
                 } else {
                     samples
                 },
-                insns / macs
+                if macs > 0.0 {
+                    format!("{:.2}", insns / macs)
+                } else {
+                    "-".to_string()
+                }
             ));
         }
     }

@@ -105,6 +105,17 @@ fn main() -> ! {
             bench_stop();
         }
     }
+    // What the activations of one GRU(32) step cost alone: 64 sigmoids (z, r) and 32 tanh (hh).
+    hprintln!("bench activations_gru32_step 1 0");
+    let mut acc = 0.0f32;
+    bench_start();
+    for i in 0..32 {
+        let x = core::hint::black_box(input(i) * 2.0);
+        acc += nowcast_runtime::activation::sigmoid(x) + nowcast_runtime::activation::sigmoid(-x);
+        acc += nowcast_runtime::activation::tanh(x);
+    }
+    bench_stop();
+    core::hint::black_box(acc);
     hprintln!("done");
     debug::exit(debug::EXIT_SUCCESS);
     loop {
