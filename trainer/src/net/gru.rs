@@ -20,6 +20,9 @@ use nowcast_runtime::layers::Gru;
 
 use super::act::{apply, deriv};
 use super::float::{Float, add_rows, col_sums_acc, mm_acc, view, view_mut};
+use super::recurrent::{
+    gate_input_grads, gate_products, gate_weight_grads, output_grad, states_output,
+};
 use super::{Ctx, LayerOpts, Seq, masked};
 
 /// What the backward pass needs.
@@ -102,19 +105,16 @@ pub(crate) fn forward<F: Float>(
     let mh = ctx.masks::<F>(opts.recurrent_dropout, 3, b, u);
 
     let mut a = Array2::zeros((t_len * b, g3));
-    match &mx {
-        None => mm_acc(&mut a.view_mut(), &x.data.view(), &w),
-        Some(m) => {
-            for (g, mg) in m.iter().enumerate() {
-                let xm = masked(x, mg);
-                mm_acc(
-                    &mut a.slice_mut(s![.., g * u..(g + 1) * u]),
-                    &xm.view(),
-                    &block_view(&w, g, u),
-                );
-            }
-        }
-    }
+    let mut scratch = Array2::zeros((0, 0));
+    gate_products(
+        &mut a.view_mut(),
+        &x.data.view(),
+        b,
+        &w,
+        &mx,
+        u,
+        &mut scratch,
+    );
     add_rows(&mut a.view_mut(), bx);
 
     let mut h = Array2::zeros(((t_len + 1) * b, u));
@@ -194,19 +194,7 @@ pub(crate) fn forward<F: Float>(
             hn[k] = zt[k] * hp[k] + (F::one() - zt[k]) * hht[k];
         }
     }
-    let y = if l.return_sequences {
-        Seq {
-            steps: t_len,
-            batch: b,
-            data: h.slice(s![b.., ..]).to_owned(),
-        }
-    } else {
-        Seq {
-            steps: 1,
-            batch: b,
-            data: h.slice(s![t_len * b.., ..]).to_owned(),
-        }
-    };
+    let y = states_output(&h, t_len, b, l.return_sequences);
     (
         y,
         Cache {
@@ -248,17 +236,12 @@ pub(crate) fn backward<F: Float>(
         slice(&c.hh),
         slice(&c.ch),
     );
-    let dys = slice(&dy.data);
     for t in (0..t_len).rev() {
         let rows = t * n..(t + 1) * n;
         let dn = slice(&dnext);
         dh.copy_from_slice(dn);
-        if l.return_sequences {
-            dh.iter_mut()
-                .zip(&dys[rows.clone()])
-                .for_each(|(d, &v)| *d += v);
-        } else if t == t_len - 1 {
-            dh.iter_mut().zip(dys).for_each(|(d, &v)| *d += v);
+        if let Some(g) = output_grad(&dy, t, t_len, l.return_sequences) {
+            dh.iter_mut().zip(g.iter()).for_each(|(d, &v)| *d += v);
         }
         let (hp, zt, rt, hht, cht) = (
             &hs[rows.clone()],
@@ -373,30 +356,18 @@ pub(crate) fn backward<F: Float>(
         col_sums_acc(gbh, &dc.view());
     }
     let mut dw = view_mut(g.kernel, i, g3);
+    gate_weight_grads(&mut dw, &x.data.view(), b, &da.view(), &c.mx, u);
     let mut dx = Array2::zeros((t_len * b, i));
-    match &c.mx {
-        None => {
-            mm_acc(&mut dw, &x.data.t(), &da.view());
-            mm_acc(&mut dx.view_mut(), &da.view(), &w.t());
-        }
-        Some(m) => {
-            for (gate, mg) in m.iter().enumerate() {
-                let xm = masked(x, mg);
-                mm_acc(
-                    &mut dw.slice_mut(s![.., gate * u..(gate + 1) * u]),
-                    &xm.t(),
-                    &block(&da, gate, u),
-                );
-                let mut part = Seq::zeros(t_len, b, i);
-                mm_acc(
-                    &mut part.data.view_mut(),
-                    &block(&da, gate, u),
-                    &block_view(&w, gate, u).t(),
-                );
-                dx += &masked(&part, mg);
-            }
-        }
-    }
+    let mut scratch = Array2::zeros((0, 0));
+    gate_input_grads(
+        &mut dx.view_mut(),
+        &da.view(),
+        b,
+        &w,
+        &c.mx,
+        u,
+        &mut scratch,
+    );
     Seq {
         steps: t_len,
         batch: b,

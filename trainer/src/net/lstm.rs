@@ -25,7 +25,9 @@ use nowcast_runtime::layers::Lstm;
 
 use super::act::{apply, deriv};
 use super::float::{Float, add_rows, col_sums_acc, view, view_mut};
-use super::recurrent::{Masks, gate_input_grads, gate_products, gate_weight_grads};
+use super::recurrent::{
+    Masks, gate_input_grads, gate_products, gate_weight_grads, output_grad, states_output,
+};
 use super::{Ctx, LayerOpts, Seq};
 
 /// What the backward pass needs.
@@ -114,19 +116,7 @@ pub(crate) fn forward<F: Float>(
             }
         }
     }
-    let y = if l.return_sequences {
-        Seq {
-            steps: t_len,
-            batch: b,
-            data: h.slice(s![b.., ..]).to_owned(),
-        }
-    } else {
-        Seq {
-            steps: 1,
-            batch: b,
-            data: h.slice(s![t_len * b.., ..]).to_owned(),
-        }
-    };
+    let y = states_output(&h, t_len, b, l.return_sequences);
     (
         y,
         Cache {
@@ -163,10 +153,8 @@ pub(crate) fn backward<F: Float>(
     );
     let dzs = dz.as_slice_mut().expect("standard layout");
     for t in (0..t_len).rev() {
-        if l.return_sequences {
-            dh += &dy.step(t);
-        } else if t == t_len - 1 {
-            dh += &dy.data;
+        if let Some(g) = output_grad(&dy, t, t_len, l.return_sequences) {
+            dh += &g;
         }
         // c_{t-1} is block t of c_0 .. c_T.
         let (gt, act_c, cp) = (

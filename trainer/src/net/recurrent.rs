@@ -17,7 +17,7 @@
 use ndarray::{Array2, ArrayView2, ArrayViewMut2, Zip, linalg::general_mat_mul, s};
 
 use super::float::{Float, mm_acc};
-use super::mask_steps;
+use super::{Seq, mask_steps};
 
 /// Per-gate masks (`None`: no dropout).
 pub(crate) type Masks<F> = Option<Vec<Array2<F>>>;
@@ -108,5 +108,42 @@ pub(crate) fn gate_input_grads<F: Float>(
                 Zip::from(&mut *da).and(&*scratch).for_each(|d, &s| *d += s);
             }
         }
+    }
+}
+
+/// The layer's output from its states `h_0 .. h_T` (`(T+1)·B × U`): `h_1 .. h_T` with
+/// `return_sequences`, else `h_T` alone.
+pub(crate) fn states_output<F: Float>(
+    h: &Array2<F>,
+    steps: usize,
+    batch: usize,
+    return_sequences: bool,
+) -> Seq<F> {
+    let (first, out_steps) = if return_sequences {
+        (batch, steps)
+    } else {
+        (steps * batch, 1)
+    };
+    Seq {
+        steps: out_steps,
+        batch,
+        data: h.slice(s![first.., ..]).to_owned(),
+    }
+}
+
+/// The gradient arriving at the state of step `t` from the layer's output (`B × U`): every step
+/// with `return_sequences`, else only the last.
+pub(crate) fn output_grad<F: Float>(
+    dy: &Seq<F>,
+    t: usize,
+    steps: usize,
+    return_sequences: bool,
+) -> Option<ArrayView2<'_, F>> {
+    if return_sequences {
+        Some(dy.step(t))
+    } else if t + 1 == steps {
+        Some(dy.data.view())
+    } else {
+        None
     }
 }

@@ -15,7 +15,9 @@ use nowcast_runtime::layers::SimpleRnn;
 
 use super::act::{apply, deriv};
 use super::float::{Float, add_rows, col_sums_acc, view, view_mut};
-use super::recurrent::{Masks, gate_input_grads, gate_products, gate_weight_grads};
+use super::recurrent::{
+    Masks, gate_input_grads, gate_products, gate_weight_grads, output_grad, states_output,
+};
 use super::{Ctx, LayerOpts, Seq};
 
 /// What the backward pass needs.
@@ -54,19 +56,7 @@ pub(crate) fn forward<F: Float>(
         gate_products(&mut ht, &hp, b, &uu, &mh, u, &mut scratch);
         ht.mapv_inplace(|v| apply(l.activation, v));
     }
-    let y = if l.return_sequences {
-        Seq {
-            steps: t_len,
-            batch: b,
-            data: h.slice(s![b.., ..]).to_owned(),
-        }
-    } else {
-        Seq {
-            steps: 1,
-            batch: b,
-            data: h.slice(s![t_len * b.., ..]).to_owned(),
-        }
-    };
+    let y = states_output(&h, t_len, b, l.return_sequences);
     (y, Cache { h, mx, mh })
 }
 
@@ -85,10 +75,8 @@ pub(crate) fn backward<F: Float>(
     let mut scratch = Array2::zeros((0, 0));
     for t in (0..t_len).rev() {
         let rows = t * b..(t + 1) * b;
-        if l.return_sequences {
-            dh += &dy.step(t);
-        } else if t == t_len - 1 {
-            dh += &dy.data;
+        if let Some(g) = output_grad(&dy, t, t_len, l.return_sequences) {
+            dh += &g;
         }
         let mut dzt = dz.slice_mut(s![rows, ..]);
         let ht = c.h.slice(s![(t + 1) * b..(t + 2) * b, ..]);
