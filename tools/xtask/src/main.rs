@@ -425,21 +425,18 @@ fn cycles() -> Result<()> {
         }
         for (l, insns) in labels.iter().zip(counts) {
             let (name, samples, macs): (&str, f64, f64) = (l[0], l[1].parse()?, l[2].parse()?);
+            // Streamed regions are reported per sample; the window region as a whole.
+            let per = if name.ends_with("window24") {
+                1.0
+            } else {
+                samples
+            };
             rows.push(format!(
                 "{:<30} {:<14} {:>12.0} {:>12.0} {:>10}",
                 name,
                 core,
-                insns
-                    / if name.ends_with("window24") {
-                        1.0
-                    } else {
-                        samples
-                    },
-                macs / if name.ends_with("window24") {
-                    1.0
-                } else {
-                    samples
-                },
+                insns / per,
+                macs / per,
                 if macs > 0.0 {
                     format!("{:.2}", insns / macs)
                 } else {
