@@ -81,6 +81,21 @@ pub enum Problem {
     DirectionMismatch,
     /// A parameter is out of its range (a dropout rate outside `[0, 1)`, say).
     BadParameter,
+    /// An int8 tensor has the wrong number of scales.
+    ScaleCount {
+        /// Which tensor.
+        tensor: TensorName,
+        /// Scales the layer's configuration implies.
+        expected: u32,
+        /// Scales stored.
+        found: u32,
+    },
+    /// An int8 tensor's scales are negative, NaN or infinite, or it holds -128 (int8 weights are
+    /// symmetric, in `[-127, 127]`).
+    BadQuantization {
+        /// Which tensor.
+        tensor: TensorName,
+    },
 }
 
 /// Why a model blob was rejected by [`Model::from_bytes`](crate::Model::from_bytes).

@@ -7,14 +7,31 @@
 //! increasing input index, each product rounded and then added (Rust never fuses them), the same
 //! bits on every target. Four outputs are computed together so each `x[i]` is loaded once for
 //! four multiply-adds; that changes no rounding.
+//!
+//! An int8 kernel (`i8w`, see [`crate::tensor`]) computes `y[j] += s[j] · Σ_i x[i] · q[j][i]`:
+//! the dot product of the exact int8-to-f32 values in increasing input order, then one multiply
+//! by the row's scale and one add.
+
+use crate::tensor::Tensor;
 
 /// `y[j] += Σ_i x[i] · W[first + j][i]` for `j < y.len()`, where `W` is output-major with rows of
-/// `x.len()` values.
+/// `x.len()` values; an int8 `W` uses scale `first + j` for row `first + j`.
 ///
-/// The caller guarantees `w` has at least `first + y.len()` rows (checked once at load time);
-/// other rows are never read.
+/// The caller guarantees `w` has at least `first + y.len()` rows, and an int8 `w` as many
+/// scales (checked once at load time); other rows are never read.
 #[inline]
-pub(crate) fn matvec_acc(y: &mut [f32], x: &[f32], w: &[f32], first: usize) {
+pub(crate) fn matvec_acc(y: &mut [f32], x: &[f32], w: Tensor<'_>, first: usize) {
+    match w {
+        Tensor::F32(w) => matvec_acc_f32(y, x, w, first),
+        Tensor::I8 { values, scales } => {
+            matvec_acc_i8(y, x, values, scales.get(first..).unwrap_or(&[]), first)
+        }
+    }
+}
+
+/// The `f32` case of [`matvec_acc`].
+#[inline]
+pub(crate) fn matvec_acc_f32(y: &mut [f32], x: &[f32], w: &[f32], first: usize) {
     let m = x.len();
     if m == 0 {
         return;
@@ -63,9 +80,48 @@ pub(crate) fn matvec_acc(y: &mut [f32], x: &[f32], w: &[f32], first: usize) {
     }
 }
 
+/// The int8 case of [`matvec_acc`]: `y[j] += scales[j] · Σ_i x[i] · q[first + j][i]` (`scales`
+/// already starts at row `first`'s scale).
+#[inline]
+pub(crate) fn matvec_acc_i8(y: &mut [f32], x: &[f32], q: &[i8], scales: &[f32], first: usize) {
+    let m = x.len();
+    if m == 0 {
+        return;
+    }
+    let tail = scales.get(y.len() / 4 * 4..).unwrap_or(&[]);
+    let mut rows = q.chunks_exact(m).skip(first);
+    let mut ys = y.chunks_exact_mut(4);
+    let mut ss = scales.chunks_exact(4);
+    for (yb, sb) in (&mut ys).zip(&mut ss) {
+        let (Some(r0), Some(r1), Some(r2), Some(r3)) =
+            (rows.next(), rows.next(), rows.next(), rows.next())
+        else {
+            return;
+        };
+        let (mut a0, mut a1, mut a2, mut a3) = (0.0f32, 0.0f32, 0.0f32, 0.0f32);
+        for ((((&xi, &w0), &w1), &w2), &w3) in x.iter().zip(r0).zip(r1).zip(r2).zip(r3) {
+            a0 += xi * f32::from(w0);
+            a1 += xi * f32::from(w1);
+            a2 += xi * f32::from(w2);
+            a3 += xi * f32::from(w3);
+        }
+        yb[0] += sb[0] * a0;
+        yb[1] += sb[1] * a1;
+        yb[2] += sb[2] * a2;
+        yb[3] += sb[3] * a3;
+    }
+    for ((yj, row), &s) in ys.into_remainder().iter_mut().zip(rows).zip(tail) {
+        let mut acc = 0.0f32;
+        for (&xi, &wi) in x.iter().zip(row) {
+            acc += xi * f32::from(wi);
+        }
+        *yj += s * acc;
+    }
+}
+
 /// `y = b + x · W` for an output-major kernel of `y.len()` rows.
 #[inline]
-pub(crate) fn affine(y: &mut [f32], b: &[f32], x: &[f32], w: &[f32]) {
+pub(crate) fn affine(y: &mut [f32], b: &[f32], x: &[f32], w: Tensor<'_>) {
     y.copy_from_slice(b);
     matvec_acc(y, x, w, 0);
 }
@@ -82,7 +138,7 @@ mod tests {
             &mut y,
             &[0.5, 0.0, -1.0],
             &[1.0, 2.0],
-            &[1.0, 4.0, 2.0, 5.0, 3.0, 6.0],
+            Tensor::F32(&[1.0, 4.0, 2.0, 5.0, 3.0, 6.0]),
         );
         assert_eq!(y, [9.5, 12.0, 14.0]);
     }
@@ -91,8 +147,42 @@ mod tests {
     fn row_block() {
         // Output 2 only: 1·3 + 2·6.
         let mut y = [0.0; 1];
-        matvec_acc(&mut y, &[1.0, 2.0], &[1.0, 4.0, 2.0, 5.0, 3.0, 6.0], 2);
+        matvec_acc_f32(&mut y, &[1.0, 2.0], &[1.0, 4.0, 2.0, 5.0, 3.0, 6.0], 2);
         assert_eq!(y, [15.0]);
+    }
+
+    #[test]
+    fn int8_rows_by_hand() {
+        // Rows [1, -2] with scale 0.5 and [3, 4] with scale 0.25, from row 1 of three.
+        let q = [9, 9, 1, -2, 3, 4];
+        let mut y = [1.0, 2.0];
+        matvec_acc_i8(&mut y, &[2.0, 1.0], &q, &[0.5, 0.25], 1);
+        // 1 + 0.5 · (2 - 2) = 1; 2 + 0.25 · (6 + 4) = 4.5
+        assert_eq!(y, [1.0, 4.5]);
+    }
+
+    #[test]
+    fn int8_blocks_and_remainder_agree_with_the_definition() {
+        let x = [0.5, -1.25, 2.0];
+        let q: [i8; 21] = core::array::from_fn(|k| ((k * 37 % 255) as i32 - 127) as i8);
+        let s: [f32; 7] = core::array::from_fn(|j| 0.01 * (j + 1) as f32);
+        let mut y = [0.1; 7];
+        matvec_acc(
+            &mut y,
+            &x,
+            Tensor::I8 {
+                values: &q,
+                scales: &s,
+            },
+            0,
+        );
+        for (j, &yj) in y.iter().enumerate() {
+            let mut acc = 0.0f32;
+            for (i, &xi) in x.iter().enumerate() {
+                acc += xi * f32::from(q[j * 3 + i]);
+            }
+            assert_eq!(yj.to_bits(), (0.1 + s[j] * acc).to_bits(), "output {j}");
+        }
     }
 
     #[test]
@@ -100,7 +190,7 @@ mod tests {
         let x = [0.5, -1.25, 2.0];
         let w: [f32; 18] = core::array::from_fn(|k| (k as f32 * 0.37).sin());
         let mut y = [0.1; 6];
-        matvec_acc(&mut y, &x, &w, 0);
+        matvec_acc_f32(&mut y, &x, &w, 0);
         for (j, &yj) in y.iter().enumerate() {
             let mut acc = 0.1f32;
             for (i, &xi) in x.iter().enumerate() {

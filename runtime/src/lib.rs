@@ -57,6 +57,7 @@ mod kernels;
 pub mod layers;
 pub mod model;
 pub mod stream;
+pub mod tensor;
 pub mod window;
 
 #[cfg(feature = "alloc")]
@@ -65,6 +66,7 @@ pub use error::{LoadError, Problem, StepError, TensorName, WindowError};
 #[cfg(feature = "alloc")]
 pub use format::AlignedBytes;
 pub use layers::{Layer, Shape};
-pub use model::{LayerSummary, Model};
+pub use model::{LayerSummary, Mode, Model};
 pub use stream::Stepper;
+pub use tensor::Tensor;
 pub use window::WindowOutput;

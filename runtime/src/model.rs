@@ -10,10 +10,9 @@ use heapless::Vec as HVec;
 use crate::error::{LoadError, Problem, TensorName};
 use serde::Deserialize;
 
-use crate::format::{
-    self, DType, MAX_CHANNELS, MAX_LAYERS, ModelRepr, Standardize, TENSOR_ALIGN, TensorRef,
-};
+use crate::format::{self, DType, MAX_CHANNELS, MAX_LAYERS, Standardize, TENSOR_ALIGN, TensorRef};
 use crate::layers::{Layer, Shape};
+use crate::tensor::Tensor;
 
 /// The fields of [`ModelRepr`] before `layers`, in the same order (postcard encodes a struct as
 /// its fields in order, so this decodes the start of a `ModelRepr`).
@@ -32,6 +31,27 @@ struct Head<'a> {
     output_norm: Option<Standardize<TensorRef>>,
 }
 
+/// How a model's weights are stored and computed (DESIGN.md, "Numeric modes").
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum Mode {
+    /// `f32` weights, `f32` arithmetic.
+    F32,
+    /// int8 kernels with one `f32` scale per output row, `f32` arithmetic (see
+    /// [`crate::tensor`]).
+    I8w,
+}
+
+impl Mode {
+    /// The mode's name on the command line and in reports: `f32`, `i8w`.
+    pub const fn name(self) -> &'static str {
+        match self {
+            Mode::F32 => "f32",
+            Mode::I8w => "i8w",
+        }
+    }
+}
+
 /// Costs of one layer (see [`Model::summary`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct LayerSummary {
@@ -43,7 +63,7 @@ pub struct LayerSummary {
     pub output: Shape,
     /// Trainable values.
     pub params: usize,
-    /// Bytes of weights in the blob.
+    /// Bytes of weights in the blob (int8 values and their scales for a quantized tensor).
     pub weight_bytes: usize,
     /// Bytes of streaming state (ring buffers, recurrent state, output), excluding the shared
     /// scratch.
@@ -55,7 +75,16 @@ pub struct LayerSummary {
 /// A model checked and ready to run, borrowing its blob (in flash, or in RAM on a host).
 #[derive(Debug)]
 pub struct Model<'a> {
-    pub(crate) repr: ModelRepr<'a, &'a [f32]>,
+    pub(crate) name: &'a str,
+    pub(crate) features: HVec<&'a str, MAX_CHANNELS>,
+    pub(crate) targets: HVec<&'a str, MAX_CHANNELS>,
+    pub(crate) sample_period_ms: u64,
+    pub(crate) lookback: u32,
+    pub(crate) delay: u32,
+    pub(crate) step: u32,
+    pub(crate) input_norm: Option<Standardize<&'a [f32]>>,
+    pub(crate) output_norm: Option<Standardize<&'a [f32]>>,
+    pub(crate) layers: HVec<Layer<Tensor<'a>>, MAX_LAYERS>,
     /// `shapes[i]` is layer `i`'s input; the last entry is the model's output.
     pub(crate) shapes: HVec<Shape, { MAX_LAYERS + 1 }>,
     pub(crate) first_window_only: Option<u8>,
@@ -63,21 +92,29 @@ pub struct Model<'a> {
     pub(crate) scratch_len: usize,
 }
 
-fn resolve<'a>(arena: &'a [u8], t: &TensorRef, name: TensorName) -> Result<&'a [f32], Problem> {
-    if t.dtype != DType::F32 || t.scales.is_some() {
-        return Err(Problem::UnsupportedDType { tensor: name });
-    }
-    let start = t.offset as usize;
+/// The bytes of `len` elements of `size` bytes at `offset` in the arena.
+fn section(
+    arena: &[u8],
+    offset: u32,
+    len: u32,
+    size: usize,
+    name: TensorName,
+) -> Result<&[u8], Problem> {
+    let start = offset as usize;
     if !start.is_multiple_of(TENSOR_ALIGN) {
         return Err(Problem::TensorMisaligned { tensor: name });
     }
-    let end = (t.len as usize)
-        .checked_mul(DType::F32.size())
+    let end = (len as usize)
+        .checked_mul(size)
         .and_then(|n| n.checked_add(start))
         .ok_or(Problem::TensorOutOfBounds { tensor: name })?;
-    let bytes = arena
+    arena
         .get(start..end)
-        .ok_or(Problem::TensorOutOfBounds { tensor: name })?;
+        .ok_or(Problem::TensorOutOfBounds { tensor: name })
+}
+
+fn f32s(arena: &[u8], offset: u32, len: u32, name: TensorName) -> Result<&[f32], Problem> {
+    let bytes = section(arena, offset, len, DType::F32.size(), name)?;
     let values: &[f32] =
         bytemuck::try_cast_slice(bytes).map_err(|_| Problem::TensorMisaligned { tensor: name })?;
     if values.iter().any(|v| !v.is_finite()) {
@@ -86,16 +123,40 @@ fn resolve<'a>(arena: &'a [u8], t: &TensorRef, name: TensorName) -> Result<&'a [
     Ok(values)
 }
 
+/// An `f32` tensor, or an int8 tensor with its scales (which layer tensors may be int8, and how
+/// many scales they need, each layer's `check` decides).
+fn resolve<'a>(arena: &'a [u8], t: &TensorRef, name: TensorName) -> Result<Tensor<'a>, Problem> {
+    match (t.dtype, t.scales) {
+        (DType::F32, None) => Ok(Tensor::F32(f32s(arena, t.offset, t.len, name)?)),
+        (DType::I8, Some(s)) => {
+            let values: &[i8] = bytemuck::cast_slice(section(arena, t.offset, t.len, 1, name)?);
+            let scales = f32s(arena, s.offset, s.len, name).map_err(|e| match e {
+                Problem::NonFinite { .. } => Problem::BadQuantization { tensor: name },
+                other => other,
+            })?;
+            if values.contains(&i8::MIN) || scales.iter().any(|&s| s < 0.0) {
+                return Err(Problem::BadQuantization { tensor: name });
+            }
+            Ok(Tensor::I8 { values, scales })
+        }
+        _ => Err(Problem::UnsupportedDType { tensor: name }),
+    }
+}
+
 fn resolve_norm<'a>(
     arena: &'a [u8],
     norm: &Option<Standardize<TensorRef>>,
     width: usize,
 ) -> Result<Option<Standardize<&'a [f32]>>, Problem> {
     let Some(norm) = norm else { return Ok(None) };
-    let mean = resolve(arena, &norm.mean, TensorName::Mean)?;
-    let std = resolve(arena, &norm.std, TensorName::Std)?;
-    crate::layers::expect_len(TensorName::Mean, mean, width)?;
-    crate::layers::expect_len(TensorName::Std, std, width)?;
+    let f32_only = |t: &TensorRef, name| match resolve(arena, t, name)? {
+        Tensor::F32(v) => Ok(v),
+        Tensor::I8 { .. } => Err(Problem::UnsupportedDType { tensor: name }),
+    };
+    let mean = f32_only(&norm.mean, TensorName::Mean)?;
+    let std = f32_only(&norm.std, TensorName::Std)?;
+    crate::layers::expect_len(TensorName::Mean, Tensor::F32(mean), width)?;
+    crate::layers::expect_len(TensorName::Std, Tensor::F32(std), width)?;
     // A zero, negative or subnormal std would turn samples into inf or NaN.
     if std.iter().any(|&s| !s.is_normal() || s < 0.0) {
         return Err(Problem::BadParameter);
@@ -124,7 +185,7 @@ impl<'a> Model<'a> {
         if count as usize > MAX_LAYERS {
             return Err(LoadError::Metadata);
         }
-        let mut layers: HVec<Layer<&'a [f32]>, MAX_LAYERS> = HVec::new();
+        let mut layers: HVec<Layer<Tensor<'a>>, MAX_LAYERS> = HVec::new();
         for index in 0..count as usize {
             let (layer, tail) = postcard::take_from_bytes::<Layer<TensorRef>>(rest)
                 .map_err(|_| LoadError::Metadata)?;
@@ -203,18 +264,16 @@ impl<'a> Model<'a> {
             .and_then(|n| crate::layers::add(n, scratch_len))
             .map_err(too_large)?;
         Ok(Model {
-            repr: ModelRepr {
-                name: wire.name,
-                features: wire.features,
-                targets: wire.targets,
-                sample_period_ms: wire.sample_period_ms,
-                lookback: wire.lookback,
-                delay: wire.delay,
-                step: wire.step,
-                input_norm,
-                output_norm,
-                layers,
-            },
+            name: wire.name,
+            features: wire.features,
+            targets: wire.targets,
+            sample_period_ms: wire.sample_period_ms,
+            lookback: wire.lookback,
+            delay: wire.delay,
+            step: wire.step,
+            input_norm,
+            output_norm,
+            layers,
             shapes,
             first_window_only,
             state_len,
@@ -224,47 +283,59 @@ impl<'a> Model<'a> {
 
     /// The model's name.
     pub fn name(&self) -> &'a str {
-        self.repr.name
+        self.name
     }
 
     /// Input channel names, in the order a sample's values are given.
     pub fn features(&self) -> &[&'a str] {
-        &self.repr.features
+        &self.features
     }
 
     /// Output names (targets or classes), in output order.
     pub fn targets(&self) -> &[&'a str] {
-        &self.repr.targets
+        &self.targets
     }
 
     /// Nominal sample spacing in milliseconds (0 if unknown).
     pub fn sample_period_ms(&self) -> u64 {
-        self.repr.sample_period_ms
+        self.sample_period_ms
     }
 
     /// Rows per training window (0 if the model is not tied to a window).
     pub fn lookback(&self) -> u32 {
-        self.repr.lookback
+        self.lookback
     }
 
     /// How many samples ahead the model forecasts.
     pub fn delay(&self) -> u32 {
-        self.repr.delay
+        self.delay
     }
 
     /// Every `step`-th row of a window was used in training.
     pub fn step(&self) -> u32 {
-        self.repr.step
+        self.step
     }
 
     /// Samples in one model window: `lookback / step`, rounded up (0 if there is no lookback).
     pub fn window_steps(&self) -> usize {
-        (self.repr.lookback as usize).div_ceil(self.repr.step.max(1) as usize)
+        (self.lookback as usize).div_ceil(self.step.max(1) as usize)
+    }
+
+    /// How the weights are stored: [`Mode::I8w`] if any kernel is int8.
+    pub fn mode(&self) -> Mode {
+        let mut quantized = false;
+        for layer in &self.layers {
+            let _ = layer.try_map(&mut |t: &Tensor<'_>, _| {
+                quantized |= t.is_quantized();
+                Ok::<(), ()>(())
+            });
+        }
+        if quantized { Mode::I8w } else { Mode::F32 }
     }
 
     /// The layers.
-    pub fn layers(&self) -> &[Layer<&'a [f32]>] {
-        &self.repr.layers
+    pub fn layers(&self) -> &[Layer<Tensor<'a>>] {
+        &self.layers
     }
 
     /// Input shape of layer `i`; `layer_input(layers().len())` is the model's output shape.
@@ -274,17 +345,17 @@ impl<'a> Model<'a> {
 
     /// Values per input sample (1 for token models).
     pub fn input_len(&self) -> usize {
-        self.repr.features.len()
+        self.features.len()
     }
 
     /// Values per output.
     pub fn output_len(&self) -> usize {
-        self.repr.targets.len()
+        self.targets.len()
     }
 
     /// Vocabulary size, if the model takes token ids (its first layer is an Embedding).
     pub fn vocab(&self) -> Option<u32> {
-        match self.repr.layers.first() {
+        match self.layers.first() {
             Some(Layer::Embedding(e)) => Some(e.input_dim),
             _ => None,
         }
@@ -292,12 +363,12 @@ impl<'a> Model<'a> {
 
     /// Input normalization (raw units to model units), if any.
     pub fn input_norm(&self) -> Option<&Standardize<&'a [f32]>> {
-        self.repr.input_norm.as_ref()
+        self.input_norm.as_ref()
     }
 
     /// Output de-normalization (model units to target units), if any.
     pub fn output_norm(&self) -> Option<&Standardize<&'a [f32]>> {
-        self.repr.output_norm.as_ref()
+        self.output_norm.as_ref()
     }
 
     /// Whether a [`Stepper`](crate::Stepper) can run the model (no layer needs the whole window).
@@ -321,9 +392,10 @@ impl<'a> Model<'a> {
     /// What layer `i` costs: parameters, flash, RAM and arithmetic.
     pub fn summary(&self, i: usize) -> Option<LayerSummary> {
         let layer = self.layers().get(i)?;
-        let mut params = 0;
-        let _ = layer.try_map(&mut |t: &&[f32], _| {
+        let (mut params, mut weight_bytes) = (0, 0);
+        let _ = layer.try_map(&mut |t: &Tensor<'_>, _| {
             params += t.len();
+            weight_bytes += t.bytes();
             Ok::<(), ()>(())
         });
         let input = self.shapes[i];
@@ -332,7 +404,7 @@ impl<'a> Model<'a> {
             input,
             output: self.shapes[i + 1],
             params,
-            weight_bytes: params * core::mem::size_of::<f32>(),
+            weight_bytes,
             state_bytes: layer.state_len(input) * core::mem::size_of::<f32>(),
             macs: layer.macs(input, self.window_steps().max(1)),
         })
@@ -375,7 +447,7 @@ impl<'a> Model<'a> {
                 filled += 1;
                 *l
             };
-            x[c] = match &self.repr.input_norm {
+            x[c] = match &self.input_norm {
                 Some(n) => (v - n.mean[c]) / n.std[c],
                 None => v,
             };
@@ -385,12 +457,12 @@ impl<'a> Model<'a> {
 
     /// The value a channel holds before any finite sample arrived: its training mean.
     pub(crate) fn initial_fill(&self, c: usize) -> f32 {
-        self.repr.input_norm.as_ref().map_or(0.0, |n| n.mean[c])
+        self.input_norm.as_ref().map_or(0.0, |n| n.mean[c])
     }
 
     /// `y = y_norm * std + mean`, per output channel, over one or more output vectors.
     pub(crate) fn denormalize(&self, y: &mut [f32]) {
-        if let Some(n) = &self.repr.output_norm {
+        if let Some(n) = &self.output_norm {
             for row in y.chunks_exact_mut(n.mean.len()) {
                 for ((v, &m), &s) in row.iter_mut().zip(n.mean).zip(n.std) {
                     *v = *v * s + m;

@@ -8,7 +8,7 @@
 use nowcast_runtime::activation::Activation;
 use nowcast_runtime::format::Standardize;
 use nowcast_runtime::layers::{Conv1d, Dense, Gru, Layer, Lstm, Padding, Pooling, SimpleRnn};
-use nowcast_runtime::{AlignedBytes, Model, ModelSpec, Stepper, WindowError};
+use nowcast_runtime::{AlignedBytes, Mode, Model, ModelSpec, Stepper, WindowError};
 use nowcast_tests::encode;
 use proptest::prelude::*;
 
@@ -237,12 +237,14 @@ fn loads(spec: &ModelSpec) -> bool {
 proptest! {
     #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
 
+    /// In every numeric mode.
     #[test]
     fn streaming_equals_window(
-        (spec, input) in causal_model().prop_flat_map(|m| { let s = samples(m.features.len()); (Just(m), s) })
+        (spec, input) in causal_model().prop_flat_map(|m| { let s = samples(m.features.len()); (Just(m), s) }),
+        mode in prop_oneof![Just(Mode::F32), Just(Mode::I8w)],
     ) {
         prop_assume!(loads(&spec));
-        let blob = encode(&spec);
+        let blob = AlignedBytes::new(&spec.to_bytes_as(mode).unwrap());
         let model = Model::from_bytes(blob.as_bytes()).unwrap();
         prop_assert!(model.is_streamable());
         let n = model.input_len();

@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{Gru, Lstm, Recurrent, Shape, SimpleRnn};
 use crate::error::{Problem, TensorName};
+use crate::tensor::Tensor;
 
 /// A recurrent cell inside `Bidirectional` (format tags: SimpleRnn 0, Lstm 1, Gru 2).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -24,7 +25,7 @@ pub enum Cell<T> {
 }
 
 impl<T> Cell<T> {
-    fn try_map<U, E>(
+    pub(crate) fn try_map<U, E>(
         &self,
         f: &mut impl FnMut(&T, TensorName) -> Result<U, E>,
     ) -> Result<Cell<U>, E> {
@@ -36,7 +37,7 @@ impl<T> Cell<T> {
     }
 }
 
-impl Cell<&[f32]> {
+impl Cell<Tensor<'_>> {
     pub(crate) fn get(&self) -> &dyn Recurrent {
         match self {
             Cell::SimpleRnn(c) => c,
@@ -75,7 +76,7 @@ impl<T> Bidirectional<T> {
     }
 }
 
-impl Bidirectional<&[f32]> {
+impl Bidirectional<Tensor<'_>> {
     pub(crate) fn return_sequences(&self) -> bool {
         self.forward.get().return_sequences()
     }
@@ -147,9 +148,9 @@ mod tests {
                 units: 1,
                 activation: Activation::Linear,
                 return_sequences: true,
-                kernel: &[1.0][..],
-                recurrent_kernel: &[1.0][..],
-                bias: &[0.0][..],
+                kernel: Tensor::F32(&[1.0]),
+                recurrent_kernel: Tensor::F32(&[1.0]),
+                bias: Tensor::F32(&[0.0]),
             })
         };
         let l = Bidirectional {

@@ -16,11 +16,13 @@
 use serde::{Deserialize, Serialize};
 
 use super::{
-    Cursor, MAX_DIM, Shape, add, expect_len, mul, nonzero, ring_out_steps, sequence_channels,
+    Cursor, MAX_DIM, Shape, add, expect_kernel, expect_len, mul, nonzero, ring_out_steps,
+    sequence_channels,
 };
 use crate::activation::Activation;
 use crate::error::{Problem, TensorName};
-use crate::kernels::matvec_acc;
+use crate::kernels::{matvec_acc_f32, matvec_acc_i8};
+use crate::tensor::Tensor;
 
 /// Conv1D padding (format tags: Valid 0, Causal 1).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -89,7 +91,7 @@ impl<T> Conv1d<T> {
     }
 }
 
-impl Conv1d<&[f32]> {
+impl Conv1d<Tensor<'_>> {
     pub(crate) fn check(&self, input: Shape) -> Result<Shape, Problem> {
         let cin = sequence_channels(input)?;
         let f = nonzero(self.filters)?;
@@ -101,7 +103,7 @@ impl Conv1d<&[f32]> {
             return Err(Problem::TooLarge);
         }
         add(mul(span, cin)?, f)?;
-        expect_len(TensorName::Kernel, self.kernel, mul(mul(k, cin)?, f)?)?;
+        expect_kernel(TensorName::Kernel, self.kernel, mul(mul(k, cin)?, f)?, f)?;
         expect_len(TensorName::Bias, self.bias, f)?;
         Ok(Shape::Sequence { channels: f })
     }
@@ -127,10 +129,23 @@ impl Conv1d<&[f32]> {
             self.dilation as usize,
             self.filters as usize,
         );
-        out.copy_from_slice(self.bias);
-        for (j, w) in self.kernel.chunks_exact(cin * f).enumerate().take(k) {
+        out.copy_from_slice(self.bias.f32s());
+        let tap = |j: usize| {
             let at = cursor.back(((k - 1 - j) * d) as u32, span as u32) * cin;
-            matvec_acc(out, &ring[at..at + cin], w, 0);
+            &ring[at..at + cin]
+        };
+        // An int8 kernel has one scale per filter, the same for every tap.
+        match self.kernel {
+            Tensor::F32(kernel) => {
+                for (j, w) in kernel.chunks_exact(cin * f).enumerate().take(k) {
+                    matvec_acc_f32(out, tap(j), w, 0);
+                }
+            }
+            Tensor::I8 { values, scales } => {
+                for (j, w) in values.chunks_exact(cin * f).enumerate().take(k) {
+                    matvec_acc_i8(out, tap(j), w, scales, 0);
+                }
+            }
         }
         self.activation.apply(out);
         Some(out)
@@ -141,7 +156,7 @@ impl Conv1d<&[f32]> {
 mod tests {
     use super::*;
 
-    fn conv(padding: Padding, dilation: u32) -> Conv1d<&'static [f32]> {
+    fn conv(padding: Padding, dilation: u32) -> Conv1d<Tensor<'static>> {
         // One channel in and out, taps [1, 10]: y[t] = x[t - d] + 10 x[t].
         Conv1d {
             filters: 1,
@@ -150,12 +165,12 @@ mod tests {
             dilation,
             padding,
             activation: Activation::Linear,
-            kernel: &[1.0, 10.0],
-            bias: &[0.0],
+            kernel: Tensor::F32(&[1.0, 10.0]),
+            bias: Tensor::F32(&[0.0]),
         }
     }
 
-    fn run(l: &Conv1d<&[f32]>, xs: &[f32]) -> heapless::Vec<f32, 8> {
+    fn run(l: &Conv1d<Tensor<'_>>, xs: &[f32]) -> heapless::Vec<f32, 8> {
         let mut state = [0.0; 8];
         let mut cursor = Cursor {
             pos: 0,

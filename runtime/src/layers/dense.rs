@@ -6,10 +6,11 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{Shape, expect_len, mul, nonzero};
+use super::{Shape, expect_kernel, expect_len, mul, nonzero};
 use crate::activation::Activation;
 use crate::error::{Problem, TensorName};
 use crate::kernels::affine;
+use crate::tensor::Tensor;
 
 /// `keras.layers.Dense` parameters.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -38,10 +39,15 @@ impl<T> Dense<T> {
     }
 }
 
-impl Dense<&[f32]> {
+impl Dense<Tensor<'_>> {
     pub(crate) fn check(&self, input: Shape) -> Result<Shape, Problem> {
         let units = nonzero(self.units)?;
-        expect_len(TensorName::Kernel, self.kernel, mul(input.width(), units)?)?;
+        expect_kernel(
+            TensorName::Kernel,
+            self.kernel,
+            mul(input.width(), units)?,
+            units,
+        )?;
         expect_len(TensorName::Bias, self.bias, units)?;
         Ok(match input {
             Shape::Sequence { .. } => Shape::Sequence { channels: units },
@@ -52,7 +58,7 @@ impl Dense<&[f32]> {
     /// `y = act(b + x · W)`; `y` has `units` values.
     #[inline]
     pub(crate) fn step(&self, x: &[f32], y: &mut [f32]) {
-        affine(y, self.bias, x, self.kernel);
+        affine(y, self.bias.f32s(), x, self.kernel);
         self.activation.apply(y);
     }
 }
@@ -67,8 +73,8 @@ mod tests {
             units: 2,
             activation: Activation::Relu,
             // Keras [[1, -1], [2, -2]], stored output-major.
-            kernel: &[1.0, 2.0, -1.0, -2.0][..],
-            bias: &[0.5, 0.5][..],
+            kernel: Tensor::F32(&[1.0, 2.0, -1.0, -2.0]),
+            bias: Tensor::F32(&[0.5, 0.5]),
         };
         assert_eq!(
             d.check(Shape::Vector { len: 2 }),

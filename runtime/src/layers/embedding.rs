@@ -6,8 +6,9 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{Shape, expect_len, mul, nonzero, sequence_channels};
+use super::{Shape, expect_kernel, mul, nonzero, sequence_channels};
 use crate::error::{Problem, TensorName};
+use crate::tensor::Tensor;
 
 /// `keras.layers.Embedding` parameters.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -33,7 +34,7 @@ impl<T> Embedding<T> {
     }
 }
 
-impl Embedding<&[f32]> {
+impl Embedding<Tensor<'_>> {
     pub(crate) fn check(&self, input: Shape) -> Result<Shape, Problem> {
         if sequence_channels(input)? != 1 {
             return Err(Problem::InputMismatch {
@@ -42,7 +43,7 @@ impl Embedding<&[f32]> {
             });
         }
         let (n, d) = (nonzero(self.input_dim)?, nonzero(self.output_dim)?);
-        expect_len(TensorName::Embeddings, self.embeddings, mul(n, d)?)?;
+        expect_kernel(TensorName::Embeddings, self.embeddings, mul(n, d)?, n)?;
         Ok(Shape::Sequence { channels: d })
     }
 
@@ -50,9 +51,21 @@ impl Embedding<&[f32]> {
     #[inline]
     pub(crate) fn step(&self, x: &[f32], y: &mut [f32]) {
         let id = x.first().map_or(0, |&v| v as usize);
-        match self.embeddings.chunks_exact(y.len()).nth(id) {
-            Some(row) => y.copy_from_slice(row),
-            None => y.iter_mut().for_each(|v| *v = 0.0),
+        let d = y.len();
+        match self.embeddings {
+            Tensor::F32(t) => match t.chunks_exact(d).nth(id) {
+                Some(row) => y.copy_from_slice(row),
+                None => y.fill(0.0),
+            },
+            Tensor::I8 { values, scales } => match (values.chunks_exact(d).nth(id), scales.get(id))
+            {
+                (Some(row), Some(&s)) => {
+                    for (v, &q) in y.iter_mut().zip(row) {
+                        *v = f32::from(q) * s;
+                    }
+                }
+                _ => y.fill(0.0),
+            },
         }
     }
 }
@@ -66,7 +79,7 @@ mod tests {
         let e = Embedding {
             input_dim: 3,
             output_dim: 2,
-            embeddings: &[0.0, 1.0, 2.0, 3.0, 4.0, 5.0][..],
+            embeddings: Tensor::F32(&[0.0, 1.0, 2.0, 3.0, 4.0, 5.0]),
         };
         assert_eq!(
             e.check(Shape::Sequence { channels: 1 }),

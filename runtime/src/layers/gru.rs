@@ -19,10 +19,11 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{Recurrent, expect_len, mul, nonzero};
+use super::{Recurrent, expect_kernel, expect_len, mul, nonzero};
 use crate::activation::Activation;
 use crate::error::{Problem, TensorName};
 use crate::kernels::{affine, matvec_acc};
+use crate::tensor::Tensor;
 
 /// `keras.layers.GRU` parameters.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -63,7 +64,7 @@ impl<T> Gru<T> {
     }
 }
 
-impl Recurrent for Gru<&[f32]> {
+impl Recurrent for Gru<Tensor<'_>> {
     fn units(&self) -> usize {
         self.units as usize
     }
@@ -91,11 +92,12 @@ impl Recurrent for Gru<&[f32]> {
             return Err(Problem::UnsupportedActivation);
         }
         let g = mul(3, u)?;
-        expect_len(TensorName::Kernel, self.kernel, mul(input, g)?)?;
-        expect_len(
+        expect_kernel(TensorName::Kernel, self.kernel, mul(input, g)?, g)?;
+        expect_kernel(
             TensorName::RecurrentKernel,
             self.recurrent_kernel,
             mul(u, g)?,
+            g,
         )?;
         expect_len(
             TensorName::Bias,
@@ -112,7 +114,7 @@ impl Recurrent for Gru<&[f32]> {
         let (act, rec) = (self.activation, self.recurrent_activation);
         if self.reset_after {
             let (xs, hs) = scratch[..2 * g].split_at_mut(g);
-            let (bx, bh) = self.bias.split_at(g);
+            let (bx, bh) = self.bias.f32s().split_at(g);
             affine(xs, bx, x, self.kernel);
             affine(hs, bh, h, self.recurrent_kernel);
             for j in 0..u {
@@ -123,7 +125,7 @@ impl Recurrent for Gru<&[f32]> {
             }
         } else {
             let (xs, rh) = scratch[..g + u].split_at_mut(g);
-            affine(xs, self.bias, x, self.kernel);
+            affine(xs, self.bias.f32s(), x, self.kernel);
             // z and r blocks: x-part + h · U[:, 0..2u], accumulated in place.
             matvec_acc(&mut xs[..2 * u], h, self.recurrent_kernel, 0);
             for j in 0..u {
@@ -144,16 +146,16 @@ impl Recurrent for Gru<&[f32]> {
 mod tests {
     use super::*;
 
-    fn gru(reset_after: bool, bias: &'static [f32]) -> Gru<&'static [f32]> {
+    fn gru(reset_after: bool, bias: &'static [f32]) -> Gru<Tensor<'static>> {
         Gru {
             units: 1,
             activation: Activation::Linear,
             recurrent_activation: Activation::Linear,
             reset_after,
             return_sequences: false,
-            kernel: &[0.5, 0.25, 2.0],
-            recurrent_kernel: &[1.0, 1.0, 3.0],
-            bias,
+            kernel: Tensor::F32(&[0.5, 0.25, 2.0]),
+            recurrent_kernel: Tensor::F32(&[1.0, 1.0, 3.0]),
+            bias: Tensor::F32(bias),
         }
     }
 

@@ -12,10 +12,11 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{Recurrent, expect_len, mul, nonzero};
+use super::{Recurrent, expect_kernel, expect_len, mul, nonzero};
 use crate::activation::Activation;
 use crate::error::{Problem, TensorName};
 use crate::kernels::{affine, matvec_acc};
+use crate::tensor::Tensor;
 
 /// `keras.layers.LSTM` parameters.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -53,7 +54,7 @@ impl<T> Lstm<T> {
     }
 }
 
-impl Recurrent for Lstm<&[f32]> {
+impl Recurrent for Lstm<Tensor<'_>> {
     fn units(&self) -> usize {
         self.units as usize
     }
@@ -80,11 +81,12 @@ impl Recurrent for Lstm<&[f32]> {
             return Err(Problem::UnsupportedActivation);
         }
         let g = mul(4, u)?;
-        expect_len(TensorName::Kernel, self.kernel, mul(input, g)?)?;
-        expect_len(
+        expect_kernel(TensorName::Kernel, self.kernel, mul(input, g)?, g)?;
+        expect_kernel(
             TensorName::RecurrentKernel,
             self.recurrent_kernel,
             mul(u, g)?,
+            g,
         )?;
         expect_len(TensorName::Bias, self.bias, g)
     }
@@ -94,7 +96,7 @@ impl Recurrent for Lstm<&[f32]> {
         let u = self.units as usize;
         let z = &mut scratch[..4 * u];
         let (h, c) = state[..2 * u].split_at_mut(u);
-        affine(z, self.bias, x, self.kernel);
+        affine(z, self.bias.f32s(), x, self.kernel);
         matvec_acc(z, h, self.recurrent_kernel, 0);
         let (zi, rest) = z.split_at(u);
         let (zf, rest) = rest.split_at(u);
@@ -123,9 +125,9 @@ mod tests {
             activation: Activation::Linear,
             recurrent_activation: Activation::Linear,
             return_sequences: false,
-            kernel: &[1.0, 2.0, 3.0, 4.0][..],
-            recurrent_kernel: &[0.0; 4][..],
-            bias: &[0.0; 4][..],
+            kernel: Tensor::F32(&[1.0, 2.0, 3.0, 4.0]),
+            recurrent_kernel: Tensor::F32(&[0.0; 4]),
+            bias: Tensor::F32(&[0.0; 4]),
         };
         assert_eq!(l.check(1), Ok(()));
         let (mut state, mut s) = ([0.0; 2], [0.0; 4]);

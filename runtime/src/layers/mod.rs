@@ -42,6 +42,7 @@ pub use simple_rnn::SimpleRnn;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Problem, TensorName};
+use crate::tensor::Tensor;
 
 /// One layer. Variant order is part of the format (append only).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -148,14 +149,44 @@ pub(crate) fn ring_out_steps(
     (m >= span).then(|| (m - span) / strides + 1)
 }
 
-pub(crate) fn expect_len(tensor: TensorName, t: &[f32], expected: usize) -> Result<(), Problem> {
-    if t.len() == expected {
+/// A vector tensor (bias): `f32`, `expected` values.
+pub(crate) fn expect_len(
+    tensor: TensorName,
+    t: Tensor<'_>,
+    expected: usize,
+) -> Result<(), Problem> {
+    if t.is_quantized() {
+        return Err(Problem::UnsupportedDType { tensor });
+    }
+    expect_count(tensor, t.len(), expected)
+}
+
+/// A kernel: `expected` values, `f32` or int8 with `scales` scales (see [`crate::tensor`]).
+pub(crate) fn expect_kernel(
+    tensor: TensorName,
+    t: Tensor<'_>,
+    expected: usize,
+    scales: usize,
+) -> Result<(), Problem> {
+    expect_count(tensor, t.len(), expected)?;
+    match t {
+        Tensor::I8 { scales: s, .. } if s.len() != scales => Err(Problem::ScaleCount {
+            tensor,
+            expected: to_u32(scales),
+            found: to_u32(s.len()),
+        }),
+        _ => Ok(()),
+    }
+}
+
+fn expect_count(tensor: TensorName, len: usize, expected: usize) -> Result<(), Problem> {
+    if len == expected {
         Ok(())
     } else {
         Err(Problem::ShapeMismatch {
             tensor,
             expected: to_u32(expected),
-            found: to_u32(t.len()),
+            found: to_u32(len),
         })
     }
 }
@@ -276,7 +307,7 @@ pub(crate) trait Recurrent {
 }
 
 /// Loaded layer: the per-sample operations shared by streaming and window mode.
-impl Layer<&[f32]> {
+impl Layer<Tensor<'_>> {
     /// The recurrent cell of a SimpleRNN/LSTM/GRU layer.
     pub(crate) fn recurrent(&self) -> Option<&dyn Recurrent> {
         match self {

@@ -5,10 +5,11 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{Recurrent, expect_len, mul, nonzero};
+use super::{Recurrent, expect_kernel, expect_len, mul, nonzero};
 use crate::activation::Activation;
 use crate::error::{Problem, TensorName};
 use crate::kernels::{affine, matvec_acc};
+use crate::tensor::Tensor;
 
 /// `keras.layers.SimpleRNN` parameters.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -43,7 +44,7 @@ impl<T> SimpleRnn<T> {
     }
 }
 
-impl Recurrent for SimpleRnn<&[f32]> {
+impl Recurrent for SimpleRnn<Tensor<'_>> {
     fn units(&self) -> usize {
         self.units as usize
     }
@@ -69,11 +70,12 @@ impl Recurrent for SimpleRnn<&[f32]> {
         if !self.activation.is_elementwise() {
             return Err(Problem::UnsupportedActivation);
         }
-        expect_len(TensorName::Kernel, self.kernel, mul(input, u)?)?;
-        expect_len(
+        expect_kernel(TensorName::Kernel, self.kernel, mul(input, u)?, u)?;
+        expect_kernel(
             TensorName::RecurrentKernel,
             self.recurrent_kernel,
             mul(u, u)?,
+            u,
         )?;
         expect_len(TensorName::Bias, self.bias, u)
     }
@@ -82,7 +84,7 @@ impl Recurrent for SimpleRnn<&[f32]> {
     fn step(&self, x: &[f32], state: &mut [f32], scratch: &mut [f32]) {
         let u = self.units as usize;
         let (h, s) = (&mut state[..u], &mut scratch[..u]);
-        affine(s, self.bias, x, self.kernel);
+        affine(s, self.bias.f32s(), x, self.kernel);
         matvec_acc(s, h, self.recurrent_kernel, 0);
         for (h, &s) in h.iter_mut().zip(s.iter()) {
             *h = self.activation.scalar(s);
@@ -100,9 +102,9 @@ mod tests {
             units: 1,
             activation: Activation::Linear,
             return_sequences: false,
-            kernel: &[2.0][..],
-            recurrent_kernel: &[0.5][..],
-            bias: &[1.0][..],
+            kernel: Tensor::F32(&[2.0]),
+            recurrent_kernel: Tensor::F32(&[0.5]),
+            bias: Tensor::F32(&[1.0]),
         };
         assert_eq!(l.check(1), Ok(()));
         let (mut h, mut s) = ([0.0], [0.0]);

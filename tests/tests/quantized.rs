@@ -1,0 +1,416 @@
+//! The int8-weight mode (`i8w`): every quantized kernel against its `f32` twin within the bound
+//! that per-row rounding implies, streaming equal to window, and corrupt quantization rejected.
+
+use nowcast_runtime::activation::Activation;
+use nowcast_runtime::format::{DType, ModelRepr, ScalesRef, TensorRef};
+use nowcast_runtime::layers::{Conv1d, Dense, Embedding, Layer, Padding, SimpleRnn};
+use nowcast_runtime::{
+    AlignedBytes, LoadError, Mode, Model, ModelSpec, Problem, Stepper, TensorName,
+};
+use nowcast_tests::golden;
+use proptest::prelude::*;
+
+fn spec(features: usize, lookback: u32, layers: Vec<Layer<Vec<f32>>>, targets: usize) -> ModelSpec {
+    ModelSpec {
+        name: "q".into(),
+        features: (0..features).map(|i| format!("f{i}")).collect(),
+        targets: (0..targets).map(|i| format!("y{i}")).collect(),
+        sample_period_ms: 0,
+        lookback,
+        delay: 1,
+        step: 1,
+        input_norm: None,
+        output_norm: None,
+        layers,
+    }
+}
+
+/// The model's window output for `input`, encoded in `mode`.
+fn run(spec: &ModelSpec, mode: Mode, input: &[f32]) -> Vec<f32> {
+    let blob = AlignedBytes::new(&spec.to_bytes_as(mode).expect("encodes"));
+    let model = Model::from_bytes(blob.as_bytes()).expect("loads");
+    assert_eq!(model.mode(), mode);
+    let steps = input.len() / model.input_len();
+    let mut scratch = vec![0.0; model.window_scratch_len(steps).expect("plan")];
+    let out = if model.vocab().is_some() {
+        let ids: Vec<u16> = input.iter().map(|&x| x as u16).collect();
+        model.window_tokens(&ids, &mut scratch)
+    } else {
+        model.window(input, &mut scratch)
+    };
+    out.expect("runs").values.to_vec()
+}
+
+/// The scale of row `r` of a Keras `(in, out)` kernel quantized per output: max |w| / 127.
+fn row_scale(kernel: &[f32], outputs: usize, j: usize) -> f32 {
+    kernel
+        .iter()
+        .skip(j)
+        .step_by(outputs)
+        .fold(0.0f32, |m, v| m.max(v.abs()))
+        / 127.0
+}
+
+fn values(n: usize, bound: f32) -> impl Strategy<Value = Vec<f32>> {
+    prop::collection::vec(-bound..bound, n)
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 128, ..ProptestConfig::default() })]
+
+    /// Rounding each weight to its row's int8 grid moves it by at most half a step `s_j`, so
+    /// output `j` moves by at most `Σ_i |x_i| · s_j / 2`; on top of that, f32 rounding of the
+    /// two sums (at most `1e-5` of their magnitude for these sizes).
+    #[test]
+    fn dense_is_within_the_rounding_bound(
+        (n, u, w, b, x) in (1usize..40, 1usize..12).prop_flat_map(|(n, u)| {
+            (Just(n), Just(u), values(n * u, 2.0), values(u, 1.0), values(n, 3.0))
+        })
+    ) {
+        let layer = Layer::Dense(Dense { units: u as u32, activation: Activation::Linear, kernel: w.clone(), bias: b.clone() });
+        let s = spec(n, 1, vec![layer], u);
+        let (yf, yq) = (run(&s, Mode::F32, &x), run(&s, Mode::I8w, &x));
+        for j in 0..u {
+            let mag: f32 = (0..n).map(|i| (x[i] * w[i * u + j]).abs()).sum::<f32>() + b[j].abs();
+            let bound = x.iter().map(|v| v.abs()).sum::<f32>() * row_scale(&w, u, j) / 2.0 + 1e-5 * (mag + 1.0);
+            prop_assert!((yq[j] - yf[j]).abs() <= bound, "output {j}: {} vs {} (bound {bound})", yq[j], yf[j]);
+        }
+    }
+
+    /// Conv1D: one scale per filter over all taps, so the bound sums over the receptive field.
+    #[test]
+    fn conv1d_is_within_the_rounding_bound(
+        (cin, f, k, w, x) in (1usize..6, 1usize..6, 1usize..4).prop_flat_map(|(cin, f, k)| {
+            (Just(cin), Just(f), Just(k), values(k * cin * f, 2.0), values(k * cin, 3.0))
+        })
+    ) {
+        let layer = Layer::Conv1d(Conv1d {
+            filters: f as u32, kernel_size: k as u32, strides: 1, dilation: 1,
+            padding: Padding::Valid, activation: Activation::Linear, kernel: w.clone(), bias: vec![0.0; f],
+        });
+        let s = spec(cin, k as u32, vec![layer], f);
+        let (yf, yq) = (run(&s, Mode::F32, &x), run(&s, Mode::I8w, &x));
+        prop_assert_eq!(yf.len(), f);
+        for j in 0..f {
+            // Keras (k, in, filters): filter j's weights are every f-th value from j.
+            let scale = row_scale(&w, f, j);
+            let mag: f32 = (0..k * cin).map(|i| (x[i] * w[i * f + j]).abs()).sum();
+            let bound = x.iter().map(|v| v.abs()).sum::<f32>() * scale / 2.0 + 1e-5 * (mag + 1.0);
+            prop_assert!((yq[j] - yf[j]).abs() <= bound, "filter {j}: {} vs {} (bound {bound})", yq[j], yf[j]);
+        }
+    }
+
+    /// SimpleRNN, one step from the zero state: tanh is 1-Lipschitz, so the Dense bound holds
+    /// for `h` too.
+    #[test]
+    fn simple_rnn_step_is_within_the_rounding_bound(
+        (n, u, w, x) in (1usize..20, 1usize..10).prop_flat_map(|(n, u)| {
+            (Just(n), Just(u), values(n * u, 1.0), values(n, 2.0))
+        })
+    ) {
+        let layer = Layer::SimpleRnn(SimpleRnn {
+            units: u as u32, activation: Activation::Tanh, return_sequences: false,
+            kernel: w.clone(), recurrent_kernel: vec![0.3; u * u], bias: vec![0.0; u],
+        });
+        let s = spec(n, 1, vec![layer], u);
+        let (yf, yq) = (run(&s, Mode::F32, &x), run(&s, Mode::I8w, &x));
+        for j in 0..u {
+            let mag: f32 = (0..n).map(|i| (x[i] * w[i * u + j]).abs()).sum();
+            let bound = x.iter().map(|v| v.abs()).sum::<f32>() * row_scale(&w, u, j) / 2.0 + 1e-5 * (mag + 1.0);
+            prop_assert!((yq[j] - yf[j]).abs() <= bound, "unit {j}: {} vs {} (bound {bound})", yq[j], yf[j]);
+        }
+    }
+
+    /// An embedding row is quantized with its own scale: each value within half a step.
+    #[test]
+    fn embedding_rows_are_within_half_a_step(
+        (vocab, d, table, id) in (1usize..20, 1usize..8).prop_flat_map(|(v, d)| {
+            (Just(v), Just(d), values(v * d, 1.5), 0..v)
+        })
+    ) {
+        let layer = Layer::Embedding(Embedding { input_dim: vocab as u32, output_dim: d as u32, embeddings: table.clone() });
+        let s = spec(1, 1, vec![layer, Layer::Flatten], d);
+        let (yf, yq) = (run(&s, Mode::F32, &[id as f32]), run(&s, Mode::I8w, &[id as f32]));
+        let row = &table[id * d..(id + 1) * d];
+        let scale = row.iter().fold(0.0f32, |m, v| m.max(v.abs())) / 127.0;
+        for k in 0..d {
+            prop_assert_eq!(yf[k], row[k]);
+            prop_assert!((yq[k] - row[k]).abs() <= scale / 2.0 * (1.0 + 1e-6), "{} vs {}", yq[k], row[k]);
+        }
+    }
+}
+
+/// Every golden case (all layer kinds, Bidirectional, stacked recurrent layers) in `i8w`: close
+/// to its `f32` twin, and for streamable models the stream equals the window bit for bit.
+///
+/// The bound, 3% of the output's magnitude plus 0.01, is empirical: recurrent layers compound
+/// the per-step error, so there is no closed form. The largest relative error seen when this
+/// was written is printed by the test.
+#[test]
+fn golden_models_in_i8w_stay_close_and_stream_like_their_windows() {
+    let mut worst = (0.0f32, String::new());
+    for case in golden::all() {
+        let bytes = case.spec.to_bytes_as(Mode::I8w).expect("encodes");
+        let blob = AlignedBytes::new(&bytes);
+        let model =
+            Model::from_bytes(blob.as_bytes()).unwrap_or_else(|e| panic!("{}: {e:?}", case.name));
+        let quantized = model.layers().iter().any(|l| {
+            let mut q = false;
+            let _ = l.try_map(&mut |t: &nowcast_runtime::Tensor<'_>, _| {
+                q |= t.is_quantized();
+                Ok::<(), ()>(())
+            });
+            q
+        });
+        let mut scratch = vec![0.0; model.window_scratch_len(case.steps).expect("plan")];
+        let out = if case.tokens {
+            let ids: Vec<u16> = case.input.iter().map(|&x| x as u16).collect();
+            model.window_tokens(&ids, &mut scratch)
+        } else {
+            model.window(&case.input, &mut scratch)
+        }
+        .unwrap_or_else(|e| panic!("{}: {e:?}", case.name))
+        .values
+        .to_vec();
+        let peak = case.output.iter().fold(0.0f32, |m, v| m.max(v.abs()));
+        let diff = out
+            .iter()
+            .zip(&case.output)
+            .map(|(a, b)| (a - b).abs())
+            .fold(0.0, f32::max);
+        assert!(
+            diff <= 0.03 * peak + 0.01,
+            "{}: i8w differs from f32 by {diff} (peak {peak})",
+            case.name
+        );
+        if quantized && diff / (peak + 1e-6) > worst.0 {
+            worst = (diff / (peak + 1e-6), case.name.clone());
+        }
+
+        if model.is_streamable() {
+            let mut state = vec![0.0; model.state_len()];
+            let mut stepper = Stepper::new(&model, &mut state).expect("stepper");
+            let mut emitted = Vec::new();
+            for t in 0..case.steps {
+                let y = if case.tokens {
+                    stepper.step_token(case.input[t] as u16)
+                } else {
+                    let n = model.input_len();
+                    stepper.step(&case.input[t * n..(t + 1) * n])
+                }
+                .expect("step");
+                if let Some(y) = y {
+                    emitted.push(y.to_vec());
+                }
+            }
+            let streamed = if case.output_shape.len() == 2 {
+                emitted.concat()
+            } else {
+                emitted.last().cloned().unwrap_or_default()
+            };
+            let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+            assert_eq!(
+                bits(&streamed),
+                bits(&out),
+                "{}: stream differs from window",
+                case.name
+            );
+        }
+    }
+    println!("largest relative i8w error: {:.4} ({})", worst.0, worst.1);
+    assert!(worst.0 > 0.0, "no golden case was quantized");
+}
+
+/// A Dense(3) model on 4 inputs in `i8w`, as metadata and arena, for surgery.
+fn dense_i8w() -> (Vec<u8>, usize, ModelRepr<'static, TensorRef>) {
+    let layer = Layer::Dense(Dense {
+        units: 3,
+        activation: Activation::Linear,
+        kernel: (0..12).map(|i| i as f32 * 0.1 - 0.5).collect(),
+        bias: vec![0.1, 0.2, 0.3],
+    });
+    let bytes = spec(4, 1, vec![layer], 3).to_bytes_as(Mode::I8w).unwrap();
+    let meta_len = u32::from_le_bytes(bytes[12..16].try_into().unwrap()) as usize;
+    let arena_start = (20 + meta_len).div_ceil(16) * 16;
+    let meta: &'static [u8] = Box::leak(bytes[20..20 + meta_len].to_vec().into_boxed_slice());
+    let repr: ModelRepr<'static, TensorRef> = postcard::from_bytes(meta).expect("decodes");
+    (bytes, arena_start, repr)
+}
+
+fn with_crc(mut bytes: Vec<u8>) -> Vec<u8> {
+    let crc = crc::Crc::<u32>::new(&crc::CRC_32_ISO_HDLC);
+    let mut d = crc.digest();
+    d.update(&bytes[..16]);
+    d.update(&bytes[20..]);
+    let v = d.finalize();
+    bytes[16..20].copy_from_slice(&v.to_le_bytes());
+    bytes
+}
+
+/// The blob with its metadata replaced (same arena), header and CRC fixed.
+fn with_meta(bytes: &[u8], arena_start: usize, repr: &ModelRepr<'_, TensorRef>) -> Vec<u8> {
+    let meta = postcard::to_allocvec(repr).unwrap();
+    let start = (20 + meta.len()).div_ceil(16) * 16;
+    let mut out = bytes[..20].to_vec();
+    out.extend_from_slice(&meta);
+    out.resize(start, 0);
+    out.extend_from_slice(&bytes[arena_start..]);
+    let total = out.len() as u32;
+    out[8..12].copy_from_slice(&total.to_le_bytes());
+    out[12..16].copy_from_slice(&(meta.len() as u32).to_le_bytes());
+    with_crc(out)
+}
+
+fn load(bytes: &[u8]) -> Result<Mode, LoadError> {
+    Model::from_bytes(AlignedBytes::new(bytes).as_bytes()).map(|m| m.mode())
+}
+
+fn layer_problem(problem: Problem) -> Result<Mode, LoadError> {
+    Err(LoadError::Layer { index: 0, problem })
+}
+
+#[test]
+fn corrupt_quantization_is_a_typed_error() {
+    let (bytes, arena, repr) = dense_i8w();
+    assert_eq!(load(&bytes), Ok(Mode::I8w));
+    let Layer::Dense(d) = &repr.layers[0] else {
+        panic!("dense")
+    };
+    let (kernel, bias) = (d.kernel, d.bias);
+    let scales = kernel.scales.expect("i8 kernel has scales");
+
+    // Scale values: negative, NaN, infinite.
+    for bad in [-0.5f32, f32::NAN, f32::INFINITY] {
+        let mut b = bytes.clone();
+        let at = arena + scales.offset as usize + 4;
+        b[at..at + 4].copy_from_slice(&bad.to_le_bytes());
+        assert_eq!(
+            load(&with_crc(b)),
+            layer_problem(Problem::BadQuantization {
+                tensor: TensorName::Kernel
+            }),
+            "scale {bad}"
+        );
+    }
+    // -128 is outside the symmetric int8 range the quantizer writes.
+    let mut b = bytes.clone();
+    b[arena + kernel.offset as usize + 5] = 0x80;
+    assert_eq!(
+        load(&with_crc(b)),
+        layer_problem(Problem::BadQuantization {
+            tensor: TensorName::Kernel
+        })
+    );
+
+    let edit = |f: &dyn Fn(&mut Dense<TensorRef>)| {
+        let mut r = repr.clone();
+        if let Layer::Dense(d) = &mut r.layers[0] {
+            f(d);
+        }
+        load(&with_meta(&bytes, arena, &r))
+    };
+    // The metadata surgery itself keeps a valid blob valid.
+    assert_eq!(edit(&|_| {}), Ok(Mode::I8w));
+    // Too few scales for the kernel's 3 rows.
+    assert_eq!(
+        edit(&|d| d.kernel.scales = Some(ScalesRef { len: 2, ..scales })),
+        layer_problem(Problem::ScaleCount {
+            tensor: TensorName::Kernel,
+            expected: 3,
+            found: 2
+        })
+    );
+    // Scales outside the arena.
+    assert_eq!(
+        edit(&|d| d.kernel.scales = Some(ScalesRef {
+            offset: 1 << 20,
+            ..scales
+        })),
+        layer_problem(Problem::TensorOutOfBounds {
+            tensor: TensorName::Kernel
+        })
+    );
+    // int8 without scales, scales on an f32 tensor, an int8 bias, a tensor type not in use.
+    assert_eq!(
+        edit(&|d| d.kernel.scales = None),
+        layer_problem(Problem::UnsupportedDType {
+            tensor: TensorName::Kernel
+        })
+    );
+    assert_eq!(
+        edit(&|d| d.bias.scales = Some(scales)),
+        layer_problem(Problem::UnsupportedDType {
+            tensor: TensorName::Bias
+        })
+    );
+    assert_eq!(
+        edit(&|d| d.bias = TensorRef {
+            dtype: DType::I8,
+            len: 3,
+            scales: Some(ScalesRef { len: 1, ..scales }),
+            ..bias
+        }),
+        layer_problem(Problem::UnsupportedDType {
+            tensor: TensorName::Bias
+        })
+    );
+    assert_eq!(
+        edit(&|d| d.kernel = TensorRef {
+            dtype: DType::I16,
+            ..kernel
+        }),
+        layer_problem(Problem::UnsupportedDType {
+            tensor: TensorName::Kernel
+        })
+    );
+}
+
+/// `from_model` of an `i8w` blob gives the `f32` values the int8 kernels stand for; encoding
+/// those as `f32` computes exactly what the int8 blob computes up to the order of scaling.
+#[test]
+fn i8w_weights_come_back_as_the_values_they_stand_for() {
+    let case = golden::all()
+        .into_iter()
+        .find(|c| c.name.starts_with("gru"))
+        .expect("a GRU case");
+    let bytes = case.spec.to_bytes_as(Mode::I8w).unwrap();
+    let blob = AlignedBytes::new(&bytes);
+    let model = Model::from_bytes(blob.as_bytes()).unwrap();
+    let back = ModelSpec::from_model(&model);
+    let Layer::Gru(g) = back
+        .layers
+        .iter()
+        .find(|l| matches!(l, Layer::Gru(_)))
+        .unwrap()
+    else {
+        unreachable!()
+    };
+    let Layer::Gru(orig) = case
+        .spec
+        .layers
+        .iter()
+        .find(|l| matches!(l, Layer::Gru(_)))
+        .unwrap()
+    else {
+        unreachable!()
+    };
+    let g3 = 3 * g.units as usize;
+    for (j, (a, b)) in g.kernel.iter().zip(&orig.kernel).enumerate() {
+        let s = row_scale(&orig.kernel, g3, j % g3);
+        assert!(
+            (a - b).abs() <= s / 2.0 * (1.0 + 1e-6),
+            "kernel[{j}]: {a} vs {b}"
+        );
+        assert!(
+            ((a / s).round() * s - a).abs() <= 1e-6 * a.abs().max(s),
+            "kernel[{j}] is on the grid"
+        );
+    }
+    assert_eq!(g.bias, orig.bias, "biases stay f32");
+    // Quantizing the dequantized model again is the identity on the values.
+    let again = ModelSpec::from_model(
+        &Model::from_bytes(AlignedBytes::new(&back.to_bytes_as(Mode::I8w).unwrap()).as_bytes())
+            .unwrap(),
+    );
+    assert_eq!(again, back);
+}
