@@ -176,51 +176,68 @@ fn cell_layer<T: Clone>(c: &Cell<T>) -> Layer<T> {
     }
 }
 
-/// Maps every tensor of a layer with `f(tensor, kernel_rows)`, looking into both directions of
-/// a Bidirectional layer separately (they may differ in width).
-fn map_with_rows<T: Clone, U, E>(
+/// Maps every tensor of a layer with `f(tensor, name, layer)`, where `layer` is the layer the
+/// tensor belongs to (for a Bidirectional layer, the direction as a layer of its own: the two
+/// may differ in width).
+fn map_with_layer<T: Clone, U, E>(
     layer: &Layer<T>,
-    f: &mut impl FnMut(&T, Option<(usize, usize)>) -> Result<U, E>,
+    f: &mut impl FnMut(&T, TensorName, &Layer<T>) -> Result<U, E>,
 ) -> Result<Layer<U>, E> {
     let mut cell = |c: &Cell<T>| {
         let as_layer = cell_layer(c);
-        c.try_map(&mut |t, name| f(t, kernel_rows(&as_layer, name)))
+        c.try_map(&mut |t, name| f(t, name, &as_layer))
     };
     match layer {
         Layer::Bidirectional(b) => Ok(Layer::Bidirectional(Bidirectional {
             forward: cell(&b.forward)?,
             backward: cell(&b.backward)?,
         })),
-        _ => layer.try_map(&mut |t, name| f(t, kernel_rows(layer, name))),
+        _ => layer.try_map(&mut |t, name| f(t, name, layer)),
     }
 }
 
-/// Symmetric per-row int8 quantization of an output-major kernel (see [`crate::tensor`]): the
-/// scale of a group of rows is its largest magnitude over 127 (0 for an all-zero group), and
-/// `q = round(w / s)`, half away from zero, within `[-127, 127]`.
-pub(crate) fn quantize_rows(values: &[f32], rows: usize, groups: usize) -> (Vec<i8>, Vec<f32>) {
+/// `scales[r % groups] = max(scales[r % groups], max |row r| / 127)` over the rows of an
+/// output-major kernel of `rows` rows.
+fn fold_scales(values: &[f32], rows: usize, scales: &mut [f32]) {
     let cols = values.len().checked_div(rows).unwrap_or(0);
-    let mut max = alloc::vec![0.0f32; groups];
-    if cols > 0 && groups > 0 {
-        for (r, row) in values.chunks_exact(cols).enumerate() {
-            let m = &mut max[r % groups];
-            *m = row.iter().fold(*m, |m, v| m.max(v.abs()));
-        }
+    if cols == 0 || scales.is_empty() {
+        return;
     }
-    let scales: Vec<f32> = max.iter().map(|&m| m / 127.0).collect();
-    let q = values
+    let groups = scales.len();
+    for (r, row) in values.chunks_exact(cols).enumerate() {
+        let m = row.iter().fold(0.0f32, |m, v| m.max(v.abs())) / 127.0;
+        let s = &mut scales[r % groups];
+        *s = s.max(m);
+    }
+}
+
+/// Symmetric int8 quantization with the given per-group scales (see [`crate::tensor`]):
+/// `q = round(w / s)`, half away from zero, within `[-127, 127]`; 0 where `s` is 0.
+fn quantize_with(values: &[f32], rows: usize, scales: &[f32]) -> Vec<i8> {
+    let cols = values.len().checked_div(rows).unwrap_or(0).max(1);
+    let groups = scales.len().max(1);
+    values
         .iter()
         .enumerate()
-        .map(|(i, &v)| {
-            let s = scales[(i / cols.max(1)) % groups.max(1)];
-            if s > 0.0 {
-                libm::roundf(v / s).clamp(-127.0, 127.0) as i8
-            } else {
-                0
-            }
+        .map(|(i, &v)| match scales.get((i / cols) % groups) {
+            Some(&s) if s > 0.0 => libm::roundf(v / s).clamp(-127.0, 127.0) as i8,
+            _ => 0,
         })
+        .collect()
+}
+
+/// A bias as int16 with the smallest power-of-two scale that holds its largest magnitude.
+fn quantize_bias(values: &[f32]) -> (Vec<i16>, f32) {
+    let max = values.iter().fold(0.0f32, |m, v| m.max(v.abs()));
+    let mut scale = 1.0f32 / 32768.0;
+    while max / scale > 32767.0 {
+        scale *= 2.0;
+    }
+    let q = values
+        .iter()
+        .map(|&v| libm::roundf(v / scale).clamp(-32767.0, 32767.0) as i16)
         .collect();
-    (q, scales)
+    (q, scale)
 }
 
 /// The `f32` values an int8 kernel stands for (`q · s`), in the same layout.
@@ -234,12 +251,27 @@ fn dequantize(values: &[i8], scales: &[f32], rows: usize) -> Vec<f32> {
         .collect()
 }
 
-struct Arena(Vec<u8>);
+/// A recurrent layer's kernels: `(input kernel, recurrent kernel)`.
+fn recurrent_kernels<T>(layer: &Layer<T>) -> Option<(&T, &T)> {
+    match layer {
+        Layer::SimpleRnn(l) => Some((&l.kernel, &l.recurrent_kernel)),
+        Layer::Lstm(l) => Some((&l.kernel, &l.recurrent_kernel)),
+        Layer::Gru(l) => Some((&l.kernel, &l.recurrent_kernel)),
+        _ => None,
+    }
+}
+
+struct Arena {
+    bytes: Vec<u8>,
+    /// The scales a recurrent layer's input kernel wrote, for its recurrent kernel.
+    shared: Option<ScalesRef>,
+}
 
 impl Arena {
     fn start(&mut self, len: usize) -> Result<(u32, u32), BuildError> {
-        self.0.resize(align_up(self.0.len(), TENSOR_ALIGN), 0);
-        let offset = u32::try_from(self.0.len()).map_err(|_| BuildError::TooLarge)?;
+        self.bytes
+            .resize(align_up(self.bytes.len(), TENSOR_ALIGN), 0);
+        let offset = u32::try_from(self.bytes.len()).map_err(|_| BuildError::TooLarge)?;
         let len = u32::try_from(len).map_err(|_| BuildError::TooLarge)?;
         Ok((offset, len))
     }
@@ -247,7 +279,7 @@ impl Arena {
     fn push(&mut self, values: &[f32]) -> Result<TensorRef, BuildError> {
         let (offset, len) = self.start(values.len())?;
         for v in values {
-            self.0.extend_from_slice(&v.to_le_bytes());
+            self.bytes.extend_from_slice(&v.to_le_bytes());
         }
         Ok(TensorRef {
             dtype: DType::F32,
@@ -257,35 +289,78 @@ impl Arena {
         })
     }
 
-    fn push_i8(&mut self, values: &[i8], scales: &[f32]) -> Result<TensorRef, BuildError> {
-        let (offset, len) = self.start(values.len())?;
-        self.0.extend(values.iter().map(|&q| q as u8));
+    fn push_scales(&mut self, scales: &[f32]) -> Result<ScalesRef, BuildError> {
         let s = self.push(scales)?;
+        Ok(ScalesRef {
+            offset: s.offset,
+            len: s.len,
+        })
+    }
+
+    fn push_i8(&mut self, values: &[i8], scales: ScalesRef) -> Result<TensorRef, BuildError> {
+        let (offset, len) = self.start(values.len())?;
+        self.bytes.extend(values.iter().map(|&q| q as u8));
         Ok(TensorRef {
             dtype: DType::I8,
             offset,
             len,
-            scales: Some(ScalesRef {
-                offset: s.offset,
-                len: s.len,
-            }),
+            scales: Some(scales),
         })
     }
 
-    /// A layer tensor: kernels int8 in [`Mode::I8w`], everything else `f32`.
+    fn push_i16(&mut self, values: &[i16], scale: f32) -> Result<TensorRef, BuildError> {
+        let (offset, len) = self.start(values.len())?;
+        for v in values {
+            self.bytes.extend_from_slice(&v.to_le_bytes());
+        }
+        let scales = self.push_scales(&[scale])?;
+        Ok(TensorRef {
+            dtype: DType::I16,
+            offset,
+            len,
+            scales: Some(scales),
+        })
+    }
+
+    /// A layer tensor (blob layout) in `mode`: in [`Mode::I8w`] kernels int8 (a recurrent
+    /// layer's two kernels sharing the scale of each unit and gate) and biases int16.
     fn tensor(
         &mut self,
         values: &[f32],
-        rows: Option<(usize, usize)>,
+        name: TensorName,
+        layer: &Layer<Vec<f32>>,
         mode: Mode,
     ) -> Result<TensorRef, BuildError> {
-        match (mode, rows) {
-            (Mode::I8w, Some((rows, groups))) => {
-                let (q, s) = quantize_rows(values, rows, groups);
-                self.push_i8(&q, &s)
-            }
-            _ => self.push(values),
+        if mode == Mode::F32 {
+            return self.push(values);
         }
+        let Some((rows, groups)) = kernel_rows(layer, name) else {
+            let (q, scale) = quantize_bias(values);
+            return self.push_i16(&q, scale);
+        };
+        let mut scales = alloc::vec![0.0f32; groups];
+        let shared = match recurrent_kernels(layer) {
+            // Both kernels of a recurrent layer: the scale of a (unit, gate) covers both rows.
+            Some((w, u)) => {
+                fold_scales(w, rows, &mut scales);
+                fold_scales(u, rows, &mut scales);
+                true
+            }
+            None => {
+                fold_scales(values, rows, &mut scales);
+                false
+            }
+        };
+        // The input kernel comes first and writes the shared scales; the recurrent one reuses them.
+        let at = match (shared, name, self.shared.take()) {
+            (true, TensorName::RecurrentKernel, Some(at)) => at,
+            _ => self.push_scales(&scales)?,
+        };
+        if shared && name == TensorName::Kernel {
+            self.shared = Some(at);
+        }
+        let q = quantize_with(values, rows, &scales);
+        self.push_i8(&q, at)
     }
 
     fn norm(
@@ -323,13 +398,16 @@ impl ModelSpec {
     /// kernel (input, recurrent, Conv1D, embedding table) to int8 with per-row scales, see
     /// [`crate::tensor`].
     pub fn to_bytes_as(&self, mode: Mode) -> Result<Vec<u8>, BuildError> {
-        let mut arena = Arena(Vec::new());
+        let mut arena = Arena {
+            bytes: Vec::new(),
+            shared: None,
+        };
         let input_norm = arena.norm(&self.input_norm)?;
         let output_norm = arena.norm(&self.output_norm)?;
         let mut layers = HVec::new();
         for layer in &self.layers {
-            let wire = map_with_rows(&relayout(layer, true), &mut |t: &Vec<f32>, rows| {
-                arena.tensor(t, rows, mode)
+            let wire = map_with_layer(&relayout(layer, true), &mut |t: &Vec<f32>, name, l| {
+                arena.tensor(t, name, l, mode)
             })?;
             layers.push(wire).map_err(|_| BuildError::TooManyLayers)?;
         }
@@ -346,11 +424,12 @@ impl ModelSpec {
             layers,
         };
         let meta = postcard::to_allocvec(&repr).map_err(|_| BuildError::Encode)?;
-        if meta.len() + arena.0.len() + format::ARENA_ALIGN + format::HEADER_LEN > u32::MAX as usize
+        if meta.len() + arena.bytes.len() + format::ARENA_ALIGN + format::HEADER_LEN
+            > u32::MAX as usize
         {
             return Err(BuildError::TooLarge);
         }
-        Ok(format::assemble(&meta, &arena.0))
+        Ok(format::assemble(&meta, &arena.bytes))
     }
 
     /// An owned copy of a loaded model (the inverse of [`to_bytes`](Self::to_bytes)). int8
@@ -360,11 +439,15 @@ impl ModelSpec {
             mean: n.mean.to_vec(),
             std: n.std.to_vec(),
         };
-        let to_vec = |t: &Tensor<'_>, rows: Option<(usize, usize)>| {
+        let to_vec = |t: &Tensor<'_>, name, l: &Layer<Tensor<'_>>| {
             Ok::<_, core::convert::Infallible>(match *t {
                 Tensor::F32(v) => v.to_vec(),
                 Tensor::I8 { values, scales } => {
-                    dequantize(values, scales, rows.map_or(scales.len(), |r| r.0))
+                    let rows = kernel_rows(l, name).map_or(scales.len(), |r| r.0);
+                    dequantize(values, scales, rows)
+                }
+                Tensor::I16 { values, scale } => {
+                    values.iter().map(|&q| f32::from(q) * scale).collect()
                 }
             })
         };
@@ -381,7 +464,7 @@ impl ModelSpec {
             layers: model
                 .layers()
                 .iter()
-                .map(|l| match map_with_rows(l, &mut { to_vec }) {
+                .map(|l| match map_with_layer(l, &mut { to_vec }) {
                     Ok(l) => relayout(&l, false),
                     Err(never) => match never {},
                 })

@@ -26,6 +26,8 @@ pub(crate) fn matvec_acc(y: &mut [f32], x: &[f32], w: Tensor<'_>, first: usize) 
         Tensor::I8 { values, scales } => {
             matvec_acc_i8(y, x, values, scales.get(first..).unwrap_or(&[]), first)
         }
+        // Rejected for kernels at load time.
+        Tensor::I16 { .. } => {}
     }
 }
 
@@ -119,10 +121,11 @@ pub(crate) fn matvec_acc_i8(y: &mut [f32], x: &[f32], q: &[i8], scales: &[f32], 
     }
 }
 
-/// `y = b + x · W` for an output-major kernel of `y.len()` rows.
+/// `y = b[b_first..] + x · W` for an output-major kernel of `y.len()` rows and a bias (`f32` or
+/// int16) read from `b_first` on.
 #[inline]
-pub(crate) fn affine(y: &mut [f32], b: &[f32], x: &[f32], w: Tensor<'_>) {
-    y.copy_from_slice(b);
+pub(crate) fn affine(y: &mut [f32], b: Tensor<'_>, b_first: usize, x: &[f32], w: Tensor<'_>) {
+    b.load(y, b_first);
     matvec_acc(y, x, w, 0);
 }
 
@@ -136,7 +139,8 @@ mod tests {
         let mut y = [0.0; 3];
         affine(
             &mut y,
-            &[0.5, 0.0, -1.0],
+            Tensor::F32(&[0.5, 0.0, -1.0]),
+            0,
             &[1.0, 2.0],
             Tensor::F32(&[1.0, 4.0, 2.0, 5.0, 3.0, 6.0]),
         );

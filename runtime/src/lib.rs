@@ -52,6 +52,7 @@ pub mod activation;
 #[cfg(feature = "alloc")]
 mod build;
 pub mod error;
+pub mod fixed;
 pub mod format;
 mod kernels;
 pub mod layers;
@@ -69,4 +70,4 @@ pub use layers::{Layer, Shape};
 pub use model::{LayerSummary, Mode, Model};
 pub use stream::Stepper;
 pub use tensor::Tensor;
-pub use window::WindowOutput;
+pub use window::{Probe, WindowOutput};

@@ -139,6 +139,19 @@ fn resolve<'a>(arena: &'a [u8], t: &TensorRef, name: TensorName) -> Result<Tenso
             }
             Ok(Tensor::I8 { values, scales })
         }
+        (DType::I16, Some(s)) => {
+            let values: &[i16] =
+                bytemuck::try_cast_slice(section(arena, t.offset, t.len, 2, name)?)
+                    .map_err(|_| Problem::TensorMisaligned { tensor: name })?;
+            let scale = match f32s(arena, s.offset, s.len, name) {
+                Ok(&[scale]) if scale > 0.0 && scale.is_normal() => scale,
+                Ok(_) | Err(Problem::NonFinite { .. }) => {
+                    return Err(Problem::BadQuantization { tensor: name });
+                }
+                Err(other) => return Err(other),
+            };
+            Ok(Tensor::I16 { values, scale })
+        }
         _ => Err(Problem::UnsupportedDType { tensor: name }),
     }
 }
@@ -151,7 +164,7 @@ fn resolve_norm<'a>(
     let Some(norm) = norm else { return Ok(None) };
     let f32_only = |t: &TensorRef, name| match resolve(arena, t, name)? {
         Tensor::F32(v) => Ok(v),
-        Tensor::I8 { .. } => Err(Problem::UnsupportedDType { tensor: name }),
+        _ => Err(Problem::UnsupportedDType { tensor: name }),
     };
     let mean = f32_only(&norm.mean, TensorName::Mean)?;
     let std = f32_only(&norm.std, TensorName::Std)?;
@@ -393,9 +406,19 @@ impl<'a> Model<'a> {
     pub fn summary(&self, i: usize) -> Option<LayerSummary> {
         let layer = self.layers().get(i)?;
         let (mut params, mut weight_bytes) = (0, 0);
+        let mut last_scales: &[f32] = &[];
         let _ = layer.try_map(&mut |t: &Tensor<'_>, _| {
             params += t.len();
-            weight_bytes += t.bytes();
+            weight_bytes += t.value_bytes();
+            // Scales shared by consecutive tensors (a recurrent layer's two kernels) count once.
+            let scales = t.scales();
+            if !core::ptr::eq(scales, last_scales) {
+                weight_bytes += 4 * scales.len();
+            }
+            if let Tensor::I16 { .. } = t {
+                weight_bytes += 4;
+            }
+            last_scales = scales;
             Ok::<(), ()>(())
         });
         let input = self.shapes[i];

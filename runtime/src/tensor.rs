@@ -3,9 +3,13 @@
 //! **int8 weights (`i8w`).** A quantized kernel holds `q` in `[-127, 127]` (symmetric: -128 is
 //! never written and is rejected at load) and one scale `s ≥ 0` per output row, so that the
 //! weight it stands for is `q · s`. Kernels are output-major (see [`crate::kernels`]), so a row
-//! is one output unit of one gate; a Conv1D kernel has one scale per filter, shared by its taps,
-//! and an embedding table one scale per token. Biases and normalization vectors are always
-//! `f32`.
+//! is one output unit of one gate. A recurrent layer's input and recurrent kernels share the
+//! scale of each (unit, gate): the blob stores those scales once. A Conv1D kernel has one scale
+//! per filter, shared by its taps, and an embedding table one scale per token.
+//!
+//! **int16 biases.** A quantized model stores its biases as `i16` with one power-of-two scale
+//! per tensor (the smallest that fits the largest bias), `b = q · s`: half the bytes of `f32`, a
+//! resolution of 2^-15 of the largest bias. Normalization vectors are always `f32`.
 
 /// A tensor of a loaded model.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -19,6 +23,13 @@ pub enum Tensor<'a> {
         /// One scale per row (per filter for Conv1D).
         scales: &'a [f32],
     },
+    /// int16 values with one scale (biases of quantized models).
+    I16 {
+        /// The values.
+        values: &'a [i16],
+        /// The scale, a power of two.
+        scale: f32,
+    },
 }
 
 impl<'a> Tensor<'a> {
@@ -27,6 +38,7 @@ impl<'a> Tensor<'a> {
         match self {
             Tensor::F32(v) => v.len(),
             Tensor::I8 { values, .. } => values.len(),
+            Tensor::I16 { values, .. } => values.len(),
         }
     }
 
@@ -35,25 +47,40 @@ impl<'a> Tensor<'a> {
         self.len() == 0
     }
 
-    /// Whether the values are int8.
+    /// Whether the values are integers.
     pub fn is_quantized(&self) -> bool {
-        matches!(self, Tensor::I8 { .. })
+        !matches!(self, Tensor::F32(_))
     }
 
-    /// Bytes the tensor takes in the blob (values and scales).
-    pub fn bytes(&self) -> usize {
+    /// Bytes of the values in the blob (not counting scales, which tensors may share).
+    pub fn value_bytes(&self) -> usize {
         match self {
             Tensor::F32(v) => 4 * v.len(),
-            Tensor::I8 { values, scales } => values.len() + 4 * scales.len(),
+            Tensor::I8 { values, .. } => values.len(),
+            Tensor::I16 { values, .. } => 2 * values.len(),
         }
     }
 
-    /// The `f32` values; empty for an int8 tensor. Used for the tensors the loader only accepts
-    /// as `f32` (biases, normalization), so never empty where it is used.
-    pub fn f32s(&self) -> &'a [f32] {
+    /// Bytes of scales stored for this tensor (shared scales are counted by the first tensor
+    /// that uses them, see [`Model::summary`](crate::Model::summary)).
+    pub(crate) fn scales(&self) -> &'a [f32] {
         match self {
-            Tensor::F32(v) => v,
-            Tensor::I8 { .. } => &[],
+            Tensor::I8 { scales, .. } => scales,
+            _ => &[],
+        }
+    }
+
+    /// `y[k] = self[first + k]` as `f32` (`q · s` for int16): a bias block.
+    #[inline]
+    pub(crate) fn load(&self, y: &mut [f32], first: usize) {
+        match self {
+            Tensor::F32(v) => y.copy_from_slice(&v[first..first + y.len()]),
+            Tensor::I16 { values, scale } => {
+                for (o, &q) in y.iter_mut().zip(&values[first..]) {
+                    *o = f32::from(q) * scale;
+                }
+            }
+            Tensor::I8 { .. } => y.fill(0.0),
         }
     }
 }

@@ -10,6 +10,7 @@
 //! in turn, one layer state, one step's scratch, and the last finite raw sample.
 
 use crate::error::WindowError;
+use crate::layers::Recurrent;
 use crate::layers::{Cursor, Layer, Shape, global_pooling};
 use crate::model::Model;
 
@@ -30,6 +31,25 @@ impl WindowOutput<'_> {
     pub fn last(&self) -> &[f32] {
         &self.values[self.values.len() - self.width..]
     }
+}
+
+/// What [`Model::window_probed`] shows of a window run, in the model's normalized units.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Probe<'a> {
+    /// Layer `layer`'s whole output: `steps × width` values (time-major), or one vector.
+    Output {
+        /// Zero-based layer index.
+        layer: usize,
+        /// The values.
+        values: &'a [f32],
+    },
+    /// An LSTM layer's cell state `c` after one step (not for LSTMs inside Bidirectional).
+    CellState {
+        /// Zero-based layer index.
+        layer: usize,
+        /// `c`, `units` values.
+        values: &'a [f32],
+    },
 }
 
 /// Buffer sizes of a window run.
@@ -96,6 +116,17 @@ impl Model<'_> {
         input: &[f32],
         scratch: &'s mut [f32],
     ) -> Result<WindowOutput<'s>, WindowError> {
+        self.window_probed(input, scratch, &mut |_| {})
+    }
+
+    /// [`window`](Self::window), showing `probe` every layer's output (and every LSTM cell
+    /// state) on the way: for calibrating quantized models and measuring their error per layer.
+    pub fn window_probed<'s>(
+        &self,
+        input: &[f32],
+        scratch: &'s mut [f32],
+        probe: &mut impl FnMut(Probe<'_>),
+    ) -> Result<WindowOutput<'s>, WindowError> {
         if self.vocab().is_some() {
             return Err(WindowError::WrongInputKind);
         }
@@ -114,7 +145,7 @@ impl Model<'_> {
         for (raw, x) in input.chunks_exact(n).zip(a.chunks_exact_mut(n)) {
             self.normalize(raw, last, x);
         }
-        self.run_window(steps, scratch)
+        self.run_window(steps, scratch, probe)
     }
 
     /// Runs a token model (first layer Embedding) over a window of token ids.
@@ -137,7 +168,7 @@ impl Model<'_> {
         for (x, &id) in a.iter_mut().zip(tokens) {
             *x = f32::from(id);
         }
-        self.run_window(tokens.len(), scratch)
+        self.run_window(tokens.len(), scratch, &mut |_| {})
     }
 
     /// Checks the scratch size; returns the first sequence buffer and the fill-value buffer.
@@ -163,6 +194,7 @@ impl Model<'_> {
         &self,
         steps: usize,
         scratch: &'s mut [f32],
+        probe: &mut impl FnMut(Probe<'_>),
     ) -> Result<WindowOutput<'s>, WindowError> {
         let plan = self.window_plan(steps)?;
         let (bufs, rest) = scratch.split_at_mut(2 * plan.seq);
@@ -194,11 +226,21 @@ impl Model<'_> {
                     let mut cursor = Cursor::default();
                     layer.reset(state, &mut cursor);
                     let sequence_out = matches!(output, Shape::Sequence { .. });
+                    let lstm_units = match layer {
+                        Layer::Lstm(l) => l.units(),
+                        _ => 0,
+                    };
                     for xt in x.chunks_exact(w_in) {
                         if let Some(o) = layer.push(xt, state, &mut cursor, step_scratch) {
                             let at = if sequence_out { t_out * w_out } else { 0 };
                             next[at..at + w_out].copy_from_slice(o);
                             t_out += 1;
+                        }
+                        if lstm_units > 0 {
+                            probe(Probe::CellState {
+                                layer: i,
+                                values: &state[lstm_units..2 * lstm_units],
+                            });
                         }
                     }
                     if t_out == 0 {
@@ -206,6 +248,14 @@ impl Model<'_> {
                     }
                 }
             }
+            let produced = match output {
+                Shape::Sequence { .. } => t_out * w_out,
+                Shape::Vector { .. } => w_out,
+            };
+            probe(Probe::Output {
+                layer: i,
+                values: &next[..produced],
+            });
             t_in = t_out;
             core::mem::swap(&mut cur, &mut next);
         }

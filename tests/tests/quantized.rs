@@ -115,8 +115,10 @@ proptest! {
         let s = spec(n, 1, vec![layer], u);
         let (yf, yq) = (run(&s, Mode::F32, &x), run(&s, Mode::I8w, &x));
         for j in 0..u {
+            // The kernels share the scale of each unit: the recurrent kernel is 0.3 throughout.
+            let scale = row_scale(&w, u, j).max(0.3 / 127.0);
             let mag: f32 = (0..n).map(|i| (x[i] * w[i * u + j]).abs()).sum();
-            let bound = x.iter().map(|v| v.abs()).sum::<f32>() * row_scale(&w, u, j) / 2.0 + 1e-5 * (mag + 1.0);
+            let bound = x.iter().map(|v| v.abs()).sum::<f32>() * scale / 2.0 + 1e-5 * (mag + 1.0);
             prop_assert!((yq[j] - yf[j]).abs() <= bound, "unit {j}: {} vs {} (bound {bound})", yq[j], yf[j]);
         }
     }
@@ -330,24 +332,27 @@ fn corrupt_quantization_is_a_typed_error() {
             tensor: TensorName::Kernel
         })
     );
-    // int8 without scales, scales on an f32 tensor, an int8 bias, a tensor type not in use.
-    assert_eq!(
-        edit(&|d| d.kernel.scales = None),
-        layer_problem(Problem::UnsupportedDType {
-            tensor: TensorName::Kernel
-        })
-    );
-    assert_eq!(
-        edit(&|d| d.bias.scales = Some(scales)),
-        layer_problem(Problem::UnsupportedDType {
-            tensor: TensorName::Bias
-        })
-    );
+    // int8 without scales, scales on an f32 tensor, an int8 bias, an int16 kernel, an int16
+    // bias with more than its one scale, a tensor type not in use.
+    // The kernel's 12 bytes read as 6 int16 values, with the bias's one scale.
+    let kernel_as_i16 = TensorRef {
+        dtype: DType::I16,
+        len: 6,
+        scales: bias.scales,
+        ..kernel
+    };
+    let kernel_err = layer_problem(Problem::UnsupportedDType {
+        tensor: TensorName::Kernel,
+    });
+    assert_eq!(edit(&|d| d.kernel.scales = None), kernel_err);
+    assert_eq!(edit(&|d| d.kernel.dtype = DType::F32), kernel_err);
+    assert_eq!(edit(&|d| d.kernel.dtype = DType::I32), kernel_err);
+    assert_eq!(edit(&|d| d.kernel = kernel_as_i16), kernel_err);
     assert_eq!(
         edit(&|d| d.bias = TensorRef {
             dtype: DType::I8,
             len: 3,
-            scales: Some(ScalesRef { len: 1, ..scales }),
+            scales: Some(scales),
             ..bias
         }),
         layer_problem(Problem::UnsupportedDType {
@@ -355,18 +360,15 @@ fn corrupt_quantization_is_a_typed_error() {
         })
     );
     assert_eq!(
-        edit(&|d| d.kernel = TensorRef {
-            dtype: DType::I16,
-            ..kernel
-        }),
-        layer_problem(Problem::UnsupportedDType {
-            tensor: TensorName::Kernel
+        edit(&|d| d.bias.scales = Some(scales)),
+        layer_problem(Problem::BadQuantization {
+            tensor: TensorName::Bias
         })
     );
 }
 
-/// `from_model` of an `i8w` blob gives the `f32` values the int8 kernels stand for; encoding
-/// those as `f32` computes exactly what the int8 blob computes up to the order of scaling.
+/// `from_model` of an `i8w` blob gives the `f32` values the quantized tensors stand for, on
+/// their grids, and quantizing those again gives them back.
 #[test]
 fn i8w_weights_come_back_as_the_values_they_stand_for() {
     let case = golden::all()
@@ -396,7 +398,9 @@ fn i8w_weights_come_back_as_the_values_they_stand_for() {
     };
     let g3 = 3 * g.units as usize;
     for (j, (a, b)) in g.kernel.iter().zip(&orig.kernel).enumerate() {
-        let s = row_scale(&orig.kernel, g3, j % g3);
+        // One scale per unit and gate, over both kernels.
+        let s =
+            row_scale(&orig.kernel, g3, j % g3).max(row_scale(&orig.recurrent_kernel, g3, j % g3));
         assert!(
             (a - b).abs() <= s / 2.0 * (1.0 + 1e-6),
             "kernel[{j}]: {a} vs {b}"
@@ -406,7 +410,10 @@ fn i8w_weights_come_back_as_the_values_they_stand_for() {
             "kernel[{j}] is on the grid"
         );
     }
-    assert_eq!(g.bias, orig.bias, "biases stay f32");
+    let top = orig.bias.iter().fold(0.0f32, |m, v| m.max(v.abs()));
+    for (a, b) in g.bias.iter().zip(&orig.bias) {
+        assert!((a - b).abs() <= top / 32767.0, "int16 bias {a} vs {b}");
+    }
     // Quantizing the dequantized model again is the identity on the values.
     let again = ModelSpec::from_model(
         &Model::from_bytes(AlignedBytes::new(&back.to_bytes_as(Mode::I8w).unwrap()).as_bytes())

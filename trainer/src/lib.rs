@@ -6,6 +6,7 @@
 //!   windows ([`data::Dataset`]), materialize batches ([`data::Batch`]). TMY3 weather files are
 //!   read directly or converted ([`data::tmy3`]).
 //! - [`baseline`]: persistence and seasonal persistence MAE on the same windows as a model.
+//! - [`quant`]: quantized blobs from float ones, and their error per layer.
 //!
 //! # The forecasting protocol (the Keras chapter's)
 //! Inputs are the chosen feature channels over `lookback` rows, sampled every `step` rows;
@@ -36,4 +37,5 @@ pub mod data;
 pub mod eval;
 pub mod export;
 pub mod net;
+pub mod quant;
 pub mod train;

@@ -129,7 +129,7 @@ impl Conv1d<Tensor<'_>> {
             self.dilation as usize,
             self.filters as usize,
         );
-        out.copy_from_slice(self.bias.f32s());
+        self.bias.load(out, 0);
         let tap = |j: usize| {
             let at = cursor.back(((k - 1 - j) * d) as u32, span as u32) * cin;
             &ring[at..at + cin]
@@ -146,6 +146,8 @@ impl Conv1d<Tensor<'_>> {
                     matvec_acc_i8(out, tap(j), w, scales, 0);
                 }
             }
+            // Rejected for kernels at load time.
+            Tensor::I16 { .. } => {}
         }
         self.activation.apply(out);
         Some(out)

@@ -58,7 +58,7 @@ impl Dense<Tensor<'_>> {
     /// `y = act(b + x · W)`; `y` has `units` values.
     #[inline]
     pub(crate) fn step(&self, x: &[f32], y: &mut [f32]) {
-        affine(y, self.bias.f32s(), x, self.kernel);
+        affine(y, self.bias, 0, x, self.kernel);
         self.activation.apply(y);
     }
 }

@@ -66,6 +66,7 @@ impl Embedding<Tensor<'_>> {
                 }
                 _ => y.fill(0.0),
             },
+            Tensor::I16 { .. } => y.fill(0.0),
         }
     }
 }

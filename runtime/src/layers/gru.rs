@@ -114,9 +114,8 @@ impl Recurrent for Gru<Tensor<'_>> {
         let (act, rec) = (self.activation, self.recurrent_activation);
         if self.reset_after {
             let (xs, hs) = scratch[..2 * g].split_at_mut(g);
-            let (bx, bh) = self.bias.f32s().split_at(g);
-            affine(xs, bx, x, self.kernel);
-            affine(hs, bh, h, self.recurrent_kernel);
+            affine(xs, self.bias, 0, x, self.kernel);
+            affine(hs, self.bias, g, h, self.recurrent_kernel);
             for j in 0..u {
                 let z = rec.scalar(xs[j] + hs[j]);
                 let r = rec.scalar(xs[u + j] + hs[u + j]);
@@ -125,7 +124,7 @@ impl Recurrent for Gru<Tensor<'_>> {
             }
         } else {
             let (xs, rh) = scratch[..g + u].split_at_mut(g);
-            affine(xs, self.bias.f32s(), x, self.kernel);
+            affine(xs, self.bias, 0, x, self.kernel);
             // z and r blocks: x-part + h · U[:, 0..2u], accumulated in place.
             matvec_acc(&mut xs[..2 * u], h, self.recurrent_kernel, 0);
             for j in 0..u {

@@ -96,7 +96,7 @@ impl Recurrent for Lstm<Tensor<'_>> {
         let u = self.units as usize;
         let z = &mut scratch[..4 * u];
         let (h, c) = state[..2 * u].split_at_mut(u);
-        affine(z, self.bias.f32s(), x, self.kernel);
+        affine(z, self.bias, 0, x, self.kernel);
         matvec_acc(z, h, self.recurrent_kernel, 0);
         let (zi, rest) = z.split_at(u);
         let (zf, rest) = rest.split_at(u);

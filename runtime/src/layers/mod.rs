@@ -149,13 +149,13 @@ pub(crate) fn ring_out_steps(
     (m >= span).then(|| (m - span) / strides + 1)
 }
 
-/// A vector tensor (bias): `f32`, `expected` values.
+/// A vector tensor (bias): `f32` or int16, `expected` values.
 pub(crate) fn expect_len(
     tensor: TensorName,
     t: Tensor<'_>,
     expected: usize,
 ) -> Result<(), Problem> {
-    if t.is_quantized() {
+    if matches!(t, Tensor::I8 { .. }) {
         return Err(Problem::UnsupportedDType { tensor });
     }
     expect_count(tensor, t.len(), expected)
@@ -168,6 +168,9 @@ pub(crate) fn expect_kernel(
     expected: usize,
     scales: usize,
 ) -> Result<(), Problem> {
+    if let Tensor::I16 { .. } = t {
+        return Err(Problem::UnsupportedDType { tensor });
+    }
     expect_count(tensor, t.len(), expected)?;
     match t {
         Tensor::I8 { scales: s, .. } if s.len() != scales => Err(Problem::ScaleCount {

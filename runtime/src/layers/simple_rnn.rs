@@ -84,7 +84,7 @@ impl Recurrent for SimpleRnn<Tensor<'_>> {
     fn step(&self, x: &[f32], state: &mut [f32], scratch: &mut [f32]) {
         let u = self.units as usize;
         let (h, s) = (&mut state[..u], &mut scratch[..u]);
-        affine(s, self.bias.f32s(), x, self.kernel);
+        affine(s, self.bias, 0, x, self.kernel);
         matvec_acc(s, h, self.recurrent_kernel, 0);
         for (h, &s) in h.iter_mut().zip(s.iter()) {
             *h = self.activation.scalar(s);

@@ -2,7 +2,7 @@
 
 use std::fmt::Write as _;
 
-use nowcast_runtime::{AlignedBytes, Model, Shape};
+use nowcast_runtime::{AlignedBytes, Model, Shape, Tensor};
 
 fn shape(s: Shape) -> String {
     match s {
@@ -20,10 +20,11 @@ pub fn summary(bytes: &[u8]) -> anyhow::Result<String> {
     let w = &mut out;
     writeln!(
         w,
-        "model \"{}\" (format v{}, {} bytes, f32)",
+        "model \"{}\" (format v{}, {} bytes, mode {})",
         model.name(),
         nowcast_runtime::format::FORMAT_VERSION,
-        bytes.len()
+        bytes.len(),
+        model.mode().name()
     )?;
     writeln!(
         w,
@@ -53,20 +54,31 @@ pub fn summary(bytes: &[u8]) -> anyhow::Result<String> {
     writeln!(w)?;
     writeln!(
         w,
-        "{:<3} {:<26} {:<12} {:>9} {:>12} {:>12} {:>12}",
-        "#", "layer", "output", "params", "weight B", "state B", "MACs/out"
+        "{:<3} {:<26} {:<12} {:>9} {:>8} {:>12} {:>12} {:>12}",
+        "#", "layer", "output", "params", "weights", "weight B", "state B", "MACs/out"
     )?;
-    writeln!(w, "{}", "-".repeat(92))?;
+    writeln!(w, "{}", "-".repeat(101))?;
     let (mut params, mut weights, mut state) = (0, 0, 0);
     for i in 0..model.layers().len() {
         let Some(s) = model.summary(i) else { continue };
+        let mut int8 = false;
+        let _ = model.layers()[i].try_map(&mut |t: &Tensor<'_>, _| {
+            int8 |= t.is_quantized();
+            Ok::<(), ()>(())
+        });
+        let dtype = match (s.params, int8) {
+            (0, _) => "-",
+            (_, true) => "int8",
+            (_, false) => "f32",
+        };
         writeln!(
             w,
-            "{:<3} {:<26} {:<12} {:>9} {:>12} {:>12} {:>12}",
+            "{:<3} {:<26} {:<12} {:>9} {:>8} {:>12} {:>12} {:>12}",
             i,
             s.kind,
             shape(s.output),
             s.params,
+            dtype,
             s.weight_bytes,
             s.state_bytes,
             s.macs
@@ -75,7 +87,7 @@ pub fn summary(bytes: &[u8]) -> anyhow::Result<String> {
         weights += s.weight_bytes;
         state += s.state_bytes;
     }
-    writeln!(w, "{}", "-".repeat(92))?;
+    writeln!(w, "{}", "-".repeat(101))?;
     writeln!(
         w,
         "total params {params}, weight bytes {weights}, layer state bytes {state}"

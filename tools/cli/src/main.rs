@@ -9,6 +9,7 @@ mod data_args;
 mod demo;
 mod inspect;
 mod plot;
+mod quantize;
 mod replay;
 mod train;
 
@@ -26,6 +27,8 @@ enum Command {
     Train(Box<train::TrainArgs>),
     /// Score an exported model on a CSV through the runtime, with the baselines.
     Eval(Box<replay::EvalArgs>),
+    /// Quantize a float model (int8 weights), scored against the float model on the same data.
+    Quantize(Box<quantize::QuantizeArgs>),
     /// Stream a CSV through a model sample by sample; one forecast per row.
     Replay(replay::ReplayArgs),
     /// The whole job on the bundled sample data: train, compare with the baselines, stream.
@@ -41,6 +44,7 @@ fn main() -> Result<()> {
     match Cli::parse().command {
         Command::Train(a) => train::run(&a).map(|_| ()),
         Command::Eval(a) => replay::eval(&a),
+        Command::Quantize(a) => quantize::run(&a).map(|_| ()),
         Command::Replay(a) => replay::replay(&a),
         Command::Demo(a) => demo::run(&a),
         Command::Inspect { model } => {

@@ -1,0 +1,271 @@
+//! Fixed-point arithmetic of the full-integer mode (`i8x16`).
+//!
+//! **Numbers.** A value between layers is an `i16` `q` with a per-tensor exponent `e`: it
+//! stands for `q · 2^-e` ("Q`e`"). Outputs of tanh, sigmoid and hard sigmoid are Q15, where 1.0
+//! is 32768 (kept in an `i32` inside a step; stored saturated to 32767). Pre-activations of
+//! tanh, sigmoid and hard sigmoid are `i32` in Q12; those of ReLU and linear outputs are `i32`
+//! in the output's own exponent.
+//!
+//! **Products.** `acc = Σ x_q · w_q` over an `i16` input and an int8 row: each product is at
+//! most `32768 · 127 < 2^22` in magnitude, so up to [`I32_TERMS`] terms are summed in `i32`
+//! and longer rows in `i64`. Never wraps.
+//!
+//! **Requantization.** `requant(acc, m, n) = (acc · m + 2^(n-1)) >> n` in `i64` (rounding half
+//! up, an arithmetic shift), saturated to `i32`. `(m, n)` stands for the real multiplier
+//! `m · 2^-n` (`m` in `[2^30, 2^31)`, or 0 for a multiplier below `2^-32`; `n` in `1..=62`),
+//! `s_in · s_w · 2^e_target` for an input exponent, a row's weight scale and the target
+//! exponent.
+//!
+//! **Activations.** `tanh` is read from [`TANH_Q15`], `round(tanh(i/64) · 32768)` for `i` in
+//! `0..=512` (x in `[0, 8]`), interpolated linearly between entries with rounding, odd
+//! symmetric, and 32768 from 8 on; `sigmoid(x) = (1 + tanh(x/2)) / 2`, the same table read at
+//! half the slope. Measured against `libm` over every Q12 input in `[-16, 16]` (the test
+//! `activations_are_within_their_documented_error`): tanh within [`TANH_MAX_ERROR_LSB`]
+//! and sigmoid within [`SIGMOID_MAX_ERROR_LSB`] units of 2^-15. Hard sigmoid is exact up to
+//! rounding: `16384 + round(4 · v / 3)`, clamped to `[0, 32768]`.
+//!
+//! Every operation here is integer only, so it is the same on every target.
+
+use crate::activation::Activation;
+
+/// Exponent of the pre-activations of tanh, sigmoid and hard sigmoid (Q12: ±8 in `i16` range,
+/// ±524288 in `i32`).
+pub const GATE_EXP: u8 = 12;
+
+/// Exponent of tanh, sigmoid and hard sigmoid outputs (Q15).
+pub const UNIT_EXP: u8 = 15;
+
+/// `1.0` in Q15.
+pub const ONE: i32 = 1 << 15;
+
+/// Most products an `i32` accumulator takes: `516 · 32768 · 127 < 2^31`.
+pub const I32_TERMS: usize = 516;
+
+/// Largest difference from `libm`'s tanh over Q12 inputs, in units of 2^-15.
+pub const TANH_MAX_ERROR_LSB: i32 = 2;
+
+/// Largest difference from `libm`'s sigmoid over Q12 inputs, in units of 2^-15.
+pub const SIGMOID_MAX_ERROR_LSB: i32 = 2;
+
+/// `round(tanh(i / 64) · 32768)` for `i` in `0..=512`.
+pub const TANH_Q15: [u16; 513] = [
+    0, 512, 1024, 1535, 2045, 2555, 3063, 3570, 4075, 4578, 5079, 5577, 6073, 6566, 7056, 7542,
+    8025, 8505, 8980, 9452, 9919, 10382, 10840, 11294, 11743, 12186, 12625, 13058, 13486, 13909,
+    14326, 14737, 15143, 15542, 15936, 16324, 16706, 17082, 17452, 17816, 18173, 18525, 18870,
+    19209, 19542, 19869, 20189, 20504, 20813, 21115, 21411, 21702, 21986, 22265, 22538, 22804,
+    23066, 23321, 23571, 23815, 24054, 24287, 24516, 24738, 24956, 25168, 25376, 25578, 25776,
+    25969, 26157, 26340, 26519, 26694, 26864, 27029, 27191, 27348, 27502, 27651, 27797, 27938,
+    28076, 28211, 28341, 28469, 28592, 28713, 28830, 28944, 29055, 29163, 29268, 29370, 29470,
+    29566, 29660, 29751, 29840, 29926, 30010, 30091, 30170, 30247, 30322, 30394, 30465, 30533,
+    30600, 30664, 30727, 30788, 30847, 30904, 30960, 31014, 31067, 31118, 31167, 31215, 31262,
+    31307, 31351, 31394, 31435, 31476, 31515, 31553, 31589, 31625, 31659, 31693, 31726, 31757,
+    31788, 31817, 31846, 31874, 31901, 31928, 31953, 31978, 32002, 32025, 32048, 32070, 32091,
+    32112, 32132, 32151, 32170, 32188, 32206, 32223, 32240, 32256, 32271, 32287, 32301, 32316,
+    32329, 32343, 32356, 32368, 32381, 32392, 32404, 32415, 32426, 32436, 32447, 32456, 32466,
+    32475, 32484, 32493, 32501, 32509, 32517, 32525, 32532, 32540, 32547, 32553, 32560, 32566,
+    32573, 32579, 32584, 32590, 32596, 32601, 32606, 32611, 32616, 32620, 32625, 32629, 32634,
+    32638, 32642, 32646, 32649, 32653, 32657, 32660, 32663, 32667, 32670, 32673, 32676, 32678,
+    32681, 32684, 32686, 32689, 32691, 32694, 32696, 32698, 32700, 32702, 32704, 32706, 32708,
+    32710, 32712, 32714, 32715, 32717, 32718, 32720, 32721, 32723, 32724, 32726, 32727, 32728,
+    32729, 32731, 32732, 32733, 32734, 32735, 32736, 32737, 32738, 32739, 32740, 32741, 32741,
+    32742, 32743, 32744, 32745, 32745, 32746, 32747, 32747, 32748, 32749, 32749, 32750, 32750,
+    32751, 32751, 32752, 32752, 32753, 32753, 32754, 32754, 32755, 32755, 32755, 32756, 32756,
+    32757, 32757, 32757, 32758, 32758, 32758, 32759, 32759, 32759, 32759, 32760, 32760, 32760,
+    32760, 32761, 32761, 32761, 32761, 32762, 32762, 32762, 32762, 32762, 32762, 32763, 32763,
+    32763, 32763, 32763, 32763, 32764, 32764, 32764, 32764, 32764, 32764, 32764, 32764, 32765,
+    32765, 32765, 32765, 32765, 32765, 32765, 32765, 32765, 32765, 32765, 32766, 32766, 32766,
+    32766, 32766, 32766, 32766, 32766, 32766, 32766, 32766, 32766, 32766, 32766, 32766, 32766,
+    32767, 32767, 32767, 32767, 32767, 32767, 32767, 32767, 32767, 32767, 32767, 32767, 32767,
+    32767, 32767, 32767, 32767, 32767, 32767, 32767, 32767, 32767, 32767, 32767, 32767, 32767,
+    32767, 32767, 32767, 32767, 32767, 32767, 32767, 32767, 32767, 32767, 32768, 32768, 32768,
+    32768, 32768, 32768, 32768, 32768, 32768, 32768, 32768, 32768, 32768, 32768, 32768, 32768,
+    32768, 32768, 32768, 32768, 32768, 32768, 32768, 32768, 32768, 32768, 32768, 32768, 32768,
+    32768, 32768, 32768, 32768, 32768, 32768, 32768, 32768, 32768, 32768, 32768, 32768, 32768,
+    32768, 32768, 32768, 32768, 32768, 32768, 32768, 32768, 32768, 32768, 32768, 32768, 32768,
+    32768, 32768, 32768, 32768, 32768, 32768, 32768, 32768, 32768, 32768, 32768, 32768, 32768,
+    32768, 32768, 32768, 32768, 32768, 32768, 32768, 32768, 32768, 32768, 32768, 32768, 32768,
+    32768, 32768, 32768, 32768, 32768, 32768, 32768, 32768, 32768, 32768, 32768, 32768, 32768,
+    32768, 32768, 32768, 32768, 32768, 32768, 32768, 32768, 32768, 32768, 32768, 32768, 32768,
+    32768, 32768, 32768, 32768, 32768, 32768, 32768, 32768, 32768, 32768, 32768, 32768, 32768,
+    32768, 32768, 32768, 32768, 32768, 32768, 32768, 32768, 32768, 32768, 32768, 32768, 32768,
+    32768, 32768,
+];
+
+/// `Σ x[i] · w[i]`, exactly.
+#[inline]
+pub fn dot(x: &[i16], w: &[i8]) -> i64 {
+    if x.len() <= I32_TERMS {
+        let mut acc = 0i32;
+        for (&a, &b) in x.iter().zip(w) {
+            acc += i32::from(a) * i32::from(b);
+        }
+        i64::from(acc)
+    } else {
+        x.iter()
+            .zip(w)
+            .map(|(&a, &b)| i64::from(i32::from(a) * i32::from(b)))
+            .sum()
+    }
+}
+
+/// `(acc · m + 2^(n-1)) >> n`, saturated to `i32` (see the module docs).
+#[inline]
+pub fn requant(acc: i64, m: i32, n: u32) -> i32 {
+    let p = acc.saturating_mul(i64::from(m));
+    let r = p.saturating_add(1i64 << (n - 1)) >> n;
+    r.clamp(i64::from(i32::MIN), i64::from(i32::MAX)) as i32
+}
+
+/// `v · 2^-shift` rounded half up for `shift > 0`, `v · 2^-shift` exactly for `shift ≤ 0`.
+#[inline]
+pub fn shift_round(v: i32, shift: i32) -> i32 {
+    if shift > 0 {
+        ((i64::from(v) + (1i64 << (shift - 1))) >> shift) as i32
+    } else {
+        (i64::from(v) << -shift).clamp(i64::from(i32::MIN), i64::from(i32::MAX)) as i32
+    }
+}
+
+/// Saturates to `i16`.
+#[inline]
+pub fn sat16(v: i32) -> i16 {
+    v.clamp(i32::from(i16::MIN), i32::from(i16::MAX)) as i16
+}
+
+/// `tanh(v · 2^-frac)` in Q15, for `frac` in `7..=20`.
+#[inline]
+fn tanh_at(v: i32, frac: u32) -> i32 {
+    let shift = frac - 6;
+    let a = v.unsigned_abs();
+    let i = (a >> shift) as usize;
+    let y = if i >= 512 {
+        ONE
+    } else {
+        let f = (a & ((1 << shift) - 1)) as i32;
+        let lo = i32::from(TANH_Q15[i]);
+        let hi = i32::from(TANH_Q15[i + 1]);
+        lo + (((hi - lo) * f + (1 << (shift - 1))) >> shift)
+    };
+    if v < 0 { -y } else { y }
+}
+
+/// tanh of a Q12 value, in Q15 (`-32768..=32768`).
+#[inline]
+pub fn tanh(v: i32) -> i32 {
+    tanh_at(v, 12)
+}
+
+/// The logistic sigmoid of a Q12 value, in Q15 (`0..=32768`).
+#[inline]
+pub fn sigmoid(v: i32) -> i32 {
+    (ONE + tanh_at(v, 13) + 1) >> 1
+}
+
+/// Keras 3's hard sigmoid of a Q12 value, `clamp(x / 6 + 1/2, 0, 1)`, in Q15.
+#[inline]
+pub fn hard_sigmoid(v: i32) -> i32 {
+    let n = 4 * i64::from(v);
+    let q = (n + if n >= 0 { 1 } else { -1 }) / 3;
+    (16384 + q).clamp(0, i64::from(ONE)) as i32
+}
+
+/// Whether the activation maps Q12 pre-activations to Q15 outputs (tanh, sigmoid, hard
+/// sigmoid); the others act in the output's own exponent.
+pub const fn is_bounded(act: Activation) -> bool {
+    matches!(
+        act,
+        Activation::Tanh | Activation::Sigmoid | Activation::HardSigmoid
+    )
+}
+
+/// The exponent pre-activations of `act` are computed in, for a layer whose output exponent is
+/// `out_exp`.
+pub const fn target_exp(act: Activation, out_exp: u8) -> u8 {
+    if is_bounded(act) { GATE_EXP } else { out_exp }
+}
+
+/// Applies an activation to a pre-activation in [`target_exp`]: Q15 for the bounded ones
+/// (unsaturated, so 1.0 is 32768), the value itself (ReLU: clamped at 0) for the others.
+/// Softmax is linear here: it is applied in `f32` at the model's output.
+#[inline]
+pub fn activate(act: Activation, v: i32) -> i32 {
+    match act {
+        Activation::Tanh => tanh(v),
+        Activation::Sigmoid => sigmoid(v),
+        Activation::HardSigmoid => hard_sigmoid(v),
+        Activation::Relu => v.max(0),
+        Activation::Linear | Activation::Softmax => v,
+    }
+}
+
+/// `(a · b + 2^14) >> 15` for a Q15 `a`.
+#[inline]
+pub fn mul_q15(a: i32, b: i32) -> i32 {
+    ((i64::from(a) * i64::from(b) + (1 << 14)) >> 15) as i32
+}
+
+#[cfg(test)]
+mod tests {
+    extern crate std;
+    use super::*;
+
+    #[test]
+    fn the_table_is_tanh() {
+        for (i, &t) in TANH_Q15.iter().enumerate() {
+            let exact = libm::round(libm::tanh(i as f64 / 64.0) * 32768.0);
+            assert_eq!(f64::from(t), exact, "entry {i}");
+        }
+    }
+
+    #[test]
+    fn activations_are_within_their_documented_error() {
+        let (mut worst_t, mut worst_s, mut worst_h) = (0f64, 0f64, 0f64);
+        for v in -(16 << 12)..=(16 << 12) {
+            let x = f64::from(v) / 4096.0;
+            let t = f64::from(tanh(v)) - libm::tanh(x) * 32768.0;
+            let s = f64::from(sigmoid(v)) - 32768.0 / (1.0 + libm::exp(-x));
+            let h = f64::from(hard_sigmoid(v)) - (x / 6.0 + 0.5).clamp(0.0, 1.0) * 32768.0;
+            worst_t = worst_t.max(t.abs());
+            worst_s = worst_s.max(s.abs());
+            worst_h = worst_h.max(h.abs());
+        }
+        std::println!(
+            "max error in 2^-15: tanh {worst_t:.3}, sigmoid {worst_s:.3}, hard sigmoid {worst_h:.3}"
+        );
+        assert!(
+            worst_t <= f64::from(TANH_MAX_ERROR_LSB),
+            "tanh off by {worst_t} LSB"
+        );
+        assert!(
+            worst_s <= f64::from(SIGMOID_MAX_ERROR_LSB),
+            "sigmoid off by {worst_s} LSB"
+        );
+        assert!(worst_h <= 0.5 + 1e-9, "hard sigmoid off by {worst_h} LSB");
+        // The bounds are tight: a better approximation should lower them.
+        assert!(
+            worst_t > f64::from(TANH_MAX_ERROR_LSB - 1),
+            "tanh error only {worst_t}"
+        );
+        assert!(tanh(i32::MAX) == ONE && tanh(i32::MIN) == -ONE && sigmoid(i32::MIN) == 0);
+    }
+
+    #[test]
+    fn requant_rounds_half_up_and_saturates() {
+        // m · 2^-n = 0.5
+        assert_eq!(requant(3, 1 << 30, 31), 2); // 1.5 -> 2
+        assert_eq!(requant(-3, 1 << 30, 31), -1); // -1.5 -> -1
+        assert_eq!(requant(i64::MAX, i32::MAX, 1), i32::MAX);
+        assert_eq!(shift_round(5, 1), 3);
+        assert_eq!(shift_round(-5, 1), -2);
+        assert_eq!(shift_round(3, -2), 12);
+        assert_eq!(sat16(40000), i16::MAX);
+    }
+
+    #[test]
+    fn long_rows_accumulate_in_i64() {
+        let x = [i16::MIN; 600];
+        let w = [-127i8; 600];
+        assert_eq!(dot(&x, &w), 600 * 32768 * 127);
+        assert_eq!(dot(&x[..516], &w[..516]), 516 * 32768 * 127);
+    }
+}

@@ -1,0 +1,191 @@
+//! `nowcast quantize`: a float model to `i8w` (or, to come, `i8x16`), with what it costs in
+//! accuracy measured through the runtime on the same data as `eval`.
+
+use std::path::PathBuf;
+
+use anyhow::{Context, Result};
+use clap::{Args, ValueEnum};
+use nowcast_runtime::{AlignedBytes, Mode, Model};
+use nowcast_trainer::data::Split;
+use nowcast_trainer::export;
+use nowcast_trainer::quant::{self, LayerError};
+use serde::Serialize;
+
+use crate::data_args::DataArgs;
+use crate::train::{Scores, score};
+
+/// The numeric mode to quantize to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ModeArg {
+    /// int8 weights with one f32 scale per output row, f32 arithmetic (FPU parts).
+    I8w,
+}
+
+impl ModeArg {
+    fn mode(self) -> Mode {
+        match self {
+            ModeArg::I8w => Mode::I8w,
+        }
+    }
+}
+
+/// `nowcast quantize` flags.
+#[derive(Debug, Clone, Args)]
+pub struct QuantizeArgs {
+    /// The float model file (.ncm), as `train` wrote it.
+    #[arg(long)]
+    pub model: PathBuf,
+    #[command(flatten)]
+    pub data: DataArgs,
+    /// The mode to quantize to.
+    #[arg(long, value_enum)]
+    pub mode: ModeArg,
+    /// Where to write the quantized model.
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Write `quant.json` (float vs quantized MAE, per-layer error) into this folder.
+    #[arg(long)]
+    pub report: Option<PathBuf>,
+    /// Test windows compared layer by layer (spread evenly over the test split).
+    #[arg(long, default_value_t = 512)]
+    pub layer_windows: usize,
+}
+
+/// MAE of one model in `quant.json`.
+#[derive(Debug, Clone, Serialize)]
+pub struct ModeScores {
+    pub mode: &'static str,
+    pub val_mae: f64,
+    pub test_mae: f64,
+    pub stream_val_mae: Option<f64>,
+    pub stream_test_mae: Option<f64>,
+    pub weight_bytes: usize,
+    pub blob_bytes: usize,
+}
+
+/// `quant.json`.
+#[derive(Debug, Clone, Serialize)]
+pub struct QuantJson {
+    pub float: ModeScores,
+    pub quantized: ModeScores,
+    /// Quantized test MAE over float test MAE (window mode).
+    pub test_mae_ratio: f64,
+    /// The same in streaming mode.
+    pub stream_test_mae_ratio: Option<f64>,
+    /// Quantized weight bytes over float weight bytes.
+    pub weight_bytes_ratio: f64,
+    pub persistence_test_mae: Option<f64>,
+    /// Per-layer output error on the test split (normalized units).
+    pub layers: Vec<LayerError>,
+}
+
+fn weight_bytes(blob: &[u8]) -> Result<usize> {
+    let aligned = AlignedBytes::new(blob);
+    let m = Model::from_bytes(aligned.as_bytes()).map_err(|e| anyhow::anyhow!("{e:?}"))?;
+    Ok((0..m.layers().len())
+        .filter_map(|i| m.summary(i))
+        .map(|s| s.weight_bytes)
+        .sum())
+}
+
+fn mode_scores(mode: Mode, s: &Scores, blob: &[u8]) -> Result<ModeScores> {
+    Ok(ModeScores {
+        mode: mode.name(),
+        val_mae: s.val.window,
+        test_mae: s.test.window,
+        stream_val_mae: s.val.stream,
+        stream_test_mae: s.test.stream,
+        weight_bytes: weight_bytes(blob)?,
+        blob_bytes: blob.len(),
+    })
+}
+
+/// Quantizes, scores both models, writes the quantized blob (and the report); returns the
+/// report.
+pub fn run(a: &QuantizeArgs) -> Result<QuantJson> {
+    let float_blob =
+        std::fs::read(&a.model).with_context(|| format!("reading {}", a.model.display()))?;
+    let aligned = AlignedBytes::new(&float_blob);
+    let model = Model::from_bytes(aligned.as_bytes())
+        .map_err(|e| anyhow::anyhow!("{}: invalid model: {e:?}", a.model.display()))?;
+    let loaded = a.data.load(Some(&model))?;
+    let mode = a.mode.mode();
+    let quant_blob = quant::quantize(&float_blob, mode)?;
+    export::write_atomic(&a.out, &quant_blob)?;
+    println!(
+        "wrote {} ({} mode, {} bytes; the float model is {} bytes)",
+        a.out.display(),
+        mode.name(),
+        quant_blob.len(),
+        float_blob.len()
+    );
+
+    let fs = score(&float_blob, &loaded)?;
+    let qs = score(&quant_blob, &loaded)?;
+    let layers = quant::layer_errors(
+        &float_blob,
+        &quant_blob,
+        &loaded.dataset,
+        Split::Test,
+        a.layer_windows,
+    )?;
+    let float = mode_scores(Mode::F32, &fs, &float_blob)?;
+    let quantized = mode_scores(mode, &qs, &quant_blob)?;
+    let report = QuantJson {
+        test_mae_ratio: quantized.test_mae / float.test_mae,
+        stream_test_mae_ratio: quantized
+            .stream_test_mae
+            .zip(float.stream_test_mae)
+            .map(|(q, f)| q / f),
+        weight_bytes_ratio: quantized.weight_bytes as f64 / float.weight_bytes.max(1) as f64,
+        persistence_test_mae: fs.baseline[1],
+        float,
+        quantized,
+        layers,
+    };
+    print_report(&report, &loaded.dataset.normalization().target.name);
+    if let Some(dir) = &a.report {
+        std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+        let json = serde_json::to_string_pretty(&report)?;
+        export::write_atomic(&dir.join("quant.json"), json.as_bytes())?;
+        println!("wrote {}", dir.join("quant.json").display());
+    }
+    Ok(report)
+}
+
+fn opt(v: Option<f64>) -> String {
+    v.map_or("-".into(), |v| format!("{v:.3}"))
+}
+
+/// The float-vs-quantized table and the per-layer errors.
+pub fn print_report(r: &QuantJson, target: &str) {
+    println!("\nMAE ({target} units)    val      test   stream test   weight bytes");
+    for s in [&r.float, &r.quantized] {
+        println!(
+            "  {:<6}  {:>8.3}  {:>8.3}  {:>12}  {:>13}",
+            s.mode,
+            s.val_mae,
+            s.test_mae,
+            opt(s.stream_test_mae),
+            s.weight_bytes
+        );
+    }
+    println!(
+        "  ratio            {:>8.4}  {:>12}  {:>13.3}",
+        r.test_mae_ratio,
+        r.stream_test_mae_ratio
+            .map_or("-".into(), |v| format!("{v:.4}")),
+        r.weight_bytes_ratio
+    );
+    println!("\nper-layer output error on the test split (normalized units)");
+    println!("  #  layer                      max abs     SNR dB");
+    for l in &r.layers {
+        println!(
+            "  {:<2} {:<24} {:>9.5} {:>10}",
+            l.index,
+            l.kind,
+            l.max_abs,
+            l.snr_db.map_or("exact".into(), |v| format!("{v:.1}"))
+        );
+    }
+}
