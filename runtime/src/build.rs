@@ -227,27 +227,63 @@ fn quantize_with(values: &[f32], rows: usize, scales: &[f32]) -> Vec<i8> {
 }
 
 /// A bias as int16 with the smallest power-of-two scale that holds its largest magnitude.
-fn quantize_bias(values: &[f32]) -> (Vec<i16>, f32) {
+fn quantize_bias(values: &[f32]) -> (Vec<i16>, u8) {
     let max = values.iter().fold(0.0f32, |m, v| m.max(v.abs()));
-    let mut scale = 1.0f32 / 32768.0;
-    while max / scale > 32767.0 {
-        scale *= 2.0;
-    }
+    let exp = largest_exp(max, 32767.0);
+    let scale = pow2(exp);
     let q = values
         .iter()
         .map(|&v| libm::roundf(v / scale).clamp(-32767.0, 32767.0) as i16)
         .collect();
-    (q, scale)
+    (q, exp)
+}
+
+/// `2^-exp`.
+fn pow2(exp: u8) -> f32 {
+    crate::tensor::Scales {
+        mantissas: &[],
+        exp,
+    }
+    .unit()
+}
+
+/// The largest exponent `e ≤ MAX_SCALE_EXP` with `max · 2^e ≤ limit` (15 for `max = 0`).
+fn largest_exp(max: f32, limit: f32) -> u8 {
+    if max <= 0.0 {
+        return 15;
+    }
+    let mut e = 0u8;
+    while e < format::MAX_SCALE_EXP && max / pow2(e + 1) <= limit {
+        e += 1;
+    }
+    e
+}
+
+/// `f32` scales as `u16` mantissas with one exponent (see [`crate::tensor::Scales`]), and the
+/// scales they stand for: each within 2^-16 of the largest.
+fn encode_scales(scales: &[f32]) -> (Vec<u16>, u8, Vec<f32>) {
+    let max = scales.iter().fold(0.0f32, |m, &s| m.max(s));
+    let exp = largest_exp(max, 65535.0);
+    let unit = pow2(exp);
+    let m: Vec<u16> = scales
+        .iter()
+        .map(|&s| libm::roundf(s / unit).clamp(0.0, 65535.0) as u16)
+        .collect();
+    let exact = m.iter().map(|&m| f32::from(m) * unit).collect();
+    (m, exp, exact)
 }
 
 /// The `f32` values an int8 kernel stands for (`q · s`), in the same layout.
-fn dequantize(values: &[i8], scales: &[f32], rows: usize) -> Vec<f32> {
+fn dequantize(values: &[i8], scales: crate::tensor::Scales<'_>, rows: usize) -> Vec<f32> {
     let cols = values.len().checked_div(rows).unwrap_or(0).max(1);
     let groups = scales.len().max(1);
     values
         .iter()
         .enumerate()
-        .map(|(i, &q)| f32::from(q) * scales.get((i / cols) % groups).copied().unwrap_or(0.0))
+        .map(|(i, &q)| {
+            let g = (i / cols) % groups;
+            f32::from(q) * if g < scales.len() { scales.get(g) } else { 0.0 }
+        })
         .collect()
 }
 
@@ -289,12 +325,12 @@ impl Arena {
         })
     }
 
-    fn push_scales(&mut self, scales: &[f32]) -> Result<ScalesRef, BuildError> {
-        let s = self.push(scales)?;
-        Ok(ScalesRef {
-            offset: s.offset,
-            len: s.len,
-        })
+    fn push_scales(&mut self, mantissas: &[u16], exp: u8) -> Result<ScalesRef, BuildError> {
+        let (offset, len) = self.start(mantissas.len())?;
+        for m in mantissas {
+            self.bytes.extend_from_slice(&m.to_le_bytes());
+        }
+        Ok(ScalesRef { offset, len, exp })
     }
 
     fn push_i8(&mut self, values: &[i8], scales: ScalesRef) -> Result<TensorRef, BuildError> {
@@ -308,12 +344,12 @@ impl Arena {
         })
     }
 
-    fn push_i16(&mut self, values: &[i16], scale: f32) -> Result<TensorRef, BuildError> {
+    fn push_i16(&mut self, values: &[i16], exp: u8) -> Result<TensorRef, BuildError> {
         let (offset, len) = self.start(values.len())?;
         for v in values {
             self.bytes.extend_from_slice(&v.to_le_bytes());
         }
-        let scales = self.push_scales(&[scale])?;
+        let scales = self.push_scales(&[1], exp)?;
         Ok(TensorRef {
             dtype: DType::I16,
             offset,
@@ -335,8 +371,8 @@ impl Arena {
             return self.push(values);
         }
         let Some((rows, groups)) = kernel_rows(layer, name) else {
-            let (q, scale) = quantize_bias(values);
-            return self.push_i16(&q, scale);
+            let (q, exp) = quantize_bias(values);
+            return self.push_i16(&q, exp);
         };
         let mut scales = alloc::vec![0.0f32; groups];
         let shared = match recurrent_kernels(layer) {
@@ -351,15 +387,16 @@ impl Arena {
                 false
             }
         };
+        let (mantissas, exp, exact) = encode_scales(&scales);
         // The input kernel comes first and writes the shared scales; the recurrent one reuses them.
         let at = match (shared, name, self.shared.take()) {
             (true, TensorName::RecurrentKernel, Some(at)) => at,
-            _ => self.push_scales(&scales)?,
+            _ => self.push_scales(&mantissas, exp)?,
         };
         if shared && name == TensorName::Kernel {
             self.shared = Some(at);
         }
-        let q = quantize_with(values, rows, &scales);
+        let q = quantize_with(values, rows, &exact);
         self.push_i8(&q, at)
     }
 
@@ -446,9 +483,10 @@ impl ModelSpec {
                     let rows = kernel_rows(l, name).map_or(scales.len(), |r| r.0);
                     dequantize(values, scales, rows)
                 }
-                Tensor::I16 { values, scale } => {
-                    values.iter().map(|&q| f32::from(q) * scale).collect()
-                }
+                Tensor::I16 { values, scale } => values
+                    .iter()
+                    .map(|&q| f32::from(q) * scale.get(0))
+                    .collect(),
             })
         };
         ModelSpec {

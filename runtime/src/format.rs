@@ -89,20 +89,26 @@ pub struct TensorRef {
     pub offset: u32,
     /// Number of elements.
     pub len: u32,
-    /// `I8` tensors: one f32 scale per output row (per unit and gate), stored in the arena;
+    /// `I8` tensors: one scale per output row (per unit and gate); `I16` tensors: one scale;
     /// `None` for `F32` tensors (a scale on an `F32` tensor is rejected).
     pub scales: Option<ScalesRef>,
 }
 
-/// Where a quantized tensor's f32 scales are: byte offset from the arena start (a multiple of
-/// [`TENSOR_ALIGN`]) and count.
+/// A quantized tensor's scales: `len` little-endian `u16` mantissas `m` at `offset` bytes from
+/// the arena start (a multiple of [`TENSOR_ALIGN`]), each standing for the scale `m · 2^-exp`.
+/// Several tensors may point at the same scales.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ScalesRef {
     /// Byte offset from the start of the arena.
     pub offset: u32,
     /// Number of scales.
     pub len: u32,
+    /// The common exponent, at most [`MAX_SCALE_EXP`].
+    pub exp: u8,
 }
+
+/// Largest scale exponent: `65535 · 2^-126` is still a normal `f32`, so every scale is exact.
+pub const MAX_SCALE_EXP: u8 = 126;
 
 /// Per-channel affine map between raw units and the model's normalized units.
 ///

@@ -10,9 +10,9 @@
 //!
 //! An int8 kernel (`i8w`, see [`crate::tensor`]) computes `y[j] += s[j] · Σ_i x[i] · q[j][i]`:
 //! the dot product of the exact int8-to-f32 values in increasing input order, then one multiply
-//! by the row's scale and one add.
+//! by the row's scale (itself the exact product `m_j · 2^-exp`) and one add.
 
-use crate::tensor::Tensor;
+use crate::tensor::{Scales, Tensor};
 
 /// `y[j] += Σ_i x[i] · W[first + j][i]` for `j < y.len()`, where `W` is output-major with rows of
 /// `x.len()` values; an int8 `W` uses scale `first + j` for row `first + j`.
@@ -23,9 +23,7 @@ use crate::tensor::Tensor;
 pub(crate) fn matvec_acc(y: &mut [f32], x: &[f32], w: Tensor<'_>, first: usize) {
     match w {
         Tensor::F32(w) => matvec_acc_f32(y, x, w, first),
-        Tensor::I8 { values, scales } => {
-            matvec_acc_i8(y, x, values, scales.get(first..).unwrap_or(&[]), first)
-        }
+        Tensor::I8 { values, scales } => matvec_acc_i8(y, x, values, scales, first),
         // Rejected for kernels at load time.
         Tensor::I16 { .. } => {}
     }
@@ -82,14 +80,15 @@ pub(crate) fn matvec_acc_f32(y: &mut [f32], x: &[f32], w: &[f32], first: usize) 
     }
 }
 
-/// The int8 case of [`matvec_acc`]: `y[j] += scales[j] · Σ_i x[i] · q[first + j][i]` (`scales`
-/// already starts at row `first`'s scale).
+/// The int8 case of [`matvec_acc`]: `y[j] += s[first + j] · Σ_i x[i] · q[first + j][i]`.
 #[inline]
-pub(crate) fn matvec_acc_i8(y: &mut [f32], x: &[f32], q: &[i8], scales: &[f32], first: usize) {
+pub(crate) fn matvec_acc_i8(y: &mut [f32], x: &[f32], q: &[i8], scales: Scales<'_>, first: usize) {
     let m = x.len();
     if m == 0 {
         return;
     }
+    let unit = scales.unit();
+    let scales = scales.mantissas.get(first..).unwrap_or(&[]);
     let tail = scales.get(y.len() / 4 * 4..).unwrap_or(&[]);
     let mut rows = q.chunks_exact(m).skip(first);
     let mut ys = y.chunks_exact_mut(4);
@@ -107,17 +106,17 @@ pub(crate) fn matvec_acc_i8(y: &mut [f32], x: &[f32], q: &[i8], scales: &[f32], 
             a2 += xi * f32::from(w2);
             a3 += xi * f32::from(w3);
         }
-        yb[0] += sb[0] * a0;
-        yb[1] += sb[1] * a1;
-        yb[2] += sb[2] * a2;
-        yb[3] += sb[3] * a3;
+        yb[0] += f32::from(sb[0]) * unit * a0;
+        yb[1] += f32::from(sb[1]) * unit * a1;
+        yb[2] += f32::from(sb[2]) * unit * a2;
+        yb[3] += f32::from(sb[3]) * unit * a3;
     }
     for ((yj, row), &s) in ys.into_remainder().iter_mut().zip(rows).zip(tail) {
         let mut acc = 0.0f32;
         for (&xi, &wi) in x.iter().zip(row) {
             acc += xi * f32::from(wi);
         }
-        *yj += s * acc;
+        *yj += f32::from(s) * unit * acc;
     }
 }
 
@@ -160,7 +159,11 @@ mod tests {
         // Rows [1, -2] with scale 0.5 and [3, 4] with scale 0.25, from row 1 of three.
         let q = [9, 9, 1, -2, 3, 4];
         let mut y = [1.0, 2.0];
-        matvec_acc_i8(&mut y, &[2.0, 1.0], &q, &[0.5, 0.25], 1);
+        let scales = Scales {
+            mantissas: &[7, 2, 1],
+            exp: 2,
+        };
+        matvec_acc_i8(&mut y, &[2.0, 1.0], &q, scales, 1);
         // 1 + 0.5 · (2 - 2) = 1; 2 + 0.25 · (6 + 4) = 4.5
         assert_eq!(y, [1.0, 4.5]);
     }
@@ -169,23 +172,20 @@ mod tests {
     fn int8_blocks_and_remainder_agree_with_the_definition() {
         let x = [0.5, -1.25, 2.0];
         let q: [i8; 21] = core::array::from_fn(|k| ((k * 37 % 255) as i32 - 127) as i8);
-        let s: [f32; 7] = core::array::from_fn(|j| 0.01 * (j + 1) as f32);
+        let m: [u16; 7] = core::array::from_fn(|j| 1000 * (j as u16 + 1));
+        let scales = Scales {
+            mantissas: &m,
+            exp: 20,
+        };
         let mut y = [0.1; 7];
-        matvec_acc(
-            &mut y,
-            &x,
-            Tensor::I8 {
-                values: &q,
-                scales: &s,
-            },
-            0,
-        );
+        matvec_acc(&mut y, &x, Tensor::I8 { values: &q, scales }, 0);
         for (j, &yj) in y.iter().enumerate() {
             let mut acc = 0.0f32;
             for (i, &xi) in x.iter().enumerate() {
                 acc += xi * f32::from(q[j * 3 + i]);
             }
-            assert_eq!(yj.to_bits(), (0.1 + s[j] * acc).to_bits(), "output {j}");
+            let s = f32::from(m[j]) / (1 << 20) as f32;
+            assert_eq!(yj.to_bits(), (0.1 + s * acc).to_bits(), "output {j}");
         }
     }
 

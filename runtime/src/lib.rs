@@ -69,5 +69,5 @@ pub use format::AlignedBytes;
 pub use layers::{Layer, Shape};
 pub use model::{LayerSummary, Mode, Model};
 pub use stream::Stepper;
-pub use tensor::Tensor;
+pub use tensor::{Scales, Tensor};
 pub use window::{Probe, WindowOutput};

@@ -10,9 +10,12 @@ use heapless::Vec as HVec;
 use crate::error::{LoadError, Problem, TensorName};
 use serde::Deserialize;
 
-use crate::format::{self, DType, MAX_CHANNELS, MAX_LAYERS, Standardize, TENSOR_ALIGN, TensorRef};
+use crate::format::{
+    self, DType, MAX_CHANNELS, MAX_LAYERS, MAX_SCALE_EXP, ScalesRef, Standardize, TENSOR_ALIGN,
+    TensorRef,
+};
 use crate::layers::{Layer, Shape};
-use crate::tensor::Tensor;
+use crate::tensor::{Scales, Tensor};
 
 /// The fields of [`ModelRepr`] before `layers`, in the same order (postcard encodes a struct as
 /// its fields in order, so this decodes the start of a `ModelRepr`).
@@ -123,6 +126,19 @@ fn f32s(arena: &[u8], offset: u32, len: u32, name: TensorName) -> Result<&[f32],
     Ok(values)
 }
 
+fn scales<'a>(arena: &'a [u8], s: &ScalesRef, name: TensorName) -> Result<Scales<'a>, Problem> {
+    if s.exp > MAX_SCALE_EXP {
+        return Err(Problem::BadQuantization { tensor: name });
+    }
+    let bytes = section(arena, s.offset, s.len, 2, name)?;
+    let mantissas: &[u16] =
+        bytemuck::try_cast_slice(bytes).map_err(|_| Problem::TensorMisaligned { tensor: name })?;
+    Ok(Scales {
+        mantissas,
+        exp: s.exp,
+    })
+}
+
 /// An `f32` tensor, or an int8 tensor with its scales (which layer tensors may be int8, and how
 /// many scales they need, each layer's `check` decides).
 fn resolve<'a>(arena: &'a [u8], t: &TensorRef, name: TensorName) -> Result<Tensor<'a>, Problem> {
@@ -130,26 +146,22 @@ fn resolve<'a>(arena: &'a [u8], t: &TensorRef, name: TensorName) -> Result<Tenso
         (DType::F32, None) => Ok(Tensor::F32(f32s(arena, t.offset, t.len, name)?)),
         (DType::I8, Some(s)) => {
             let values: &[i8] = bytemuck::cast_slice(section(arena, t.offset, t.len, 1, name)?);
-            let scales = f32s(arena, s.offset, s.len, name).map_err(|e| match e {
-                Problem::NonFinite { .. } => Problem::BadQuantization { tensor: name },
-                other => other,
-            })?;
-            if values.contains(&i8::MIN) || scales.iter().any(|&s| s < 0.0) {
+            if values.contains(&i8::MIN) {
                 return Err(Problem::BadQuantization { tensor: name });
             }
-            Ok(Tensor::I8 { values, scales })
+            Ok(Tensor::I8 {
+                values,
+                scales: scales(arena, &s, name)?,
+            })
         }
         (DType::I16, Some(s)) => {
-            let values: &[i16] =
-                bytemuck::try_cast_slice(section(arena, t.offset, t.len, 2, name)?)
-                    .map_err(|_| Problem::TensorMisaligned { tensor: name })?;
-            let scale = match f32s(arena, s.offset, s.len, name) {
-                Ok(&[scale]) if scale > 0.0 && scale.is_normal() => scale,
-                Ok(_) | Err(Problem::NonFinite { .. }) => {
-                    return Err(Problem::BadQuantization { tensor: name });
-                }
-                Err(other) => return Err(other),
-            };
+            let bytes = section(arena, t.offset, t.len, 2, name)?;
+            let values: &[i16] = bytemuck::try_cast_slice(bytes)
+                .map_err(|_| Problem::TensorMisaligned { tensor: name })?;
+            let scale = scales(arena, &s, name)?;
+            if scale.len() != 1 {
+                return Err(Problem::BadQuantization { tensor: name });
+            }
             Ok(Tensor::I16 { values, scale })
         }
         _ => Err(Problem::UnsupportedDType { tensor: name }),
@@ -406,17 +418,14 @@ impl<'a> Model<'a> {
     pub fn summary(&self, i: usize) -> Option<LayerSummary> {
         let layer = self.layers().get(i)?;
         let (mut params, mut weight_bytes) = (0, 0);
-        let mut last_scales: &[f32] = &[];
+        let mut last_scales: &[u16] = &[];
         let _ = layer.try_map(&mut |t: &Tensor<'_>, _| {
             params += t.len();
             weight_bytes += t.value_bytes();
             // Scales shared by consecutive tensors (a recurrent layer's two kernels) count once.
-            let scales = t.scales();
+            let scales = t.scale_mantissas();
             if !core::ptr::eq(scales, last_scales) {
-                weight_bytes += 4 * scales.len();
-            }
-            if let Tensor::I16 { .. } = t {
-                weight_bytes += 4;
+                weight_bytes += 2 * scales.len();
             }
             last_scales = scales;
             Ok::<(), ()>(())

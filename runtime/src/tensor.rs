@@ -1,4 +1,4 @@
-//! A loaded tensor: `f32` values, or int8 values with `f32` scales, read in place from the blob.
+//! A loaded tensor: `f32` values, or integers with their scales, read in place from the blob.
 //!
 //! **int8 weights (`i8w`).** A quantized kernel holds `q` in `[-127, 127]` (symmetric: -128 is
 //! never written and is rejected at load) and one scale `s ≥ 0` per output row, so that the
@@ -7,9 +7,46 @@
 //! scale of each (unit, gate): the blob stores those scales once. A Conv1D kernel has one scale
 //! per filter, shared by its taps, and an embedding table one scale per token.
 //!
-//! **int16 biases.** A quantized model stores its biases as `i16` with one power-of-two scale
-//! per tensor (the smallest that fits the largest bias), `b = q · s`: half the bytes of `f32`, a
-//! resolution of 2^-15 of the largest bias. Normalization vectors are always `f32`.
+//! **Scales** are stored as `u16` mantissas with one exponent per tensor, `s = m · 2^-exp`
+//! (see [`Scales`]): 16 significant bits, half the bytes of an `f32`, exact as an `f32`, and an
+//! integer multiplier for the full-integer mode, so both modes compute with the same scales.
+//!
+//! **int16 biases.** A quantized model stores its biases as `i16` with one scale per tensor,
+//! a power of two (the smallest that holds the largest bias), `b = q · s`: half the bytes of
+//! `f32`, a resolution of 2^-15 of the largest bias. Normalization vectors are always `f32`.
+
+/// Per-row scales: `scale(j) = mantissas[j] · 2^-exp`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Scales<'a> {
+    /// The mantissas, little-endian in the blob.
+    pub mantissas: &'a [u16],
+    /// The common exponent (at most [`MAX_SCALE_EXP`](crate::format::MAX_SCALE_EXP)).
+    pub exp: u8,
+}
+
+impl Scales<'_> {
+    /// `2^-exp`, exactly.
+    #[inline]
+    pub fn unit(&self) -> f32 {
+        f32::from_bits((127 - u32::from(self.exp.min(126))) << 23)
+    }
+
+    /// Scale `j` as an `f32` (exact).
+    #[inline]
+    pub fn get(&self, j: usize) -> f32 {
+        f32::from(self.mantissas[j]) * self.unit()
+    }
+
+    /// Number of scales.
+    pub fn len(&self) -> usize {
+        self.mantissas.len()
+    }
+
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.mantissas.is_empty()
+    }
+}
 
 /// A tensor of a loaded model.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -21,14 +58,14 @@ pub enum Tensor<'a> {
         /// The values, output-major.
         values: &'a [i8],
         /// One scale per row (per filter for Conv1D).
-        scales: &'a [f32],
+        scales: Scales<'a>,
     },
     /// int16 values with one scale (biases of quantized models).
     I16 {
         /// The values.
         values: &'a [i16],
-        /// The scale, a power of two.
-        scale: f32,
+        /// One scale.
+        scale: Scales<'a>,
     },
 }
 
@@ -61,12 +98,13 @@ impl<'a> Tensor<'a> {
         }
     }
 
-    /// Bytes of scales stored for this tensor (shared scales are counted by the first tensor
-    /// that uses them, see [`Model::summary`](crate::Model::summary)).
-    pub(crate) fn scales(&self) -> &'a [f32] {
+    /// The scale mantissas stored for this tensor (shared scales are counted once, see
+    /// [`Model::summary`](crate::Model::summary)).
+    pub(crate) fn scale_mantissas(&self) -> &'a [u16] {
         match self {
-            Tensor::I8 { scales, .. } => scales,
-            _ => &[],
+            Tensor::I8 { scales, .. } => scales.mantissas,
+            Tensor::I16 { scale, .. } => scale.mantissas,
+            Tensor::F32(_) => &[],
         }
     }
 
@@ -76,8 +114,9 @@ impl<'a> Tensor<'a> {
         match self {
             Tensor::F32(v) => y.copy_from_slice(&v[first..first + y.len()]),
             Tensor::I16 { values, scale } => {
+                let s = scale.get(0);
                 for (o, &q) in y.iter_mut().zip(&values[first..]) {
-                    *o = f32::from(q) * scale;
+                    *o = f32::from(q) * s;
                 }
             }
             Tensor::I8 { .. } => y.fill(0.0),
@@ -87,12 +126,6 @@ impl<'a> Tensor<'a> {
 
 impl<'a> From<&'a [f32]> for Tensor<'a> {
     fn from(v: &'a [f32]) -> Self {
-        Tensor::F32(v)
-    }
-}
-
-impl<'a, const N: usize> From<&'a [f32; N]> for Tensor<'a> {
-    fn from(v: &'a [f32; N]) -> Self {
         Tensor::F32(v)
     }
 }

@@ -57,9 +57,11 @@ impl Embedding<Tensor<'_>> {
                 Some(row) => y.copy_from_slice(row),
                 None => y.fill(0.0),
             },
-            Tensor::I8 { values, scales } => match (values.chunks_exact(d).nth(id), scales.get(id))
-            {
-                (Some(row), Some(&s)) => {
+            Tensor::I8 { values, scales } => match (
+                values.chunks_exact(d).nth(id),
+                (id < scales.len()).then(|| scales.get(id)),
+            ) {
+                (Some(row), Some(s)) => {
                     for (v, &q) in y.iter_mut().zip(row) {
                         *v = f32::from(q) * s;
                     }
