@@ -24,6 +24,8 @@ pub enum BuildError {
     TooLarge,
     /// postcard failed to encode the metadata.
     Encode,
+    /// [`Mode::I8x16`] needs its exponents: use [`ModelSpec::to_bytes_i8x16`].
+    NeedsExponents,
 }
 
 impl core::fmt::Display for BuildError {
@@ -435,6 +437,19 @@ impl ModelSpec {
     /// kernel (input, recurrent, Conv1D, embedding table) to int8 with per-row scales, see
     /// [`crate::tensor`].
     pub fn to_bytes_as(&self, mode: Mode) -> Result<Vec<u8>, BuildError> {
+        if mode == Mode::I8x16 {
+            return Err(BuildError::NeedsExponents);
+        }
+        self.encode(mode, None)
+    }
+
+    /// Encodes the model for the full-integer mode: the tensors as in [`Mode::I8w`], then the
+    /// exponents (which the trainer's calibration chooses; the loader checks them).
+    pub fn to_bytes_i8x16(&self, exponents: &format::IntModel) -> Result<Vec<u8>, BuildError> {
+        self.encode(Mode::I8w, Some(exponents))
+    }
+
+    fn encode(&self, mode: Mode, int: Option<&format::IntModel>) -> Result<Vec<u8>, BuildError> {
         let mut arena = Arena {
             bytes: Vec::new(),
             shared: None,
@@ -460,7 +475,10 @@ impl ModelSpec {
             output_norm,
             layers,
         };
-        let meta = postcard::to_allocvec(&repr).map_err(|_| BuildError::Encode)?;
+        let mut meta = postcard::to_allocvec(&repr).map_err(|_| BuildError::Encode)?;
+        if let Some(int) = int {
+            meta.extend(postcard::to_allocvec(int).map_err(|_| BuildError::Encode)?);
+        }
         if meta.len() + arena.bytes.len() + format::ARENA_ALIGN + format::HEADER_LEN
             > u32::MAX as usize
         {
@@ -509,4 +527,106 @@ impl ModelSpec {
                 .collect(),
         }
     }
+}
+
+/// Largest magnitudes a float model's values reach (normalized units), per place: what the
+/// `i8x16` exponents are chosen from. Fill it from [`Probe`](crate::Probe)s of
+/// [`Model::window_probed`] over calibration data ([`observe`](Self::observe) keeps the
+/// maximum; a caller may put a percentile in instead).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Ranges {
+    /// The normalized input.
+    pub input: f32,
+    /// Each layer's output.
+    pub outputs: Vec<f32>,
+    /// Each LSTM layer's cell state (0 elsewhere).
+    pub cells: Vec<f32>,
+}
+
+fn max_abs(v: &[f32]) -> f32 {
+    v.iter().fold(0.0f32, |m, x| m.max(x.abs()))
+}
+
+impl Ranges {
+    /// Zero ranges for a model of `layers` layers.
+    pub fn new(layers: usize) -> Self {
+        Ranges {
+            input: 0.0,
+            outputs: alloc::vec![0.0; layers],
+            cells: alloc::vec![0.0; layers],
+        }
+    }
+
+    /// Widens the ranges by what a probe shows.
+    pub fn observe(&mut self, probe: crate::Probe<'_>) {
+        match probe {
+            crate::Probe::Input { values } => self.input = self.input.max(max_abs(values)),
+            crate::Probe::Output { layer, values } => {
+                if let Some(o) = self.outputs.get_mut(layer) {
+                    *o = o.max(max_abs(values));
+                }
+            }
+            crate::Probe::CellState { layer, values } => {
+                if let Some(c) = self.cells.get_mut(layer) {
+                    *c = c.max(max_abs(values));
+                }
+            }
+            crate::Probe::IntOutput { .. } => {}
+        }
+    }
+}
+
+/// The largest exponent `e ≤ 15` with `magnitude · 2^e ≤ 32767`: the finest grid on which the
+/// magnitude still fits an `i16` (15 for 0).
+pub fn exponent_for(magnitude: f32) -> u8 {
+    let mut e = format::MAX_ACT_EXP;
+    while e > 0 && magnitude * f32::from(1u16 << e) > 32767.0 {
+        e -= 1;
+    }
+    e
+}
+
+/// The `i8x16` exponents of a float model given its ranges: Q15 for tanh/sigmoid outputs, the
+/// input's exponent for pooling, Flatten and Dropout, [`exponent_for`] of the range elsewhere.
+/// An LSTM inside Bidirectional has no cell probe; its cell state is bounded by the window
+/// length (`|c_t| ≤ t`), which is used instead.
+pub fn exponents(model: &Model<'_>, ranges: &Ranges) -> format::IntModel {
+    use crate::fixed::is_bounded;
+    let input_exp = exponent_for(ranges.input);
+    let mut e_in = input_exp;
+    let mut layers = HVec::new();
+    for (i, layer) in model.layers().iter().enumerate() {
+        let observed = exponent_for(ranges.outputs.get(i).copied().unwrap_or(0.0));
+        let cell = exponent_for(ranges.cells.get(i).copied().unwrap_or(0.0));
+        let (output_exp, cell_exp) = match layer {
+            Layer::Dense(l) if is_bounded(l.activation) => (15, 0),
+            Layer::Conv1d(l) if is_bounded(l.activation) => (15, 0),
+            Layer::SimpleRnn(l) if is_bounded(l.activation) => (15, 0),
+            Layer::Dense(_) | Layer::Conv1d(_) | Layer::SimpleRnn(_) | Layer::Embedding(_) => {
+                (observed, 0)
+            }
+            Layer::Gru(_) => (15, 0),
+            Layer::Lstm(_) => (15, cell),
+            Layer::Bidirectional(b) => {
+                let cells = [&b.forward, &b.backward];
+                let lstm = cells.iter().any(|c| matches!(c, Cell::Lstm(_)));
+                let bounded = cells.iter().all(|c| match c {
+                    Cell::SimpleRnn(l) => is_bounded(l.activation),
+                    _ => true,
+                });
+                let window = model.window_steps().max(1) as f32;
+                (
+                    if bounded { 15 } else { observed },
+                    if lstm { exponent_for(window) } else { 0 },
+                )
+            }
+            _ => (e_in, 0),
+        };
+        let _ = layers.push(crate::layers::IntLayer {
+            output_exp,
+            cell_exp,
+        });
+        e_in = output_exp;
+    }
+    format::IntModel { input_exp, layers }
 }

@@ -90,12 +90,18 @@ pub enum Problem {
         /// Scales stored.
         found: u32,
     },
-    /// An int8 tensor's scales are negative, NaN or infinite, or it holds -128 (int8 weights are
-    /// symmetric, in `[-127, 127]`).
+    /// A quantized tensor's scale exponent is out of range, an int16 tensor has other than one
+    /// scale, or an int8 tensor holds -128 (int8 weights are symmetric, in `[-127, 127]`).
     BadQuantization {
         /// Which tensor.
         tensor: TensorName,
     },
+    /// An `i8x16` exponent is out of range or contradicts the layer (a tanh or sigmoid output
+    /// not in Q15, a pooling layer that changes its input's exponent, an LSTM cell exponent on
+    /// another layer).
+    BadExponent,
+    /// Softmax anywhere but the last layer of an `i8x16` model.
+    SoftmaxNotLast,
 }
 
 /// Why a model blob was rejected by [`Model::from_bytes`](crate::Model::from_bytes).

@@ -10,11 +10,10 @@
 //! most `32768 · 127 < 2^22` in magnitude, so up to [`I32_TERMS`] terms are summed in `i32`
 //! and longer rows in `i64`. Never wraps.
 //!
-//! **Requantization.** `requant(acc, m, n) = (acc · m + 2^(n-1)) >> n` in `i64` (rounding half
-//! up, an arithmetic shift), saturated to `i32`. `(m, n)` stands for the real multiplier
-//! `m · 2^-n` (`m` in `[2^30, 2^31)`, or 0 for a multiplier below `2^-32`; `n` in `1..=62`),
-//! `s_in · s_w · 2^e_target` for an input exponent, a row's weight scale and the target
-//! exponent.
+//! **Rescaling.** A weight row's scale is `m · 2^-N` (a `u16` mantissa, see
+//! [`crate::tensor::Scales`]), so moving `acc` (in Q`e_in` times the weights) to Q`e_t` is
+//! `rescale(acc, m, N + e_in - e_t) = (acc · m + 2^(s-1)) >> s` in `i64`: rounding half up (an
+//! arithmetic shift), exact when `s ≤ 0`, saturated to `i32`.
 //!
 //! **Activations.** `tanh` is read from [`TANH_Q15`], `round(tanh(i/64) · 32768)` for `i` in
 //! `0..=512` (x in `[0, 8]`), interpolated linearly between entries with rounding, odd
@@ -108,11 +107,18 @@ pub fn dot(x: &[i16], w: &[i8]) -> i64 {
     }
 }
 
-/// `(acc · m + 2^(n-1)) >> n`, saturated to `i32` (see the module docs).
+/// `acc · m · 2^-shift`, rounded half up, saturated to `i32` (see the module docs).
 #[inline]
-pub fn requant(acc: i64, m: i32, n: u32) -> i32 {
+pub fn rescale(acc: i64, m: u16, shift: i32) -> i32 {
     let p = acc.saturating_mul(i64::from(m));
-    let r = p.saturating_add(1i64 << (n - 1)) >> n;
+    let r = if shift >= 63 {
+        // |p| < 2^62: rounds to 0 (or to -1 for nothing: half up of a negative tiny value is 0).
+        0
+    } else if shift > 0 {
+        p.saturating_add(1i64 << (shift - 1)) >> shift
+    } else {
+        p.saturating_mul(1i64 << (-shift).min(62))
+    };
     r.clamp(i64::from(i32::MIN), i64::from(i32::MAX)) as i32
 }
 
@@ -198,10 +204,11 @@ pub fn activate(act: Activation, v: i32) -> i32 {
     }
 }
 
-/// `(a · b + 2^14) >> 15` for a Q15 `a`.
+/// `(a · b + 2^14) >> 15` for a Q15 `a`, saturated to `i32`.
 #[inline]
 pub fn mul_q15(a: i32, b: i32) -> i32 {
-    ((i64::from(a) * i64::from(b) + (1 << 14)) >> 15) as i32
+    ((i64::from(a) * i64::from(b) + (1 << 14)) >> 15)
+        .clamp(i64::from(i32::MIN), i64::from(i32::MAX)) as i32
 }
 
 #[cfg(test)]
@@ -250,11 +257,13 @@ mod tests {
     }
 
     #[test]
-    fn requant_rounds_half_up_and_saturates() {
-        // m · 2^-n = 0.5
-        assert_eq!(requant(3, 1 << 30, 31), 2); // 1.5 -> 2
-        assert_eq!(requant(-3, 1 << 30, 31), -1); // -1.5 -> -1
-        assert_eq!(requant(i64::MAX, i32::MAX, 1), i32::MAX);
+    fn rescale_rounds_half_up_and_saturates() {
+        // m · 2^-shift = 0.5
+        assert_eq!(rescale(3, 1 << 14, 15), 2); // 1.5 -> 2
+        assert_eq!(rescale(-3, 1 << 14, 15), -1); // -1.5 -> -1
+        assert_eq!(rescale(i64::MAX, u16::MAX, 1), i32::MAX);
+        assert_eq!(rescale(-5, 3, -2), -60);
+        assert_eq!(rescale(1 << 40, 1, 70), 0);
         assert_eq!(shift_round(5, 1), 3);
         assert_eq!(shift_round(-5, 1), -2);
         assert_eq!(shift_round(3, -2), 12);

@@ -9,6 +9,7 @@
 //!     12     4  metadata length in bytes (u32 LE)
 //!     16     4  CRC-32/ISO-HDLC over bytes 0..16 and 20..total (u32 LE)
 //!     20     m  metadata: postcard encoding of ModelRepr<TensorRef>
+//!                   (for an i8x16 blob followed by the postcard encoding of IntModel)
 //!   20+m     p  zero padding up to the next multiple of ARENA_ALIGN
 //!      a     n  tensor arena: raw little-endian tensors, each at a multiple of TENSOR_ALIGN
 //! ```
@@ -149,6 +150,19 @@ pub struct ModelRepr<'a, T> {
     /// The layers, first to last.
     pub layers: HVec<Layer<T>, MAX_LAYERS>,
 }
+
+/// The exponents of an `i8x16` blob (see [`crate::layers::int`]), encoded after the layer
+/// list: `f32` and `i8w` blobs end with the layers, `i8x16` blobs go on with this.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IntModel {
+    /// The quantized input is `round(x_norm · 2^input_exp)`, saturated to `i16`.
+    pub input_exp: u8,
+    /// One entry per layer.
+    pub layers: HVec<crate::layers::IntLayer, MAX_LAYERS>,
+}
+
+/// Largest activation exponent of an `i8x16` model (Q15).
+pub const MAX_ACT_EXP: u8 = 15;
 
 /// The sections of a blob whose header checked out.
 pub(crate) struct Sections<'a> {

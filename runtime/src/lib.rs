@@ -62,7 +62,7 @@ pub mod tensor;
 pub mod window;
 
 #[cfg(feature = "alloc")]
-pub use build::{BuildError, ModelSpec};
+pub use build::{BuildError, ModelSpec, Ranges, exponent_for, exponents};
 pub use error::{LoadError, Problem, StepError, TensorName, WindowError};
 #[cfg(feature = "alloc")]
 pub use format::AlignedBytes;

@@ -43,6 +43,9 @@ pub enum Mode {
     /// int8 kernels with one `f32` scale per output row, `f32` arithmetic (see
     /// [`crate::tensor`]).
     I8w,
+    /// int8 kernels, `i16` activations and state, integer arithmetic (see
+    /// [`crate::layers::int`]).
+    I8x16,
 }
 
 impl Mode {
@@ -51,6 +54,7 @@ impl Mode {
         match self {
             Mode::F32 => "f32",
             Mode::I8w => "i8w",
+            Mode::I8x16 => "i8x16",
         }
     }
 }
@@ -88,6 +92,8 @@ pub struct Model<'a> {
     pub(crate) input_norm: Option<Standardize<&'a [f32]>>,
     pub(crate) output_norm: Option<Standardize<&'a [f32]>>,
     pub(crate) layers: HVec<Layer<Tensor<'a>>, MAX_LAYERS>,
+    /// The exponents of an `i8x16` model.
+    pub(crate) int: Option<format::IntModel>,
     /// `shapes[i]` is layer `i`'s input; the last entry is the model's output.
     pub(crate) shapes: HVec<Shape, { MAX_LAYERS + 1 }>,
     pub(crate) first_window_only: Option<u8>,
@@ -224,9 +230,16 @@ impl<'a> Model<'a> {
             // At most MAX_LAYERS, checked above.
             let _ = layers.push(resolved);
         }
-        if !rest.is_empty() {
-            return Err(LoadError::Metadata);
-        }
+        let int = if rest.is_empty() {
+            None
+        } else {
+            let (int, tail) = postcard::take_from_bytes::<format::IntModel>(rest)
+                .map_err(|_| LoadError::Metadata)?;
+            if !tail.is_empty() || int.layers.len() != layers.len() {
+                return Err(LoadError::Metadata);
+            }
+            Some(int)
+        };
         if layers.is_empty() {
             return Err(LoadError::NoLayers);
         }
@@ -270,6 +283,9 @@ impl<'a> Model<'a> {
             steps = out_steps;
         }
         let _ = shapes.push(shape);
+        if let Some(int) = &int {
+            crate::layers::int::check(&layers, int)?;
+        }
         let width = shape.width();
         if wire.targets.len() != width {
             return Err(LoadError::OutputCount {
@@ -285,7 +301,14 @@ impl<'a> Model<'a> {
             problem: Problem::TooLarge,
         };
         let io = crate::layers::add(2 * n_in, width).map_err(too_large)?;
-        let state_len = crate::layers::add(io, state_len)
+        // i8x16: the quantized sample and the layer states as i16, two to a word.
+        let layer_words = match int {
+            Some(_) => crate::layers::add(n_in, state_len)
+                .map_err(too_large)?
+                .div_ceil(2),
+            None => state_len,
+        };
+        let state_len = crate::layers::add(io, layer_words)
             .and_then(|n| crate::layers::add(n, scratch_len))
             .map_err(too_large)?;
         Ok(Model {
@@ -299,6 +322,7 @@ impl<'a> Model<'a> {
             input_norm,
             output_norm,
             layers,
+            int,
             shapes,
             first_window_only,
             state_len,
@@ -346,8 +370,12 @@ impl<'a> Model<'a> {
         (self.lookback as usize).div_ceil(self.step.max(1) as usize)
     }
 
-    /// How the weights are stored: [`Mode::I8w`] if any kernel is int8.
+    /// How the model computes: [`Mode::I8x16`] with integer exponents, else [`Mode::I8w`] if
+    /// any kernel is int8.
     pub fn mode(&self) -> Mode {
+        if self.int.is_some() {
+            return Mode::I8x16;
+        }
         let mut quantized = false;
         for layer in &self.layers {
             let _ = layer.try_map(&mut |t: &Tensor<'_>, _| {
@@ -356,6 +384,11 @@ impl<'a> Model<'a> {
             });
         }
         if quantized { Mode::I8w } else { Mode::F32 }
+    }
+
+    /// The exponents of an `i8x16` model.
+    pub fn int_exponents(&self) -> Option<&format::IntModel> {
+        self.int.as_ref()
     }
 
     /// The layers.
@@ -490,6 +523,36 @@ impl<'a> Model<'a> {
     /// The value a channel holds before any finite sample arrived: its training mean.
     pub(crate) fn initial_fill(&self, c: usize) -> f32 {
         self.input_norm.as_ref().map_or(0.0, |n| n.mean[c])
+    }
+
+    /// An `i8x16` model's input: `round(x · 2^input_exp)`, saturated to `i16` (the one place
+    /// besides [`output_from_int`](Self::output_from_int) where the integer path uses `f32`).
+    pub(crate) fn quantize_input(&self, x: &[f32], q: &mut [i16], exp: u8) {
+        let s = f32::from(1u16 << exp);
+        for (q, &v) in q.iter_mut().zip(x) {
+            *q = libm::roundf(v * s).clamp(-32768.0, 32767.0) as i16;
+        }
+    }
+
+    /// An `i8x16` model's output: `q · 2^-exp` as `f32` (exact), then softmax if the last layer
+    /// has it, then the de-normalization.
+    pub(crate) fn output_from_int(&self, q: &[i16], exp: u8, y: &mut [f32]) {
+        let unit = 1.0 / f32::from(1u16 << exp);
+        for (y, &v) in y.iter_mut().zip(q) {
+            *y = f32::from(v) * unit;
+        }
+        let softmax = match self.layers.last() {
+            Some(Layer::Dense(l)) => l.activation == crate::activation::Activation::Softmax,
+            Some(Layer::Conv1d(l)) => l.activation == crate::activation::Activation::Softmax,
+            _ => false,
+        };
+        if softmax {
+            let w = self.output_len().max(1);
+            for row in y.chunks_exact_mut(w) {
+                crate::activation::Activation::Softmax.apply(row);
+            }
+        }
+        self.denormalize(y);
     }
 
     /// `y = y_norm * std + mean`, per output channel, over one or more output vectors.

@@ -74,11 +74,9 @@ impl<'m, 'b> Stepper<'m, 'b> {
         for (c, v) in buf[..n].iter_mut().enumerate() {
             *v = self.model.initial_fill(c);
         }
-        let mut off = 2 * n + self.model.output_len();
+        // All-zero bits are zero in i16 too: the integer states are reset with the rest.
         for (i, layer) in self.model.layers().iter().enumerate() {
-            let len = layer.state_len(self.model.shapes[i]);
-            layer.reset(&mut buf[off..off + len], &mut self.cursors[i]);
-            off += len;
+            self.cursors[i] = layer.start_cursor();
         }
         self.filled = 0;
         self.samples = 0;
@@ -120,7 +118,8 @@ impl<'m, 'b> Stepper<'m, 'b> {
         if u32::from(id) >= vocab {
             return Err(StepError::TokenOutOfRange { id, vocab });
         }
-        self.buf[1] = f32::from(id);
+        let n = self.model.input_len();
+        self.buf[n] = f32::from(id);
         Ok(self.run())
     }
 
@@ -137,6 +136,9 @@ impl<'m, 'b> Stepper<'m, 'b> {
     /// Runs the layers on the normalized sample at `buf[n..2n]`.
     fn run(&mut self) -> Option<&[f32]> {
         self.samples += 1;
+        if self.model.int.is_some() {
+            return self.run_int();
+        }
         let model = self.model;
         let (n, out_len) = (model.input_len(), model.output_len());
         let buf = &mut self.buf[..model.state_len];
@@ -153,6 +155,39 @@ impl<'m, 'b> Stepper<'m, 'b> {
         }
         y.copy_from_slice(input);
         model.denormalize(y);
+        Some(y)
+    }
+
+    /// [`run`](Self::run) for an `i8x16` model: the sample quantized once, then integers only
+    /// up to the output. Layout after the io words: the `i16` sample and layer states, two to
+    /// a word, then the `i32` scratch.
+    fn run_int(&mut self) -> Option<&[f32]> {
+        let model = self.model;
+        let int = model.int.as_ref()?;
+        let (n, out_len) = (model.input_len(), model.output_len());
+        let buf = &mut self.buf[..model.state_len];
+        let (io, rest) = buf.split_at_mut(2 * n + out_len);
+        let (words, scratch) = rest.split_at_mut(rest.len() - model.scratch_len);
+        let ints: &mut [i16] = bytemuck::cast_slice_mut(words);
+        let scratch: &mut [i32] = bytemuck::cast_slice_mut(scratch);
+        let (x, y) = io[n..].split_at_mut(n);
+        let (xq, mut rest) = ints.split_at_mut(n);
+        if model.vocab().is_some() {
+            // A token id, kept as its 16 bits.
+            xq[0] = x[0] as u16 as i16;
+        } else {
+            model.quantize_input(x, xq, int.input_exp);
+        }
+        let mut input: &[i16] = xq;
+        let mut e_in = int.input_exp;
+        for (i, (layer, &q)) in model.layers().iter().zip(&int.layers).enumerate() {
+            let (state, tail) =
+                core::mem::take(&mut rest).split_at_mut(layer.state_len(model.shapes[i]));
+            rest = tail;
+            input = layer.push_int(input, e_in, q, state, &mut self.cursors[i], scratch)?;
+            e_in = q.output_exp;
+        }
+        model.output_from_int(input, e_in, y);
         Some(y)
     }
 }

@@ -50,6 +50,20 @@ pub enum Probe<'a> {
         /// `c`, `units` values.
         values: &'a [f32],
     },
+    /// The normalized input window, `steps × features` values.
+    Input {
+        /// The values.
+        values: &'a [f32],
+    },
+    /// An `i8x16` layer's whole output, standing for `values · 2^-exp`.
+    IntOutput {
+        /// Zero-based layer index.
+        layer: usize,
+        /// The values.
+        values: &'a [i16],
+        /// Their exponent.
+        exp: u8,
+    },
 }
 
 /// Buffer sizes of a window run.
@@ -145,6 +159,9 @@ impl Model<'_> {
         for (raw, x) in input.chunks_exact(n).zip(a.chunks_exact_mut(n)) {
             self.normalize(raw, last, x);
         }
+        probe(Probe::Input {
+            values: &a[..steps * n],
+        });
         self.run_window(steps, scratch, probe)
     }
 
@@ -153,6 +170,16 @@ impl Model<'_> {
         &self,
         tokens: &[u16],
         scratch: &'s mut [f32],
+    ) -> Result<WindowOutput<'s>, WindowError> {
+        self.window_tokens_probed(tokens, scratch, &mut |_| {})
+    }
+
+    /// [`window_tokens`](Self::window_tokens), showing `probe` every layer's output.
+    pub fn window_tokens_probed<'s>(
+        &self,
+        tokens: &[u16],
+        scratch: &'s mut [f32],
+        probe: &mut impl FnMut(Probe<'_>),
     ) -> Result<WindowOutput<'s>, WindowError> {
         let vocab = self.vocab().ok_or(WindowError::WrongInputKind)?;
         if tokens.is_empty() {
@@ -168,7 +195,7 @@ impl Model<'_> {
         for (x, &id) in a.iter_mut().zip(tokens) {
             *x = f32::from(id);
         }
-        self.run_window(tokens.len(), scratch, &mut |_| {})
+        self.run_window(tokens.len(), scratch, probe)
     }
 
     /// Checks the scratch size; returns the first sequence buffer and the fill-value buffer.
@@ -196,6 +223,9 @@ impl Model<'_> {
         scratch: &'s mut [f32],
         probe: &mut impl FnMut(Probe<'_>),
     ) -> Result<WindowOutput<'s>, WindowError> {
+        if self.int.is_some() {
+            return self.run_window_int(steps, scratch, probe);
+        }
         let plan = self.window_plan(steps)?;
         let (bufs, rest) = scratch.split_at_mut(2 * plan.seq);
         let (state, rest) = rest.split_at_mut(plan.state);
@@ -263,6 +293,103 @@ impl Model<'_> {
         let len = plan.out_steps.map_or(width, |t| t * width);
         let values = &mut cur[..len];
         self.denormalize(values);
+        Ok(WindowOutput {
+            values,
+            steps: plan.out_steps,
+            width,
+        })
+    }
+
+    /// [`run_window`](Self::run_window) for an `i8x16` model: the normalized window (first
+    /// buffer, `f32`) is quantized into the second buffer as `i16`, the layers run on `i16`
+    /// buffers, and the output is written back as `f32` into the buffer the last layer did not
+    /// write.
+    fn run_window_int<'s>(
+        &self,
+        steps: usize,
+        scratch: &'s mut [f32],
+        probe: &mut impl FnMut(Probe<'_>),
+    ) -> Result<WindowOutput<'s>, WindowError> {
+        let plan = self.window_plan(steps)?;
+        let int = self.int.as_ref().ok_or(WindowError::WrongInputKind)?;
+        let n = self.input_len();
+        let (bufs, rest) = scratch.split_at_mut(2 * plan.seq);
+        let (state, rest) = rest.split_at_mut(plan.state);
+        let state: &mut [i16] = bytemuck::cast_slice_mut(state);
+        let step_scratch: &mut [i32] = bytemuck::cast_slice_mut(&mut rest[..plan.scratch]);
+        let (a, b) = bufs.split_at_mut(plan.seq);
+        {
+            let q: &mut [i16] = bytemuck::cast_slice_mut(b);
+            if self.vocab().is_some() {
+                for (q, &id) in q.iter_mut().zip(&a[..steps]) {
+                    *q = id as u16 as i16;
+                }
+            } else {
+                self.quantize_input(&a[..steps * n], &mut q[..steps * n], int.input_exp);
+            }
+        }
+        let (mut cur, mut next) = (b, a);
+        let mut t_in = steps;
+        let mut e_in = int.input_exp;
+        for (i, (layer, &q)) in self.layers().iter().zip(&int.layers).enumerate() {
+            let (input, output) = (self.shapes[i], self.shapes[i + 1]);
+            let (w_in, w_out) = (input.width(), output.width());
+            let t_rows = match input {
+                Shape::Sequence { .. } => t_in,
+                Shape::Vector { .. } => 1,
+            };
+            let x: &[i16] = &bytemuck::cast_slice::<f32, i16>(cur)[..t_rows * w_in];
+            let out: &mut [i16] = bytemuck::cast_slice_mut(&mut *next);
+            let mut t_out = 0;
+            match layer {
+                Layer::Bidirectional(l) => {
+                    l.window_int(x, w_in, e_in, q, out, state, step_scratch);
+                    t_out = t_rows;
+                }
+                Layer::GlobalMaxPooling1d => {
+                    crate::layers::int::reduce_global(x, &mut out[..w_out], false)
+                }
+                Layer::GlobalAveragePooling1d => {
+                    crate::layers::int::reduce_global(x, &mut out[..w_out], true)
+                }
+                Layer::Flatten => out[..x.len()].copy_from_slice(x),
+                _ => {
+                    let state = &mut state[..layer.state_len(input)];
+                    state.fill(0);
+                    let mut cursor = layer.start_cursor();
+                    let sequence_out = matches!(output, Shape::Sequence { .. });
+                    for xt in x.chunks_exact(w_in) {
+                        if let Some(o) =
+                            layer.push_int(xt, e_in, q, state, &mut cursor, step_scratch)
+                        {
+                            let at = if sequence_out { t_out * w_out } else { 0 };
+                            out[at..at + w_out].copy_from_slice(o);
+                            t_out += 1;
+                        }
+                    }
+                    if t_out == 0 {
+                        return Err(WindowError::TooShort { layer: i as u8 });
+                    }
+                }
+            }
+            let produced = match output {
+                Shape::Sequence { .. } => t_out * w_out,
+                Shape::Vector { .. } => w_out,
+            };
+            probe(Probe::IntOutput {
+                layer: i,
+                values: &out[..produced],
+                exp: q.output_exp,
+            });
+            t_in = t_out;
+            e_in = q.output_exp;
+            core::mem::swap(&mut cur, &mut next);
+        }
+        let width = self.output_len();
+        let len = plan.out_steps.map_or(width, |t| t * width);
+        let q: &[i16] = &bytemuck::cast_slice::<f32, i16>(cur)[..len];
+        let values = &mut next[..len];
+        self.output_from_int(q, e_in, values);
         Ok(WindowOutput {
             values,
             steps: plan.out_steps,

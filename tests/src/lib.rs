@@ -12,6 +12,8 @@ use nowcast_runtime::format::Standardize;
 use nowcast_runtime::layers::{Conv1d, Dense, Gru, Layer, Padding, Pooling};
 
 pub mod golden;
+pub mod intref;
+pub mod surgery;
 
 /// The repository root.
 pub fn repo_root() -> PathBuf {
@@ -83,4 +85,32 @@ pub fn sample_spec() -> ModelSpec {
             }),
         ],
     }
+}
+
+/// The spec as an `i8x16` blob, its exponents chosen from the float model's ranges over the
+/// given raw windows (or token windows, for a token model).
+pub fn encode_i8x16(spec: &ModelSpec, windows: &[&[f32]]) -> nowcast_runtime::AlignedBytes {
+    let float = encode(spec);
+    let model = nowcast_runtime::Model::from_bytes(float.as_bytes()).expect("float model loads");
+    let mut ranges = nowcast_runtime::Ranges::new(model.layers().len());
+    for w in windows {
+        let steps = w.len() / model.input_len();
+        // A window too short for the model shows nothing.
+        let Ok(len) = model.window_scratch_len(steps) else {
+            continue;
+        };
+        let mut scratch = vec![0.0; len];
+        if model.vocab().is_some() {
+            let ids: Vec<u16> = w.iter().map(|&x| x as u16).collect();
+            model
+                .window_tokens_probed(&ids, &mut scratch, &mut |p| ranges.observe(p))
+                .ok();
+        } else {
+            model
+                .window_probed(w, &mut scratch, &mut |p| ranges.observe(p))
+                .ok();
+        }
+    }
+    let exps = nowcast_runtime::exponents(&model, &ranges);
+    nowcast_runtime::AlignedBytes::new(&spec.to_bytes_i8x16(&exps).expect("encodes"))
 }

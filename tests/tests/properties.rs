@@ -10,6 +10,7 @@ use nowcast_runtime::format::Standardize;
 use nowcast_runtime::layers::{Conv1d, Dense, Gru, Layer, Lstm, Padding, Pooling, SimpleRnn};
 use nowcast_runtime::{AlignedBytes, Mode, Model, ModelSpec, Stepper, WindowError};
 use nowcast_tests::encode;
+use nowcast_tests::surgery::fix_crc;
 use proptest::prelude::*;
 
 fn weights(n: usize) -> impl Strategy<Value = Vec<f32>> {
@@ -283,6 +284,64 @@ proptest! {
         }
     }
 
+    /// The integer path on random models (their activations permitting) equals the plain
+    /// reference implementation bit for bit, and streaming equals the window bit for bit.
+    #[test]
+    fn i8x16_matches_the_reference_and_streams_like_its_window(
+        (spec, input) in causal_model().prop_flat_map(|m| { let s = samples(m.features.len()); (Just(m), s) }),
+    ) {
+        prop_assume!(loads(&spec) && !input.is_empty());
+        let blob = nowcast_tests::encode_i8x16(&spec, &[&input]);
+        let model = match Model::from_bytes(blob.as_bytes()) {
+            Ok(m) => m,
+            Err(nowcast_runtime::LoadError::Layer {
+                problem: nowcast_runtime::Problem::UnsupportedActivation
+                    | nowcast_runtime::Problem::SoftmaxNotLast,
+                ..
+            }) => return Ok(()),
+            Err(e) => panic!("rejected: {e:?}"),
+        };
+        let n = model.input_len();
+        let steps = input.len() / n;
+        let len = match model.window_scratch_len(steps) {
+            Ok(len) => len,
+            Err(WindowError::TooShort { .. }) => return Ok(()),
+            Err(e) => panic!("plan: {e:?}"),
+        };
+        let mut scratch = vec![0.0; len];
+        let last = model.layers().len() - 1;
+        let mut ints = Vec::new();
+        let out = match model.window_probed(&input, &mut scratch, &mut |p| {
+            if let nowcast_runtime::Probe::IntOutput { layer, values, .. } = p
+                && layer == last
+            {
+                ints = values.iter().map(|&v| i64::from(v)).collect();
+            }
+        }) {
+            Ok(out) => out.values.to_vec(),
+            Err(WindowError::TooShort { .. }) => return Ok(()),
+            Err(e) => panic!("window: {e:?}"),
+        };
+        let (reference, _) = nowcast_tests::intref::window(&model, &input);
+        prop_assert_eq!(&ints, &reference);
+
+        let mut state = vec![0.0; model.state_len()];
+        let mut stepper = Stepper::new(&model, &mut state).unwrap();
+        let mut emitted = Vec::new();
+        for x in input.chunks_exact(n) {
+            if let Some(y) = stepper.step(x).unwrap() {
+                emitted.push(y.to_vec());
+            }
+        }
+        let streamed = if model.layer_input(model.layers().len()).is_some_and(|s| matches!(s, nowcast_runtime::Shape::Sequence { .. })) {
+            emitted.concat()
+        } else {
+            emitted.last().cloned().unwrap_or_default()
+        };
+        let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+        prop_assert_eq!(bits(&streamed), bits(&out));
+    }
+
     #[test]
     fn export_load_round_trips(spec in causal_model()) {
         prop_assume!(loads(&spec));
@@ -343,15 +402,6 @@ proptest! {
         let blob = AlignedBytes::new(&bytes);
         let _ = Model::from_bytes(blob.as_bytes());
     }
-}
-
-fn fix_crc(bytes: &mut [u8]) {
-    let crc = crc::Crc::<u32>::new(&crc::CRC_32_ISO_HDLC);
-    let mut d = crc.digest();
-    d.update(&bytes[..16]);
-    d.update(&bytes[20..]);
-    let v = d.finalize();
-    bytes[16..20].copy_from_slice(&v.to_le_bytes());
 }
 
 #[test]

@@ -8,6 +8,7 @@ use nowcast_runtime::{
     AlignedBytes, LoadError, Mode, Model, ModelSpec, Problem, Stepper, TensorName,
 };
 use nowcast_tests::golden;
+use nowcast_tests::surgery::{self, fix_crc};
 use proptest::prelude::*;
 
 fn spec(features: usize, lookback: u32, layers: Vec<Layer<Vec<f32>>>, targets: usize) -> ModelSpec {
@@ -252,27 +253,14 @@ fn dense_i8w() -> (Vec<u8>, usize, ModelRepr<'static, TensorRef>) {
 }
 
 fn with_crc(mut bytes: Vec<u8>) -> Vec<u8> {
-    let crc = crc::Crc::<u32>::new(&crc::CRC_32_ISO_HDLC);
-    let mut d = crc.digest();
-    d.update(&bytes[..16]);
-    d.update(&bytes[20..]);
-    let v = d.finalize();
-    bytes[16..20].copy_from_slice(&v.to_le_bytes());
+    fix_crc(&mut bytes);
     bytes
 }
 
 /// The blob with its metadata replaced (same arena), header and CRC fixed.
-fn with_meta(bytes: &[u8], arena_start: usize, repr: &ModelRepr<'_, TensorRef>) -> Vec<u8> {
-    let meta = postcard::to_allocvec(repr).unwrap();
-    let start = (20 + meta.len()).div_ceil(16) * 16;
-    let mut out = bytes[..20].to_vec();
-    out.extend_from_slice(&meta);
-    out.resize(start, 0);
-    out.extend_from_slice(&bytes[arena_start..]);
-    let total = out.len() as u32;
-    out[8..12].copy_from_slice(&total.to_le_bytes());
-    out[12..16].copy_from_slice(&(meta.len() as u32).to_le_bytes());
-    with_crc(out)
+fn with_meta(bytes: &[u8], repr: &ModelRepr<'_, TensorRef>) -> Vec<u8> {
+    let (_, arena) = surgery::split(bytes);
+    surgery::join(bytes, &postcard::to_allocvec(repr).unwrap(), &arena)
 }
 
 fn load(bytes: &[u8]) -> Result<Mode, LoadError> {
@@ -299,7 +287,7 @@ fn corrupt_quantization_is_a_typed_error() {
         d.kernel.scales = Some(ScalesRef { exp: 127, ..scales });
     }
     assert_eq!(
-        load(&with_meta(&bytes, arena, &r)),
+        load(&with_meta(&bytes, &r)),
         layer_problem(Problem::BadQuantization {
             tensor: TensorName::Kernel
         })
@@ -319,7 +307,7 @@ fn corrupt_quantization_is_a_typed_error() {
         if let Layer::Dense(d) = &mut r.layers[0] {
             f(d);
         }
-        load(&with_meta(&bytes, arena, &r))
+        load(&with_meta(&bytes, &r))
     };
     // The metadata surgery itself keeps a valid blob valid.
     assert_eq!(edit(&|_| {}), Ok(Mode::I8w));

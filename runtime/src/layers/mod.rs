@@ -26,6 +26,7 @@ mod dense;
 mod embedding;
 pub(crate) mod global_pooling;
 mod gru;
+pub(crate) mod int;
 mod lstm;
 mod pooling;
 mod simple_rnn;
@@ -35,6 +36,7 @@ pub use conv1d::{Conv1d, Padding};
 pub use dense::Dense;
 pub use embedding::Embedding;
 pub use gru::Gru;
+pub use int::IntLayer;
 pub use lstm::Lstm;
 pub use pooling::Pooling;
 pub use simple_rnn::SimpleRnn;
@@ -434,14 +436,19 @@ impl Layer<Tensor<'_>> {
     /// zero-filled rings (the zeros are causal padding), cursor at the causal pad.
     pub(crate) fn reset(&self, state: &mut [f32], cursor: &mut Cursor) {
         state.iter_mut().for_each(|v| *v = 0.0);
+        *cursor = self.start_cursor();
+    }
+
+    /// The ring cursor at the start of a stream: at the causal pad.
+    pub(crate) fn start_cursor(&self) -> Cursor {
         let pad = match self {
             Layer::Conv1d(l) => l.pad(),
             _ => 0,
         };
-        *cursor = Cursor {
+        Cursor {
             pos: 0,
             seen: pad as u32,
-        };
+        }
     }
 
     /// Feeds one input vector; returns the layer's output when it emits one.

@@ -1,0 +1,488 @@
+//! The full-integer mode (`i8x16`): every layer on `i16` activations and state, int8 weights,
+//! integer arithmetic only (see [`crate::fixed`] for the numbers, rounding and saturation).
+//!
+//! Each layer's output has an exponent `e_out` ([`IntLayer::output_exp`]) and reads its input
+//! in the previous layer's (or the model input's) exponent `e_in`. Kernels are the blob's int8
+//! kernels with their scales `m_j · 2^-N` ([`Scales`]), biases its int16 biases. With `e_t` the
+//! exponent of the pre-activation ([`fixed::target_exp`]: 12 before tanh, sigmoid and hard
+//! sigmoid, else `e_out`):
+//!
+//! | layer | integer step |
+//! |---|---|
+//! | Dense, Conv1D | `z_j = rescale(Σ x·q_j, m_j, N + e_in - e_t) + b_j`, `y_j = sat16(act(z_j))`; Conv1D sums all taps of filter `j` first |
+//! | SimpleRNN | `z_j = rescale(Σ x·W_j, m_j, N + e_in - e_t) + rescale(Σ h·U_j, m_j, N + e_out - e_t) + b_j`, `h_j = sat16(act(z_j))` |
+//! | GRU | gates in Q12 as above (`h` is Q15); `z, r` and `hh` in Q15; `h = sat16((z·h + (1 - z)·hh + 2^14) >> 15)`; with `reset_after` `hh = act(x_h + (r·h_h + 2^14) >> 15)`, else `r·h` is rounded to Q15 before its product with `U_h` |
+//! | LSTM | gates in Q12, `i, f, g, o` in Q15, `c` in Q(`cell_exp`): `c = sat16(round(f·c / 2^15) + round(i·g / 2^(30 - cell_exp)))`, `h = sat16(round(o · act(c in Q12) / 2^15))` |
+//! | Embedding | `y_k = sat16(rescale(q[id][k], m_id, N - e_out))` |
+//! | Max/AveragePooling1D, global pooling | max, or the sum divided by the count rounded half away from zero; `e_out = e_in` |
+//! | Flatten, Dropout | the identity; `e_out = e_in` |
+//!
+//! where `b_j` is the int16 bias `v · m · 2^-exp` rescaled to Q(`e_t`) and `rescale(a, m, s) =
+//! round(a · m · 2^-s)` ([`fixed::rescale`]). Tanh, sigmoid and hard sigmoid layers output Q15
+//! (`e_out = 15`); softmax (last layer only) is linear here and applied in `f32` at the output.
+
+use serde::{Deserialize, Serialize};
+
+use super::{Bidirectional, Cell, Cursor, Gru, Layer, Lstm, SimpleRnn};
+use crate::activation::Activation;
+use crate::fixed::{self, GATE_EXP, ONE, UNIT_EXP, activate, dot, sat16};
+use crate::tensor::Tensor;
+
+/// The exponents of one layer in an `i8x16` model (wire format, see [`crate::format`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub struct IntLayer {
+    /// The output is `q · 2^-output_exp` (15 for tanh/sigmoid outputs).
+    pub output_exp: u8,
+    /// LSTM: the cell state `c` is `q · 2^-cell_exp`; 0 for other layers.
+    pub cell_exp: u8,
+}
+
+/// `y[j] = rescale(Σ x · W[first + j], m[first + j], N + e_in - e_t)`, or added to `y[j]`.
+fn gemv(y: &mut [i32], x: &[i16], w: Tensor<'_>, first: usize, e_in: u8, e_t: u8, add: bool) {
+    let Tensor::I8 { values, scales } = w else {
+        return;
+    };
+    let n = x.len();
+    let shift = i32::from(scales.exp) + i32::from(e_in) - i32::from(e_t);
+    let rows = values.chunks_exact(n.max(1)).skip(first);
+    for ((yj, row), &m) in y.iter_mut().zip(rows).zip(&scales.mantissas[first..]) {
+        let v = fixed::rescale(dot(x, row), m, shift);
+        *yj = if add { yj.saturating_add(v) } else { v };
+    }
+}
+
+/// `y[j] += b[first + j]` rescaled to Q(`e_t`).
+fn add_bias(y: &mut [i32], b: Tensor<'_>, first: usize, e_t: u8) {
+    let Tensor::I16 { values, scale } = b else {
+        return;
+    };
+    let m = scale.mantissas.first().copied().unwrap_or(0);
+    let shift = i32::from(scale.exp) - i32::from(e_t);
+    for (yj, &v) in y.iter_mut().zip(&values[first..]) {
+        *yj = yj.saturating_add(fixed::rescale(i64::from(v), m, shift));
+    }
+}
+
+/// `act` of a pre-activation in its target exponent, stored as `i16`.
+fn out16(act: Activation, z: i32) -> i16 {
+    sat16(activate(act, z))
+}
+
+fn dense_step(
+    kernel: Tensor<'_>,
+    bias: Tensor<'_>,
+    act: Activation,
+    x: &[i16],
+    e_in: u8,
+    q: IntLayer,
+    y: &mut [i16],
+) {
+    let e_t = fixed::target_exp(act, q.output_exp);
+    let Tensor::I8 { values, scales } = kernel else {
+        return;
+    };
+    let shift = i32::from(scales.exp) + i32::from(e_in) - i32::from(e_t);
+    let n = x.len().max(1);
+    for (j, (yj, row)) in y.iter_mut().zip(values.chunks_exact(n)).enumerate() {
+        let mut z = [fixed::rescale(dot(x, row), scales.mantissas[j], shift)];
+        add_bias(&mut z, bias, j, e_t);
+        *yj = out16(act, z[0]);
+    }
+}
+
+impl SimpleRnn<Tensor<'_>> {
+    fn step_int(&self, x: &[i16], e_in: u8, q: IntLayer, state: &mut [i16], scratch: &mut [i32]) {
+        let u = self.units as usize;
+        let e_t = fixed::target_exp(self.activation, q.output_exp);
+        let (h, z) = (&mut state[..u], &mut scratch[..u]);
+        gemv(z, x, self.kernel, 0, e_in, e_t, false);
+        gemv(z, h, self.recurrent_kernel, 0, q.output_exp, e_t, true);
+        add_bias(z, self.bias, 0, e_t);
+        for (h, &z) in h.iter_mut().zip(z.iter()) {
+            *h = out16(self.activation, z);
+        }
+    }
+}
+
+/// `(z · h + (1 - z) · hh + 2^14) >> 15` for Q15 `z`, `h`, `hh`.
+fn blend(z: i32, h: i16, hh: i32) -> i16 {
+    let v = i64::from(z) * i64::from(h) + i64::from(ONE - z) * i64::from(hh) + (1 << 14);
+    (v >> 15).clamp(i64::from(i16::MIN), i64::from(i16::MAX)) as i16
+}
+
+impl Gru<Tensor<'_>> {
+    fn step_int(&self, x: &[i16], e_in: u8, state: &mut [i16], scratch: &mut [i32]) {
+        let u = self.units as usize;
+        let g = 3 * u;
+        let h = &mut state[..u];
+        let (act, rec) = (self.activation, self.recurrent_activation);
+        if self.reset_after {
+            let (xs, hs) = scratch[..2 * g].split_at_mut(g);
+            gemv(xs, x, self.kernel, 0, e_in, GATE_EXP, false);
+            add_bias(xs, self.bias, 0, GATE_EXP);
+            gemv(hs, h, self.recurrent_kernel, 0, UNIT_EXP, GATE_EXP, false);
+            add_bias(hs, self.bias, g, GATE_EXP);
+            for j in 0..u {
+                let z = activate(rec, xs[j].saturating_add(hs[j]));
+                let r = activate(rec, xs[u + j].saturating_add(hs[u + j]));
+                let hh = activate(
+                    act,
+                    xs[2 * u + j].saturating_add(fixed::mul_q15(r, hs[2 * u + j])),
+                );
+                h[j] = blend(z, h[j], hh);
+            }
+        } else {
+            let (xs, rest) = scratch[..g + u].split_at_mut(g);
+            let rh: &mut [i16] = &mut bytemuck::cast_slice_mut::<i32, i16>(rest)[..u];
+            gemv(xs, x, self.kernel, 0, e_in, GATE_EXP, false);
+            add_bias(xs, self.bias, 0, GATE_EXP);
+            gemv(
+                &mut xs[..2 * u],
+                h,
+                self.recurrent_kernel,
+                0,
+                UNIT_EXP,
+                GATE_EXP,
+                true,
+            );
+            for j in 0..u {
+                let r = activate(rec, xs[u + j]);
+                rh[j] = sat16(fixed::mul_q15(r, i32::from(h[j])));
+            }
+            gemv(
+                &mut xs[2 * u..],
+                rh,
+                self.recurrent_kernel,
+                2 * u,
+                UNIT_EXP,
+                GATE_EXP,
+                true,
+            );
+            for j in 0..u {
+                let z = activate(rec, xs[j]);
+                let hh = activate(act, xs[2 * u + j]);
+                h[j] = blend(z, h[j], hh);
+            }
+        }
+    }
+}
+
+impl Lstm<Tensor<'_>> {
+    fn step_int(&self, x: &[i16], e_in: u8, q: IntLayer, state: &mut [i16], scratch: &mut [i32]) {
+        let u = self.units as usize;
+        let z = &mut scratch[..4 * u];
+        let (h, c) = state[..2 * u].split_at_mut(u);
+        gemv(z, x, self.kernel, 0, e_in, GATE_EXP, false);
+        gemv(z, h, self.recurrent_kernel, 0, UNIT_EXP, GATE_EXP, true);
+        add_bias(z, self.bias, 0, GATE_EXP);
+        let (act, rec) = (self.activation, self.recurrent_activation);
+        let e_c = i32::from(q.cell_exp);
+        for j in 0..u {
+            let i = activate(rec, z[j]);
+            let f = activate(rec, z[u + j]);
+            let g = activate(act, z[2 * u + j]);
+            let o = activate(rec, z[3 * u + j]);
+            let kept = fixed::shift_round(f * i32::from(c[j]), 15);
+            let new = fixed::shift_round(i * g, 30 - e_c);
+            c[j] = sat16(kept.saturating_add(new));
+            let tc = activate(
+                act,
+                fixed::shift_round(i32::from(c[j]), e_c - i32::from(GATE_EXP)),
+            );
+            h[j] = sat16(fixed::mul_q15(o, tc));
+        }
+    }
+}
+
+/// A Bidirectional direction as the layer it is.
+fn cell_layer<'a>(c: &Cell<Tensor<'a>>) -> Layer<Tensor<'a>> {
+    match c {
+        Cell::SimpleRnn(l) => Layer::SimpleRnn(l.clone()),
+        Cell::Lstm(l) => Layer::Lstm(l.clone()),
+        Cell::Gru(l) => Layer::Gru(l.clone()),
+    }
+}
+
+/// One step of a recurrent cell (SimpleRNN, LSTM, GRU) given as a layer.
+fn cell_step(
+    layer: &Layer<Tensor<'_>>,
+    x: &[i16],
+    e_in: u8,
+    q: IntLayer,
+    state: &mut [i16],
+    scratch: &mut [i32],
+) {
+    match layer {
+        Layer::SimpleRnn(l) => l.step_int(x, e_in, q, state, scratch),
+        Layer::Lstm(l) => l.step_int(x, e_in, q, state, scratch),
+        Layer::Gru(l) => l.step_int(x, e_in, state, scratch),
+        _ => {}
+    }
+}
+
+impl Layer<Tensor<'_>> {
+    /// The integer twin of [`push`](Self::push): feeds one `i16` input vector in Q(`e_in`);
+    /// returns the output in Q(`q.output_exp`) when the layer emits one. `state` is the layer's
+    /// `state_len(input)` values as `i16`, reset to zero; `scratch` has `scratch_len()` `i32`s.
+    #[inline]
+    pub(crate) fn push_int<'s>(
+        &self,
+        x: &'s [i16],
+        e_in: u8,
+        q: IntLayer,
+        state: &'s mut [i16],
+        cursor: &mut Cursor,
+        scratch: &mut [i32],
+    ) -> Option<&'s [i16]> {
+        match self {
+            Layer::Dense(l) => {
+                dense_step(l.kernel, l.bias, l.activation, x, e_in, q, state);
+                Some(state)
+            }
+            Layer::SimpleRnn(_) | Layer::Lstm(_) | Layer::Gru(_) => {
+                let units = self.recurrent()?.units();
+                cell_step(self, x, e_in, q, state, scratch);
+                Some(&state[..units])
+            }
+            Layer::Conv1d(l) => {
+                let cin = x.len();
+                let span = l.span();
+                let (ring, out) = state.split_at_mut(span * cin);
+                let slot = cursor.pos as usize * cin;
+                ring[slot..slot + cin].copy_from_slice(x);
+                if !cursor.advance(span as u32, l.strides) {
+                    return None;
+                }
+                let (k, d, f) = (
+                    l.kernel_size as usize,
+                    l.dilation as usize,
+                    l.filters as usize,
+                );
+                let Tensor::I8 { values, scales } = l.kernel else {
+                    return None;
+                };
+                let e_t = fixed::target_exp(l.activation, q.output_exp);
+                let shift = i32::from(scales.exp) + i32::from(e_in) - i32::from(e_t);
+                for (fi, o) in out.iter_mut().enumerate().take(f) {
+                    let mut acc = 0i64;
+                    for tap in 0..k {
+                        let at = cursor.back(((k - 1 - tap) * d) as u32, span as u32) * cin;
+                        let row = &values[(tap * f + fi) * cin..][..cin];
+                        acc += dot(&ring[at..at + cin], row);
+                    }
+                    let mut z = [fixed::rescale(acc, scales.mantissas[fi], shift)];
+                    add_bias(&mut z, l.bias, fi, e_t);
+                    *o = out16(l.activation, z[0]);
+                }
+                Some(out)
+            }
+            Layer::MaxPooling1d(p) | Layer::AveragePooling1d(p) => {
+                let average = matches!(self, Layer::AveragePooling1d(_));
+                let c = x.len();
+                let ps = p.pool_size;
+                let (ring, out) = state.split_at_mut(ps as usize * c);
+                let slot = cursor.pos as usize * c;
+                ring[slot..slot + c].copy_from_slice(x);
+                if !cursor.advance(ps, p.strides) {
+                    return None;
+                }
+                for (ch, o) in out.iter_mut().enumerate() {
+                    let values = (0..ps).map(|back| ring[cursor.back(back, ps) * c + ch]);
+                    *o = reduce(values, average);
+                }
+                Some(out)
+            }
+            Layer::Embedding(l) => {
+                let Tensor::I8 { values, scales } = l.embeddings else {
+                    return None;
+                };
+                let id = x.first().map_or(0, |&v| v as u16 as usize);
+                let d = state.len();
+                let shift = i32::from(scales.exp) - i32::from(q.output_exp);
+                match (values.chunks_exact(d).nth(id), scales.mantissas.get(id)) {
+                    (Some(row), Some(&m)) => {
+                        for (y, &v) in state.iter_mut().zip(row) {
+                            *y = sat16(fixed::rescale(i64::from(v), m, shift));
+                        }
+                    }
+                    _ => state.fill(0),
+                }
+                Some(state)
+            }
+            Layer::Dropout { .. } => Some(x),
+            Layer::GlobalMaxPooling1d
+            | Layer::GlobalAveragePooling1d
+            | Layer::Flatten
+            | Layer::Bidirectional(_) => None,
+        }
+    }
+}
+
+/// Max, or the sum divided by the count rounded half away from zero.
+pub(crate) fn reduce(values: impl Iterator<Item = i16>, average: bool) -> i16 {
+    let (mut max, mut sum, mut n) = (i16::MIN, 0i64, 0i64);
+    for v in values {
+        max = max.max(v);
+        sum += i64::from(v);
+        n += 1;
+    }
+    if !average {
+        return max;
+    }
+    if n == 0 {
+        return 0;
+    }
+    let half = n / 2;
+    let q = if sum >= 0 {
+        (sum + half) / n
+    } else {
+        (sum - half) / n
+    };
+    q.clamp(i64::from(i16::MIN), i64::from(i16::MAX)) as i16
+}
+
+/// Global pooling over `seq` (`steps` rows of `out.len()` channels).
+pub(crate) fn reduce_global(seq: &[i16], out: &mut [i16], average: bool) {
+    let c = out.len().max(1);
+    for (ch, o) in out.iter_mut().enumerate() {
+        *o = reduce(seq.iter().skip(ch).step_by(c).copied(), average);
+    }
+}
+
+impl Bidirectional<Tensor<'_>> {
+    /// The integer twin of [`window`](Self::window).
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn window_int(
+        &self,
+        seq: &[i16],
+        cin: usize,
+        e_in: u8,
+        q: IntLayer,
+        out: &mut [i16],
+        state: &mut [i16],
+        scratch: &mut [i32],
+    ) {
+        let (fl, bl) = (cell_layer(&self.forward), cell_layer(&self.backward));
+        let (f, b) = (self.forward.get(), self.backward.get());
+        let (fu, bu) = (f.units(), b.units());
+        let width = fu + bu;
+        let (fs, rest) = state.split_at_mut(f.state_len());
+        let bs = &mut rest[..b.state_len()];
+        fs.fill(0);
+        bs.fill(0);
+        let rs = f.return_sequences();
+        for (t, x) in seq.chunks_exact(cin).enumerate() {
+            cell_step(&fl, x, e_in, q, fs, scratch);
+            if rs {
+                out[t * width..t * width + fu].copy_from_slice(&fs[..fu]);
+            }
+        }
+        for (t, x) in seq.chunks_exact(cin).enumerate().rev() {
+            cell_step(&bl, x, e_in, q, bs, scratch);
+            if rs {
+                out[t * width + fu..(t + 1) * width].copy_from_slice(&bs[..bu]);
+            }
+        }
+        if !rs {
+            out[..fu].copy_from_slice(&fs[..fu]);
+            out[fu..width].copy_from_slice(&bs[..bu]);
+        }
+    }
+}
+
+/// Checks an `i8x16` model once at load: every kernel int8, every bias int16, the activations
+/// the integer path has, and exponents that agree with the layers (see the module docs).
+pub(crate) fn check(
+    layers: &[Layer<Tensor<'_>>],
+    int: &crate::format::IntModel,
+) -> Result<(), crate::error::LoadError> {
+    use crate::error::{LoadError, Problem, TensorName};
+    use crate::format::MAX_ACT_EXP;
+    if int.input_exp > MAX_ACT_EXP {
+        return Err(LoadError::InputNorm(Problem::BadExponent));
+    }
+    let mut e_in = int.input_exp;
+    let last = layers.len().saturating_sub(1);
+    for (index, (layer, q)) in layers.iter().zip(&int.layers).enumerate() {
+        let err = |problem| LoadError::Layer {
+            index: index as u8,
+            problem,
+        };
+        // Tensors: kernels int8, biases int16.
+        let mut dtype = Ok(());
+        let _ = layer.try_map(&mut |t: &Tensor<'_>, name| {
+            let ok = match name {
+                TensorName::Bias => matches!(t, Tensor::I16 { .. }),
+                _ => matches!(t, Tensor::I8 { .. }),
+            };
+            if !ok && dtype.is_ok() {
+                dtype = Err(err(Problem::UnsupportedDType { tensor: name }));
+            }
+            Ok::<(), ()>(())
+        });
+        dtype?;
+        if q.output_exp > MAX_ACT_EXP || q.cell_exp > MAX_ACT_EXP {
+            return Err(err(Problem::BadExponent));
+        }
+        let bounded_cell = |act: Activation, rec: Activation| {
+            if fixed::is_bounded(act) && fixed::is_bounded(rec) {
+                Ok(())
+            } else {
+                Err(err(Problem::UnsupportedActivation))
+            }
+        };
+        let cell_exp_ok = |lstm: bool| lstm || q.cell_exp == 0;
+        let unit_out = |bounded: bool| !bounded || q.output_exp == UNIT_EXP;
+        let ok = match layer {
+            Layer::Dense(l) => {
+                if l.activation == Activation::Softmax && index != last {
+                    return Err(err(Problem::SoftmaxNotLast));
+                }
+                unit_out(fixed::is_bounded(l.activation)) && cell_exp_ok(false)
+            }
+            Layer::Conv1d(l) => {
+                if l.activation == Activation::Softmax && index != last {
+                    return Err(err(Problem::SoftmaxNotLast));
+                }
+                unit_out(fixed::is_bounded(l.activation)) && cell_exp_ok(false)
+            }
+            Layer::SimpleRnn(l) => unit_out(fixed::is_bounded(l.activation)) && cell_exp_ok(false),
+            Layer::Gru(l) => {
+                bounded_cell(l.activation, l.recurrent_activation)?;
+                q.output_exp == UNIT_EXP && cell_exp_ok(false)
+            }
+            Layer::Lstm(l) => {
+                bounded_cell(l.activation, l.recurrent_activation)?;
+                q.output_exp == UNIT_EXP
+            }
+            Layer::Bidirectional(b) => {
+                let mut lstm = false;
+                let mut bounded = true;
+                for c in [&b.forward, &b.backward] {
+                    match c {
+                        Cell::SimpleRnn(l) => bounded &= fixed::is_bounded(l.activation),
+                        Cell::Lstm(l) => {
+                            bounded_cell(l.activation, l.recurrent_activation)?;
+                            lstm = true;
+                        }
+                        Cell::Gru(l) => bounded_cell(l.activation, l.recurrent_activation)?,
+                    }
+                }
+                unit_out(bounded) && cell_exp_ok(lstm)
+            }
+            Layer::Embedding(_) => cell_exp_ok(false),
+            Layer::MaxPooling1d(_)
+            | Layer::AveragePooling1d(_)
+            | Layer::GlobalMaxPooling1d
+            | Layer::GlobalAveragePooling1d
+            | Layer::Flatten
+            | Layer::Dropout { .. } => q.output_exp == e_in && cell_exp_ok(false),
+        };
+        if !ok {
+            return Err(err(Problem::BadExponent));
+        }
+        e_in = q.output_exp;
+    }
+    Ok(())
+}

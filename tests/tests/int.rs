@@ -1,0 +1,280 @@
+//! The full-integer mode (`i8x16`): the runtime's integer path against the plain reference
+//! implementation in `nowcast_tests::intref`, bit for bit; streaming equal to the window; the
+//! quantized output near the float one; bad exponents rejected.
+
+use nowcast_runtime::{Mode, Model, Probe, Stepper};
+use nowcast_tests::{encode_i8x16, golden, intref};
+
+/// Runs a window and returns the `f32` output and the last layer's `i16` output.
+fn run(model: &Model<'_>, input: &[f32], tokens: bool, steps: usize) -> (Vec<f32>, Vec<i64>) {
+    let mut scratch = vec![0.0; model.window_scratch_len(steps).expect("plan")];
+    let last = model.layers().len() - 1;
+    let mut ints = Vec::new();
+    let mut probe = |p: Probe<'_>| {
+        if let Probe::IntOutput { layer, values, .. } = p
+            && layer == last
+        {
+            ints = values.iter().map(|&v| i64::from(v)).collect();
+        }
+    };
+    let out = if tokens {
+        let ids: Vec<u16> = input.iter().map(|&x| x as u16).collect();
+        model.window_tokens_probed(&ids, &mut scratch, &mut probe)
+    } else {
+        model.window_probed(input, &mut scratch, &mut probe)
+    }
+    .expect("runs")
+    .values
+    .to_vec();
+    (out, ints)
+}
+
+/// Every golden case the integer path supports: the runtime equals the reference bit for bit,
+/// the stream equals the window bit for bit, and the output is near the float (Keras) one.
+///
+/// The closeness bound, 5% of the output's magnitude plus 0.02, is empirical (calibrated on the
+/// very window, int8 weights, 16-bit activations); the test prints the largest error seen.
+#[test]
+fn golden_models_in_i8x16_match_the_reference() {
+    let mut checked = 0;
+    let mut worst = (0.0f32, String::new());
+    for case in golden::all() {
+        let blob = encode_i8x16(&case.spec, &[&case.input]);
+        let model = match Model::from_bytes(blob.as_bytes()) {
+            Ok(m) => m,
+            // Activations without an integer form (a relu GRU, say) are refused at load.
+            Err(nowcast_runtime::LoadError::Layer {
+                problem: nowcast_runtime::Problem::UnsupportedActivation,
+                ..
+            }) => continue,
+            Err(e) => panic!("{}: {e:?}", case.name),
+        };
+        assert_eq!(model.mode(), Mode::I8x16);
+        let (out, ints) = run(&model, &case.input, case.tokens, case.steps);
+        let (reference, _) = intref::window(&model, &case.input);
+        assert_eq!(
+            ints, reference,
+            "{}: runtime and reference differ",
+            case.name
+        );
+
+        let peak = case.output.iter().fold(0.0f32, |m, v| m.max(v.abs()));
+        let diff = out
+            .iter()
+            .zip(&case.output)
+            .map(|(a, b)| (a - b).abs())
+            .fold(0.0, f32::max);
+        assert!(
+            diff <= 0.05 * peak + 0.02,
+            "{}: i8x16 differs from Keras by {diff} (peak {peak})",
+            case.name
+        );
+        if diff / (peak + 1e-6) > worst.0 {
+            worst = (diff / (peak + 1e-6), case.name.clone());
+        }
+
+        if model.is_streamable() {
+            let mut state = vec![0.0; model.state_len()];
+            let mut stepper = Stepper::new(&model, &mut state).expect("stepper");
+            let mut emitted = Vec::new();
+            let n = model.input_len();
+            for t in 0..case.steps {
+                let y = if case.tokens {
+                    stepper.step_token(case.input[t] as u16)
+                } else {
+                    stepper.step(&case.input[t * n..(t + 1) * n])
+                }
+                .expect("step");
+                if let Some(y) = y {
+                    emitted.push(y.to_vec());
+                }
+            }
+            let streamed = if case.output_shape.len() == 2 {
+                emitted.concat()
+            } else {
+                emitted.last().cloned().unwrap_or_default()
+            };
+            let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+            assert_eq!(
+                bits(&streamed),
+                bits(&out),
+                "{}: stream differs from window",
+                case.name
+            );
+        }
+        checked += 1;
+    }
+    println!(
+        "{checked} golden cases in i8x16; largest relative error vs Keras {:.4} ({})",
+        worst.0, worst.1
+    );
+    assert!(checked >= 25, "only {checked} golden cases ran in i8x16");
+}
+
+mod bad_exponents {
+    use nowcast_runtime::activation::Activation;
+    use nowcast_runtime::format::{IntModel, ModelRepr, TensorRef};
+    use nowcast_runtime::layers::{Dense, Gru, IntLayer, Layer, Pooling};
+    use nowcast_runtime::{AlignedBytes, LoadError, Model, ModelSpec, Problem, TensorName};
+    use nowcast_tests::surgery;
+
+    fn spec(layers: Vec<Layer<Vec<f32>>>, targets: usize) -> ModelSpec {
+        ModelSpec {
+            name: "e".into(),
+            features: vec!["a".into(), "b".into()],
+            targets: (0..targets).map(|i| format!("y{i}")).collect(),
+            sample_period_ms: 0,
+            lookback: 4,
+            delay: 1,
+            step: 1,
+            input_norm: None,
+            output_norm: None,
+            layers,
+        }
+    }
+
+    fn dense(input: usize, units: usize, activation: Activation) -> Layer<Vec<f32>> {
+        Layer::Dense(Dense {
+            units: units as u32,
+            activation,
+            kernel: (0..input * units).map(|i| 0.1 * i as f32 - 0.2).collect(),
+            bias: vec![0.05; units],
+        })
+    }
+
+    /// Conv-free stack: Dense(tanh) → MaxPool → Dense(linear), two outputs.
+    fn model() -> ModelSpec {
+        spec(
+            vec![
+                dense(2, 3, Activation::Tanh),
+                Layer::MaxPooling1d(Pooling {
+                    pool_size: 2,
+                    strides: 2,
+                }),
+                dense(3, 2, Activation::Linear),
+            ],
+            2,
+        )
+    }
+
+    fn good() -> IntModel {
+        let mut layers = heapless::Vec::new();
+        for (output_exp, cell_exp) in [(15, 0), (15, 0), (11, 0)] {
+            let _ = layers.push(IntLayer {
+                output_exp,
+                cell_exp,
+            });
+        }
+        IntModel {
+            input_exp: 12,
+            layers,
+        }
+    }
+
+    fn load(spec: &ModelSpec, int: &IntModel) -> Result<(), LoadError> {
+        let bytes = spec.to_bytes_i8x16(int).unwrap();
+        Model::from_bytes(AlignedBytes::new(&bytes).as_bytes()).map(|_| ())
+    }
+
+    fn with(f: impl Fn(&mut IntModel)) -> Result<(), LoadError> {
+        let mut int = good();
+        f(&mut int);
+        load(&model(), &int)
+    }
+
+    fn layer(index: u8, problem: Problem) -> Result<(), LoadError> {
+        Err(LoadError::Layer { index, problem })
+    }
+
+    #[test]
+    fn exponents_that_contradict_the_layers_are_rejected() {
+        assert_eq!(with(|_| {}), Ok(()));
+        assert_eq!(
+            with(|m| m.input_exp = 16),
+            Err(LoadError::InputNorm(Problem::BadExponent))
+        );
+        assert_eq!(
+            with(|m| m.layers[2].output_exp = 16),
+            layer(2, Problem::BadExponent)
+        );
+        // tanh outputs are Q15.
+        assert_eq!(
+            with(|m| m.layers[0].output_exp = 14),
+            layer(0, Problem::BadExponent)
+        );
+        // Pooling keeps its input's exponent.
+        assert_eq!(
+            with(|m| m.layers[1].output_exp = 14),
+            layer(1, Problem::BadExponent)
+        );
+        // A cell exponent on a layer without a cell.
+        assert_eq!(
+            with(|m| m.layers[2].cell_exp = 3),
+            layer(2, Problem::BadExponent)
+        );
+        // One entry per layer.
+        assert_eq!(
+            with(|m| {
+                m.layers.pop();
+            }),
+            Err(LoadError::Metadata)
+        );
+    }
+
+    #[test]
+    fn layers_without_an_integer_form_are_rejected() {
+        let softmax_first = spec(
+            vec![
+                dense(2, 3, Activation::Softmax),
+                dense(3, 2, Activation::Linear),
+            ],
+            2,
+        );
+        let mut int = good();
+        int.layers.remove(1);
+        assert_eq!(
+            load(&softmax_first, &int),
+            layer(0, Problem::SoftmaxNotLast)
+        );
+
+        let relu_gru = spec(
+            vec![Layer::Gru(Gru {
+                units: 2,
+                activation: Activation::Relu,
+                recurrent_activation: Activation::Sigmoid,
+                reset_after: true,
+                return_sequences: false,
+                kernel: vec![0.1; 12],
+                recurrent_kernel: vec![0.1; 12],
+                bias: vec![0.0; 12],
+            })],
+            2,
+        );
+        let mut int = good();
+        int.layers.truncate(1);
+        assert_eq!(
+            load(&relu_gru, &int),
+            layer(0, Problem::UnsupportedActivation)
+        );
+    }
+
+    /// An `f32` blob with an integer section: the integer path needs int8 kernels.
+    #[test]
+    fn float_tensors_in_an_integer_model_are_rejected() {
+        let f32_bytes = model().to_bytes().unwrap();
+        let (meta, arena) = surgery::split(&f32_bytes);
+        let repr: ModelRepr<'_, TensorRef> = postcard::from_bytes(&meta).unwrap();
+        let mut meta = postcard::to_allocvec(&repr).unwrap();
+        meta.extend(postcard::to_allocvec(&good()).unwrap());
+        let bytes = surgery::join(&f32_bytes, &meta, &arena);
+        assert_eq!(
+            Model::from_bytes(AlignedBytes::new(&bytes).as_bytes()).map(|_| ()),
+            layer(
+                0,
+                Problem::UnsupportedDType {
+                    tensor: TensorName::Kernel
+                }
+            )
+        );
+    }
+}
