@@ -32,13 +32,16 @@ fn main() {
         .map(PathBuf::from)
         .unwrap_or_else(|| manifest.join("../../tests/qemu/conv_gru"));
     println!("cargo:rerun-if-env-changed=NOWCAST_QEMU_CASE");
-    let model = fs::read(case.join("model.ncm"))
-        .unwrap_or_else(|e| panic!("{}: {e}", case.join("model.ncm").display()));
+    // The case folder's float model, or (NOWCAST_QEMU_MODEL) one of its quantized twins.
+    let model_file = env::var("NOWCAST_QEMU_MODEL").unwrap_or_else(|_| "model.ncm".into());
+    println!("cargo:rerun-if-env-changed=NOWCAST_QEMU_MODEL");
+    let model = fs::read(case.join(&model_file))
+        .unwrap_or_else(|e| panic!("{}: {e}", case.join(&model_file).display()));
     let stream = fs::read(case.join("stream.f32"))
         .unwrap_or_else(|e| panic!("{}: {e}", case.join("stream.f32").display()));
     println!(
         "cargo:rerun-if-changed={}",
-        case.join("model.ncm").display()
+        case.join(&model_file).display()
     );
     println!(
         "cargo:rerun-if-changed={}",
@@ -46,7 +49,7 @@ fn main() {
     );
     let blob = AlignedBytes::new(&model);
     let m = Model::from_bytes(blob.as_bytes())
-        .unwrap_or_else(|e| panic!("model.ncm does not load: {e:?}"));
+        .unwrap_or_else(|e| panic!("{model_file} does not load: {e:?}"));
     assert!(
         stream.len().is_multiple_of(4 * m.input_len()),
         "stream.f32 is not whole samples"

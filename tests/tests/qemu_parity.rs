@@ -21,9 +21,12 @@ const TARGETS: [(&str, &str); 3] = [
     ("thumbv6m-none-eabi", "microbit, Cortex-M0"),
 ];
 
+/// The case's models: the float one and its quantized twins (`nowcast quantize`).
+const MODELS: [&str; 3] = ["model.ncm", "model_i8w.ncm", "model_i8x16.ncm"];
+
 /// What the firmware prints, computed on the host.
-fn host_lines(case: &Path) -> String {
-    let blob = AlignedBytes::new(&std::fs::read(case.join("model.ncm")).expect("model.ncm"));
+fn host_lines(case: &Path, model_file: &str) -> String {
+    let blob = AlignedBytes::new(&std::fs::read(case.join(model_file)).expect("model file"));
     let model = Model::from_bytes(blob.as_bytes()).expect("model loads");
     let stream = std::fs::read(case.join("stream.f32")).expect("stream.f32");
     let values: Vec<f32> = stream
@@ -72,13 +75,31 @@ fn device_output_equals_host_bit_for_bit() {
     }
     let root = repo_root();
     let case = root.join("tests/qemu/conv_gru");
-    let expected = host_lines(&case);
-    let forecasts = expected.lines().count() - 1;
-    assert!(
-        forecasts > 500,
-        "the case must exercise the model: {forecasts} forecasts"
-    );
-    for (target, board) in TARGETS {
+    for model_file in MODELS {
+        let expected = host_lines(&case, model_file);
+        let forecasts = expected.lines().count() - 1;
+        assert!(
+            forecasts > 500,
+            "the case must exercise the model: {forecasts} forecasts"
+        );
+        for (target, board) in TARGETS {
+            run_on(
+                &root, &case, model_file, target, board, &expected, forecasts,
+            );
+        }
+    }
+}
+
+fn run_on(
+    root: &Path,
+    case: &Path,
+    model_file: &str,
+    target: &str,
+    board: &str,
+    expected: &str,
+    forecasts: usize,
+) {
+    {
         let output = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
             .current_dir(root.join("firmware"))
             .args([
@@ -93,14 +114,15 @@ fn device_output_equals_host_bit_for_bit() {
                 "--bin",
                 "parity",
             ])
-            .env("NOWCAST_QEMU_CASE", &case)
+            .env("NOWCAST_QEMU_CASE", case)
+            .env("NOWCAST_QEMU_MODEL", model_file)
             .env_remove("CARGO_TARGET_DIR")
             .output()
             .expect("cargo runs");
         let device = String::from_utf8_lossy(&output.stdout);
         assert!(
             output.status.success(),
-            "{target} ({board}): firmware failed ({}):\n{}\n{}",
+            "{model_file} on {target} ({board}): firmware failed ({}):\n{}\n{}",
             output.status,
             device,
             String::from_utf8_lossy(&output.stderr)
@@ -109,15 +131,15 @@ fn device_output_equals_host_bit_for_bit() {
             assert_eq!(
                 d,
                 h,
-                "{target} ({board}): first mismatch at output line {} (`sample bits`): device `{d}`, host `{h}`",
+                "{model_file} on {target} ({board}): first mismatch at output line {} (`sample bits`): device `{d}`, host `{h}`",
                 i + 1
             );
         }
         assert_eq!(
             device.lines().count(),
             expected.lines().count(),
-            "{target} ({board}): line count differs"
+            "{model_file} on {target} ({board}): line count differs"
         );
-        println!("{target} ({board}): {forecasts} forecasts, 0 mismatches");
+        println!("{model_file} on {target} ({board}): {forecasts} forecasts, 0 mismatches");
     }
 }

@@ -1,7 +1,11 @@
 //! Quantization of an exported float model, and how much it costs, measured through the runtime.
 //!
 //! - [`quantize`]: a float blob to a blob in another [`Mode`]. `i8w` needs no data: each kernel
-//!   row is quantized on its own (see `nowcast_runtime::tensor`).
+//!   row is quantized on its own (see `nowcast_runtime::tensor`). `i8x16` also needs the
+//!   exponent of every activation, chosen by [`calibrate`] from the float model's values on
+//!   the training split: the largest magnitude, or a percentile of the magnitudes
+//!   ([`Calibration`]), then `nowcast_runtime::exponents` (the finest power-of-two grid that
+//!   holds it in an `i16`).
 //! - [`layer_errors`]: the float and the quantized model run side by side over the same windows
 //!   in window mode; every layer's output (normalized units) is compared: largest absolute
 //!   difference and signal-to-noise ratio `10 log10(Σ f² / Σ (f - q)²)` in dB.
@@ -9,7 +13,7 @@
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use nowcast_runtime::{AlignedBytes, LoadError, Mode, Model, ModelSpec, Probe};
+use nowcast_runtime::{AlignedBytes, LoadError, Mode, Model, ModelSpec, Probe, Ranges};
 
 use crate::data::{Dataset, Split};
 
@@ -31,22 +35,224 @@ pub enum QuantError {
     /// Running a model failed.
     #[error("running the model: {0}")]
     Run(String),
+    /// `i8x16` needs the calibration ranges.
+    #[error("the i8x16 mode needs calibration data")]
+    NeedsCalibration,
 }
 
 fn load(blob: &AlignedBytes) -> Result<Model<'_>, QuantError> {
     Model::from_bytes(blob.as_bytes()).map_err(QuantError::Load)
 }
 
-/// Quantizes a float model blob to `mode`; the result is loaded back before it is returned.
-pub fn quantize(float_blob: &[u8], mode: Mode) -> Result<Vec<u8>, QuantError> {
+/// Quantizes a float model blob to `mode` (`ranges` from [`calibrate`] for [`Mode::I8x16`]);
+/// the result is loaded back before it is returned.
+pub fn quantize(
+    float_blob: &[u8],
+    mode: Mode,
+    ranges: Option<&Ranges>,
+) -> Result<Vec<u8>, QuantError> {
     let aligned = AlignedBytes::new(float_blob);
     let model = load(&aligned)?;
     if model.mode() != Mode::F32 {
         return Err(QuantError::NotFloat(model.mode().name()));
     }
-    let bytes = ModelSpec::from_model(&model).to_bytes_as(mode)?;
+    let spec = ModelSpec::from_model(&model);
+    let bytes = match (mode, ranges) {
+        (Mode::I8x16, Some(r)) => spec.to_bytes_i8x16(&nowcast_runtime::exponents(&model, r))?,
+        (Mode::I8x16, None) => return Err(QuantError::NeedsCalibration),
+        _ => spec.to_bytes_as(mode)?,
+    };
     load(&AlignedBytes::new(&bytes))?;
     Ok(bytes)
+}
+
+/// How the range of a calibrated value is chosen from its magnitudes.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub enum Calibration {
+    /// The largest magnitude seen.
+    Max,
+    /// This percentile (0–100) of the magnitudes.
+    Percentile(f64),
+}
+
+impl std::str::FromStr for Calibration {
+    type Err = String;
+
+    /// `max`, or `p` and a percentile: `p99.99`.
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        if s == "max" {
+            return Ok(Calibration::Max);
+        }
+        s.strip_prefix('p')
+            .and_then(|p| p.parse::<f64>().ok())
+            .filter(|p| (0.0..=100.0).contains(p))
+            .map(Calibration::Percentile)
+            .ok_or_else(|| {
+                format!(
+                    "calibration rule {s:?}: expected `max` or `p` and a percentile, like `p99.99`"
+                )
+            })
+    }
+}
+
+/// Bins per octave of the magnitude histograms.
+const BINS_PER_OCTAVE: f32 = 16.0;
+/// Octaves below and above 1 the histograms cover.
+const OCTAVES: i32 = 40;
+
+/// Magnitudes of one calibrated value, in log-spaced bins (1/16 octave).
+#[derive(Clone)]
+struct Histogram {
+    bins: Vec<u64>,
+    max: f32,
+}
+
+impl Histogram {
+    fn new() -> Self {
+        Histogram {
+            bins: vec![0; (2 * OCTAVES * BINS_PER_OCTAVE as i32 + 2) as usize],
+            max: 0.0,
+        }
+    }
+
+    fn add(&mut self, values: &[f32]) {
+        let top = self.bins.len() - 1;
+        for &v in values {
+            let a = v.abs();
+            if !a.is_finite() {
+                continue;
+            }
+            self.max = self.max.max(a);
+            let bin = if a == 0.0 {
+                0
+            } else {
+                let b = (a.log2() * BINS_PER_OCTAVE).floor() as i32
+                    + OCTAVES * BINS_PER_OCTAVE as i32
+                    + 1;
+                b.clamp(1, top as i32) as usize
+            };
+            self.bins[bin] += 1;
+        }
+    }
+
+    fn merge(&mut self, o: &Histogram) {
+        for (a, b) in self.bins.iter_mut().zip(&o.bins) {
+            *a += b;
+        }
+        self.max = self.max.max(o.max);
+    }
+
+    /// The magnitude below which `p` percent of the values lie (the upper edge of its bin).
+    fn percentile(&self, p: f64) -> f32 {
+        let total: u64 = self.bins.iter().sum();
+        if total == 0 {
+            return 0.0;
+        }
+        let want = (p / 100.0 * total as f64).ceil() as u64;
+        let mut seen = 0;
+        for (i, &n) in self.bins.iter().enumerate() {
+            seen += n;
+            if seen >= want.max(1) {
+                if i == 0 {
+                    return 0.0;
+                }
+                let upper =
+                    ((i as i32 - OCTAVES * BINS_PER_OCTAVE as i32) as f32) / BINS_PER_OCTAVE;
+                return 2f32.powf(upper).min(self.max);
+            }
+        }
+        self.max
+    }
+
+    fn range(&self, rule: Calibration) -> f32 {
+        match rule {
+            Calibration::Max => self.max,
+            Calibration::Percentile(p) => self.percentile(p),
+        }
+    }
+}
+
+/// Per place: input, each layer's output, each LSTM's cell state.
+#[derive(Clone)]
+struct Histograms {
+    input: Histogram,
+    outputs: Vec<Histogram>,
+    cells: Vec<Histogram>,
+}
+
+impl Histograms {
+    fn new(layers: usize) -> Self {
+        Histograms {
+            input: Histogram::new(),
+            outputs: vec![Histogram::new(); layers],
+            cells: vec![Histogram::new(); layers],
+        }
+    }
+
+    fn observe(&mut self, p: Probe<'_>) {
+        match p {
+            Probe::Input { values } => self.input.add(values),
+            Probe::Output { layer, values } => self.outputs[layer].add(values),
+            Probe::CellState { layer, values } => self.cells[layer].add(values),
+            Probe::IntOutput { .. } => {}
+        }
+    }
+
+    fn merge(mut self, o: &Histograms) -> Self {
+        self.input.merge(&o.input);
+        for (a, b) in self.outputs.iter_mut().zip(&o.outputs) {
+            a.merge(b);
+        }
+        for (a, b) in self.cells.iter_mut().zip(&o.cells) {
+            a.merge(b);
+        }
+        self
+    }
+}
+
+/// The ranges of a float model's inputs, layer outputs and LSTM cell states over (at most
+/// `max_windows`, evenly spread) windows of the training split, by `rule`.
+pub fn calibrate(
+    float_blob: &[u8],
+    dataset: &Dataset,
+    rule: Calibration,
+    max_windows: usize,
+) -> Result<Ranges, QuantError> {
+    let aligned = AlignedBytes::new(float_blob);
+    let model = load(&aligned)?;
+    let layers = model.layers().len();
+    let starts = dataset.window_starts(Split::Train);
+    let every = starts.len().div_ceil(max_windows.max(1)).max(1);
+    let picked: Vec<usize> = starts.iter().copied().step_by(every).collect();
+    let w = dataset.window();
+    let len = model
+        .window_scratch_len(w.samples())
+        .map_err(|e| QuantError::Run(format!("{e:?}")))?;
+    let hist = picked
+        .par_chunks(32)
+        .map(|chunk| {
+            let mut scratch = vec![0.0f32; len];
+            let mut input = Vec::new();
+            let mut h = Histograms::new(layers);
+            for &s in chunk {
+                input.clear();
+                for row in (s..s + w.lookback()).step_by(w.step()) {
+                    input.extend_from_slice(dataset.raw_row(row));
+                }
+                model
+                    .window_probed(&input, &mut scratch, &mut |p| h.observe(p))
+                    .map_err(|e| QuantError::Run(format!("{e:?}")))?;
+            }
+            Ok(h)
+        })
+        .collect::<Result<Vec<_>, QuantError>>()?
+        .iter()
+        .fold(Histograms::new(layers), |a, b| a.merge(b));
+    Ok(Ranges {
+        input: hist.input.range(rule),
+        outputs: hist.outputs.iter().map(|h| h.range(rule)).collect(),
+        cells: hist.cells.iter().map(|h| h.range(rule)).collect(),
+    })
 }
 
 /// How far one layer's quantized output is from the float one.
@@ -100,10 +306,13 @@ fn layer_outputs(
 ) -> Result<Vec<Vec<f32>>, QuantError> {
     let mut out = vec![Vec::new(); model.layers().len()];
     model
-        .window_probed(input, scratch, &mut |p| {
-            if let Probe::Output { layer, values } = p {
-                out[layer].extend_from_slice(values);
+        .window_probed(input, scratch, &mut |p| match p {
+            Probe::Output { layer, values } => out[layer].extend_from_slice(values),
+            Probe::IntOutput { layer, values, exp } => {
+                let unit = 1.0 / f32::from(1u16 << exp);
+                out[layer].extend(values.iter().map(|&v| f32::from(v) * unit));
             }
+            _ => {}
         })
         .map_err(|e| QuantError::Run(format!("{e:?}")))?;
     Ok(out)

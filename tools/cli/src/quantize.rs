@@ -8,7 +8,7 @@ use clap::{Args, ValueEnum};
 use nowcast_runtime::{AlignedBytes, Mode, Model};
 use nowcast_trainer::data::Split;
 use nowcast_trainer::export;
-use nowcast_trainer::quant::{self, LayerError};
+use nowcast_trainer::quant::{self, Calibration, LayerError};
 use serde::Serialize;
 
 use crate::data_args::DataArgs;
@@ -19,12 +19,15 @@ use crate::train::{Scores, score};
 pub enum ModeArg {
     /// int8 weights with one f32 scale per output row, f32 arithmetic (FPU parts).
     I8w,
+    /// int8 weights, int16 activations and state, integer arithmetic (FPU-less parts).
+    I8x16,
 }
 
 impl ModeArg {
     fn mode(self) -> Mode {
         match self {
             ModeArg::I8w => Mode::I8w,
+            ModeArg::I8x16 => Mode::I8x16,
         }
     }
 }
@@ -49,6 +52,13 @@ pub struct QuantizeArgs {
     /// Test windows compared layer by layer (spread evenly over the test split).
     #[arg(long, default_value_t = 512)]
     pub layer_windows: usize,
+    /// i8x16: how each activation's range is chosen from its magnitudes on the training split,
+    /// `max` or a percentile like `p99.99`.
+    #[arg(long, default_value = "max")]
+    pub calibration: Calibration,
+    /// i8x16: training windows the calibration looks at (spread evenly).
+    #[arg(long, default_value_t = 2048)]
+    pub calibration_windows: usize,
 }
 
 /// MAE of one model in `quant.json`.
@@ -77,6 +87,18 @@ pub struct QuantJson {
     pub persistence_test_mae: Option<f64>,
     /// Per-layer output error on the test split (normalized units).
     pub layers: Vec<LayerError>,
+    /// i8x16: the calibration rule and the exponents it chose (input, then per layer output
+    /// and LSTM cell).
+    pub calibration: Option<Calibration>,
+    pub exponents: Option<Exponents>,
+}
+
+/// The exponents of an i8x16 model in `quant.json`.
+#[derive(Debug, Clone, Serialize)]
+pub struct Exponents {
+    pub input: u8,
+    pub outputs: Vec<u8>,
+    pub cells: Vec<u8>,
 }
 
 fn weight_bytes(blob: &[u8]) -> Result<usize> {
@@ -86,6 +108,17 @@ fn weight_bytes(blob: &[u8]) -> Result<usize> {
         .filter_map(|i| m.summary(i))
         .map(|s| s.weight_bytes)
         .sum())
+}
+
+fn exponents_of(blob: &[u8]) -> Option<Exponents> {
+    let aligned = AlignedBytes::new(blob);
+    let m = Model::from_bytes(aligned.as_bytes()).ok()?;
+    let int = m.int_exponents()?;
+    Some(Exponents {
+        input: int.input_exp,
+        outputs: int.layers.iter().map(|l| l.output_exp).collect(),
+        cells: int.layers.iter().map(|l| l.cell_exp).collect(),
+    })
 }
 
 fn mode_scores(mode: Mode, s: &Scores, blob: &[u8]) -> Result<ModeScores> {
@@ -110,7 +143,16 @@ pub fn run(a: &QuantizeArgs) -> Result<QuantJson> {
         .map_err(|e| anyhow::anyhow!("{}: invalid model: {e:?}", a.model.display()))?;
     let loaded = a.data.load(Some(&model))?;
     let mode = a.mode.mode();
-    let quant_blob = quant::quantize(&float_blob, mode)?;
+    let ranges = match mode {
+        Mode::I8x16 => Some(quant::calibrate(
+            &float_blob,
+            &loaded.dataset,
+            a.calibration,
+            a.calibration_windows,
+        )?),
+        _ => None,
+    };
+    let quant_blob = quant::quantize(&float_blob, mode, ranges.as_ref())?;
     export::write_atomic(&a.out, &quant_blob)?;
     println!(
         "wrote {} ({} mode, {} bytes; the float model is {} bytes)",
@@ -142,6 +184,8 @@ pub fn run(a: &QuantizeArgs) -> Result<QuantJson> {
         float,
         quantized,
         layers,
+        calibration: (mode == Mode::I8x16).then_some(a.calibration),
+        exponents: exponents_of(&quant_blob),
     };
     print_report(&report, &loaded.dataset.normalization().target.name);
     if let Some(dir) = &a.report {

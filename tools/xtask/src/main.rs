@@ -245,8 +245,34 @@ fn qemu_case() -> Result<()> {
         }
     }
     std::fs::write(dir.join("stream.f32"), &bytes)?;
+    // The quantized twins, calibrated on the same data's training split.
+    for mode in ["i8w", "i8x16"] {
+        let out = dir.join(format!("model_{mode}.ncm")).display().to_string();
+        cargo(
+            &root,
+            &[
+                "run",
+                "--release",
+                "--locked",
+                "-q",
+                "-p",
+                "nowcast-cli",
+                "--",
+                "quantize",
+                "--model",
+                &model_arg,
+                "--data",
+                "data/greensboro.csv",
+                "--mode",
+                mode,
+                "--out",
+                &out,
+            ],
+            &[],
+        )?;
+    }
     println!(
-        "wrote {} and {} samples to {}",
+        "wrote {} (and its i8w and i8x16 twins) and {} samples to {}",
         model.display(),
         QEMU_CASE_SAMPLES,
         dir.display()
