@@ -1,7 +1,9 @@
-//! ns per streamed step (criterion): the reference shapes over 14 input channels.
+//! ns per streamed step (criterion): the reference shapes over 14 input channels, in
+//! every numeric mode (`step/<model>/<mode>`).
 //!
 //! `cargo bench -p nowcast-runtime`. Each benchmark prints its MACs per input sample, so the
-//! figures can be read as ns per MAC too. Weights are deterministic pseudo-random values.
+//! figures can be read as ns per MAC too. Weights are deterministic pseudo-random values; the
+//! `i8x16` exponents come from the float model's ranges over the first windows of the stream.
 
 use std::hint::black_box;
 
@@ -9,7 +11,7 @@ use criterion::{Criterion, criterion_group, criterion_main};
 use nowcast_runtime::activation::Activation;
 use nowcast_runtime::format::Standardize;
 use nowcast_runtime::layers::{Conv1d, Dense, Gru, Layer, Lstm, Padding, Pooling, SimpleRnn};
-use nowcast_runtime::{AlignedBytes, Model, ModelSpec, Stepper};
+use nowcast_runtime::{AlignedBytes, Mode, Model, ModelSpec, Ranges, Stepper};
 
 const INPUTS: usize = 14;
 const UNITS: u32 = 32;
@@ -128,26 +130,48 @@ fn models() -> Vec<ModelSpec> {
     ]
 }
 
+/// The blob of `spec` in `mode`.
+fn encode(spec: &ModelSpec, mode: Mode, stream: &[f32]) -> Vec<u8> {
+    if mode != Mode::I8x16 {
+        return spec.to_bytes_as(mode).expect("encodes");
+    }
+    let float = AlignedBytes::new(&spec.to_bytes().expect("encodes"));
+    let model = Model::from_bytes(float.as_bytes()).expect("loads");
+    let mut ranges = Ranges::new(model.layers().len());
+    let window = 120 * INPUTS;
+    let mut scratch = vec![0.0; model.window_scratch_len(120).expect("plan")];
+    for w in stream.chunks_exact(window).take(8) {
+        model
+            .window_probed(w, &mut scratch, &mut |p| ranges.observe(p))
+            .expect("runs");
+    }
+    let exponents = nowcast_runtime::exponents(&model, &ranges);
+    spec.to_bytes_i8x16(&exponents).expect("encodes")
+}
+
 fn streamed_step(c: &mut Criterion) {
     let stream = values(INPUTS * 1024, 42, 2.0);
     for spec in models() {
-        let blob = AlignedBytes::new(&spec.to_bytes().expect("encodes"));
-        let model = Model::from_bytes(blob.as_bytes()).expect("loads");
-        println!(
-            "{}: {:.0} MACs per sample, {} state words",
-            spec.name,
-            model.macs_per_sample(),
-            model.state_len()
-        );
-        let mut state = vec![0.0; model.state_len()];
-        let mut stepper = Stepper::new(&model, &mut state).expect("streamable");
-        let mut samples = stream.chunks_exact(INPUTS).cycle();
-        c.bench_function(&format!("step/{}", spec.name), |b| {
-            b.iter(|| {
-                let x = samples.next().unwrap_or(&[0.0; INPUTS]);
-                black_box(stepper.step(black_box(x)).map(|y| y.map(|y| y[0])))
-            })
-        });
+        for mode in [Mode::F32, Mode::I8w, Mode::I8x16] {
+            let blob = AlignedBytes::new(&encode(&spec, mode, &stream));
+            let model = Model::from_bytes(blob.as_bytes()).expect("loads");
+            println!(
+                "{} {}: {:.0} MACs per sample, {} state words",
+                spec.name,
+                mode.name(),
+                model.macs_per_sample(),
+                model.state_len()
+            );
+            let mut state = vec![0.0; model.state_len()];
+            let mut stepper = Stepper::new(&model, &mut state).expect("streamable");
+            let mut samples = stream.chunks_exact(INPUTS).cycle();
+            c.bench_function(&format!("step/{}/{}", spec.name, mode.name()), |b| {
+                b.iter(|| {
+                    let x = samples.next().unwrap_or(&[0.0; INPUTS]);
+                    black_box(stepper.step(black_box(x)).map(|y| y.map(|y| y[0])))
+                })
+            });
+        }
     }
 }
 

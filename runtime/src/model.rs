@@ -72,8 +72,8 @@ pub struct LayerSummary {
     pub params: usize,
     /// Bytes of weights in the blob (int8 values and their scales for a quantized tensor).
     pub weight_bytes: usize,
-    /// Bytes of streaming state (ring buffers, recurrent state, output), excluding the shared
-    /// scratch.
+    /// Bytes of streaming state (ring buffers, recurrent state, output; `i16` in
+    /// [`Mode::I8x16`]), excluding the shared scratch.
     pub state_bytes: usize,
     /// Multiply-accumulates per output of the layer.
     pub macs: usize,
@@ -470,7 +470,8 @@ impl<'a> Model<'a> {
             output: self.shapes[i + 1],
             params,
             weight_bytes,
-            state_bytes: layer.state_len(input) * core::mem::size_of::<f32>(),
+            // i8x16 keeps states as i16.
+            state_bytes: layer.state_len(input) * if self.int.is_some() { 2 } else { 4 },
             macs: layer.macs(input, self.window_steps().max(1)),
         })
     }

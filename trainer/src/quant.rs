@@ -377,3 +377,37 @@ pub fn layer_errors(
         })
         .collect())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn calibration_rules_parse() {
+        assert_eq!("max".parse::<Calibration>(), Ok(Calibration::Max));
+        assert_eq!(
+            "p99.9".parse::<Calibration>(),
+            Ok(Calibration::Percentile(99.9))
+        );
+        assert!("p101".parse::<Calibration>().is_err());
+        assert!("99".parse::<Calibration>().is_err());
+    }
+
+    #[test]
+    fn histogram_percentiles_land_in_the_right_bin() {
+        let mut h = Histogram::new();
+        // 999 values of magnitude ~1, one outlier of 100.
+        let mut v = vec![1.0f32; 999];
+        v.push(-100.0);
+        h.add(&v);
+        assert_eq!(h.range(Calibration::Max), 100.0);
+        // The 99th percentile is in the bin of 1.0: [1, 2^(1/16)).
+        let p = h.range(Calibration::Percentile(99.0));
+        assert!((1.0..1.05).contains(&p), "{p}");
+        assert_eq!(h.range(Calibration::Percentile(100.0)), 100.0);
+        let mut zeros = Histogram::new();
+        zeros.add(&[0.0, 0.0]);
+        assert_eq!(zeros.range(Calibration::Percentile(50.0)), 0.0);
+        assert_eq!(Histogram::new().range(Calibration::Percentile(50.0)), 0.0);
+    }
+}

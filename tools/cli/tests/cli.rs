@@ -163,8 +163,61 @@ fn train_eval_replay_inspect() {
     assert!(o.status.success(), "{}", text(&o));
     let t = text(&o);
     assert!(
-        t.contains("gru") && t.contains("dense") && t.contains("MACs"),
+        t.contains("gru") && t.contains("dense") && t.contains("MACs") && t.contains("mode f32"),
         "{t}"
+    );
+
+    // quantize in both modes: the report compares against the float model's own figures.
+    for mode in ["i8w", "i8x16"] {
+        let (q, qreport) = (dir.path(&format!("{mode}.ncm")), dir.path(mode));
+        let o = nowcast(&[
+            "quantize", "--model", &model, "--data", &csv, "--mode", mode, "--out", &q, "--report",
+            &qreport,
+        ]);
+        assert!(o.status.success(), "{}", text(&o));
+        let j: serde_json::Value = serde_json::from_str(
+            &std::fs::read_to_string(dir.0.join(mode).join("quant.json")).unwrap(),
+        )
+        .unwrap();
+        assert!(close(&j["float"]["test_mae"], &metrics["test_mae"]), "{j}");
+        assert_eq!(j["quantized"]["mode"], mode);
+        let ratio = j["test_mae_ratio"].as_f64().unwrap();
+        assert!(
+            (0.8..1.25).contains(&ratio),
+            "{mode}: test MAE ratio {ratio}"
+        );
+        assert!(j["weight_bytes_ratio"].as_f64().unwrap() < 0.5, "{j}");
+        assert_eq!(j["layers"].as_array().map(Vec::len), Some(2), "{j}");
+        assert_eq!(j["exponents"].is_null(), mode == "i8w", "{j}");
+        let o = nowcast(&["inspect", &q]);
+        assert!(text(&o).contains(&format!("mode {mode}")), "{}", text(&o));
+        // A quantized model is not quantized again.
+        let o = nowcast(&[
+            "quantize", "--model", &q, "--data", &csv, "--mode", mode, "--out", &q,
+        ]);
+        assert!(
+            !o.status.success() && text(&o).contains("already quantized"),
+            "{}",
+            text(&o)
+        );
+    }
+    let o = nowcast(&[
+        "quantize",
+        "--model",
+        &model,
+        "--data",
+        &csv,
+        "--mode",
+        "i8x16",
+        "--calibration",
+        "p101",
+        "--out",
+        &dir.path("x.ncm"),
+    ]);
+    assert!(
+        !o.status.success() && text(&o).contains("percentile"),
+        "{}",
+        text(&o)
     );
 }
 
