@@ -78,13 +78,30 @@ fn values(n: usize, seed: u64, scale: f32) -> Vec<f32> {
         .collect()
 }
 
+/// i8x16 exponents for a benchmark model from its float ranges over inputs like the
+/// firmware's (uniform in [-2, 2)).
+fn calibrated(spec: &nowcast_runtime::ModelSpec) -> nowcast_runtime::format::IntModel {
+    let float = AlignedBytes::new(&spec.to_bytes().expect("bench model encodes"));
+    let model = Model::from_bytes(float.as_bytes()).expect("bench model loads");
+    let mut ranges = nowcast_runtime::Ranges::new(model.layers().len());
+    let n = model.input_len();
+    let mut scratch = vec![0.0; model.window_scratch_len(24).expect("plan")];
+    for seed in 0..8 {
+        let w = values(24 * n, 100 + seed, 2.0);
+        model
+            .window_probed(&w, &mut scratch, &mut |p| ranges.observe(p))
+            .expect("bench model runs");
+    }
+    nowcast_runtime::exponents(&model, &ranges)
+}
+
 /// The instruction-count benchmark models (`src/bin/cycles.rs`): the reference shapes of the
 /// firmware issue, with pseudo-random weights, written to OUT_DIR with a table in bench.rs.
 fn bench_models(out: &std::path::Path) {
-    use nowcast_runtime::ModelSpec;
     use nowcast_runtime::activation::Activation;
     use nowcast_runtime::format::Standardize;
     use nowcast_runtime::layers::{Conv1d, Dense, Gru, Layer, Lstm, Padding, Pooling, SimpleRnn};
+    use nowcast_runtime::{Mode, ModelSpec};
     let u = 32usize;
     let dense = |i: usize| {
         Layer::Dense(Dense {
@@ -197,8 +214,50 @@ fn bench_models(out: &std::path::Path) {
     ];
     let mut table = String::from("/// The benchmark models.\npub static BENCHES: &[Bench] = &[\n");
     let (mut max_state, mut max_scratch, mut max_inputs) = (0, 0, 0);
+    let mut variants = Vec::new();
+    // Which numeric modes to build (`NOWCAST_BENCH_MODES`, comma-separated; default all).
+    let modes = env::var("NOWCAST_BENCH_MODES").unwrap_or_else(|_| "f32,i8w,i8x16".into());
+    println!("cargo:rerun-if-env-changed=NOWCAST_BENCH_MODES");
+    // The M0 (16 KB of RAM) runs the streamed benchmarks only: no window buffers.
+    let small = env::var("TARGET").is_ok_and(|t| t == "thumbv6m-none-eabi");
     for (name, s, samples, window) in cases {
-        let bytes = s.to_bytes().expect("bench model encodes");
+        if window && small {
+            continue;
+        }
+        for mode in [Mode::F32, Mode::I8w, Mode::I8x16] {
+            if !modes.split(',').any(|m| m == mode.name()) {
+                continue;
+            }
+            let bytes = match mode {
+                Mode::I8x16 => s
+                    .to_bytes_i8x16(&calibrated(&s))
+                    .expect("bench model encodes"),
+                _ => s.to_bytes_as(mode).expect("bench model encodes"),
+            };
+            let label = match mode {
+                Mode::F32 => name.to_string(),
+                _ => format!("{name}_{}", mode.name()),
+            };
+            variants.push((label, bytes, samples, window));
+        }
+    }
+    // Each distinct blob is embedded once (the window benchmark reuses the streamed model).
+    let mut blobs: Vec<Vec<u8>> = Vec::new();
+    let mut statics = String::new();
+    for (name, bytes, samples, window) in variants {
+        let id = match blobs.iter().position(|b| *b == bytes) {
+            Some(i) => i,
+            None => {
+                fs::write(out.join(format!("bench_{}.ncm", blobs.len())), &bytes)
+                    .expect("write bench model");
+                statics += &format!(
+                    "static BLOB_{0}: &[u8] = nowcast_runtime::include_model!(concat!(env!(\"OUT_DIR\"), \"/bench_{0}.ncm\"));\n",
+                    blobs.len()
+                );
+                blobs.push(bytes.clone());
+                blobs.len() - 1
+            }
+        };
         let blob = AlignedBytes::new(&bytes);
         let m = Model::from_bytes(blob.as_bytes()).expect("bench model loads");
         // MACs of the measured region: per sample when streaming; for a window, every step of
@@ -209,15 +268,17 @@ fn bench_models(out: &std::path::Path) {
         } else {
             m.macs_per_sample() * samples as f64
         };
-        fs::write(out.join(format!("bench_{name}.ncm")), &bytes).expect("write bench model");
         max_state = max_state.max(m.state_len());
-        max_scratch = max_scratch.max(m.window_scratch_len(24).expect("plan"));
+        if window {
+            max_scratch = max_scratch.max(m.window_scratch_len(24).expect("plan"));
+        }
         max_inputs = max_inputs.max(m.input_len());
         table += &format!(
-            "    Bench {{ name: {name:?}, blob: nowcast_runtime::include_model!(concat!(env!(\"OUT_DIR\"), \"/bench_{name}.ncm\")), samples: {samples}, window: {window}, macs: {macs:.1} }},\n"
+            "    Bench {{ name: {name:?}, blob: BLOB_{id}, samples: {samples}, window: {window}, macs: {macs:.1} }},\n"
         );
     }
     table += "];\n";
+    table += &statics;
     table += &format!(
         "/// Largest state of the benchmark models.\npub const MAX_STATE: usize = {max_state};\n/// Largest 24-step window scratch.\npub const MAX_SCRATCH: usize = {max_scratch};\n/// Most inputs.\npub const MAX_INPUTS: usize = {max_inputs};\n"
     );

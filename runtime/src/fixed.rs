@@ -107,6 +107,36 @@ pub fn dot(x: &[i16], w: &[i8]) -> i64 {
     }
 }
 
+/// [`rescale`] of an `i32` accumulator: the product with a `u16` fits an `i64` without
+/// saturating (`|acc · m| < 2^47`), so this is one widening multiply, an add and a shift.
+#[inline]
+pub fn rescale32(acc: i32, m: u16, shift: i32) -> i32 {
+    let p = i64::from(acc) * i64::from(m);
+    let r = if shift >= 48 {
+        0
+    } else if shift > 0 {
+        (p + (1i64 << (shift - 1))) >> shift
+    } else {
+        return rescale(i64::from(acc), m, shift);
+    };
+    r.clamp(i64::from(i32::MIN), i64::from(i32::MAX)) as i32
+}
+
+/// `[Σ x·r0, Σ x·r1, Σ x·r2, Σ x·r3]`, exactly: four rows against one input, each `x[i]`
+/// loaded once for four products, for rows of at most [`I32_TERMS`] (the caller checks).
+#[inline]
+pub fn dot4(x: &[i16], r0: &[i8], r1: &[i8], r2: &[i8], r3: &[i8]) -> [i32; 4] {
+    let (mut a0, mut a1, mut a2, mut a3) = (0i32, 0i32, 0i32, 0i32);
+    for ((((&xi, &w0), &w1), &w2), &w3) in x.iter().zip(r0).zip(r1).zip(r2).zip(r3) {
+        let xi = i32::from(xi);
+        a0 += xi * i32::from(w0);
+        a1 += xi * i32::from(w1);
+        a2 += xi * i32::from(w2);
+        a3 += xi * i32::from(w3);
+    }
+    [a0, a1, a2, a3]
+}
+
 /// `acc · m · 2^-shift`, rounded half up, saturated to `i32` (see the module docs).
 #[inline]
 pub fn rescale(acc: i64, m: u16, shift: i32) -> i32 {
@@ -264,10 +294,35 @@ mod tests {
         assert_eq!(rescale(i64::MAX, u16::MAX, 1), i32::MAX);
         assert_eq!(rescale(-5, 3, -2), -60);
         assert_eq!(rescale(1 << 40, 1, 70), 0);
+        for (acc, m, s) in [
+            (3, 1 << 14, 15),
+            (-3, 1 << 14, 15),
+            (i32::MIN, u16::MAX, 1),
+            (-5, 3, -2),
+            (7, 9, 50),
+            (-1, 1, 47),
+        ] {
+            assert_eq!(
+                rescale32(acc, m, s),
+                rescale(i64::from(acc), m, s),
+                "{acc} {m} {s}"
+            );
+        }
         assert_eq!(shift_round(5, 1), 3);
         assert_eq!(shift_round(-5, 1), -2);
         assert_eq!(shift_round(3, -2), 12);
         assert_eq!(sat16(40000), i16::MAX);
+    }
+
+    #[test]
+    fn four_rows_at_once_are_four_dot_products() {
+        let x: [i16; 7] = [i16::MIN, -3, 0, 5, i16::MAX, 100, -7];
+        let rows: [[i8; 7]; 4] =
+            core::array::from_fn(|r| core::array::from_fn(|i| (r as i8 * 31 - i as i8 * 17) | 1));
+        let got = dot4(&x, &rows[0], &rows[1], &rows[2], &rows[3]);
+        for r in 0..4 {
+            assert_eq!(i64::from(got[r]), dot(&x, &rows[r]), "row {r}");
+        }
     }
 
     #[test]

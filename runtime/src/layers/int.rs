@@ -45,10 +45,42 @@ fn gemv(y: &mut [i32], x: &[i16], w: Tensor<'_>, first: usize, e_in: u8, e_t: u8
     };
     let n = x.len();
     let shift = i32::from(scales.exp) + i32::from(e_in) - i32::from(e_t);
-    let rows = values.chunks_exact(n.max(1)).skip(first);
-    for ((yj, row), &m) in y.iter_mut().zip(rows).zip(&scales.mantissas[first..]) {
-        let v = fixed::rescale(dot(x, row), m, shift);
+    let mut rows = values.chunks_exact(n.max(1)).skip(first);
+    let m = &scales.mantissas[first..first + y.len()];
+    let set = |yj: &mut i32, acc: i64, m: u16| {
+        let v = fixed::rescale(acc, m, shift);
         *yj = if add { yj.saturating_add(v) } else { v };
+    };
+    if n > fixed::I32_TERMS {
+        for ((yj, row), &mj) in y.iter_mut().zip(rows).zip(m) {
+            set(yj, dot(x, row), mj);
+        }
+        return;
+    }
+    let set32 = |yj: &mut i32, acc: i32, m: u16| {
+        let v = fixed::rescale32(acc, m, shift);
+        *yj = if add { yj.saturating_add(v) } else { v };
+    };
+    let mut blocks = y.chunks_exact_mut(4);
+    let mut ms = m.chunks_exact(4);
+    for (yb, mb) in (&mut blocks).zip(&mut ms) {
+        let (Some(r0), Some(r1), Some(r2), Some(r3)) =
+            (rows.next(), rows.next(), rows.next(), rows.next())
+        else {
+            return;
+        };
+        let acc = fixed::dot4(x, r0, r1, r2, r3);
+        for k in 0..4 {
+            set32(&mut yb[k], acc[k], mb[k]);
+        }
+    }
+    for ((yj, row), &mj) in blocks
+        .into_remainder()
+        .iter_mut()
+        .zip(rows)
+        .zip(ms.remainder())
+    {
+        set(yj, dot(x, row), mj);
     }
 }
 
@@ -60,7 +92,7 @@ fn add_bias(y: &mut [i32], b: Tensor<'_>, first: usize, e_t: u8) {
     let m = scale.mantissas.first().copied().unwrap_or(0);
     let shift = i32::from(scale.exp) - i32::from(e_t);
     for (yj, &v) in y.iter_mut().zip(&values[first..]) {
-        *yj = yj.saturating_add(fixed::rescale(i64::from(v), m, shift));
+        *yj = yj.saturating_add(fixed::rescale32(i32::from(v), m, shift));
     }
 }
 
@@ -264,16 +296,42 @@ impl Layer<Tensor<'_>> {
                 };
                 let e_t = fixed::target_exp(l.activation, q.output_exp);
                 let shift = i32::from(scales.exp) + i32::from(e_in) - i32::from(e_t);
-                for (fi, o) in out.iter_mut().enumerate().take(f) {
-                    let mut acc = 0i64;
+                let row = |tap: usize, fi: usize| &values[(tap * f + fi) * cin..][..cin];
+                let tap_input = |tap: usize| {
+                    let at = cursor.back(((k - 1 - tap) * d) as u32, span as u32) * cin;
+                    &ring[at..at + cin]
+                };
+                // Filters four at a time (each tap's input loaded once for four), all taps of a
+                // filter summed exactly before its one rescale.
+                let mut fi = 0;
+                while fi < f {
+                    let block = (f - fi).min(4);
+                    let mut acc = [0i64; 4];
                     for tap in 0..k {
-                        let at = cursor.back(((k - 1 - tap) * d) as u32, span as u32) * cin;
-                        let row = &values[(tap * f + fi) * cin..][..cin];
-                        acc += dot(&ring[at..at + cin], row);
+                        let x = tap_input(tap);
+                        if block == 4 && cin <= fixed::I32_TERMS {
+                            let a = fixed::dot4(
+                                x,
+                                row(tap, fi),
+                                row(tap, fi + 1),
+                                row(tap, fi + 2),
+                                row(tap, fi + 3),
+                            );
+                            for (s, v) in acc.iter_mut().zip(a) {
+                                *s += i64::from(v);
+                            }
+                        } else {
+                            for (b, s) in acc.iter_mut().enumerate().take(block) {
+                                *s += dot(x, row(tap, fi + b));
+                            }
+                        }
                     }
-                    let mut z = [fixed::rescale(acc, scales.mantissas[fi], shift)];
-                    add_bias(&mut z, l.bias, fi, e_t);
-                    *o = out16(l.activation, z[0]);
+                    for (b, &a) in acc.iter().enumerate().take(block) {
+                        let mut z = [fixed::rescale(a, scales.mantissas[fi + b], shift)];
+                        add_bias(&mut z, l.bias, fi + b, e_t);
+                        out[fi + b] = out16(l.activation, z[0]);
+                    }
+                    fi += block;
                 }
                 Some(out)
             }
