@@ -2,7 +2,7 @@
 //!
 //! **int8 weights (`i8w`).** A quantized kernel holds `q` in `[-127, 127]` (symmetric: -128 is
 //! never written and is rejected at load) and one scale `s ≥ 0` per output row, so that the
-//! weight it stands for is `q · s`. Kernels are output-major (see [`crate::kernels`]), so a row
+//! weight it stands for is `q · s`. Kernels are output-major (see [`crate::layers`]), so a row
 //! is one output unit of one gate. A recurrent layer's input and recurrent kernels share the
 //! scale of each (unit, gate): the blob stores those scales once. A Conv1D kernel has one scale
 //! per filter, shared by its taps, and an embedding table one scale per token.

@@ -3,7 +3,7 @@
 //!
 //! Each layer's output has an exponent `e_out` ([`IntLayer::output_exp`]) and reads its input
 //! in the previous layer's (or the model input's) exponent `e_in`. Kernels are the blob's int8
-//! kernels with their scales `m_j · 2^-N` ([`Scales`]), biases its int16 biases. With `e_t` the
+//! kernels with their scales `m_j · 2^-N` ([`Scales`](crate::tensor::Scales)), biases its int16 biases. With `e_t` the
 //! exponent of the pre-activation ([`fixed::target_exp`]: 12 before tanh, sigmoid and hard
 //! sigmoid, else `e_out`):
 //!

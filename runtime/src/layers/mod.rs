@@ -26,7 +26,7 @@ mod dense;
 mod embedding;
 pub(crate) mod global_pooling;
 mod gru;
-pub(crate) mod int;
+pub mod int;
 mod lstm;
 mod pooling;
 mod simple_rnn;
