@@ -122,6 +122,22 @@ pub fn rescale32(acc: i32, m: u16, shift: i32) -> i32 {
     r.clamp(i64::from(i32::MIN), i64::from(i32::MAX)) as i32
 }
 
+/// [`rescale32`] of an `i16` value (a bias) by a mantissa of 1, in `i32` only: `v · 2^-shift`
+/// rounded half up. Equal to `rescale32(v, 1, shift)` for every `v` and `shift`.
+#[inline]
+pub fn shift_i16(v: i16, shift: i32) -> i32 {
+    let v = i32::from(v);
+    if shift >= 17 {
+        // |v| ≤ 2^15 < 2^(shift-1): rounds to 0.
+        0
+    } else if shift > 0 {
+        (v + (1 << (shift - 1))) >> shift
+    } else {
+        // shift ≥ -15 here (exponents are at most 15), so |v · 2^-shift| ≤ 2^30.
+        v << (-shift).min(15)
+    }
+}
+
 /// `[Σ x·r0, Σ x·r1, Σ x·r2, Σ x·r3]`, exactly: four rows against one input, each `x[i]`
 /// loaded once for four products, for rows of at most [`I32_TERMS`] (the caller checks).
 #[inline]
@@ -284,6 +300,15 @@ mod tests {
             "tanh error only {worst_t}"
         );
         assert!(tanh(i32::MAX) == ONE && tanh(i32::MIN) == -ONE && sigmoid(i32::MIN) == 0);
+    }
+
+    #[test]
+    fn bias_shifts_equal_rescaling_by_one() {
+        for v in [i16::MIN, -32767, -12345, -2, -1, 0, 1, 2, 777, i16::MAX] {
+            for s in -15..=40 {
+                assert_eq!(shift_i16(v, s), rescale32(i32::from(v), 1, s), "{v} {s}");
+            }
+        }
     }
 
     #[test]

@@ -1,6 +1,8 @@
 /* QEMU TCG plugin (API v1, tested with QEMU 7.2): counts executed guest instructions and, on
  * every execution of the `stop` address, prints the count since the last `start`:
  *   insncount: region=N insns=X
+ * With profile=N it also counts, in region N only, how often each instruction address ran, and
+ * prints `insnprof: pc=0x... n=...` lines at exit (addresses below 4 MB).
  * Build: gcc -O2 -shared -fPIC -fvisibility=hidden -o libinsncount.so insncount.c
  * Use:   qemu-system-arm ... -d plugin -plugin ./libinsncount.so,start=0x...,stop=0x...
  * Debian ships QEMU with plugin support but without qemu-plugin.h, so the v1 declarations
@@ -29,14 +31,33 @@ void qemu_plugin_outs(const char *);
 EXPORT int qemu_plugin_version = 1;              /* QEMU 7.2 plugin API v1 (tested only with 7.2) */
 static uint64_t count, mark, start_addr = UINT64_MAX, stop_addr = UINT64_MAX;
 static unsigned region;
-static void on_start(unsigned int v, void *u) { (void)v; (void)u; mark = count; }
+#define PROF_HALFWORDS (4u << 20 >> 1)
+static long profile_region = -1;
+static int profiling;
+static uint32_t *prof;
+static void on_start(unsigned int v, void *u) {
+    (void)v; (void)u; mark = count;
+    profiling = profile_region >= 0 && (long)region == profile_region;
+}
 static void on_stop(unsigned int v, void *u) {
     char b[96]; (void)v; (void)u;
+    profiling = 0;
     snprintf(b, sizeof b, "insncount: region=%u insns=%" PRIu64 "\n", region++, count - mark);
     qemu_plugin_outs(b);
 }
+static void on_insn(unsigned int v, void *u) {
+    (void)v;
+    uintptr_t half = (uintptr_t)u;
+    if (profiling && half < PROF_HALFWORDS) prof[half]++;
+}
 static void at_exit(qemu_plugin_id_t id, void *u) {
     char b[64]; (void)id; (void)u;
+    if (prof) {
+        for (uint32_t i = 0; i < PROF_HALFWORDS; i++) {
+            if (!prof[i]) continue;
+            snprintf(b, sizeof b, "insnprof: pc=0x%x n=%u\n", i * 2, prof[i]); qemu_plugin_outs(b);
+        }
+    }
     snprintf(b, sizeof b, "insncount: total=%" PRIu64 "\n", count); qemu_plugin_outs(b);
 }
 static void tb_trans(qemu_plugin_id_t id, struct qemu_plugin_tb *tb) {
@@ -47,6 +68,7 @@ static void tb_trans(qemu_plugin_id_t id, struct qemu_plugin_tb *tb) {
         if (pc == start_addr) qemu_plugin_register_vcpu_insn_exec_cb(insn, on_start, QEMU_PLUGIN_CB_NO_REGS, NULL);
         if (pc == stop_addr)  qemu_plugin_register_vcpu_insn_exec_cb(insn, on_stop,  QEMU_PLUGIN_CB_NO_REGS, NULL);
         qemu_plugin_register_vcpu_insn_exec_inline(insn, QEMU_PLUGIN_INLINE_ADD_U64, &count, 1);
+        if (prof) qemu_plugin_register_vcpu_insn_exec_cb(insn, on_insn, QEMU_PLUGIN_CB_NO_REGS, (void *)(uintptr_t)(pc / 2));
     }
 }
 EXPORT int qemu_plugin_install(qemu_plugin_id_t id, const qemu_info_t *info, int argc, char **argv) {
@@ -54,6 +76,11 @@ EXPORT int qemu_plugin_install(qemu_plugin_id_t id, const qemu_info_t *info, int
     for (int i = 0; i < argc; i++) {
         if (!strncmp(argv[i], "start=", 6)) start_addr = strtoull(argv[i] + 6, NULL, 0) & ~1ull;  /* drop Thumb bit */
         else if (!strncmp(argv[i], "stop=", 5)) stop_addr = strtoull(argv[i] + 5, NULL, 0) & ~1ull;
+        else if (!strncmp(argv[i], "profile=", 8)) {
+            profile_region = strtol(argv[i] + 8, NULL, 0);
+            prof = calloc(PROF_HALFWORDS, sizeof *prof);
+            if (!prof) return -1;
+        }
         else { fprintf(stderr, "insncount: unknown arg %s\n", argv[i]); return -1; }
     }
     qemu_plugin_register_vcpu_tb_trans_cb(id, tb_trans);

@@ -91,6 +91,13 @@ fn add_bias(y: &mut [i32], b: Tensor<'_>, first: usize, e_t: u8) {
     };
     let m = scale.mantissas.first().copied().unwrap_or(0);
     let shift = i32::from(scale.exp) - i32::from(e_t);
+    if m == 1 {
+        // What the encoder writes: a power-of-two scale, so a shift in i32.
+        for (yj, &v) in y.iter_mut().zip(&values[first..]) {
+            *yj = yj.saturating_add(fixed::shift_i16(v, shift));
+        }
+        return;
+    }
     for (yj, &v) in y.iter_mut().zip(&values[first..]) {
         *yj = yj.saturating_add(fixed::rescale32(i32::from(v), m, shift));
     }
