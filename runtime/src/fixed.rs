@@ -112,14 +112,28 @@ pub fn dot(x: &[i16], w: &[i8]) -> i64 {
 #[inline]
 pub fn rescale32(acc: i32, m: u16, shift: i32) -> i32 {
     let p = i64::from(acc) * i64::from(m);
-    let r = if shift >= 48 {
+    if shift >= 48 {
         0
+    } else if shift >= 16 {
+        // |p| < 2^47: the result is below 2^31 in magnitude, no clamp needed.
+        ((p + (1i64 << (shift - 1))) >> shift) as i32
     } else if shift > 0 {
-        (p + (1i64 << (shift - 1))) >> shift
+        ((p + (1i64 << (shift - 1))) >> shift).clamp(i64::from(i32::MIN), i64::from(i32::MAX))
+            as i32
     } else {
-        return rescale(i64::from(acc), m, shift);
-    };
-    r.clamp(i64::from(i32::MIN), i64::from(i32::MAX)) as i32
+        rescale(i64::from(acc), m, shift)
+    }
+}
+
+/// [`rescale`] of an accumulator below 2^47 in magnitude (two `i32` sums combined), whose
+/// product with a `u16` still fits an `i64`.
+#[inline]
+pub fn rescale47(acc: i64, m: u16, shift: i32) -> i32 {
+    if !(16..=62).contains(&shift) || acc.unsigned_abs() >= 1 << 47 {
+        return rescale(acc, m, shift);
+    }
+    let p = acc * i64::from(m);
+    ((p + (1i64 << (shift - 1))) >> shift).clamp(i64::from(i32::MIN), i64::from(i32::MAX)) as i32
 }
 
 /// [`rescale32`] of an `i16` value (a bias) by a mantissa of 1, in `i32` only: `v · 2^-shift`
@@ -142,13 +156,20 @@ pub fn shift_i16(v: i16, shift: i32) -> i32 {
 /// loaded once for four products, for rows of at most [`I32_TERMS`] (the caller checks).
 #[inline]
 pub fn dot4(x: &[i16], r0: &[i8], r1: &[i8], r2: &[i8], r3: &[i8]) -> [i32; 4] {
+    let n = x
+        .len()
+        .min(r0.len())
+        .min(r1.len())
+        .min(r2.len())
+        .min(r3.len());
+    let (x, r0, r1, r2, r3) = (&x[..n], &r0[..n], &r1[..n], &r2[..n], &r3[..n]);
     let (mut a0, mut a1, mut a2, mut a3) = (0i32, 0i32, 0i32, 0i32);
-    for ((((&xi, &w0), &w1), &w2), &w3) in x.iter().zip(r0).zip(r1).zip(r2).zip(r3) {
-        let xi = i32::from(xi);
-        a0 += xi * i32::from(w0);
-        a1 += xi * i32::from(w1);
-        a2 += xi * i32::from(w2);
-        a3 += xi * i32::from(w3);
+    for i in 0..n {
+        let xi = i32::from(x[i]);
+        a0 += xi * i32::from(r0[i]);
+        a1 += xi * i32::from(r1[i]);
+        a2 += xi * i32::from(r2[i]);
+        a3 += xi * i32::from(r3[i]);
     }
     [a0, a1, a2, a3]
 }
@@ -300,6 +321,34 @@ mod tests {
             "tanh error only {worst_t}"
         );
         assert!(tanh(i32::MAX) == ONE && tanh(i32::MIN) == -ONE && sigmoid(i32::MIN) == 0);
+    }
+
+    #[test]
+    fn fast_rescales_equal_the_general_one() {
+        let accs = [
+            i32::MIN,
+            -123_456_789,
+            -3,
+            -1,
+            0,
+            1,
+            5,
+            987_654_321,
+            i32::MAX,
+        ];
+        for &acc in &accs {
+            for m in [0u16, 1, 3, 40_000, u16::MAX] {
+                for s in -3..=64 {
+                    assert_eq!(
+                        rescale32(acc, m, s),
+                        rescale(i64::from(acc), m, s),
+                        "{acc} {m} {s}"
+                    );
+                    let wide = i64::from(acc) << 15;
+                    assert_eq!(rescale47(wide, m, s), rescale(wide, m, s), "{wide} {m} {s}");
+                }
+            }
+        }
     }
 
     #[test]

@@ -92,6 +92,26 @@ impl Kernel<'_> {
     }
 }
 
+/// A recurrent row: `round(m · 2^-(N + E - e_t) · (Σ x·W · 2^(E - e_in) + Σ h·U · 2^(E - e_h)))`
+/// with `E = max(e_in, e_h)`: both kernels share the row's scale.
+fn pair(
+    w: &Kernel<'_>,
+    u: &Kernel<'_>,
+    row: usize,
+    x: &[i64],
+    e_in: i32,
+    h: &[i64],
+    e_h: i32,
+    e_t: i32,
+) -> i64 {
+    assert_eq!((w.m[row], w.exp), (u.m[row], u.exp), "shared scales");
+    let e = e_in.max(e_h);
+    let ax: i128 = (0..w.cols).map(|c| i128::from(x[c]) * w.w(row, c)).sum();
+    let ah: i128 = (0..u.cols).map(|c| i128::from(h[c]) * u.w(row, c)).sum();
+    let acc = ax * (1i128 << (e - e_in)) + ah * (1i128 << (e - e_h));
+    round_shift(acc * i128::from(w.m[row]), w.exp + e - e_t)
+}
+
 /// Bias `j` in Q(`e_t`).
 fn bias(t: &Tensor<'_>, j: usize, e_t: i32) -> i64 {
     match t {
@@ -118,9 +138,17 @@ fn simple_rnn(l: &SimpleRnn<Tensor<'_>>, xs: &Seq, e_in: u8, q: IntLayer) -> Seq
     for x in xs {
         let z: Vec<i64> = (0..u)
             .map(|j| {
-                let a = w.row(j, x, i32::from(e_in), e_t);
-                let b = r.row(j, &h, i32::from(q.output_exp), e_t);
-                sat32(sat32(a + b) + bias(&l.bias, j, e_t))
+                let a = pair(
+                    &w,
+                    &r,
+                    j,
+                    x,
+                    i32::from(e_in),
+                    &h,
+                    i32::from(q.output_exp),
+                    e_t,
+                );
+                sat32(a + bias(&l.bias, j, e_t))
             })
             .collect();
         h = z.iter().map(|&z| sat16(act(l.activation, z))).collect();
@@ -138,26 +166,35 @@ fn gru(l: &Gru<Tensor<'_>>, xs: &Seq, e_in: u8) -> Seq {
     let mut h = vec![0i64; u];
     let mut out = Vec::new();
     for x in xs {
-        let xg = |j: usize| sat32(w.row(j, x, e, 12) + bias(&l.bias, j, 12));
-        let mut next = vec![0i64; u];
-        for j in 0..u {
-            let (z, hh) = if l.reset_after {
-                let hg = |k: usize| sat32(r.row(k, &h, 15, 12) + bias(&l.bias, 3 * u + k, 12));
-                let z = act(ra, sat32(xg(j) + hg(j)));
-                let rr = act(ra, sat32(xg(u + j) + hg(u + j)));
-                (z, act(a, sat32(xg(2 * u + j) + mul15(rr, hg(2 * u + j)))))
+        // z and r rows: both kernels in one sum, then the input bias (and with reset_after the
+        // recurrent bias too).
+        let zr = |k: usize| {
+            let s = sat32(pair(&w, &r, k, x, e, &h, 15, 12) + bias(&l.bias, k, 12));
+            if l.reset_after {
+                sat32(s + bias(&l.bias, 3 * u + k, 12))
             } else {
-                let zr = |k: usize| sat32(xg(k) + r.row(k, &h, 15, 12));
-                let rh: Vec<i64> = (0..u)
-                    .map(|k| sat16(mul15(act(ra, zr(u + k)), h[k])))
-                    .collect();
+                s
+            }
+        };
+        let xh = |j: usize| sat32(w.row(2 * u + j, x, e, 12) + bias(&l.bias, 2 * u + j, 12));
+        let mut next = vec![0i64; u];
+        if l.reset_after {
+            for j in 0..u {
                 let z = act(ra, zr(j));
-                (
-                    z,
-                    act(a, sat32(xg(2 * u + j) + r.row(2 * u + j, &rh, 15, 12))),
-                )
-            };
-            next[j] = sat16((z * h[j] + (32768 - z) * hh + (1 << 14)) >> 15);
+                let rr = act(ra, zr(u + j));
+                let hh_h = sat32(r.row(2 * u + j, &h, 15, 12) + bias(&l.bias, 5 * u + j, 12));
+                let hh = act(a, sat32(xh(j) + mul15(rr, hh_h)));
+                next[j] = sat16((z * h[j] + (32768 - z) * hh + (1 << 14)) >> 15);
+            }
+        } else {
+            let rh: Vec<i64> = (0..u)
+                .map(|k| sat16(mul15(act(ra, zr(u + k)), h[k])))
+                .collect();
+            for j in 0..u {
+                let z = act(ra, zr(j));
+                let hh = act(a, sat32(xh(j) + r.row(2 * u + j, &rh, 15, 12)));
+                next[j] = sat16((z * h[j] + (32768 - z) * hh + (1 << 14)) >> 15);
+            }
         }
         h = next;
         out.push(h.clone());
@@ -175,8 +212,7 @@ fn lstm(l: &Lstm<Tensor<'_>>, xs: &Seq, e_in: u8, q: IntLayer) -> Seq {
     let mut out = Vec::new();
     for x in xs {
         let z = |k: usize| {
-            let s = sat32(w.row(k, x, i32::from(e_in), 12) + r.row(k, &h, 15, 12));
-            sat32(s + bias(&l.bias, k, 12))
+            sat32(pair(&w, &r, k, x, i32::from(e_in), &h, 15, 12) + bias(&l.bias, k, 12))
         };
         let mut nh = vec![0i64; u];
         for j in 0..u {

@@ -10,9 +10,9 @@
 //! | layer | integer step |
 //! |---|---|
 //! | Dense, Conv1D | `z_j = rescale(Σ x·q_j, m_j, N + e_in - e_t) + b_j`, `y_j = sat16(act(z_j))`; Conv1D sums all taps of filter `j` first |
-//! | SimpleRNN | `z_j = rescale(Σ x·W_j, m_j, N + e_in - e_t) + rescale(Σ h·U_j, m_j, N + e_out - e_t) + b_j`, `h_j = sat16(act(z_j))` |
-//! | GRU | gates in Q12 as above (`h` is Q15); `z, r` and `hh` in Q15; `h = sat16((z·h + (1 - z)·hh + 2^14) >> 15)`; with `reset_after` `hh = act(x_h + (r·h_h + 2^14) >> 15)`, else `r·h` is rounded to Q15 before its product with `U_h` |
-//! | LSTM | gates in Q12, `i, f, g, o` in Q15, `c` in Q(`cell_exp`): `c = sat16(round(f·c / 2^15) + round(i·g / 2^(30 - cell_exp)))`, `h = sat16(round(o · act(c in Q12) / 2^15))` |
+//! | SimpleRNN | `z_j = rescale(Σ x·W_j · 2^(E - e_in) + Σ h·U_j · 2^(E - e_out), m_j, N + E - e_t) + b_j` with `E = max(e_in, e_out)`: one exact sum, one rescale (the kernels share their scales), `h_j = sat16(act(z_j))` |
+//! | GRU | gates in Q12 (`h` is Q15). `z` and `r` rows as SimpleRNN's, plus both their biases; the candidate's parts apart, `x_h = rescale(Σ x·W_h) + b_xh` and `h_h = rescale(Σ h·U_h) + b_hh`; `z, r, hh` in Q15 and `h = sat16((z·h + (1 - z)·hh + 2^14) >> 15)`. With `reset_after` `hh = act(x_h + (r·h_h + 2^14) >> 15)`; else `r·h` is rounded to Q15 and `hh = act(x_h + rescale(Σ (r·h)·U_h))` |
+//! | LSTM | gates in Q12, rows as SimpleRNN's; `i, f, g, o` in Q15, `c` in Q(`cell_exp`): `c = sat16(round(f·c / 2^15) + round(i·g / 2^(30 - cell_exp)))`, `h = sat16(round(o · act(c in Q12) / 2^15))` |
 //! | Embedding | `y_k = sat16(rescale(q[id][k], m_id, N - e_out))` |
 //! | Max/AveragePooling1D, global pooling | max, or the sum divided by the count rounded half away from zero; `e_out = e_in` |
 //! | Flatten, Dropout | the identity; `e_out = e_in` |
@@ -84,6 +84,63 @@ fn gemv(y: &mut [i32], x: &[i16], w: Tensor<'_>, first: usize, e_in: u8, e_t: u8
     }
 }
 
+/// `y[j] = rescale(Σ x·W[first + j] · 2^(E - e_in) + Σ h·U[first + j] · 2^(E - e_h), m[first + j],
+/// N + E - e_t)` with `E = max(e_in, e_h)`: a recurrent row's input and recurrent parts summed
+/// exactly, then rescaled once (the two kernels share their scales, checked at load).
+#[allow(clippy::too_many_arguments)]
+fn gemv_pair(
+    y: &mut [i32],
+    x: &[i16],
+    w: Tensor<'_>,
+    h: &[i16],
+    u: Tensor<'_>,
+    first: usize,
+    e_in: u8,
+    e_h: u8,
+    e_t: u8,
+) {
+    let (Tensor::I8 { values: wv, scales }, Tensor::I8 { values: uv, .. }) = (w, u) else {
+        return;
+    };
+    let e = e_in.max(e_h);
+    let (dx, dh) = (u32::from(e - e_in), u32::from(e - e_h));
+    let shift = i32::from(scales.exp) + i32::from(e) - i32::from(e_t);
+    let m = &scales.mantissas[first..first + y.len()];
+    let (n, k) = (x.len().max(1), h.len().max(1));
+    let mut wr = wv.chunks_exact(n).skip(first);
+    let mut ur = uv.chunks_exact(k).skip(first);
+    let long = x.len() > fixed::I32_TERMS || h.len() > fixed::I32_TERMS;
+    let combine = |ax: i64, ah: i64| (ax << dx) + (ah << dh);
+    let mut blocks = y.chunks_exact_mut(4);
+    let mut ms = m.chunks_exact(4);
+    if !long {
+        for (yb, mb) in (&mut blocks).zip(&mut ms) {
+            let (Some(w0), Some(w1), Some(w2), Some(w3)) =
+                (wr.next(), wr.next(), wr.next(), wr.next())
+            else {
+                return;
+            };
+            let (Some(u0), Some(u1), Some(u2), Some(u3)) =
+                (ur.next(), ur.next(), ur.next(), ur.next())
+            else {
+                return;
+            };
+            let ax = fixed::dot4(x, w0, w1, w2, w3);
+            let ah = fixed::dot4(h, u0, u1, u2, u3);
+            for j in 0..4 {
+                let acc = combine(i64::from(ax[j]), i64::from(ah[j]));
+                yb[j] = fixed::rescale47(acc, mb[j], shift);
+            }
+        }
+    }
+    let rest_y = if long { y } else { blocks.into_remainder() };
+    let rest_m = if long { m } else { ms.remainder() };
+    for ((yj, &mj), (wrow, urow)) in rest_y.iter_mut().zip(rest_m).zip(wr.zip(ur)) {
+        let acc = combine(dot(x, wrow), dot(h, urow));
+        *yj = fixed::rescale(acc, mj, shift);
+    }
+}
+
 /// `y[j] += b[first + j]` rescaled to Q(`e_t`).
 fn add_bias(y: &mut [i32], b: Tensor<'_>, first: usize, e_t: u8) {
     let Tensor::I16 { values, scale } = b else {
@@ -135,8 +192,8 @@ impl SimpleRnn<Tensor<'_>> {
         let u = self.units as usize;
         let e_t = fixed::target_exp(self.activation, q.output_exp);
         let (h, z) = (&mut state[..u], &mut scratch[..u]);
-        gemv(z, x, self.kernel, 0, e_in, e_t, false);
-        gemv(z, h, self.recurrent_kernel, 0, q.output_exp, e_t, true);
+        let (w, r) = (self.kernel, self.recurrent_kernel);
+        gemv_pair(z, x, w, h, r, 0, e_in, q.output_exp, e_t);
         add_bias(z, self.bias, 0, e_t);
         for (h, &z) in h.iter_mut().zip(z.iter()) {
             *h = out16(self.activation, z);
@@ -157,14 +214,19 @@ impl Gru<Tensor<'_>> {
         let h = &mut state[..u];
         let (act, rec) = (self.activation, self.recurrent_activation);
         if self.reset_after {
+            // z and r: input and recurrent parts in one accumulator; the candidate's two parts
+            // apart (r multiplies the recurrent one).
             let (xs, hs) = scratch[..2 * g].split_at_mut(g);
-            gemv(xs, x, self.kernel, 0, e_in, GATE_EXP, false);
+            let (w, rk) = (self.kernel, self.recurrent_kernel);
+            gemv_pair(&mut xs[..2 * u], x, w, h, rk, 0, e_in, UNIT_EXP, GATE_EXP);
+            gemv(&mut xs[2 * u..], x, w, 2 * u, e_in, GATE_EXP, false);
             add_bias(xs, self.bias, 0, GATE_EXP);
-            gemv(hs, h, self.recurrent_kernel, 0, UNIT_EXP, GATE_EXP, false);
-            add_bias(hs, self.bias, g, GATE_EXP);
+            add_bias(&mut xs[..2 * u], self.bias, g, GATE_EXP);
+            gemv(&mut hs[2 * u..], h, rk, 2 * u, UNIT_EXP, GATE_EXP, false);
+            add_bias(&mut hs[2 * u..], self.bias, g + 2 * u, GATE_EXP);
             for j in 0..u {
-                let z = activate(rec, xs[j].saturating_add(hs[j]));
-                let r = activate(rec, xs[u + j].saturating_add(hs[u + j]));
+                let z = activate(rec, xs[j]);
+                let r = activate(rec, xs[u + j]);
                 let hh = activate(
                     act,
                     xs[2 * u + j].saturating_add(fixed::mul_q15(r, hs[2 * u + j])),
@@ -174,17 +236,10 @@ impl Gru<Tensor<'_>> {
         } else {
             let (xs, rest) = scratch[..g + u].split_at_mut(g);
             let rh: &mut [i16] = &mut bytemuck::cast_slice_mut::<i32, i16>(rest)[..u];
-            gemv(xs, x, self.kernel, 0, e_in, GATE_EXP, false);
+            let (w, rk) = (self.kernel, self.recurrent_kernel);
+            gemv_pair(&mut xs[..2 * u], x, w, h, rk, 0, e_in, UNIT_EXP, GATE_EXP);
+            gemv(&mut xs[2 * u..], x, w, 2 * u, e_in, GATE_EXP, false);
             add_bias(xs, self.bias, 0, GATE_EXP);
-            gemv(
-                &mut xs[..2 * u],
-                h,
-                self.recurrent_kernel,
-                0,
-                UNIT_EXP,
-                GATE_EXP,
-                true,
-            );
             for j in 0..u {
                 let r = activate(rec, xs[u + j]);
                 rh[j] = sat16(fixed::mul_q15(r, i32::from(h[j])));
@@ -212,8 +267,8 @@ impl Lstm<Tensor<'_>> {
         let u = self.units as usize;
         let z = &mut scratch[..4 * u];
         let (h, c) = state[..2 * u].split_at_mut(u);
-        gemv(z, x, self.kernel, 0, e_in, GATE_EXP, false);
-        gemv(z, h, self.recurrent_kernel, 0, UNIT_EXP, GATE_EXP, true);
+        let (w, r) = (self.kernel, self.recurrent_kernel);
+        gemv_pair(z, x, w, h, r, 0, e_in, UNIT_EXP, GATE_EXP);
         add_bias(z, self.bias, 0, GATE_EXP);
         let (act, rec) = (self.activation, self.recurrent_activation);
         let e_c = i32::from(q.cell_exp);
@@ -487,6 +542,28 @@ pub(crate) fn check(
             Ok::<(), ()>(())
         });
         dtype?;
+        // The recurrent rows sum both kernels before one rescale: their scales must agree.
+        let shared = |w: &Tensor<'_>, u: &Tensor<'_>| match (w, u) {
+            (Tensor::I8 { scales: a, .. }, Tensor::I8 { scales: b, .. }) => a == b,
+            _ => false,
+        };
+        let cell_shares = |c: &Cell<Tensor<'_>>| match c {
+            Cell::SimpleRnn(l) => shared(&l.kernel, &l.recurrent_kernel),
+            Cell::Lstm(l) => shared(&l.kernel, &l.recurrent_kernel),
+            Cell::Gru(l) => shared(&l.kernel, &l.recurrent_kernel),
+        };
+        let shares = match layer {
+            Layer::SimpleRnn(l) => shared(&l.kernel, &l.recurrent_kernel),
+            Layer::Lstm(l) => shared(&l.kernel, &l.recurrent_kernel),
+            Layer::Gru(l) => shared(&l.kernel, &l.recurrent_kernel),
+            Layer::Bidirectional(b) => cell_shares(&b.forward) && cell_shares(&b.backward),
+            _ => true,
+        };
+        if !shares {
+            return Err(err(Problem::BadQuantization {
+                tensor: TensorName::RecurrentKernel,
+            }));
+        }
         if q.output_exp > MAX_ACT_EXP || q.cell_exp > MAX_ACT_EXP {
             return Err(err(Problem::BadExponent));
         }

@@ -665,6 +665,17 @@ fn profile(core: &str, bench: &str) -> Result<()> {
             *n as f64 * 100.0 / total.max(1) as f64
         );
     }
+    let dump: String = per_pc
+        .iter()
+        .map(|(pc, n)| format!("{pc:#x} {n}\n"))
+        .collect();
+    let dump_path = root.join("target/profile.txt");
+    std::fs::write(&dump_path, dump)?;
+    println!(
+        "(every address's count: {}; ELF: {})",
+        dump_path.display(),
+        elf.display()
+    );
     per_pc.sort_by(|a, b| b.1.cmp(&a.1));
     println!("\nhottest addresses:");
     for (pc, n) in per_pc.iter().take(40) {
