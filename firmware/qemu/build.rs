@@ -1,5 +1,6 @@
 //! Writes `memory.x` for the target's board and embeds the parity case: the model blob and the
-//! recorded input stream of `NOWCAST_QEMU_CASE` (a folder with `model.ncm` and `stream.f32`),
+//! recorded input stream of `NOWCAST_QEMU_CASE` (a folder with `model.ncm`, its quantized twins,
+//! and the shared recording `stream.f32` in the folder above it),
 //! by default `tests/qemu/conv_gru` of the repository. The state buffer is sized from the model.
 
 use std::{env, fs, path::PathBuf};
@@ -37,15 +38,16 @@ fn main() {
     println!("cargo:rerun-if-env-changed=NOWCAST_QEMU_MODEL");
     let model = fs::read(case.join(&model_file))
         .unwrap_or_else(|e| panic!("{}: {e}", case.join(&model_file).display()));
-    let stream = fs::read(case.join("stream.f32"))
-        .unwrap_or_else(|e| panic!("{}: {e}", case.join("stream.f32").display()));
+    let stream_path = case.join("../stream.f32");
+    let stream =
+        fs::read(&stream_path).unwrap_or_else(|e| panic!("{}: {e}", stream_path.display()));
     println!(
         "cargo:rerun-if-changed={}",
         case.join(&model_file).display()
     );
     println!(
         "cargo:rerun-if-changed={}",
-        case.join("stream.f32").display()
+        stream_path.display()
     );
     let blob = AlignedBytes::new(&model);
     let m = Model::from_bytes(blob.as_bytes())

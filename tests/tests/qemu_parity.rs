@@ -21,14 +21,17 @@ const TARGETS: [(&str, &str); 3] = [
     ("thumbv6m-none-eabi", "microbit, Cortex-M0"),
 ];
 
-/// The case's models: the float one and its quantized twins (`nowcast quantize`).
+/// The recorded cases (folders of `tests/qemu`).
+const CASES: [&str; 2] = ["conv_gru", "gru32"];
+
+/// Each case's models: the float one and its quantized twins (`nowcast quantize`).
 const MODELS: [&str; 3] = ["model.ncm", "model_i8w.ncm", "model_i8x16.ncm"];
 
 /// What the firmware prints, computed on the host.
 fn host_lines(case: &Path, model_file: &str) -> String {
     let blob = AlignedBytes::new(&std::fs::read(case.join(model_file)).expect("model file"));
     let model = Model::from_bytes(blob.as_bytes()).expect("model loads");
-    let stream = std::fs::read(case.join("stream.f32")).expect("stream.f32");
+    let stream = std::fs::read(case.join("../stream.f32")).expect("stream.f32");
     let values: Vec<f32> = stream
         .chunks_exact(4)
         .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
@@ -74,8 +77,10 @@ fn device_output_equals_host_bit_for_bit() {
         return;
     }
     let root = repo_root();
-    let case = root.join("tests/qemu/conv_gru");
-    for model_file in MODELS {
+    for (case, model_file) in CASES
+        .iter()
+        .flat_map(|c| MODELS.map(|m| (root.join("tests/qemu").join(c), m)))
+    {
         let expected = host_lines(&case, model_file);
         let forecasts = expected.lines().count() - 1;
         assert!(
@@ -140,6 +145,9 @@ fn run_on(
             expected.lines().count(),
             "{model_file} on {target} ({board}): line count differs"
         );
-        println!("{model_file} on {target} ({board}): {forecasts} forecasts, 0 mismatches");
+        println!(
+            "{}/{model_file} on {target} ({board}): {forecasts} forecasts, 0 mismatches",
+            case.file_name().map_or("?".into(), |n| n.to_string_lossy())
+        );
     }
 }

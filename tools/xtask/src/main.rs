@@ -208,42 +208,71 @@ fn ci() -> Result<()> {
 /// pooling decimation and missing-sample filling.
 fn qemu_case() -> Result<()> {
     let root = root();
-    let dir = root.join("tests/qemu/conv_gru");
-    std::fs::create_dir_all(&dir)?;
-    let model = dir.join("model.ncm");
-    let model_arg = model.display().to_string();
-    cargo(
-        &root,
-        &[
-            "run",
-            "--release",
-            "--locked",
-            "-q",
-            "-p",
-            "nowcast-cli",
-            "--",
-            "train",
-            "--data",
-            "data/greensboro.csv",
-            "--target",
-            "temp_c",
-            "--lookback",
-            "120",
-            "--delay",
-            "6",
-            "--model",
-            "tools/cli/specs/conv_gru.toml",
-            "--epochs",
-            "3",
-            "--seed",
-            "1337",
-            "--threads",
-            "2",
-            "--out",
-            &model_arg,
-        ],
-        &[],
-    )?;
+    let cases = root.join("tests/qemu");
+    for (case, spec) in [("conv_gru", "conv_gru.toml"), ("gru32", "gru32.toml")] {
+        let dir = cases.join(case);
+        std::fs::create_dir_all(&dir)?;
+        let model_arg = dir.join("model.ncm").display().to_string();
+        let spec = format!("tools/cli/specs/{spec}");
+        cargo(
+            &root,
+            &[
+                "run",
+                "--release",
+                "--locked",
+                "-q",
+                "-p",
+                "nowcast-cli",
+                "--",
+                "train",
+                "--data",
+                "data/greensboro.csv",
+                "--target",
+                "temp_c",
+                "--lookback",
+                "120",
+                "--delay",
+                "6",
+                "--model",
+                &spec,
+                "--epochs",
+                "3",
+                "--seed",
+                "1337",
+                "--threads",
+                "2",
+                "--out",
+                &model_arg,
+            ],
+            &[],
+        )?;
+        // The quantized twins, calibrated on the same data's training split.
+        for mode in ["i8w", "i8x16"] {
+            let out = dir.join(format!("model_{mode}.ncm")).display().to_string();
+            cargo(
+                &root,
+                &[
+                    "run",
+                    "--release",
+                    "--locked",
+                    "-q",
+                    "-p",
+                    "nowcast-cli",
+                    "--",
+                    "quantize",
+                    "--model",
+                    &model_arg,
+                    "--data",
+                    "data/greensboro.csv",
+                    "--mode",
+                    mode,
+                    "--out",
+                    &out,
+                ],
+                &[],
+            )?;
+        }
+    }
     use nowcast_trainer::data::{Dataset, DatasetConfig, LoadConfig, Series, Split, WindowSpec};
     let series = Series::load(root.join("data/greensboro.csv"), &LoadConfig::default())?;
     let dataset = Dataset::new(
@@ -259,38 +288,11 @@ fn qemu_case() -> Result<()> {
             bytes.extend_from_slice(&v.to_le_bytes());
         }
     }
-    std::fs::write(dir.join("stream.f32"), &bytes)?;
-    // The quantized twins, calibrated on the same data's training split.
-    for mode in ["i8w", "i8x16"] {
-        let out = dir.join(format!("model_{mode}.ncm")).display().to_string();
-        cargo(
-            &root,
-            &[
-                "run",
-                "--release",
-                "--locked",
-                "-q",
-                "-p",
-                "nowcast-cli",
-                "--",
-                "quantize",
-                "--model",
-                &model_arg,
-                "--data",
-                "data/greensboro.csv",
-                "--mode",
-                mode,
-                "--out",
-                &out,
-            ],
-            &[],
-        )?;
-    }
+    std::fs::write(cases.join("stream.f32"), &bytes)?;
     println!(
-        "wrote {} (and its i8w and i8x16 twins) and {} samples to {}",
-        model.display(),
+        "wrote the conv_gru and gru32 cases (float models and their i8w and i8x16 twins) and {} samples to {}",
         QEMU_CASE_SAMPLES,
-        dir.display()
+        cases.display()
     );
     Ok(())
 }
@@ -347,16 +349,7 @@ const BOARDS: [Board; 3] = [
 ];
 
 /// Builds firmware binary `bin` (release) for the board; returns the ELF.
-fn build_firmware(fw: &Path, board: &Board, bin: &str) -> Result<PathBuf> {
-    build_firmware_with(fw, board, bin, &[])
-}
-
-fn build_firmware_with(
-    fw: &Path,
-    board: &Board,
-    bin: &str,
-    env: &[(&str, &str)],
-) -> Result<PathBuf> {
+fn build_firmware(fw: &Path, board: &Board, bin: &str, env: &[(&str, &str)]) -> Result<PathBuf> {
     cargo(
         fw,
         &[
@@ -413,7 +406,7 @@ fn cycles() -> Result<()> {
         .flat_map(|b| ["f32", "i8w,i8x16"].map(|m| (b, m)))
     {
         let core = board.core;
-        let elf = build_firmware_with(&fw, board, "cycles", &[("NOWCAST_BENCH_MODES", modes)])?;
+        let elf = build_firmware(&fw, board, "cycles", &[("NOWCAST_BENCH_MODES", modes)])?;
         let nm = Command::new("nm")
             .arg(&elf)
             .output()
@@ -502,55 +495,80 @@ fn cycles() -> Result<()> {
 fn size() -> Result<()> {
     let root = root();
     let fw = root.join("firmware");
-    let model_bytes = std::fs::metadata(root.join("tests/qemu/conv_gru/model.ncm"))?.len();
     let mut rows = Vec::new();
-    for board in &BOARDS {
-        let core = board.core;
-        let elf = build_firmware(&fw, board, "parity")?;
-        let sections = Command::new("readelf")
-            .arg("-SW")
-            .arg(&elf)
-            .output()
-            .context("running readelf")?;
-        let text = String::from_utf8_lossy(&sections.stdout)
-            .lines()
-            .find(|l| l.contains(" .text "))
-            .and_then(|l| {
-                l.split_whitespace()
-                    .skip_while(|w| *w != ".text")
-                    .nth(4)
-                    .map(str::to_string)
-            })
-            .and_then(|hex| usize::from_str_radix(&hex, 16).ok())
-            .context("no .text section")?;
-        let out = run_qemu(board, &elf, &[])?;
-        let log = String::from_utf8_lossy(&out.stderr);
-        let line = log
-            .lines()
-            .find(|l| l.starts_with("size "))
-            .with_context(|| format!("{core}: no size line:\n{log}"))?;
-        let field = |name: &str| -> Result<usize> {
-            line.split_whitespace()
-                .find_map(|w| w.strip_prefix(&format!("{name}=")))
-                .with_context(|| format!("no {name} in {line}"))?
-                .parse()
-                .map_err(Into::into)
-        };
-        rows.push(format!(
-            "{:<14} {:>12} {:>12} {:>16} {:>14}",
-            core,
-            text,
-            model_bytes,
-            field("state_bytes")?,
-            field("stack_bytes")?
-        ));
+    for (case, model) in ["conv_gru", "gru32"]
+        .iter()
+        .flat_map(|c| ["model.ncm", "model_i8w.ncm", "model_i8x16.ncm"].map(|m| (*c, m)))
+    {
+        let case_dir = root.join("tests/qemu").join(case);
+        let model_bytes = std::fs::metadata(case_dir.join(model))?.len();
+        let case_arg = case_dir.display().to_string();
+        for board in &BOARDS {
+            let core = board.core;
+            let env = [
+                ("NOWCAST_QEMU_CASE", case_arg.as_str()),
+                ("NOWCAST_QEMU_MODEL", model),
+            ];
+            let elf = build_firmware(&fw, board, "parity", &env)?;
+            let sections = Command::new("readelf")
+                .arg("-SW")
+                .arg(&elf)
+                .output()
+                .context("running readelf")?;
+            let listing = String::from_utf8_lossy(&sections.stdout);
+            let section = |name: &str| {
+                listing
+                    .lines()
+                    .find(|l| l.contains(&format!(" {name} ")))
+                    .and_then(|l| {
+                        l.split_whitespace()
+                            .skip_while(|w| *w != name)
+                            .nth(4)
+                            .and_then(|hex| usize::from_str_radix(hex, 16).ok())
+                    })
+                    .unwrap_or(0)
+            };
+            let text = section(".text");
+            // The recorded input stream is in .rodata too; it is not part of an application.
+            let recording = std::fs::metadata(root.join("tests/qemu/stream.f32"))?.len() as usize;
+            let flash =
+                text + section(".rodata") + section(".data") + section(".vector_table") - recording;
+            let out = run_qemu(board, &elf, &[])?;
+            let log = String::from_utf8_lossy(&out.stderr);
+            let line = log
+                .lines()
+                .find(|l| l.starts_with("size "))
+                .with_context(|| format!("{core}: no size line:\n{log}"))?;
+            let field = |name: &str| -> Result<usize> {
+                line.split_whitespace()
+                    .find_map(|w| w.strip_prefix(&format!("{name}=")))
+                    .with_context(|| format!("no {name} in {line}"))?
+                    .parse()
+                    .map_err(Into::into)
+            };
+            let mode = model
+                .strip_prefix("model_")
+                .and_then(|m| m.strip_suffix(".ncm"))
+                .unwrap_or("f32");
+            rows.push(format!(
+                "{:<9} {:<6} {:<14} {:>10} {:>11} {:>11} {:>14} {:>12}",
+                case,
+                mode,
+                core,
+                text,
+                model_bytes,
+                flash,
+                field("state_bytes")?,
+                field("stack_bytes")?
+            ));
+        }
     }
     println!(
-        "\nparity firmware (tests/qemu/conv_gru, f32): bytes; the stack high-water mark includes the state buffer, which lives in main's frame"
+        "\nparity firmware (tests/qemu cases), bytes: flash is .vector_table + .text + .rodata (with the model) + .data, without the recorded input stream; the stack high-water mark includes the state buffer, which lives in main's frame"
     );
     println!(
-        "{:<14} {:>12} {:>12} {:>16} {:>14}",
-        "core", "code .text", "model blob", "state+scratch", "stack (HWM)"
+        "{:<9} {:<6} {:<14} {:>10} {:>11} {:>11} {:>14} {:>12}",
+        "case", "mode", "core", ".text", "model blob", "flash", "state+scratch", "stack (HWM)"
     );
     for r in rows {
         println!("{r}");
@@ -596,7 +614,7 @@ fn profile(core: &str, bench: &str) -> Result<()> {
     } else {
         "f32"
     };
-    let elf = build_firmware_with(&fw, board, "cycles", &[("NOWCAST_BENCH_MODES", modes)])?;
+    let elf = build_firmware(&fw, board, "cycles", &[("NOWCAST_BENCH_MODES", modes)])?;
     let nm = Command::new("nm")
         .args(["-n", "-C"])
         .arg(&elf)
