@@ -674,7 +674,7 @@ fn profile(core: &str, bench: &str) -> Result<()> {
     }
     let total: u64 = per_fn.values().sum();
     let mut fns: Vec<_> = per_fn.into_iter().collect();
-    fns.sort_by(|a, b| b.1.cmp(&a.1));
+    fns.sort_by_key(|f| std::cmp::Reverse(f.1));
     println!("\n{bench} on {}: {total} instructions", board.core);
     for (name, n) in fns.iter().take(25) {
         let short: String = name.chars().take(110).collect();
@@ -694,7 +694,7 @@ fn profile(core: &str, bench: &str) -> Result<()> {
         dump_path.display(),
         elf.display()
     );
-    per_pc.sort_by(|a, b| b.1.cmp(&a.1));
+    per_pc.sort_by_key(|p| std::cmp::Reverse(p.1));
     println!("\nhottest addresses:");
     for (pc, n) in per_pc.iter().take(40) {
         println!("{pc:#8x} {n:>8}");
