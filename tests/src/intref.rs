@@ -94,6 +94,7 @@ impl Kernel<'_> {
 
 /// A recurrent row: `round(m · 2^-(N + E - e_t) · (Σ x·W · 2^(E - e_in) + Σ h·U · 2^(E - e_h)))`
 /// with `E = max(e_in, e_h)`: both kernels share the row's scale.
+#[allow(clippy::too_many_arguments)]
 fn pair(
     w: &Kernel<'_>,
     u: &Kernel<'_>,
