@@ -271,6 +271,14 @@ pub fn activate(act: Activation, v: i32) -> i32 {
     }
 }
 
+/// [`mul_q15`] of two values in `[-2^15, 2^15]` (Q15 gates and `i16` states): the product fits
+/// an `i32`, so no 64-bit arithmetic.
+#[inline]
+pub fn mul_q15_unit(a: i32, b: i32) -> i32 {
+    let (a, b) = (a.clamp(-ONE, ONE), b.clamp(-ONE, ONE));
+    (a * b + (1 << 14)) >> 15
+}
+
 /// `(a · b + 2^14) >> 15` for a Q15 `a`, saturated to `i32`.
 #[inline]
 pub fn mul_q15(a: i32, b: i32) -> i32 {
@@ -347,6 +355,15 @@ mod tests {
                     let wide = i64::from(acc) << 15;
                     assert_eq!(rescale47(wide, m, s), rescale(wide, m, s), "{wide} {m} {s}");
                 }
+            }
+        }
+    }
+
+    #[test]
+    fn unit_products_equal_the_general_one() {
+        for a in [-ONE, -32767, -1, 0, 1, 12345, ONE] {
+            for b in [-ONE, -20000, -1, 0, 1, 32767, ONE] {
+                assert_eq!(mul_q15_unit(a, b), mul_q15(a, b), "{a} {b}");
             }
         }
     }

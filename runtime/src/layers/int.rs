@@ -203,8 +203,9 @@ impl SimpleRnn<Tensor<'_>> {
 
 /// `(z · h + (1 - z) · hh + 2^14) >> 15` for Q15 `z`, `h`, `hh`.
 fn blend(z: i32, h: i16, hh: i32) -> i16 {
-    let v = i64::from(z) * i64::from(h) + i64::from(ONE - z) * i64::from(hh) + (1 << 14);
-    (v >> 15).clamp(i64::from(i16::MIN), i64::from(i16::MAX)) as i16
+    // z in [0, 2^15] and |h|, |hh| ≤ 2^15: |z·h + (2^15 - z)·hh| ≤ 2^30, so i32 holds it.
+    let v = z * i32::from(h) + (ONE - z) * hh + (1 << 14);
+    sat16(v >> 15)
 }
 
 impl Gru<Tensor<'_>> {
@@ -242,7 +243,7 @@ impl Gru<Tensor<'_>> {
             add_bias(xs, self.bias, 0, GATE_EXP);
             for j in 0..u {
                 let r = activate(rec, xs[u + j]);
-                rh[j] = sat16(fixed::mul_q15(r, i32::from(h[j])));
+                rh[j] = sat16(fixed::mul_q15_unit(r, i32::from(h[j])));
             }
             gemv(
                 &mut xs[2 * u..],
@@ -284,7 +285,7 @@ impl Lstm<Tensor<'_>> {
                 act,
                 fixed::shift_round(i32::from(c[j]), e_c - i32::from(GATE_EXP)),
             );
-            h[j] = sat16(fixed::mul_q15(o, tc));
+            h[j] = sat16(fixed::mul_q15_unit(o, tc));
         }
     }
 }
