@@ -45,10 +45,7 @@ fn main() {
         "cargo:rerun-if-changed={}",
         case.join(&model_file).display()
     );
-    println!(
-        "cargo:rerun-if-changed={}",
-        stream_path.display()
-    );
+    println!("cargo:rerun-if-changed={}", stream_path.display());
     let blob = AlignedBytes::new(&model);
     let m = Model::from_bytes(blob.as_bytes())
         .unwrap_or_else(|e| panic!("{model_file} does not load: {e:?}"));
