@@ -170,6 +170,12 @@ pub enum LoadError {
     InputNorm(Problem),
     /// The output de-normalization is malformed.
     OutputNorm(Problem),
+    /// The blob's numeric mode is left out of this build of the runtime (features `float` for
+    /// f32 and i8w, `int` for i8x16).
+    ModeNotBuilt {
+        /// The blob is an i8x16 (integer) model.
+        integer: bool,
+    },
     /// The last layer's width does not match the number of declared targets.
     OutputCount {
         /// Number of declared targets.

@@ -41,6 +41,11 @@
 #![no_std]
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
+// A build without one of the numeric paths (features `float`, `int`) leaves its code unused.
+#![cfg_attr(
+    not(all(feature = "float", feature = "int")),
+    allow(dead_code, unused_imports)
+)]
 
 #[cfg(target_endian = "big")]
 compile_error!("nowcast-runtime reads tensors in place and supports little-endian targets only");

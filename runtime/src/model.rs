@@ -283,6 +283,17 @@ impl<'a> Model<'a> {
             steps = out_steps;
         }
         let _ = shapes.push(shape);
+        // A build that leaves a numeric path out says so, instead of failing later.
+        let (int_built, float_built) = (cfg!(feature = "int"), cfg!(feature = "float"));
+        if !(if int.is_some() {
+            int_built
+        } else {
+            float_built
+        }) {
+            return Err(LoadError::ModeNotBuilt {
+                integer: int.is_some(),
+            });
+        }
         if let Some(int) = &int {
             crate::layers::int::check(&layers, int)?;
         }

@@ -136,9 +136,20 @@ impl<'m, 'b> Stepper<'m, 'b> {
     /// Runs the layers on the normalized sample at `buf[n..2n]`.
     fn run(&mut self) -> Option<&[f32]> {
         self.samples += 1;
-        if self.model.int.is_some() {
-            return self.run_int();
+        match self.model.int.is_some() {
+            #[cfg(feature = "int")]
+            true => self.run_int(),
+            #[cfg(feature = "float")]
+            false => self.run_float(),
+            // The loader refuses the blobs of a mode this build leaves out.
+            #[allow(unreachable_patterns)]
+            _ => None,
         }
+    }
+
+    /// [`run`](Self::run) for an `f32` or `i8w` model.
+    #[cfg(feature = "float")]
+    fn run_float(&mut self) -> Option<&[f32]> {
         let model = self.model;
         let (n, out_len) = (model.input_len(), model.output_len());
         let buf = &mut self.buf[..model.state_len];
@@ -161,6 +172,7 @@ impl<'m, 'b> Stepper<'m, 'b> {
     /// [`run`](Self::run) for an `i8x16` model: the sample quantized once, then integers only
     /// up to the output. Layout after the io words: the `i16` sample and layer states, two to
     /// a word, then the `i32` scratch.
+    #[cfg(feature = "int")]
     fn run_int(&mut self) -> Option<&[f32]> {
         let model = self.model;
         let int = model.int.as_ref()?;

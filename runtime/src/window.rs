@@ -223,9 +223,25 @@ impl Model<'_> {
         scratch: &'s mut [f32],
         probe: &mut impl FnMut(Probe<'_>),
     ) -> Result<WindowOutput<'s>, WindowError> {
-        if self.int.is_some() {
-            return self.run_window_int(steps, scratch, probe);
+        match self.int.is_some() {
+            #[cfg(feature = "int")]
+            true => self.run_window_int(steps, scratch, probe),
+            #[cfg(feature = "float")]
+            false => self.run_window_float(steps, scratch, probe),
+            // The loader refuses the blobs of a mode this build leaves out.
+            #[allow(unreachable_patterns)]
+            _ => Err(WindowError::WrongInputKind),
         }
+    }
+
+    /// [`run_window`](Self::run_window) for an `f32` or `i8w` model.
+    #[cfg(feature = "float")]
+    fn run_window_float<'s>(
+        &self,
+        steps: usize,
+        scratch: &'s mut [f32],
+        probe: &mut impl FnMut(Probe<'_>),
+    ) -> Result<WindowOutput<'s>, WindowError> {
         let plan = self.window_plan(steps)?;
         let (bufs, rest) = scratch.split_at_mut(2 * plan.seq);
         let (state, rest) = rest.split_at_mut(plan.state);
@@ -304,6 +320,7 @@ impl Model<'_> {
     /// buffer, `f32`) is quantized into the second buffer as `i16`, the layers run on `i16`
     /// buffers, and the output is written back as `f32` into the buffer the last layer did not
     /// write.
+    #[cfg(feature = "int")]
     fn run_window_int<'s>(
         &self,
         steps: usize,

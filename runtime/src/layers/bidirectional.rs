@@ -100,6 +100,7 @@ impl Bidirectional<Tensor<'_>> {
     ///
     /// `state` has at least `forward.state_len() + backward.state_len()` words and `scratch` the
     /// larger of the two cells' scratch.
+    #[cfg(feature = "float")]
     pub(crate) fn window(
         &self,
         seq: &[f32],

@@ -106,6 +106,7 @@ impl Recurrent for Gru<Tensor<'_>> {
         )
     }
 
+    #[cfg(feature = "float")]
     #[inline]
     fn step(&self, x: &[f32], state: &mut [f32], scratch: &mut [f32]) {
         let u = self.units as usize;

@@ -91,6 +91,7 @@ impl Recurrent for Lstm<Tensor<'_>> {
         expect_len(TensorName::Bias, self.bias, g)
     }
 
+    #[cfg(feature = "float")]
     #[inline]
     fn step(&self, x: &[f32], state: &mut [f32], scratch: &mut [f32]) {
         let u = self.units as usize;

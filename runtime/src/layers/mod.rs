@@ -308,6 +308,7 @@ pub(crate) trait Recurrent {
     /// Checks the weights for an input of `input` channels.
     fn check(&self, input: usize) -> Result<(), Problem>;
     /// One time step: updates `state` from input `x`.
+    #[cfg(feature = "float")]
     fn step(&self, x: &[f32], state: &mut [f32], scratch: &mut [f32]);
 }
 
@@ -456,6 +457,7 @@ impl Layer<Tensor<'_>> {
     /// `state` is this layer's region of `state_len(input)` words, reset by [`reset`](Self::reset)
     /// at the start of a stream; `scratch` has at least `scratch_len()` words. Cannot panic for a
     /// layer that passed [`check`](Self::check) with `x.len() == input.width()`.
+    #[cfg(feature = "float")]
     #[inline]
     pub(crate) fn push<'s>(
         &self,

@@ -80,6 +80,7 @@ impl Recurrent for SimpleRnn<Tensor<'_>> {
         expect_len(TensorName::Bias, self.bias, u)
     }
 
+    #[cfg(feature = "float")]
     #[inline]
     fn step(&self, x: &[f32], state: &mut [f32], scratch: &mut [f32]) {
         let u = self.units as usize;

@@ -164,6 +164,27 @@ fn ci() -> Result<()> {
         ],
         &[],
     )?;
+    // Each numeric path alone, as a firmware that ships one mode builds the runtime.
+    for features in ["float", "int"] {
+        cargo(
+            &root,
+            &[
+                "clippy",
+                "-p",
+                "nowcast-runtime",
+                "--locked",
+                "--target",
+                "thumbv7m-none-eabi",
+                "--no-default-features",
+                "--features",
+                features,
+                "--",
+                "-D",
+                "warnings",
+            ],
+            &[],
+        )?;
+    }
     qemu()?;
     for target in THUMB_TARGETS {
         // The Black Pill (STM32F411, Cortex-M4F) firmware is built for its own target only.
@@ -349,23 +370,30 @@ const BOARDS: [Board; 3] = [
 ];
 
 /// Builds firmware binary `bin` (release) for the board; returns the ELF.
-fn build_firmware(fw: &Path, board: &Board, bin: &str, env: &[(&str, &str)]) -> Result<PathBuf> {
-    cargo(
-        fw,
-        &[
-            "build",
-            "--release",
-            "--locked",
-            "-q",
-            "-p",
-            "nowcast-qemu",
-            "--target",
-            board.target,
-            "--bin",
-            bin,
-        ],
-        env,
-    )?;
+/// Builds a firmware binary; `features` replaces the default features (both numeric paths).
+fn build_firmware(
+    fw: &Path,
+    board: &Board,
+    bin: &str,
+    env: &[(&str, &str)],
+    features: Option<&str>,
+) -> Result<PathBuf> {
+    let mut args = vec![
+        "build",
+        "--release",
+        "--locked",
+        "-q",
+        "-p",
+        "nowcast-qemu",
+        "--target",
+        board.target,
+        "--bin",
+        bin,
+    ];
+    if let Some(f) = features {
+        args.extend(["--no-default-features", "--features", f]);
+    }
+    cargo(fw, &args, env)?;
     Ok(fw.join(format!("target/{}/release/{bin}", board.target)))
 }
 
@@ -406,7 +434,13 @@ fn cycles() -> Result<()> {
         .flat_map(|b| ["f32", "i8w,i8x16"].map(|m| (b, m)))
     {
         let core = board.core;
-        let elf = build_firmware(&fw, board, "cycles", &[("NOWCAST_BENCH_MODES", modes)])?;
+        let elf = build_firmware(
+            &fw,
+            board,
+            "cycles",
+            &[("NOWCAST_BENCH_MODES", modes)],
+            None,
+        )?;
         let nm = Command::new("nm")
             .arg(&elf)
             .output()
@@ -509,7 +543,13 @@ fn size() -> Result<()> {
                 ("NOWCAST_QEMU_CASE", case_arg.as_str()),
                 ("NOWCAST_QEMU_MODEL", model),
             ];
-            let elf = build_firmware(&fw, board, "parity", &env)?;
+            // The runtime's path for this mode only, as an application would build it.
+            let features = if model.contains("i8x16") {
+                "int"
+            } else {
+                "float"
+            };
+            let elf = build_firmware(&fw, board, "parity", &env, Some(features))?;
             let sections = Command::new("readelf")
                 .arg("-SW")
                 .arg(&elf)
@@ -564,7 +604,7 @@ fn size() -> Result<()> {
         }
     }
     println!(
-        "\nparity firmware (tests/qemu cases), bytes: flash is .vector_table + .text + .rodata (with the model) + .data, without the recorded input stream; the stack high-water mark includes the state buffer, which lives in main's frame"
+        "\nparity firmware (tests/qemu cases) built with the runtime's path for the mode only (feature `float` for f32 and i8w, `int` for i8x16), bytes: flash is .vector_table + .text + .rodata (with the model) + .data, without the recorded input stream; the stack high-water mark includes the state buffer, which lives in main's frame"
     );
     println!(
         "{:<9} {:<6} {:<14} {:>10} {:>11} {:>11} {:>14} {:>12}",
@@ -614,7 +654,13 @@ fn profile(core: &str, bench: &str) -> Result<()> {
     } else {
         "f32"
     };
-    let elf = build_firmware(&fw, board, "cycles", &[("NOWCAST_BENCH_MODES", modes)])?;
+    let elf = build_firmware(
+        &fw,
+        board,
+        "cycles",
+        &[("NOWCAST_BENCH_MODES", modes)],
+        None,
+    )?;
     let nm = Command::new("nm")
         .args(["-n", "-C"])
         .arg(&elf)
