@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
 
+mod bench;
 mod data_args;
 mod demo;
 mod inspect;
@@ -33,6 +34,8 @@ enum Command {
     Replay(replay::ReplayArgs),
     /// The whole job on the bundled sample data: train, compare with the baselines, stream.
     Demo(demo::DemoArgs),
+    /// Time a model's streamed step (and window) on this host through the runtime.
+    Bench(bench::BenchArgs),
     /// Keras-style summary of a model file: layers, shapes, params, flash, RAM, MACs.
     Inspect {
         /// The model file (.ncm).
@@ -47,6 +50,7 @@ fn main() -> Result<()> {
         Command::Quantize(a) => quantize::run(&a).map(|_| ()),
         Command::Replay(a) => replay::replay(&a),
         Command::Demo(a) => demo::run(&a),
+        Command::Bench(a) => bench::run(&a).map(|_| ()),
         Command::Inspect { model } => {
             let bytes =
                 std::fs::read(&model).with_context(|| format!("reading {}", model.display()))?;

@@ -201,6 +201,16 @@ fn train_eval_replay_inspect() {
             text(&o)
         );
     }
+    // bench times the step of every mode and reports the device figures.
+    for m in [model.clone(), dir.path("i8x16.ncm")] {
+        let o = nowcast(&["bench", &m, "--samples", "500", "--rounds", "3", "--json"]);
+        assert!(o.status.success(), "{}", text(&o));
+        let b: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+        assert!(b["ns_per_sample"].as_f64().unwrap() > 0.0, "{b}");
+        assert!(b["ns_per_window"].as_f64().unwrap() > 0.0, "{b}");
+        assert!(b["macs_per_sample"].as_f64().unwrap() > 0.0, "{b}");
+        assert_eq!(b["window_steps"], 24, "{b}");
+    }
     let o = nowcast(&[
         "quantize",
         "--model",
