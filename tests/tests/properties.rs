@@ -359,13 +359,23 @@ proptest! {
         let _ = Model::from_bytes(blob.as_bytes());
     }
 
-    /// Mutations behind a valid header and CRC reach the metadata decoder and the shape checks.
+    /// Mutations behind a valid header and CRC reach the metadata decoder, the shape checks and
+    /// (for quantized blobs) the scale and exponent checks, in every numeric mode.
     #[test]
     fn mutated_metadata_never_panics(
         spec in causal_model(),
+        mode in prop_oneof![Just(Mode::F32), Just(Mode::I8w), Just(Mode::I8x16)],
         edits in prop::collection::vec((any::<prop::sample::Index>(), any::<u8>()), 1..8),
     ) {
-        let mut bytes = spec.to_bytes().unwrap();
+        let mut bytes = match mode {
+            Mode::I8x16 => {
+                let float = encode(&spec);
+                let Ok(model) = Model::from_bytes(float.as_bytes()) else { return Ok(()) };
+                let ranges = nowcast_runtime::Ranges::new(model.layers().len());
+                spec.to_bytes_i8x16(&nowcast_runtime::exponents(&model, &ranges)).unwrap()
+            }
+            _ => spec.to_bytes_as(mode).unwrap(),
+        };
         for (at, value) in edits {
             let i = 20 + at.index(bytes.len() - 20);
             bytes[i] = value;
