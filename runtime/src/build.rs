@@ -541,6 +541,8 @@ pub struct Ranges {
     pub outputs: Vec<f32>,
     /// Each LSTM layer's cell state (0 elsewhere).
     pub cells: Vec<f32>,
+    /// Each softmax Dense layer's logits (0 elsewhere): the i8x16 output holds logits.
+    pub logits: Vec<f32>,
 }
 
 fn max_abs(v: &[f32]) -> f32 {
@@ -554,6 +556,7 @@ impl Ranges {
             input: 0.0,
             outputs: alloc::vec![0.0; layers],
             cells: alloc::vec![0.0; layers],
+            logits: alloc::vec![0.0; layers],
         }
     }
 
@@ -569,6 +572,11 @@ impl Ranges {
             crate::Probe::CellState { layer, values } => {
                 if let Some(c) = self.cells.get_mut(layer) {
                     *c = c.max(max_abs(values));
+                }
+            }
+            crate::Probe::Logits { layer, values } => {
+                if let Some(l) = self.logits.get_mut(layer) {
+                    *l = l.max(max_abs(values));
                 }
             }
             crate::Probe::IntOutput { .. } => {}
@@ -589,7 +597,8 @@ pub fn exponent_for(magnitude: f32) -> u8 {
 /// The `i8x16` exponents of a float model given its ranges: Q15 for tanh/sigmoid outputs, the
 /// input's exponent for pooling, Flatten and Dropout, [`exponent_for`] of the range elsewhere.
 /// An LSTM inside Bidirectional has no cell probe; its cell state is bounded by the window
-/// length (`|c_t| ≤ t`), which is used instead.
+/// length (`|c_t| ≤ t`), which is used instead (for a model without a lookback, the whole
+/// `i16` range). A softmax Dense layer's integer output holds its logits: their range.
 pub fn exponents(model: &Model<'_>, ranges: &Ranges) -> format::IntModel {
     use crate::fixed::is_bounded;
     let input_exp = exponent_for(ranges.input);
@@ -600,6 +609,11 @@ pub fn exponents(model: &Model<'_>, ranges: &Ranges) -> format::IntModel {
         let cell = exponent_for(ranges.cells.get(i).copied().unwrap_or(0.0));
         let (output_exp, cell_exp) = match layer {
             Layer::Dense(l) if is_bounded(l.activation) => (15, 0),
+            // The integer output of a softmax layer is its logits.
+            Layer::Dense(l) if l.activation == crate::activation::Activation::Softmax => (
+                exponent_for(ranges.logits.get(i).copied().unwrap_or(0.0)),
+                0,
+            ),
             Layer::Conv1d(l) if is_bounded(l.activation) => (15, 0),
             Layer::SimpleRnn(l) if is_bounded(l.activation) => (15, 0),
             Layer::Dense(_) | Layer::Conv1d(_) | Layer::SimpleRnn(_) | Layer::Embedding(_) => {
@@ -614,7 +628,12 @@ pub fn exponents(model: &Model<'_>, ranges: &Ranges) -> format::IntModel {
                     Cell::SimpleRnn(l) => is_bounded(l.activation),
                     _ => true,
                 });
-                let window = model.window_steps().max(1) as f32;
+                // Without a lookback the window length is the caller's: take the whole i16
+                // range (exponent 0).
+                let window = match model.window_steps() {
+                    0 => 32767.0,
+                    n => n as f32,
+                };
                 (
                     if bounded { 15 } else { observed },
                     if lstm { exponent_for(window) } else { 0 },

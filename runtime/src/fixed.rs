@@ -12,8 +12,9 @@
 //!
 //! **Rescaling.** A weight row's scale is `m · 2^-N` (a `u16` mantissa, see
 //! [`crate::tensor::Scales`]), so moving `acc` (in Q`e_in` times the weights) to Q`e_t` is
-//! `rescale(acc, m, N + e_in - e_t) = (acc · m + 2^(s-1)) >> s` in `i64`: rounding half up (an
-//! arithmetic shift), exact when `s ≤ 0`, saturated to `i32`.
+//! `rescale(acc, m, N + e_in - e_t) = (acc · m + 2^(s-1)) >> s`, computed exactly (in `i64`
+//! where the product fits it, else in `i128`): rounding half up (an arithmetic shift), exact
+//! when `s ≤ 0`, saturated to `i32` at the end.
 //!
 //! **Activations.** `tanh` is read from [`TANH_Q15`], `round(tanh(i/64) · 32768)` for `i` in
 //! `0..=512` (x in `[0, 8]`), interpolated linearly between entries with rounding, odd
@@ -137,7 +138,8 @@ pub fn rescale47(acc: i64, m: u16, shift: i32) -> i32 {
 }
 
 /// [`rescale32`] of an `i16` value (a bias) by a mantissa of 1, in `i32` only: `v · 2^-shift`
-/// rounded half up. Equal to `rescale32(v, 1, shift)` for every `v` and `shift`.
+/// rounded half up. Equal to `rescale32(v, 1, shift)` for every `v` and every `shift ≥ -15`
+/// (what the callers pass: exponents are at most 15).
 #[inline]
 pub fn shift_i16(v: i16, shift: i32) -> i32 {
     let v = i32::from(v);
@@ -177,16 +179,18 @@ pub fn dot4(x: &[i16], r0: &[i8], r1: &[i8], r2: &[i8], r3: &[i8]) -> [i32; 4] {
 /// `acc · m · 2^-shift`, rounded half up, saturated to `i32` (see the module docs).
 #[inline]
 pub fn rescale(acc: i64, m: u16, shift: i32) -> i32 {
-    let p = acc.saturating_mul(i64::from(m));
-    let r = if shift >= 63 {
-        // |p| < 2^62: rounds to 0 (or to -1 for nothing: half up of a negative tiny value is 0).
+    // In i128: |acc · m| < 2^79, so the product, the rounding and the shift are exact.
+    let p = i128::from(acc) * i128::from(m);
+    let r = if shift >= 100 {
+        // |p| < 2^99: rounds to 0.
         0
     } else if shift > 0 {
-        p.saturating_add(1i64 << (shift - 1)) >> shift
+        (p + (1i128 << (shift - 1))) >> shift
     } else {
-        p.saturating_mul(1i64 << (-shift).min(62))
+        // A left shift by at most 48 keeps |p| < 2^127.
+        p << (-shift).min(48)
     };
-    r.clamp(i64::from(i32::MIN), i64::from(i32::MAX)) as i32
+    r.clamp(i128::from(i32::MIN), i128::from(i32::MAX)) as i32
 }
 
 /// `v · 2^-shift` rounded half up for `shift > 0`, `v · 2^-shift` exactly for `shift ≤ 0`.
@@ -385,6 +389,8 @@ mod tests {
         assert_eq!(rescale(i64::MAX, u16::MAX, 1), i32::MAX);
         assert_eq!(rescale(-5, 3, -2), -60);
         assert_eq!(rescale(1 << 40, 1, 70), 0);
+        // Past 2^63 the product is still exact: (2^60 · 65535 + 2^44) >> 45 = 65535 · 2^15.
+        assert_eq!(rescale(1 << 60, u16::MAX, 45), 65535 << 15);
         for (acc, m, s) in [
             (3, 1 << 14, 15),
             (-3, 1 << 14, 15),

@@ -50,6 +50,13 @@ pub enum Probe<'a> {
         /// `c`, `units` values.
         values: &'a [f32],
     },
+    /// A softmax Dense layer's logits (its output before the softmax), one vector per step.
+    Logits {
+        /// Zero-based layer index.
+        layer: usize,
+        /// The logits.
+        values: &'a [f32],
+    },
     /// The normalized input window, `steps × features` values.
     Input {
         /// The values.
@@ -276,8 +283,29 @@ impl Model<'_> {
                         Layer::Lstm(l) => l.units(),
                         _ => 0,
                     };
+                    let softmax = match layer {
+                        Layer::Dense(d)
+                            if d.activation == crate::activation::Activation::Softmax =>
+                        {
+                            Some(d)
+                        }
+                        _ => None,
+                    };
                     for xt in x.chunks_exact(w_in) {
-                        if let Some(o) = layer.push(xt, state, &mut cursor, step_scratch) {
+                        let emitted = match softmax {
+                            // The same operations as `push`, with the logits shown on the way.
+                            Some(d) => {
+                                d.logits(xt, state);
+                                probe(Probe::Logits {
+                                    layer: i,
+                                    values: state,
+                                });
+                                crate::activation::Activation::Softmax.apply(state);
+                                Some(&state[..])
+                            }
+                            None => layer.push(xt, state, &mut cursor, step_scratch),
+                        };
+                        if let Some(o) = emitted {
                             let at = if sequence_out { t_out * w_out } else { 0 };
                             next[at..at + w_out].copy_from_slice(o);
                             t_out += 1;

@@ -258,6 +258,95 @@ mod bad_exponents {
         );
     }
 
+    /// A GRU whose recurrent activation is tanh (its update gate can be negative): the blend
+    /// stays exact, and the runtime equals the reference.
+    #[test]
+    fn a_tanh_update_gate_neither_overflows_nor_drifts() {
+        let gru = spec(
+            vec![Layer::Gru(Gru {
+                units: 2,
+                activation: Activation::Tanh,
+                recurrent_activation: Activation::Tanh,
+                reset_after: false,
+                return_sequences: false,
+                kernel: vec![0.0; 12],
+                recurrent_kernel: vec![0.5; 12],
+                bias: vec![-100.0, -90.0, 0.0, 0.0, 100.0, 80.0],
+            })],
+            2,
+        );
+        let blob = nowcast_tests::encode_i8x16(&gru, &[&[0.0; 8]]);
+        let model = Model::from_bytes(blob.as_bytes()).expect("loads");
+        let mut scratch = vec![0.0; model.window_scratch_len(4).unwrap()];
+        let mut ints = Vec::new();
+        model
+            .window_probed(&[0.0; 8], &mut scratch, &mut |p| {
+                if let nowcast_runtime::Probe::IntOutput { values, .. } = p {
+                    ints = values.iter().map(|&v| i64::from(v)).collect();
+                }
+            })
+            .expect("runs");
+        assert_eq!(ints, nowcast_tests::intref::window(&model, &[0.0; 8]).0);
+    }
+
+    /// A softmax layer's integer output is its logits: their range, not the probabilities',
+    /// sets its exponent.
+    #[test]
+    fn softmax_logits_keep_their_range() {
+        let head = spec(
+            vec![Layer::Dense(Dense {
+                units: 2,
+                activation: Activation::Softmax,
+                kernel: vec![5.0, -5.0, 0.0, 0.0],
+                bias: vec![0.0, 0.0],
+            })],
+            2,
+        );
+        let input = [1.0, 0.0];
+        let blob = nowcast_tests::encode_i8x16(&head, &[&input]);
+        let model = Model::from_bytes(blob.as_bytes()).expect("loads");
+        let mut scratch = vec![0.0; model.window_scratch_len(1).unwrap()];
+        let out = model.window(&input, &mut scratch).unwrap().values.to_vec();
+        // Float: softmax([5, -5]) = [0.99995, 0.0000454].
+        assert!((out[0] - 0.99995).abs() < 1e-3 && out[1] < 1e-3, "{out:?}");
+    }
+
+    #[test]
+    fn bidirectional_directions_share_one_exponent() {
+        use nowcast_runtime::layers::{Bidirectional, Cell, Lstm, SimpleRnn};
+        let lstm = Cell::Lstm(Lstm {
+            units: 1,
+            activation: Activation::Tanh,
+            recurrent_activation: Activation::Sigmoid,
+            return_sequences: false,
+            kernel: vec![0.1; 8],
+            recurrent_kernel: vec![0.1; 4],
+            bias: vec![0.0; 4],
+        });
+        let relu = Cell::SimpleRnn(SimpleRnn {
+            units: 1,
+            activation: Activation::Relu,
+            return_sequences: false,
+            kernel: vec![1.0; 2],
+            recurrent_kernel: vec![0.5],
+            bias: vec![0.0],
+        });
+        let mixed = spec(
+            vec![Layer::Bidirectional(Bidirectional {
+                forward: lstm,
+                backward: relu,
+            })],
+            2,
+        );
+        let mut int = good();
+        int.layers.truncate(1);
+        int.layers[0] = IntLayer {
+            output_exp: 14,
+            cell_exp: 12,
+        };
+        assert_eq!(load(&mixed, &int), layer(0, Problem::UnsupportedActivation));
+    }
+
     /// An `f32` blob with an integer section: the integer path needs int8 kernels.
     #[test]
     fn float_tensors_in_an_integer_model_are_rejected() {

@@ -178,6 +178,7 @@ struct Histograms {
     input: Histogram,
     outputs: Vec<Histogram>,
     cells: Vec<Histogram>,
+    logits: Vec<Histogram>,
 }
 
 impl Histograms {
@@ -186,6 +187,7 @@ impl Histograms {
             input: Histogram::new(),
             outputs: vec![Histogram::new(); layers],
             cells: vec![Histogram::new(); layers],
+            logits: vec![Histogram::new(); layers],
         }
     }
 
@@ -194,6 +196,7 @@ impl Histograms {
             Probe::Input { values } => self.input.add(values),
             Probe::Output { layer, values } => self.outputs[layer].add(values),
             Probe::CellState { layer, values } => self.cells[layer].add(values),
+            Probe::Logits { layer, values } => self.logits[layer].add(values),
             Probe::IntOutput { .. } => {}
         }
     }
@@ -204,6 +207,9 @@ impl Histograms {
             a.merge(b);
         }
         for (a, b) in self.cells.iter_mut().zip(&o.cells) {
+            a.merge(b);
+        }
+        for (a, b) in self.logits.iter_mut().zip(&o.logits) {
             a.merge(b);
         }
         self
@@ -252,6 +258,7 @@ pub fn calibrate(
         input: hist.input.range(rule),
         outputs: hist.outputs.iter().map(|h| h.range(rule)).collect(),
         cells: hist.cells.iter().map(|h| h.range(rule)).collect(),
+        logits: hist.logits.iter().map(|h| h.range(rule)).collect(),
     })
 }
 

@@ -58,8 +58,14 @@ impl Dense<Tensor<'_>> {
     /// `y = act(b + x · W)`; `y` has `units` values.
     #[inline]
     pub(crate) fn step(&self, x: &[f32], y: &mut [f32]) {
-        affine(y, self.bias, 0, x, self.kernel);
+        self.logits(x, y);
         self.activation.apply(y);
+    }
+
+    /// `y = b + x · W`, before the activation.
+    #[inline]
+    pub(crate) fn logits(&self, x: &[f32], y: &mut [f32]) {
+        affine(y, self.bias, 0, x, self.kernel);
     }
 }
 

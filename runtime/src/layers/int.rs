@@ -203,9 +203,14 @@ impl SimpleRnn<Tensor<'_>> {
 
 /// `(z · h + (1 - z) · hh + 2^14) >> 15` for Q15 `z`, `h`, `hh`.
 fn blend(z: i32, h: i16, hh: i32) -> i16 {
-    // z in [0, 2^15] and |h|, |hh| ≤ 2^15: |z·h + (2^15 - z)·hh| ≤ 2^30, so i32 holds it.
-    let v = z * i32::from(h) + (ONE - z) * hh + (1 << 14);
-    sat16(v >> 15)
+    if (0..=ONE).contains(&z) {
+        // z in [0, 2^15] and |h|, |hh| ≤ 2^15: |z·h + (2^15 - z)·hh| ≤ 2^30, so i32 holds it.
+        sat16((z * i32::from(h) + (ONE - z) * hh + (1 << 14)) >> 15)
+    } else {
+        // A tanh recurrent activation: z in [-2^15, 0), 2^15 - z up to 2^16.
+        let v = i64::from(z) * i64::from(h) + i64::from(ONE - z) * i64::from(hh) + (1 << 14);
+        (v >> 15).clamp(i64::from(i16::MIN), i64::from(i16::MAX)) as i16
+    }
 }
 
 impl Gru<Tensor<'_>> {
@@ -585,8 +590,10 @@ pub(crate) fn check(
                 unit_out(fixed::is_bounded(l.activation)) && cell_exp_ok(false)
             }
             Layer::Conv1d(l) => {
-                if l.activation == Activation::Softmax && index != last {
-                    return Err(err(Problem::SoftmaxNotLast));
+                // Softmax over a Conv1D's filters has no calibrated logit range (the probes see
+                // Dense logits only).
+                if l.activation == Activation::Softmax {
+                    return Err(err(Problem::UnsupportedActivation));
                 }
                 unit_out(fixed::is_bounded(l.activation)) && cell_exp_ok(false)
             }
@@ -600,11 +607,13 @@ pub(crate) fn check(
                 q.output_exp == UNIT_EXP
             }
             Layer::Bidirectional(b) => {
+                // Both directions write one output, so they share its exponent: both bounded
+                // (Q15), or both unbounded SimpleRNNs in the calibrated exponent.
                 let mut lstm = false;
-                let mut bounded = true;
-                for c in [&b.forward, &b.backward] {
+                let mut bounded = [true; 2];
+                for (k, c) in [&b.forward, &b.backward].into_iter().enumerate() {
                     match c {
-                        Cell::SimpleRnn(l) => bounded &= fixed::is_bounded(l.activation),
+                        Cell::SimpleRnn(l) => bounded[k] = fixed::is_bounded(l.activation),
                         Cell::Lstm(l) => {
                             bounded_cell(l.activation, l.recurrent_activation)?;
                             lstm = true;
@@ -612,7 +621,10 @@ pub(crate) fn check(
                         Cell::Gru(l) => bounded_cell(l.activation, l.recurrent_activation)?,
                     }
                 }
-                unit_out(bounded) && cell_exp_ok(lstm)
+                if bounded[0] != bounded[1] {
+                    return Err(err(Problem::UnsupportedActivation));
+                }
+                unit_out(bounded[0]) && cell_exp_ok(lstm)
             }
             Layer::Embedding(_) => cell_exp_ok(false),
             Layer::MaxPooling1d(_)
