@@ -30,6 +30,57 @@ pub struct Case {
     pub spec: ModelSpec,
 }
 
+impl Case {
+    /// `model` (this case's, in some numeric mode) over the case's input in window mode, with
+    /// `probe` shown every layer's output.
+    pub fn window_probed(
+        &self,
+        model: &nowcast_runtime::Model<'_>,
+        probe: &mut impl FnMut(nowcast_runtime::Probe<'_>),
+    ) -> Vec<f32> {
+        let mut scratch = vec![0.0; model.window_scratch_len(self.steps).expect("plan")];
+        let out = if self.tokens {
+            let ids: Vec<u16> = self.input.iter().map(|&x| x as u16).collect();
+            model.window_tokens_probed(&ids, &mut scratch, probe)
+        } else {
+            model.window_probed(&self.input, &mut scratch, probe)
+        };
+        out.unwrap_or_else(|e| panic!("{}: window failed: {e:?}", self.name))
+            .values
+            .to_vec()
+    }
+
+    /// What a fresh `Stepper` emits over the case's input: every emission, concatenated, for a
+    /// sequence output; the last one for a vector output (empty if there was none).
+    pub fn streamed(&self, model: &nowcast_runtime::Model<'_>) -> Vec<f32> {
+        let mut state = vec![0.0; model.state_len()];
+        let mut stepper = nowcast_runtime::Stepper::new(model, &mut state).expect("stepper");
+        let n = model.input_len();
+        let mut emitted = Vec::new();
+        for t in 0..self.steps {
+            let y = if self.tokens {
+                stepper.step_token(self.input[t] as u16)
+            } else {
+                stepper.step(&self.input[t * n..(t + 1) * n])
+            }
+            .unwrap_or_else(|e| panic!("{}: step failed: {e:?}", self.name));
+            if let Some(y) = y {
+                emitted.push(y.to_vec());
+            }
+        }
+        if self.output_shape.len() == 2 {
+            emitted.concat()
+        } else {
+            emitted.pop().unwrap_or_default()
+        }
+    }
+}
+
+/// The bit patterns of `v`: for comparing outputs exactly (NaN included).
+pub fn bits(v: &[f32]) -> Vec<u32> {
+    v.iter().map(|x| x.to_bits()).collect()
+}
+
 fn floats(v: &Value) -> Vec<f32> {
     v.as_array()
         .expect("array")

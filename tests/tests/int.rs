@@ -2,30 +2,20 @@
 //! implementation in `nowcast_tests::intref`, bit for bit; streaming equal to the window; the
 //! quantized output near the float one; bad exponents rejected.
 
-use nowcast_runtime::{Mode, Model, Probe, Stepper};
+use nowcast_runtime::{Mode, Model, Probe};
 use nowcast_tests::{encode_i8x16, golden, intref};
 
-/// Runs a window and returns the `f32` output and the last layer's `i16` output.
-fn run(model: &Model<'_>, input: &[f32], tokens: bool, steps: usize) -> (Vec<f32>, Vec<i64>) {
-    let mut scratch = vec![0.0; model.window_scratch_len(steps).expect("plan")];
+/// The case's window output, and its last layer's `i16` output.
+fn run(model: &Model<'_>, case: &golden::Case) -> (Vec<f32>, Vec<i64>) {
     let last = model.layers().len() - 1;
     let mut ints = Vec::new();
-    let mut probe = |p: Probe<'_>| {
+    let out = case.window_probed(model, &mut |p: Probe<'_>| {
         if let Probe::IntOutput { layer, values, .. } = p
             && layer == last
         {
             ints = values.iter().map(|&v| i64::from(v)).collect();
         }
-    };
-    let out = if tokens {
-        let ids: Vec<u16> = input.iter().map(|&x| x as u16).collect();
-        model.window_tokens_probed(&ids, &mut scratch, &mut probe)
-    } else {
-        model.window_probed(input, &mut scratch, &mut probe)
-    }
-    .expect("runs")
-    .values
-    .to_vec();
+    });
     (out, ints)
 }
 
@@ -50,7 +40,7 @@ fn golden_models_in_i8x16_match_the_reference() {
             Err(e) => panic!("{}: {e:?}", case.name),
         };
         assert_eq!(model.mode(), Mode::I8x16);
-        let (out, ints) = run(&model, &case.input, case.tokens, case.steps);
+        let (out, ints) = run(&model, &case);
         let (reference, _) = intref::window(&model, &case.input);
         assert_eq!(
             ints, reference,
@@ -74,30 +64,9 @@ fn golden_models_in_i8x16_match_the_reference() {
         }
 
         if model.is_streamable() {
-            let mut state = vec![0.0; model.state_len()];
-            let mut stepper = Stepper::new(&model, &mut state).expect("stepper");
-            let mut emitted = Vec::new();
-            let n = model.input_len();
-            for t in 0..case.steps {
-                let y = if case.tokens {
-                    stepper.step_token(case.input[t] as u16)
-                } else {
-                    stepper.step(&case.input[t * n..(t + 1) * n])
-                }
-                .expect("step");
-                if let Some(y) = y {
-                    emitted.push(y.to_vec());
-                }
-            }
-            let streamed = if case.output_shape.len() == 2 {
-                emitted.concat()
-            } else {
-                emitted.last().cloned().unwrap_or_default()
-            };
-            let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
             assert_eq!(
-                bits(&streamed),
-                bits(&out),
+                golden::bits(&case.streamed(&model)),
+                golden::bits(&out),
                 "{}: stream differs from window",
                 case.name
             );

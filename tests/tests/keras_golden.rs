@@ -1,7 +1,7 @@
 //! Every layer kind against Keras: the golden cases of `tests/golden/` rebuilt in the nowcast
 //! format, run in window mode and (where the model is causal) in streaming mode.
 
-use nowcast_runtime::{Model, Stepper};
+use nowcast_runtime::Model;
 use nowcast_tests::{encode, golden};
 
 /// Largest absolute difference allowed between nowcast and Keras (float32 on both sides,
@@ -51,26 +51,9 @@ fn every_golden_case_matches_keras() {
         );
 
         if model.is_streamable() {
-            let mut state = vec![0.0; model.state_len()];
-            let mut stepper = Stepper::new(&model, &mut state).expect("stepper");
-            let mut emitted = Vec::new();
-            for t in 0..case.steps {
-                let y = if case.tokens {
-                    stepper.step_token(case.input[t] as u16)
-                } else {
-                    stepper.step(&case.input[t * case.channels..(t + 1) * case.channels])
-                }
-                .expect("step");
-                if let Some(y) = y {
-                    emitted.push(y.to_vec());
-                }
-            }
-            let streamed: Vec<f32> = match expected_steps {
-                Some(_) => emitted.concat(),
-                None => emitted.last().cloned().expect("an emission"),
-            };
             assert_eq!(
-                streamed, window,
+                case.streamed(&model),
+                window,
                 "{}: stream differs from window",
                 case.name
             );

@@ -4,9 +4,7 @@
 use nowcast_runtime::activation::Activation;
 use nowcast_runtime::format::{DType, ModelRepr, ScalesRef, TensorRef};
 use nowcast_runtime::layers::{Conv1d, Dense, Embedding, Layer, Padding, SimpleRnn};
-use nowcast_runtime::{
-    AlignedBytes, LoadError, Mode, Model, ModelSpec, Problem, Stepper, TensorName,
-};
+use nowcast_runtime::{AlignedBytes, LoadError, Mode, Model, ModelSpec, Problem, TensorName};
 use nowcast_tests::golden;
 use nowcast_tests::surgery::{self, fix_crc};
 use proptest::prelude::*;
@@ -177,16 +175,7 @@ fn golden_models_in_i8w_stay_close_and_stream_like_their_windows() {
             });
             q
         });
-        let mut scratch = vec![0.0; model.window_scratch_len(case.steps).expect("plan")];
-        let out = if case.tokens {
-            let ids: Vec<u16> = case.input.iter().map(|&x| x as u16).collect();
-            model.window_tokens(&ids, &mut scratch)
-        } else {
-            model.window(&case.input, &mut scratch)
-        }
-        .unwrap_or_else(|e| panic!("{}: {e:?}", case.name))
-        .values
-        .to_vec();
+        let out = case.window_probed(&model, &mut |_| {});
         let peak = case.output.iter().fold(0.0f32, |m, v| m.max(v.abs()));
         let diff = out
             .iter()
@@ -203,30 +192,9 @@ fn golden_models_in_i8w_stay_close_and_stream_like_their_windows() {
         }
 
         if model.is_streamable() {
-            let mut state = vec![0.0; model.state_len()];
-            let mut stepper = Stepper::new(&model, &mut state).expect("stepper");
-            let mut emitted = Vec::new();
-            for t in 0..case.steps {
-                let y = if case.tokens {
-                    stepper.step_token(case.input[t] as u16)
-                } else {
-                    let n = model.input_len();
-                    stepper.step(&case.input[t * n..(t + 1) * n])
-                }
-                .expect("step");
-                if let Some(y) = y {
-                    emitted.push(y.to_vec());
-                }
-            }
-            let streamed = if case.output_shape.len() == 2 {
-                emitted.concat()
-            } else {
-                emitted.last().cloned().unwrap_or_default()
-            };
-            let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
             assert_eq!(
-                bits(&streamed),
-                bits(&out),
+                golden::bits(&case.streamed(&model)),
+                golden::bits(&out),
                 "{}: stream differs from window",
                 case.name
             );
