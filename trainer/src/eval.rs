@@ -109,10 +109,7 @@ pub fn window_forecasts(
             chunk
                 .iter()
                 .map(|&s| {
-                    input.clear();
-                    for row in (s..s + w.lookback()).step_by(w.step()) {
-                        input.extend_from_slice(dataset.raw_row(row));
-                    }
+                    dataset.raw_window_into(s, &mut input);
                     let out = model
                         .window(&input, &mut scratch)
                         .map_err(|e| EvalError::Run(format!("{e:?}")))?;

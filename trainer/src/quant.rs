@@ -227,9 +227,7 @@ pub fn calibrate(
     let aligned = AlignedBytes::new(float_blob);
     let model = load(&aligned)?;
     let layers = model.layers().len();
-    let starts = dataset.window_starts(Split::Train);
-    let every = starts.len().div_ceil(max_windows.max(1)).max(1);
-    let picked: Vec<usize> = starts.iter().copied().step_by(every).collect();
+    let picked = spread(dataset.window_starts(Split::Train), max_windows);
     let w = dataset.window();
     let len = model
         .window_scratch_len(w.samples())
@@ -241,10 +239,7 @@ pub fn calibrate(
             let mut input = Vec::new();
             let mut h = Histograms::new(layers);
             for &s in chunk {
-                input.clear();
-                for row in (s..s + w.lookback()).step_by(w.step()) {
-                    input.extend_from_slice(dataset.raw_row(row));
-                }
+                dataset.raw_window_into(s, &mut input);
                 model
                     .window_probed(&input, &mut scratch, &mut |p| h.observe(p))
                     .map_err(|e| QuantError::Run(format!("{e:?}")))?;
@@ -325,6 +320,12 @@ fn layer_outputs(
     Ok(out)
 }
 
+/// At most `max` of `starts`, evenly spread.
+fn spread(starts: &[usize], max: usize) -> Vec<usize> {
+    let every = starts.len().div_ceil(max.max(1)).max(1);
+    starts.iter().copied().step_by(every).collect()
+}
+
 /// Per-layer error of `quant` against `float` over (at most `max_windows`, evenly spread)
 /// windows of `split`.
 pub fn layer_errors(
@@ -340,9 +341,7 @@ pub fn layer_errors(
     if kinds != qm.layers().iter().map(|l| l.kind()).collect::<Vec<_>>() {
         return Err(QuantError::Mismatch);
     }
-    let starts = dataset.window_starts(split);
-    let every = starts.len().div_ceil(max_windows.max(1)).max(1);
-    let picked: Vec<usize> = starts.iter().copied().step_by(every).collect();
+    let picked = spread(dataset.window_starts(split), max_windows);
     let w = dataset.window();
     let len = fm
         .window_scratch_len(w.samples())
@@ -355,10 +354,7 @@ pub fn layer_errors(
             let mut input = Vec::new();
             let mut accs = vec![Acc::default(); kinds.len()];
             for &s in chunk {
-                input.clear();
-                for row in (s..s + w.lookback()).step_by(w.step()) {
-                    input.extend_from_slice(dataset.raw_row(row));
-                }
+                dataset.raw_window_into(s, &mut input);
                 let f = layer_outputs(&fm, &input, &mut scratch)?;
                 let q = layer_outputs(&qm, &input, &mut scratch)?;
                 for ((acc, f), q) in accs.iter_mut().zip(&f).zip(&q) {

@@ -324,6 +324,16 @@ impl Dataset {
         self.raw.get(row * n..(row + 1) * n).unwrap_or(&[])
     }
 
+    /// The raw rows of the window starting at `start` (every `step`-th of its `lookback` rows),
+    /// time-major, into `out` (cleared first): the input `Model::window` takes.
+    pub fn raw_window_into(&self, start: usize, out: &mut Vec<f32>) {
+        let w = self.window();
+        out.clear();
+        for row in (start..start + w.lookback()).step_by(w.step()) {
+            out.extend_from_slice(self.raw_row(row));
+        }
+    }
+
     /// The target of every row, in its own units.
     pub fn target(&self) -> &[f64] {
         &self.target
