@@ -169,15 +169,6 @@ fn kernel_rows<T>(layer: &Layer<T>, name: TensorName) -> Option<(usize, usize)> 
     }
 }
 
-/// A Bidirectional direction as the layer it is.
-fn cell_layer<T: Clone>(c: &Cell<T>) -> Layer<T> {
-    match c {
-        Cell::SimpleRnn(l) => Layer::SimpleRnn(l.clone()),
-        Cell::Lstm(l) => Layer::Lstm(l.clone()),
-        Cell::Gru(l) => Layer::Gru(l.clone()),
-    }
-}
-
 /// Maps every tensor of a layer with `f(tensor, name, layer)`, where `layer` is the layer the
 /// tensor belongs to (for a Bidirectional layer, the direction as a layer of its own: the two
 /// may differ in width).
@@ -186,7 +177,7 @@ fn map_with_layer<T: Clone, U, E>(
     f: &mut impl FnMut(&T, TensorName, &Layer<T>) -> Result<U, E>,
 ) -> Result<Layer<U>, E> {
     let mut cell = |c: &Cell<T>| {
-        let as_layer = cell_layer(c);
+        let as_layer = c.as_layer();
         c.try_map(&mut |t, name| f(t, name, &as_layer))
     };
     match layer {
@@ -289,16 +280,6 @@ fn dequantize(values: &[i8], scales: crate::tensor::Scales<'_>, rows: usize) -> 
         .collect()
 }
 
-/// A recurrent layer's kernels: `(input kernel, recurrent kernel)`.
-fn recurrent_kernels<T>(layer: &Layer<T>) -> Option<(&T, &T)> {
-    match layer {
-        Layer::SimpleRnn(l) => Some((&l.kernel, &l.recurrent_kernel)),
-        Layer::Lstm(l) => Some((&l.kernel, &l.recurrent_kernel)),
-        Layer::Gru(l) => Some((&l.kernel, &l.recurrent_kernel)),
-        _ => None,
-    }
-}
-
 struct Arena {
     bytes: Vec<u8>,
     /// The scales a recurrent layer's input kernel wrote, for its recurrent kernel.
@@ -377,7 +358,7 @@ impl Arena {
             return self.push_i16(&q, exp);
         };
         let mut scales = alloc::vec![0.0f32; groups];
-        let shared = match recurrent_kernels(layer) {
+        let shared = match layer.recurrent_kernels() {
             // Both kernels of a recurrent layer: the scale of a (unit, gate) covers both rows.
             Some((w, u)) => {
                 fold_scales(w, rows, &mut scales);

@@ -24,6 +24,17 @@ pub enum Cell<T> {
     Gru(Gru<T>),
 }
 
+impl<T: Clone> Cell<T> {
+    /// The direction as the layer it is.
+    pub(crate) fn as_layer(&self) -> super::Layer<T> {
+        match self {
+            Cell::SimpleRnn(l) => super::Layer::SimpleRnn(l.clone()),
+            Cell::Lstm(l) => super::Layer::Lstm(l.clone()),
+            Cell::Gru(l) => super::Layer::Gru(l.clone()),
+        }
+    }
+}
+
 impl<T> Cell<T> {
     pub(crate) fn try_map<U, E>(
         &self,

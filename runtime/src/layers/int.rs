@@ -295,15 +295,6 @@ impl Lstm<Tensor<'_>> {
     }
 }
 
-/// A Bidirectional direction as the layer it is.
-fn cell_layer<'a>(c: &Cell<Tensor<'a>>) -> Layer<Tensor<'a>> {
-    match c {
-        Cell::SimpleRnn(l) => Layer::SimpleRnn(l.clone()),
-        Cell::Lstm(l) => Layer::Lstm(l.clone()),
-        Cell::Gru(l) => Layer::Gru(l.clone()),
-    }
-}
-
 /// One step of a recurrent cell (SimpleRNN, LSTM, GRU) given as a layer.
 fn cell_step(
     layer: &Layer<Tensor<'_>>,
@@ -489,7 +480,7 @@ impl Bidirectional<Tensor<'_>> {
         state: &mut [i16],
         scratch: &mut [i32],
     ) {
-        let (fl, bl) = (cell_layer(&self.forward), cell_layer(&self.backward));
+        let (fl, bl) = (self.forward.as_layer(), self.backward.as_layer());
         let (f, b) = (self.forward.get(), self.backward.get());
         let (fu, bu) = (f.units(), b.units());
         let width = fu + bu;
@@ -549,21 +540,16 @@ pub(crate) fn check(
         });
         dtype?;
         // The recurrent rows sum both kernels before one rescale: their scales must agree.
-        let shared = |w: &Tensor<'_>, u: &Tensor<'_>| match (w, u) {
-            (Tensor::I8 { scales: a, .. }, Tensor::I8 { scales: b, .. }) => a == b,
-            _ => false,
-        };
-        let cell_shares = |c: &Cell<Tensor<'_>>| match c {
-            Cell::SimpleRnn(l) => shared(&l.kernel, &l.recurrent_kernel),
-            Cell::Lstm(l) => shared(&l.kernel, &l.recurrent_kernel),
-            Cell::Gru(l) => shared(&l.kernel, &l.recurrent_kernel),
+        let shares = |l: &Layer<Tensor<'_>>| match l.recurrent_kernels() {
+            Some((Tensor::I8 { scales: a, .. }, Tensor::I8 { scales: b, .. })) => a == b,
+            Some(_) => false,
+            None => true,
         };
         let shares = match layer {
-            Layer::SimpleRnn(l) => shared(&l.kernel, &l.recurrent_kernel),
-            Layer::Lstm(l) => shared(&l.kernel, &l.recurrent_kernel),
-            Layer::Gru(l) => shared(&l.kernel, &l.recurrent_kernel),
-            Layer::Bidirectional(b) => cell_shares(&b.forward) && cell_shares(&b.backward),
-            _ => true,
+            Layer::Bidirectional(b) => {
+                shares(&b.forward.as_layer()) && shares(&b.backward.as_layer())
+            }
+            _ => shares(layer),
         };
         if !shares {
             return Err(err(Problem::BadQuantization {

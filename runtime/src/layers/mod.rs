@@ -262,6 +262,16 @@ impl<T> Layer<T> {
         })
     }
 
+    /// A recurrent layer's kernels: `(input kernel, recurrent kernel)`.
+    pub(crate) fn recurrent_kernels(&self) -> Option<(&T, &T)> {
+        match self {
+            Layer::SimpleRnn(l) => Some((&l.kernel, &l.recurrent_kernel)),
+            Layer::Lstm(l) => Some((&l.kernel, &l.recurrent_kernel)),
+            Layer::Gru(l) => Some((&l.kernel, &l.recurrent_kernel)),
+            _ => None,
+        }
+    }
+
     /// The Keras name of the layer kind.
     pub fn kind(&self) -> &'static str {
         match self {
