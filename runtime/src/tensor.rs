@@ -123,9 +123,3 @@ impl<'a> Tensor<'a> {
         }
     }
 }
-
-impl<'a> From<&'a [f32]> for Tensor<'a> {
-    fn from(v: &'a [f32]) -> Self {
-        Tensor::F32(v)
-    }
-}
