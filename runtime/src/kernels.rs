@@ -14,6 +14,9 @@
 
 use crate::tensor::{Scales, Tensor};
 
+#[cfg(all(feature = "asm", target_arch = "arm", target_abi = "eabihf"))]
+mod m4f;
+
 /// `y[j] += Σ_i x[i] · W[first + j][i]` for `j < y.len()`, where `W` is output-major with rows of
 /// `x.len()` values; an int8 `W` uses scale `first + j` for row `first + j`.
 ///
@@ -36,6 +39,16 @@ pub(crate) fn matvec_acc_f32(y: &mut [f32], x: &[f32], w: &[f32], first: usize) 
     if m == 0 {
         return;
     }
+    // The M4F assembly kernel takes the rows in blocks of four; the rest continue below.
+    #[cfg(all(feature = "asm", target_arch = "arm", target_abi = "eabihf"))]
+    let (y, first) = {
+        let n4 = y.len() / 4 * 4;
+        let (blocks, rest) = y.split_at_mut(n4);
+        if n4 > 0 {
+            m4f::matvec4(blocks, None, x, &w[first * m..]);
+        }
+        (rest, first + n4)
+    };
     let mut rows = w.chunks_exact(m).skip(first);
     let mut blocks = y.chunks_exact_mut(4);
     for yb in &mut blocks {
@@ -124,6 +137,18 @@ pub(crate) fn matvec_acc_i8(y: &mut [f32], x: &[f32], q: &[i8], scales: Scales<'
 /// int16) read from `b_first` on.
 #[inline]
 pub(crate) fn affine(y: &mut [f32], b: Tensor<'_>, b_first: usize, x: &[f32], w: Tensor<'_>) {
+    // The M4F assembly kernel starts its sums from the bias itself instead of a copy in `y`.
+    #[cfg(all(feature = "asm", target_arch = "arm", target_abi = "eabihf"))]
+    if let (Tensor::F32(b), Tensor::F32(w)) = (b, w) {
+        let (rows, n4) = (y.len(), y.len() / 4 * 4);
+        if n4 > 0 && !x.is_empty() {
+            let (blocks, rest) = y.split_at_mut(n4);
+            m4f::matvec4(blocks, Some(&b[b_first..]), x, w);
+            rest.copy_from_slice(&b[b_first + n4..b_first + rows]);
+            matvec_acc_f32(rest, x, w, n4);
+            return;
+        }
+    }
     b.load(y, b_first);
     matvec_acc(y, x, w, 0);
 }
