@@ -20,7 +20,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::{Recurrent, expect_kernel, expect_len, mul, nonzero};
-use crate::activation::Activation;
+use crate::activation::{Activation, sigmoid, tanh};
 use crate::error::{Problem, TensorName};
 use crate::kernels::{affine, matvec_acc};
 use crate::tensor::Tensor;
@@ -109,18 +109,39 @@ impl Recurrent for Gru<Tensor<'_>> {
     #[cfg(feature = "float")]
     #[inline]
     fn step(&self, x: &[f32], state: &mut [f32], scratch: &mut [f32]) {
+        let (act, rec) = (self.activation, self.recurrent_activation);
+        // Keras' default pair gets its own copy of the step, with both functions inlined.
+        if (rec, act) == (Activation::Sigmoid, Activation::Tanh) {
+            self.step_with(x, state, scratch, sigmoid, tanh);
+        } else {
+            self.step_with(x, state, scratch, |v| rec.scalar(v), |v| act.scalar(v));
+        }
+    }
+}
+
+impl Gru<Tensor<'_>> {
+    /// One step with the gate activation `rec` and the candidate activation `act`.
+    #[cfg(feature = "float")]
+    #[inline(always)]
+    fn step_with(
+        &self,
+        x: &[f32],
+        state: &mut [f32],
+        scratch: &mut [f32],
+        rec: impl Fn(f32) -> f32,
+        act: impl Fn(f32) -> f32,
+    ) {
         let u = self.units as usize;
         let g = 3 * u;
         let h = &mut state[..u];
-        let (act, rec) = (self.activation, self.recurrent_activation);
         if self.reset_after {
             let (xs, hs) = scratch[..2 * g].split_at_mut(g);
             affine(xs, self.bias, 0, x, self.kernel);
             affine(hs, self.bias, g, h, self.recurrent_kernel);
             for j in 0..u {
-                let z = rec.scalar(xs[j] + hs[j]);
-                let r = rec.scalar(xs[u + j] + hs[u + j]);
-                let hh = act.scalar(xs[2 * u + j] + r * hs[2 * u + j]);
+                let z = rec(xs[j] + hs[j]);
+                let r = rec(xs[u + j] + hs[u + j]);
+                let hh = act(xs[2 * u + j] + r * hs[2 * u + j]);
                 h[j] = z * h[j] + (1.0 - z) * hh;
             }
         } else {
@@ -129,13 +150,13 @@ impl Recurrent for Gru<Tensor<'_>> {
             // z and r blocks: x-part + h · U[:, 0..2u], accumulated in place.
             matvec_acc(&mut xs[..2 * u], h, self.recurrent_kernel, 0);
             for j in 0..u {
-                let r = rec.scalar(xs[u + j]);
+                let r = rec(xs[u + j]);
                 rh[j] = r * h[j];
             }
             matvec_acc(&mut xs[2 * u..], rh, self.recurrent_kernel, 2 * u);
             for j in 0..u {
-                let z = rec.scalar(xs[j]);
-                let hh = act.scalar(xs[2 * u + j]);
+                let z = rec(xs[j]);
+                let hh = act(xs[2 * u + j]);
                 h[j] = z * h[j] + (1.0 - z) * hh;
             }
         }

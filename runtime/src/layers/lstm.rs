@@ -13,7 +13,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::{Recurrent, expect_kernel, expect_len, mul, nonzero};
-use crate::activation::Activation;
+use crate::activation::{Activation, sigmoid, tanh};
 use crate::error::{Problem, TensorName};
 use crate::kernels::{affine, matvec_acc};
 use crate::tensor::Tensor;
@@ -103,14 +103,36 @@ impl Recurrent for Lstm<Tensor<'_>> {
         let (zf, rest) = rest.split_at(u);
         let (zc, zo) = rest.split_at(u);
         let (act, rec) = (self.activation, self.recurrent_activation);
-        for j in 0..u {
-            let i = rec.scalar(zi[j]);
-            let f = rec.scalar(zf[j]);
-            let g = act.scalar(zc[j]);
-            let o = rec.scalar(zo[j]);
-            c[j] = f * c[j] + i * g;
-            h[j] = o * act.scalar(c[j]);
+        // Keras' default pair gets its own copy of the loop, with both functions inlined.
+        if (rec, act) == (Activation::Sigmoid, Activation::Tanh) {
+            cell(h, c, zi, zf, zc, zo, sigmoid, tanh);
+        } else {
+            cell(h, c, zi, zf, zc, zo, |v| rec.scalar(v), |v| act.scalar(v));
         }
+    }
+}
+
+/// The cell and output update from the gate pre-activations `zi, zf, zc, zo`.
+#[cfg(feature = "float")]
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+fn cell(
+    h: &mut [f32],
+    c: &mut [f32],
+    zi: &[f32],
+    zf: &[f32],
+    zc: &[f32],
+    zo: &[f32],
+    rec: impl Fn(f32) -> f32,
+    act: impl Fn(f32) -> f32,
+) {
+    for j in 0..h.len() {
+        let i = rec(zi[j]);
+        let f = rec(zf[j]);
+        let g = act(zc[j]);
+        let o = rec(zo[j]);
+        c[j] = f * c[j] + i * g;
+        h[j] = o * act(c[j]);
     }
 }
 

@@ -87,9 +87,8 @@ impl Recurrent for SimpleRnn<Tensor<'_>> {
         let (h, s) = (&mut state[..u], &mut scratch[..u]);
         affine(s, self.bias, 0, x, self.kernel);
         matvec_acc(s, h, self.recurrent_kernel, 0);
-        for (h, &s) in h.iter_mut().zip(s.iter()) {
-            *h = self.activation.scalar(s);
-        }
+        self.activation.apply(s);
+        h.copy_from_slice(s);
     }
 }
 
