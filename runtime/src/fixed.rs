@@ -28,6 +28,9 @@
 
 use crate::activation::Activation;
 
+#[cfg(all(feature = "asm", nowcast_thumb2))]
+mod thumb;
+
 /// Exponent of the pre-activations of tanh, sigmoid and hard sigmoid (Q12: ±8 in `i16` range,
 /// ±524288 in `i32`).
 pub const GATE_EXP: u8 = 12;
@@ -158,6 +161,20 @@ pub fn shift_i16(v: i16, shift: i32) -> i32 {
 /// loaded once for four products, for rows of at most [`I32_TERMS`] (the caller checks).
 #[inline]
 pub fn dot4(x: &[i16], r0: &[i8], r1: &[i8], r2: &[i8], r3: &[i8]) -> [i32; 4] {
+    #[cfg(all(feature = "asm", nowcast_thumb2))]
+    {
+        thumb::dot4(x, r0, r1, r2, r3)
+    }
+    #[cfg(not(all(feature = "asm", nowcast_thumb2)))]
+    {
+        dot4_rust(x, r0, r1, r2, r3)
+    }
+}
+
+/// [`dot4`] in Rust, the definition the assembly variants match.
+#[inline]
+#[cfg_attr(all(feature = "asm", nowcast_thumb2), allow(dead_code))]
+pub(crate) fn dot4_rust(x: &[i16], r0: &[i8], r1: &[i8], r2: &[i8], r3: &[i8]) -> [i32; 4] {
     let n = x
         .len()
         .min(r0.len())

@@ -1,8 +1,8 @@
 //! # nowcast-runtime
 //!
 //! Runs small Keras-style forecasting models on microcontrollers one sensor sample at a time:
-//! `#![no_std]`, no allocation, no `unsafe` (but for one audited assembly kernel behind the
-//! `asm` feature, for the Cortex-M4F), the same bits on a host and on a Cortex-M.
+//! `#![no_std]`, no allocation, no `unsafe` (but for two audited assembly kernels behind the
+//! `asm` feature, for Cortex-M cores), the same bits on a host and on a Cortex-M.
 //!
 //! ## The map
 //!
@@ -41,7 +41,7 @@
 //! Raw sensor values go in and target units come out: normalization is part of the model.
 
 #![no_std]
-// The one exception is the feature-gated M4F assembly kernel (`kernels/m4f.rs`).
+// The exception: the feature-gated assembly kernels (`kernels/m4f.rs`, `fixed/thumb.rs`).
 #![cfg_attr(not(feature = "asm"), forbid(unsafe_code))]
 #![cfg_attr(feature = "asm", deny(unsafe_code))]
 #![deny(missing_docs)]

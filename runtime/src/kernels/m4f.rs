@@ -1,5 +1,6 @@
-//! The Cortex-M4F `f32` matrix-vector kernel in assembly: the runtime's one `unsafe` exception,
-//! built only with the `asm` feature on an `eabihf` Arm target.
+//! The Cortex-M4F `f32` matrix-vector kernel in assembly, built only with the `asm` feature on
+//! an `eabihf` Arm target. With the Thumb-2 `i8x16` dot product (`fixed/thumb.rs`), the
+//! runtime's audited `unsafe` exception.
 //!
 //! Why: LLVM loads every weight with its own `VLDR`, so the Rust kernel needs about 2.5
 //! instructions per multiply-add on the M4F. Here each block of four rows loads eight inputs
