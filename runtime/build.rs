@@ -1,12 +1,14 @@
-//! Tells the `asm` kernels whether the target has Thumb-2 (Arm target features are not visible
-//! to `cfg` on stable Rust): `nowcast_thumb2` for ARMv7-M and ARMv8-M Mainline (Cortex-M3, M4,
-//! M7, M33).
+//! Tells the `asm` kernels which Thumb instruction set the target has (Arm target features are
+//! not visible to `cfg` on stable Rust): `nowcast_thumb2` for ARMv7-M and ARMv8-M Mainline
+//! (Cortex-M3, M4, M7, M33), `nowcast_thumb1` for ARMv6-M (Cortex-M0, M0+).
 
 fn main() {
-    println!("cargo::rustc-check-cfg=cfg(nowcast_thumb2)");
+    println!("cargo::rustc-check-cfg=cfg(nowcast_thumb2, nowcast_thumb1)");
     println!("cargo::rerun-if-changed=build.rs");
     let target = std::env::var("TARGET").unwrap_or_default();
     if target.starts_with("thumbv7") || target.starts_with("thumbv8m.main") {
         println!("cargo::rustc-cfg=nowcast_thumb2");
+    } else if target.starts_with("thumbv6m") {
+        println!("cargo::rustc-cfg=nowcast_thumb1");
     }
 }

@@ -28,7 +28,7 @@
 
 use crate::activation::Activation;
 
-#[cfg(all(feature = "asm", nowcast_thumb2))]
+#[cfg(all(feature = "asm", any(nowcast_thumb2, nowcast_thumb1)))]
 mod thumb;
 
 /// Exponent of the pre-activations of tanh, sigmoid and hard sigmoid (Q12: ±8 in `i16` range,
@@ -115,12 +115,22 @@ pub fn dot(x: &[i16], w: &[i8]) -> i64 {
 /// saturating (`|acc · m| < 2^47`), so this is one widening multiply, an add and a shift.
 #[inline]
 pub fn rescale32(acc: i32, m: u16, shift: i32) -> i32 {
+    // The M0 has no 32 x 32 -> 64 multiply: two 16 x 16 products there.
+    #[cfg(nowcast_thumb1)]
+    if (16..48).contains(&shift) {
+        return rescale32_narrow(acc, m, shift);
+    }
     let p = i64::from(acc) * i64::from(m);
     if shift >= 48 {
         0
     } else if shift >= 16 {
         // |p| < 2^47: the result is below 2^31 in magnitude, no clamp needed.
-        ((p + (1i64 << (shift - 1))) >> shift) as i32
+        let (lo, hi) = halves(p + (1i64 << (shift - 1)));
+        if shift >= 32 {
+            hi >> (shift - 32)
+        } else {
+            ((lo >> shift) | ((hi as u32) << (32 - shift))) as i32
+        }
     } else if shift > 0 {
         ((p + (1i64 << (shift - 1))) >> shift).clamp(i64::from(i32::MIN), i64::from(i32::MAX))
             as i32
@@ -129,15 +139,74 @@ pub fn rescale32(acc: i32, m: u16, shift: i32) -> i32 {
     }
 }
 
+/// [`rescale32`] for `16 <= shift < 48` in 32-bit arithmetic only. With `acc = hi · 2^16 + lo`
+/// (`lo` unsigned): `acc · m = v · 2^16 + u` for `v = hi · m`, `u = lo · m`, and, `k = shift -
+/// 16`, `(acc · m + 2^(shift-1)) >> shift = (v + d) >> k` for `d = (u + 2^(shift-1)) >> 16` (exact:
+/// the low 16 bits of `2^(shift-1)` are those of `2^15` or zero), computed as `(v >> k) + (((v mod
+/// 2^k) + d) >> k)` so that nothing overflows.
+#[inline]
+pub fn rescale32_narrow(acc: i32, m: u16, shift: i32) -> i32 {
+    debug_assert!((16..48).contains(&shift));
+    let m = u32::from(m);
+    let (hi, lo) = (acc >> 16, acc as u32 & 0xffff);
+    let v = hi * m as i32;
+    let u = lo * m;
+    if shift == 16 {
+        // u + 2^15 < 2^32; the result fits an i32 (see rescale32), so wrapping is exact.
+        return v.wrapping_add(((u + (1 << 15)) >> 16) as i32);
+    }
+    let k = (shift - 16) as u32;
+    // d = 2^(shift-17) + (u >> 16) < 2^31; (v mod 2^k) + d < 2^32.
+    let d = (1u32 << (shift - 17)) + (u >> 16);
+    let low = (v as u32 & ((1u32 << k) - 1)) + d;
+    (v >> k) + (low >> k) as i32
+}
+
 /// [`rescale`] of an accumulator below 2^47 in magnitude (two `i32` sums combined), whose
 /// product with a `u16` still fits an `i64`.
 #[inline]
 pub fn rescale47(acc: i64, m: u16, shift: i32) -> i32 {
-    if !(16..=62).contains(&shift) || acc.unsigned_abs() >= 1 << 47 {
+    if !(16..48).contains(&shift) || acc.unsigned_abs() >= 1 << 47 {
         return rescale(acc, m, shift);
     }
+    // |acc · m| < 2^63 - 2^47 and the rounding term is at most 2^46: no overflow.
+    #[cfg(nowcast_thumb1)]
+    let p = mul_u16_narrow(acc, m);
+    #[cfg(not(nowcast_thumb1))]
     let p = acc * i64::from(m);
-    ((p + (1i64 << (shift - 1))) >> shift).clamp(i64::from(i32::MIN), i64::from(i32::MAX)) as i32
+    let (lo, hi) = halves(p + (1i64 << (shift - 1)));
+    if shift >= 32 {
+        // |p >> shift| < 2^31: fits.
+        hi >> (shift - 32)
+    } else {
+        // The 64-bit result's halves, then saturation when the high half is not just the sign.
+        let (q_lo, q_hi) = ((lo >> shift) | ((hi as u32) << (32 - shift)), hi >> shift);
+        if q_hi == (q_lo as i32) >> 31 {
+            q_lo as i32
+        } else if hi < 0 {
+            i32::MIN
+        } else {
+            i32::MAX
+        }
+    }
+}
+
+/// `acc · m` for `|acc| < 2^47` from three 32-bit products (the M0 has no 32 x 32 -> 64
+/// multiply): with `acc = hi · 2^32 + lo`, `|hi| < 2^15`, so `hi · m` fits an `i32`, and
+/// `lo · m = (lo >> 16) · m · 2^16 + (lo & 0xffff) · m`.
+#[inline]
+pub fn mul_u16_narrow(acc: i64, m: u16) -> i64 {
+    let (lo, hi) = halves(acc);
+    let m32 = u32::from(m);
+    let low = (u64::from((lo >> 16) * m32) << 16) + u64::from((lo & 0xffff) * m32);
+    (i64::from(hi * m as i32) << 32) + low as i64
+}
+
+/// The low and high 32 bits of `p`: shifting them apart is cheaper on a 32-bit core than a
+/// 64-bit shift by a variable amount.
+#[inline]
+fn halves(p: i64) -> (u32, i32) {
+    (p as u32, (p >> 32) as i32)
 }
 
 /// [`rescale32`] of an `i16` value (a bias) by a mantissa of 1, in `i32` only: `v · 2^-shift`
@@ -161,11 +230,11 @@ pub fn shift_i16(v: i16, shift: i32) -> i32 {
 /// loaded once for four products, for rows of at most [`I32_TERMS`] (the caller checks).
 #[inline]
 pub fn dot4(x: &[i16], r0: &[i8], r1: &[i8], r2: &[i8], r3: &[i8]) -> [i32; 4] {
-    #[cfg(all(feature = "asm", nowcast_thumb2))]
+    #[cfg(all(feature = "asm", any(nowcast_thumb2, nowcast_thumb1)))]
     {
         thumb::dot4(x, r0, r1, r2, r3)
     }
-    #[cfg(not(all(feature = "asm", nowcast_thumb2)))]
+    #[cfg(not(all(feature = "asm", any(nowcast_thumb2, nowcast_thumb1))))]
     {
         dot4_rust(x, r0, r1, r2, r3)
     }
@@ -173,7 +242,10 @@ pub fn dot4(x: &[i16], r0: &[i8], r1: &[i8], r2: &[i8], r3: &[i8]) -> [i32; 4] {
 
 /// [`dot4`] in Rust, the definition the assembly variants match.
 #[inline]
-#[cfg_attr(all(feature = "asm", nowcast_thumb2), allow(dead_code))]
+#[cfg_attr(
+    all(feature = "asm", any(nowcast_thumb2, nowcast_thumb1)),
+    allow(dead_code)
+)]
 pub(crate) fn dot4_rust(x: &[i16], r0: &[i8], r1: &[i8], r2: &[i8], r3: &[i8]) -> [i32; 4] {
     let n = x
         .len()
@@ -373,9 +445,78 @@ mod tests {
                         rescale(i64::from(acc), m, s),
                         "{acc} {m} {s}"
                     );
-                    let wide = i64::from(acc) << 15;
-                    assert_eq!(rescale47(wide, m, s), rescale(wide, m, s), "{wide} {m} {s}");
+                    for wide in [
+                        i64::from(acc) << 15,
+                        i64::from(acc) << 16,
+                        (1 << 47) - 1 - i64::from(acc.unsigned_abs()),
+                        -(1 << 47) + 1 + i64::from(acc.unsigned_abs()),
+                    ] {
+                        assert_eq!(rescale47(wide, m, s), rescale(wide, m, s), "{wide} {m} {s}");
+                    }
                 }
+            }
+        }
+    }
+
+    #[test]
+    fn the_narrow_rescale_equals_the_general_one() {
+        // Every sign and size of accumulator, mantissa and shift it takes.
+        let mut accs = std::vec![i32::MIN, i32::MIN + 1, -65537, -65536, -65535, -1, 0, 1];
+        accs.extend([32767, 32768, 65535, 65536, i32::MAX - 1, i32::MAX]);
+        let mut r = 0x2545_f491_u32;
+        for _ in 0..200 {
+            r ^= r << 13;
+            r ^= r >> 17;
+            r ^= r << 5;
+            accs.push(r as i32);
+            accs.push((r as i32) >> (r % 31));
+        }
+        for &acc in &accs {
+            for m in [
+                0u16,
+                1,
+                2,
+                3,
+                255,
+                256,
+                32767,
+                32768,
+                40_000,
+                65534,
+                u16::MAX,
+            ] {
+                for s in 16..48 {
+                    assert_eq!(
+                        rescale32_narrow(acc, m, s),
+                        rescale(i64::from(acc), m, s),
+                        "{acc} {m} {s}"
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn the_narrow_product_is_the_product() {
+        let mut r = 0x9e37_79b9_7f4a_7c15_u64;
+        let mut accs = std::vec![
+            0i64,
+            1,
+            -1,
+            (1 << 47) - 1,
+            -(1 << 47) + 1,
+            1 << 32,
+            -(1 << 32)
+        ];
+        for _ in 0..2000 {
+            r ^= r << 13;
+            r ^= r >> 7;
+            r ^= r << 17;
+            accs.push((r as i64) >> (17 + r % 40));
+        }
+        for &acc in &accs {
+            for m in [0u16, 1, 2, 255, 32768, 40_000, u16::MAX] {
+                assert_eq!(mul_u16_narrow(acc, m), acc * i64::from(m), "{acc} {m}");
             }
         }
     }

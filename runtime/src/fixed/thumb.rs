@@ -1,33 +1,119 @@
-//! The `i8x16` four-row dot product in Thumb-2 assembly (Cortex-M3, M4, M7, M33; the `asm`
-//! feature). With the M4F `f32` kernel, the runtime's audited `unsafe` exception.
+//! The `i8x16` four-row dot product in assembly (the `asm` feature): Thumb-2 for the Cortex-M3,
+//! M4, M7 and M33, Thumb-1 for the Cortex-M0 and M0+. With the M4F `f32` kernel, the runtime's
+//! audited `unsafe` exception.
 //!
 //! Why: LLVM keeps four row pointers, four accumulators and the input pointer live across the
 //! loop and spills some of them to the stack (53 instructions per 16 multiply-adds on the M3).
-//! The loop below keeps everything in registers: 38 per 16.
+//! The Thumb-2 loop keeps everything in registers: 38 per 16. The Thumb-1 loop (only `r0`-`r5`
+//! can address memory there, and Rust reserves `r6` and `r7`) keeps the accumulators, the row
+//! stride and the first row in high registers and walks the rows from one pointer: 20
+//! instructions per 4 multiply-adds. It needs the four rows equally spaced in memory (as rows of
+//! one kernel are); other rows take the Rust loop.
 //!
 //! Same results as [`super::dot4`]'s Rust loop: the sums are exact integers (the caller keeps
 //! rows to [`super::I32_TERMS`] terms, so no `i32` overflows), and integer addition does not
 //! depend on order. The QEMU parity suite checks the results bit for bit against the host.
 //!
 //! Audit: the assembly reads `n` values from `x` and from each of the four rows and nothing else;
-//! [`dot4`] takes `n` as the shortest of the five slices, and each pointer advances by one
-//! element per product.
+//! [`dot4`] takes `n` as the shortest of the five slices. Thumb-2: each pointer advances by one
+//! element per product. Thumb-1: element `i < n` of row `k` is read at `r0 + k·stride + i`,
+//! which the wrapper has checked to be `r_k`'s own pointer plus `i`.
 
 use core::arch::asm;
 
-/// `[Σ x·r0, Σ x·r1, Σ x·r2, Σ x·r3]` over the first `n` = the shortest length.
-#[inline]
-pub(crate) fn dot4(x: &[i16], r0: &[i8], r1: &[i8], r2: &[i8], r3: &[i8]) -> [i32; 4] {
-    let n = x
-        .len()
+/// The shortest length of the five slices.
+fn common_len(x: &[i16], r0: &[i8], r1: &[i8], r2: &[i8], r3: &[i8]) -> usize {
+    x.len()
         .min(r0.len())
         .min(r1.len())
         .min(r2.len())
-        .min(r3.len());
-    let (mut a0, mut a1, mut a2, mut a3) = (0i32, 0i32, 0i32, 0i32);
+        .min(r3.len())
+}
+
+/// `[Σ x·r0, Σ x·r1, Σ x·r2, Σ x·r3]` over the first `n` = the shortest length (Thumb-1).
+#[cfg(nowcast_thumb1)]
+#[inline]
+pub(crate) fn dot4(x: &[i16], r0: &[i8], r1: &[i8], r2: &[i8], r3: &[i8]) -> [i32; 4] {
+    let n = common_len(x, r0, r1, r2, r3);
     if n == 0 {
         return [0; 4];
     }
+    let (a0, a1, a2, a3): (i32, i32, i32, i32);
+    let stride = (r1.as_ptr() as usize).wrapping_sub(r0.as_ptr() as usize);
+    let spaced = r1.as_ptr() == r0.as_ptr().wrapping_add(stride)
+        && r2.as_ptr() == r0.as_ptr().wrapping_add(2 * stride)
+        && r3.as_ptr() == r0.as_ptr().wrapping_add(3 * stride);
+    if !spaced {
+        return super::dot4_rust(x, r0, r1, r2, r3);
+    }
+    // SAFETY: see the module's audit: for i < n, `x[i]` is read at `x + 2i`, and row k's
+    // element i at `r0 + k·stride + i`, which is `r_k.as_ptr() + i` (checked just above),
+    // inside `r_k` since `n <= r_k.len()`. Nothing is written.
+    #[allow(unsafe_code)]
+    unsafe {
+        asm!(
+            // Operands can only be low registers: move the stride and the first row up,
+            // zero the four accumulators (r8-r11).
+            "mov r12, r3",
+            "mov lr, r4",
+            "movs r3, #0",
+            "mov r8, r3",
+            "mov r9, r3",
+            "mov r10, r3",
+            "mov r11, r3",
+            // Columns from n - 1 down to 0 (integer sums: the order does not matter).
+            "2:",
+            "ldrsh r4, [r2, r1]",
+            "mov r3, lr",
+            "ldrsb r5, [r3, r0]",
+            "muls r5, r4, r5",
+            "add r8, r5",
+            "add r3, r12",
+            "ldrsb r5, [r3, r0]",
+            "muls r5, r4, r5",
+            "add r9, r5",
+            "add r3, r12",
+            "ldrsb r5, [r3, r0]",
+            "muls r5, r4, r5",
+            "add r10, r5",
+            "add r3, r12",
+            "ldrsb r5, [r3, r0]",
+            "muls r5, r4, r5",
+            "add r11, r5",
+            "subs r1, #2",
+            "subs r0, #1",
+            "bpl 2b",
+            "mov r0, r8",
+            "mov r1, r9",
+            "mov r2, r10",
+            "mov r3, r11",
+            inout("r0") n - 1 => a0,
+            inout("r1") 2 * (n - 1) => a1,
+            inout("r2") x.as_ptr() => a2,
+            inout("r3") stride => a3,
+            inout("r4") r0.as_ptr() => _,
+            out("r5") _,
+            out("r8") _,
+            out("r9") _,
+            out("r10") _,
+            out("r11") _,
+            out("r12") _,
+            out("lr") _,
+            options(nostack, readonly),
+        );
+    }
+    [a0, a1, a2, a3]
+}
+
+/// `[Σ x·r0, Σ x·r1, Σ x·r2, Σ x·r3]` over the first `n` = the shortest length (Thumb-2).
+#[cfg(nowcast_thumb2)]
+#[inline]
+pub(crate) fn dot4(x: &[i16], r0: &[i8], r1: &[i8], r2: &[i8], r3: &[i8]) -> [i32; 4] {
+    let n = common_len(x, r0, r1, r2, r3);
+    if n == 0 {
+        return [0; 4];
+    }
+    let (mut a0, mut a1, mut a2, mut a3) = (0i32, 0i32, 0i32, 0i32);
     // SAFETY: see the module's audit: `n` products, each pointer from a slice of at least `n`
     // elements, advanced by one element per product.
     #[allow(unsafe_code)]

@@ -27,10 +27,11 @@ use core::arch::asm;
 pub(crate) fn matvec4(y: &mut [f32], init: Option<&[f32]>, x: &[f32], w: &[f32]) {
     let (rows, n) = (y.len(), x.len());
     assert!(rows % 4 == 0 && rows > 0 && n > 0);
-    let w = &w[..rows * n];
+    let w = &w[..rows.checked_mul(n).expect("rows · n overflows")];
+    let out = y.as_mut_ptr();
     let src = match init {
         Some(b) => b[..rows].as_ptr(),
-        None => y.as_ptr(),
+        None => out.cast_const(),
     };
     let blocks = rows / 4;
     // SAFETY: see the module's audit. All pointers come from slices whose lengths were just
@@ -149,7 +150,7 @@ pub(crate) fn matvec4(y: &mut [f32], init: Option<&[f32]>, x: &[f32], w: &[f32])
             "subs {blocks}, {blocks}, #1",
             "bne 2b",
             src = inout(reg) src => _,
-            y = inout(reg) y.as_mut_ptr() => _,
+            y = inout(reg) out => _,
             x = inout(reg) x.as_ptr() => _,
             w0 = inout(reg) w.as_ptr() => _,
             w1 = out(reg) _,
