@@ -7,6 +7,8 @@
 //!   read directly or converted ([`data::tmy3`]).
 //! - [`baseline`]: persistence and seasonal persistence MAE on the same windows as a model.
 //! - [`quant`]: quantized blobs from float ones, and their error per layer.
+//! - [`classify`]: labelled sequences as training examples, and a classifier's scores through
+//!   the runtime (accuracy, precision, recall, confusion, the majority-class baseline).
 //!
 //! # The forecasting protocol (the Keras chapter's)
 //! Inputs are the chosen feature channels over `lookback` rows, sampled every `step` rows;
@@ -33,6 +35,7 @@
 #![deny(missing_docs)]
 
 pub mod baseline;
+pub mod classify;
 pub mod data;
 pub mod eval;
 pub mod export;

@@ -12,7 +12,7 @@ use clap::Args;
 
 use crate::data_args::DataArgs;
 use crate::replay::{ReplayArgs, replay};
-use crate::train::{LossArg, OptArg, TrainArgs};
+use crate::train::{LossArg, OptArg, TaskArg, TrainArgs};
 
 /// The demo's model: GRU(32) then Dense(1).
 const SPEC: &str = "# nowcast demo: GRU(32) forecaster\n[[layers]]\nkind = \"gru\"\nunits = 32\n\n[[layers]]\nkind = \"dense\"\nunits = 1\n";
@@ -79,7 +79,13 @@ pub fn run(a: &DemoArgs) -> Result<()> {
         batch: 128,
         optimizer: OptArg::Rmsprop,
         lr: None,
-        loss: LossArg::Mae,
+        loss: Some(LossArg::Mae),
+        task: TaskArg::Forecast,
+        test: None,
+        sequence_column: "sequence".into(),
+        label_column: "label".into(),
+        length: None,
+        val_fraction: 0.2,
         patience: 3,
         seed: a.seed,
         threads: None,

@@ -6,6 +6,7 @@ use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
 
 mod bench;
+mod classify;
 mod data_args;
 mod demo;
 mod inspect;
@@ -45,6 +46,7 @@ enum Command {
 
 fn main() -> Result<()> {
     match Cli::parse().command {
+        Command::Train(a) if a.task == train::TaskArg::Classify => classify::run(&a).map(|_| ()),
         Command::Train(a) => train::run(&a).map(|_| ()),
         Command::Eval(a) => replay::eval(&a),
         Command::Quantize(a) => quantize::run(&a).map(|_| ()),

@@ -69,6 +69,91 @@ const ORANGE: RGBColor = RGBColor(255, 127, 14);
 const GREEN: RGBColor = RGBColor(44, 160, 44);
 const INK: RGBColor = RGBColor(25, 25, 25);
 
+/// A confusion matrix: one square per (true, predicted) class pair, shaded by the share of the
+/// true class's sequences it holds (white 0, blue 1), with the count written in it. Rows are
+/// true classes (top to bottom), columns predicted classes (left to right).
+pub fn confusion(
+    path: &Path,
+    title: &str,
+    classes: &[String],
+    counts: &[Vec<usize>],
+) -> Result<()> {
+    let k = classes.len();
+    ensure!(k > 0, "no classes to plot");
+    ensure!(
+        counts.len() == k && counts.iter().all(|r| r.len() == k),
+        "the confusion matrix is not {k} x {k}"
+    );
+    let text = font().is_some();
+    draw_confusion(path, title, classes, counts, text)
+        .with_context(|| format!("drawing {}", path.display()))
+}
+
+fn draw_confusion(
+    path: &Path,
+    title: &str,
+    classes: &[String],
+    counts: &[Vec<usize>],
+    text: bool,
+) -> Result<()> {
+    let k = classes.len();
+    let root = BitMapBackend::new(path, SIZE).into_drawing_area();
+    root.fill(&WHITE)?;
+    let kf = k as f64;
+    let mut chart = chart(&root, text, title, 0.0..kf, 0.0..kf)?;
+    let name = |v: &f64| {
+        let i = v.floor() as usize;
+        if (v - v.floor() - 0.5).abs() < 1e-9 && i < k {
+            classes[i].clone()
+        } else {
+            String::new()
+        }
+    };
+    let y_name = |v: &f64| name(&(kf - v));
+    let mut mesh = chart.configure_mesh();
+    mesh.disable_mesh()
+        .x_labels(2 * k + 1)
+        .y_labels(2 * k + 1)
+        .x_label_formatter(&name)
+        .y_label_formatter(&y_name);
+    if text {
+        mesh.x_desc("predicted class")
+            .y_desc("true class")
+            .label_style((FAMILY, LABEL_PX))
+            .axis_desc_style((FAMILY, DESC_PX));
+    } else {
+        mesh.disable_x_axis().disable_y_axis();
+    }
+    mesh.draw()?;
+    for (t, row) in counts.iter().enumerate() {
+        let total = row.iter().sum::<usize>().max(1) as f64;
+        for (p, &n) in row.iter().enumerate() {
+            let share = n as f64 / total;
+            let mix = |c: u8| (255.0 - share * (255.0 - f64::from(c))).round() as u8;
+            let fill = RGBColor(mix(BLUE.0), mix(BLUE.1), mix(BLUE.2));
+            let (x, y) = (p as f64, kf - 1.0 - t as f64);
+            chart.draw_series(std::iter::once(Rectangle::new(
+                [(x, y), (x + 1.0, y + 1.0)],
+                fill.filled(),
+            )))?;
+            chart.draw_series(std::iter::once(Rectangle::new(
+                [(x, y), (x + 1.0, y + 1.0)],
+                INK.stroke_width(1),
+            )))?;
+            if text {
+                let ink = if share > 0.5 { WHITE } else { INK };
+                chart.draw_series(std::iter::once(Text::new(
+                    n.to_string(),
+                    (x + 0.45, y + 0.55),
+                    (FAMILY, TITLE_PX).into_font().color(&ink),
+                )))?;
+            }
+        }
+    }
+    root.present()?;
+    Ok(())
+}
+
 /// Training curves: train loss and validation loss per epoch (1-based x axis), best epoch marked.
 ///
 /// `train_loss[i]` and `val_loss[i]` belong to epoch `i + 1`; `best_epoch` is 1-based (as in

@@ -11,6 +11,7 @@ use nowcast_trainer::baseline;
 use nowcast_trainer::data::Split;
 use nowcast_trainer::eval::{self, SplitMae};
 use nowcast_trainer::export;
+use nowcast_trainer::train::fit::Examples;
 use nowcast_trainer::train::{
     self, FitConfig, History, Loss, ModelToml, OptimizerKind, Progress, TrainModel,
 };
@@ -24,11 +25,22 @@ pub enum OptArg {
     Adam,
 }
 
-#[derive(Debug, Clone, Copy, ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum LossArg {
     Mae,
     Mse,
     Huber,
+    CategoricalCrossentropy,
+    BinaryCrossentropy,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum TaskArg {
+    /// Forecast a target column of a sensor CSV.
+    Forecast,
+    /// Classify labelled sequences (a .ts file, or the CSV layout with --sequence-column and
+    /// --label-column).
+    Classify,
 }
 
 /// `nowcast train` flags.
@@ -51,9 +63,29 @@ pub struct TrainArgs {
     /// Learning rate (default 1e-3).
     #[arg(long)]
     pub lr: Option<f32>,
-    /// Training loss.
-    #[arg(long, value_enum, default_value = "mae")]
-    pub loss: LossArg,
+    /// Training loss (default: mae to forecast; to classify, categorical-crossentropy for a
+    /// softmax output, binary-crossentropy for one sigmoid unit).
+    #[arg(long, value_enum)]
+    pub loss: Option<LossArg>,
+    /// What to train.
+    #[arg(long, value_enum, default_value = "forecast")]
+    pub task: TaskArg,
+    /// Classify: the test sequences (else --split cuts them from --data).
+    #[arg(long)]
+    pub test: Option<PathBuf>,
+    /// Classify, CSV layout: the column naming each row's sequence.
+    #[arg(long, default_value = "sequence")]
+    pub sequence_column: String,
+    /// Classify, CSV layout: the column holding each row's class label.
+    #[arg(long, default_value = "label")]
+    pub label_column: String,
+    /// Classify: steps per sequence (default: the longest training sequence; shorter ones are
+    /// padded at the front, longer ones keep their last steps).
+    #[arg(long)]
+    pub length: Option<usize>,
+    /// Classify with --test: the share of each training class kept for validation.
+    #[arg(long, default_value_t = 0.2)]
+    pub val_fraction: f64,
     /// Epochs without a better validation loss before stopping (best weights are kept).
     #[arg(long, default_value_t = 3)]
     pub patience: usize,
@@ -172,10 +204,12 @@ pub fn fit_config(a: &TrainArgs) -> FitConfig {
             OptArg::Adam => OptimizerKind::Adam,
         },
         lr: a.lr,
-        loss: match a.loss {
+        loss: match a.loss.unwrap_or(LossArg::Mae) {
             LossArg::Mae => Loss::Mae,
             LossArg::Mse => Loss::Mse,
             LossArg::Huber => Loss::Huber,
+            LossArg::CategoricalCrossentropy => Loss::CategoricalCrossentropy,
+            LossArg::BinaryCrossentropy => Loss::BinaryCrossentropy,
         },
         patience: a.patience,
         seed: a.seed,
@@ -206,6 +240,18 @@ pub fn train_model(
         cfg.batch,
         cfg.threads
     );
+    let history = fit_with_progress(&mut model, d, cfg, "val_mae")?;
+    Ok((model, history))
+}
+
+/// Trains with a progress bar per epoch and a line after it (`metric`: what the validation
+/// figure is called).
+pub fn fit_with_progress(
+    model: &mut TrainModel,
+    data: &impl Examples,
+    cfg: &FitConfig,
+    metric: &str,
+) -> Result<History> {
     let style = ProgressStyle::with_template(
         "epoch {prefix:>3} [{bar:30}] {pos}/{len} batches  loss {msg}  ETA {eta}",
     )
@@ -214,7 +260,7 @@ pub fn train_model(
     let mut bar: Option<ProgressBar> = None;
     let mut started = Instant::now();
     let epochs = cfg.epochs;
-    let history = train::fit(&mut model, d, cfg, &mut |p| match p {
+    let history = train::fit(model, data, cfg, &mut |p| match p {
         Progress::Batch {
             epoch,
             done,
@@ -234,26 +280,26 @@ pub fn train_model(
             epoch,
             loss,
             val_loss,
-            val_mae,
+            val_metric,
             improved,
         } => {
             if let Some(b) = bar.take() {
                 b.finish_and_clear();
             }
             println!(
-                "epoch {epoch:>3}/{epochs}  loss {loss:.4}  val_loss {val_loss:.4}  val_mae {val_mae:.3}  {:.2} s{}",
+                "epoch {epoch:>3}/{epochs}  loss {loss:.4}  val_loss {val_loss:.4}  {metric} {val_metric:.3}  {:.3} s{}",
                 started.elapsed().as_secs_f64(),
                 if improved { "  *" } else { "" }
             );
         }
     })?;
     println!(
-        "kept the weights of epoch {} (of {} run), median {:.2} s per epoch",
+        "kept the weights of epoch {} (of {} run), median {:.3} s per epoch",
         history.best_epoch,
         history.epochs_run(),
         history.seconds_per_epoch()
     );
-    Ok((model, history))
+    Ok(history)
 }
 
 /// Rows of the test period shown in `forecast.png`.
@@ -325,6 +371,13 @@ pub fn write_report(
 
 /// The whole `train` command; returns the metrics.
 pub fn run(a: &TrainArgs) -> Result<Metrics> {
+    anyhow::ensure!(
+        !a.loss.is_some_and(|l| matches!(
+            l,
+            LossArg::CategoricalCrossentropy | LossArg::BinaryCrossentropy
+        )),
+        "cross-entropy losses are for --task classify"
+    );
     let loaded = a.data.load(None)?;
     println!("{}", loaded.series.report());
     let spec = ModelToml::load(&a.model)?;

@@ -310,3 +310,166 @@ fn bad_input_is_reported_clearly() {
     assert!(!o.status.success());
     assert!(text(&o).contains("unit"), "{}", text(&o));
 }
+
+/// Two classes of 2-channel sequences a GRU tells apart at once: a rising or a falling ramp
+/// (with a wobble that depends on the sequence), in the CSV layout; sequence 5 has a missing
+/// value and sequence 7 is shorter (padded at the front).
+fn write_sequences(path: &Path, first: u32, count: u32) {
+    let mut s = String::from("sequence,label,x,y\n");
+    for q in first..first + count {
+        let up = q % 2 == 0;
+        let steps = if q == 7 { 12 } else { 16 };
+        for t in 0..steps {
+            let ramp = f64::from(t) / 15.0 * if up { 1.0 } else { -1.0 };
+            let x = if q == 5 && t == 3 {
+                String::new()
+            } else {
+                format!("{:.4}", ramp + 0.1 * (f64::from(q * 7 + t)).sin())
+            };
+            let y = 0.5 * ramp + 0.05 * f64::from(q % 5);
+            let label = if up { "up" } else { "down" };
+            s.push_str(&format!("s{q},{label},{x},{y:.4}\n"));
+        }
+    }
+    std::fs::write(path, s).unwrap();
+}
+
+#[test]
+fn classify_sequences_end_to_end() {
+    let dir = Dir::new("classify");
+    let (train, test, spec, model, report) = (
+        dir.path("train.csv"),
+        dir.path("test.csv"),
+        dir.path("c.toml"),
+        dir.path("c.ncm"),
+        dir.path("report"),
+    );
+    write_sequences(Path::new(&train), 0, 40);
+    write_sequences(Path::new(&test), 40, 20);
+    std::fs::write(
+        &spec,
+        "[[layers]]\nkind = \"gru\"\nunits = 8\n[[layers]]\nkind = \"dense\"\nunits = 2\nactivation = \"softmax\"\n",
+    )
+    .unwrap();
+    let o = nowcast(&[
+        "train",
+        "--task",
+        "classify",
+        "--data",
+        &train,
+        "--test",
+        &test,
+        "--model",
+        &spec,
+        "--optimizer",
+        "adam",
+        "--batch",
+        "8",
+        "--epochs",
+        "60",
+        "--patience",
+        "60",
+        "--out",
+        &model,
+        "--report",
+        &report,
+    ]);
+    assert!(o.status.success(), "{}", text(&o));
+    let out = text(&o);
+    assert!(
+        out.contains("60 sequences of 2 channels, 2 classes (up, down); 16 steps each"),
+        "{out}"
+    );
+    assert!(
+        out.contains("the last output of every sequence equals window mode"),
+        "{out}"
+    );
+    let m: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(Path::new(&report).join("metrics.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(m["task"], "classify");
+    assert_eq!(m["sequences"], serde_json::json!([32, 8, 20]));
+    let acc = m["test_accuracy"].as_f64().unwrap();
+    assert!(acc >= 0.9, "test accuracy {acc}: {out}");
+    assert_eq!(m["majority_test_accuracy"].as_f64().unwrap(), 0.5);
+    assert_eq!(m["stream_test_accuracy"].as_f64().unwrap(), acc);
+    let confusion: Vec<Vec<u64>> = serde_json::from_value(m["test_confusion"].clone()).unwrap();
+    assert_eq!(confusion.iter().flatten().sum::<u64>(), 20);
+    for f in ["curves.png", "confusion.png"] {
+        assert!(
+            Path::new(&report).join(f).metadata().unwrap().len() > 1000,
+            "{f}"
+        );
+    }
+    // Two classes also train with one sigmoid unit and binary cross-entropy.
+    std::fs::write(
+        &spec,
+        "[[layers]]\nkind = \"gru\"\nunits = 8\n[[layers]]\nkind = \"dense\"\nunits = 1\nactivation = \"sigmoid\"\n",
+    )
+    .unwrap();
+    let o = nowcast(&[
+        "train",
+        "--task",
+        "classify",
+        "--data",
+        &train,
+        "--test",
+        &test,
+        "--model",
+        &spec,
+        "--optimizer",
+        "adam",
+        "--batch",
+        "8",
+        "--epochs",
+        "60",
+        "--patience",
+        "60",
+        "--out",
+        &model,
+    ]);
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(text(&o).contains("loss BinaryCrossentropy"), "{}", text(&o));
+    let line = text(&o)
+        .lines()
+        .find(|l| l.contains("model, window mode"))
+        .map(str::to_string)
+        .unwrap();
+    let acc: f64 = line.split_whitespace().last().unwrap().parse().unwrap();
+    assert!(acc >= 0.9, "{line}");
+    // The wrong output layer for the classes, and a regression loss, are refused clearly.
+    std::fs::write(&spec, SPEC).unwrap();
+    let o = nowcast(&[
+        "train", "--task", "classify", "--data", &train, "--model", &spec, "--out", &model,
+    ]);
+    assert!(!o.status.success());
+    assert!(
+        text(&o).contains("for 2 classes use 2 units with softmax, or 1 unit with sigmoid"),
+        "{}",
+        text(&o)
+    );
+    let o = nowcast(&[
+        "train",
+        "--data",
+        &train,
+        "--target",
+        "x",
+        "--lookback",
+        "4",
+        "--delay",
+        "1",
+        "--loss",
+        "categorical-crossentropy",
+        "--model",
+        &spec,
+        "--out",
+        &model,
+    ]);
+    assert!(!o.status.success());
+    assert!(
+        text(&o).contains("cross-entropy losses are for --task classify"),
+        "{}",
+        text(&o)
+    );
+}

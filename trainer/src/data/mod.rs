@@ -13,6 +13,7 @@
 //!    ([`Batch`]); [`crate::baseline`] scores the naive forecasts on the same windows.
 //!
 //! [`tmy3`] reads and converts TMY3 weather files, and says why their year is fixed.
+//! [`sequences`] reads labelled sequences (`.ts` and a CSV layout) for classification.
 //!
 //! Source files: `read.rs` (CSV records and line numbers), `timestamp.rs` (layouts, UTC
 //! seconds), `series.rs` (column detection, row parsing), `gaps.rs` (period, interpolation,
@@ -23,6 +24,7 @@ mod dataset;
 mod error;
 mod gaps;
 mod read;
+pub mod sequences;
 mod series;
 mod timestamp;
 pub mod tmy3;

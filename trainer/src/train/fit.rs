@@ -19,7 +19,7 @@ use serde::{Deserialize, Serialize};
 use super::loss::Loss;
 use super::model::TrainModel;
 use super::optim::{Optimizer, OptimizerKind};
-use crate::data::{Batch, BatchError, Dataset, Split};
+use crate::data::{BatchError, Dataset, Split};
 use crate::net::{NetError, Seq};
 
 /// Training settings (`nowcast train` flags).
@@ -76,8 +76,11 @@ pub struct History {
     pub train_loss: Vec<f64>,
     /// Validation loss per epoch (normalized units).
     pub val_loss: Vec<f64>,
-    /// Validation MAE per epoch, in the target's units.
+    /// Validation MAE per epoch, in the target's units (regression losses).
     pub val_mae: Vec<f64>,
+    /// Validation accuracy per epoch (classification losses).
+    #[serde(default)]
+    pub val_accuracy: Vec<f64>,
     /// Wall seconds of each epoch (training and validation pass).
     pub epoch_seconds: Vec<f64>,
     /// The epoch (1-based) whose weights were kept.
@@ -120,8 +123,8 @@ pub enum Progress {
         loss: f64,
         /// Validation loss.
         val_loss: f64,
-        /// Validation MAE in target units.
-        val_mae: f64,
+        /// Validation MAE in target units (regression) or accuracy (classification).
+        val_metric: f64,
         /// Whether these are the best weights so far.
         improved: bool,
     },
@@ -141,6 +144,9 @@ pub enum FitError {
         "the {0:?} split has no windows: use a longer file, a shorter lookback or another split"
     )]
     NoWindows(Split),
+    /// The output layer does not fit the loss.
+    #[error("{0}")]
+    Output(String),
     /// The thread pool could not be built.
     #[error("thread pool: {0}")]
     Threads(String),
@@ -187,17 +193,55 @@ pub struct Checkpoint {
     pub history: History,
 }
 
-fn fingerprint(model: &TrainModel, dataset: &Dataset, cfg: &FitConfig) -> String {
-    let w = dataset.window();
+/// What a model trains on: examples by split, as batches of input sequences and targets.
+/// [`Dataset`] (forecasting windows) and [`crate::classify::SequenceSet`] (labelled sequences)
+/// are the two kinds.
+pub trait Examples: Sync {
+    /// The examples of a split, by id.
+    fn ids(&self, split: Split) -> &[usize];
+    /// The inputs (steps × examples × channels) and targets (a value, or a class index) of
+    /// some examples; every example of one batch has the same number of steps.
+    fn batch(&self, ids: &[usize]) -> Result<(Seq<f32>, Vec<f32>), BatchError>;
+    /// The validation MAE's unit: the target's standard deviation (1 for classes).
+    fn target_std(&self) -> f64;
+    /// What identifies the data in a checkpoint's fingerprint.
+    fn describe(&self) -> String;
+}
+
+impl Examples for Dataset {
+    fn ids(&self, split: Split) -> &[usize] {
+        self.window_starts(split)
+    }
+
+    fn batch(&self, ids: &[usize]) -> Result<(Seq<f32>, Vec<f32>), BatchError> {
+        let b = Dataset::batch(self, ids)?;
+        let x = Seq::from_batch_major(b.inputs(), b.len(), b.samples(), b.channels());
+        Ok((x, b.targets().to_vec()))
+    }
+
+    fn target_std(&self) -> f64 {
+        self.normalization().target.std
+    }
+
+    fn describe(&self) -> String {
+        let w = self.window();
+        format!(
+            "features={:?} windows={:?} lookback={} delay={} step={}",
+            self.features(),
+            Split::ALL.map(|s| self.window_starts(s).len()),
+            w.lookback(),
+            w.delay(),
+            w.step(),
+        )
+    }
+}
+
+fn fingerprint(model: &TrainModel, data: &impl Examples, cfg: &FitConfig) -> String {
     format!(
-        "layout={:?} opts={:?} features={:?} windows={:?} lookback={} delay={} step={} batch={} optimizer={:?} lr={:?} loss={:?} seed={} threads={} ema={:?} init={:x}",
+        "layout={:?} opts={:?} {} batch={} optimizer={:?} lr={:?} loss={:?} seed={} threads={} ema={:?} init={:x}",
         model.layout,
         model.opts,
-        dataset.features(),
-        Split::ALL.map(|s| dataset.window_starts(s).len()),
-        w.lookback(),
-        w.delay(),
-        w.step(),
+        data.describe(),
         cfg.batch,
         cfg.optimizer,
         cfg.lr,
@@ -251,36 +295,47 @@ fn chunks(starts: &[usize], n: usize) -> Vec<&[usize]> {
     starts.chunks(size).collect()
 }
 
-fn batch_seq(dataset: &Dataset, starts: &[usize]) -> Result<(Seq<f32>, Batch), BatchError> {
-    let b = dataset.batch(starts)?;
-    let x = Seq::from_batch_major(b.inputs(), b.len(), b.samples(), b.channels());
-    Ok((x, b))
+/// The class a row of probabilities picks: the largest (the first of equals), or for one
+/// sigmoid output, 1 from 0.5 on.
+pub fn predicted_class(row: &[f32]) -> usize {
+    if let [p] = row {
+        return usize::from(*p >= 0.5);
+    }
+    row.iter()
+        .enumerate()
+        .fold((0, f32::NEG_INFINITY), |best, (i, &p)| {
+            if p > best.1 { (i, p) } else { best }
+        })
+        .0
 }
 
-/// Validation loss and MAE (target units) of the current weights.
+/// Loss and metric of the current weights on a split: the MAE in target units for a regression
+/// loss, the accuracy for a classification loss.
 pub fn evaluate_loss(
     model: &TrainModel,
-    dataset: &Dataset,
+    data: &impl Examples,
     split: Split,
     loss: Loss,
     pool: &rayon::ThreadPool,
 ) -> Result<(f64, f64), FitError> {
-    let starts = dataset.window_starts(split);
-    if starts.is_empty() {
+    let ids = data.ids(split);
+    if ids.is_empty() {
         return Err(FitError::NoWindows(split));
     }
-    let std = dataset.normalization().target.std;
     let parts: Vec<Result<(f64, f64), FitError>> = pool.install(|| {
-        starts
-            .par_chunks(256)
+        ids.par_chunks(256)
             .map(|c| {
-                let (x, b) = batch_seq(dataset, c)?;
-                let pred = model.net().predict(x, ChaCha8Rng::seed_from_u64(0))?;
+                let (x, targets) = data.batch(c)?;
+                let (pred, width) = model.net().predict_rows(x, ChaCha8Rng::seed_from_u64(0))?;
                 let (mut l, mut a) = (0.0, 0.0);
-                for (p, t) in pred.iter().zip(b.targets()) {
-                    let e = f64::from(p - t);
-                    l += loss.value(e);
-                    a += e.abs();
+                let mut g = vec![0.0f32; width];
+                for (row, &t) in pred.chunks_exact(width).zip(&targets) {
+                    l += loss.example(row, t, &mut g, 1.0);
+                    a += if loss.is_classification() {
+                        f64::from(u8::from(predicted_class(row) == t as usize))
+                    } else {
+                        f64::from(row[0] - t).abs()
+                    };
                 }
                 Ok((l, a))
             })
@@ -292,14 +347,19 @@ pub fn evaluate_loss(
         l += pl;
         a += pa;
     }
-    let n = starts.len() as f64;
-    Ok((l / n, a / n * std))
+    let n = ids.len() as f64;
+    let unit = if loss.is_classification() {
+        1.0
+    } else {
+        data.target_std()
+    };
+    Ok((l / n, a / n * unit))
 }
 
-/// Trains `model` on the dataset's training windows, validating on its validation windows.
+/// Trains `model` on the training examples, validating on the validation examples.
 pub fn fit(
     model: &mut TrainModel,
-    dataset: &Dataset,
+    dataset: &impl Examples,
     cfg: &FitConfig,
     progress: &mut dyn FnMut(Progress),
 ) -> Result<History, FitError> {
@@ -307,7 +367,7 @@ pub fn fit(
         .num_threads(cfg.threads.max(1))
         .build()
         .map_err(|e| FitError::Threads(e.to_string()))?;
-    let train = dataset.window_starts(Split::Train).to_vec();
+    let train = dataset.ids(Split::Train).to_vec();
     if train.is_empty() {
         return Err(FitError::NoWindows(Split::Train));
     }
@@ -360,14 +420,14 @@ pub fn fit(
                     .par_iter()
                     .enumerate()
                     .map(|(ci, c)| {
-                        let (x, b) = batch_seq(dataset, c)?;
+                        let (x, targets) = dataset.batch(c)?;
                         let rng = ChaCha8Rng::seed_from_u64(stream_seed(
                             cfg.seed,
                             &[2, epoch as u64, bi as u64, ci as u64],
                         ));
                         Ok(model
                             .net()
-                            .loss_and_grad(x, b.targets(), cfg.loss, scale, rng)?)
+                            .loss_and_grad(x, &targets, cfg.loss, scale, rng)?)
                     })
                     .collect()
             });
@@ -401,14 +461,18 @@ pub fn fit(
             },
             None => model.clone(),
         };
-        let (val_loss, val_mae) = evaluate_loss(&judged, dataset, Split::Val, cfg.loss, &pool)?;
+        let (val_loss, val_metric) = evaluate_loss(&judged, dataset, Split::Val, cfg.loss, &pool)?;
         if !val_loss.is_finite() {
             return Err(FitError::Diverged(epoch));
         }
         let loss = epoch_loss / train.len() as f64;
         history.train_loss.push(loss);
         history.val_loss.push(val_loss);
-        history.val_mae.push(val_mae);
+        if cfg.loss.is_classification() {
+            history.val_accuracy.push(val_metric);
+        } else {
+            history.val_mae.push(val_metric);
+        }
         history.epoch_seconds.push(started.elapsed().as_secs_f64());
         let improved = val_loss < best.0;
         if improved {
@@ -422,7 +486,7 @@ pub fn fit(
             epoch,
             loss,
             val_loss,
-            val_mae,
+            val_metric,
             improved,
         });
         if let Some(path) = &cfg.checkpoint {

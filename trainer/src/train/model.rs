@@ -82,8 +82,12 @@ impl TrainModel {
 }
 
 impl<F: Float> Net<'_, F> {
-    /// Predictions (last output step, first output value per example) in inference mode.
-    pub(crate) fn predict(&self, x: Seq<F>, rng: ChaCha8Rng) -> Result<Vec<F>, NetError> {
+    /// The whole last output step in inference mode, example after example, and its width.
+    pub(crate) fn predict_rows(
+        &self,
+        x: Seq<F>,
+        rng: ChaCha8Rng,
+    ) -> Result<(Vec<F>, usize), NetError> {
         let (layout, opts, params) = (self.layout, self.opts, self.params);
         let layers = net::views(layout, params);
         let mut ctx = Ctx { train: false, rng };
@@ -91,7 +95,8 @@ impl<F: Float> Net<'_, F> {
         for (i, (l, o)) in layers.iter().zip(opts).enumerate() {
             cur = net::forward(i, l, o, &cur, &mut ctx)?.0;
         }
-        Ok(last_step(&cur).column(0).to_vec())
+        let last = last_step(&cur);
+        Ok((last.iter().copied().collect(), last.ncols()))
     }
 
     /// Loss sum over the batch and the gradient of `scale · Σ loss` with respect to every
@@ -121,10 +126,12 @@ impl<F: Float> Net<'_, F> {
         {
             let pred = last_step(out);
             let mut d = dy.data.slice_mut(s![(steps - 1) * batch.., ..]);
+            let mut row = vec![F::zero(); width];
+            let mut g = vec![F::zero(); width];
             for (b, &t) in targets.iter().enumerate() {
-                let e = pred[(b, 0)] - t;
-                total += loss.value(e.to64());
-                d[(b, 0)] = loss.derivative(e) * scale;
+                row.iter_mut().zip(pred.row(b)).for_each(|(r, &p)| *r = p);
+                total += loss.example(&row, t, &mut g, scale);
+                d.row_mut(b).iter_mut().zip(&g).for_each(|(d, &g)| *d = g);
             }
         }
         let mut grad = vec![F::zero(); params.len()];

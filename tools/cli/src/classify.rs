@@ -1,0 +1,226 @@
+//! `nowcast train --task classify`: labelled sequences to a classifier blob, scored through the
+//! runtime against the majority-class baseline.
+
+use std::path::Path;
+
+use anyhow::{Context, Result, bail};
+use nowcast_runtime::Layer;
+use nowcast_runtime::activation::Activation;
+use nowcast_trainer::classify::{self, ClassConfig, ClassScores, SequenceSet};
+use nowcast_trainer::data::Split;
+use nowcast_trainer::data::sequences::{self, Sequences};
+use nowcast_trainer::export;
+use nowcast_trainer::train::fit::Examples;
+use nowcast_trainer::train::{History, Loss, ModelToml, TrainModel};
+use serde::Serialize;
+
+use crate::train::{LossArg, TrainArgs, fit_config, fit_with_progress};
+
+/// `metrics.json` of a classifier.
+#[derive(Debug, Clone, Serialize)]
+pub struct ClassMetrics {
+    pub task: &'static str,
+    pub classes: Vec<String>,
+    pub val_accuracy: f64,
+    pub test_accuracy: f64,
+    pub stream_val_accuracy: Option<f64>,
+    pub stream_test_accuracy: Option<f64>,
+    pub majority_val_accuracy: f64,
+    pub majority_test_accuracy: f64,
+    /// Test split: per class, in `classes` order.
+    pub test_precision: Vec<f64>,
+    pub test_recall: Vec<f64>,
+    /// Test split: `[true class][predicted class]` counts.
+    pub test_confusion: Vec<Vec<usize>>,
+    /// Largest difference between a sequence's last streamed output and its window output.
+    pub stream_max_diff: Option<f64>,
+    pub length: usize,
+    pub sequences: [usize; 3],
+    pub epochs_run: usize,
+    pub best_epoch: usize,
+    pub seconds_per_epoch: f64,
+    pub params: usize,
+    pub history: History,
+}
+
+fn read(path: &Path, a: &TrainArgs) -> Result<Sequences> {
+    let is_ts = path
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("ts"));
+    let s = if is_ts {
+        sequences::read_ts(path)?
+    } else {
+        sequences::read_sequence_csv(path, &a.sequence_column, &a.label_column)?
+    };
+    Ok(s)
+}
+
+/// The loss for the model's output layer: softmax over one unit per class, or one sigmoid
+/// unit for two classes.
+fn loss_for(model: &TrainModel, classes: usize, asked: Option<LossArg>) -> Result<Loss> {
+    let layers = model.layers();
+    let Some(Layer::Dense(last)) = layers.last() else {
+        bail!("a classifier ends with a dense layer (softmax, or one sigmoid unit)");
+    };
+    let units = last.units as usize;
+    let auto = match (last.activation, units) {
+        (Activation::Softmax, u) if u == classes => Loss::CategoricalCrossentropy,
+        (Activation::Sigmoid, 1) if classes == 2 => Loss::BinaryCrossentropy,
+        (act, u) => bail!(
+            "the last layer is a dense layer of {u} units with {act:?}: for {classes} classes use \
+             {classes} units with softmax{}",
+            if classes == 2 {
+                ", or 1 unit with sigmoid"
+            } else {
+                ""
+            }
+        ),
+    };
+    match asked {
+        None => Ok(auto),
+        Some(LossArg::CategoricalCrossentropy) if auto == Loss::CategoricalCrossentropy => Ok(auto),
+        Some(LossArg::BinaryCrossentropy) if auto == Loss::BinaryCrossentropy => Ok(auto),
+        Some(l) => bail!("--loss {l:?} does not fit the output layer (it needs {auto:?})"),
+    }
+}
+
+fn print_scores(set: &SequenceSet, val: &ClassScores, test: &ClassScores) {
+    println!("\naccuracy                   val      test");
+    println!(
+        "  model, window mode   {:>8.3}  {:>8.3}",
+        val.accuracy, test.accuracy
+    );
+    let f = |v: Option<f64>| v.map_or("-".to_string(), |v| format!("{v:.3}"));
+    println!(
+        "  model, streaming     {:>8}  {:>8}",
+        f(val.stream_accuracy),
+        f(test.stream_accuracy)
+    );
+    println!(
+        "  majority class       {:>8.3}  {:>8.3}   ({})",
+        val.majority_accuracy,
+        test.majority_accuracy,
+        set.classes()[set.majority_class()]
+    );
+    println!("\ntest: class, precision, recall, confusion row (predicted as each class)");
+    for (k, name) in set.classes().iter().enumerate() {
+        println!(
+            "  {name:<14} {:>6.3} {:>6.3}   {:?}",
+            test.precision[k], test.recall[k], test.confusion[k]
+        );
+    }
+}
+
+/// The whole classify command; returns the metrics.
+pub fn run(a: &TrainArgs) -> Result<ClassMetrics> {
+    let train = read(&a.data.data, a)?;
+    let test = a.test.as_deref().map(|p| read(p, a)).transpose()?;
+    let [s0, s1, s2] = a.data.split[..] else {
+        bail!("--split needs three fractions, e.g. 0.6,0.2,0.2")
+    };
+    let cfg = ClassConfig {
+        val_fraction: a.val_fraction,
+        split: [s0, s1, s2],
+        length: a.length,
+        seed: a.seed,
+    };
+    let set = SequenceSet::new(&train, test.as_ref(), &cfg)?;
+    println!(
+        "{} sequences of {} channels, {} classes ({}); {} steps each; train {}, val {}, test {}",
+        set.labels().len(),
+        set.channels().len(),
+        set.classes().len(),
+        set.classes().join(", "),
+        set.length(),
+        set.ids(Split::Train).len(),
+        set.ids(Split::Val).len(),
+        set.ids(Split::Test).len(),
+    );
+    let spec = ModelToml::load(&a.model)?;
+    let mut fit = fit_config(a);
+    let built = spec.build(set.channels().len(), set.length(), fit.seed)?;
+    let mut model = TrainModel::new(built);
+    fit.loss = loss_for(&model, set.classes().len(), a.loss)?;
+    println!(
+        "training {} params, loss {:?}, batch {}, {} threads",
+        model.param_count(),
+        fit.loss,
+        fit.batch,
+        fit.threads
+    );
+    if let Some(parent) = a.out.parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::create_dir_all(parent)?;
+    }
+    let history = fit_with_progress(&mut model, &set, &fit, "val_accuracy")?;
+    let name = a
+        .model
+        .file_stem()
+        .and_then(|s| s.to_str())
+        .unwrap_or("classifier");
+    let bytes = export::to_bytes(&set.model_spec(&model, name, 0))?;
+    export::write_atomic(&a.out, &bytes)?;
+    println!("wrote {} ({} bytes)", a.out.display(), bytes.len());
+    let ckpt = a.out.with_extension("ckpt");
+    let ckpt = a.checkpoint.clone().unwrap_or(ckpt);
+    if ckpt.exists() {
+        std::fs::remove_file(&ckpt).with_context(|| format!("removing {}", ckpt.display()))?;
+    }
+    let val = classify::score(&bytes, &set, Split::Val)?;
+    let test = classify::score(&bytes, &set, Split::Test)?;
+    print_scores(&set, &val, &test);
+    let metrics = ClassMetrics {
+        task: "classify",
+        classes: set.classes().to_vec(),
+        val_accuracy: val.accuracy,
+        test_accuracy: test.accuracy,
+        stream_val_accuracy: val.stream_accuracy,
+        stream_test_accuracy: test.stream_accuracy,
+        majority_val_accuracy: val.majority_accuracy,
+        majority_test_accuracy: test.majority_accuracy,
+        test_precision: test.precision.clone(),
+        test_recall: test.recall.clone(),
+        test_confusion: test.confusion.clone(),
+        stream_max_diff: val
+            .stream_max_diff
+            .zip(test.stream_max_diff)
+            .map(|(a, b)| a.max(b)),
+        length: set.length(),
+        sequences: Split::ALL.map(|s| set.ids(s).len()),
+        epochs_run: history.epochs_run(),
+        best_epoch: history.best_epoch,
+        seconds_per_epoch: history.seconds_per_epoch(),
+        params: model.param_count(),
+        history,
+    };
+    match metrics.stream_max_diff {
+        Some(d) if d != 0.0 => {
+            eprintln!("warning: the last streamed output differs from window mode by up to {d}")
+        }
+        Some(_) => println!("streaming: the last output of every sequence equals window mode"),
+        None => println!("streaming: this model runs in window mode only"),
+    }
+    if let Some(dir) = &a.report {
+        std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+        let json = serde_json::to_string_pretty(&metrics)?;
+        export::write_atomic(&dir.join("metrics.json"), json.as_bytes())?;
+        let h = &metrics.history;
+        crate::plot::curves(
+            &dir.join("curves.png"),
+            &h.train_loss,
+            &h.val_loss,
+            h.best_epoch,
+            "cross-entropy",
+        )?;
+        crate::plot::confusion(
+            &dir.join("confusion.png"),
+            &format!(
+                "Test confusion matrix (accuracy {:.3}, majority class {:.3})",
+                test.accuracy, test.majority_accuracy
+            ),
+            set.classes(),
+            &test.confusion,
+        )?;
+        println!("report in {}", dir.display());
+    }
+    Ok(metrics)
+}

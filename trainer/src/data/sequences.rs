@@ -1,0 +1,437 @@
+//! Labelled multichannel sequences, for classification: the sktime/aeon `.ts` format and a CSV
+//! layout.
+//!
+//! **`.ts`** (as aeon writes it): `#` comment lines; `@` header lines, of which this reader uses
+//! `@dimensions N`, `@equalLength true|false`, `@seriesLength N`, `@timeStamps` (only `false`),
+//! `@classLabel true <labels...>` (required), then `@data`; then one sequence per line: the
+//! channels separated by `:`, each a comma-separated list of values, the class label last.
+//! `?` or `NaN` is a missing value. Every channel of a sequence has the same length; with
+//! `@equalLength true` every sequence too.
+//!
+//! **CSV**: a header, then one row per sample: a sequence-id column, a label column (both named
+//! by the caller) and one numeric column per channel. A sequence's rows are consecutive, in
+//! time order; its label is the same on every row. An empty cell is a missing value.
+//!
+//! Missing values stay NaN here; the classifier fills them the way the runtime does (the last
+//! finite value of the channel, the training mean before the first).
+//!
+//! Every malformed line is an error with its line number.
+
+use std::path::{Path, PathBuf};
+
+/// A sequence: `steps × channels` values, sample after sample, and its class index.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Sequence {
+    /// The samples, channel values of one time step together.
+    pub values: Vec<f32>,
+    /// Index into [`Sequences::classes`].
+    pub label: usize,
+}
+
+impl Sequence {
+    /// Time steps, for `channels` channels.
+    pub fn steps(&self, channels: usize) -> usize {
+        self.values.len() / channels.max(1)
+    }
+}
+
+/// A labelled set of sequences.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Sequences {
+    /// Channel names (`dim_0`, `dim_1`, ... for `.ts` files).
+    pub channels: Vec<String>,
+    /// Class labels, in the order the file declares (`.ts`) or first uses (CSV) them.
+    pub classes: Vec<String>,
+    /// The sequences, in file order.
+    pub items: Vec<Sequence>,
+}
+
+/// Why a sequence file could not be read.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum SequenceError {
+    /// The file could not be read.
+    #[error("{path}: {source}")]
+    Io {
+        /// File.
+        path: PathBuf,
+        /// Cause.
+        source: std::io::Error,
+    },
+    /// A line is malformed.
+    #[error("{path}:{line}: {message}")]
+    Line {
+        /// File.
+        path: PathBuf,
+        /// 1-based line number.
+        line: usize,
+        /// What is wrong.
+        message: String,
+    },
+    /// The file as a whole does not fit the format.
+    #[error("{path}: {message}")]
+    File {
+        /// File.
+        path: PathBuf,
+        /// What is wrong.
+        message: String,
+    },
+}
+
+fn value(cell: &str) -> Result<f32, String> {
+    let c = cell.trim();
+    if c.is_empty() || c == "?" || c.eq_ignore_ascii_case("nan") {
+        return Ok(f32::NAN);
+    }
+    c.parse::<f32>()
+        .ok()
+        .filter(|v| v.is_finite())
+        .ok_or_else(|| format!("{c:?} is not a number"))
+}
+
+/// Reads a `.ts` file.
+pub fn read_ts(path: impl AsRef<Path>) -> Result<Sequences, SequenceError> {
+    let path = path.as_ref();
+    let text = std::fs::read_to_string(path).map_err(|source| SequenceError::Io {
+        path: path.into(),
+        source,
+    })?;
+    parse_ts(&text, path)
+}
+
+/// Parses the text of a `.ts` file (`path` names it in errors).
+pub fn parse_ts(text: &str, path: &Path) -> Result<Sequences, SequenceError> {
+    let line_err = |line: usize, message: String| SequenceError::Line {
+        path: path.into(),
+        line,
+        message,
+    };
+    let (mut dims, mut equal, mut length) = (None::<usize>, None::<bool>, None::<usize>);
+    let mut classes: Option<Vec<String>> = None;
+    let mut in_data = false;
+    let mut items = Vec::new();
+    for (i, raw) in text.lines().enumerate() {
+        let n = i + 1;
+        let line = raw.trim();
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        if !in_data {
+            let Some(header) = line.strip_prefix('@') else {
+                return Err(line_err(n, "a data line before @data".into()));
+            };
+            let mut words = header.split_whitespace();
+            let key = words.next().unwrap_or("").to_ascii_lowercase();
+            let rest: Vec<&str> = words.collect();
+            let flag = |v: Option<&&str>| -> Result<bool, SequenceError> {
+                match v.map(|s| s.to_ascii_lowercase()).as_deref() {
+                    Some("true") => Ok(true),
+                    Some("false") => Ok(false),
+                    _ => Err(line_err(n, format!("@{key} needs true or false"))),
+                }
+            };
+            let number = |v: Option<&&str>| -> Result<usize, SequenceError> {
+                v.and_then(|s| s.parse().ok())
+                    .ok_or_else(|| line_err(n, format!("@{key} needs a whole number")))
+            };
+            match key.as_str() {
+                "dimensions" => dims = Some(number(rest.first())?),
+                "equallength" => equal = Some(flag(rest.first())?),
+                "serieslength" => length = Some(number(rest.first())?),
+                "timestamps" if flag(rest.first())? => {
+                    return Err(line_err(
+                        n,
+                        "time-stamped .ts files are not supported".into(),
+                    ));
+                }
+                "classlabel" => {
+                    if !flag(rest.first())? {
+                        return Err(line_err(
+                            n,
+                            "the file has no class labels (@classLabel false)".into(),
+                        ));
+                    }
+                    let labels: Vec<String> = rest[1..].iter().map(|s| s.to_string()).collect();
+                    if labels.is_empty() {
+                        return Err(line_err(n, "@classLabel true lists no labels".into()));
+                    }
+                    classes = Some(labels);
+                }
+                "data" => in_data = true,
+                _ => {}
+            }
+            continue;
+        }
+        let classes = classes
+            .as_ref()
+            .ok_or_else(|| line_err(n, "@data before @classLabel".into()))?;
+        let mut fields: Vec<&str> = line.split(':').collect();
+        let label = fields.pop().unwrap_or("").trim();
+        let label = classes.iter().position(|c| c == label).ok_or_else(|| {
+            line_err(n, format!("label {label:?} is not declared in @classLabel"))
+        })?;
+        let channels: Vec<Vec<f32>> = fields
+            .iter()
+            .enumerate()
+            .map(|(d, f)| {
+                f.split(',')
+                    .map(value)
+                    .collect::<Result<Vec<f32>, String>>()
+                    .map_err(|m| line_err(n, format!("channel {d}: {m}")))
+            })
+            .collect::<Result<_, _>>()?;
+        let d = *dims.get_or_insert(channels.len());
+        if channels.len() != d {
+            return Err(line_err(
+                n,
+                format!("{} channels, the file has {d}", channels.len()),
+            ));
+        }
+        let steps = channels[0].len();
+        if channels.iter().any(|c| c.len() != steps) {
+            return Err(line_err(n, "the channels have different lengths".into()));
+        }
+        if equal == Some(true) && length.is_some_and(|l| l != steps) {
+            return Err(line_err(
+                n,
+                format!("{steps} steps, @seriesLength says {}", length.unwrap_or(0)),
+            ));
+        }
+        let mut values = Vec::with_capacity(steps * d);
+        for t in 0..steps {
+            values.extend(channels.iter().map(|c| c[t]));
+        }
+        items.push(Sequence { values, label });
+    }
+    if items.is_empty() {
+        return Err(SequenceError::File {
+            path: path.into(),
+            message: "no sequences (is there an @data line?)".into(),
+        });
+    }
+    if equal == Some(true) {
+        let d = dims.unwrap_or(1);
+        let first = items[0].steps(d);
+        if items.iter().any(|s| s.steps(d) != first) {
+            return Err(SequenceError::File {
+                path: path.into(),
+                message: "@equalLength true, but the sequences differ in length".into(),
+            });
+        }
+    }
+    let d = dims.unwrap_or(1);
+    Ok(Sequences {
+        channels: (0..d).map(|i| format!("dim_{i}")).collect(),
+        classes: classes.unwrap_or_default(),
+        items,
+    })
+}
+
+/// Reads the CSV layout: `id_column` names the sequence, `label_column` its class, every other
+/// column is a channel.
+pub fn read_sequence_csv(
+    path: impl AsRef<Path>,
+    id_column: &str,
+    label_column: &str,
+) -> Result<Sequences, SequenceError> {
+    let path = path.as_ref();
+    let line_err = |line: usize, message: String| SequenceError::Line {
+        path: path.into(),
+        line,
+        message,
+    };
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(true)
+        .flexible(true)
+        .from_path(path)
+        .map_err(|e| SequenceError::File {
+            path: path.into(),
+            message: e.to_string(),
+        })?;
+    let header: Vec<String> = reader
+        .headers()
+        .map_err(|e| line_err(1, e.to_string()))?
+        .iter()
+        .map(|h| h.trim().to_string())
+        .collect();
+    let find = |name: &str| {
+        header
+            .iter()
+            .position(|h| h == name)
+            .ok_or_else(|| SequenceError::File {
+                path: path.into(),
+                message: format!("no column {name:?} (columns: {})", header.join(", ")),
+            })
+    };
+    let (id_at, label_at) = (find(id_column)?, find(label_column)?);
+    let channel_at: Vec<usize> = (0..header.len())
+        .filter(|&i| i != id_at && i != label_at)
+        .collect();
+    if channel_at.is_empty() {
+        return Err(SequenceError::File {
+            path: path.into(),
+            message: "no channel columns besides the id and the label".into(),
+        });
+    }
+    let mut classes: Vec<String> = Vec::new();
+    let mut items: Vec<Sequence> = Vec::new();
+    let mut seen: Vec<String> = Vec::new();
+    let mut current: Option<String> = None;
+    for (i, record) in reader.records().enumerate() {
+        let n = i + 2;
+        let record = record.map_err(|e| line_err(n, e.to_string()))?;
+        if record.len() != header.len() {
+            return Err(line_err(
+                n,
+                format!("{} cells, the header has {}", record.len(), header.len()),
+            ));
+        }
+        let id = record[id_at].trim().to_string();
+        let label_name = record[label_at].trim();
+        let label = match classes.iter().position(|c| c == label_name) {
+            Some(l) => l,
+            None => {
+                classes.push(label_name.to_string());
+                classes.len() - 1
+            }
+        };
+        if current.as_deref() != Some(id.as_str()) {
+            if seen.contains(&id) {
+                return Err(line_err(
+                    n,
+                    format!(
+                        "sequence {id:?} continues after other sequences: keep its rows together"
+                    ),
+                ));
+            }
+            seen.push(id.clone());
+            current = Some(id);
+            items.push(Sequence {
+                values: Vec::new(),
+                label,
+            });
+        }
+        let seq = items.last_mut().expect("pushed above");
+        if seq.label != label {
+            return Err(line_err(
+                n,
+                format!("label {label_name:?} differs from the sequence's first row"),
+            ));
+        }
+        for &c in &channel_at {
+            let v = value(&record[c]).map_err(|m| line_err(n, format!("{}: {m}", header[c])))?;
+            seq.values.push(v);
+        }
+    }
+    if items.is_empty() {
+        return Err(SequenceError::File {
+            path: path.into(),
+            message: "no rows".into(),
+        });
+    }
+    Ok(Sequences {
+        channels: channel_at.iter().map(|&i| header[i].clone()).collect(),
+        classes,
+        items,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const TS: &str = "# a comment\n@problemName Toy\n@timeStamps false\n@univariate false\n\
+        @dimensions 2\n@equalLength false\n@classLabel true up down\n@data\n\
+        1,2,3:4,5,6:up\n7,?:8,9:down\n";
+
+    #[test]
+    fn ts_unequal_lengths_and_missing_values() {
+        let s = parse_ts(TS, Path::new("toy.ts")).unwrap();
+        assert_eq!(s.classes, ["up", "down"]);
+        assert_eq!(s.channels, ["dim_0", "dim_1"]);
+        assert_eq!(s.items.len(), 2);
+        assert_eq!(s.items[0].values, [1.0, 4.0, 2.0, 5.0, 3.0, 6.0]);
+        assert_eq!(s.items[0].label, 0);
+        assert_eq!(s.items[1].steps(2), 2);
+        assert!(s.items[1].values[2].is_nan());
+        assert_eq!(s.items[1].label, 1);
+    }
+
+    #[test]
+    fn ts_errors_name_the_line() {
+        let bad = [
+            (
+                TS.replace("7,?:8,9:down", "7,x:8,9:down"),
+                "toy.ts:10: channel 0: \"x\" is not a number",
+            ),
+            (
+                TS.replace("7,?:8,9:down", "7,1:8,9:left"),
+                "toy.ts:10: label \"left\" is not declared",
+            ),
+            (
+                TS.replace("7,?:8,9:down", "7,1:8:down"),
+                "toy.ts:10: the channels have different lengths",
+            ),
+            (
+                TS.replace("7,?:8,9:down", "7,1:down"),
+                "toy.ts:10: 1 channels, the file has 2",
+            ),
+            (
+                TS.replace("@classLabel true up down", "@classLabel false"),
+                "toy.ts:7: the file has no class labels",
+            ),
+            (
+                TS.replace("@timeStamps false", "@timeStamps true"),
+                "toy.ts:3: time-stamped",
+            ),
+            (
+                TS.replace("@equalLength false", "@equalLength true"),
+                "toy.ts: @equalLength true, but",
+            ),
+        ];
+        for (text, want) in bad {
+            let e = parse_ts(&text, Path::new("toy.ts"))
+                .unwrap_err()
+                .to_string();
+            assert!(e.starts_with(want), "{e}");
+        }
+    }
+
+    #[test]
+    fn csv_layout() {
+        let dir = std::env::temp_dir().join(format!("nowcast-seq-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let p = dir.join("s.csv");
+        std::fs::write(&p, "id,ax,label,ay\na,1,walk,2\na,3,walk,4\nb,5,run,\n").unwrap();
+        let s = read_sequence_csv(&p, "id", "label").unwrap();
+        assert_eq!(s.channels, ["ax", "ay"]);
+        assert_eq!(s.classes, ["walk", "run"]);
+        assert_eq!(s.items[0].values, [1.0, 2.0, 3.0, 4.0]);
+        assert_eq!(s.items[1].label, 1);
+        assert!(s.items[1].values[1].is_nan());
+        std::fs::write(&p, "id,ax,label\na,1,walk\nb,2,run\na,3,walk\n").unwrap();
+        let e = read_sequence_csv(&p, "id", "label")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.ends_with(
+                "s.csv:4: sequence \"a\" continues after other sequences: keep its rows together"
+            ),
+            "{e}"
+        );
+        std::fs::write(&p, "id,ax,label\na,1,walk\na,2,run\n").unwrap();
+        let e = read_sequence_csv(&p, "id", "label")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.ends_with("s.csv:3: label \"run\" differs from the sequence's first row"),
+            "{e}"
+        );
+        std::fs::write(&p, "id,ax,label\na,zz,walk\n").unwrap();
+        let e = read_sequence_csv(&p, "id", "label")
+            .unwrap_err()
+            .to_string();
+        assert!(e.ends_with("s.csv:2: ax: \"zz\" is not a number"), "{e}");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}
