@@ -1,6 +1,6 @@
 //! Writes `memory.x` for the target's board and embeds the parity case: the model blob and the
-//! recorded input stream of `NOWCAST_QEMU_CASE` (a folder with `model.ncm`, its quantized twins,
-//! and the shared recording `stream.f32` in the folder above it),
+//! recorded input stream of `NOWCAST_QEMU_CASE` (a folder with `model.ncm`, maybe its quantized
+//! twins, and its own `stream.f32` or else the shared recording in the folder above it),
 //! by default `tests/qemu/conv_gru` of the repository. The state buffer is sized from the model.
 
 use std::{env, fs, path::PathBuf};
@@ -38,7 +38,12 @@ fn main() {
     println!("cargo:rerun-if-env-changed=NOWCAST_QEMU_MODEL");
     let model = fs::read(case.join(&model_file))
         .unwrap_or_else(|e| panic!("{}: {e}", case.join(&model_file).display()));
-    let stream_path = case.join("../stream.f32");
+    let own = case.join("stream.f32");
+    let stream_path = if own.exists() {
+        own
+    } else {
+        case.join("../stream.f32")
+    };
     let stream =
         fs::read(&stream_path).unwrap_or_else(|e| panic!("{}: {e}", stream_path.display()));
     println!(

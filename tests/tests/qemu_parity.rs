@@ -21,17 +21,33 @@ const TARGETS: [(&str, &str); 3] = [
     ("thumbv6m-none-eabi", "microbit, Cortex-M0"),
 ];
 
-/// The recorded cases (folders of `tests/qemu`).
-const CASES: [&str; 2] = ["conv_gru", "gru32"];
+/// The recorded cases (folders of `tests/qemu`) and their models: the float one and its
+/// quantized twins (`nowcast quantize`). `basicmotions` is a classifier (softmax over 4 classes).
+const CASES: [(&str, &[&str]); 3] = [
+    (
+        "conv_gru",
+        &["model.ncm", "model_i8w.ncm", "model_i8x16.ncm"],
+    ),
+    ("gru32", &["model.ncm", "model_i8w.ncm", "model_i8x16.ncm"]),
+    ("basicmotions", &["model.ncm"]),
+];
 
-/// Each case's models: the float one and its quantized twins (`nowcast quantize`).
-const MODELS: [&str; 3] = ["model.ncm", "model_i8w.ncm", "model_i8x16.ncm"];
+/// A case's recording: its own `stream.f32`, or the shared one beside the cases.
+fn stream(case: &Path) -> Vec<u8> {
+    let own = case.join("stream.f32");
+    let path = if own.exists() {
+        own
+    } else {
+        case.join("../stream.f32")
+    };
+    std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
 
 /// What the firmware prints, computed on the host.
 fn host_lines(case: &Path, model_file: &str) -> String {
     let blob = AlignedBytes::new(&std::fs::read(case.join(model_file)).expect("model file"));
     let model = Model::from_bytes(blob.as_bytes()).expect("model loads");
-    let stream = std::fs::read(case.join("../stream.f32")).expect("stream.f32");
+    let stream = stream(case);
     let values: Vec<f32> = stream
         .chunks_exact(4)
         .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
@@ -77,10 +93,11 @@ fn device_output_equals_host_bit_for_bit() {
         return;
     }
     let root = repo_root();
-    for (case, model_file) in CASES
-        .iter()
-        .flat_map(|c| MODELS.map(|m| (root.join("tests/qemu").join(c), m)))
-    {
+    for (case, model_file) in CASES.iter().flat_map(|(c, models)| {
+        models
+            .iter()
+            .map(move |m| (repo_root().join("tests/qemu").join(c), *m))
+    }) {
         let expected = host_lines(&case, model_file);
         let forecasts = expected.lines().count() - 1;
         assert!(

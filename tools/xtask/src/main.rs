@@ -10,7 +10,8 @@
 //!   Needs `qemu-system-arm` (`.ci/run` installs it); never skips.
 //! - `bless`: rewrites the committed snapshots (the released-format sample blobs) from the
 //!   current code; review the diff before committing it.
-//! - `qemu-case`: regenerates the QEMU parity case (trains the model, records the stream).
+//! - `qemu-case [basicmotions]`: regenerates the QEMU parity cases (trains the models, records
+//!   the streams), or only the classifier case.
 //! - `size`: code, model, state and stack bytes of the parity firmware per core (the stack
 //!   high-water mark measured under QEMU by painting).
 //! - `cycles`: instructions per streamed step and per MAC of the reference models on
@@ -318,6 +319,77 @@ fn qemu_case() -> Result<()> {
         "wrote the conv_gru and gru32 cases (float models and their i8w and i8x16 twins) and {} samples to {}",
         QEMU_CASE_SAMPLES,
         cases.display()
+    );
+    classifier_case(&root, &cases)
+}
+
+/// The classifier case: an LSTM(32) trained on BasicMotions (`nowcast train --task classify`),
+/// and its own recording: the first 25 test sequences (2,500 samples of 6 channels) back to
+/// back, with the same missing readings as the forecasting recording.
+fn classifier_case(root: &Path, cases: &Path) -> Result<()> {
+    let dir = cases.join("basicmotions");
+    std::fs::create_dir_all(&dir)?;
+    let model = dir.join("model.ncm").display().to_string();
+    let (train, test) = (
+        "data/basicmotions/BasicMotions_TRAIN.ts",
+        "data/basicmotions/BasicMotions_TEST.ts",
+    );
+    cargo(
+        root,
+        &[
+            "run",
+            "--release",
+            "--locked",
+            "-q",
+            "-p",
+            "nowcast-cli",
+            "--",
+            "train",
+            "--task",
+            "classify",
+            "--data",
+            train,
+            "--test",
+            test,
+            "--model",
+            "tools/cli/specs/basicmotions_lstm.toml",
+            "--optimizer",
+            "adam",
+            "--batch",
+            "8",
+            "--epochs",
+            "500",
+            "--patience",
+            "100",
+            "--seed",
+            "1337",
+            "--threads",
+            "2",
+            "--out",
+            &model,
+        ],
+        &[],
+    )?;
+    let sequences = nowcast_trainer::data::sequences::read_ts(root.join(test))?;
+    let mut bytes = Vec::new();
+    let channels = sequences.channels.len();
+    let samples = sequences
+        .items
+        .iter()
+        .take(25)
+        .flat_map(|s| s.values.chunks_exact(channels));
+    for (i, sample) in samples.enumerate() {
+        for (c, &v) in sample.iter().enumerate() {
+            let missing = (i == 700 && c == 3) || (1200..1203).contains(&i);
+            let v = if missing { f32::NAN } else { v };
+            bytes.extend_from_slice(&v.to_le_bytes());
+        }
+    }
+    std::fs::write(dir.join("stream.f32"), &bytes)?;
+    println!(
+        "wrote the basicmotions case ({} samples) to {}",
+        bytes.len() / 4 / channels,
+        dir.display()
     );
     Ok(())
 }
@@ -766,7 +838,11 @@ fn main() -> Result<()> {
         "ci" => ci(),
         "bless" => bless(),
         "qemu" => qemu(),
-        "qemu-case" => qemu_case(),
+        "qemu-case" => match std::env::args().nth(2).as_deref() {
+            None => qemu_case(),
+            Some("basicmotions") => classifier_case(&root(), &root().join("tests/qemu")),
+            Some(other) => bail!("no QEMU case {other:?} (basicmotions, or none for all)"),
+        },
         "cycles" => cycles(),
         "size" => size(),
         "profile" => {
