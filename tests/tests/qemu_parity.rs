@@ -29,7 +29,10 @@ const CASES: [(&str, &[&str]); 3] = [
         &["model.ncm", "model_i8w.ncm", "model_i8x16.ncm"],
     ),
     ("gru32", &["model.ncm", "model_i8w.ncm", "model_i8x16.ncm"]),
-    ("basicmotions", &["model.ncm"]),
+    (
+        "basicmotions",
+        &["model.ncm", "model_i8w.ncm", "model_i8x16.ncm"],
+    ),
 ];
 
 /// A case's recording: its own `stream.f32`, or the shared one beside the cases.

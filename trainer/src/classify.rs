@@ -260,6 +260,12 @@ impl SequenceSet {
         self.length
     }
 
+    /// Sequence `id`'s raw values as the model's window takes them: padded and cut to
+    /// [`length`](Self::length), NaN where a value is missing.
+    pub fn raw(&self, id: usize) -> &[f32] {
+        &self.raw[id]
+    }
+
     /// The label of every sequence.
     pub fn labels(&self) -> &[usize] {
         &self.labels
@@ -357,6 +363,8 @@ pub struct ClassScores {
     pub recall: Vec<f64>,
     /// `confusion[true][predicted]` counts.
     pub confusion: Vec<Vec<usize>>,
+    /// The class predicted for each sequence of the split (window mode), in split order.
+    pub predictions: Vec<usize>,
     /// Largest difference between the last streamed output and the window output (0 when
     /// streaming reproduces window mode bit for bit).
     pub stream_max_diff: Option<f64>,
@@ -376,6 +384,7 @@ pub fn score(blob: &[u8], set: &SequenceSet, split: Split) -> Result<ClassScores
     let majority = set.majority_class();
     let ids = set.ids(split);
     let mut majority_right = 0;
+    let mut predictions = Vec::with_capacity(ids.len());
     let c = set.channels.len();
     for &i in ids {
         let x = &set.raw[i];
@@ -405,6 +414,7 @@ pub fn score(blob: &[u8], set: &SequenceSet, split: Split) -> Result<ClassScores
             stream_right += usize::from(predicted_class(&last) == truth);
         }
         confusion[truth][pred.min(k - 1)] += 1;
+        predictions.push(pred);
         right += usize::from(pred == truth);
         majority_right += usize::from(majority == truth);
     }
@@ -429,6 +439,7 @@ pub fn score(blob: &[u8], set: &SequenceSet, split: Split) -> Result<ClassScores
         precision,
         recall,
         confusion,
+        predictions,
         stream_max_diff: streams.then_some(max_diff),
     })
 }

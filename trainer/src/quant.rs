@@ -15,7 +15,9 @@ use serde::{Deserialize, Serialize};
 
 use nowcast_runtime::{AlignedBytes, LoadError, Mode, Model, ModelSpec, Probe, Ranges};
 
+use crate::classify::SequenceSet;
 use crate::data::{Dataset, Split};
+use crate::train::fit::Examples;
 
 /// Why a model could not be quantized or compared.
 #[derive(Debug, thiserror::Error)]
@@ -216,21 +218,60 @@ impl Histograms {
     }
 }
 
+/// What calibration and the per-layer error run the float model on: the raw inputs of a model
+/// window, by split. [`Dataset`] gives forecasting windows, [`SequenceSet`] labelled sequences.
+pub trait RawWindows: Sync {
+    /// The windows of a split, by id.
+    fn window_ids(&self, split: Split) -> &[usize];
+    /// Samples per window.
+    fn window_samples(&self) -> usize;
+    /// The raw (unnormalized) samples of window `id`, into `out` (cleared first).
+    fn raw_window(&self, id: usize, out: &mut Vec<f32>);
+}
+
+impl RawWindows for Dataset {
+    fn window_ids(&self, split: Split) -> &[usize] {
+        self.window_starts(split)
+    }
+
+    fn window_samples(&self) -> usize {
+        self.window().samples()
+    }
+
+    fn raw_window(&self, id: usize, out: &mut Vec<f32>) {
+        self.raw_window_into(id, out);
+    }
+}
+
+impl RawWindows for SequenceSet {
+    fn window_ids(&self, split: Split) -> &[usize] {
+        self.ids(split)
+    }
+
+    fn window_samples(&self) -> usize {
+        self.length()
+    }
+
+    fn raw_window(&self, id: usize, out: &mut Vec<f32>) {
+        out.clear();
+        out.extend_from_slice(self.raw(id));
+    }
+}
+
 /// The ranges of a float model's inputs, layer outputs and LSTM cell states over (at most
 /// `max_windows`, evenly spread) windows of the training split, by `rule`.
 pub fn calibrate(
     float_blob: &[u8],
-    dataset: &Dataset,
+    dataset: &impl RawWindows,
     rule: Calibration,
     max_windows: usize,
 ) -> Result<Ranges, QuantError> {
     let aligned = AlignedBytes::new(float_blob);
     let model = load(&aligned)?;
     let layers = model.layers().len();
-    let picked = spread(dataset.window_starts(Split::Train), max_windows);
-    let w = dataset.window();
+    let picked = spread(dataset.window_ids(Split::Train), max_windows);
     let len = model
-        .window_scratch_len(w.samples())
+        .window_scratch_len(dataset.window_samples())
         .map_err(|e| QuantError::Run(format!("{e:?}")))?;
     let hist = picked
         .par_chunks(32)
@@ -239,7 +280,7 @@ pub fn calibrate(
             let mut input = Vec::new();
             let mut h = Histograms::new(layers);
             for &s in chunk {
-                dataset.raw_window_into(s, &mut input);
+                dataset.raw_window(s, &mut input);
                 model
                     .window_probed(&input, &mut scratch, &mut |p| h.observe(p))
                     .map_err(|e| QuantError::Run(format!("{e:?}")))?;
@@ -331,7 +372,7 @@ fn spread(starts: &[usize], max: usize) -> Vec<usize> {
 pub fn layer_errors(
     float_blob: &[u8],
     quant_blob: &[u8],
-    dataset: &Dataset,
+    dataset: &impl RawWindows,
     split: Split,
     max_windows: usize,
 ) -> Result<Vec<LayerError>, QuantError> {
@@ -341,11 +382,11 @@ pub fn layer_errors(
     if kinds != qm.layers().iter().map(|l| l.kind()).collect::<Vec<_>>() {
         return Err(QuantError::Mismatch);
     }
-    let picked = spread(dataset.window_starts(split), max_windows);
-    let w = dataset.window();
+    let picked = spread(dataset.window_ids(split), max_windows);
+    let samples = dataset.window_samples();
     let len = fm
-        .window_scratch_len(w.samples())
-        .and_then(|a| qm.window_scratch_len(w.samples()).map(|b| a.max(b)))
+        .window_scratch_len(samples)
+        .and_then(|a| qm.window_scratch_len(samples).map(|b| a.max(b)))
         .map_err(|e| QuantError::Run(format!("{e:?}")))?;
     let accs = picked
         .par_chunks(32)
@@ -354,7 +395,7 @@ pub fn layer_errors(
             let mut input = Vec::new();
             let mut accs = vec![Acc::default(); kinds.len()];
             for &s in chunk {
-                dataset.raw_window_into(s, &mut input);
+                dataset.raw_window(s, &mut input);
                 let f = layer_outputs(&fm, &input, &mut scratch)?;
                 let q = layer_outputs(&qm, &input, &mut scratch)?;
                 for ((acc, f), q) in accs.iter_mut().zip(&f).zip(&q) {

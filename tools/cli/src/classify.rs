@@ -4,16 +4,18 @@
 use std::path::Path;
 
 use anyhow::{Context, Result, bail};
-use nowcast_runtime::Layer;
 use nowcast_runtime::activation::Activation;
+use nowcast_runtime::{AlignedBytes, Layer, Mode, Model};
 use nowcast_trainer::classify::{self, ClassConfig, ClassScores, SequenceSet};
 use nowcast_trainer::data::Split;
 use nowcast_trainer::data::sequences::{self, Sequences};
 use nowcast_trainer::export;
+use nowcast_trainer::quant::{self, Calibration, LayerError};
 use nowcast_trainer::train::fit::Examples;
 use nowcast_trainer::train::{History, Loss, ModelToml, TrainModel};
 use serde::Serialize;
 
+use crate::quantize::{Exponents, QuantizeArgs, exponents_of, weight_bytes};
 use crate::train::{LossArg, TrainArgs, fit_config, fit_with_progress};
 
 /// `metrics.json` of a classifier.
@@ -43,14 +45,15 @@ pub struct ClassMetrics {
     pub history: History,
 }
 
-fn read(path: &Path, a: &TrainArgs) -> Result<Sequences> {
+/// A `.ts` file, or the CSV layout with these id and label columns.
+fn read(path: &Path, id_column: &str, label_column: &str) -> Result<Sequences> {
     let is_ts = path
         .extension()
         .is_some_and(|e| e.eq_ignore_ascii_case("ts"));
     let s = if is_ts {
         sequences::read_ts(path)?
     } else {
-        sequences::read_sequence_csv(path, &a.sequence_column, &a.label_column)?
+        sequences::read_sequence_csv(path, id_column, label_column)?
     };
     Ok(s)
 }
@@ -113,8 +116,9 @@ fn print_scores(set: &SequenceSet, val: &ClassScores, test: &ClassScores) {
 
 /// The whole classify command; returns the metrics.
 pub fn run(a: &TrainArgs) -> Result<ClassMetrics> {
-    let train = read(&a.data.data, a)?;
-    let test = a.test.as_deref().map(|p| read(p, a)).transpose()?;
+    let read = |p: &Path| read(p, &a.sequence_column, &a.label_column);
+    let train = read(&a.data.data)?;
+    let test = a.test.as_deref().map(read).transpose()?;
     let [s0, s1, s2] = a.data.split[..] else {
         bail!("--split needs three fractions, e.g. 0.6,0.2,0.2")
     };
@@ -223,4 +227,129 @@ pub fn run(a: &TrainArgs) -> Result<ClassMetrics> {
         println!("report in {}", dir.display());
     }
     Ok(metrics)
+}
+
+/// `quant.json` of a classifier: float against quantized accuracy.
+#[derive(Debug, Clone, Serialize)]
+pub struct ClassQuantJson {
+    pub task: &'static str,
+    pub float: ClassModeScores,
+    pub quantized: ClassModeScores,
+    /// Quantized weight bytes over float weight bytes.
+    pub weight_bytes_ratio: f64,
+    /// Test sequences whose class the quantized model predicts differently from the float one.
+    pub test_disagreements: usize,
+    /// Per-layer output error on the test split (normalized units).
+    pub layers: Vec<LayerError>,
+    pub calibration: Option<Calibration>,
+    pub exponents: Option<Exponents>,
+}
+
+/// One classifier's figures in `quant.json`.
+#[derive(Debug, Clone, Serialize)]
+pub struct ClassModeScores {
+    pub mode: &'static str,
+    pub val_accuracy: f64,
+    pub test_accuracy: f64,
+    pub stream_test_accuracy: Option<f64>,
+    pub weight_bytes: usize,
+    pub blob_bytes: usize,
+}
+
+/// `nowcast quantize --task classify`: calibrates on the training sequences, scores both
+/// models through the runtime on the same splits as `train`.
+pub fn quantize(a: &QuantizeArgs) -> Result<ClassQuantJson> {
+    let float_blob =
+        std::fs::read(&a.model).with_context(|| format!("reading {}", a.model.display()))?;
+    let aligned = AlignedBytes::new(&float_blob);
+    let model = Model::from_bytes(aligned.as_bytes())
+        .map_err(|e| anyhow::anyhow!("{}: invalid model: {e:?}", a.model.display()))?;
+    let read = |p: &Path| read(p, &a.sequence_column, &a.label_column);
+    let train = read(&a.data.data)?;
+    let test = a.test.as_deref().map(read).transpose()?;
+    let [s0, s1, s2] = a.data.split[..] else {
+        bail!("--split needs three fractions, e.g. 0.6,0.2,0.2")
+    };
+    let cfg = ClassConfig {
+        val_fraction: a.val_fraction,
+        split: [s0, s1, s2],
+        length: Some(model.lookback() as usize),
+        seed: a.seed,
+    };
+    let set = SequenceSet::new(&train, test.as_ref(), &cfg)?;
+    let mode = a.mode.mode();
+    let ranges = match mode {
+        Mode::I8x16 => Some(quant::calibrate(
+            &float_blob,
+            &set,
+            a.calibration,
+            a.calibration_windows,
+        )?),
+        _ => None,
+    };
+    let quant_blob = quant::quantize(&float_blob, mode, ranges.as_ref())?;
+    export::write_atomic(&a.out, &quant_blob)?;
+    println!(
+        "wrote {} ({} mode, {} bytes; the float model is {} bytes)",
+        a.out.display(),
+        mode.name(),
+        quant_blob.len(),
+        float_blob.len()
+    );
+    let scores = |blob: &[u8], mode: Mode| -> Result<(ClassModeScores, ClassScores)> {
+        let val = classify::score(blob, &set, Split::Val)?;
+        let test = classify::score(blob, &set, Split::Test)?;
+        Ok((
+            ClassModeScores {
+                mode: mode.name(),
+                val_accuracy: val.accuracy,
+                test_accuracy: test.accuracy,
+                stream_test_accuracy: test.stream_accuracy,
+                weight_bytes: weight_bytes(blob)?,
+                blob_bytes: blob.len(),
+            },
+            test,
+        ))
+    };
+    let (float, ft) = scores(&float_blob, Mode::F32)?;
+    let (quantized, qt) = scores(&quant_blob, mode)?;
+    let layers = quant::layer_errors(&float_blob, &quant_blob, &set, Split::Test, a.layer_windows)?;
+    let report = ClassQuantJson {
+        task: "classify",
+        weight_bytes_ratio: quantized.weight_bytes as f64 / float.weight_bytes.max(1) as f64,
+        test_disagreements: ft
+            .predictions
+            .iter()
+            .zip(&qt.predictions)
+            .filter(|(f, q)| f != q)
+            .count(),
+        float,
+        quantized,
+        layers,
+        calibration: (mode == Mode::I8x16).then_some(a.calibration),
+        exponents: exponents_of(&quant_blob),
+    };
+    println!("\naccuracy     val      test   stream test   weight bytes");
+    for s in [&report.float, &report.quantized] {
+        println!(
+            "  {:<6}  {:>6.3}  {:>8.3}  {:>12}  {:>13}",
+            s.mode,
+            s.val_accuracy,
+            s.test_accuracy,
+            s.stream_test_accuracy
+                .map_or("-".into(), |v| format!("{v:.3}")),
+            s.weight_bytes
+        );
+    }
+    println!(
+        "  test sequences classified differently: {} of {}; weight bytes ratio {:.3}",
+        report.test_disagreements, ft.sequences, report.weight_bytes_ratio
+    );
+    if let Some(dir) = &a.report {
+        std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+        let json = serde_json::to_string_pretty(&report)?;
+        export::write_atomic(&dir.join("quant.json"), json.as_bytes())?;
+        println!("wrote {}", dir.join("quant.json").display());
+    }
+    Ok(report)
 }

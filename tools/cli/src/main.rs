@@ -49,6 +49,9 @@ fn main() -> Result<()> {
         Command::Train(a) if a.task == train::TaskArg::Classify => classify::run(&a).map(|_| ()),
         Command::Train(a) => train::run(&a).map(|_| ()),
         Command::Eval(a) => replay::eval(&a),
+        Command::Quantize(a) if a.task == train::TaskArg::Classify => {
+            classify::quantize(&a).map(|_| ())
+        }
         Command::Quantize(a) => quantize::run(&a).map(|_| ()),
         Command::Replay(a) => replay::replay(&a),
         Command::Demo(a) => demo::run(&a),

@@ -12,7 +12,7 @@ use nowcast_trainer::quant::{self, Calibration, LayerError};
 use serde::Serialize;
 
 use crate::data_args::DataArgs;
-use crate::train::{Scores, score};
+use crate::train::{Scores, TaskArg, score};
 
 /// The numeric mode to quantize to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -24,7 +24,7 @@ pub enum ModeArg {
 }
 
 impl ModeArg {
-    fn mode(self) -> Mode {
+    pub(crate) fn mode(self) -> Mode {
         match self {
             ModeArg::I8w => Mode::I8w,
             ModeArg::I8x16 => Mode::I8x16,
@@ -59,6 +59,24 @@ pub struct QuantizeArgs {
     /// i8x16: training windows the calibration looks at (spread evenly).
     #[arg(long, default_value_t = 2048)]
     pub calibration_windows: usize,
+    /// `classify` for a classifier (then --data is its training sequences, as for train).
+    #[arg(long, value_enum, default_value = "forecast")]
+    pub task: TaskArg,
+    /// Classify: the test sequences.
+    #[arg(long)]
+    pub test: Option<PathBuf>,
+    /// Classify, CSV layout: the column naming each row's sequence.
+    #[arg(long, default_value = "sequence")]
+    pub sequence_column: String,
+    /// Classify, CSV layout: the column holding each row's class label.
+    #[arg(long, default_value = "label")]
+    pub label_column: String,
+    /// Classify with --test: the share of each training class kept for validation (as train).
+    #[arg(long, default_value_t = 0.2)]
+    pub val_fraction: f64,
+    /// Classify: the seed train split the sequences with.
+    #[arg(long, default_value_t = 1337)]
+    pub seed: u64,
 }
 
 /// MAE of one model in `quant.json`.
@@ -101,7 +119,7 @@ pub struct Exponents {
     pub cells: Vec<u8>,
 }
 
-fn weight_bytes(blob: &[u8]) -> Result<usize> {
+pub(crate) fn weight_bytes(blob: &[u8]) -> Result<usize> {
     let aligned = AlignedBytes::new(blob);
     let m = Model::from_bytes(aligned.as_bytes()).map_err(|e| anyhow::anyhow!("{e:?}"))?;
     Ok((0..m.layers().len())
@@ -110,7 +128,7 @@ fn weight_bytes(blob: &[u8]) -> Result<usize> {
         .sum())
 }
 
-fn exponents_of(blob: &[u8]) -> Option<Exponents> {
+pub(crate) fn exponents_of(blob: &[u8]) -> Option<Exponents> {
     let aligned = AlignedBytes::new(blob);
     let m = Model::from_bytes(aligned.as_bytes()).ok()?;
     let int = m.int_exponents()?;

@@ -402,6 +402,24 @@ fn classify_sequences_end_to_end() {
             "{f}"
         );
     }
+    // The classifier quantized to i8x16, calibrated on the training sequences.
+    let q = dir.path("c_i8x16.ncm");
+    let o = nowcast(&[
+        "quantize", "--task", "classify", "--model", &model, "--data", &train, "--test", &test,
+        "--mode", "i8x16", "--out", &q, "--report", &report,
+    ]);
+    assert!(o.status.success(), "{}", text(&o));
+    let qj: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(Path::new(&report).join("quant.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(qj["quantized"]["mode"], "i8x16");
+    assert_eq!(qj["float"]["test_accuracy"].as_f64().unwrap(), acc);
+    assert!(
+        qj["quantized"]["test_accuracy"].as_f64().unwrap() >= acc - 0.1,
+        "{qj}"
+    );
+    assert!(qj["weight_bytes_ratio"].as_f64().unwrap() < 0.5, "{qj}");
     // Two classes also train with one sigmoid unit and binary cross-entropy.
     std::fs::write(
         &spec,

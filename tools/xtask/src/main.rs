@@ -323,8 +323,8 @@ fn qemu_case() -> Result<()> {
     classifier_case(&root, &cases)
 }
 
-/// The classifier case: an LSTM(32) trained on BasicMotions (`nowcast train --task classify`),
-/// and its own recording: the first 25 test sequences (2,500 samples of 6 channels) back to
+/// The classifier case: an LSTM(32) trained on BasicMotions (`nowcast train --task classify`)
+/// and its i8w and i8x16 twins (`nowcast quantize --task classify`), and its own recording: the first 25 test sequences (2,500 samples of 6 channels) back to
 /// back, with the same missing readings as the forecasting recording.
 fn classifier_case(root: &Path, cases: &Path) -> Result<()> {
     let dir = cases.join("basicmotions");
@@ -370,6 +370,35 @@ fn classifier_case(root: &Path, cases: &Path) -> Result<()> {
         ],
         &[],
     )?;
+    for mode in ["i8w", "i8x16"] {
+        let out = dir.join(format!("model_{mode}.ncm")).display().to_string();
+        cargo(
+            root,
+            &[
+                "run",
+                "--release",
+                "--locked",
+                "-q",
+                "-p",
+                "nowcast-cli",
+                "--",
+                "quantize",
+                "--task",
+                "classify",
+                "--model",
+                &model,
+                "--data",
+                train,
+                "--test",
+                test,
+                "--mode",
+                mode,
+                "--out",
+                &out,
+            ],
+            &[],
+        )?;
+    }
     let sequences = nowcast_trainer::data::sequences::read_ts(root.join(test))?;
     let mut bytes = Vec::new();
     let channels = sequences.channels.len();
