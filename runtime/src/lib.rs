@@ -68,6 +68,7 @@ pub mod layers;
 pub mod model;
 pub mod stream;
 pub mod tensor;
+pub mod text;
 pub mod window;
 
 #[cfg(feature = "alloc")]

@@ -20,6 +20,13 @@ include!(concat!(env!("OUT_DIR"), "/sizes.rs"));
 static MODEL: &[u8] = nowcast_runtime::include_model!(concat!(env!("OUT_DIR"), "/model.ncm"));
 static STREAM: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/stream.f32"));
 
+/// Sentences whose hashed token ids the firmware prints first (`hash <line> <id>`), so that the
+/// parity test also compares the tokenizer and the hashing trick with the host's.
+static SENTENCES: &str = include_str!("../../../tests/qemu/sentences.txt");
+
+/// Hashing-trick bins of those ids.
+const HASH_BINS: u16 = 4096;
+
 /// The recording, little-endian f32, `INPUTS` values per sample.
 struct Replay {
     at: usize,
@@ -160,6 +167,13 @@ fn main() -> ! {
         },
         forecasts: 0,
     };
+    let mut ids = [0u16; 32];
+    for (i, line) in SENTENCES.lines().enumerate() {
+        let n = nowcast_runtime::text::hash_tokens(line, HASH_BINS, &mut ids);
+        for id in &ids[..n.min(ids.len())] {
+            printer.line(format_args!("hash {i} {id}\n"));
+        }
+    }
     let mut sample = [0.0f32; INPUTS];
     let samples = match nowcast_app::run(
         &mut stepper,
