@@ -169,6 +169,14 @@ CASES = [
     dict(name="weather_lstm", seed=132, shape=(24, 19),
          description="realistic size: LSTM(32) -> Dense(1) on 24 steps x 19 features",
          build=lambda: [layers.LSTM(32), layers.Dense(1)]),
+    dict(name="embedding_bigru_softmax", seed=133, shape=(16,), tokens=40,
+         description="text classifier: tokens -> Embedding(40,8) -> Bidirectional(GRU(6)) -> Dense(3, softmax)",
+         build=lambda: [layers.Embedding(40, 8), layers.Bidirectional(layers.GRU(6)),
+                        layers.Dense(3, activation="softmax")]),
+    dict(name="embedding_bag_softmax", seed=134, shape=(20,), tokens=50,
+         description="bag of words: tokens -> Embedding(50,8) -> GlobalAveragePooling1D -> Dense(8, relu) -> Dense(2, softmax)",
+         build=lambda: [layers.Embedding(50, 8), layers.GlobalAveragePooling1D(),
+                        layers.Dense(8, activation="relu"), layers.Dense(2, activation="softmax")]),
 ]
 
 

@@ -101,7 +101,12 @@ pub struct SequenceSet {
 }
 
 /// Stratified: the class's members shuffled, then cut by the cumulative fractions.
-fn stratify(labels: &[usize], classes: usize, fractions: &[f64], seed: u64) -> Vec<Vec<usize>> {
+pub(crate) fn stratify(
+    labels: &[usize],
+    classes: usize,
+    fractions: &[f64],
+    seed: u64,
+) -> Vec<Vec<usize>> {
     let mut out = vec![Vec::new(); fractions.len()];
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     for c in 0..classes {
@@ -375,33 +380,55 @@ pub fn score(blob: &[u8], set: &SequenceSet, split: Split) -> Result<ClassScores
     let rt = |e: &dyn std::fmt::Debug| ClassifyError::Runtime(format!("{e:?}"));
     let aligned = AlignedBytes::new(blob);
     let model = Model::from_bytes(aligned.as_bytes()).map_err(|e| rt(&e))?;
-    let k = set.classes.len();
     let mut scratch = vec![0.0; model.window_scratch_len(set.length).map_err(|e| rt(&e))?];
     let mut state = vec![0.0; model.state_len()];
     let streams = Stepper::new(&model, &mut state).is_ok();
-    let mut confusion = vec![vec![0usize; k]; k];
-    let (mut right, mut stream_right, mut max_diff) = (0usize, 0usize, 0f64);
-    let majority = set.majority_class();
-    let ids = set.ids(split);
-    let mut majority_right = 0;
-    let mut predictions = Vec::with_capacity(ids.len());
     let c = set.channels.len();
-    for &i in ids {
-        let x = &set.raw[i];
-        let window: Vec<f32> = model
-            .window(x, &mut scratch)
-            .map_err(|e| rt(&e))?
-            .values
-            .to_vec();
-        let (truth, pred) = (set.labels[i], predicted_class(&window));
-        if streams {
-            let mut stepper = Stepper::new(&model, &mut state).map_err(|e| rt(&e))?;
-            let mut last: Option<Vec<f32>> = None;
-            for sample in x.chunks_exact(c) {
-                if let Some(y) = stepper.step(sample).map_err(|e| rt(&e))? {
-                    last = Some(y.to_vec());
+    scores_from(
+        set.ids(split),
+        &set.labels,
+        set.classes.len(),
+        set.majority_class(),
+        streams,
+        |i| {
+            let x = &set.raw[i];
+            let window = model
+                .window(x, &mut scratch)
+                .map_err(|e| rt(&e))?
+                .values
+                .to_vec();
+            let mut last = None;
+            if streams {
+                let mut stepper = Stepper::new(&model, &mut state).map_err(|e| rt(&e))?;
+                for sample in x.chunks_exact(c) {
+                    if let Some(y) = stepper.step(sample).map_err(|e| rt(&e))? {
+                        last = Some(y.to_vec());
+                    }
                 }
             }
+            Ok((predicted_class(&window), window, last))
+        },
+    )
+}
+
+/// The scores of a split from each example's predicted class, window output and last streamed
+/// output (`run`), `streams` saying whether the model streams at all.
+pub(crate) fn scores_from(
+    ids: &[usize],
+    labels: &[usize],
+    k: usize,
+    majority: usize,
+    streams: bool,
+    mut run: impl FnMut(usize) -> Result<(usize, Vec<f32>, Option<Vec<f32>>), ClassifyError>,
+) -> Result<ClassScores, ClassifyError> {
+    let mut confusion = vec![vec![0usize; k]; k];
+    let (mut right, mut stream_right, mut majority_right) = (0usize, 0usize, 0usize);
+    let mut max_diff = 0f64;
+    let mut predictions = Vec::with_capacity(ids.len());
+    for &i in ids {
+        let (pred, window, last) = run(i)?;
+        let truth = labels[i];
+        if streams {
             let last = last.unwrap_or_else(|| vec![f32::NAN; window.len()]);
             for (a, b) in window.iter().zip(&last) {
                 let d = f64::from((a - b).abs());

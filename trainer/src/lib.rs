@@ -9,6 +9,8 @@
 //! - [`quant`]: quantized blobs from float ones, and their error per layer.
 //! - [`classify`]: labelled sequences as training examples, and a classifier's scores through
 //!   the runtime (accuracy, precision, recall, confusion, the majority-class baseline).
+//! - [`text`]: labelled texts as token-id sequences (vocabulary or hashing trick) or
+//!   bag-of-words vectors, and GloVe-format word vectors.
 //!
 //! # The forecasting protocol (the Keras chapter's)
 //! Inputs are the chosen feature channels over `lookback` rows, sampled every `step` rows;
@@ -41,4 +43,5 @@ pub mod eval;
 pub mod export;
 pub mod net;
 pub mod quant;
+pub mod text;
 pub mod train;

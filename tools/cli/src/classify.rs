@@ -60,7 +60,7 @@ fn read(path: &Path, id_column: &str, label_column: &str) -> Result<Sequences> {
 
 /// The loss for the model's output layer: softmax over one unit per class, or one sigmoid
 /// unit for two classes.
-fn loss_for(model: &TrainModel, classes: usize, asked: Option<LossArg>) -> Result<Loss> {
+pub(crate) fn loss_for(model: &TrainModel, classes: usize, asked: Option<LossArg>) -> Result<Loss> {
     let layers = model.layers();
     let Some(Layer::Dense(last)) = layers.last() else {
         bail!("a classifier ends with a dense layer (softmax, or one sigmoid unit)");
@@ -87,7 +87,13 @@ fn loss_for(model: &TrainModel, classes: usize, asked: Option<LossArg>) -> Resul
     }
 }
 
-fn print_scores(set: &SequenceSet, val: &ClassScores, test: &ClassScores) {
+/// The accuracy table and the test split's per-class figures.
+pub(crate) fn print_scores(
+    classes: &[String],
+    majority: usize,
+    val: &ClassScores,
+    test: &ClassScores,
+) {
     println!("\naccuracy                   val      test");
     println!(
         "  model, window mode   {:>8.3}  {:>8.3}",
@@ -101,12 +107,10 @@ fn print_scores(set: &SequenceSet, val: &ClassScores, test: &ClassScores) {
     );
     println!(
         "  majority class       {:>8.3}  {:>8.3}   ({})",
-        val.majority_accuracy,
-        test.majority_accuracy,
-        set.classes()[set.majority_class()]
+        val.majority_accuracy, test.majority_accuracy, classes[majority]
     );
     println!("\ntest: class, precision, recall, confusion row (predicted as each class)");
-    for (k, name) in set.classes().iter().enumerate() {
+    for (k, name) in classes.iter().enumerate() {
         println!(
             "  {name:<14} {:>6.3} {:>6.3}   {:?}",
             test.precision[k], test.recall[k], test.confusion[k]
@@ -171,7 +175,7 @@ pub fn run(a: &TrainArgs) -> Result<ClassMetrics> {
     }
     let val = classify::score(&bytes, &set, Split::Val)?;
     let test = classify::score(&bytes, &set, Split::Test)?;
-    print_scores(&set, &val, &test);
+    print_scores(set.classes(), set.majority_class(), &val, &test);
     let metrics = ClassMetrics {
         task: "classify",
         classes: set.classes().to_vec(),

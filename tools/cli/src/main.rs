@@ -13,6 +13,7 @@ mod inspect;
 mod plot;
 mod quantize;
 mod replay;
+mod text;
 mod train;
 
 /// Train small recurrent forecasters on sensor CSVs and run them on microcontrollers.
@@ -47,6 +48,7 @@ enum Command {
 fn main() -> Result<()> {
     match Cli::parse().command {
         Command::Train(a) if a.task == train::TaskArg::Classify => classify::run(&a).map(|_| ()),
+        Command::Train(a) if a.task == train::TaskArg::Text => text::run(&a).map(|_| ()),
         Command::Train(a) => train::run(&a).map(|_| ()),
         Command::Eval(a) => replay::eval(&a),
         Command::Quantize(a) if a.task == train::TaskArg::Classify => {

@@ -41,6 +41,8 @@ pub enum TaskArg {
     /// Classify labelled sequences (a .ts file, or the CSV layout with --sequence-column and
     /// --label-column).
     Classify,
+    /// Classify texts (a CSV with --text-column and --label-column).
+    Text,
 }
 
 /// `nowcast train` flags.
@@ -86,6 +88,22 @@ pub struct TrainArgs {
     /// Classify with --test: the share of each training class kept for validation.
     #[arg(long, default_value_t = 0.2)]
     pub val_fraction: f64,
+    /// Text: the column holding each row's text.
+    #[arg(long, default_value = "text")]
+    pub text_column: String,
+    /// Text: vocabulary size (the most frequent training tokens; ids 0 and 1 are padding and
+    /// unknown).
+    #[arg(long, default_value_t = 10_000)]
+    pub vocab: usize,
+    /// Text: the hashing trick with this many ids instead of a vocabulary.
+    #[arg(long)]
+    pub hashing: Option<u16>,
+    /// Text: pre-trained word vectors (GloVe text format) for the first (Embedding) layer.
+    #[arg(long)]
+    pub embeddings: Option<PathBuf>,
+    /// Text: keep the --embeddings vectors fixed while training.
+    #[arg(long)]
+    pub freeze_embeddings: bool,
     /// Epochs without a better validation loss before stopping (best weights are kept).
     #[arg(long, default_value_t = 3)]
     pub patience: usize,
@@ -219,6 +237,7 @@ pub fn fit_config(a: &TrainArgs) -> FitConfig {
         checkpoint: Some(a.checkpoint_path()),
         resume: a.resume,
         ema: a.ema,
+        frozen: Vec::new(),
     }
 }
 

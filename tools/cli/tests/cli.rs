@@ -491,3 +491,143 @@ fn classify_sequences_end_to_end() {
         text(&o)
     );
 }
+
+/// 120 short texts of two classes told apart by their words (and shared filler words), with
+/// punctuation and capitals the tokenizer removes.
+fn write_texts(path: &Path) {
+    let mut s = String::from("id,label,text\n");
+    let (a, b) = (
+        ["Rally", "tonight", "crowd", "great"],
+        ["Thank", "you", "interview", "watch"],
+    );
+    for i in 0..120usize {
+        let words = if i % 2 == 0 { &a } else { &b };
+        let label = if i % 2 == 0 { "rally" } else { "thanks" };
+        let text = format!(
+            "\"{}, the {} and {}! #{}\"",
+            words[i % 4],
+            words[(i / 2) % 4],
+            ["so", "very", "big"][i % 3],
+            words[(i / 3) % 4]
+        );
+        s.push_str(&format!("{i},{label},{text}\n"));
+    }
+    std::fs::write(path, s).unwrap();
+}
+
+#[test]
+fn classify_texts_end_to_end() {
+    let dir = Dir::new("text");
+    let (csv, spec, model, report, vectors) = (
+        dir.path("t.csv"),
+        dir.path("t.toml"),
+        dir.path("t.ncm"),
+        dir.path("report"),
+        dir.path("v.txt"),
+    );
+    write_texts(Path::new(&csv));
+    std::fs::write(
+        &spec,
+        "[[layers]]\nkind = \"embedding\"\noutput_dim = 4\n[[layers]]\nkind = \"gru\"\nunits = 6\n[[layers]]\nkind = \"dense\"\nunits = 2\nactivation = \"softmax\"\n",
+    )
+    .unwrap();
+    let train = |extra: &[&str]| {
+        let mut args = vec![
+            "train",
+            "--task",
+            "text",
+            "--data",
+            &csv,
+            "--model",
+            &spec,
+            "--optimizer",
+            "adam",
+            "--batch",
+            "8",
+            "--epochs",
+            "40",
+            "--patience",
+            "40",
+            "--out",
+            &model,
+        ];
+        args.extend_from_slice(extra);
+        nowcast(&args)
+    };
+    let o = train(&["--report", &report]);
+    assert!(o.status.success(), "{}", text(&o));
+    let out = text(&o);
+    // 8 class words, 2 shared and 3 filler: 13 tokens, 15 ids with padding and unknown.
+    assert!(
+        out.contains("120 texts, 2 classes (rally, thanks); vocabulary: 15 ids"),
+        "{out}"
+    );
+    assert!(
+        out.contains("the last output of every text equals window mode"),
+        "{out}"
+    );
+    let m: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(Path::new(&report).join("metrics.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(m["task"], "text");
+    assert_eq!(m["encoding"]["distinct_tokens"], 13);
+    assert!(m["test_accuracy"].as_f64().unwrap() >= 0.9, "{out}");
+    assert_eq!(m["majority_test_accuracy"].as_f64().unwrap(), 0.5);
+    // The hashing trick: 13 tokens in 7 ids (0 is padding) collide at least 6 times.
+    let o = train(&["--hashing", "8"]);
+    assert!(o.status.success(), "{}", text(&o));
+    let out = text(&o);
+    assert!(
+        out.contains("hashing: 8 ids; 13 distinct training tokens"),
+        "{out}"
+    );
+    let collisions: usize = out
+        .split(" hash collisions")
+        .next()
+        .and_then(|s| s.rsplit(' ').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap();
+    assert!((6..13).contains(&collisions), "{out}");
+    // Word vectors for part of the vocabulary, frozen: the embedding table is what the file
+    // says (zeros for the words it lacks) in the exported model.
+    std::fs::write(&vectors, "rally 1 0 0 0\nTHANK 0 1 0 0\nzebra 9 9 9 9\n").unwrap();
+    let o = train(&["--embeddings", &vectors, "--freeze-embeddings"]);
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(
+        text(&o).contains("4-value vectors for 2 of 13 vocabulary tokens (15.4%)"),
+        "{}",
+        text(&o)
+    );
+    let bytes = std::fs::read(&model).unwrap();
+    let blob = nowcast_runtime::AlignedBytes::new(&bytes);
+    let m = nowcast_runtime::Model::from_bytes(blob.as_bytes()).unwrap();
+    let Some(nowcast_runtime::Layer::Embedding(e)) = m.layers().first() else {
+        panic!("no embedding first")
+    };
+    let nowcast_runtime::Tensor::F32(table) = e.embeddings else {
+        panic!("an f32 model")
+    };
+    let mut rows: Vec<&[f32]> = table
+        .chunks_exact(4)
+        .filter(|r| r.iter().any(|&v| v != 0.0))
+        .collect();
+    rows.sort_by(|a, b| b.partial_cmp(a).unwrap());
+    assert_eq!(rows, [[1.0, 0.0, 0.0, 0.0], [0.0, 1.0, 0.0, 0.0]]);
+    // A text model must start with an embedding, and vectors need a vocabulary.
+    std::fs::write(&spec, SPEC).unwrap();
+    let o = train(&[]);
+    assert!(!o.status.success());
+    assert!(
+        text(&o).contains("token ids go into an embedding layer first"),
+        "{}",
+        text(&o)
+    );
+    let o = train(&["--hashing", "64", "--embeddings", &vectors]);
+    assert!(!o.status.success());
+    assert!(
+        text(&o).contains("--embeddings needs a vocabulary"),
+        "{}",
+        text(&o)
+    );
+}

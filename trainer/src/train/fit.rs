@@ -49,6 +49,10 @@ pub struct FitConfig {
     /// every step `ema = m · ema + (1 - m) · weights`; validation, early stopping and the
     /// exported model use the averaged weights. `None` trains plain weights (Keras' default).
     pub ema: Option<f32>,
+    /// Parameter ranges kept as they are (Keras' `trainable = False`): their gradient is
+    /// zeroed before every step.
+    #[serde(default)]
+    pub frozen: Vec<std::ops::Range<usize>>,
 }
 
 impl Default for FitConfig {
@@ -65,6 +69,7 @@ impl Default for FitConfig {
             checkpoint: None,
             resume: false,
             ema: None,
+            frozen: Vec::new(),
         }
     }
 }
@@ -238,7 +243,7 @@ impl Examples for Dataset {
 
 fn fingerprint(model: &TrainModel, data: &impl Examples, cfg: &FitConfig) -> String {
     format!(
-        "layout={:?} opts={:?} {} batch={} optimizer={:?} lr={:?} loss={:?} seed={} threads={} ema={:?} init={:x}",
+        "layout={:?} opts={:?} {} batch={} optimizer={:?} lr={:?} loss={:?} seed={} threads={} ema={:?} frozen={:?} init={:x}",
         model.layout,
         model.opts,
         data.describe(),
@@ -249,6 +254,7 @@ fn fingerprint(model: &TrainModel, data: &impl Examples, cfg: &FitConfig) -> Str
         cfg.seed,
         cfg.threads,
         cfg.ema,
+        cfg.frozen,
         model
             .params
             .iter()
@@ -436,6 +442,9 @@ pub fn fit(
                 let (l, g) = r?;
                 epoch_loss += l;
                 grad.iter_mut().zip(&g).for_each(|(a, b)| *a += b);
+            }
+            for r in &cfg.frozen {
+                grad[r.clone()].fill(0.0);
             }
             if !epoch_loss.is_finite() || grad.iter().any(|g| !g.is_finite()) {
                 return Err(FitError::Diverged(epoch));
