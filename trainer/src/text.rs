@@ -14,13 +14,14 @@
 //! kept.
 
 use std::collections::HashMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use nowcast_runtime::text::{PAD, UNKNOWN, for_each_token, hash_id};
 use nowcast_runtime::{AlignedBytes, Model, ModelSpec, Stepper};
 use serde::Serialize;
 
 use crate::classify::{ClassScores, ClassifyError, scores_from, stratify};
+use crate::data::sequences::SequenceError;
 use crate::data::{BatchError, Split};
 use crate::net::Seq;
 use crate::train::TrainModel;
@@ -40,48 +41,14 @@ pub struct Texts {
     pub classes: Vec<String>,
 }
 
-/// Why a text file could not be read.
-#[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
-pub enum TextError {
-    /// A line is malformed.
-    #[error("{path}:{line}: {message}")]
-    Line {
-        /// File.
-        path: PathBuf,
-        /// 1-based line number.
-        line: usize,
-        /// What is wrong.
-        message: String,
-    },
-    /// The file as a whole is unusable.
-    #[error("{path}: {message}")]
-    File {
-        /// File.
-        path: PathBuf,
-        /// What is wrong.
-        message: String,
-    },
-    /// Word vectors could not be read.
-    #[error("{path}:{line}: {message}")]
-    Vectors {
-        /// File.
-        path: PathBuf,
-        /// 1-based line number.
-        line: usize,
-        /// What is wrong.
-        message: String,
-    },
-}
-
 /// Reads a CSV with a header: `text_column` holds the text, `label_column` its class.
 pub fn read_text_csv(
     path: impl AsRef<Path>,
     text_column: &str,
     label_column: &str,
-) -> Result<Texts, TextError> {
+) -> Result<Texts, SequenceError> {
     let path = path.as_ref();
-    let file_err = |message: String| TextError::File {
+    let file_err = |message: String| SequenceError::File {
         path: path.into(),
         message,
     };
@@ -112,7 +79,7 @@ pub fn read_text_csv(
     for record in reader.records() {
         let record = record.map_err(|e| {
             let line = e.position().map_or(0, |p| p.line() as usize);
-            TextError::Line {
+            SequenceError::Line {
                 path: path.into(),
                 line,
                 message: e.to_string(),
@@ -121,7 +88,7 @@ pub fn read_text_csv(
         let line = record.position().map_or(0, |p| p.line() as usize);
         let label = record.get(l_at).unwrap_or("").trim();
         if label.is_empty() {
-            return Err(TextError::Line {
+            return Err(SequenceError::Line {
                 path: path.into(),
                 line,
                 message: format!("empty {label_column:?}"),
@@ -472,8 +439,8 @@ pub struct WordVectors {
 
 /// Reads the GloVe text format (`word v1 v2 ...` per line; a word2vec `count dim` first line is
 /// skipped) for the tokens of `vocabulary` (ids from 2).
-pub fn read_vectors(path: &Path, vocabulary: &[String]) -> Result<WordVectors, TextError> {
-    let text = std::fs::read_to_string(path).map_err(|e| TextError::File {
+pub fn read_vectors(path: &Path, vocabulary: &[String]) -> Result<WordVectors, SequenceError> {
+    let text = std::fs::read_to_string(path).map_err(|e| SequenceError::File {
         path: path.into(),
         message: e.to_string(),
     })?;
@@ -488,7 +455,7 @@ pub fn read_vectors(path: &Path, vocabulary: &[String]) -> Result<WordVectors, T
         let mut parts = line.split_whitespace();
         let Some(word) = parts.next() else { continue };
         let values: Result<Vec<f32>, _> = parts.map(str::parse::<f32>).collect();
-        let values = values.map_err(|e| TextError::Vectors {
+        let values = values.map_err(|e| SequenceError::Line {
             path: path.into(),
             line: n + 1,
             message: format!("not a number: {e}"),
@@ -500,7 +467,7 @@ pub fn read_vectors(path: &Path, vocabulary: &[String]) -> Result<WordVectors, T
             dim = values.len();
         }
         if values.len() != dim || dim == 0 {
-            return Err(TextError::Vectors {
+            return Err(SequenceError::Line {
                 path: path.into(),
                 line: n + 1,
                 message: format!("{} values, the file's vectors have {dim}", values.len()),

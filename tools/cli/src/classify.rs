@@ -1,27 +1,28 @@
 //! `nowcast train --task classify`: labelled sequences to a classifier blob, scored through the
 //! runtime against the majority-class baseline.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
+
+use clap::Args;
 
 use anyhow::{Context, Result, bail};
 use nowcast_runtime::activation::Activation;
-use nowcast_runtime::{AlignedBytes, Layer, Mode, Model};
+use nowcast_runtime::{AlignedBytes, Layer, Mode, Model, ModelSpec};
 use nowcast_trainer::classify::{self, ClassConfig, ClassScores, SequenceSet};
 use nowcast_trainer::data::Split;
 use nowcast_trainer::data::sequences::{self, Sequences};
 use nowcast_trainer::export;
 use nowcast_trainer::quant::{self, Calibration, LayerError};
 use nowcast_trainer::train::fit::Examples;
-use nowcast_trainer::train::{History, Loss, ModelToml, TrainModel};
+use nowcast_trainer::train::{FitConfig, History, Loss, ModelToml, TrainModel};
 use serde::Serialize;
 
 use crate::quantize::{Exponents, QuantizeArgs, exponents_of, weight_bytes};
 use crate::train::{LossArg, TrainArgs, fit_config, fit_with_progress};
 
-/// `metrics.json` of a classifier.
+/// The scores every classifier's `metrics.json` has (sequences and texts).
 #[derive(Debug, Clone, Serialize)]
-pub struct ClassMetrics {
-    pub task: &'static str,
+pub struct ClassReport {
     pub classes: Vec<String>,
     pub val_accuracy: f64,
     pub test_accuracy: f64,
@@ -34,8 +35,76 @@ pub struct ClassMetrics {
     pub test_recall: Vec<f64>,
     /// Test split: `[true class][predicted class]` counts.
     pub test_confusion: Vec<Vec<usize>>,
-    /// Largest difference between a sequence's last streamed output and its window output.
+    /// Largest difference between an example's last streamed output and its window output.
     pub stream_max_diff: Option<f64>,
+}
+
+impl ClassReport {
+    pub fn new(classes: &[String], val: &ClassScores, test: &ClassScores) -> Self {
+        ClassReport {
+            classes: classes.to_vec(),
+            val_accuracy: val.accuracy,
+            test_accuracy: test.accuracy,
+            stream_val_accuracy: val.stream_accuracy,
+            stream_test_accuracy: test.stream_accuracy,
+            majority_val_accuracy: val.majority_accuracy,
+            majority_test_accuracy: test.majority_accuracy,
+            test_precision: test.precision.clone(),
+            test_recall: test.recall.clone(),
+            test_confusion: test.confusion.clone(),
+            stream_max_diff: val
+                .stream_max_diff
+                .zip(test.stream_max_diff)
+                .map(|(a, b)| a.max(b)),
+        }
+    }
+}
+
+/// Says whether streaming reproduced window mode, and with a report folder writes
+/// `metrics.json`, `curves.png` and `confusion.png` there.
+pub(crate) fn finish(
+    dir: Option<&Path>,
+    metrics: &impl Serialize,
+    report: &ClassReport,
+    history: &History,
+) -> Result<()> {
+    match report.stream_max_diff {
+        Some(d) if d != 0.0 => {
+            eprintln!("warning: the last streamed output differs from window mode by up to {d}")
+        }
+        Some(_) => println!("streaming: the last output of every example equals window mode"),
+        None => println!("streaming: this model runs in window mode only"),
+    }
+    let Some(dir) = dir else { return Ok(()) };
+    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    let json = serde_json::to_string_pretty(metrics)?;
+    export::write_atomic(&dir.join("metrics.json"), json.as_bytes())?;
+    crate::plot::curves(
+        &dir.join("curves.png"),
+        &history.train_loss,
+        &history.val_loss,
+        history.best_epoch,
+        "cross-entropy",
+    )?;
+    crate::plot::confusion(
+        &dir.join("confusion.png"),
+        &format!(
+            "Test confusion matrix (accuracy {:.3}, majority class {:.3})",
+            report.test_accuracy, report.majority_test_accuracy
+        ),
+        &report.classes,
+        &report.test_confusion,
+    )?;
+    println!("report in {}", dir.display());
+    Ok(())
+}
+
+/// `metrics.json` of a sequence classifier.
+#[derive(Debug, Clone, Serialize)]
+pub struct ClassMetrics {
+    pub task: &'static str,
+    #[serde(flatten)]
+    pub scores: ClassReport,
     pub length: usize,
     pub sequences: [usize; 3],
     pub epochs_run: usize,
@@ -45,17 +114,57 @@ pub struct ClassMetrics {
     pub history: History,
 }
 
-/// A `.ts` file, or the CSV layout with these id and label columns.
-fn read(path: &Path, id_column: &str, label_column: &str) -> Result<Sequences> {
-    let is_ts = path
-        .extension()
-        .is_some_and(|e| e.eq_ignore_ascii_case("ts"));
-    let s = if is_ts {
-        sequences::read_ts(path)?
-    } else {
-        sequences::read_sequence_csv(path, id_column, label_column)?
-    };
-    Ok(s)
+/// Where labelled sequences come from (`train` and `quantize` with `--task classify`).
+#[derive(Debug, Clone, Args)]
+pub struct SequenceArgs {
+    /// Classify: the test sequences (else --split cuts them from --data).
+    #[arg(long)]
+    pub test: Option<PathBuf>,
+    /// Classify, CSV layout: the column naming each row's sequence.
+    #[arg(long, default_value = "sequence")]
+    pub sequence_column: String,
+    /// Classify and text: the column holding each row's class label.
+    #[arg(long, default_value = "label")]
+    pub label_column: String,
+    /// Classify with --test: the share of each training class kept for validation.
+    #[arg(long, default_value_t = 0.2)]
+    pub val_fraction: f64,
+}
+
+impl SequenceArgs {
+    /// A `.ts` file, or the CSV layout with the id and label columns.
+    fn read(&self, path: &Path) -> Result<Sequences> {
+        let is_ts = path
+            .extension()
+            .is_some_and(|e| e.eq_ignore_ascii_case("ts"));
+        Ok(if is_ts {
+            sequences::read_ts(path)?
+        } else {
+            sequences::read_sequence_csv(path, &self.sequence_column, &self.label_column)?
+        })
+    }
+
+    /// The examples of `data` (and --test), split by `split` (or --val-fraction) with `seed`.
+    fn load(
+        &self,
+        data: &Path,
+        split: &[f64],
+        seed: u64,
+        length: Option<usize>,
+    ) -> Result<SequenceSet> {
+        let train = self.read(data)?;
+        let test = self.test.as_deref().map(|p| self.read(p)).transpose()?;
+        let [s0, s1, s2] = split[..] else {
+            bail!("--split needs three fractions, e.g. 0.6,0.2,0.2")
+        };
+        let cfg = ClassConfig {
+            val_fraction: self.val_fraction,
+            split: [s0, s1, s2],
+            length,
+            seed,
+        };
+        Ok(SequenceSet::new(&train, test.as_ref(), &cfg)?)
+    }
 }
 
 /// The loss for the model's output layer: softmax over one unit per class, or one sigmoid
@@ -118,21 +227,48 @@ pub(crate) fn print_scores(
     }
 }
 
+/// Trains a classifier (the loss chosen for its output layer), exports it to `--out` (named
+/// after the spec file) and removes the checkpoint; returns the blob and the history.
+pub(crate) fn train_classifier(
+    a: &TrainArgs,
+    model: &mut TrainModel,
+    mut fit: FitConfig,
+    data: &impl Examples,
+    classes: usize,
+    spec: impl FnOnce(&TrainModel, &str) -> ModelSpec,
+) -> Result<(Vec<u8>, History)> {
+    fit.loss = loss_for(model, classes, a.loss)?;
+    println!(
+        "training {} params, loss {:?}, batch {}, {} threads",
+        model.param_count(),
+        fit.loss,
+        fit.batch,
+        fit.threads
+    );
+    if let Some(parent) = a.out.parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::create_dir_all(parent)?;
+    }
+    let history = fit_with_progress(model, data, &fit, "val_accuracy")?;
+    let name = a
+        .model
+        .file_stem()
+        .and_then(|s| s.to_str())
+        .unwrap_or("classifier");
+    let bytes = export::to_bytes(&spec(model, name))?;
+    export::write_atomic(&a.out, &bytes)?;
+    println!("wrote {} ({} bytes)", a.out.display(), bytes.len());
+    let ckpt = a.checkpoint.clone().unwrap_or(a.out.with_extension("ckpt"));
+    if ckpt.exists() {
+        std::fs::remove_file(&ckpt).with_context(|| format!("removing {}", ckpt.display()))?;
+    }
+    Ok((bytes, history))
+}
+
 /// The whole classify command; returns the metrics.
 pub fn run(a: &TrainArgs) -> Result<ClassMetrics> {
-    let read = |p: &Path| read(p, &a.sequence_column, &a.label_column);
-    let train = read(&a.data.data)?;
-    let test = a.test.as_deref().map(read).transpose()?;
-    let [s0, s1, s2] = a.data.split[..] else {
-        bail!("--split needs three fractions, e.g. 0.6,0.2,0.2")
-    };
-    let cfg = ClassConfig {
-        val_fraction: a.val_fraction,
-        split: [s0, s1, s2],
-        length: a.length,
-        seed: a.seed,
-    };
-    let set = SequenceSet::new(&train, test.as_ref(), &cfg)?;
+    let set = a
+        .sequences
+        .load(&a.data.data, &a.data.split, a.seed, a.length)?;
     println!(
         "{} sequences of {} channels, {} classes ({}); {} steps each; train {}, val {}, test {}",
         set.labels().len(),
@@ -145,53 +281,19 @@ pub fn run(a: &TrainArgs) -> Result<ClassMetrics> {
         set.ids(Split::Test).len(),
     );
     let spec = ModelToml::load(&a.model)?;
-    let mut fit = fit_config(a);
+    let fit = fit_config(a);
     let built = spec.build(set.channels().len(), set.length(), fit.seed)?;
     let mut model = TrainModel::new(built);
-    fit.loss = loss_for(&model, set.classes().len(), a.loss)?;
-    println!(
-        "training {} params, loss {:?}, batch {}, {} threads",
-        model.param_count(),
-        fit.loss,
-        fit.batch,
-        fit.threads
-    );
-    if let Some(parent) = a.out.parent().filter(|p| !p.as_os_str().is_empty()) {
-        std::fs::create_dir_all(parent)?;
-    }
-    let history = fit_with_progress(&mut model, &set, &fit, "val_accuracy")?;
-    let name = a
-        .model
-        .file_stem()
-        .and_then(|s| s.to_str())
-        .unwrap_or("classifier");
-    let bytes = export::to_bytes(&set.model_spec(&model, name, 0))?;
-    export::write_atomic(&a.out, &bytes)?;
-    println!("wrote {} ({} bytes)", a.out.display(), bytes.len());
-    let ckpt = a.out.with_extension("ckpt");
-    let ckpt = a.checkpoint.clone().unwrap_or(ckpt);
-    if ckpt.exists() {
-        std::fs::remove_file(&ckpt).with_context(|| format!("removing {}", ckpt.display()))?;
-    }
+    let (bytes, history) =
+        train_classifier(a, &mut model, fit, &set, set.classes().len(), |m, name| {
+            set.model_spec(m, name, 0)
+        })?;
     let val = classify::score(&bytes, &set, Split::Val)?;
     let test = classify::score(&bytes, &set, Split::Test)?;
     print_scores(set.classes(), set.majority_class(), &val, &test);
     let metrics = ClassMetrics {
         task: "classify",
-        classes: set.classes().to_vec(),
-        val_accuracy: val.accuracy,
-        test_accuracy: test.accuracy,
-        stream_val_accuracy: val.stream_accuracy,
-        stream_test_accuracy: test.stream_accuracy,
-        majority_val_accuracy: val.majority_accuracy,
-        majority_test_accuracy: test.majority_accuracy,
-        test_precision: test.precision.clone(),
-        test_recall: test.recall.clone(),
-        test_confusion: test.confusion.clone(),
-        stream_max_diff: val
-            .stream_max_diff
-            .zip(test.stream_max_diff)
-            .map(|(a, b)| a.max(b)),
+        scores: ClassReport::new(set.classes(), &val, &test),
         length: set.length(),
         sequences: Split::ALL.map(|s| set.ids(s).len()),
         epochs_run: history.epochs_run(),
@@ -200,36 +302,12 @@ pub fn run(a: &TrainArgs) -> Result<ClassMetrics> {
         params: model.param_count(),
         history,
     };
-    match metrics.stream_max_diff {
-        Some(d) if d != 0.0 => {
-            eprintln!("warning: the last streamed output differs from window mode by up to {d}")
-        }
-        Some(_) => println!("streaming: the last output of every sequence equals window mode"),
-        None => println!("streaming: this model runs in window mode only"),
-    }
-    if let Some(dir) = &a.report {
-        std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
-        let json = serde_json::to_string_pretty(&metrics)?;
-        export::write_atomic(&dir.join("metrics.json"), json.as_bytes())?;
-        let h = &metrics.history;
-        crate::plot::curves(
-            &dir.join("curves.png"),
-            &h.train_loss,
-            &h.val_loss,
-            h.best_epoch,
-            "cross-entropy",
-        )?;
-        crate::plot::confusion(
-            &dir.join("confusion.png"),
-            &format!(
-                "Test confusion matrix (accuracy {:.3}, majority class {:.3})",
-                test.accuracy, test.majority_accuracy
-            ),
-            set.classes(),
-            &test.confusion,
-        )?;
-        println!("report in {}", dir.display());
-    }
+    finish(
+        a.report.as_deref(),
+        &metrics,
+        &metrics.scores,
+        &metrics.history,
+    )?;
     Ok(metrics)
 }
 
@@ -268,19 +346,12 @@ pub fn quantize(a: &QuantizeArgs) -> Result<ClassQuantJson> {
     let aligned = AlignedBytes::new(&float_blob);
     let model = Model::from_bytes(aligned.as_bytes())
         .map_err(|e| anyhow::anyhow!("{}: invalid model: {e:?}", a.model.display()))?;
-    let read = |p: &Path| read(p, &a.sequence_column, &a.label_column);
-    let train = read(&a.data.data)?;
-    let test = a.test.as_deref().map(read).transpose()?;
-    let [s0, s1, s2] = a.data.split[..] else {
-        bail!("--split needs three fractions, e.g. 0.6,0.2,0.2")
-    };
-    let cfg = ClassConfig {
-        val_fraction: a.val_fraction,
-        split: [s0, s1, s2],
-        length: Some(model.lookback() as usize),
-        seed: a.seed,
-    };
-    let set = SequenceSet::new(&train, test.as_ref(), &cfg)?;
+    let set = a.sequences.load(
+        &a.data.data,
+        &a.data.split,
+        a.seed,
+        Some(model.lookback() as usize),
+    )?;
     let mode = a.mode.mode();
     let ranges = match mode {
         Mode::I8x16 => Some(quant::calibrate(

@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result};
 use clap::Args;
 
+use crate::classify::SequenceArgs;
 use crate::data_args::DataArgs;
 use crate::replay::{ReplayArgs, replay};
 use crate::train::{LossArg, OptArg, TaskArg, TrainArgs};
@@ -81,11 +82,13 @@ pub fn run(a: &DemoArgs) -> Result<()> {
         lr: None,
         loss: Some(LossArg::Mae),
         task: TaskArg::Forecast,
-        test: None,
-        sequence_column: "sequence".into(),
-        label_column: "label".into(),
+        sequences: SequenceArgs {
+            test: None,
+            sequence_column: "sequence".into(),
+            label_column: "label".into(),
+            val_fraction: 0.2,
+        },
         length: None,
-        val_fraction: 0.2,
         text_column: "text".into(),
         vocab: 10_000,
         hashing: None,

@@ -11,6 +11,7 @@ use nowcast_trainer::export;
 use nowcast_trainer::quant::{self, Calibration, LayerError};
 use serde::Serialize;
 
+use crate::classify::SequenceArgs;
 use crate::data_args::DataArgs;
 use crate::train::{Scores, TaskArg, score};
 
@@ -62,18 +63,8 @@ pub struct QuantizeArgs {
     /// `classify` for a classifier (then --data is its training sequences, as for train).
     #[arg(long, value_enum, default_value = "forecast")]
     pub task: TaskArg,
-    /// Classify: the test sequences.
-    #[arg(long)]
-    pub test: Option<PathBuf>,
-    /// Classify, CSV layout: the column naming each row's sequence.
-    #[arg(long, default_value = "sequence")]
-    pub sequence_column: String,
-    /// Classify, CSV layout: the column holding each row's class label.
-    #[arg(long, default_value = "label")]
-    pub label_column: String,
-    /// Classify with --test: the share of each training class kept for validation (as train).
-    #[arg(long, default_value_t = 0.2)]
-    pub val_fraction: f64,
+    #[command(flatten)]
+    pub sequences: SequenceArgs,
     /// Classify: the seed train split the sequences with.
     #[arg(long, default_value_t = 1337)]
     pub seed: u64,

@@ -1,23 +1,21 @@
 //! `nowcast train --task text`: labelled texts to a classifier blob (token ids into an
 //! Embedding), scored through the runtime against the majority-class baseline.
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Result, bail};
 use nowcast_trainer::classify::ClassScores;
 use nowcast_trainer::data::Split;
-use nowcast_trainer::export;
 use nowcast_trainer::text::{self, Encoding, EncodingReport, TextConfig, TextSet};
 use nowcast_trainer::train::fit::Examples;
 use nowcast_trainer::train::{History, ModelToml, TrainModel};
 use serde::Serialize;
 
-use crate::classify::{loss_for, print_scores};
-use crate::train::{TrainArgs, fit_config, fit_with_progress};
+use crate::classify::{ClassReport, finish, print_scores, train_classifier};
+use crate::train::{TrainArgs, fit_config};
 
 /// `metrics.json` of a text classifier.
 #[derive(Debug, Clone, Serialize)]
 pub struct TextMetrics {
     pub task: &'static str,
-    pub classes: Vec<String>,
     /// `vocabulary` or `hashing`.
     pub input: String,
     /// Ids (the Embedding's `input_dim`).
@@ -28,15 +26,8 @@ pub struct TextMetrics {
     pub vectors_found: Option<usize>,
     pub vectors_wanted: Option<usize>,
     pub frozen_embeddings: bool,
-    pub val_accuracy: f64,
-    pub test_accuracy: f64,
-    pub stream_test_accuracy: Option<f64>,
-    pub majority_val_accuracy: f64,
-    pub majority_test_accuracy: f64,
-    pub test_precision: Vec<f64>,
-    pub test_recall: Vec<f64>,
-    pub test_confusion: Vec<Vec<usize>>,
-    pub stream_max_diff: Option<f64>,
+    #[serde(flatten)]
+    pub scores: ClassReport,
     pub texts: [usize; 3],
     pub epochs_run: usize,
     pub best_epoch: usize,
@@ -47,7 +38,7 @@ pub struct TextMetrics {
 
 /// The whole text command; returns the metrics.
 pub fn run(a: &TrainArgs) -> Result<TextMetrics> {
-    let texts = text::read_text_csv(&a.data.data, &a.text_column, &a.label_column)?;
+    let texts = text::read_text_csv(&a.data.data, &a.text_column, &a.sequences.label_column)?;
     let [s0, s1, s2] = a.data.split[..] else {
         bail!("--split needs three fractions, e.g. 0.6,0.2,0.2")
     };
@@ -134,36 +125,15 @@ pub fn run(a: &TrainArgs) -> Result<TextMetrics> {
     } else if a.freeze_embeddings {
         bail!("--freeze-embeddings needs --embeddings");
     }
-    fit.loss = loss_for(&model, set.classes().len(), a.loss)?;
-    println!(
-        "training {} params, loss {:?}, batch {}, {} threads",
-        model.param_count(),
-        fit.loss,
-        fit.batch,
-        fit.threads
-    );
-    if let Some(parent) = a.out.parent().filter(|p| !p.as_os_str().is_empty()) {
-        std::fs::create_dir_all(parent)?;
-    }
-    let history = fit_with_progress(&mut model, &set, &fit, "val_accuracy")?;
-    let name = a
-        .model
-        .file_stem()
-        .and_then(|s| s.to_str())
-        .unwrap_or("text");
-    let bytes = export::to_bytes(&set.model_spec(&model, name))?;
-    export::write_atomic(&a.out, &bytes)?;
-    println!("wrote {} ({} bytes)", a.out.display(), bytes.len());
-    let ckpt = a.checkpoint.clone().unwrap_or(a.out.with_extension("ckpt"));
-    if ckpt.exists() {
-        std::fs::remove_file(&ckpt).with_context(|| format!("removing {}", ckpt.display()))?;
-    }
+    let (bytes, history) =
+        train_classifier(a, &mut model, fit, &set, set.classes().len(), |m, name| {
+            set.model_spec(m, name)
+        })?;
     let val: ClassScores = text::score(&bytes, &set, Split::Val)?;
     let test = text::score(&bytes, &set, Split::Test)?;
     print_scores(set.classes(), set.majority_class(), &val, &test);
     let metrics = TextMetrics {
         task: "text",
-        classes: set.classes().to_vec(),
         input: input.to_string(),
         ids,
         length: set.length(),
@@ -171,18 +141,7 @@ pub fn run(a: &TrainArgs) -> Result<TextMetrics> {
         vectors_found: vectors.as_ref().map(|v| v.found),
         vectors_wanted: vectors.as_ref().map(|v| v.wanted),
         frozen_embeddings: a.freeze_embeddings,
-        val_accuracy: val.accuracy,
-        test_accuracy: test.accuracy,
-        stream_test_accuracy: test.stream_accuracy,
-        majority_val_accuracy: val.majority_accuracy,
-        majority_test_accuracy: test.majority_accuracy,
-        test_precision: test.precision.clone(),
-        test_recall: test.recall.clone(),
-        test_confusion: test.confusion.clone(),
-        stream_max_diff: val
-            .stream_max_diff
-            .zip(test.stream_max_diff)
-            .map(|(a, b)| a.max(b)),
+        scores: ClassReport::new(set.classes(), &val, &test),
         texts: Split::ALL.map(|s| set.ids(s).len()),
         epochs_run: history.epochs_run(),
         best_epoch: history.best_epoch,
@@ -190,35 +149,11 @@ pub fn run(a: &TrainArgs) -> Result<TextMetrics> {
         params: model.param_count(),
         history,
     };
-    match metrics.stream_max_diff {
-        Some(d) if d != 0.0 => {
-            eprintln!("warning: the last streamed output differs from window mode by up to {d}")
-        }
-        Some(_) => println!("streaming: the last output of every text equals window mode"),
-        None => println!("streaming: this model runs in window mode only"),
-    }
-    if let Some(dir) = &a.report {
-        std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
-        let json = serde_json::to_string_pretty(&metrics)?;
-        export::write_atomic(&dir.join("metrics.json"), json.as_bytes())?;
-        let h = &metrics.history;
-        crate::plot::curves(
-            &dir.join("curves.png"),
-            &h.train_loss,
-            &h.val_loss,
-            h.best_epoch,
-            "cross-entropy",
-        )?;
-        crate::plot::confusion(
-            &dir.join("confusion.png"),
-            &format!(
-                "Test confusion matrix (accuracy {:.3}, majority class {:.3})",
-                test.accuracy, test.majority_accuracy
-            ),
-            set.classes(),
-            &test.confusion,
-        )?;
-        println!("report in {}", dir.display());
-    }
+    finish(
+        a.report.as_deref(),
+        &metrics,
+        &metrics.scores,
+        &metrics.history,
+    )?;
     Ok(metrics)
 }

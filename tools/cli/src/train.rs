@@ -17,6 +17,7 @@ use nowcast_trainer::train::{
 };
 use serde::Serialize;
 
+use crate::classify::SequenceArgs;
 use crate::data_args::{DataArgs, Loaded};
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -72,22 +73,12 @@ pub struct TrainArgs {
     /// What to train.
     #[arg(long, value_enum, default_value = "forecast")]
     pub task: TaskArg,
-    /// Classify: the test sequences (else --split cuts them from --data).
-    #[arg(long)]
-    pub test: Option<PathBuf>,
-    /// Classify, CSV layout: the column naming each row's sequence.
-    #[arg(long, default_value = "sequence")]
-    pub sequence_column: String,
-    /// Classify, CSV layout: the column holding each row's class label.
-    #[arg(long, default_value = "label")]
-    pub label_column: String,
+    #[command(flatten)]
+    pub sequences: SequenceArgs,
     /// Classify: steps per sequence (default: the longest training sequence; shorter ones are
     /// padded at the front, longer ones keep their last steps).
     #[arg(long)]
     pub length: Option<usize>,
-    /// Classify with --test: the share of each training class kept for validation.
-    #[arg(long, default_value_t = 0.2)]
-    pub val_fraction: f64,
     /// Text: the column holding each row's text.
     #[arg(long, default_value = "text")]
     pub text_column: String,

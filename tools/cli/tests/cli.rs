@@ -381,7 +381,7 @@ fn classify_sequences_end_to_end() {
         "{out}"
     );
     assert!(
-        out.contains("the last output of every sequence equals window mode"),
+        out.contains("the last output of every example equals window mode"),
         "{out}"
     );
     let m: serde_json::Value = serde_json::from_str(
@@ -563,7 +563,7 @@ fn classify_texts_end_to_end() {
         "{out}"
     );
     assert!(
-        out.contains("the last output of every text equals window mode"),
+        out.contains("the last output of every example equals window mode"),
         "{out}"
     );
     let m: serde_json::Value = serde_json::from_str(
