@@ -293,6 +293,11 @@ impl TextSet {
         &self.classes
     }
 
+    /// The label of every text.
+    pub fn labels(&self) -> &[usize] {
+        &self.labels
+    }
+
     /// The encoding.
     pub fn encoding(&self) -> &Encoding {
         &self.encoding

@@ -13,7 +13,7 @@ use nowcast_trainer::data::Split;
 use nowcast_trainer::data::sequences::{self, Sequences};
 use nowcast_trainer::export;
 use nowcast_trainer::quant::{self, Calibration, LayerError};
-use nowcast_trainer::train::fit::Examples;
+use nowcast_trainer::train::fit::{Examples, balanced_class_weights};
 use nowcast_trainer::train::{FitConfig, History, Loss, ModelToml, TrainModel};
 use serde::Serialize;
 
@@ -234,10 +234,40 @@ pub(crate) fn train_classifier(
     model: &mut TrainModel,
     mut fit: FitConfig,
     data: &impl Examples,
-    classes: usize,
+    (classes, labels): (&[String], &[usize]),
     spec: impl FnOnce(&TrainModel, &str) -> ModelSpec,
 ) -> Result<(Vec<u8>, History)> {
-    fit.loss = loss_for(model, classes, a.loss)?;
+    fit.loss = loss_for(model, classes.len(), a.loss)?;
+    fit.class_weights = match a.class_weight.as_deref() {
+        None => None,
+        Some("balanced") => Some(balanced_class_weights(
+            data.ids(Split::Train).iter().map(|&i| labels[i]),
+            classes.len(),
+        )),
+        Some(list) => {
+            let w: Vec<f32> = list
+                .split(',')
+                .map(|v| v.trim().parse::<f32>())
+                .collect::<Result<_, _>>()
+                .with_context(|| format!("--class-weight {list:?}: numbers or \"balanced\""))?;
+            if w.len() != classes.len() || w.iter().any(|&v| !(v >= 0.0 && v.is_finite())) {
+                bail!(
+                    "--class-weight needs {} weights of at least 0 ({}), found {list:?}",
+                    classes.len(),
+                    classes.join(", ")
+                );
+            }
+            Some(w)
+        }
+    };
+    if let Some(w) = &fit.class_weights {
+        let shown: Vec<String> = classes
+            .iter()
+            .zip(w)
+            .map(|(c, w)| format!("{c} {w:.3}"))
+            .collect();
+        println!("class weights: {}", shown.join(", "));
+    }
     println!(
         "training {} params, loss {:?}, batch {}, {} threads",
         model.param_count(),
@@ -284,10 +314,14 @@ pub fn run(a: &TrainArgs) -> Result<ClassMetrics> {
     let fit = fit_config(a);
     let built = spec.build(set.channels().len(), set.length(), fit.seed)?;
     let mut model = TrainModel::new(built);
-    let (bytes, history) =
-        train_classifier(a, &mut model, fit, &set, set.classes().len(), |m, name| {
-            set.model_spec(m, name, 0)
-        })?;
+    let (bytes, history) = train_classifier(
+        a,
+        &mut model,
+        fit,
+        &set,
+        (set.classes(), set.labels()),
+        |m, name| set.model_spec(m, name, 0),
+    )?;
     let val = classify::score(&bytes, &set, Split::Val)?;
     let test = classify::score(&bytes, &set, Split::Test)?;
     print_scores(set.classes(), set.majority_class(), &val, &test);

@@ -89,6 +89,7 @@ pub fn run(a: &DemoArgs) -> Result<()> {
             val_fraction: 0.2,
         },
         length: None,
+        class_weight: None,
         text_column: "text".into(),
         vocab: 10_000,
         hashing: None,

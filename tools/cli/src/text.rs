@@ -125,10 +125,14 @@ pub fn run(a: &TrainArgs) -> Result<TextMetrics> {
     } else if a.freeze_embeddings {
         bail!("--freeze-embeddings needs --embeddings");
     }
-    let (bytes, history) =
-        train_classifier(a, &mut model, fit, &set, set.classes().len(), |m, name| {
-            set.model_spec(m, name)
-        })?;
+    let (bytes, history) = train_classifier(
+        a,
+        &mut model,
+        fit,
+        &set,
+        (set.classes(), set.labels()),
+        |m, name| set.model_spec(m, name),
+    )?;
     let val: ClassScores = text::score(&bytes, &set, Split::Val)?;
     let test = text::score(&bytes, &set, Split::Test)?;
     print_scores(set.classes(), set.majority_class(), &val, &test);

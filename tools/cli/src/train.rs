@@ -79,6 +79,11 @@ pub struct TrainArgs {
     /// padded at the front, longer ones keep their last steps).
     #[arg(long)]
     pub length: Option<usize>,
+    /// Classify and text: `balanced` (each class weighing as much in total, Keras' and
+    /// scikit-learn's `n / (classes · n_c)`), or one weight per class, comma-separated, in the
+    /// order the classes are listed; multiplies each training example's loss.
+    #[arg(long)]
+    pub class_weight: Option<String>,
     /// Text: the column holding each row's text.
     #[arg(long, default_value = "text")]
     pub text_column: String,
@@ -229,6 +234,7 @@ pub fn fit_config(a: &TrainArgs) -> FitConfig {
         resume: a.resume,
         ema: a.ema,
         frozen: Vec::new(),
+        class_weights: None,
     }
 }
 

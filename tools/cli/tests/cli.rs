@@ -574,6 +574,28 @@ fn classify_texts_end_to_end() {
     assert_eq!(m["encoding"]["distinct_tokens"], 13);
     assert!(m["test_accuracy"].as_f64().unwrap() >= 0.9, "{out}");
     assert_eq!(m["majority_test_accuracy"].as_f64().unwrap(), 0.5);
+    // Class weights: balanced data gives 1 and 1; a zero weight leaves a class unlearnt.
+    let o = train(&["--class-weight", "balanced"]);
+    assert!(
+        text(&o).contains("class weights: rally 1.000, thanks 1.000"),
+        "{}",
+        text(&o)
+    );
+    let o = train(&["--class-weight", "1,0", "--report", &report]);
+    assert!(o.status.success(), "{}", text(&o));
+    let m: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(Path::new(&report).join("metrics.json")).unwrap(),
+    )
+    .unwrap();
+    let recall: Vec<f64> = serde_json::from_value(m["test_recall"].clone()).unwrap();
+    assert!(recall[1] < 0.5 && recall[0] > 0.9, "{recall:?}");
+    let o = train(&["--class-weight", "1,2,3"]);
+    assert!(!o.status.success());
+    assert!(
+        text(&o).contains("--class-weight needs 2 weights of at least 0 (rally, thanks)"),
+        "{}",
+        text(&o)
+    );
     // The hashing trick: 13 tokens in 7 ids (0 is padding) collide at least 6 times.
     let o = train(&["--hashing", "8"]);
     assert!(o.status.success(), "{}", text(&o));

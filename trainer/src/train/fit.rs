@@ -53,6 +53,10 @@ pub struct FitConfig {
     /// zeroed before every step.
     #[serde(default)]
     pub frozen: Vec<std::ops::Range<usize>>,
+    /// Classification: each training example's loss (and gradient) is multiplied by its
+    /// class's weight (Keras' `class_weight`); validation is not weighted.
+    #[serde(default)]
+    pub class_weights: Option<Vec<f32>>,
 }
 
 impl Default for FitConfig {
@@ -70,6 +74,7 @@ impl Default for FitConfig {
             resume: false,
             ema: None,
             frozen: Vec::new(),
+            class_weights: None,
         }
     }
 }
@@ -243,7 +248,7 @@ impl Examples for Dataset {
 
 fn fingerprint(model: &TrainModel, data: &impl Examples, cfg: &FitConfig) -> String {
     format!(
-        "layout={:?} opts={:?} {} batch={} optimizer={:?} lr={:?} loss={:?} seed={} threads={} ema={:?} frozen={:?} init={:x}",
+        "layout={:?} opts={:?} {} batch={} optimizer={:?} lr={:?} loss={:?} seed={} threads={} ema={:?} frozen={:?} class_weights={:?} init={:x}",
         model.layout,
         model.opts,
         data.describe(),
@@ -255,6 +260,7 @@ fn fingerprint(model: &TrainModel, data: &impl Examples, cfg: &FitConfig) -> Str
         cfg.threads,
         cfg.ema,
         cfg.frozen,
+        cfg.class_weights,
         model
             .params
             .iter()
@@ -299,6 +305,26 @@ pub(crate) fn stream_seed(seed: u64, parts: &[u64]) -> u64 {
 fn chunks(starts: &[usize], n: usize) -> Vec<&[usize]> {
     let size = starts.len().div_ceil(n.max(1)).max(1);
     starts.chunks(size).collect()
+}
+
+/// Keras' (and scikit-learn's) `"balanced"` class weights: `n / (classes · n_c)` for the `n_c`
+/// training examples of class `c` among `n`, so every class weighs as much in total.
+pub fn balanced_class_weights(labels: impl Iterator<Item = usize>, classes: usize) -> Vec<f32> {
+    let mut counts = vec![0usize; classes];
+    for l in labels {
+        counts[l.min(classes - 1)] += 1;
+    }
+    let n: usize = counts.iter().sum();
+    counts
+        .iter()
+        .map(|&c| {
+            if c == 0 {
+                0.0
+            } else {
+                (n as f64 / (classes as f64 * c as f64)) as f32
+            }
+        })
+        .collect()
 }
 
 /// The class a row of probabilities picks: the largest (the first of equals), or for one
@@ -431,9 +457,14 @@ pub fn fit(
                             cfg.seed,
                             &[2, epoch as u64, bi as u64, ci as u64],
                         ));
-                        Ok(model
-                            .net()
-                            .loss_and_grad(x, &targets, cfg.loss, scale, rng)?)
+                        Ok(model.net().loss_and_grad(
+                            x,
+                            &targets,
+                            cfg.loss,
+                            scale,
+                            cfg.class_weights.as_deref(),
+                            rng,
+                        )?)
                     })
                     .collect()
             });
@@ -518,4 +549,19 @@ pub fn fit(
     }
     model.params = best.1;
     Ok(history)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn balanced_weights_make_every_class_weigh_the_same() {
+        let w = balanced_class_weights([0, 0, 0, 1, 2, 2].into_iter(), 4);
+        assert_eq!(w, [6.0 / 12.0, 6.0 / 4.0, 6.0 / 8.0, 0.0]);
+        // Total weight per present class: 3 · 0.5 = 1 · 1.5 = 2 · 0.75.
+        assert_eq!(predicted_class(&[0.1, 0.7, 0.2]), 1);
+        assert_eq!(predicted_class(&[0.5]), 1);
+        assert_eq!(predicted_class(&[0.49]), 0);
+    }
 }

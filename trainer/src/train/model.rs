@@ -107,6 +107,7 @@ impl<F: Float> Net<'_, F> {
         targets: &[F],
         loss: Loss,
         scale: F,
+        class_weights: Option<&[f32]>,
         rng: ChaCha8Rng,
     ) -> Result<(f64, Vec<F>), NetError> {
         let (layout, opts, params) = (self.layout, self.opts, self.params);
@@ -130,7 +131,10 @@ impl<F: Float> Net<'_, F> {
             let mut g = vec![F::zero(); width];
             for (b, &t) in targets.iter().enumerate() {
                 row.iter_mut().zip(pred.row(b)).for_each(|(r, &p)| *r = p);
-                total += loss.example(&row, t, &mut g, scale);
+                let w = class_weights
+                    .and_then(|w| w.get(t.to64() as usize))
+                    .map_or(1.0, |&w| f64::from(w));
+                total += w * loss.example(&row, t, &mut g, scale * F::of(w));
                 d.row_mut(b).iter_mut().zip(&g).for_each(|(d, &g)| *d = g);
             }
         }
