@@ -17,6 +17,7 @@ use nowcast_runtime::{AlignedBytes, LoadError, Mode, Model, ModelSpec, Probe, Ra
 
 use crate::classify::SequenceSet;
 use crate::data::{Dataset, Split};
+use crate::text::TextSet;
 use crate::train::fit::Examples;
 
 /// Why a model could not be quantized or compared.
@@ -243,6 +244,22 @@ impl RawWindows for Dataset {
     }
 }
 
+impl RawWindows for TextSet {
+    fn window_ids(&self, split: Split) -> &[usize] {
+        self.ids(split)
+    }
+
+    fn window_samples(&self) -> usize {
+        self.length()
+    }
+
+    /// The padded ids, as the values a token model's window holds.
+    fn raw_window(&self, id: usize, out: &mut Vec<f32>) {
+        out.clear();
+        out.extend(self.padded(id).into_iter().map(f32::from));
+    }
+}
+
 impl RawWindows for SequenceSet {
     fn window_ids(&self, split: Split) -> &[usize] {
         self.ids(split)
@@ -281,9 +298,7 @@ pub fn calibrate(
             let mut h = Histograms::new(layers);
             for &s in chunk {
                 dataset.raw_window(s, &mut input);
-                model
-                    .window_probed(&input, &mut scratch, &mut |p| h.observe(p))
-                    .map_err(|e| QuantError::Run(format!("{e:?}")))?;
+                run_probed(&model, &input, &mut scratch, &mut |p| h.observe(p))?;
             }
             Ok(h)
         })
@@ -348,17 +363,32 @@ fn layer_outputs(
     scratch: &mut [f32],
 ) -> Result<Vec<Vec<f32>>, QuantError> {
     let mut out = vec![Vec::new(); model.layers().len()];
-    model
-        .window_probed(input, scratch, &mut |p| match p {
-            Probe::Output { layer, values } => out[layer].extend_from_slice(values),
-            Probe::IntOutput { layer, values, exp } => {
-                let unit = 1.0 / f32::from(1u16 << exp);
-                out[layer].extend(values.iter().map(|&v| f32::from(v) * unit));
-            }
-            _ => {}
-        })
-        .map_err(|e| QuantError::Run(format!("{e:?}")))?;
+    run_probed(model, input, scratch, &mut |p| match p {
+        Probe::Output { layer, values } => out[layer].extend_from_slice(values),
+        Probe::IntOutput { layer, values, exp } => {
+            let unit = 1.0 / f32::from(1u16 << exp);
+            out[layer].extend(values.iter().map(|&v| f32::from(v) * unit));
+        }
+        _ => {}
+    })?;
     Ok(out)
+}
+
+/// A window through the model, probed: raw samples, or for a token model (Embedding first)
+/// the ids they hold.
+fn run_probed(
+    model: &Model<'_>,
+    input: &[f32],
+    scratch: &mut [f32],
+    probe: &mut impl FnMut(Probe<'_>),
+) -> Result<(), QuantError> {
+    let run = if model.vocab().is_some() {
+        let ids: Vec<u16> = input.iter().map(|&v| v as u16).collect();
+        model.window_tokens_probed(&ids, scratch, probe).map(|_| ())
+    } else {
+        model.window_probed(input, scratch, probe).map(|_| ())
+    };
+    run.map_err(|e| QuantError::Run(format!("{e:?}")))
 }
 
 /// At most `max` of `starts`, evenly spread.

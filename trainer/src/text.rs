@@ -577,6 +577,33 @@ mod tests {
     }
 
     #[test]
+    fn vocabulary_round_trip() {
+        // Every in-vocabulary token of a text comes back from its id, in order.
+        let t = texts();
+        let set = TextSet::new(
+            &t,
+            &TextConfig {
+                max_tokens: 100,
+                length: Some(8),
+                ..cfg()
+            },
+        )
+        .unwrap();
+        let Encoding::Vocabulary { tokens: vocab } = set.encoding() else {
+            panic!()
+        };
+        for i in set.ids(Split::Train).iter().copied() {
+            let back: Vec<&str> = set
+                .padded(i)
+                .into_iter()
+                .filter(|&id| id != PAD)
+                .map(|id| vocab[usize::from(id) - 2].as_str())
+                .collect();
+            assert_eq!(back, tokens(&t.texts[i]), "text {i}");
+        }
+    }
+
+    #[test]
     fn hashing() {
         let c = TextConfig {
             hashing: Some(8),

@@ -12,7 +12,7 @@ use nowcast_trainer::classify::{self, ClassConfig, ClassScores, SequenceSet};
 use nowcast_trainer::data::Split;
 use nowcast_trainer::data::sequences::{self, Sequences};
 use nowcast_trainer::export;
-use nowcast_trainer::quant::{self, Calibration, LayerError};
+use nowcast_trainer::quant::{self, Calibration, LayerError, RawWindows};
 use nowcast_trainer::train::fit::{Examples, balanced_class_weights};
 use nowcast_trainer::train::{FitConfig, History, Loss, ModelToml, TrainModel};
 use serde::Serialize;
@@ -353,7 +353,7 @@ pub struct ClassQuantJson {
     pub quantized: ClassModeScores,
     /// Quantized weight bytes over float weight bytes.
     pub weight_bytes_ratio: f64,
-    /// Test sequences whose class the quantized model predicts differently from the float one.
+    /// Test examples whose class the quantized model predicts differently from the float one.
     pub test_disagreements: usize,
     /// Per-layer output error on the test split (normalized units).
     pub layers: Vec<LayerError>,
@@ -386,11 +386,25 @@ pub fn quantize(a: &QuantizeArgs) -> Result<ClassQuantJson> {
         a.seed,
         Some(model.lookback() as usize),
     )?;
+    quantize_classifier(a, &float_blob, &set, |blob, split| {
+        Ok(classify::score(blob, &set, split)?)
+    })
+}
+
+/// Quantizes a classifier blob (calibrated on `set`'s training examples), scores both through
+/// `score`, writes the blob and `quant.json`.
+pub(crate) fn quantize_classifier(
+    a: &QuantizeArgs,
+    float_blob: &[u8],
+    set: &impl RawWindows,
+    score: impl Fn(&[u8], Split) -> Result<ClassScores>,
+) -> Result<ClassQuantJson> {
+    let float_blob = float_blob.to_vec();
     let mode = a.mode.mode();
     let ranges = match mode {
         Mode::I8x16 => Some(quant::calibrate(
             &float_blob,
-            &set,
+            set,
             a.calibration,
             a.calibration_windows,
         )?),
@@ -406,8 +420,8 @@ pub fn quantize(a: &QuantizeArgs) -> Result<ClassQuantJson> {
         float_blob.len()
     );
     let scores = |blob: &[u8], mode: Mode| -> Result<(ClassModeScores, ClassScores)> {
-        let val = classify::score(blob, &set, Split::Val)?;
-        let test = classify::score(blob, &set, Split::Test)?;
+        let val = score(blob, Split::Val)?;
+        let test = score(blob, Split::Test)?;
         Ok((
             ClassModeScores {
                 mode: mode.name(),
@@ -422,7 +436,7 @@ pub fn quantize(a: &QuantizeArgs) -> Result<ClassQuantJson> {
     };
     let (float, ft) = scores(&float_blob, Mode::F32)?;
     let (quantized, qt) = scores(&quant_blob, mode)?;
-    let layers = quant::layer_errors(&float_blob, &quant_blob, &set, Split::Test, a.layer_windows)?;
+    let layers = quant::layer_errors(&float_blob, &quant_blob, set, Split::Test, a.layer_windows)?;
     let report = ClassQuantJson {
         task: "classify",
         weight_bytes_ratio: quantized.weight_bytes as f64 / float.weight_bytes.max(1) as f64,
@@ -451,7 +465,7 @@ pub fn quantize(a: &QuantizeArgs) -> Result<ClassQuantJson> {
         );
     }
     println!(
-        "  test sequences classified differently: {} of {}; weight bytes ratio {:.3}",
+        "  test examples classified differently: {} of {}; weight bytes ratio {:.3}",
         report.test_disagreements, ft.sequences, report.weight_bytes_ratio
     );
     if let Some(dir) = &a.report {

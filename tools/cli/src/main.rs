@@ -54,6 +54,7 @@ fn main() -> Result<()> {
         Command::Quantize(a) if a.task == train::TaskArg::Classify => {
             classify::quantize(&a).map(|_| ())
         }
+        Command::Quantize(a) if a.task == train::TaskArg::Text => text::quantize(&a).map(|_| ()),
         Command::Quantize(a) => quantize::run(&a).map(|_| ()),
         Command::Replay(a) => replay::replay(&a),
         Command::Demo(a) => demo::run(&a),

@@ -65,6 +65,15 @@ pub struct QuantizeArgs {
     pub task: TaskArg,
     #[command(flatten)]
     pub sequences: SequenceArgs,
+    /// Text: the column holding each row's text (as train).
+    #[arg(long, default_value = "text")]
+    pub text_column: String,
+    /// Text: the vocabulary size train used.
+    #[arg(long, default_value_t = 10_000)]
+    pub vocab: usize,
+    /// Text: the hashing bins train used.
+    #[arg(long)]
+    pub hashing: Option<u16>,
     /// Classify: the seed train split the sequences with.
     #[arg(long, default_value_t = 1337)]
     pub seed: u64,

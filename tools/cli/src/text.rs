@@ -1,7 +1,8 @@
 //! `nowcast train --task text`: labelled texts to a classifier blob (token ids into an
 //! Embedding), scored through the runtime against the majority-class baseline.
 
-use anyhow::{Result, bail};
+use anyhow::{Context, Result, bail};
+use nowcast_runtime::{AlignedBytes, Model};
 use nowcast_trainer::classify::ClassScores;
 use nowcast_trainer::data::Split;
 use nowcast_trainer::text::{self, Encoding, EncodingReport, TextConfig, TextSet};
@@ -9,7 +10,10 @@ use nowcast_trainer::train::fit::Examples;
 use nowcast_trainer::train::{History, ModelToml, TrainModel};
 use serde::Serialize;
 
-use crate::classify::{ClassReport, finish, print_scores, train_classifier};
+use crate::classify::{
+    ClassQuantJson, ClassReport, finish, print_scores, quantize_classifier, train_classifier,
+};
+use crate::quantize::QuantizeArgs;
 use crate::train::{TrainArgs, fit_config};
 
 /// `metrics.json` of a text classifier.
@@ -160,4 +164,43 @@ pub fn run(a: &TrainArgs) -> Result<TextMetrics> {
         &metrics.history,
     )?;
     Ok(metrics)
+}
+
+/// `nowcast quantize --task text`: the texts are encoded again with train's flags (the
+/// vocabulary is rebuilt from the same training split), checked against the model's Embedding,
+/// then as [`crate::classify::quantize`].
+pub fn quantize(a: &QuantizeArgs) -> Result<ClassQuantJson> {
+    let float_blob =
+        std::fs::read(&a.model).with_context(|| format!("reading {}", a.model.display()))?;
+    let aligned = AlignedBytes::new(&float_blob);
+    let model = Model::from_bytes(aligned.as_bytes())
+        .map_err(|e| anyhow::anyhow!("{}: invalid model: {e:?}", a.model.display()))?;
+    let texts = text::read_text_csv(&a.data.data, &a.text_column, &a.sequences.label_column)?;
+    let [s0, s1, s2] = a.data.split[..] else {
+        bail!("--split needs three fractions, e.g. 0.6,0.2,0.2")
+    };
+    let cfg = TextConfig {
+        hashing: a.hashing,
+        max_tokens: a.vocab,
+        length: Some(model.lookback() as usize),
+        split: [s0, s1, s2],
+        seed: a.seed,
+    };
+    let set = TextSet::new(&texts, &cfg)?;
+    let Some(vocab) = model.vocab() else {
+        bail!(
+            "{}: not a token model (its first layer is not an Embedding)",
+            a.model.display()
+        )
+    };
+    if set.encoding().ids() != vocab as usize {
+        bail!(
+            "the texts encode to {} ids, the model's Embedding takes {vocab}: give the --vocab, \
+             --hashing, --split and --seed that train had",
+            set.encoding().ids()
+        );
+    }
+    quantize_classifier(a, &float_blob, &set, |blob, split| {
+        Ok(text::score(blob, &set, split)?)
+    })
 }

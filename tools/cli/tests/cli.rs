@@ -574,6 +574,31 @@ fn classify_texts_end_to_end() {
     assert_eq!(m["encoding"]["distinct_tokens"], 13);
     assert!(m["test_accuracy"].as_f64().unwrap() >= 0.9, "{out}");
     assert_eq!(m["majority_test_accuracy"].as_f64().unwrap(), 0.5);
+    // Quantized to i8x16 (calibrated on the training texts, encoded again with train's flags).
+    let q = dir.path("t_i8x16.ncm");
+    let o = nowcast(&[
+        "quantize", "--task", "text", "--model", &model, "--data", &csv, "--mode", "i8x16",
+        "--out", &q, "--report", &report,
+    ]);
+    assert!(o.status.success(), "{}", text(&o));
+    let qj: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(Path::new(&report).join("quant.json")).unwrap(),
+    )
+    .unwrap();
+    assert!(
+        qj["quantized"]["test_accuracy"].as_f64().unwrap() >= 0.9,
+        "{qj}"
+    );
+    let o = nowcast(&[
+        "quantize", "--task", "text", "--model", &model, "--data", &csv, "--mode", "i8w",
+        "--vocab", "5", "--out", &q,
+    ]);
+    assert!(!o.status.success());
+    assert!(
+        text(&o).contains("the texts encode to 7 ids, the model's Embedding takes 15"),
+        "{}",
+        text(&o)
+    );
     // Class weights: balanced data gives 1 and 1; a zero weight leaves a class unlearnt.
     let o = train(&["--class-weight", "balanced"]);
     assert!(
