@@ -70,6 +70,17 @@ pub enum ClassifyError {
         /// Test channels.
         test: usize,
     },
+    /// Train and test files name their channels differently.
+    #[error("the test file's channels are {test:?}, the training file's {train:?}")]
+    ChannelNames {
+        /// Training channels.
+        train: Vec<String>,
+        /// Test channels.
+        test: Vec<String>,
+    },
+    /// Split fractions that are negative or do not add up to 1.
+    #[error("split fractions {0:?}: each at least 0, adding up to 1")]
+    Split(Vec<f64>),
     /// The test file has a class the training file lacks.
     #[error("the test file's class {0:?} does not occur in the training file")]
     UnknownClass(String),
@@ -98,6 +109,25 @@ pub struct SequenceSet {
     inputs: Vec<Vec<f32>>,
     labels: Vec<usize>,
     ids: [Vec<usize>; 3],
+}
+
+/// Fractions each at least 0 that add up to 1 (within 1e-6).
+pub(crate) fn check_fractions(f: &[f64]) -> Result<(), ClassifyError> {
+    let ok = f.iter().all(|&v| v >= 0.0) && (f.iter().sum::<f64>() - 1.0).abs() < 1e-6;
+    if ok {
+        Ok(())
+    } else {
+        Err(ClassifyError::Split(f.to_vec()))
+    }
+}
+
+/// The largest of two differences, NaN if either is (a NaN output never counts as equal).
+pub fn max_diff(a: f64, b: f64) -> f64 {
+    if a.is_nan() || b.is_nan() {
+        f64::NAN
+    } else {
+        a.max(b)
+    }
 }
 
 /// Stratified: the class's members shuffled, then cut by the cumulative fractions.
@@ -152,6 +182,12 @@ impl SequenceSet {
                     test: t.channels.len(),
                 });
             }
+            if t.channels != train.channels {
+                return Err(ClassifyError::ChannelNames {
+                    train: train.channels.clone(),
+                    test: t.channels.clone(),
+                });
+            }
             for s in &t.items {
                 let name = &t.classes[s.label];
                 let label = train
@@ -165,6 +201,7 @@ impl SequenceSet {
                 });
             }
         }
+        check_fractions(&cfg.split)?;
         let labels: Vec<usize> = items.iter().map(|s| s.label).collect();
         let k = train.classes.len();
         let ids: [Vec<usize>; 3] = match test {
@@ -258,6 +295,11 @@ impl SequenceSet {
     /// Class names.
     pub fn classes(&self) -> &[String] {
         &self.classes
+    }
+
+    /// The training split's per-channel mean and standard deviation.
+    pub fn normalization(&self) -> (&[f32], &[f32]) {
+        (&self.mean, &self.std)
     }
 
     /// Steps per example.
@@ -423,7 +465,7 @@ pub(crate) fn scores_from(
 ) -> Result<ClassScores, ClassifyError> {
     let mut confusion = vec![vec![0usize; k]; k];
     let (mut right, mut stream_right, mut majority_right) = (0usize, 0usize, 0usize);
-    let mut max_diff = 0f64;
+    let mut worst = 0f64;
     let mut predictions = Vec::with_capacity(ids.len());
     for &i in ids {
         let (pred, window, last) = run(i)?;
@@ -431,12 +473,7 @@ pub(crate) fn scores_from(
         if streams {
             let last = last.unwrap_or_else(|| vec![f32::NAN; window.len()]);
             for (a, b) in window.iter().zip(&last) {
-                let d = f64::from((a - b).abs());
-                max_diff = if d.is_nan() {
-                    f64::NAN
-                } else {
-                    max_diff.max(d)
-                };
+                worst = max_diff(worst, f64::from((a - b).abs()));
             }
             stream_right += usize::from(predicted_class(&last) == truth);
         }
@@ -467,7 +504,7 @@ pub(crate) fn scores_from(
         recall,
         confusion,
         predictions,
-        stream_max_diff: streams.then_some(max_diff),
+        stream_max_diff: streams.then_some(worst),
     })
 }
 
@@ -540,6 +577,12 @@ mod tests {
     }
 
     #[test]
+    fn a_nan_difference_stays_nan() {
+        assert!(max_diff(f64::NAN, 0.5).is_nan() && max_diff(0.5, f64::NAN).is_nan());
+        assert_eq!(max_diff(0.25, 0.5), 0.5);
+    }
+
+    #[test]
     fn bad_inputs_are_typed_errors() {
         let mut one = toy(6, 3);
         one.classes.truncate(1);
@@ -563,5 +606,21 @@ mod tests {
             SequenceSet::new(&toy(3, 3), None, &ClassConfig::default()),
             Err(ClassifyError::Empty(_))
         ));
+        let mut renamed = toy(3, 3);
+        renamed.channels.swap(0, 1);
+        assert!(matches!(
+            SequenceSet::new(&toy(9, 3), Some(&renamed), &ClassConfig::default()),
+            Err(ClassifyError::ChannelNames { .. })
+        ));
+        for split in [[0.6, 0.2, 0.1], [1.2, -0.1, -0.1]] {
+            let cfg = ClassConfig {
+                split,
+                ..ClassConfig::default()
+            };
+            assert!(matches!(
+                SequenceSet::new(&toy(30, 3), None, &cfg),
+                Err(ClassifyError::Split(_))
+            ));
+        }
     }
 }

@@ -170,9 +170,11 @@ impl Encoding {
         for_each_token(text, &mut buf, |t| {
             out.push(match self {
                 Encoding::Hashing { bins } => hash_id(t, *bins),
-                Encoding::Vocabulary { .. } => std::str::from_utf8(t)
-                    .ok()
-                    .and_then(|s| index.get(s).copied())
+                // Decoded as the vocabulary was built (a token cut inside a character keeps a
+                // replacement character), so both see the same string.
+                Encoding::Vocabulary { .. } => index
+                    .get(String::from_utf8_lossy(t).as_ref())
+                    .copied()
                     .unwrap_or(UNKNOWN),
             })
         });
@@ -236,6 +238,7 @@ impl TextSet {
         if texts.classes.len() < 2 {
             return Err(ClassifyError::OneClass(texts.classes.len()));
         }
+        crate::classify::check_fractions(&cfg.split)?;
         let parts = stratify(&texts.labels, texts.classes.len(), &cfg.split, cfg.seed);
         let splits: [Vec<usize>; 3] = [parts[0].clone(), parts[1].clone(), parts[2].clone()];
         for (split, part) in Split::ALL.iter().zip(&splits) {

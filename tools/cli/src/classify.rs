@@ -55,7 +55,7 @@ impl ClassReport {
             stream_max_diff: val
                 .stream_max_diff
                 .zip(test.stream_max_diff)
-                .map(|(a, b)| a.max(b)),
+                .map(|(a, b)| classify::max_diff(a, b)),
         }
     }
 }
@@ -386,7 +386,19 @@ pub fn quantize(a: &QuantizeArgs) -> Result<ClassQuantJson> {
         a.seed,
         Some(model.lookback() as usize),
     )?;
-    quantize_classifier(a, &float_blob, &set, |blob, split| {
+    // Rebuilt with train's flags, the training split normalizes as the blob does.
+    let (mean, std) = set.normalization();
+    let same = model
+        .input_norm()
+        .is_some_and(|n| n.mean == mean && n.std == std);
+    if !same {
+        bail!(
+            "the training split rebuilt from the data does not normalize as {} does: give the \
+             --split, --val-fraction and --seed that train had",
+            a.model.display()
+        );
+    }
+    quantize_classifier(a, &float_blob, &set, set.classes().len(), |blob, split| {
         Ok(classify::score(blob, &set, split)?)
     })
 }
@@ -397,8 +409,16 @@ pub(crate) fn quantize_classifier(
     a: &QuantizeArgs,
     float_blob: &[u8],
     set: &impl RawWindows,
+    classes: usize,
     score: impl Fn(&[u8], Split) -> Result<ClassScores>,
 ) -> Result<ClassQuantJson> {
+    let aligned = AlignedBytes::new(float_blob);
+    let outputs = Model::from_bytes(aligned.as_bytes())
+        .map_err(|e| anyhow::anyhow!("{e:?}"))?
+        .output_len();
+    if outputs != classes && !(outputs == 1 && classes == 2) {
+        bail!("the model has {outputs} outputs for the data's {classes} classes");
+    }
     let float_blob = float_blob.to_vec();
     let mode = a.mode.mode();
     let ranges = match mode {

@@ -5,6 +5,7 @@ use anyhow::{Context, Result, bail};
 use nowcast_runtime::{AlignedBytes, Model};
 use nowcast_trainer::classify::ClassScores;
 use nowcast_trainer::data::Split;
+use nowcast_trainer::export;
 use nowcast_trainer::text::{self, Encoding, EncodingReport, TextConfig, TextSet};
 use nowcast_trainer::train::fit::Examples;
 use nowcast_trainer::train::{History, ModelToml, TrainModel};
@@ -42,6 +43,9 @@ pub struct TextMetrics {
 
 /// The whole text command; returns the metrics.
 pub fn run(a: &TrainArgs) -> Result<TextMetrics> {
+    if a.sequences.test.is_some() {
+        bail!("texts are split by --split; --test is for --task classify");
+    }
     let texts = text::read_text_csv(&a.data.data, &a.text_column, &a.sequences.label_column)?;
     let [s0, s1, s2] = a.data.split[..] else {
         bail!("--split needs three fractions, e.g. 0.6,0.2,0.2")
@@ -137,6 +141,16 @@ pub fn run(a: &TrainArgs) -> Result<TextMetrics> {
         (set.classes(), set.labels()),
         |m, name| set.model_spec(m, name),
     )?;
+    if let Encoding::Vocabulary { tokens } = set.encoding() {
+        // The vocabulary travels beside the model: line k holds the token of id k + 2.
+        let path = vocab_path(&a.out);
+        export::write_atomic(&path, (tokens.join("\n") + "\n").as_bytes())?;
+        println!(
+            "wrote {} ({} tokens; id = line + 1)",
+            path.display(),
+            tokens.len()
+        );
+    }
     let val: ClassScores = text::score(&bytes, &set, Split::Val)?;
     let test = text::score(&bytes, &set, Split::Test)?;
     print_scores(set.classes(), set.majority_class(), &val, &test);
@@ -166,6 +180,11 @@ pub fn run(a: &TrainArgs) -> Result<TextMetrics> {
     Ok(metrics)
 }
 
+/// Where the vocabulary of model `path` is written: `path` with the extension `.vocab`.
+fn vocab_path(path: &std::path::Path) -> std::path::PathBuf {
+    path.with_extension("vocab")
+}
+
 /// `nowcast quantize --task text`: the texts are encoded again with train's flags (the
 /// vocabulary is rebuilt from the same training split), checked against the model's Embedding,
 /// then as [`crate::classify::quantize`].
@@ -187,6 +206,18 @@ pub fn quantize(a: &QuantizeArgs) -> Result<ClassQuantJson> {
         seed: a.seed,
     };
     let set = TextSet::new(&texts, &cfg)?;
+    if let Encoding::Vocabulary { tokens } = set.encoding() {
+        let path = vocab_path(&a.model);
+        if let Ok(saved) = std::fs::read_to_string(&path)
+            && saved.lines().ne(tokens.iter().map(String::as_str))
+        {
+            bail!(
+                "the vocabulary rebuilt from the texts differs from {}: give the --vocab, \
+                 --split and --seed that train had",
+                path.display()
+            );
+        }
+    }
     let Some(vocab) = model.vocab() else {
         bail!(
             "{}: not a token model (its first layer is not an Embedding)",
@@ -200,7 +231,7 @@ pub fn quantize(a: &QuantizeArgs) -> Result<ClassQuantJson> {
             set.encoding().ids()
         );
     }
-    quantize_classifier(a, &float_blob, &set, |blob, split| {
+    quantize_classifier(a, &float_blob, &set, set.classes().len(), |blob, split| {
         Ok(text::score(blob, &set, split)?)
     })
 }

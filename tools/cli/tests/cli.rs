@@ -420,6 +420,13 @@ fn classify_sequences_end_to_end() {
         "{qj}"
     );
     assert!(qj["weight_bytes_ratio"].as_f64().unwrap() < 0.5, "{qj}");
+    // Another seed splits the training file differently: refused, not silently miscalibrated.
+    let o = nowcast(&[
+        "quantize", "--task", "classify", "--model", &model, "--data", &train, "--test", &test,
+        "--mode", "i8w", "--seed", "5", "--out", &q,
+    ]);
+    assert!(!o.status.success());
+    assert!(text(&o).contains("does not normalize as"), "{}", text(&o));
     // Two classes also train with one sigmoid unit and binary cross-entropy.
     std::fs::write(
         &spec,
@@ -515,6 +522,28 @@ fn write_texts(path: &Path) {
     std::fs::write(path, s).unwrap();
 }
 
+/// The words `write_texts` uses.
+const WORDS: [&str; 13] = [
+    "rally",
+    "tonight",
+    "crowd",
+    "great",
+    "thank",
+    "you",
+    "interview",
+    "watch",
+    "the",
+    "and",
+    "so",
+    "very",
+    "big",
+];
+
+/// Whether `t` is one of them.
+fn words_in(t: &str) -> bool {
+    WORDS.contains(&t)
+}
+
 #[test]
 fn classify_texts_end_to_end() {
     let dir = Dir::new("text");
@@ -595,7 +624,19 @@ fn classify_texts_end_to_end() {
     ]);
     assert!(!o.status.success());
     assert!(
-        text(&o).contains("the texts encode to 7 ids, the model's Embedding takes 15"),
+        text(&o).contains("the vocabulary rebuilt from the texts differs from"),
+        "{}",
+        text(&o)
+    );
+    // The vocabulary beside the model: one token per line, id = line + 1.
+    let vocab = std::fs::read_to_string(Path::new(&model).with_extension("vocab")).unwrap();
+    assert_eq!(vocab.lines().count(), 13);
+    assert!(vocab.lines().all(words_in), "{vocab}");
+    // --test belongs to sequences.
+    let o = train(&["--test", &csv]);
+    assert!(!o.status.success());
+    assert!(
+        text(&o).contains("--test is for --task classify"),
         "{}",
         text(&o)
     );
@@ -629,13 +670,13 @@ fn classify_texts_end_to_end() {
         out.contains("hashing: 8 ids; 13 distinct training tokens"),
         "{out}"
     );
-    let collisions: usize = out
-        .split(" hash collisions")
-        .next()
-        .and_then(|s| s.rsplit(' ').next())
-        .and_then(|n| n.parse().ok())
-        .unwrap();
-    assert!((6..13).contains(&collisions), "{out}");
+    let words = WORDS;
+    let ids: std::collections::HashSet<u16> = words
+        .iter()
+        .map(|w| nowcast_runtime::text::hash_id(w.as_bytes(), 8))
+        .collect();
+    let want = format!("{} hash collisions", words.len() - ids.len());
+    assert!(out.contains(&want), "{want}: {out}");
     // Word vectors for part of the vocabulary, frozen: the embedding table is what the file
     // says (zeros for the words it lacks) in the exported model.
     std::fs::write(&vectors, "rally 1 0 0 0\nTHANK 0 1 0 0\nzebra 9 9 9 9\n").unwrap();

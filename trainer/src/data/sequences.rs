@@ -180,6 +180,9 @@ pub fn parse_ts(text: &str, path: &Path) -> Result<Sequences, SequenceError> {
                     .map_err(|m| line_err(n, format!("channel {d}: {m}")))
             })
             .collect::<Result<_, _>>()?;
+        if channels.is_empty() {
+            return Err(line_err(n, "no channel values before the label".into()));
+        }
         let d = *dims.get_or_insert(channels.len());
         if channels.len() != d {
             return Err(line_err(
@@ -275,7 +278,7 @@ pub fn read_sequence_csv(
     }
     let mut classes: Vec<String> = Vec::new();
     let mut items: Vec<Sequence> = Vec::new();
-    let mut seen: Vec<String> = Vec::new();
+    let mut seen: std::collections::HashSet<String> = std::collections::HashSet::new();
     let mut current: Option<String> = None;
     for (i, record) in reader.records().enumerate() {
         let n = i + 2;
@@ -288,6 +291,9 @@ pub fn read_sequence_csv(
         }
         let id = record[id_at].trim().to_string();
         let label_name = record[label_at].trim();
+        if label_name.is_empty() {
+            return Err(line_err(n, "an empty label".into()));
+        }
         let label = match classes.iter().position(|c| c == label_name) {
             Some(l) => l,
             None => {
@@ -304,7 +310,7 @@ pub fn read_sequence_csv(
                     ),
                 ));
             }
-            seen.push(id.clone());
+            seen.insert(id.clone());
             current = Some(id);
             items.push(Sequence {
                 values: Vec::new(),
@@ -375,6 +381,10 @@ mod tests {
             (
                 TS.replace("7,?:8,9:down", "7,1:down"),
                 "toy.ts:10: 1 channels, the file has 2",
+            ),
+            (
+                TS.replace("7,?:8,9:down", "down"),
+                "toy.ts:10: no channel values before the label",
             ),
             (
                 TS.replace("@classLabel true up down", "@classLabel false"),

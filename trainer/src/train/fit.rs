@@ -388,6 +388,38 @@ pub fn evaluate_loss(
     Ok((l / n, a / n * unit))
 }
 
+/// A classification loss needs an output unit per class (or one sigmoid unit for two).
+fn check_output(
+    model: &TrainModel,
+    data: &impl Examples,
+    train: &[usize],
+    loss: Loss,
+) -> Result<(), FitError> {
+    let (x, _) = data.batch(&train[..1])?;
+    let (_, width) = model.net().predict_rows(x, ChaCha8Rng::seed_from_u64(0))?;
+    let mut classes = 0;
+    for chunk in train.chunks(1024) {
+        let (_, targets) = data.batch(chunk)?;
+        classes = targets.iter().fold(classes, |m, &t| m.max(t as usize + 1));
+    }
+    let fits = match loss {
+        Loss::BinaryCrossentropy => width == 1 && classes <= 2,
+        _ => width >= classes,
+    };
+    if fits {
+        Ok(())
+    } else {
+        Err(FitError::Output(format!(
+            "{loss:?} over {classes} classes needs {} output units, the model has {width}",
+            if loss == Loss::BinaryCrossentropy {
+                1
+            } else {
+                classes
+            }
+        )))
+    }
+}
+
 /// Trains `model` on the training examples, validating on the validation examples.
 pub fn fit(
     model: &mut TrainModel,
@@ -402,6 +434,15 @@ pub fn fit(
     let train = dataset.ids(Split::Train).to_vec();
     if train.is_empty() {
         return Err(FitError::NoWindows(Split::Train));
+    }
+    if cfg.loss.is_classification() {
+        check_output(model, dataset, &train, cfg.loss)?;
+    }
+    if let Some(r) = cfg.frozen.iter().find(|r| r.end > model.param_count()) {
+        return Err(FitError::Output(format!(
+            "frozen parameters {r:?} past the model's {}",
+            model.param_count()
+        )));
     }
     let mut opt = Optimizer::new(
         cfg.optimizer,
@@ -554,6 +595,60 @@ pub fn fit(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_classifier_needs_an_output_unit_per_class() {
+        use crate::classify::{ClassConfig, SequenceSet};
+        use crate::data::sequences::{Sequence, Sequences};
+        let seqs = Sequences {
+            channels: vec!["a".into()],
+            classes: vec!["x".into(), "y".into(), "z".into()],
+            items: (0..30)
+                .map(|i| Sequence {
+                    values: vec![i as f32; 4],
+                    label: i % 3,
+                })
+                .collect(),
+        };
+        let set = SequenceSet::new(&seqs, None, &ClassConfig::default()).unwrap();
+        let spec = "[[layers]]\nkind = \"gru\"\nunits = 2\n[[layers]]\nkind = \"dense\"\nunits = 2\nactivation = \"softmax\"\n";
+        let built = super::super::ModelToml::parse(spec)
+            .unwrap()
+            .build(1, 4, 1)
+            .unwrap();
+        let mut model = TrainModel::new(built);
+        let cfg = FitConfig {
+            epochs: 1,
+            loss: Loss::CategoricalCrossentropy,
+            ..FitConfig::default()
+        };
+        let e = fit(&mut model, &set, &cfg, &mut |_| {})
+            .unwrap_err()
+            .to_string();
+        assert_eq!(
+            e,
+            "CategoricalCrossentropy over 3 classes needs 3 output units, the model has 2"
+        );
+        // With three units it trains; frozen parameters past the model are refused.
+        let spec3 = spec.replace("units = 2\nactivation", "units = 3\nactivation");
+        let built = super::super::ModelToml::parse(&spec3)
+            .unwrap()
+            .build(1, 4, 1)
+            .unwrap();
+        let mut model = TrainModel::new(built);
+        assert!(fit(&mut model, &set, &cfg, &mut |_| {}).is_ok());
+        let cfg = FitConfig {
+            frozen: std::iter::once(0..100_000).collect(),
+            ..cfg
+        };
+        let e = fit(&mut model, &set, &cfg, &mut |_| {})
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.starts_with("frozen parameters 0..100000 past the model's"),
+            "{e}"
+        );
+    }
 
     #[test]
     fn balanced_weights_make_every_class_weigh_the_same() {

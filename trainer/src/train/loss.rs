@@ -6,8 +6,11 @@
 //!
 //! Classification, on probabilities (a softmax or sigmoid output layer), the target being a
 //! class index: categorical cross-entropy `-ln p[t]`; binary cross-entropy
-//! `-(t ln p + (1 - t) ln(1 - p))` on the single output. As in Keras, probabilities are clipped
-//! to `[1e-7, 1 - 1e-7]` first (no gradient flows where they are clipped).
+//! `-(t ln p + (1 - t) ln(1 - p))` on the single output. The reported value clips `p` to
+//! `[1e-7, 1 - 1e-7]` like Keras' `epsilon()`. The gradient is not clipped: Keras computes the
+//! loss of a softmax or sigmoid output from its logits, whose gradient is `p - onehot(t)`
+//! everywhere, and that is what `-1/p[t]` (resp. `(p - t) / (p (1 - p))`) becomes after the
+//! output activation's backward pass; the denominators are only kept above 1e-30.
 
 use serde::{Deserialize, Serialize};
 
@@ -29,8 +32,11 @@ pub enum Loss {
     BinaryCrossentropy,
 }
 
-/// Keras' `epsilon()`: probabilities are clipped to `[EPSILON, 1 - EPSILON]`.
+/// Keras' `epsilon()`: probabilities are clipped to `[EPSILON, 1 - EPSILON]` in the value.
 pub const EPSILON: f64 = 1e-7;
+
+/// Smallest denominator of a cross-entropy gradient.
+const TINY: f64 = 1e-30;
 
 impl Loss {
     /// Whether the loss scores class probabilities.
@@ -54,17 +60,16 @@ impl Loss {
             }
             Loss::CategoricalCrossentropy => {
                 let t = target.to64() as usize;
-                let p = pred[t].to64();
-                if p > lo && p < hi {
-                    grad[t] = F::of(-1.0 / p) * scale;
-                }
+                let Some(p) = pred.get(t).map(|p| p.to64()) else {
+                    // A class the output has no unit for: fit refuses such a model first.
+                    return f64::NAN;
+                };
+                grad[t] = F::of(-1.0 / p.max(TINY)) * scale;
                 -p.clamp(lo, hi).ln()
             }
             Loss::BinaryCrossentropy => {
                 let (p, t) = (pred[0].to64(), target.to64());
-                if p > lo && p < hi {
-                    grad[0] = F::of(-t / p + (1.0 - t) / (1.0 - p)) * scale;
-                }
+                grad[0] = F::of((p - t) / (p * (1.0 - p)).max(TINY)) * scale;
                 let p = p.clamp(lo, hi);
                 -(t * p.ln() + (1.0 - t) * (1.0 - p).ln())
             }
@@ -119,7 +124,7 @@ mod tests {
         ] {
             let p = &pred[..width];
             let mut g = vec![0.0; width];
-            let l = loss.example(p, target, &mut g, 1.0);
+            loss.example(p, target, &mut g, 1.0);
             for i in 0..width {
                 let h = 1e-6;
                 let (mut a, mut b) = (p.to_vec(), p.to_vec());
@@ -131,14 +136,25 @@ mod tests {
                     / (2.0 * h);
                 assert!((g[i] - num).abs() < 1e-5, "{loss:?} {i}: {} vs {num}", g[i]);
             }
-            assert!(l > 0.0);
         }
-        // -ln 0.5, and Keras' clipping of a zero probability.
+        // -ln 0.5; a vanishing probability: the value is clipped, the gradient still pulls.
         let mut g = [0.0; 3];
         let l = Loss::CategoricalCrossentropy.example(&pred, 1.0, &mut g, 1.0);
         assert!((l - std::f64::consts::LN_2).abs() < 1e-12);
-        let l = Loss::CategoricalCrossentropy.example(&[1.0, 0.0, 0.0], 1.0, &mut g, 1.0);
-        assert!((l - 1e7f64.ln()).abs() < 1e-6 && g == [0.0; 3]);
+        let l = Loss::CategoricalCrossentropy.example(&[1.0, 1e-12, 0.0], 1.0, &mut g, 1.0);
+        assert!((l - 1e7f64.ln()).abs() < 1e-6 && g[1] < -1e11, "{g:?}");
+        // After the softmax's backward pass that is p - onehot: here [1, -1, 0].
+        let p = [1.0 - 1e-12, 1e-12, 0.0];
+        let dot: f64 = p.iter().zip(&g).map(|(a, b)| a * b).sum();
+        let dz: Vec<f64> = p.iter().zip(&g).map(|(&y, &d)| y * (d - dot)).collect();
+        assert!((dz[0] - 1.0).abs() < 1e-9 && (dz[1] + 1.0).abs() < 1e-9 && dz[2] == 0.0);
+        // Binary, confidently wrong: (p - t) / (p (1 - p)) times the sigmoid's p (1 - p).
+        let mut g = [0.0f64];
+        Loss::BinaryCrossentropy.example(&[1.0 - 1e-9], 0.0, &mut g, 1.0);
+        assert!(
+            (g[0] * (1.0 - 1e-9) * 1e-9 - (1.0 - 1e-9)).abs() < 1e-6,
+            "{g:?}"
+        );
     }
 
     #[test]
