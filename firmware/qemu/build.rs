@@ -159,6 +159,7 @@ fn bench_models(out: &std::path::Path) {
         bias: values(u, 11, 0.1),
     });
     let spec = |inputs: usize, layers: Vec<Layer<Vec<f32>>>| ModelSpec {
+        vocabulary: None,
         name: "bench".into(),
         features: (0..inputs).map(|i| format!("x{i}")).collect(),
         targets: vec!["y".into()],

@@ -54,6 +54,7 @@ fn gru(input: usize) -> Layer<Vec<f32>> {
 
 fn spec(name: &str, layers: Vec<Layer<Vec<f32>>>) -> ModelSpec {
     ModelSpec {
+        vocabulary: None,
         name: name.into(),
         features: (0..INPUTS).map(|i| format!("x{i}")).collect(),
         targets: vec!["y".into()],

@@ -62,6 +62,9 @@ pub struct ModelSpec {
     pub output_norm: Option<Standardize<Vec<f32>>>,
     /// Layers with owned weights.
     pub layers: Vec<Layer<Vec<f32>>>,
+    /// A text model's vocabulary: `vocabulary[i]` has token id `i + 2` (see
+    /// [`crate::format`]).
+    pub vocabulary: Option<Vec<String>>,
 }
 
 /// `rows × cols` row-major to `cols × rows` row-major (a length that is not a multiple of
@@ -457,6 +460,22 @@ impl ModelSpec {
             layers,
         };
         let mut meta = postcard::to_allocvec(&repr).map_err(|_| BuildError::Encode)?;
+        let mut flags = 0;
+        if let Some(v) = &self.vocabulary {
+            let mut lines: Vec<(&str, usize)> = v
+                .iter()
+                .enumerate()
+                .map(|(i, t)| (t.as_str(), i + 2))
+                .collect();
+            lines.sort_unstable();
+            let text: Vec<String> = lines
+                .iter()
+                .map(|(t, id)| alloc::format!("{t}\t{id}"))
+                .collect();
+            let joined = text.join("\n");
+            meta.extend(postcard::to_allocvec(joined.as_str()).map_err(|_| BuildError::Encode)?);
+            flags |= format::FLAG_VOCABULARY;
+        }
         if let Some(int) = int {
             meta.extend(postcard::to_allocvec(int).map_err(|_| BuildError::Encode)?);
         }
@@ -465,7 +484,7 @@ impl ModelSpec {
         {
             return Err(BuildError::TooLarge);
         }
-        Ok(format::assemble(&meta, &arena.bytes))
+        Ok(format::assemble(&meta, &arena.bytes, flags))
     }
 
     /// An owned copy of a loaded model (the inverse of [`to_bytes`](Self::to_bytes)). int8
@@ -489,6 +508,7 @@ impl ModelSpec {
             })
         };
         ModelSpec {
+            vocabulary: model.vocabulary_tokens(),
             name: model.name().to_string(),
             features: model.features().iter().map(|s| s.to_string()).collect(),
             targets: model.targets().iter().map(|s| s.to_string()).collect(),

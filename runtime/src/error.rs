@@ -183,6 +183,12 @@ pub enum LoadError {
         /// Width of the last layer.
         found: u32,
     },
+    /// The vocabulary is malformed: a line without `token\tid`, an id outside `2..input_dim`,
+    /// tokens not in ascending order, or a vocabulary on a model without an Embedding first.
+    Vocabulary {
+        /// 1-based line of the vocabulary (0: the model takes no tokens).
+        line: u32,
+    },
 }
 
 /// Why a [`Stepper`](crate::Stepper) could not be created or could not take a sample.

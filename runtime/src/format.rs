@@ -4,12 +4,13 @@
 //! offset  size  field
 //!      0     4  MAGIC = b"NCM\x1a"
 //!      4     2  format version (u16 LE) = FORMAT_VERSION
-//!      6     2  flags (u16 LE), reserved, must be 0
+//!      6     2  flags (u16 LE): bit 0 FLAG_VOCABULARY, the other bits must be 0
 //!      8     4  total length of the blob in bytes (u32 LE)
 //!     12     4  metadata length in bytes (u32 LE)
 //!     16     4  CRC-32/ISO-HDLC over bytes 0..16 and 20..total (u32 LE)
-//!     20     m  metadata: postcard encoding of ModelRepr<TensorRef>
-//!                   (for an i8x16 blob followed by the postcard encoding of IntModel)
+//!     20     m  metadata: postcard encoding of ModelRepr<TensorRef>, then with
+//!                   FLAG_VOCABULARY the vocabulary (a postcard string, see below), then for
+//!                   an i8x16 blob the postcard encoding of IntModel
 //!   20+m     p  zero padding up to the next multiple of ARENA_ALIGN
 //!      a     n  tensor arena: raw little-endian tensors, each at a multiple of TENSOR_ALIGN
 //! ```
@@ -24,6 +25,12 @@
 //! end of their enums (postcard encodes a variant by its index), so every released blob keeps
 //! loading. A change that old runtimes would misread bumps [`FORMAT_VERSION`].
 //!
+//! **Vocabulary.** A text model (first layer Embedding) may carry its vocabulary, so that a
+//! device can look tokens up ([`crate::Model::token_id`]): one string of lines `token\tid`
+//! joined by `\n`, sorted by the tokens' bytes, ids from 2 (0 is padding, 1 unknown, see
+//! [`crate::text`]) and below the Embedding's `input_dim`. A runtime that predates the flag
+//! refuses such a blob (its flags must be 0); blobs without it are unchanged.
+//!
 //! Kernels are stored output-major (Keras' `(in, out)` transposed; see [`crate::layers`]); a
 //! tensor's shape is implied by its layer's configuration and checked when the blob is loaded.
 
@@ -37,6 +44,9 @@ use crate::layers::Layer;
 pub const MAGIC: [u8; 4] = *b"NCM\x1a";
 /// The format version this runtime writes and reads.
 pub const FORMAT_VERSION: u16 = 1;
+/// Header flag: the metadata holds a vocabulary after the layer list.
+pub const FLAG_VOCABULARY: u16 = 1;
+
 /// Length of the fixed header in bytes.
 pub const HEADER_LEN: usize = 20;
 /// The tensor arena starts at a multiple of this many bytes from the start of the blob.
@@ -168,6 +178,7 @@ pub const MAX_ACT_EXP: u8 = 15;
 pub(crate) struct Sections<'a> {
     pub meta: &'a [u8],
     pub arena: &'a [u8],
+    pub flags: u16,
 }
 
 fn u16_at(b: &[u8], at: usize) -> u16 {
@@ -227,7 +238,7 @@ pub(crate) fn split(bytes: &[u8]) -> Result<Sections<'_>, LoadError> {
         return Err(LoadError::CrcMismatch { stored, computed });
     }
     let flags = u16_at(bytes, 6);
-    if flags != 0 {
+    if flags & !FLAG_VOCABULARY != 0 {
         return Err(LoadError::UnsupportedFlags { found: flags });
     }
     // Checked: on 32-bit targets a crafted length must not wrap around.
@@ -248,18 +259,19 @@ pub(crate) fn split(bytes: &[u8]) -> Result<Sections<'_>, LoadError> {
     Ok(Sections {
         meta: &bytes[HEADER_LEN..meta_end],
         arena: &bytes[arena_start..],
+        flags,
     })
 }
 
 /// Assembles a blob from encoded metadata and an arena (the arena's tensors already aligned).
 #[cfg(feature = "alloc")]
-pub(crate) fn assemble(meta: &[u8], arena: &[u8]) -> alloc::vec::Vec<u8> {
+pub(crate) fn assemble(meta: &[u8], arena: &[u8], flags: u16) -> alloc::vec::Vec<u8> {
     let arena_start = align_up(HEADER_LEN + meta.len(), ARENA_ALIGN);
     let total = arena_start + arena.len();
     let mut out = alloc::vec::Vec::with_capacity(total);
     out.extend_from_slice(&MAGIC);
     out.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
-    out.extend_from_slice(&0u16.to_le_bytes());
+    out.extend_from_slice(&flags.to_le_bytes());
     out.extend_from_slice(&(total as u32).to_le_bytes());
     out.extend_from_slice(&(meta.len() as u32).to_le_bytes());
     out.extend_from_slice(&[0; 4]);

@@ -20,6 +20,8 @@
 //!   [`Model::state_len`] words, `Some(forecast)` whenever the model emits. O(1) per sample.
 //! - Window mode ([`Model::window`]): the whole forward pass over a window, for models that
 //!   need it (Bidirectional, Flatten, global pooling) and for checking against Keras.
+//! - [`text`]: the tokenizer and hashing trick of text models; a model that carries its
+//!   vocabulary looks tokens up itself ([`Model::token_id`], [`Model::encode_text`]).
 //! - [`activation`]: the runtime's own f32 `exp` and `tanh` (within 1 and 1.5 ulp, as close as
 //!   `libm`'s); `fast-math` swaps in `micromath` approximations. Both are deterministic and
 //!   identical on every target.

@@ -94,6 +94,8 @@ pub struct Model<'a> {
     pub(crate) layers: HVec<Layer<Tensor<'a>>, MAX_LAYERS>,
     /// The exponents of an `i8x16` model.
     pub(crate) int: Option<format::IntModel>,
+    /// A text model's vocabulary: lines `token\tid`, sorted (see [`format`]).
+    pub(crate) vocabulary: Option<&'a str>,
     /// `shapes[i]` is layer `i`'s input; the last entry is the model's output.
     pub(crate) shapes: HVec<Shape, { MAX_LAYERS + 1 }>,
     pub(crate) first_window_only: Option<u8>,
@@ -230,6 +232,19 @@ impl<'a> Model<'a> {
             // At most MAX_LAYERS, checked above.
             let _ = layers.push(resolved);
         }
+        let vocabulary = if sections.flags & format::FLAG_VOCABULARY != 0 {
+            let (v, tail) =
+                postcard::take_from_bytes::<&'a str>(rest).map_err(|_| LoadError::Metadata)?;
+            rest = tail;
+            let input_dim = match layers.first() {
+                Some(Layer::Embedding(e)) => e.input_dim,
+                _ => return Err(LoadError::Vocabulary { line: 0 }),
+            };
+            check_vocabulary(v, input_dim)?;
+            Some(v)
+        } else {
+            None
+        };
         let int = if rest.is_empty() {
             None
         } else {
@@ -334,11 +349,69 @@ impl<'a> Model<'a> {
             output_norm,
             layers,
             int,
+            vocabulary,
             shapes,
             first_window_only,
             state_len,
             scratch_len,
         })
+    }
+
+    /// A token's id in the model's vocabulary ([`crate::text::UNKNOWN`] if it has none), or
+    /// `None` if the model carries no vocabulary. A binary search over the sorted lines.
+    pub fn token_id(&self, token: &[u8]) -> Option<u16> {
+        let v = self.vocabulary?.as_bytes();
+        let (mut lo, mut hi) = (0, v.len());
+        while lo < hi {
+            let mid = lo + (hi - lo) / 2;
+            let start = v[..mid]
+                .iter()
+                .rposition(|&b| b == b'\n')
+                .map_or(0, |p| p + 1);
+            let end = v[start..]
+                .iter()
+                .position(|&b| b == b'\n')
+                .map_or(v.len(), |p| start + p);
+            let (tok, id) = split_line(&v[start..end])?;
+            match tok.cmp(token) {
+                core::cmp::Ordering::Equal => return Some(id),
+                core::cmp::Ordering::Less => lo = end + 1,
+                core::cmp::Ordering::Greater => hi = start,
+            }
+        }
+        Some(crate::text::UNKNOWN)
+    }
+
+    /// The ids of `text`'s tokens (see [`crate::text`]) from the model's vocabulary, written from
+    /// the start of `ids`; returns the number of tokens (past `ids.len()` the rest are not
+    /// written), or `None` if the model carries no vocabulary.
+    pub fn encode_text(&self, text: &str, ids: &mut [u16]) -> Option<usize> {
+        self.vocabulary?;
+        let mut buf = [0u8; 64];
+        let mut n = 0;
+        crate::text::for_each_token(text, &mut buf, |t| {
+            if let Some(slot) = ids.get_mut(n) {
+                *slot = self.token_id(t).unwrap_or(crate::text::UNKNOWN);
+            }
+            n += 1;
+        });
+        Some(n)
+    }
+
+    /// The vocabulary as tokens in id order (`tokens[i]` has id `i + 2`).
+    #[cfg(feature = "alloc")]
+    pub fn vocabulary_tokens(&self) -> Option<alloc::vec::Vec<alloc::string::String>> {
+        let v = self.vocabulary?;
+        let mut out = alloc::vec::Vec::new();
+        for line in v.split('\n') {
+            let (tok, id) = split_line(line.as_bytes())?;
+            let at = usize::from(id) - 2;
+            if out.len() <= at {
+                out.resize(at + 1, alloc::string::String::new());
+            }
+            out[at] = alloc::string::String::from_utf8_lossy(tok).into_owned();
+        }
+        Some(out)
     }
 
     /// The model's name.
@@ -577,4 +650,29 @@ impl<'a> Model<'a> {
             }
         }
     }
+}
+
+/// A vocabulary line's token and id (`token\tid`, id in decimal).
+fn split_line(line: &[u8]) -> Option<(&[u8], u16)> {
+    let tab = line.iter().position(|&b| b == b'\t')?;
+    let (tok, id) = (&line[..tab], &line[tab + 1..]);
+    if tok.is_empty() || id.is_empty() || id.len() > 5 || !id.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    let id = id.iter().fold(0u32, |v, &d| v * 10 + u32::from(d - b'0'));
+    Some((tok, u16::try_from(id).ok()?))
+}
+
+/// Every line is `token\tid` with `2 <= id < input_dim`, the tokens strictly ascending.
+fn check_vocabulary(v: &str, input_dim: u32) -> Result<(), LoadError> {
+    let mut last: Option<&[u8]> = None;
+    for (i, line) in v.split('\n').enumerate() {
+        let bad = LoadError::Vocabulary { line: i as u32 + 1 };
+        let (tok, id) = split_line(line.as_bytes()).ok_or(bad)?;
+        if id < 2 || u32::from(id) >= input_dim || last.is_some_and(|l| l >= tok) {
+            return Err(bad);
+        }
+        last = Some(tok);
+    }
+    Ok(())
 }

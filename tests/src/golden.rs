@@ -251,6 +251,7 @@ pub fn load(path: &Path) -> Case {
     let tokens = v["input_kind"] == "tokens";
     let width = *output_shape.last().expect("output width");
     let spec = ModelSpec {
+        vocabulary: None,
         name: v["name"].as_str().expect("name").to_string(),
         features: if tokens {
             vec!["token".into()]

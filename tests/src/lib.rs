@@ -37,6 +37,7 @@ pub fn sample_spec() -> ModelSpec {
             .collect::<Vec<_>>()
     };
     ModelSpec {
+        vocabulary: None,
         name: "sample".into(),
         features: vec!["temp_c".into(), "rh_pct".into(), "pressure_mbar".into()],
         targets: vec!["temp_c".into()],

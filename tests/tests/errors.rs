@@ -24,6 +24,7 @@ fn dense(input: usize, units: usize) -> Layer<Vec<f32>> {
 
 fn spec(features: usize, layers: Vec<Layer<Vec<f32>>>, targets: usize) -> ModelSpec {
     ModelSpec {
+        vocabulary: None,
         name: "t".into(),
         features: (0..features).map(|i| format!("f{i}")).collect(),
         targets: (0..targets).map(|i| format!("y{i}")).collect(),

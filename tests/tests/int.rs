@@ -89,6 +89,7 @@ mod bad_exponents {
 
     fn spec(layers: Vec<Layer<Vec<f32>>>, targets: usize) -> ModelSpec {
         ModelSpec {
+            vocabulary: None,
             name: "e".into(),
             features: vec!["a".into(), "b".into()],
             targets: (0..targets).map(|i| format!("y{i}")).collect(),

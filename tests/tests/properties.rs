@@ -194,6 +194,7 @@ fn causal_model() -> impl Strategy<Value = ModelSpec> {
         stack(inputs, true, depth).prop_flat_map(move |(layers, out)| {
             (norm(inputs), norm(out), 0u32..40).prop_map(
                 move |(input_norm, output_norm, lookback)| ModelSpec {
+                    vocabulary: None,
                     name: "random".into(),
                     features: (0..inputs).map(|i| format!("in{i}")).collect(),
                     targets: (0..out).map(|i| format!("out{i}")).collect(),

@@ -11,6 +11,7 @@ use proptest::prelude::*;
 
 fn spec(features: usize, lookback: u32, layers: Vec<Layer<Vec<f32>>>, targets: usize) -> ModelSpec {
     ModelSpec {
+        vocabulary: None,
         name: "q".into(),
         features: (0..features).map(|i| format!("f{i}")).collect(),
         targets: (0..targets).map(|i| format!("y{i}")).collect(),

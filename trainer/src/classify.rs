@@ -342,6 +342,7 @@ impl SequenceSet {
             self.classes.clone()
         };
         ModelSpec {
+            vocabulary: None,
             name: name.to_string(),
             features: self.channels.clone(),
             targets,

@@ -39,6 +39,7 @@ pub fn spec(model: &TrainModel, dataset: &Dataset, name: &str, sample_period_ms:
     let n = dataset.normalization();
     let w = dataset.window();
     ModelSpec {
+        vocabulary: None,
         name: name.to_string(),
         features: dataset.features().to_vec(),
         targets: vec![n.target.name.clone()],

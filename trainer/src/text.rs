@@ -337,13 +337,17 @@ impl TextSet {
     }
 
     /// The owned model: token input (one channel, no normalization), the class probabilities
-    /// out.
+    /// out, and the vocabulary (if not hashing) for a device to look tokens up.
     pub fn model_spec(&self, model: &TrainModel, name: &str) -> ModelSpec {
         let features = vec!["token".to_string()];
         let layers = model.layers();
         let single =
             matches!(layers.last(), Some(nowcast_runtime::Layer::Dense(d)) if d.units == 1);
         ModelSpec {
+            vocabulary: match &self.encoding {
+                Encoding::Vocabulary { tokens } => Some(tokens.clone()),
+                Encoding::Hashing { .. } => None,
+            },
             name: name.to_string(),
             features,
             targets: if single {

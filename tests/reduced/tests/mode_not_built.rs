@@ -8,6 +8,7 @@ use nowcast_runtime::{AlignedBytes, LoadError, Mode, Model, ModelSpec};
 
 fn spec() -> ModelSpec {
     ModelSpec {
+        vocabulary: None,
         name: "reduced".into(),
         features: vec!["a".into()],
         targets: vec!["y".into()],

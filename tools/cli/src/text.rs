@@ -5,7 +5,6 @@ use anyhow::{Context, Result, bail};
 use nowcast_runtime::{AlignedBytes, Model};
 use nowcast_trainer::classify::ClassScores;
 use nowcast_trainer::data::Split;
-use nowcast_trainer::export;
 use nowcast_trainer::text::{self, Encoding, EncodingReport, TextConfig, TextSet};
 use nowcast_trainer::train::fit::Examples;
 use nowcast_trainer::train::{History, ModelToml, TrainModel};
@@ -141,16 +140,6 @@ pub fn run(a: &TrainArgs) -> Result<TextMetrics> {
         (set.classes(), set.labels()),
         |m, name| set.model_spec(m, name),
     )?;
-    if let Encoding::Vocabulary { tokens } = set.encoding() {
-        // The vocabulary travels beside the model: line k holds the token of id k + 2.
-        let path = vocab_path(&a.out);
-        export::write_atomic(&path, (tokens.join("\n") + "\n").as_bytes())?;
-        println!(
-            "wrote {} ({} tokens; id = line + 1)",
-            path.display(),
-            tokens.len()
-        );
-    }
     let val: ClassScores = text::score(&bytes, &set, Split::Val)?;
     let test = text::score(&bytes, &set, Split::Test)?;
     print_scores(set.classes(), set.majority_class(), &val, &test);
@@ -180,11 +169,6 @@ pub fn run(a: &TrainArgs) -> Result<TextMetrics> {
     Ok(metrics)
 }
 
-/// Where the vocabulary of model `path` is written: `path` with the extension `.vocab`.
-fn vocab_path(path: &std::path::Path) -> std::path::PathBuf {
-    path.with_extension("vocab")
-}
-
 /// `nowcast quantize --task text`: the texts are encoded again with train's flags (the
 /// vocabulary is rebuilt from the same training split), checked against the model's Embedding,
 /// then as [`crate::classify::quantize`].
@@ -206,17 +190,14 @@ pub fn quantize(a: &QuantizeArgs) -> Result<ClassQuantJson> {
         seed: a.seed,
     };
     let set = TextSet::new(&texts, &cfg)?;
-    if let Encoding::Vocabulary { tokens } = set.encoding() {
-        let path = vocab_path(&a.model);
-        if let Ok(saved) = std::fs::read_to_string(&path)
-            && saved.lines().ne(tokens.iter().map(String::as_str))
-        {
-            bail!(
-                "the vocabulary rebuilt from the texts differs from {}: give the --vocab, \
-                 --split and --seed that train had",
-                path.display()
-            );
-        }
+    if let Encoding::Vocabulary { tokens } = set.encoding()
+        && model.vocabulary_tokens().as_ref() != Some(tokens)
+    {
+        bail!(
+            "the vocabulary rebuilt from the texts differs from {}'s: give the --vocab, --split \
+             and --seed that train had",
+            a.model.display()
+        );
     }
     let Some(vocab) = model.vocab() else {
         bail!(

@@ -628,10 +628,17 @@ fn classify_texts_end_to_end() {
         "{}",
         text(&o)
     );
-    // The vocabulary beside the model: one token per line, id = line + 1.
-    let vocab = std::fs::read_to_string(Path::new(&model).with_extension("vocab")).unwrap();
-    assert_eq!(vocab.lines().count(), 13);
-    assert!(vocab.lines().all(words_in), "{vocab}");
+    // The vocabulary is in the blob: every word looks up, the runtime encodes a text.
+    let bytes = std::fs::read(&model).unwrap();
+    let blob = nowcast_runtime::AlignedBytes::new(&bytes);
+    let m = nowcast_runtime::Model::from_bytes(blob.as_bytes()).unwrap();
+    let vocab = m.vocabulary_tokens().unwrap();
+    assert_eq!(vocab.len(), 13);
+    assert!(vocab.iter().all(|t| words_in(t)), "{vocab:?}");
+    let mut ids = [0u16; 4];
+    assert_eq!(m.encode_text("Rally, zebra!", &mut ids), Some(2));
+    assert_eq!(ids[0], m.token_id(b"rally").unwrap());
+    assert_eq!(ids[1], nowcast_runtime::text::UNKNOWN);
     // --test belongs to sequences.
     let o = train(&["--test", &csv]);
     assert!(!o.status.success());

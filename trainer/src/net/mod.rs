@@ -526,6 +526,7 @@ pub(crate) mod check {
         }
 
         let spec = ModelSpec {
+            vocabulary: None,
             name: "agreement".into(),
             features: (0..width).map(|c| format!("x{c}")).collect(),
             targets: (0..y.width()).map(|c| format!("y{c}")).collect(),
