@@ -190,8 +190,10 @@ pub fn quantize(a: &QuantizeArgs) -> Result<ClassQuantJson> {
         seed: a.seed,
     };
     let set = TextSet::new(&texts, &cfg)?;
-    if let Encoding::Vocabulary { tokens } = set.encoding()
-        && model.vocabulary_tokens().as_ref() != Some(tokens)
+    // A model trained before vocabularies were stored has none: then only the ids are compared.
+    if let (Encoding::Vocabulary { tokens }, Some(saved)) =
+        (set.encoding(), model.vocabulary_tokens())
+        && saved != *tokens
     {
         bail!(
             "the vocabulary rebuilt from the texts differs from {}'s: give the --vocab, --split \
