@@ -853,12 +853,16 @@ fn profile(core: &str, bench: &str) -> Result<()> {
     Ok(())
 }
 
+/// Rewrites the current format version's sample blob and the QEMU vocabulary blob.
 fn bless() -> Result<()> {
-    cargo(
-        &root(),
-        &["test", "-p", "nowcast-tests", "--test", "format_compat"],
-        &[("NOWCAST_BLESS", "1")],
-    )
+    for test in ["format_compat", "vocabulary"] {
+        cargo(
+            &root(),
+            &["test", "-p", "nowcast-tests", "--test", test],
+            &[("NOWCAST_BLESS", "1")],
+        )?;
+    }
+    Ok(())
 }
 
 fn main() -> Result<()> {
