@@ -60,11 +60,9 @@ fn main() {
     );
     fs::write(out.join("model.ncm"), &model).expect("copy model");
     fs::write(out.join("stream.f32"), &stream).expect("copy stream");
-    // The M0's 16 KB of RAM have no room for loading the vocabulary model as well.
-    let vocab_lookups = target != "thumbv6m-none-eabi";
     fs::write(
         out.join("sizes.rs"),
-        format!("/// f32 words of the model's streaming state.\npub const STATE_LEN: usize = {};\n/// Values per sample.\npub const INPUTS: usize = {};\n/// Whether the vocabulary lines are printed.\npub const VOCAB_LOOKUPS: bool = {vocab_lookups};\n", m.state_len(), m.input_len()),
+        format!("/// f32 words of the model's streaming state.\npub const STATE_LEN: usize = {};\n/// Values per sample.\npub const INPUTS: usize = {};\n", m.state_len(), m.input_len()),
     )
     .expect("write sizes.rs");
     bench_models(&out);

@@ -46,9 +46,8 @@ fn stream(case: &Path) -> Vec<u8> {
     std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
 
-/// What the firmware prints, computed on the host; `vocab`: with the vocabulary lines (every
-/// board but the M0, whose RAM does not hold a second model load).
-fn host_lines(case: &Path, model_file: &str, with_vocab: bool) -> String {
+/// What the firmware prints, computed on the host.
+fn host_lines(case: &Path, model_file: &str) -> String {
     let blob = AlignedBytes::new(&std::fs::read(case.join(model_file)).expect("model file"));
     let model = Model::from_bytes(blob.as_bytes()).expect("model loads");
     let stream = stream(case);
@@ -66,17 +65,6 @@ fn host_lines(case: &Path, model_file: &str, with_vocab: bool) -> String {
         let n = nowcast_runtime::text::hash_tokens(line, 4096, &mut ids);
         for id in &ids[..n.min(ids.len())] {
             writeln!(out, "hash {i} {id}").unwrap();
-        }
-    }
-    // Then the same lines' ids from the vocabulary blob's lookup.
-    let vocab_bytes = std::fs::read(case.join("../vocab.ncm")).expect("vocab.ncm");
-    let vocab_blob = AlignedBytes::new(&vocab_bytes);
-    let vocab = Model::from_bytes(vocab_blob.as_bytes()).expect("vocab.ncm loads");
-    for (i, line) in sentences.lines().enumerate().filter(|_| with_vocab) {
-        let mut ids = [0u16; 32];
-        let n = vocab.encode_text(line, &mut ids).expect("a vocabulary");
-        for id in &ids[..n.min(ids.len())] {
-            writeln!(out, "vocab {i} {id}").unwrap();
         }
     }
     let mut forecasts = 0;
@@ -122,26 +110,19 @@ fn device_output_equals_host_bit_for_bit() {
             .iter()
             .map(move |m| (repo_root().join("tests/qemu").join(c), *m))
     }) {
-        let expected = host_lines(&case, model_file, true);
-        let without_vocab = host_lines(&case, model_file, false);
-        assert!(expected.lines().any(|l| l.starts_with("vocab ")));
+        let expected = host_lines(&case, model_file);
         let forecasts = expected
             .lines()
-            .filter(|l| {
-                !l.starts_with("hash ") && !l.starts_with("vocab ") && !l.starts_with("done ")
-            })
+            .filter(|l| !l.starts_with("hash ") && !l.starts_with("done "))
             .count();
         assert!(
             forecasts > 500,
             "the case must exercise the model: {forecasts} forecasts"
         );
         for (target, board) in TARGETS {
-            let expected = if target == "thumbv6m-none-eabi" {
-                &without_vocab
-            } else {
-                &expected
-            };
-            run_on(&root, &case, model_file, target, board, expected, forecasts);
+            run_on(
+                &root, &case, model_file, target, board, &expected, forecasts,
+            );
         }
     }
 }

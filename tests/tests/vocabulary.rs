@@ -6,7 +6,6 @@ use nowcast_runtime::format::FLAG_VOCABULARY;
 use nowcast_runtime::layers::{Dense, Embedding, Gru, Layer};
 use nowcast_runtime::text::UNKNOWN;
 use nowcast_runtime::{AlignedBytes, LoadError, Mode, Model, ModelSpec};
-use nowcast_tests::repo_root;
 
 const WORDS: [&str; 6] = ["the", "rally", "Ünïcode", "a", "zebra", "maga"];
 
@@ -152,28 +151,5 @@ fn a_bad_vocabulary_is_a_typed_error() {
         Some(LoadError::UnsupportedFlags {
             found: FLAG_VOCABULARY | 2
         })
-    );
-}
-
-/// Tokens of `tests/qemu/sentences.txt` (and some it lacks) in the vocabulary blob the QEMU
-/// parity firmware looks them up with.
-const QEMU_WORDS: [&str; 12] = [
-    "make", "america", "great", "dont", "usa", "maga", "fake", "news", "the", "a", "zürich",
-    "running",
-];
-
-#[test]
-fn the_qemu_vocabulary_blob_is_current() {
-    let words: Vec<String> = QEMU_WORDS.iter().map(|w| w.to_string()).collect();
-    let bytes = spec(Some(words), 16).to_bytes().unwrap();
-    let path = repo_root().join("tests/qemu/vocab.ncm");
-    if std::env::var_os("NOWCAST_BLESS").is_some() {
-        std::fs::write(&path, &bytes).unwrap();
-    }
-    let committed = std::fs::read(&path)
-        .unwrap_or_else(|e| panic!("{}: {e} (run cargo xtask bless)", path.display()));
-    assert_eq!(
-        committed, bytes,
-        "tests/qemu/vocab.ncm is stale: run cargo xtask bless"
     );
 }

@@ -27,11 +27,6 @@ static SENTENCES: &str = include_str!("../../../tests/qemu/sentences.txt");
 /// Hashing-trick bins of those ids.
 const HASH_BINS: u16 = 4096;
 
-/// A text model carrying a vocabulary (`tests/tests/vocabulary.rs` writes it): the firmware
-/// also prints the vocabulary ids of every line (`vocab <line> <id>`), but on the M0, whose
-/// 16 KB of RAM do not hold the stack of a second model load (`VOCAB_LOOKUPS`).
-static VOCAB_MODEL: &[u8] = nowcast_runtime::include_model!("../../../tests/qemu/vocab.ncm");
-
 /// The recording, little-endian f32, `INPUTS` values per sample.
 struct Replay {
     at: usize,
@@ -153,60 +148,9 @@ mod stack {
     }
 }
 
-/// A new line printer on semihosting stdout (inlined: built in place, no second 512-byte copy
-/// on the stack).
-#[inline(always)]
-fn printer() -> Printer {
-    let Ok(out) = hio::hstdout() else { fail("") };
-    Printer {
-        out,
-        buf: heapless_buf::Buf {
-            bytes: [0; 512],
-            len: 0,
-        },
-        forecasts: 0,
-    }
-}
-
-/// The text lines (`hash ...`, then `vocab ...`). Not inlined, so that its model's frame is
-/// gone before the streamed model's (the M0 has 16 KB of RAM for both stacks otherwise).
-#[inline(never)]
-fn text_lines() {
-    let mut printer = printer();
-    let mut ids = [0u16; 32];
-    for (i, line) in SENTENCES.lines().enumerate() {
-        let n = nowcast_runtime::text::hash_tokens(line, HASH_BINS, &mut ids);
-        for id in &ids[..n.min(ids.len())] {
-            printer.line(format_args!("hash {i} {id}\n"));
-        }
-    }
-    if !VOCAB_LOOKUPS {
-        printer.flush();
-        return;
-    }
-    let Ok(vocab) = Model::from_bytes(VOCAB_MODEL) else {
-        fail("error: the vocabulary model does not load\n")
-    };
-    for (i, line) in SENTENCES.lines().enumerate() {
-        let n = vocab.encode_text(line, &mut ids).unwrap_or(0);
-        for id in &ids[..n.min(ids.len())] {
-            printer.line(format_args!("vocab {i} {id}\n"));
-        }
-    }
-    printer.flush();
-}
-
 #[entry]
 fn main() -> ! {
     stack::paint();
-    text_lines();
-    stream();
-}
-
-/// Streams the recording through the model, prints every forecast, exits. Not inlined (see
-/// [`text_lines`]).
-#[inline(never)]
-fn stream() -> ! {
     let Ok(model) = Model::from_bytes(MODEL) else {
         fail("error: the model does not load\n")
     };
@@ -214,7 +158,22 @@ fn stream() -> ! {
     let Ok(mut stepper) = Stepper::new(&model, &mut state) else {
         fail("error: no stepper\n")
     };
-    let mut printer = printer();
+    let Ok(out) = hio::hstdout() else { fail("") };
+    let mut printer = Printer {
+        out,
+        buf: heapless_buf::Buf {
+            bytes: [0; 512],
+            len: 0,
+        },
+        forecasts: 0,
+    };
+    let mut ids = [0u16; 32];
+    for (i, line) in SENTENCES.lines().enumerate() {
+        let n = nowcast_runtime::text::hash_tokens(line, HASH_BINS, &mut ids);
+        for id in &ids[..n.min(ids.len())] {
+            printer.line(format_args!("hash {i} {id}\n"));
+        }
+    }
     let mut sample = [0.0f32; INPUTS];
     let samples = match nowcast_app::run(
         &mut stepper,
