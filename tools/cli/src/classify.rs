@@ -17,7 +17,7 @@ use nowcast_trainer::train::fit::{Examples, balanced_class_weights};
 use nowcast_trainer::train::{FitConfig, History, Loss, ModelToml, TrainModel};
 use serde::Serialize;
 
-use crate::quantize::{Exponents, QuantizeArgs, exponents_of, weight_bytes};
+use crate::quantize::{Exponents, QuantizeArgs, exponents_of, quantize_and_write, weight_bytes};
 use crate::train::{LossArg, TrainArgs, fit_config, fit_with_progress};
 
 /// The scores every classifier's `metrics.json` has (sequences and texts).
@@ -419,26 +419,8 @@ pub(crate) fn quantize_classifier(
     if outputs != classes && !(outputs == 1 && classes == 2) {
         bail!("the model has {outputs} outputs for the data's {classes} classes");
     }
-    let float_blob = float_blob.to_vec();
     let mode = a.mode.mode();
-    let ranges = match mode {
-        Mode::I8x16 => Some(quant::calibrate(
-            &float_blob,
-            set,
-            a.calibration,
-            a.calibration_windows,
-        )?),
-        _ => None,
-    };
-    let quant_blob = quant::quantize(&float_blob, mode, ranges.as_ref())?;
-    export::write_atomic(&a.out, &quant_blob)?;
-    println!(
-        "wrote {} ({} mode, {} bytes; the float model is {} bytes)",
-        a.out.display(),
-        mode.name(),
-        quant_blob.len(),
-        float_blob.len()
-    );
+    let quant_blob = quantize_and_write(a, float_blob, set)?;
     let scores = |blob: &[u8], mode: Mode| -> Result<(ClassModeScores, ClassScores)> {
         let val = score(blob, Split::Val)?;
         let test = score(blob, Split::Test)?;
@@ -454,9 +436,9 @@ pub(crate) fn quantize_classifier(
             test,
         ))
     };
-    let (float, ft) = scores(&float_blob, Mode::F32)?;
+    let (float, ft) = scores(float_blob, Mode::F32)?;
     let (quantized, qt) = scores(&quant_blob, mode)?;
-    let layers = quant::layer_errors(&float_blob, &quant_blob, set, Split::Test, a.layer_windows)?;
+    let layers = quant::layer_errors(float_blob, &quant_blob, set, Split::Test, a.layer_windows)?;
     let report = ClassQuantJson {
         task: "classify",
         weight_bytes_ratio: quantized.weight_bytes as f64 / float.weight_bytes.max(1) as f64,

@@ -13,6 +13,7 @@ use clap::Args;
 use crate::classify::SequenceArgs;
 use crate::data_args::DataArgs;
 use crate::replay::{ReplayArgs, replay};
+use crate::text::TextArgs;
 use crate::train::{LossArg, OptArg, TaskArg, TrainArgs};
 
 /// The demo's model: GRU(32) then Dense(1).
@@ -90,9 +91,11 @@ pub fn run(a: &DemoArgs) -> Result<()> {
         },
         length: None,
         class_weight: None,
-        text_column: "text".into(),
-        vocab: 10_000,
-        hashing: None,
+        text: TextArgs {
+            text_column: "text".into(),
+            vocab: 10_000,
+            hashing: None,
+        },
         embeddings: None,
         freeze_embeddings: false,
         patience: 3,

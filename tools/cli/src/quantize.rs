@@ -8,11 +8,12 @@ use clap::{Args, ValueEnum};
 use nowcast_runtime::{AlignedBytes, Mode, Model};
 use nowcast_trainer::data::Split;
 use nowcast_trainer::export;
-use nowcast_trainer::quant::{self, Calibration, LayerError};
+use nowcast_trainer::quant::{self, Calibration, LayerError, RawWindows};
 use serde::Serialize;
 
 use crate::classify::SequenceArgs;
 use crate::data_args::DataArgs;
+use crate::text::TextArgs;
 use crate::train::{Scores, TaskArg, score};
 
 /// The numeric mode to quantize to.
@@ -65,15 +66,8 @@ pub struct QuantizeArgs {
     pub task: TaskArg,
     #[command(flatten)]
     pub sequences: SequenceArgs,
-    /// Text: the column holding each row's text (as train).
-    #[arg(long, default_value = "text")]
-    pub text_column: String,
-    /// Text: the vocabulary size train used.
-    #[arg(long, default_value_t = 10_000)]
-    pub vocab: usize,
-    /// Text: the hashing bins train used.
-    #[arg(long)]
-    pub hashing: Option<u16>,
+    #[command(flatten)]
+    pub text: TextArgs,
     /// Classify: the seed train split the sequences with.
     #[arg(long, default_value_t = 1337)]
     pub seed: u64,
@@ -151,6 +145,35 @@ fn mode_scores(mode: Mode, s: &Scores, blob: &[u8]) -> Result<ModeScores> {
     })
 }
 
+/// Quantizes the float blob to `--mode` (an `i8x16` one calibrated on `data`'s training
+/// windows) and writes it to `--out`; returns it.
+pub(crate) fn quantize_and_write(
+    a: &QuantizeArgs,
+    float_blob: &[u8],
+    data: &impl RawWindows,
+) -> Result<Vec<u8>> {
+    let mode = a.mode.mode();
+    let ranges = match mode {
+        Mode::I8x16 => Some(quant::calibrate(
+            float_blob,
+            data,
+            a.calibration,
+            a.calibration_windows,
+        )?),
+        _ => None,
+    };
+    let quant_blob = quant::quantize(float_blob, mode, ranges.as_ref())?;
+    export::write_atomic(&a.out, &quant_blob)?;
+    println!(
+        "wrote {} ({} mode, {} bytes; the float model is {} bytes)",
+        a.out.display(),
+        mode.name(),
+        quant_blob.len(),
+        float_blob.len()
+    );
+    Ok(quant_blob)
+}
+
 /// Quantizes, scores both models, writes the quantized blob (and the report); returns the
 /// report.
 pub fn run(a: &QuantizeArgs) -> Result<QuantJson> {
@@ -161,24 +184,7 @@ pub fn run(a: &QuantizeArgs) -> Result<QuantJson> {
         .map_err(|e| anyhow::anyhow!("{}: invalid model: {e:?}", a.model.display()))?;
     let loaded = a.data.load(Some(&model))?;
     let mode = a.mode.mode();
-    let ranges = match mode {
-        Mode::I8x16 => Some(quant::calibrate(
-            &float_blob,
-            &loaded.dataset,
-            a.calibration,
-            a.calibration_windows,
-        )?),
-        _ => None,
-    };
-    let quant_blob = quant::quantize(&float_blob, mode, ranges.as_ref())?;
-    export::write_atomic(&a.out, &quant_blob)?;
-    println!(
-        "wrote {} ({} mode, {} bytes; the float model is {} bytes)",
-        a.out.display(),
-        mode.name(),
-        quant_blob.len(),
-        float_blob.len()
-    );
+    let quant_blob = quantize_and_write(a, &float_blob, &loaded.dataset)?;
 
     let fs = score(&float_blob, &loaded)?;
     let qs = score(&quant_blob, &loaded)?;

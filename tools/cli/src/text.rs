@@ -1,11 +1,14 @@
 //! `nowcast train --task text`: labelled texts to a classifier blob (token ids into an
 //! Embedding), scored through the runtime against the majority-class baseline.
 
+use std::path::Path;
+
 use anyhow::{Context, Result, bail};
+use clap::Args;
 use nowcast_runtime::{AlignedBytes, Model};
 use nowcast_trainer::classify::ClassScores;
 use nowcast_trainer::data::Split;
-use nowcast_trainer::text::{self, Encoding, EncodingReport, TextConfig, TextSet};
+use nowcast_trainer::text::{self, Encoding, EncodingReport, TextConfig, TextSet, Texts};
 use nowcast_trainer::train::fit::Examples;
 use nowcast_trainer::train::{History, ModelToml, TrainModel};
 use serde::Serialize;
@@ -40,23 +43,59 @@ pub struct TextMetrics {
     pub history: History,
 }
 
+/// How texts become token ids (`train` and `quantize` with `--task text`; quantize needs train's).
+#[derive(Debug, Clone, Args)]
+pub struct TextArgs {
+    /// Text: the column holding each row's text.
+    #[arg(long, default_value = "text")]
+    pub text_column: String,
+    /// Text: vocabulary size (the most frequent training tokens; ids 0 and 1 are padding and
+    /// unknown).
+    #[arg(long, default_value_t = 10_000)]
+    pub vocab: usize,
+    /// Text: the hashing trick with this many ids instead of a vocabulary.
+    #[arg(long)]
+    pub hashing: Option<u16>,
+}
+
+impl TextArgs {
+    /// The texts of `data` and their examples, split by `split` with `seed`.
+    fn load(
+        &self,
+        data: &Path,
+        label_column: &str,
+        split: &[f64],
+        seed: u64,
+        length: Option<usize>,
+    ) -> Result<(Texts, TextSet)> {
+        let texts = text::read_text_csv(data, &self.text_column, label_column)?;
+        let [s0, s1, s2] = split[..] else {
+            bail!("--split needs three fractions, e.g. 0.6,0.2,0.2")
+        };
+        let cfg = TextConfig {
+            hashing: self.hashing,
+            max_tokens: self.vocab,
+            length,
+            split: [s0, s1, s2],
+            seed,
+        };
+        let set = TextSet::new(&texts, &cfg)?;
+        Ok((texts, set))
+    }
+}
+
 /// The whole text command; returns the metrics.
 pub fn run(a: &TrainArgs) -> Result<TextMetrics> {
     if a.sequences.test.is_some() {
         bail!("texts are split by --split; --test is for --task classify");
     }
-    let texts = text::read_text_csv(&a.data.data, &a.text_column, &a.sequences.label_column)?;
-    let [s0, s1, s2] = a.data.split[..] else {
-        bail!("--split needs three fractions, e.g. 0.6,0.2,0.2")
-    };
-    let cfg = TextConfig {
-        hashing: a.hashing,
-        max_tokens: a.vocab,
-        length: a.length,
-        split: [s0, s1, s2],
-        seed: a.seed,
-    };
-    let set = TextSet::new(&texts, &cfg)?;
+    let (texts, set) = a.text.load(
+        &a.data.data,
+        &a.sequences.label_column,
+        &a.data.split,
+        a.seed,
+        a.length,
+    )?;
     let ids = set.encoding().ids();
     let input = match set.encoding() {
         Encoding::Vocabulary { .. } => "vocabulary",
@@ -178,18 +217,13 @@ pub fn quantize(a: &QuantizeArgs) -> Result<ClassQuantJson> {
     let aligned = AlignedBytes::new(&float_blob);
     let model = Model::from_bytes(aligned.as_bytes())
         .map_err(|e| anyhow::anyhow!("{}: invalid model: {e:?}", a.model.display()))?;
-    let texts = text::read_text_csv(&a.data.data, &a.text_column, &a.sequences.label_column)?;
-    let [s0, s1, s2] = a.data.split[..] else {
-        bail!("--split needs three fractions, e.g. 0.6,0.2,0.2")
-    };
-    let cfg = TextConfig {
-        hashing: a.hashing,
-        max_tokens: a.vocab,
-        length: Some(model.lookback() as usize),
-        split: [s0, s1, s2],
-        seed: a.seed,
-    };
-    let set = TextSet::new(&texts, &cfg)?;
+    let (_, set) = a.text.load(
+        &a.data.data,
+        &a.sequences.label_column,
+        &a.data.split,
+        a.seed,
+        Some(model.lookback() as usize),
+    )?;
     // A model trained before vocabularies were stored has none: then only the ids are compared.
     if let (Encoding::Vocabulary { tokens }, Some(saved)) =
         (set.encoding(), model.vocabulary_tokens())

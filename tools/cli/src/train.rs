@@ -19,6 +19,7 @@ use serde::Serialize;
 
 use crate::classify::SequenceArgs;
 use crate::data_args::{DataArgs, Loaded};
+use crate::text::TextArgs;
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
 pub enum OptArg {
@@ -84,16 +85,8 @@ pub struct TrainArgs {
     /// order the classes are listed; multiplies each training example's loss.
     #[arg(long)]
     pub class_weight: Option<String>,
-    /// Text: the column holding each row's text.
-    #[arg(long, default_value = "text")]
-    pub text_column: String,
-    /// Text: vocabulary size (the most frequent training tokens; ids 0 and 1 are padding and
-    /// unknown).
-    #[arg(long, default_value_t = 10_000)]
-    pub vocab: usize,
-    /// Text: the hashing trick with this many ids instead of a vocabulary.
-    #[arg(long)]
-    pub hashing: Option<u16>,
+    #[command(flatten)]
+    pub text: TextArgs,
     /// Text: pre-trained word vectors (GloVe text format) for the first (Embedding) layer.
     #[arg(long)]
     pub embeddings: Option<PathBuf>,
