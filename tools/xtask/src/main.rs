@@ -240,16 +240,9 @@ fn qemu_case() -> Result<()> {
         std::fs::create_dir_all(&dir)?;
         let model_arg = dir.join("model.ncm").display().to_string();
         let spec = format!("tools/cli/specs/{spec}");
-        cargo(
+        nowcast_cli(
             &root,
             &[
-                "run",
-                "--release",
-                "--locked",
-                "-q",
-                "-p",
-                "nowcast-cli",
-                "--",
                 "train",
                 "--data",
                 "data/greensboro.csv",
@@ -270,21 +263,13 @@ fn qemu_case() -> Result<()> {
                 "--out",
                 &model_arg,
             ],
-            &[],
         )?;
         // The quantized twins, calibrated on the same data's training split.
         for mode in ["i8w", "i8x16"] {
             let out = dir.join(format!("model_{mode}.ncm")).display().to_string();
-            cargo(
+            nowcast_cli(
                 &root,
                 &[
-                    "run",
-                    "--release",
-                    "--locked",
-                    "-q",
-                    "-p",
-                    "nowcast-cli",
-                    "--",
                     "quantize",
                     "--model",
                     &model_arg,
@@ -295,7 +280,6 @@ fn qemu_case() -> Result<()> {
                     "--out",
                     &out,
                 ],
-                &[],
             )?;
         }
     }
@@ -309,9 +293,7 @@ fn qemu_case() -> Result<()> {
     let mut bytes = Vec::new();
     for (i, row) in (start..start + QEMU_CASE_SAMPLES).enumerate() {
         for (c, &v) in dataset.raw_row(row).iter().enumerate() {
-            let missing = (i == 700 && c == 3) || (1200..1203).contains(&i);
-            let v = if missing { f32::NAN } else { v };
-            bytes.extend_from_slice(&v.to_le_bytes());
+            bytes.extend_from_slice(&recorded(i, c, v).to_le_bytes());
         }
     }
     std::fs::write(cases.join("stream.f32"), &bytes)?;
@@ -334,16 +316,9 @@ fn classifier_case(root: &Path, cases: &Path) -> Result<()> {
         "data/basicmotions/BasicMotions_TRAIN.ts",
         "data/basicmotions/BasicMotions_TEST.ts",
     );
-    cargo(
+    nowcast_cli(
         root,
         &[
-            "run",
-            "--release",
-            "--locked",
-            "-q",
-            "-p",
-            "nowcast-cli",
-            "--",
             "train",
             "--task",
             "classify",
@@ -368,35 +343,15 @@ fn classifier_case(root: &Path, cases: &Path) -> Result<()> {
             "--out",
             &model,
         ],
-        &[],
     )?;
     for mode in ["i8w", "i8x16"] {
         let out = dir.join(format!("model_{mode}.ncm")).display().to_string();
-        cargo(
+        nowcast_cli(
             root,
             &[
-                "run",
-                "--release",
-                "--locked",
-                "-q",
-                "-p",
-                "nowcast-cli",
-                "--",
-                "quantize",
-                "--task",
-                "classify",
-                "--model",
-                &model,
-                "--data",
-                train,
-                "--test",
-                test,
-                "--mode",
-                mode,
-                "--out",
-                &out,
+                "quantize", "--task", "classify", "--model", &model, "--data", train, "--test",
+                test, "--mode", mode, "--out", &out,
             ],
-            &[],
         )?;
     }
     let sequences = nowcast_trainer::data::sequences::read_ts(root.join(test))?;
@@ -409,9 +364,7 @@ fn classifier_case(root: &Path, cases: &Path) -> Result<()> {
         .flat_map(|s| s.values.chunks_exact(channels));
     for (i, sample) in samples.enumerate() {
         for (c, &v) in sample.iter().enumerate() {
-            let missing = (i == 700 && c == 3) || (1200..1203).contains(&i);
-            let v = if missing { f32::NAN } else { v };
-            bytes.extend_from_slice(&v.to_le_bytes());
+            bytes.extend_from_slice(&recorded(i, c, v).to_le_bytes());
         }
     }
     std::fs::write(dir.join("stream.f32"), &bytes)?;
@@ -421,6 +374,28 @@ fn classifier_case(root: &Path, cases: &Path) -> Result<()> {
         dir.display()
     );
     Ok(())
+}
+
+/// Value `v` of sample `i`, channel `c` as the parity recordings hold it: sample 700 misses
+/// channel 3, samples 1200-1202 miss everything (NaN).
+fn recorded(i: usize, c: usize, v: f32) -> f32 {
+    let missing = (i == 700 && c == 3) || (1200..1203).contains(&i);
+    if missing { f32::NAN } else { v }
+}
+
+/// Runs the `nowcast` CLI (release build) with `args` from the repository root.
+fn nowcast_cli(root: &Path, args: &[&str]) -> Result<()> {
+    let mut all = vec![
+        "run",
+        "--release",
+        "--locked",
+        "-q",
+        "-p",
+        "nowcast-cli",
+        "--",
+    ];
+    all.extend_from_slice(args);
+    cargo(root, &all, &[])
 }
 
 /// Samples in the QEMU parity recording.
