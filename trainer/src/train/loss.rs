@@ -53,11 +53,35 @@ impl Loss {
         grad.iter_mut().for_each(|g| *g = F::zero());
         let (lo, hi) = (EPSILON, 1.0 - EPSILON);
         match self {
-            Loss::Mae | Loss::Mse | Loss::Huber => {
-                let e = pred[0] - target;
-                grad[0] = self.derivative(e) * scale;
-                self.value(e.to64())
-            }
+            Loss::Mae => regression(
+                pred[0] - target,
+                grad,
+                scale,
+                |e| e.abs(),
+                |e| {
+                    if e > F::zero() {
+                        F::one()
+                    } else if e < F::zero() {
+                        -F::one()
+                    } else {
+                        F::zero()
+                    }
+                },
+            ),
+            Loss::Mse => regression(pred[0] - target, grad, scale, |e| e * e, |e| e + e),
+            Loss::Huber => regression(
+                pred[0] - target,
+                grad,
+                scale,
+                |e| {
+                    if e.abs() <= 1.0 {
+                        0.5 * e * e
+                    } else {
+                        e.abs() - 0.5
+                    }
+                },
+                |e| e.max(-F::one()).min(F::one()),
+            ),
             Loss::CategoricalCrossentropy => {
                 let t = target.to64() as usize;
                 let Some(p) = pred.get(t).map(|p| p.to64()) else {
@@ -75,38 +99,19 @@ impl Loss {
             }
         }
     }
+}
 
-    /// `l(e)` of a regression loss (a classification loss: see [`example`](Self::example)).
-    pub fn value(self, e: f64) -> f64 {
-        match self {
-            Loss::Mae | Loss::CategoricalCrossentropy | Loss::BinaryCrossentropy => e.abs(),
-            Loss::Mse => e * e,
-            Loss::Huber => {
-                if e.abs() <= 1.0 {
-                    0.5 * e * e
-                } else {
-                    e.abs() - 0.5
-                }
-            }
-        }
-    }
-
-    /// `l'(e)` of a regression loss.
-    pub fn derivative<F: Float>(self, e: F) -> F {
-        match self {
-            Loss::Mae | Loss::CategoricalCrossentropy | Loss::BinaryCrossentropy => {
-                if e > F::zero() {
-                    F::one()
-                } else if e < F::zero() {
-                    -F::one()
-                } else {
-                    F::zero()
-                }
-            }
-            Loss::Mse => e + e,
-            Loss::Huber => e.max(-F::one()).min(F::one()),
-        }
-    }
+/// A regression loss of error `e = prediction - target`: `l(e)`, and `scale · l'(e)` into
+/// `grad[0]`.
+fn regression<F: Float>(
+    e: F,
+    grad: &mut [F],
+    scale: F,
+    value: impl Fn(f64) -> f64,
+    derivative: impl Fn(F) -> F,
+) -> f64 {
+    grad[0] = derivative(e) * scale;
+    value(e.to64())
 }
 
 #[cfg(test)]
@@ -160,10 +165,13 @@ mod tests {
     #[test]
     fn derivatives_match_differences() {
         for loss in [Loss::Mae, Loss::Mse, Loss::Huber] {
-            for e in [-2.5, -0.3, 0.4, 1.7] {
+            for e in [-2.5f64, -0.3, 0.4, 1.7] {
                 let h = 1e-6;
-                let num = (loss.value(e + h) - loss.value(e - h)) / (2.0 * h);
-                assert!((loss.derivative(e) - num).abs() < 1e-6, "{loss:?} at {e}");
+                let mut g = [0.0];
+                let mut value = |e: f64| loss.example(&[e], 0.0, &mut g, 1.0);
+                let num = (value(e + h) - value(e - h)) / (2.0 * h);
+                loss.example(&[e], 0.0, &mut g, 1.0);
+                assert!((g[0] - num).abs() < 1e-6, "{loss:?} at {e}");
             }
         }
     }
