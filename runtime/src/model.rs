@@ -387,7 +387,7 @@ impl<'a> Model<'a> {
     /// written), or `None` if the model carries no vocabulary.
     pub fn encode_text(&self, text: &str, ids: &mut [u16]) -> Option<usize> {
         self.vocabulary?;
-        let mut buf = [0u8; 64];
+        let mut buf = [0u8; crate::text::TOKEN_BYTES];
         let mut n = 0;
         crate::text::for_each_token(text, &mut buf, |t| {
             if let Some(slot) = ids.get_mut(n) {

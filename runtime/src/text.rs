@@ -21,6 +21,10 @@
 /// backquote `{|}~`.
 pub const PUNCTUATION: &[u8] = b"!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~";
 
+/// Longest token kept, in bytes: [`hash_tokens`] and [`crate::Model::encode_text`] cut
+/// longer ones, and so does the trainer.
+pub const TOKEN_BYTES: usize = 64;
+
 /// Id of padding.
 pub const PAD: u16 = 0;
 
@@ -80,10 +84,10 @@ pub const fn hash_id(token: &[u8], bins: u16) -> u16 {
 }
 
 /// The hashed ids of `text`'s tokens, written from the start of `ids`; returns how many tokens
-/// the text has (more than `ids.len()` means the rest were not written). Tokens are cut to 64
-/// bytes.
+/// the text has (more than `ids.len()` means the rest were not written). Tokens are cut to
+/// [`TOKEN_BYTES`] bytes.
 pub fn hash_tokens(text: &str, bins: u16, ids: &mut [u16]) -> usize {
-    let mut buf = [0u8; 64];
+    let mut buf = [0u8; TOKEN_BYTES];
     let mut n = 0;
     for_each_token(text, &mut buf, |t| {
         if let Some(slot) = ids.get_mut(n) {

@@ -16,7 +16,7 @@
 use std::collections::HashMap;
 use std::path::Path;
 
-use nowcast_runtime::text::{PAD, UNKNOWN, for_each_token, hash_id};
+use nowcast_runtime::text::{PAD, TOKEN_BYTES, UNKNOWN, for_each_token, hash_id};
 use nowcast_runtime::{AlignedBytes, Model, ModelSpec, Stepper};
 use serde::Serialize;
 
@@ -26,9 +26,6 @@ use crate::data::{BatchError, Split};
 use crate::net::Seq;
 use crate::train::TrainModel;
 use crate::train::fit::{Examples, predicted_class};
-
-/// Longest token kept (bytes); longer ones are cut, on the host as on the device.
-pub const TOKEN_BYTES: usize = 64;
 
 /// Labelled texts.
 #[derive(Clone, Debug, PartialEq)]
