@@ -16,11 +16,13 @@ Protocol:
     5,131 / 1,627 / 1,627 windows);
   * target = temp_c normalized with the train mean/std; MAE reported in degC
     (normalized MAE x std);
-  * RMSprop (Keras defaults), loss "mae", batch 128, shuffle=True,
+  * RMSprop (Keras defaults; or Adam with --optimizer adam), loss "mae",
+    batch 128 (or --batch), shuffle=True,
     EarlyStopping(val_loss, patience 3, restore_best_weights=True).
 
 Usage:
     python3 tools/keras_reference.py --model gru32 [--epochs 20] [--seed 1337]
+                                     [--batch 128] [--optimizer rmsprop|adam]
                                      [--threads N]
 
 Prints the wall seconds of every epoch (train + validation), the median, and
@@ -54,7 +56,7 @@ CHANNELS = [
 TARGET = "temp_c"
 LOOKBACK = 120
 DELAY = 6
-BATCH = 128
+DEFAULT_BATCH = 128
 EXPECTED_COUNTS = (5131, 1627, 1627)
 MODELS = ("gru32", "lstm32", "gru32_dropout", "conv_gru")
 
@@ -124,6 +126,8 @@ def main(argv=None):
     ap.add_argument("--model", required=True, choices=MODELS)
     ap.add_argument("--epochs", type=int, default=20)
     ap.add_argument("--seed", type=int, default=1337)
+    ap.add_argument("--batch", type=int, default=DEFAULT_BATCH)
+    ap.add_argument("--optimizer", choices=("rmsprop", "adam"), default="rmsprop")
     ap.add_argument("--threads", type=int, default=None,
                     help="intra/inter op parallelism (default: TF default)")
     ap.add_argument("--csv", type=Path, default=DEFAULT_CSV)
@@ -168,7 +172,9 @@ def main(argv=None):
 
     # ---- model ------------------------------------------------------------
     model = build_model(args.model, len(CHANNELS))
-    model.compile(optimizer=keras.optimizers.RMSprop(), loss="mae")
+    optimizer = (keras.optimizers.Adam() if args.optimizer == "adam"
+                 else keras.optimizers.RMSprop())
+    model.compile(optimizer=optimizer, loss="mae")
 
     epoch_seconds = []
 
@@ -193,7 +199,7 @@ def main(argv=None):
 
     history = model.fit(
         x_tr, y_tr,
-        batch_size=BATCH,
+        batch_size=args.batch,
         epochs=args.epochs,
         validation_data=(x_va, y_va),
         shuffle=True,
@@ -211,7 +217,7 @@ def main(argv=None):
 
     # ---- evaluation (best weights restored by EarlyStopping) --------------
     def mae_degc(x, y_raw):
-        pred = model.predict(x, batch_size=BATCH, verbose=0)[:, 0]
+        pred = model.predict(x, batch_size=DEFAULT_BATCH, verbose=0)[:, 0]
         pred_raw = pred.astype(np.float64) * t_std + t_mean
         return float(np.mean(np.abs(pred_raw - y_raw)))
 
@@ -222,6 +228,8 @@ def main(argv=None):
     result = {
         "model": args.model,
         "seed": args.seed,
+        "batch": args.batch,
+        "optimizer": args.optimizer,
         "epochs_run": epochs_run,
         "best_epoch": best_epoch,
         "seconds_per_epoch": round(sec_per_epoch, 4),
