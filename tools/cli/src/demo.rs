@@ -2,16 +2,19 @@
 //!
 //! Trains a GRU(32) to forecast the temperature 6 hours ahead from the last 120 hours of all ten
 //! channels (the Keras chapter's task), compares it with persistence and seasonal persistence
-//! on the same windows through the runtime, streams the whole year through the exported model
-//! sample by sample, and prints the model's summary.
+//! on the same windows through the runtime, quantizes it to the integer-only `i8x16` mode and
+//! scores that too, streams the whole year through the exported model sample by sample, and
+//! prints both models' summaries.
 
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 use clap::Args;
+use nowcast_trainer::quant::Calibration;
 
 use crate::classify::SequenceArgs;
 use crate::data_args::DataArgs;
+use crate::quantize::{ModeArg, QuantizeArgs};
 use crate::replay::{ReplayArgs, replay};
 use crate::text::TextArgs;
 use crate::train::{LossArg, OptArg, TaskArg, TrainArgs};
@@ -110,6 +113,23 @@ pub fn run(a: &DemoArgs) -> Result<()> {
         ema: None,
     };
     crate::train::run(&args)?;
+    // The integer-only model an FPU-less Cortex-M0/M3 runs, scored against the float one.
+    println!();
+    let quantized = a.out.join("model_i8x16.ncm");
+    crate::quantize::run(&QuantizeArgs {
+        model: model.clone(),
+        data: args.data.clone(),
+        mode: ModeArg::I8x16,
+        out: quantized.clone(),
+        report: Some(a.out.clone()),
+        layer_windows: 512,
+        calibration: Calibration::Max,
+        calibration_windows: 2048,
+        task: TaskArg::Forecast,
+        sequences: args.sequences.clone(),
+        text: args.text.clone(),
+        seed: a.seed,
+    })?;
     println!();
     replay(&ReplayArgs {
         model: model.clone(),
@@ -118,11 +138,15 @@ pub fn run(a: &DemoArgs) -> Result<()> {
         skip_bad_rows: false,
     })?;
     println!();
-    let bytes = std::fs::read(&model)?;
-    print!("{}", crate::inspect::summary(&bytes)?);
+    for m in [&model, &quantized] {
+        let bytes = std::fs::read(m)?;
+        print!("{}", crate::inspect::summary(&bytes)?);
+        println!();
+    }
     println!(
-        "\nnext: nowcast inspect {0}; nowcast eval --model {0} --data data/greensboro.csv",
-        model.display()
+        "next: nowcast eval --model {} --data data/greensboro.csv; for a board, {} (see the README, On a real board)",
+        model.display(),
+        quantized.display()
     );
     Ok(())
 }
