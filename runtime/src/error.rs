@@ -176,6 +176,14 @@ pub enum LoadError {
         /// The blob is an i8x16 (integer) model.
         integer: bool,
     },
+    /// The blob has a layer kind that this build of the runtime leaves out (its cargo feature,
+    /// e.g. `gru` or `conv1d`, is off), the layer's own or a Bidirectional direction's cell.
+    LayerNotBuilt {
+        /// Zero-based layer index.
+        index: u8,
+        /// The kind left out.
+        kind: crate::layers::LayerKind,
+    },
     /// The last layer's width does not match the number of declared targets.
     OutputCount {
         /// Number of declared targets.

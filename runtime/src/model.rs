@@ -14,7 +14,7 @@ use crate::format::{
     self, DType, MAX_CHANNELS, MAX_LAYERS, MAX_SCALE_EXP, ScalesRef, Standardize, TENSOR_ALIGN,
     TensorRef,
 };
-use crate::layers::{Layer, Shape};
+use crate::layers::{Layer, LayerKind, Shape};
 use crate::tensor::{Scales, Tensor};
 
 /// The fields of [`ModelRepr`] before `layers`, in the same order (postcard encodes a struct as
@@ -220,15 +220,32 @@ impl<'a> Model<'a> {
         }
         let mut layers: HVec<Layer<Tensor<'a>>, MAX_LAYERS> = HVec::new();
         for index in 0..count as usize {
+            // The kind alone first (postcard writes a variant's index before its fields): a kind
+            // this build leaves out is refused before anything else is decoded.
+            let not_built = |kind| LoadError::LayerNotBuilt {
+                index: index as u8,
+                kind,
+            };
+            let (kind, _) =
+                postcard::take_from_bytes::<LayerKind>(rest).map_err(|_| LoadError::Metadata)?;
+            if !kind.is_built() {
+                return Err(not_built(kind));
+            }
             let (layer, tail) = postcard::take_from_bytes::<Layer<TensorRef>>(rest)
                 .map_err(|_| LoadError::Metadata)?;
             rest = tail;
-            let resolved = layer
-                .try_map(&mut |t, name| resolve(arena, t, name))
-                .map_err(|problem| LoadError::Layer {
-                    index: index as u8,
-                    problem,
-                })?;
+            if let Some(kind) = layer.not_built() {
+                return Err(not_built(kind));
+            }
+            let resolved = layer.try_map_loaded(
+                &mut |t, name| {
+                    resolve(arena, t, name).map_err(|problem| LoadError::Layer {
+                        index: index as u8,
+                        problem,
+                    })
+                },
+                not_built(kind),
+            )?;
             // At most MAX_LAYERS, checked above.
             let _ = layers.push(resolved);
         }
@@ -237,7 +254,9 @@ impl<'a> Model<'a> {
                 postcard::take_from_bytes::<&'a str>(rest).map_err(|_| LoadError::Metadata)?;
             rest = tail;
             let input_dim = match layers.first() {
-                Some(Layer::Embedding(e)) => e.input_dim,
+                // (Without `embedding` no model gets here with one: the guard only drops the
+                // vocabulary check from such builds.)
+                Some(Layer::Embedding(e)) if cfg!(feature = "embedding") => e.input_dim,
                 _ => return Err(LoadError::Vocabulary { line: 0 }),
             };
             check_vocabulary(v, input_dim)?;
@@ -359,6 +378,7 @@ impl<'a> Model<'a> {
 
     /// A token's id in the model's vocabulary ([`crate::text::UNKNOWN`] if it has none), or
     /// `None` if the model carries no vocabulary. A binary search over the sorted lines.
+    #[cfg(feature = "text")]
     pub fn token_id(&self, token: &[u8]) -> Option<u16> {
         let v = self.vocabulary?.as_bytes();
         let (mut lo, mut hi) = (0, v.len());
@@ -385,6 +405,7 @@ impl<'a> Model<'a> {
     /// The ids of `text`'s tokens (see [`crate::text`]) from the model's vocabulary, written from
     /// the start of `ids`; returns the number of tokens (past `ids.len()` the rest are not
     /// written), or `None` if the model carries no vocabulary.
+    #[cfg(feature = "text")]
     pub fn encode_text(&self, text: &str, ids: &mut [u16]) -> Option<usize> {
         self.vocabulary?;
         let mut buf = [0u8; crate::text::TOKEN_BYTES];
@@ -462,10 +483,13 @@ impl<'a> Model<'a> {
         }
         let mut quantized = false;
         for layer in &self.layers {
-            let _ = layer.try_map(&mut |t: &Tensor<'_>, _| {
-                quantized |= t.is_quantized();
-                Ok::<(), ()>(())
-            });
+            let _ = layer.try_map_loaded(
+                &mut |t: &Tensor<'_>, _| {
+                    quantized |= t.is_quantized();
+                    Ok(())
+                },
+                (),
+            );
         }
         if quantized { Mode::I8w } else { Mode::F32 }
     }
@@ -536,17 +560,21 @@ impl<'a> Model<'a> {
         let layer = self.layers().get(i)?;
         let (mut params, mut weight_bytes) = (0, 0);
         let mut last_scales: &[u16] = &[];
-        let _ = layer.try_map(&mut |t: &Tensor<'_>, _| {
-            params += t.len();
-            weight_bytes += t.value_bytes();
-            // Scales shared by consecutive tensors (a recurrent layer's two kernels) count once.
-            let scales = t.scale_mantissas();
-            if !core::ptr::eq(scales, last_scales) {
-                weight_bytes += 2 * scales.len();
-            }
-            last_scales = scales;
-            Ok::<(), ()>(())
-        });
+        let _ = layer.try_map_loaded(
+            &mut |t: &Tensor<'_>, _| {
+                params += t.len();
+                weight_bytes += t.value_bytes();
+                // Scales shared by consecutive tensors (a recurrent layer's two kernels) count
+                // once.
+                let scales = t.scale_mantissas();
+                if !core::ptr::eq(scales, last_scales) {
+                    weight_bytes += 2 * scales.len();
+                }
+                last_scales = scales;
+                Ok(())
+            },
+            (),
+        );
         let input = self.shapes[i];
         Some(LayerSummary {
             kind: layer.kind(),

@@ -2,8 +2,8 @@
 //! case of `tests/qemu/conv_gru` through the model under QEMU and prints every forecast's bits;
 //! the host streams the same samples through `nowcast-runtime`; every line must match.
 //!
-//! The lean forecaster (`firmware/qemu` bin `forecast`: the runtime's integer path only, no
-//! `core::fmt`, profile `release-z`, what `cargo xtask size` measures)
+//! The lean forecaster (`firmware/qemu` bin `forecast`: the runtime's integer path and the GRU
+//! and Dense kinds only, no `core::fmt`, profile `release-z`, what `cargo xtask size` measures)
 //! runs the gru32 i8x16 case on every board too, and its lines must match the host's likewise
 //! (all but the tokenizer lines, which it does not print).
 //!
@@ -53,7 +53,7 @@ fn stream(case: &Path) -> Vec<u8> {
 
 /// The lean forecaster's case and build (keep in step with `LEAN_FEATURES` and `LEAN_PROFILE` in
 /// tools/xtask).
-const LEAN: (&str, &str, &str, &str) = ("gru32", "model_i8x16.ncm", "int", "release-z");
+const LEAN: (&str, &str, &str, &str) = ("gru32", "model_i8x16.ncm", "int,gru,dense", "release-z");
 
 /// A firmware binary and how it is built: bin, profile, features (`None`: the defaults).
 struct Build<'a> {

@@ -175,8 +175,14 @@ fn ci() -> Result<()> {
         ],
         &[],
     )?;
-    // Each numeric path alone, as a firmware that ships one mode builds the runtime.
-    for features in ["float", "int"] {
+    // Each numeric path alone with every layer kind, and with the few kinds of the lean
+    // forecaster, as firmware that ships one mode and one model builds the runtime.
+    for features in [
+        "float,all-layers",
+        "int,all-layers",
+        "int,gru,dense",
+        "float,dense",
+    ] {
         cargo(
             &root,
             &[
@@ -457,7 +463,7 @@ const BOARDS: [Board; 3] = [
 
 /// Builds firmware binary `bin` of `nowcast-qemu` for the board with cargo profile `profile`
 /// (`release`, or `release-z` for size); `features` replaces the default features (both numeric
-/// paths, the assembly kernels). Returns the ELF.
+/// paths, every layer kind, the assembly kernels). Returns the ELF.
 fn build_firmware(
     fw: &Path,
     board: &Board,
@@ -614,8 +620,8 @@ fn cycles() -> Result<()> {
 }
 
 /// The lean forecaster's build for `cargo xtask size` (and the parity test): the runtime's
-/// integer path only, optimized for size.
-const LEAN_FEATURES: &str = "int";
+/// integer path and the layer kinds of the gru32 case only, optimized for size.
+const LEAN_FEATURES: &str = "int,gru,dense";
 /// Its cargo profile (`firmware/Cargo.toml`: release with opt-level "z").
 const LEAN_PROFILE: &str = "release-z";
 
@@ -630,11 +636,12 @@ fn size() -> Result<()> {
         .iter()
         .flat_map(|c| ["model.ncm", "model_i8w.ncm", "model_i8x16.ncm"].map(|m| (*c, m)))
     {
-        // The runtime's path for this mode only, as an application would build it.
+        // The runtime's path for this mode only, as an application would build it; every layer
+        // kind (the parity firmware also runs the tokenizer).
         let features = if model.contains("i8x16") {
-            "int"
+            "int,all-layers"
         } else {
-            "float"
+            "float,all-layers"
         };
         for board in &BOARDS {
             parity.push(size_row(
@@ -659,7 +666,7 @@ fn size() -> Result<()> {
         "case", "mode", "core", ".text", "model blob", "flash", "state+scratch", "stack (HWM)"
     );
     println!(
-        "\nparity firmware (tests/qemu cases) built with the runtime's path for the mode only (feature `float` for f32 and i8w, `int` for i8x16), profile release (opt-level 3), bytes: flash is .vector_table + .text + .rodata (with the model) + .data, without the recorded input stream; the stack high-water mark includes the state buffer, which lives in main's frame"
+        "\nparity firmware (tests/qemu cases) built with the runtime's path for the mode only (feature `float` for f32 and i8w, `int` for i8x16) and every layer kind, profile release (opt-level 3), bytes: flash is .vector_table + .text + .rodata (with the model) + .data, without the recorded input stream; the stack high-water mark includes the state buffer, which lives in main's frame"
     );
     println!("{header}");
     for r in parity {
