@@ -643,7 +643,8 @@ impl<'a> Model<'a> {
     pub(crate) fn quantize_input(&self, x: &[f32], q: &mut [i16], exp: u8) {
         let s = f32::from(1u16 << exp);
         for (q, &v) in q.iter_mut().zip(x) {
-            *q = libm::roundf(v * s).clamp(-32768.0, 32767.0) as i16;
+            // `as` saturates to the i16 range (and a NaN, which normalization rules out, to 0).
+            *q = libm::roundf(v * s) as i16;
         }
     }
 
