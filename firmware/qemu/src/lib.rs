@@ -7,6 +7,9 @@
 #![no_std]
 
 use cortex_m_semihosting::hio::HostStream;
+// The Cortex-M3 board's vector table (see Cargo.toml).
+#[cfg(lm3s6965)]
+use lm3s6965 as _;
 use nowcast_app::Source;
 
 include!(concat!(env!("OUT_DIR"), "/sizes.rs"));
