@@ -102,6 +102,9 @@ pub enum Problem {
     BadExponent,
     /// Softmax anywhere but the last layer of an `i8x16` model.
     SoftmaxNotLast,
+    /// The activation is left out of this build of the runtime (softmax without the `softmax`
+    /// feature).
+    ActivationNotBuilt,
 }
 
 /// Why a model blob was rejected by [`Model::from_bytes`](crate::Model::from_bytes).

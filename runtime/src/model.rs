@@ -191,7 +191,7 @@ fn resolve_norm<'a>(
     crate::layers::expect_len(TensorName::Mean, Tensor::F32(mean), width)?;
     crate::layers::expect_len(TensorName::Std, Tensor::F32(std), width)?;
     // A zero, negative or subnormal std would turn samples into inf or NaN.
-    if std.iter().any(|&s| !s.is_normal() || s < 0.0) {
+    if std.iter().any(|&s| !s.is_normal() || s.is_sign_negative()) {
         return Err(Problem::BadParameter);
     }
     Ok(Some(Standardize { mean, std }))
@@ -522,7 +522,8 @@ impl<'a> Model<'a> {
     /// Vocabulary size, if the model takes token ids (its first layer is an Embedding).
     pub fn vocab(&self) -> Option<u32> {
         match self.layers.first() {
-            Some(Layer::Embedding(e)) => Some(e.input_dim),
+            // (The guard drops the token paths from builds without Embedding.)
+            Some(Layer::Embedding(e)) if cfg!(feature = "embedding") => Some(e.input_dim),
             _ => None,
         }
     }
@@ -660,7 +661,8 @@ impl<'a> Model<'a> {
             Some(Layer::Conv1d(l)) => l.activation == crate::activation::Activation::Softmax,
             _ => false,
         };
-        if softmax {
+        // (Without the feature no loaded model has softmax.)
+        if cfg!(feature = "softmax") && softmax {
             let w = self.output_len().max(1);
             for row in y.chunks_exact_mut(w) {
                 crate::activation::Activation::Softmax.apply(row);

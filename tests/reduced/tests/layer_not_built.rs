@@ -1,6 +1,7 @@
 //! With the layer kinds Dense and Bidirectional only, a blob with any other kind (or a
 //! Bidirectional over a cell kind that is left out) is refused with `LayerNotBuilt`, saying
-//! which layer and which kind; a Dense model loads and runs. Meaningful only when this crate is
+//! which layer and which kind; without the `softmax` feature a softmax Dense is refused; a
+//! Dense model loads and runs. Meaningful only when this crate is
 //! tested alone (`cargo xtask ci` does).
 
 use nowcast_runtime::activation::Activation;
@@ -125,6 +126,26 @@ fn a_bidirectional_over_a_left_out_cell_is_refused_with_the_cell_kind() {
         Err(LoadError::LayerNotBuilt {
             index: 0,
             kind: LayerKind::Gru
+        })
+    );
+}
+
+#[test]
+fn softmax_is_refused_without_its_feature() {
+    let classifier = Layer::Dense(Dense {
+        units: 2,
+        activation: Activation::Softmax,
+        kernel: vec![0.5; 2],
+        bias: vec![0.0; 2],
+    });
+    let mut s = spec(vec![classifier]);
+    s.targets = vec!["a".into(), "b".into()];
+    let blob = AlignedBytes::new(&s.to_bytes().unwrap());
+    assert_eq!(
+        Model::from_bytes(blob.as_bytes()).err(),
+        Some(LoadError::Layer {
+            index: 0,
+            problem: nowcast_runtime::Problem::ActivationNotBuilt
         })
     );
 }
