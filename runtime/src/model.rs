@@ -642,17 +642,16 @@ impl<'a> Model<'a> {
     /// An `i8x16` model's input: `round(x · 2^input_exp)`, saturated to `i16` (the one place
     /// besides [`output_from_int`](Self::output_from_int) where the integer path uses `f32`).
     pub(crate) fn quantize_input(&self, x: &[f32], q: &mut [i16], exp: u8) {
-        let s = f32::from(1u16 << exp);
+        let s = pow2(i32::from(exp));
         for (q, &v) in q.iter_mut().zip(x) {
-            // `as` saturates to the i16 range (and a NaN, which normalization rules out, to 0).
-            *q = libm::roundf(v * s) as i16;
+            *q = f32_to_i16(libm::roundf(v * s));
         }
     }
 
     /// An `i8x16` model's output: `q · 2^-exp` as `f32` (exact), then softmax if the last layer
     /// has it, then the de-normalization.
     pub(crate) fn output_from_int(&self, q: &[i16], exp: u8, y: &mut [f32]) {
-        let unit = 1.0 / f32::from(1u16 << exp);
+        let unit = pow2(-i32::from(exp));
         for (y, &v) in y.iter_mut().zip(q) {
             *y = f32::from(v) * unit;
         }
@@ -683,6 +682,34 @@ impl<'a> Model<'a> {
     }
 }
 
+/// `2^e` for `e` in `-126..=127`, exactly, from its bits.
+fn pow2(e: i32) -> f32 {
+    f32::from_bits(((127 + e) as u32) << 23)
+}
+
+/// `x as i16` (truncation toward zero, saturation, NaN to 0) computed on the bits: on the
+/// FPU-less cores the cast's float compares are library calls.
+fn f32_to_i16(x: f32) -> i16 {
+    let bits = x.to_bits();
+    let e = (bits >> 23) & 0xff;
+    let magnitude = match e {
+        // |x| < 1.
+        0..=126 => 0,
+        // 1 <= |x| < 2^15: the integer part of the significand.
+        127..=141 => ((bits & 0x7f_ffff) | 0x80_0000) >> (150 - e),
+        // NaN.
+        255 if bits & 0x7f_ffff != 0 => return 0,
+        // |x| >= 2^15, infinity.
+        _ => 1 << 15,
+    } as i32;
+    let v = if bits >> 31 != 0 {
+        -magnitude
+    } else {
+        magnitude
+    };
+    v.clamp(i32::from(i16::MIN), i32::from(i16::MAX)) as i16
+}
+
 /// A vocabulary line's token and id (`token\tid`, id in decimal).
 fn split_line(line: &[u8]) -> Option<(&[u8], u16)> {
     let tab = line.iter().position(|&b| b == b'\t')?;
@@ -706,4 +733,56 @@ fn check_vocabulary(v: &str, input_dim: u32) -> Result<(), LoadError> {
         last = Some(tok);
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_bit_conversions_equal_the_casts() {
+        for e in 0..=15 {
+            assert_eq!(pow2(e), f32::from(1u16 << e));
+            assert_eq!(pow2(-e), 1.0 / f32::from(1u16 << e));
+        }
+        let edges = [
+            0.0f32,
+            -0.0,
+            0.5,
+            -0.5,
+            0.999,
+            1.0,
+            -1.0,
+            1.5,
+            -1.5,
+            2.0,
+            32766.5,
+            32767.0,
+            32767.5,
+            32768.0,
+            -32767.0,
+            -32768.0,
+            -32768.5,
+            -32769.0,
+            65536.0,
+            1e9,
+            -1e9,
+            f32::MAX,
+            f32::MIN,
+            f32::MIN_POSITIVE,
+            1e-40,
+            f32::INFINITY,
+            f32::NEG_INFINITY,
+            f32::NAN,
+            -f32::NAN,
+        ];
+        for x in edges {
+            assert_eq!(f32_to_i16(x), x as i16, "{x}");
+        }
+        // Every 4099th bit pattern: all exponents, signs and many significands.
+        for bits in (0..=u32::MAX).step_by(4099) {
+            let x = f32::from_bits(bits);
+            assert_eq!(f32_to_i16(x), x as i16, "{bits:#x}");
+        }
+    }
 }

@@ -547,9 +547,12 @@ pub(crate) fn check(
             (),
         );
         dtype?;
-        // The recurrent rows sum both kernels before one rescale: their scales must agree.
+        // The recurrent rows sum both kernels before one rescale: their scales must agree
+        // (compared element by element: a slice `==` is a 116-byte memcmp on the Cortex-M).
         let shares = |l: &Layer<Tensor<'_>>| match l.recurrent_kernels() {
-            Some((Tensor::I8 { scales: a, .. }, Tensor::I8 { scales: b, .. })) => a == b,
+            Some((Tensor::I8 { scales: a, .. }, Tensor::I8 { scales: b, .. })) => {
+                a.exp == b.exp && a.mantissas.iter().eq(b.mantissas)
+            }
             Some(_) => false,
             None => true,
         };

@@ -310,6 +310,14 @@ pub const MAX_DIM: u32 = 1 << 24;
 /// streaming state: 2^28 (1 GiB), so byte counts fit a 32-bit address space.
 pub const MAX_WORDS: usize = 1 << 28;
 
+/// `0 <= x < 1` (NaN: false), on the bits: -0.0, or a positive value below 1.0, whose bits
+/// are below 1.0's (a positive NaN's and infinity's are above). Float compares are library
+/// calls on the FPU-less cores.
+pub(crate) fn in_unit_interval(x: f32) -> bool {
+    let bits = x.to_bits();
+    bits == 0x8000_0000 || bits < 0x3f80_0000
+}
+
 /// `a · b` within [`MAX_WORDS`].
 pub(crate) fn mul(a: usize, b: usize) -> Result<usize, Problem> {
     a.checked_mul(b)
@@ -558,7 +566,7 @@ impl Layer<Tensor<'_>> {
                 Ok((shape, if l.return_sequences() { steps } else { None }))
             }
             Layer::Dropout { rate } => {
-                if (0.0..1.0).contains(rate) {
+                if in_unit_interval(*rate) {
                     Ok((input, steps))
                 } else {
                     Err(Problem::BadParameter)
@@ -785,6 +793,28 @@ mod tests {
             assert!(kind.is_built() && layer.not_built().is_none());
         }
         assert!(postcard::from_bytes::<LayerKind>(&[layers.len() as u8]).is_err());
+    }
+
+    #[test]
+    fn the_unit_interval_on_the_bits_is_the_compare() {
+        let edges = [
+            0.0f32,
+            -0.0,
+            1e-45,
+            0.5,
+            0.99999994,
+            1.0,
+            -1e-45,
+            -0.5,
+            2.0,
+            f32::NAN,
+        ];
+        let edges = edges
+            .into_iter()
+            .chain([-f32::NAN, f32::INFINITY, f32::NEG_INFINITY]);
+        for x in edges.chain((0..=u32::MAX).step_by(65_537).map(f32::from_bits)) {
+            assert_eq!(in_unit_interval(x), (0.0..1.0).contains(&x), "{x}");
+        }
     }
 
     #[test]
