@@ -463,7 +463,7 @@ const BOARDS: [Board; 3] = [
 
 /// Builds firmware binary `bin` of `nowcast-qemu` for the board with cargo profile `profile`
 /// (`release`, or `release-z` for size); `features` replaces the default features (both numeric
-/// paths, every layer kind, the assembly kernels). Returns the ELF.
+/// paths, every layer kind, softmax, the assembly kernels). Returns the ELF.
 fn build_firmware(
     fw: &Path,
     board: &Board,
@@ -639,9 +639,9 @@ fn size() -> Result<()> {
         // The runtime's path for this mode only, as an application would build it; every layer
         // kind (the parity firmware also runs the tokenizer).
         let features = if model.contains("i8x16") {
-            "int,all-layers"
+            "int,all-layers,softmax"
         } else {
-            "float,all-layers"
+            "float,all-layers,softmax"
         };
         for board in &BOARDS {
             parity.push(size_row(
@@ -666,7 +666,7 @@ fn size() -> Result<()> {
         "case", "mode", "core", ".text", "model blob", "flash", "state+scratch", "stack (HWM)"
     );
     println!(
-        "\nparity firmware (tests/qemu cases) built with the runtime's path for the mode only (feature `float` for f32 and i8w, `int` for i8x16) and every layer kind, profile release (opt-level 3), bytes: flash is .vector_table + .text + .rodata (with the model) + .data, without the recorded input stream; the stack high-water mark includes the state buffer, which lives in main's frame"
+        "\nparity firmware (tests/qemu cases) built with the runtime's path for the mode only (feature `float` for f32 and i8w, `int` for i8x16) and every layer kind and softmax, profile release (opt-level 3), bytes: flash is .vector_table + .text + .rodata (with the model) + .data, without the recorded input stream; the stack high-water mark includes the state buffer, which lives in main's frame"
     );
     println!("{header}");
     for r in parity {
