@@ -27,6 +27,14 @@ fn main() {
     let out = PathBuf::from(env::var_os("OUT_DIR").expect("cargo sets OUT_DIR"));
     fs::write(out.join("memory.x"), mem).expect("write memory.x");
     println!("cargo:rustc-link-search={}", out.display());
+    // The M3 board links its device crate's vector table (see Cargo.toml).
+    println!("cargo::rustc-check-cfg=cfg(lm3s6965)");
+    if target == "thumbv7m-none-eabi" {
+        println!("cargo:rustc-cfg=lm3s6965");
+    }
+    // The lean forecaster is built for size: the linker folds identical functions (duplicate
+    // monomorphizations, mostly of the decoder). None of its functions' addresses matter.
+    println!("cargo:rustc-link-arg-bin=forecast=--icf=all");
 
     let manifest = PathBuf::from(env::var_os("CARGO_MANIFEST_DIR").expect("cargo sets it"));
     let case = env::var_os("NOWCAST_QEMU_CASE")

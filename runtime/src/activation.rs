@@ -68,6 +68,7 @@ impl Activation {
     pub fn apply(self, v: &mut [f32]) {
         match self {
             Activation::Linear => {}
+            #[cfg(feature = "softmax")]
             Activation::Softmax => softmax(v),
             // One loop per function, each inlined.
             Activation::Tanh => v.iter_mut().for_each(|x| *x = tanh(*x)),
@@ -188,6 +189,15 @@ const TANH_S: [f32; 5] = [
 #[inline]
 fn pow2(k: i32) -> f32 {
     f32::from_bits(((k + 127) as u32) << 23)
+}
+
+/// Whether this build has the activation: softmax needs the `softmax` feature (the loader
+/// refuses its blobs without).
+pub(crate) fn check_built(act: Activation) -> Result<(), crate::error::Problem> {
+    if act == Activation::Softmax && !cfg!(feature = "softmax") {
+        return Err(crate::error::Problem::ActivationNotBuilt);
+    }
+    Ok(())
 }
 
 /// Softmax in place, with Keras' max subtraction for range safety.

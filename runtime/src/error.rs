@@ -102,6 +102,9 @@ pub enum Problem {
     BadExponent,
     /// Softmax anywhere but the last layer of an `i8x16` model.
     SoftmaxNotLast,
+    /// The activation is left out of this build of the runtime (softmax without the `softmax`
+    /// feature).
+    ActivationNotBuilt,
 }
 
 /// Why a model blob was rejected by [`Model::from_bytes`](crate::Model::from_bytes).
@@ -175,6 +178,14 @@ pub enum LoadError {
     ModeNotBuilt {
         /// The blob is an i8x16 (integer) model.
         integer: bool,
+    },
+    /// The blob has a layer kind that this build of the runtime leaves out (its cargo feature,
+    /// e.g. `gru` or `conv1d`, is off), the layer's own or a Bidirectional direction's cell.
+    LayerNotBuilt {
+        /// Zero-based layer index.
+        index: u8,
+        /// The kind left out.
+        kind: crate::layers::LayerKind,
     },
     /// The last layer's width does not match the number of declared targets.
     OutputCount {

@@ -327,12 +327,17 @@ pub fn sigmoid(v: i32) -> i32 {
     (ONE + tanh_at(v, 13) + 1) >> 1
 }
 
-/// Keras 3's hard sigmoid of a Q12 value, `clamp(x / 6 + 1/2, 0, 1)`, in Q15.
+/// Keras 3's hard sigmoid of a Q12 value, `clamp(x / 6 + 1/2, 0, 1)`, in Q15:
+/// `16384 + (4·v ± 1) / 3` (the sign's), clamped to `[0, 32768]`.
+///
+/// `v` is first clamped to `±2^20`, far past where the output saturates (`|v| ≥ 12288`), so
+/// `4·v` fits an `i32` and the division is 32-bit (a 64-bit one is a library call of about
+/// 1 KB on the Cortex-M).
 #[inline]
 pub fn hard_sigmoid(v: i32) -> i32 {
-    let n = 4 * i64::from(v);
+    let n = 4 * v.clamp(-(1 << 20), 1 << 20);
     let q = (n + if n >= 0 { 1 } else { -1 }) / 3;
-    (16384 + q).clamp(0, i64::from(ONE)) as i32
+    (16384 + q).clamp(0, ONE)
 }
 
 /// Whether the activation maps Q12 pre-activations to Q15 outputs (tanh, sigmoid, hard
@@ -422,6 +427,27 @@ mod tests {
             "tanh error only {worst_t}"
         );
         assert!(tanh(i32::MAX) == ONE && tanh(i32::MIN) == -ONE && sigmoid(i32::MIN) == 0);
+    }
+
+    #[test]
+    fn hard_sigmoid_equals_its_64_bit_formula() {
+        let wide = |v: i32| {
+            let n = 4 * i64::from(v);
+            let q = (n + if n >= 0 { 1 } else { -1 }) / 3;
+            (16384 + q).clamp(0, i64::from(ONE)) as i32
+        };
+        let edges = [
+            i32::MIN,
+            i32::MIN + 1,
+            -(1 << 20) - 1,
+            -12289,
+            -12288,
+            -12287,
+        ];
+        let edges = edges.into_iter().chain(edges.map(|v| -(v + 1)));
+        for v in (-(1 << 16)..=(1 << 16)).chain(edges).chain([i32::MAX]) {
+            assert_eq!(hard_sigmoid(v), wide(v), "{v}");
+        }
     }
 
     #[test]

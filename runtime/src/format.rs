@@ -58,6 +58,13 @@ pub const MAX_LAYERS: usize = 16;
 /// Most input features (and most targets) a model can name.
 pub const MAX_CHANNELS: usize = 64;
 
+/// The blob's CRC-32, bit by bit on the microcontrollers (a table would be 1 KB of flash to
+/// speed up a check that runs once per load) and by a 256-entry table on hosts, which check
+/// many blobs; the same function either way.
+#[cfg(target_os = "none")]
+pub(crate) const CRC32: crc::Crc<u32, crc::NoTable> =
+    crc::Crc::<u32, crc::NoTable>::new(&crc::CRC_32_ISO_HDLC);
+#[cfg(not(target_os = "none"))]
 pub(crate) const CRC32: crc::Crc<u32> = crc::Crc::<u32>::new(&crc::CRC_32_ISO_HDLC);
 
 /// Element type of a stored tensor.
@@ -326,4 +333,29 @@ macro_rules! include_model {
         static ALIGNED: &Aligned<[u8]> = &Aligned(*include_bytes!($path));
         &ALIGNED.0
     }};
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_bitwise_crc_of_the_microcontrollers_is_the_tables() {
+        let bitwise = crc::Crc::<u32, crc::NoTable>::new(&crc::CRC_32_ISO_HDLC);
+        let table = crc::Crc::<u32>::new(&crc::CRC_32_ISO_HDLC);
+        let mut x = 0x9e37_79b9u32;
+        let bytes: heapless::Vec<u8, 1000> = (0..1000)
+            .map(|_| {
+                x ^= x << 13;
+                x ^= x >> 17;
+                x ^= x << 5;
+                x as u8
+            })
+            .collect();
+        for n in [0, 1, 3, 16, 999, 1000] {
+            assert_eq!(bitwise.checksum(&bytes[..n]), table.checksum(&bytes[..n]));
+            assert_eq!(
+                super::CRC32.checksum(&bytes[..n]),
+                table.checksum(&bytes[..n])
+            );
+        }
+    }
 }

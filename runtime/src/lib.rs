@@ -47,10 +47,11 @@
 #![cfg_attr(not(feature = "asm"), forbid(unsafe_code))]
 #![cfg_attr(feature = "asm", deny(unsafe_code))]
 #![deny(missing_docs)]
-// A build without one of the numeric paths (features `float`, `int`) leaves its code unused.
+// A build without one of the numeric paths (features `float`, `int`) or without some layer
+// kinds (`all-layers`) leaves their code unused.
 #![cfg_attr(
-    not(all(feature = "float", feature = "int")),
-    allow(dead_code, unused_imports)
+    not(all(feature = "float", feature = "int", feature = "all-layers")),
+    allow(dead_code, unused_imports, unused_variables)
 )]
 
 #[cfg(target_endian = "big")]
@@ -70,6 +71,7 @@ pub mod layers;
 pub mod model;
 pub mod stream;
 pub mod tensor;
+#[cfg(feature = "text")]
 pub mod text;
 pub mod window;
 
@@ -78,7 +80,7 @@ pub use build::{BuildError, ModelSpec, Ranges, exponent_for, exponents};
 pub use error::{LoadError, Problem, StepError, TensorName, WindowError};
 #[cfg(feature = "alloc")]
 pub use format::AlignedBytes;
-pub use layers::{Layer, Shape};
+pub use layers::{Layer, LayerKind, Shape};
 pub use model::{LayerSummary, Mode, Model};
 pub use stream::Stepper;
 pub use tensor::{Scales, Tensor};

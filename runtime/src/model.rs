@@ -14,7 +14,7 @@ use crate::format::{
     self, DType, MAX_CHANNELS, MAX_LAYERS, MAX_SCALE_EXP, ScalesRef, Standardize, TENSOR_ALIGN,
     TensorRef,
 };
-use crate::layers::{Layer, Shape};
+use crate::layers::{Layer, LayerKind, Shape};
 use crate::tensor::{Scales, Tensor};
 
 /// The fields of [`ModelRepr`] before `layers`, in the same order (postcard encodes a struct as
@@ -191,7 +191,7 @@ fn resolve_norm<'a>(
     crate::layers::expect_len(TensorName::Mean, Tensor::F32(mean), width)?;
     crate::layers::expect_len(TensorName::Std, Tensor::F32(std), width)?;
     // A zero, negative or subnormal std would turn samples into inf or NaN.
-    if std.iter().any(|&s| !s.is_normal() || s < 0.0) {
+    if std.iter().any(|&s| !s.is_normal() || s.is_sign_negative()) {
         return Err(Problem::BadParameter);
     }
     Ok(Some(Standardize { mean, std }))
@@ -220,15 +220,32 @@ impl<'a> Model<'a> {
         }
         let mut layers: HVec<Layer<Tensor<'a>>, MAX_LAYERS> = HVec::new();
         for index in 0..count as usize {
+            // The kind alone first (postcard writes a variant's index before its fields): a kind
+            // this build leaves out is refused before anything else is decoded.
+            let not_built = |kind| LoadError::LayerNotBuilt {
+                index: index as u8,
+                kind,
+            };
+            let (kind, _) =
+                postcard::take_from_bytes::<LayerKind>(rest).map_err(|_| LoadError::Metadata)?;
+            if !kind.is_built() {
+                return Err(not_built(kind));
+            }
             let (layer, tail) = postcard::take_from_bytes::<Layer<TensorRef>>(rest)
                 .map_err(|_| LoadError::Metadata)?;
             rest = tail;
-            let resolved = layer
-                .try_map(&mut |t, name| resolve(arena, t, name))
-                .map_err(|problem| LoadError::Layer {
-                    index: index as u8,
-                    problem,
-                })?;
+            if let Some(kind) = layer.not_built() {
+                return Err(not_built(kind));
+            }
+            let resolved = layer.try_map_loaded(
+                &mut |t, name| {
+                    resolve(arena, t, name).map_err(|problem| LoadError::Layer {
+                        index: index as u8,
+                        problem,
+                    })
+                },
+                not_built(kind),
+            )?;
             // At most MAX_LAYERS, checked above.
             let _ = layers.push(resolved);
         }
@@ -237,7 +254,9 @@ impl<'a> Model<'a> {
                 postcard::take_from_bytes::<&'a str>(rest).map_err(|_| LoadError::Metadata)?;
             rest = tail;
             let input_dim = match layers.first() {
-                Some(Layer::Embedding(e)) => e.input_dim,
+                // (Without `embedding` no model gets here with one: the guard only drops the
+                // vocabulary check from such builds.)
+                Some(Layer::Embedding(e)) if cfg!(feature = "embedding") => e.input_dim,
                 _ => return Err(LoadError::Vocabulary { line: 0 }),
             };
             check_vocabulary(v, input_dim)?;
@@ -359,6 +378,7 @@ impl<'a> Model<'a> {
 
     /// A token's id in the model's vocabulary ([`crate::text::UNKNOWN`] if it has none), or
     /// `None` if the model carries no vocabulary. A binary search over the sorted lines.
+    #[cfg(feature = "text")]
     pub fn token_id(&self, token: &[u8]) -> Option<u16> {
         let v = self.vocabulary?.as_bytes();
         let (mut lo, mut hi) = (0, v.len());
@@ -385,6 +405,7 @@ impl<'a> Model<'a> {
     /// The ids of `text`'s tokens (see [`crate::text`]) from the model's vocabulary, written from
     /// the start of `ids`; returns the number of tokens (past `ids.len()` the rest are not
     /// written), or `None` if the model carries no vocabulary.
+    #[cfg(feature = "text")]
     pub fn encode_text(&self, text: &str, ids: &mut [u16]) -> Option<usize> {
         self.vocabulary?;
         let mut buf = [0u8; crate::text::TOKEN_BYTES];
@@ -462,10 +483,13 @@ impl<'a> Model<'a> {
         }
         let mut quantized = false;
         for layer in &self.layers {
-            let _ = layer.try_map(&mut |t: &Tensor<'_>, _| {
-                quantized |= t.is_quantized();
-                Ok::<(), ()>(())
-            });
+            let _ = layer.try_map_loaded(
+                &mut |t: &Tensor<'_>, _| {
+                    quantized |= t.is_quantized();
+                    Ok(())
+                },
+                (),
+            );
         }
         if quantized { Mode::I8w } else { Mode::F32 }
     }
@@ -498,7 +522,8 @@ impl<'a> Model<'a> {
     /// Vocabulary size, if the model takes token ids (its first layer is an Embedding).
     pub fn vocab(&self) -> Option<u32> {
         match self.layers.first() {
-            Some(Layer::Embedding(e)) => Some(e.input_dim),
+            // (The guard drops the token paths from builds without Embedding.)
+            Some(Layer::Embedding(e)) if cfg!(feature = "embedding") => Some(e.input_dim),
             _ => None,
         }
     }
@@ -536,17 +561,21 @@ impl<'a> Model<'a> {
         let layer = self.layers().get(i)?;
         let (mut params, mut weight_bytes) = (0, 0);
         let mut last_scales: &[u16] = &[];
-        let _ = layer.try_map(&mut |t: &Tensor<'_>, _| {
-            params += t.len();
-            weight_bytes += t.value_bytes();
-            // Scales shared by consecutive tensors (a recurrent layer's two kernels) count once.
-            let scales = t.scale_mantissas();
-            if !core::ptr::eq(scales, last_scales) {
-                weight_bytes += 2 * scales.len();
-            }
-            last_scales = scales;
-            Ok::<(), ()>(())
-        });
+        let _ = layer.try_map_loaded(
+            &mut |t: &Tensor<'_>, _| {
+                params += t.len();
+                weight_bytes += t.value_bytes();
+                // Scales shared by consecutive tensors (a recurrent layer's two kernels) count
+                // once.
+                let scales = t.scale_mantissas();
+                if !core::ptr::eq(scales, last_scales) {
+                    weight_bytes += 2 * scales.len();
+                }
+                last_scales = scales;
+                Ok(())
+            },
+            (),
+        );
         let input = self.shapes[i];
         Some(LayerSummary {
             kind: layer.kind(),
@@ -613,16 +642,16 @@ impl<'a> Model<'a> {
     /// An `i8x16` model's input: `round(x · 2^input_exp)`, saturated to `i16` (the one place
     /// besides [`output_from_int`](Self::output_from_int) where the integer path uses `f32`).
     pub(crate) fn quantize_input(&self, x: &[f32], q: &mut [i16], exp: u8) {
-        let s = f32::from(1u16 << exp);
+        let s = pow2(i32::from(exp));
         for (q, &v) in q.iter_mut().zip(x) {
-            *q = libm::roundf(v * s).clamp(-32768.0, 32767.0) as i16;
+            *q = f32_to_i16(libm::roundf(v * s));
         }
     }
 
     /// An `i8x16` model's output: `q · 2^-exp` as `f32` (exact), then softmax if the last layer
     /// has it, then the de-normalization.
     pub(crate) fn output_from_int(&self, q: &[i16], exp: u8, y: &mut [f32]) {
-        let unit = 1.0 / f32::from(1u16 << exp);
+        let unit = pow2(-i32::from(exp));
         for (y, &v) in y.iter_mut().zip(q) {
             *y = f32::from(v) * unit;
         }
@@ -631,7 +660,8 @@ impl<'a> Model<'a> {
             Some(Layer::Conv1d(l)) => l.activation == crate::activation::Activation::Softmax,
             _ => false,
         };
-        if softmax {
+        // (Without the feature no loaded model has softmax.)
+        if cfg!(feature = "softmax") && softmax {
             let w = self.output_len().max(1);
             for row in y.chunks_exact_mut(w) {
                 crate::activation::Activation::Softmax.apply(row);
@@ -650,6 +680,34 @@ impl<'a> Model<'a> {
             }
         }
     }
+}
+
+/// `2^e` for `e` in `-126..=127`, exactly, from its bits.
+fn pow2(e: i32) -> f32 {
+    f32::from_bits(((127 + e) as u32) << 23)
+}
+
+/// `x as i16` (truncation toward zero, saturation, NaN to 0) computed on the bits: on the
+/// FPU-less cores the cast's float compares are library calls.
+fn f32_to_i16(x: f32) -> i16 {
+    let bits = x.to_bits();
+    let e = (bits >> 23) & 0xff;
+    let magnitude = match e {
+        // |x| < 1.
+        0..=126 => 0,
+        // 1 <= |x| < 2^15: the integer part of the significand.
+        127..=141 => ((bits & 0x7f_ffff) | 0x80_0000) >> (150 - e),
+        // NaN.
+        255 if bits & 0x7f_ffff != 0 => return 0,
+        // |x| >= 2^15, infinity.
+        _ => 1 << 15,
+    } as i32;
+    let v = if bits >> 31 != 0 {
+        -magnitude
+    } else {
+        magnitude
+    };
+    v.clamp(i32::from(i16::MIN), i32::from(i16::MAX)) as i16
 }
 
 /// A vocabulary line's token and id (`token\tid`, id in decimal).
@@ -675,4 +733,56 @@ fn check_vocabulary(v: &str, input_dim: u32) -> Result<(), LoadError> {
         last = Some(tok);
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_bit_conversions_equal_the_casts() {
+        for e in 0..=15 {
+            assert_eq!(pow2(e), f32::from(1u16 << e));
+            assert_eq!(pow2(-e), 1.0 / f32::from(1u16 << e));
+        }
+        let edges = [
+            0.0f32,
+            -0.0,
+            0.5,
+            -0.5,
+            0.999,
+            1.0,
+            -1.0,
+            1.5,
+            -1.5,
+            2.0,
+            32766.5,
+            32767.0,
+            32767.5,
+            32768.0,
+            -32767.0,
+            -32768.0,
+            -32768.5,
+            -32769.0,
+            65536.0,
+            1e9,
+            -1e9,
+            f32::MAX,
+            f32::MIN,
+            f32::MIN_POSITIVE,
+            1e-40,
+            f32::INFINITY,
+            f32::NEG_INFINITY,
+            f32::NAN,
+            -f32::NAN,
+        ];
+        for x in edges {
+            assert_eq!(f32_to_i16(x), x as i16, "{x}");
+        }
+        // Every 4099th bit pattern: all exponents, signs and many significands.
+        for bits in (0..=u32::MAX).step_by(4099) {
+            let x = f32::from_bits(bits);
+            assert_eq!(f32_to_i16(x), x as i16, "{bits:#x}");
+        }
+    }
 }

@@ -265,11 +265,14 @@ impl Model<'_> {
             let x = &cur[..t_rows * w_in];
             let mut t_out = 0;
             match layer {
+                #[cfg(feature = "bidirectional")]
                 Layer::Bidirectional(l) => {
                     l.window(x, w_in, next, state, step_scratch);
                     t_out = t_rows;
                 }
+                #[cfg(feature = "pooling")]
                 Layer::GlobalMaxPooling1d => global_pooling::reduce(x, &mut next[..w_out], false),
+                #[cfg(feature = "pooling")]
                 Layer::GlobalAveragePooling1d => {
                     global_pooling::reduce(x, &mut next[..w_out], true)
                 }
@@ -387,13 +390,16 @@ impl Model<'_> {
             let out: &mut [i16] = bytemuck::cast_slice_mut(&mut *next);
             let mut t_out = 0;
             match layer {
+                #[cfg(feature = "bidirectional")]
                 Layer::Bidirectional(l) => {
                     l.window_int(x, w_in, e_in, q, out, state, step_scratch);
                     t_out = t_rows;
                 }
+                #[cfg(feature = "pooling")]
                 Layer::GlobalMaxPooling1d => {
                     crate::layers::int::reduce_global(x, &mut out[..w_out], false)
                 }
+                #[cfg(feature = "pooling")]
                 Layer::GlobalAveragePooling1d => {
                     crate::layers::int::reduce_global(x, &mut out[..w_out], true)
                 }

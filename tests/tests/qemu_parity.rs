@@ -2,6 +2,11 @@
 //! case of `tests/qemu/conv_gru` through the model under QEMU and prints every forecast's bits;
 //! the host streams the same samples through `nowcast-runtime`; every line must match.
 //!
+//! The lean forecaster (`firmware/qemu` bin `forecast`: the runtime's integer path and the GRU
+//! and Dense kinds only, no `core::fmt`, profile `release-z`, what `cargo xtask size` measures)
+//! runs the gru32 i8x16 case on every board too, and its lines must match the host's likewise
+//! (all but the tokenizer lines, which it does not print).
+//!
 //! Boards: mps2-an386 (Cortex-M4F, hardware f32), lm3s6965evb (Cortex-M3, soft-float f32) and
 //! microbit (Cortex-M0, soft-float f32, 16 KB RAM).
 //! Without `qemu-system-arm` the test says it skipped; with `NOWCAST_REQUIRE_QEMU=1` (what
@@ -45,6 +50,24 @@ fn stream(case: &Path) -> Vec<u8> {
     };
     std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
+
+/// The lean forecaster's case and build (keep in step with `LEAN_FEATURES` and `LEAN_PROFILE` in
+/// tools/xtask).
+const LEAN: (&str, &str, &str, &str) = ("gru32", "model_i8x16.ncm", "int,gru,dense", "release-z");
+
+/// A firmware binary and how it is built: bin, profile, features (`None`: the defaults).
+struct Build<'a> {
+    bin: &'a str,
+    profile: &'a str,
+    features: Option<&'a str>,
+}
+
+/// The parity firmware with every path and layer kind.
+const PARITY: Build<'static> = Build {
+    bin: "parity",
+    profile: "release",
+    features: None,
+};
 
 /// What the firmware prints, computed on the host.
 fn host_lines(case: &Path, model_file: &str) -> String {
@@ -121,14 +144,47 @@ fn device_output_equals_host_bit_for_bit() {
         );
         for (target, board) in TARGETS {
             run_on(
-                &root, &case, model_file, target, board, &expected, forecasts,
+                &root, &PARITY, &case, model_file, target, board, &expected, forecasts,
             );
         }
     }
 }
 
+#[test]
+fn lean_forecaster_device_output_equals_host_bit_for_bit() {
+    if !qemu_available() {
+        assert!(
+            std::env::var_os("NOWCAST_REQUIRE_QEMU").is_none(),
+            "qemu-system-arm is required (apt-get install qemu-system-arm)"
+        );
+        println!("skipped: qemu-system-arm is not installed (cargo xtask qemu never skips)");
+        return;
+    }
+    let root = repo_root();
+    let (case, model_file, features, profile) = LEAN;
+    let case = root.join("tests/qemu").join(case);
+    let lean = Build {
+        bin: "forecast",
+        profile,
+        features: Some(features),
+    };
+    let expected: String = host_lines(&case, model_file)
+        .lines()
+        .filter(|l| !l.starts_with("hash "))
+        .flat_map(|l| [l, "\n"])
+        .collect();
+    let forecasts = expected.lines().count() - 1;
+    for (target, board) in TARGETS {
+        run_on(
+            &root, &lean, &case, model_file, target, board, &expected, forecasts,
+        );
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
 fn run_on(
     root: &Path,
+    build: &Build<'_>,
     case: &Path,
     model_file: &str,
     target: &str,
@@ -137,20 +193,25 @@ fn run_on(
     forecasts: usize,
 ) {
     {
-        let output = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
-            .current_dir(root.join("firmware"))
-            .args([
-                "run",
-                "--release",
-                "--locked",
-                "-q",
-                "-p",
-                "nowcast-qemu",
-                "--target",
-                target,
-                "--bin",
-                "parity",
-            ])
+        let mut cargo = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
+        cargo.current_dir(root.join("firmware")).args([
+            "run",
+            "--profile",
+            build.profile,
+            "--locked",
+            "-q",
+            "-p",
+            "nowcast-qemu",
+            "--target",
+            target,
+            "--bin",
+            build.bin,
+        ]);
+        if let Some(features) = build.features {
+            cargo.args(["--no-default-features", "--features", features]);
+        }
+        let bin = build.bin;
+        let output = cargo
             .env("NOWCAST_QEMU_CASE", case)
             .env("NOWCAST_QEMU_MODEL", model_file)
             .env_remove("CARGO_TARGET_DIR")
@@ -159,7 +220,7 @@ fn run_on(
         let device = String::from_utf8_lossy(&output.stdout);
         assert!(
             output.status.success(),
-            "{model_file} on {target} ({board}): firmware failed ({}):\n{}\n{}",
+            "{bin} {model_file} on {target} ({board}): firmware failed ({}):\n{}\n{}",
             output.status,
             device,
             String::from_utf8_lossy(&output.stderr)
@@ -168,17 +229,17 @@ fn run_on(
             assert_eq!(
                 d,
                 h,
-                "{model_file} on {target} ({board}): first mismatch at output line {} (`sample bits`): device `{d}`, host `{h}`",
+                "{bin} {model_file} on {target} ({board}): first mismatch at output line {} (`sample bits`): device `{d}`, host `{h}`",
                 i + 1
             );
         }
         assert_eq!(
             device.lines().count(),
             expected.lines().count(),
-            "{model_file} on {target} ({board}): line count differs"
+            "{bin} {model_file} on {target} ({board}): line count differs"
         );
         println!(
-            "{}/{model_file} on {target} ({board}): {forecasts} forecasts, 0 mismatches",
+            "{bin}: {}/{model_file} on {target} ({board}): {forecasts} forecasts, 0 mismatches",
             case.file_name().map_or("?".into(), |n| n.to_string_lossy())
         );
     }

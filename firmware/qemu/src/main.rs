@@ -11,14 +11,10 @@ use core::fmt::Write as _;
 
 use cortex_m_rt::{ExceptionFrame, entry, exception};
 use cortex_m_semihosting::{debug, hio};
-use nowcast_app::{Sink, Source};
+use nowcast_app::Sink;
+use nowcast_qemu::{INPUTS, MODEL, Replay, STATE_LEN, stack};
 use nowcast_runtime::{Model, Stepper};
 use panic_semihosting as _;
-
-include!(concat!(env!("OUT_DIR"), "/sizes.rs"));
-
-static MODEL: &[u8] = nowcast_runtime::include_model!(concat!(env!("OUT_DIR"), "/model.ncm"));
-static STREAM: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/stream.f32"));
 
 /// Sentences whose hashed token ids the firmware prints first (`hash <line> <id>`), so that the
 /// parity test also compares the tokenizer and the hashing trick with the host's.
@@ -26,23 +22,6 @@ static SENTENCES: &str = include_str!("../../../tests/qemu/sentences.txt");
 
 /// Hashing-trick bins of those ids.
 const HASH_BINS: u16 = 4096;
-
-/// The recording, little-endian f32, `INPUTS` values per sample.
-struct Replay {
-    at: usize,
-}
-
-impl Source for Replay {
-    fn read(&mut self, sample: &mut [f32]) -> bool {
-        let bytes = STREAM.get(self.at..self.at + 4 * sample.len());
-        let Some(bytes) = bytes else { return false };
-        for (v, b) in sample.iter_mut().zip(bytes.chunks_exact(4)) {
-            *v = f32::from_le_bytes([b[0], b[1], b[2], b[3]]);
-        }
-        self.at += 4 * sample.len();
-        true
-    }
-}
 
 /// Buffers lines and writes them over semihosting in large chunks (one host call per chunk).
 struct Printer {
@@ -102,52 +81,6 @@ fn fail(msg: &str) -> ! {
     }
 }
 
-/// Stack painting: the free stack below the current frame is filled with a pattern before the
-/// run; afterwards the lowest overwritten word gives the high-water mark.
-mod stack {
-    const PAINT: u32 = 0xDEAD_BEEF;
-
-    unsafe extern "C" {
-        /// Start of the stack region's free end (cortex-m-rt: end of static RAM).
-        static mut __sheap: u32;
-        /// Initial stack pointer (top of RAM).
-        static _stack_start: u32;
-    }
-
-    #[inline(always)]
-    fn sp() -> usize {
-        let x = 0u32;
-        core::ptr::addr_of!(x) as usize
-    }
-
-    /// Paints from the end of static RAM up to 256 bytes below this function's own frame. Never
-    /// inlined: inlined into `main`, "the current frame" would be `main`'s, whose locals lie
-    /// below the local used to read the stack pointer and would be painted over.
-    #[inline(never)]
-    pub fn paint() {
-        let bottom = core::ptr::addr_of_mut!(__sheap) as usize;
-        let top = sp() - 256;
-        let mut p = bottom;
-        while p < top {
-            // SAFETY: [__sheap, sp - 256) is unused RAM between the statics and the stack.
-            unsafe { core::ptr::write_volatile(p as *mut u32, PAINT) };
-            p += 4;
-        }
-    }
-
-    /// Bytes of stack ever used since `main` started (from the initial stack pointer).
-    pub fn high_water() -> usize {
-        let bottom = core::ptr::addr_of_mut!(__sheap) as usize;
-        let top = core::ptr::addr_of!(_stack_start) as usize;
-        let mut p = bottom;
-        // SAFETY: reads of the painted region only.
-        while p < top && unsafe { core::ptr::read_volatile(p as *const u32) } == PAINT {
-            p += 4;
-        }
-        top - p
-    }
-}
-
 #[entry]
 fn main() -> ! {
     stack::paint();
@@ -177,7 +110,7 @@ fn main() -> ! {
     let mut sample = [0.0f32; INPUTS];
     let samples = match nowcast_app::run(
         &mut stepper,
-        &mut Replay { at: 0 },
+        &mut Replay::default(),
         &mut printer,
         &mut sample,
     ) {

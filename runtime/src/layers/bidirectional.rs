@@ -36,6 +36,15 @@ impl<T: Clone> Cell<T> {
 }
 
 impl<T> Cell<T> {
+    /// The cell's kind as a layer.
+    pub(crate) const fn kind(&self) -> super::LayerKind {
+        match self {
+            Cell::SimpleRnn(_) => super::LayerKind::SimpleRnn,
+            Cell::Lstm(_) => super::LayerKind::Lstm,
+            Cell::Gru(_) => super::LayerKind::Gru,
+        }
+    }
+
     pub(crate) fn try_map<U, E>(
         &self,
         f: &mut impl FnMut(&T, TensorName) -> Result<U, E>,

@@ -93,6 +93,7 @@ impl<T> Conv1d<T> {
 
 impl Conv1d<Tensor<'_>> {
     pub(crate) fn check(&self, input: Shape) -> Result<Shape, Problem> {
+        crate::activation::check_built(self.activation)?;
         let cin = sequence_channels(input)?;
         let f = nonzero(self.filters)?;
         let k = nonzero(self.kernel_size)?;

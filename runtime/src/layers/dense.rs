@@ -41,6 +41,7 @@ impl<T> Dense<T> {
 
 impl Dense<Tensor<'_>> {
     pub(crate) fn check(&self, input: Shape) -> Result<Shape, Problem> {
+        crate::activation::check_built(self.activation)?;
         let units = nonzero(self.units)?;
         expect_kernel(
             TensorName::Kernel,

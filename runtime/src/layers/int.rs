@@ -305,8 +305,11 @@ fn cell_step(
     scratch: &mut [i32],
 ) {
     match layer {
+        #[cfg(feature = "simple-rnn")]
         Layer::SimpleRnn(l) => l.step_int(x, e_in, q, state, scratch),
+        #[cfg(feature = "lstm")]
         Layer::Lstm(l) => l.step_int(x, e_in, q, state, scratch),
+        #[cfg(feature = "gru")]
         Layer::Gru(l) => l.step_int(x, e_in, state, scratch),
         _ => {}
     }
@@ -327,6 +330,7 @@ impl Layer<Tensor<'_>> {
         scratch: &mut [i32],
     ) -> Option<&'s [i16]> {
         match self {
+            #[cfg(feature = "dense")]
             Layer::Dense(l) => {
                 dense_step(l.kernel, l.bias, l.activation, x, e_in, q, state);
                 Some(state)
@@ -336,6 +340,7 @@ impl Layer<Tensor<'_>> {
                 cell_step(self, x, e_in, q, state, scratch);
                 Some(&state[..units])
             }
+            #[cfg(feature = "conv1d")]
             Layer::Conv1d(l) => {
                 let cin = x.len();
                 let span = l.span();
@@ -394,6 +399,7 @@ impl Layer<Tensor<'_>> {
                 }
                 Some(out)
             }
+            #[cfg(feature = "pooling")]
             Layer::MaxPooling1d(p) | Layer::AveragePooling1d(p) => {
                 let average = matches!(self, Layer::AveragePooling1d(_));
                 let c = x.len();
@@ -410,6 +416,7 @@ impl Layer<Tensor<'_>> {
                 }
                 Some(out)
             }
+            #[cfg(feature = "embedding")]
             Layer::Embedding(l) => {
                 let Tensor::I8 { values, scales } = l.embeddings else {
                     return None;
@@ -428,10 +435,8 @@ impl Layer<Tensor<'_>> {
                 Some(state)
             }
             Layer::Dropout { .. } => Some(x),
-            Layer::GlobalMaxPooling1d
-            | Layer::GlobalAveragePooling1d
-            | Layer::Flatten
-            | Layer::Bidirectional(_) => None,
+            // Window-only layers, and kinds this build leaves out.
+            _ => None,
         }
     }
 }
@@ -528,24 +533,31 @@ pub(crate) fn check(
         };
         // Tensors: kernels int8, biases int16.
         let mut dtype = Ok(());
-        let _ = layer.try_map(&mut |t: &Tensor<'_>, name| {
-            let ok = match name {
-                TensorName::Bias => matches!(t, Tensor::I16 { .. }),
-                _ => matches!(t, Tensor::I8 { .. }),
-            };
-            if !ok && dtype.is_ok() {
-                dtype = Err(err(Problem::UnsupportedDType { tensor: name }));
-            }
-            Ok::<(), ()>(())
-        });
+        let _ = layer.try_map_loaded(
+            &mut |t: &Tensor<'_>, name| {
+                let ok = match name {
+                    TensorName::Bias => matches!(t, Tensor::I16 { .. }),
+                    _ => matches!(t, Tensor::I8 { .. }),
+                };
+                if !ok && dtype.is_ok() {
+                    dtype = Err(err(Problem::UnsupportedDType { tensor: name }));
+                }
+                Ok(())
+            },
+            (),
+        );
         dtype?;
-        // The recurrent rows sum both kernels before one rescale: their scales must agree.
+        // The recurrent rows sum both kernels before one rescale: their scales must agree
+        // (compared element by element: a slice `==` is a 116-byte memcmp on the Cortex-M).
         let shares = |l: &Layer<Tensor<'_>>| match l.recurrent_kernels() {
-            Some((Tensor::I8 { scales: a, .. }, Tensor::I8 { scales: b, .. })) => a == b,
+            Some((Tensor::I8 { scales: a, .. }, Tensor::I8 { scales: b, .. })) => {
+                a.exp == b.exp && a.mantissas.iter().eq(b.mantissas)
+            }
             Some(_) => false,
             None => true,
         };
         let shares = match layer {
+            #[cfg(feature = "bidirectional")]
             Layer::Bidirectional(b) => {
                 shares(&b.forward.as_layer()) && shares(&b.backward.as_layer())
             }
@@ -569,12 +581,14 @@ pub(crate) fn check(
         let cell_exp_ok = |lstm: bool| lstm || q.cell_exp == 0;
         let unit_out = |bounded: bool| !bounded || q.output_exp == UNIT_EXP;
         let ok = match layer {
+            #[cfg(feature = "dense")]
             Layer::Dense(l) => {
                 if l.activation == Activation::Softmax && index != last {
                     return Err(err(Problem::SoftmaxNotLast));
                 }
                 unit_out(fixed::is_bounded(l.activation)) && cell_exp_ok(false)
             }
+            #[cfg(feature = "conv1d")]
             Layer::Conv1d(l) => {
                 // Softmax over a Conv1D's filters has no calibrated logit range (the probes see
                 // Dense logits only).
@@ -583,15 +597,19 @@ pub(crate) fn check(
                 }
                 unit_out(fixed::is_bounded(l.activation)) && cell_exp_ok(false)
             }
+            #[cfg(feature = "simple-rnn")]
             Layer::SimpleRnn(l) => unit_out(fixed::is_bounded(l.activation)) && cell_exp_ok(false),
+            #[cfg(feature = "gru")]
             Layer::Gru(l) => {
                 bounded_cell(l.activation, l.recurrent_activation)?;
                 q.output_exp == UNIT_EXP && cell_exp_ok(false)
             }
+            #[cfg(feature = "lstm")]
             Layer::Lstm(l) => {
                 bounded_cell(l.activation, l.recurrent_activation)?;
                 q.output_exp == UNIT_EXP
             }
+            #[cfg(feature = "bidirectional")]
             Layer::Bidirectional(b) => {
                 // Both directions write one output, so they share its exponent: both bounded
                 // (Q15), or both unbounded SimpleRNNs in the calibrated exponent.
@@ -612,13 +630,22 @@ pub(crate) fn check(
                 }
                 unit_out(bounded[0]) && cell_exp_ok(lstm)
             }
+            #[cfg(feature = "embedding")]
             Layer::Embedding(_) => cell_exp_ok(false),
+            #[cfg(feature = "pooling")]
             Layer::MaxPooling1d(_)
             | Layer::AveragePooling1d(_)
             | Layer::GlobalMaxPooling1d
-            | Layer::GlobalAveragePooling1d
-            | Layer::Flatten
-            | Layer::Dropout { .. } => q.output_exp == e_in && cell_exp_ok(false),
+            | Layer::GlobalAveragePooling1d => q.output_exp == e_in && cell_exp_ok(false),
+            Layer::Flatten | Layer::Dropout { .. } => q.output_exp == e_in && cell_exp_ok(false),
+            // Kinds this build leaves out (refused before this check).
+            #[allow(unreachable_patterns)]
+            _ => {
+                return Err(LoadError::LayerNotBuilt {
+                    index: index as u8,
+                    kind: layer.layer_kind(),
+                });
+            }
         };
         if !ok {
             return Err(err(Problem::BadExponent));

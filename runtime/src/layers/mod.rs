@@ -18,7 +18,16 @@
 //! emit one output every `strides` samples once their receptive field is full. Global pooling,
 //! Flatten and Bidirectional need the whole window and run in window mode only.
 //!
+//! **Layer kinds in a build.** Every kind but Flatten and Dropout has a cargo feature (`dense`,
+//! `simple-rnn`, `lstm`, `gru`, `conv1d`, `pooling`, `embedding`, `bidirectional`; all in
+//! `default`). The format types (the enum, the parameter structs) are always there; a kind's
+//! decoding, checks and arithmetic only with its feature. [`Model::from_bytes`] reads each
+//! layer's [`LayerKind`] before its fields and refuses a kind this build leaves out with
+//! [`LoadError::LayerNotBuilt`], so the arms of a left-out kind below are never reached.
+//!
 //! [`TensorRef`]: crate::format::TensorRef
+//! [`Model::from_bytes`]: crate::Model::from_bytes
+//! [`LoadError::LayerNotBuilt`]: crate::LoadError::LayerNotBuilt
 
 mod bidirectional;
 mod conv1d;
@@ -46,22 +55,32 @@ use serde::{Deserialize, Serialize};
 use crate::error::{Problem, TensorName};
 use crate::tensor::Tensor;
 
-/// One layer. Variant order is part of the format (append only).
+/// One layer. Variant order is part of the format (append only), and [`LayerKind`]'s too.
+///
+/// A kind this build leaves out (see the [module docs](self)) is not decoded at all
+/// (`not_built`): its decoding code would be in the firmware for nothing.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub enum Layer<T> {
     /// `keras.layers.Dense`.
+    #[cfg_attr(not(feature = "dense"), serde(deserialize_with = "not_built"))]
     Dense(Dense<T>),
     /// `keras.layers.SimpleRNN`.
+    #[cfg_attr(not(feature = "simple-rnn"), serde(deserialize_with = "not_built"))]
     SimpleRnn(SimpleRnn<T>),
     /// `keras.layers.LSTM`.
+    #[cfg_attr(not(feature = "lstm"), serde(deserialize_with = "not_built"))]
     Lstm(Lstm<T>),
     /// `keras.layers.GRU`.
+    #[cfg_attr(not(feature = "gru"), serde(deserialize_with = "not_built"))]
     Gru(Gru<T>),
     /// `keras.layers.Conv1D`.
+    #[cfg_attr(not(feature = "conv1d"), serde(deserialize_with = "not_built"))]
     Conv1d(Conv1d<T>),
     /// `keras.layers.MaxPooling1D` (valid padding).
+    #[cfg_attr(not(feature = "pooling"), serde(deserialize_with = "not_built"))]
     MaxPooling1d(Pooling),
     /// `keras.layers.AveragePooling1D` (valid padding).
+    #[cfg_attr(not(feature = "pooling"), serde(deserialize_with = "not_built"))]
     AveragePooling1d(Pooling),
     /// `keras.layers.GlobalMaxPooling1D` (window mode only).
     GlobalMaxPooling1d,
@@ -70,14 +89,96 @@ pub enum Layer<T> {
     /// `keras.layers.Flatten` (window mode only; needs the model's lookback).
     Flatten,
     /// `keras.layers.Embedding` (first layer only; the model then takes token ids).
+    #[cfg_attr(not(feature = "embedding"), serde(deserialize_with = "not_built"))]
     Embedding(Embedding<T>),
     /// `keras.layers.Bidirectional` with `merge_mode="concat"` (window mode only).
+    #[cfg_attr(not(feature = "bidirectional"), serde(deserialize_with = "not_built"))]
     Bidirectional(Bidirectional<T>),
     /// `keras.layers.Dropout`: the identity at inference.
     Dropout {
         /// Training-time drop rate, kept for the record.
         rate: f32,
     },
+}
+
+/// The kind of a [`Layer`]: its format tag (the variant index, which postcard writes before the
+/// fields), so the loader can read it alone.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Deserialize)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum LayerKind {
+    /// Dense (feature `dense`).
+    Dense,
+    /// SimpleRNN (feature `simple-rnn`).
+    SimpleRnn,
+    /// LSTM (feature `lstm`).
+    Lstm,
+    /// GRU (feature `gru`).
+    Gru,
+    /// Conv1D (feature `conv1d`).
+    Conv1d,
+    /// MaxPooling1D (feature `pooling`).
+    MaxPooling1d,
+    /// AveragePooling1D (feature `pooling`).
+    AveragePooling1d,
+    /// GlobalMaxPooling1D (feature `pooling`).
+    GlobalMaxPooling1d,
+    /// GlobalAveragePooling1D (feature `pooling`).
+    GlobalAveragePooling1d,
+    /// Flatten (always built).
+    Flatten,
+    /// Embedding (feature `embedding`).
+    Embedding,
+    /// Bidirectional (feature `bidirectional`).
+    Bidirectional,
+    /// Dropout (always built).
+    Dropout,
+}
+
+impl LayerKind {
+    /// The Keras name of the kind.
+    pub const fn name(self) -> &'static str {
+        match self {
+            LayerKind::Dense => "dense",
+            LayerKind::SimpleRnn => "simple_rnn",
+            LayerKind::Lstm => "lstm",
+            LayerKind::Gru => "gru",
+            LayerKind::Conv1d => "conv1d",
+            LayerKind::MaxPooling1d => "max_pooling1d",
+            LayerKind::AveragePooling1d => "average_pooling1d",
+            LayerKind::GlobalMaxPooling1d => "global_max_pooling1d",
+            LayerKind::GlobalAveragePooling1d => "global_average_pooling1d",
+            LayerKind::Flatten => "flatten",
+            LayerKind::Embedding => "embedding",
+            LayerKind::Bidirectional => "bidirectional",
+            LayerKind::Dropout => "dropout",
+        }
+    }
+
+    /// Whether this build of the runtime has the kind (its cargo feature is on).
+    pub const fn is_built(self) -> bool {
+        match self {
+            LayerKind::Dense => cfg!(feature = "dense"),
+            LayerKind::SimpleRnn => cfg!(feature = "simple-rnn"),
+            LayerKind::Lstm => cfg!(feature = "lstm"),
+            LayerKind::Gru => cfg!(feature = "gru"),
+            LayerKind::Conv1d => cfg!(feature = "conv1d"),
+            LayerKind::MaxPooling1d
+            | LayerKind::AveragePooling1d
+            | LayerKind::GlobalMaxPooling1d
+            | LayerKind::GlobalAveragePooling1d => cfg!(feature = "pooling"),
+            LayerKind::Embedding => cfg!(feature = "embedding"),
+            LayerKind::Bidirectional => cfg!(feature = "bidirectional"),
+            LayerKind::Flatten | LayerKind::Dropout => true,
+        }
+    }
+}
+
+/// The decoder of a layer kind this build leaves out: fails, and keeps the kind's own decoder
+/// out of the build. Never called by [`Model::from_bytes`](crate::Model::from_bytes), which
+/// refuses the kind by its tag first.
+#[allow(dead_code)]
+fn not_built<'de, D: serde::Deserializer<'de>, V>(_: D) -> Result<V, D::Error> {
+    Err(serde::de::Error::custom("layer kind not built"))
 }
 
 /// What a layer consumes or produces.
@@ -209,6 +310,14 @@ pub const MAX_DIM: u32 = 1 << 24;
 /// streaming state: 2^28 (1 GiB), so byte counts fit a 32-bit address space.
 pub const MAX_WORDS: usize = 1 << 28;
 
+/// `0 <= x < 1` (NaN: false), on the bits: -0.0, or a positive value below 1.0, whose bits
+/// are below 1.0's (a positive NaN's and infinity's are above). Float compares are library
+/// calls on the FPU-less cores.
+pub(crate) fn in_unit_interval(x: f32) -> bool {
+    let bits = x.to_bits();
+    bits == 0x8000_0000 || bits < 0x3f80_0000
+}
+
 /// `a · b` within [`MAX_WORDS`].
 pub(crate) fn mul(a: usize, b: usize) -> Result<usize, Problem> {
     a.checked_mul(b)
@@ -262,6 +371,44 @@ impl<T> Layer<T> {
         })
     }
 
+    /// [`try_map`](Self::try_map) for the layers of a loaded model, which are all of kinds this
+    /// build has (the loader refuses the others): a kind it leaves out is not mapped but gives
+    /// `not_built`, so its mapping code stays out of the build.
+    pub(crate) fn try_map_loaded<U, E>(
+        &self,
+        f: &mut impl FnMut(&T, TensorName) -> Result<U, E>,
+        not_built: E,
+    ) -> Result<Layer<U>, E> {
+        Ok(match self {
+            #[cfg(feature = "dense")]
+            Layer::Dense(l) => Layer::Dense(l.try_map(f)?),
+            #[cfg(feature = "simple-rnn")]
+            Layer::SimpleRnn(l) => Layer::SimpleRnn(l.try_map(f)?),
+            #[cfg(feature = "lstm")]
+            Layer::Lstm(l) => Layer::Lstm(l.try_map(f)?),
+            #[cfg(feature = "gru")]
+            Layer::Gru(l) => Layer::Gru(l.try_map(f)?),
+            #[cfg(feature = "conv1d")]
+            Layer::Conv1d(l) => Layer::Conv1d(l.try_map(f)?),
+            #[cfg(feature = "pooling")]
+            Layer::MaxPooling1d(p) => Layer::MaxPooling1d(*p),
+            #[cfg(feature = "pooling")]
+            Layer::AveragePooling1d(p) => Layer::AveragePooling1d(*p),
+            #[cfg(feature = "pooling")]
+            Layer::GlobalMaxPooling1d => Layer::GlobalMaxPooling1d,
+            #[cfg(feature = "pooling")]
+            Layer::GlobalAveragePooling1d => Layer::GlobalAveragePooling1d,
+            Layer::Flatten => Layer::Flatten,
+            #[cfg(feature = "embedding")]
+            Layer::Embedding(l) => Layer::Embedding(l.try_map(f)?),
+            #[cfg(feature = "bidirectional")]
+            Layer::Bidirectional(l) => Layer::Bidirectional(l.try_map(f)?),
+            Layer::Dropout { rate } => Layer::Dropout { rate: *rate },
+            #[allow(unreachable_patterns)]
+            _ => return Err(not_built),
+        })
+    }
+
     /// A recurrent layer's kernels: `(input kernel, recurrent kernel)`.
     pub(crate) fn recurrent_kernels(&self) -> Option<(&T, &T)> {
         match self {
@@ -274,20 +421,41 @@ impl<T> Layer<T> {
 
     /// The Keras name of the layer kind.
     pub fn kind(&self) -> &'static str {
+        self.layer_kind().name()
+    }
+
+    /// The layer's kind.
+    pub const fn layer_kind(&self) -> LayerKind {
         match self {
-            Layer::Dense(_) => "dense",
-            Layer::SimpleRnn(_) => "simple_rnn",
-            Layer::Lstm(_) => "lstm",
-            Layer::Gru(_) => "gru",
-            Layer::Conv1d(_) => "conv1d",
-            Layer::MaxPooling1d(_) => "max_pooling1d",
-            Layer::AveragePooling1d(_) => "average_pooling1d",
-            Layer::GlobalMaxPooling1d => "global_max_pooling1d",
-            Layer::GlobalAveragePooling1d => "global_average_pooling1d",
-            Layer::Flatten => "flatten",
-            Layer::Embedding(_) => "embedding",
-            Layer::Bidirectional(_) => "bidirectional",
-            Layer::Dropout { .. } => "dropout",
+            Layer::Dense(_) => LayerKind::Dense,
+            Layer::SimpleRnn(_) => LayerKind::SimpleRnn,
+            Layer::Lstm(_) => LayerKind::Lstm,
+            Layer::Gru(_) => LayerKind::Gru,
+            Layer::Conv1d(_) => LayerKind::Conv1d,
+            Layer::MaxPooling1d(_) => LayerKind::MaxPooling1d,
+            Layer::AveragePooling1d(_) => LayerKind::AveragePooling1d,
+            Layer::GlobalMaxPooling1d => LayerKind::GlobalMaxPooling1d,
+            Layer::GlobalAveragePooling1d => LayerKind::GlobalAveragePooling1d,
+            Layer::Flatten => LayerKind::Flatten,
+            Layer::Embedding(_) => LayerKind::Embedding,
+            Layer::Bidirectional(_) => LayerKind::Bidirectional,
+            Layer::Dropout { .. } => LayerKind::Dropout,
+        }
+    }
+
+    /// The first kind in the layer that this build leaves out: the layer's own, or for
+    /// Bidirectional a direction's cell.
+    pub fn not_built(&self) -> Option<LayerKind> {
+        let kind = self.layer_kind();
+        if !kind.is_built() {
+            return Some(kind);
+        }
+        match self {
+            Layer::Bidirectional(b) => [&b.forward, &b.backward]
+                .into_iter()
+                .map(|c| c.kind())
+                .find(|k| !k.is_built()),
+            _ => None,
         }
     }
 
@@ -327,8 +495,11 @@ impl Layer<Tensor<'_>> {
     /// The recurrent cell of a SimpleRNN/LSTM/GRU layer.
     pub(crate) fn recurrent(&self) -> Option<&dyn Recurrent> {
         match self {
+            #[cfg(feature = "simple-rnn")]
             Layer::SimpleRnn(l) => Some(l),
+            #[cfg(feature = "lstm")]
             Layer::Lstm(l) => Some(l),
+            #[cfg(feature = "gru")]
             Layer::Gru(l) => Some(l),
             _ => None,
         }
@@ -347,6 +518,7 @@ impl Layer<Tensor<'_>> {
             None => Ok(None),
         };
         match self {
+            #[cfg(feature = "dense")]
             Layer::Dense(l) => Ok((l.check(input)?, steps)),
             Layer::SimpleRnn(_) | Layer::Lstm(_) | Layer::Gru(_) => {
                 let cell = self.recurrent().ok_or(Problem::BadParameter)?;
@@ -357,14 +529,17 @@ impl Layer<Tensor<'_>> {
                     steps,
                 ))
             }
+            #[cfg(feature = "conv1d")]
             Layer::Conv1d(l) => {
                 let shape = l.check(input)?;
                 Ok((shape, too_short(steps.map(|s| l.out_steps(s)))?))
             }
+            #[cfg(feature = "pooling")]
             Layer::MaxPooling1d(p) | Layer::AveragePooling1d(p) => {
                 let shape = p.check(input)?;
                 Ok((shape, too_short(steps.map(|s| p.out_steps(s)))?))
             }
+            #[cfg(feature = "pooling")]
             Layer::GlobalMaxPooling1d | Layer::GlobalAveragePooling1d => Ok((
                 Shape::Vector {
                     len: sequence_channels(input)?,
@@ -383,18 +558,23 @@ impl Layer<Tensor<'_>> {
                     ))
                 }
             },
+            #[cfg(feature = "embedding")]
             Layer::Embedding(l) => Ok((l.check(input)?, steps)),
+            #[cfg(feature = "bidirectional")]
             Layer::Bidirectional(l) => {
                 let shape = l.check(sequence_channels(input)?)?;
                 Ok((shape, if l.return_sequences() { steps } else { None }))
             }
             Layer::Dropout { rate } => {
-                if (0.0..1.0).contains(rate) {
+                if in_unit_interval(*rate) {
                     Ok((input, steps))
                 } else {
                     Err(Problem::BadParameter)
                 }
             }
+            // Kinds this build leaves out, which the loader refuses before checking.
+            #[allow(unreachable_patterns)]
+            _ => Err(Problem::BadParameter),
         }
     }
 
@@ -411,17 +591,17 @@ impl Layer<Tensor<'_>> {
                 (p.pool_size as usize + 1) * width
             }
             Layer::Embedding(l) => l.output_dim as usize,
+            #[cfg(feature = "bidirectional")]
             Layer::Bidirectional(l) => l.forward.state_len() + l.backward.state_len(),
-            Layer::GlobalMaxPooling1d
-            | Layer::GlobalAveragePooling1d
-            | Layer::Flatten
-            | Layer::Dropout { .. } => 0,
+            // Global pooling, Flatten, Dropout, and kinds this build leaves out.
+            _ => 0,
         }
     }
 
     /// `f32` words of scratch one step of this layer needs.
     pub(crate) fn scratch_len(&self) -> usize {
         match self {
+            #[cfg(feature = "bidirectional")]
             Layer::Bidirectional(l) => l.forward.scratch_len().max(l.backward.scratch_len()),
             _ => self.recurrent().map_or(0, |c| c.scratch_len()),
         }
@@ -477,6 +657,7 @@ impl Layer<Tensor<'_>> {
         scratch: &mut [f32],
     ) -> Option<&'s [f32]> {
         match self {
+            #[cfg(feature = "dense")]
             Layer::Dense(l) => {
                 l.step(x, state);
                 Some(state)
@@ -486,18 +667,20 @@ impl Layer<Tensor<'_>> {
                 cell.step(x, state, scratch);
                 Some(&state[..cell.units()])
             }
+            #[cfg(feature = "conv1d")]
             Layer::Conv1d(l) => l.push(x, state, cursor),
+            #[cfg(feature = "pooling")]
             Layer::MaxPooling1d(p) => p.push(x, state, cursor, false),
+            #[cfg(feature = "pooling")]
             Layer::AveragePooling1d(p) => p.push(x, state, cursor, true),
+            #[cfg(feature = "embedding")]
             Layer::Embedding(l) => {
                 l.step(x, state);
                 Some(state)
             }
             Layer::Dropout { .. } => Some(x),
-            Layer::GlobalMaxPooling1d
-            | Layer::GlobalAveragePooling1d
-            | Layer::Flatten
-            | Layer::Bidirectional(_) => None,
+            // Window-only layers, and kinds this build leaves out.
+            _ => None,
         }
     }
 }
@@ -530,6 +713,108 @@ mod tests {
         assert!(c.seen < 3 + 2);
         assert_eq!(ring_out_steps(9, 0, 3, 2), Some(4));
         assert_eq!(ring_out_steps(2, 0, 3, 2), None);
+    }
+
+    #[test]
+    fn a_layers_kind_is_its_format_tag() {
+        use crate::activation::Activation::{Linear, Sigmoid, Tanh};
+        let (k, r, b) = (1u8, 2u8, 3u8);
+        let gru = Gru {
+            units: 1,
+            activation: Tanh,
+            recurrent_activation: Sigmoid,
+            reset_after: true,
+            return_sequences: false,
+            kernel: k,
+            recurrent_kernel: r,
+            bias: b,
+        };
+        let pool = Pooling {
+            pool_size: 2,
+            strides: 2,
+        };
+        let layers = [
+            Layer::Dense(Dense {
+                units: 1,
+                activation: Linear,
+                kernel: k,
+                bias: b,
+            }),
+            Layer::SimpleRnn(SimpleRnn {
+                units: 1,
+                activation: Tanh,
+                return_sequences: false,
+                kernel: k,
+                recurrent_kernel: r,
+                bias: b,
+            }),
+            Layer::Lstm(Lstm {
+                units: 1,
+                activation: Tanh,
+                recurrent_activation: Sigmoid,
+                return_sequences: false,
+                kernel: k,
+                recurrent_kernel: r,
+                bias: b,
+            }),
+            Layer::Gru(gru.clone()),
+            Layer::Conv1d(Conv1d {
+                filters: 1,
+                kernel_size: 1,
+                strides: 1,
+                dilation: 1,
+                padding: Padding::Valid,
+                activation: Linear,
+                kernel: k,
+                bias: b,
+            }),
+            Layer::MaxPooling1d(pool),
+            Layer::AveragePooling1d(pool),
+            Layer::GlobalMaxPooling1d,
+            Layer::GlobalAveragePooling1d,
+            Layer::Flatten,
+            Layer::Embedding(Embedding {
+                input_dim: 2,
+                output_dim: 1,
+                embeddings: k,
+            }),
+            Layer::Bidirectional(Bidirectional {
+                forward: Cell::Gru(gru.clone()),
+                backward: Cell::Gru(gru),
+            }),
+            Layer::Dropout { rate: 0.5 },
+        ];
+        for (tag, layer) in layers.iter().enumerate() {
+            let bytes = postcard::to_allocvec(layer).unwrap();
+            let (kind, _) = postcard::take_from_bytes::<LayerKind>(&bytes).unwrap();
+            assert_eq!(kind, layer.layer_kind(), "tag {tag}");
+            assert_eq!(kind.name(), layer.kind());
+            // The default build has every kind.
+            assert!(kind.is_built() && layer.not_built().is_none());
+        }
+        assert!(postcard::from_bytes::<LayerKind>(&[layers.len() as u8]).is_err());
+    }
+
+    #[test]
+    fn the_unit_interval_on_the_bits_is_the_compare() {
+        let edges = [
+            0.0f32,
+            -0.0,
+            1e-45,
+            0.5,
+            0.99999994,
+            1.0,
+            -1e-45,
+            -0.5,
+            2.0,
+            f32::NAN,
+        ];
+        let edges = edges
+            .into_iter()
+            .chain([-f32::NAN, f32::INFINITY, f32::NEG_INFINITY]);
+        for x in edges.chain((0..=u32::MAX).step_by(65_537).map(f32::from_bits)) {
+            assert_eq!(in_unit_interval(x), (0.0..1.0).contains(&x), "{x}");
+        }
     }
 
     #[test]

@@ -12,7 +12,8 @@
 //!   current code; review the diff before committing it.
 //! - `qemu-case [basicmotions]`: regenerates the QEMU parity cases (trains the models, records
 //!   the streams), or only the classifier case.
-//! - `size`: code, model, state and stack bytes of the parity firmware per core (the stack
+//! - `size`: code, model, state and stack bytes of the parity firmware per core, and of the
+//!   lean forecaster (`firmware/qemu` bin `forecast`, gru32 i8x16, built for size) (the stack
 //!   high-water mark measured under QEMU by painting).
 //! - `cycles`: instructions per streamed step and per MAC of the reference models on
 //!   Cortex-M4F and M3 under QEMU (the `tools/insncount` TCG plugin, built with gcc).
@@ -52,6 +53,11 @@ fn cargo(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Result<()> {
     );
     let mut cmd = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
     cmd.args(args).current_dir(dir);
+    if dir != root() {
+        // The firmware workspace builds into its own target/, where `build_firmware` (and the
+        // parity test) look for the ELFs.
+        cmd.env_remove("CARGO_TARGET_DIR");
+    }
     for (k, v) in env {
         cmd.env(k, v);
     }
@@ -169,8 +175,14 @@ fn ci() -> Result<()> {
         ],
         &[],
     )?;
-    // Each numeric path alone, as a firmware that ships one mode builds the runtime.
-    for features in ["float", "int"] {
+    // Each numeric path alone with every layer kind, and with the few kinds of the lean
+    // forecaster, as firmware that ships one mode and one model builds the runtime.
+    for features in [
+        "float,all-layers",
+        "int,all-layers",
+        "int,gru,dense",
+        "float,dense",
+    ] {
         cargo(
             &root,
             &[
@@ -449,18 +461,21 @@ const BOARDS: [Board; 3] = [
     },
 ];
 
-/// Builds firmware binary `bin` (release) for the board; returns the ELF.
-/// Builds a firmware binary; `features` replaces the default features (both numeric paths).
+/// Builds firmware binary `bin` of `nowcast-qemu` for the board with cargo profile `profile`
+/// (`release`, or `release-z` for size); `features` replaces the default features (both numeric
+/// paths, every layer kind, softmax, the assembly kernels). Returns the ELF.
 fn build_firmware(
     fw: &Path,
     board: &Board,
     bin: &str,
     env: &[(&str, &str)],
     features: Option<&str>,
+    profile: &str,
 ) -> Result<PathBuf> {
     let mut args = vec![
         "build",
-        "--release",
+        "--profile",
+        profile,
         "--locked",
         "-q",
         "-p",
@@ -474,7 +489,7 @@ fn build_firmware(
         args.extend(["--no-default-features", "--features", f]);
     }
     cargo(fw, &args, env)?;
-    Ok(fw.join(format!("target/{}/release/{bin}", board.target)))
+    Ok(fw.join(format!("target/{}/{profile}/{bin}", board.target)))
 }
 
 /// Runs an ELF on the board under QEMU (semihosting on, a 300 s limit), `extra` arguments before
@@ -520,6 +535,7 @@ fn cycles() -> Result<()> {
             "cycles",
             &[("NOWCAST_BENCH_MODES", modes)],
             None,
+            "release",
         )?;
         let nm = Command::new("nm")
             .arg(&elf)
@@ -603,97 +619,147 @@ fn cycles() -> Result<()> {
     Ok(())
 }
 
-/// Flash and RAM of the parity firmware per core: code (`.text`), the model blob, the model's
-/// streaming state and scratch, and the stack high-water mark measured under QEMU (the
-/// firmware paints its stack and reports the deepest word used).
+/// The lean forecaster's build for `cargo xtask size` (and the parity test): the runtime's
+/// integer path and the layer kinds of the gru32 case only, optimized for size.
+const LEAN_FEATURES: &str = "int,gru,dense";
+/// Its cargo profile (`firmware/Cargo.toml`: release with opt-level "z").
+const LEAN_PROFILE: &str = "release-z";
+
+/// Flash and RAM of the parity firmware per core, and of the lean forecaster (bin `forecast`)
+/// on the gru32 i8x16 case: code (`.text`), the model blob, flash, the model's streaming state
+/// and scratch, and the stack high-water mark measured under QEMU (the firmware paints its
+/// stack and reports the deepest word used).
 fn size() -> Result<()> {
     let root = root();
-    let fw = root.join("firmware");
-    let mut rows = Vec::new();
+    let mut parity = Vec::new();
     for (case, model) in ["conv_gru", "gru32"]
         .iter()
         .flat_map(|c| ["model.ncm", "model_i8w.ncm", "model_i8x16.ncm"].map(|m| (*c, m)))
     {
-        let case_dir = root.join("tests/qemu").join(case);
-        let model_bytes = std::fs::metadata(case_dir.join(model))?.len();
-        let case_arg = case_dir.display().to_string();
+        // The runtime's path for this mode only, as an application would build it; every layer
+        // kind (the parity firmware also runs the tokenizer).
+        let features = if model.contains("i8x16") {
+            "int,all-layers,softmax"
+        } else {
+            "float,all-layers,softmax"
+        };
         for board in &BOARDS {
-            let core = board.core;
-            let env = [
-                ("NOWCAST_QEMU_CASE", case_arg.as_str()),
-                ("NOWCAST_QEMU_MODEL", model),
-            ];
-            // The runtime's path for this mode only, as an application would build it.
-            let features = if model.contains("i8x16") {
-                "int"
-            } else {
-                "float"
-            };
-            let elf = build_firmware(&fw, board, "parity", &env, Some(features))?;
-            let sections = Command::new("readelf")
-                .arg("-SW")
-                .arg(&elf)
-                .output()
-                .context("running readelf")?;
-            let listing = String::from_utf8_lossy(&sections.stdout);
-            let section = |name: &str| {
-                listing
-                    .lines()
-                    .find(|l| l.contains(&format!(" {name} ")))
-                    .and_then(|l| {
-                        l.split_whitespace()
-                            .skip_while(|w| *w != name)
-                            .nth(4)
-                            .and_then(|hex| usize::from_str_radix(hex, 16).ok())
-                    })
-                    .unwrap_or(0)
-            };
-            let text = section(".text");
-            // The recorded input stream is in .rodata too; it is not part of an application.
-            let recording = std::fs::metadata(root.join("tests/qemu/stream.f32"))?.len() as usize;
-            let flash =
-                text + section(".rodata") + section(".data") + section(".vector_table") - recording;
-            let out = run_qemu(board, &elf, &[])?;
-            let log = String::from_utf8_lossy(&out.stderr);
-            let line = log
-                .lines()
-                .find(|l| l.starts_with("size "))
-                .with_context(|| format!("{core}: no size line:\n{log}"))?;
-            let field = |name: &str| -> Result<usize> {
-                line.split_whitespace()
-                    .find_map(|w| w.strip_prefix(&format!("{name}=")))
-                    .with_context(|| format!("no {name} in {line}"))?
-                    .parse()
-                    .map_err(Into::into)
-            };
-            let mode = model
-                .strip_prefix("model_")
-                .and_then(|m| m.strip_suffix(".ncm"))
-                .unwrap_or("f32");
-            rows.push(format!(
-                "{:<9} {:<6} {:<14} {:>10} {:>11} {:>11} {:>14} {:>12}",
-                case,
-                mode,
-                core,
-                text,
-                model_bytes,
-                flash,
-                field("state_bytes")?,
-                field("stack_bytes")?
-            ));
+            parity.push(size_row(
+                &root, board, "parity", case, model, features, "release",
+            )?);
         }
     }
-    println!(
-        "\nparity firmware (tests/qemu cases) built with the runtime's path for the mode only (feature `float` for f32 and i8w, `int` for i8x16), bytes: flash is .vector_table + .text + .rodata (with the model) + .data, without the recorded input stream; the stack high-water mark includes the state buffer, which lives in main's frame"
-    );
-    println!(
+    let mut lean = Vec::new();
+    for board in &BOARDS {
+        lean.push(size_row(
+            &root,
+            board,
+            "forecast",
+            "gru32",
+            "model_i8x16.ncm",
+            LEAN_FEATURES,
+            LEAN_PROFILE,
+        )?);
+    }
+    let header = format!(
         "{:<9} {:<6} {:<14} {:>10} {:>11} {:>11} {:>14} {:>12}",
         "case", "mode", "core", ".text", "model blob", "flash", "state+scratch", "stack (HWM)"
     );
-    for r in rows {
+    println!(
+        "\nparity firmware (tests/qemu cases) built with the runtime's path for the mode only (feature `float` for f32 and i8w, `int` for i8x16) and every layer kind and softmax, profile release (opt-level 3), bytes: flash is .vector_table + .text + .rodata (with the model) + .data, without the recorded input stream; the stack high-water mark includes the state buffer, which lives in main's frame"
+    );
+    println!("{header}");
+    for r in parity {
+        println!("{r}");
+    }
+    println!(
+        "\nlean forecaster (bin forecast: no core::fmt, no tokenizer) built with runtime features `{LEAN_FEATURES}` only, profile {LEAN_PROFILE} (opt-level \"z\"), same columns"
+    );
+    println!("{header}");
+    for r in lean {
         println!("{r}");
     }
     Ok(())
+}
+
+/// One row of `cargo xtask size`: builds `bin` with the case embedded, reads its sections and
+/// runs it under QEMU for the state and stack figures it prints on stderr.
+fn size_row(
+    root: &Path,
+    board: &Board,
+    bin: &str,
+    case: &str,
+    model: &str,
+    features: &str,
+    profile: &str,
+) -> Result<String> {
+    let fw = root.join("firmware");
+    let case_dir = root.join("tests/qemu").join(case);
+    let model_bytes = std::fs::metadata(case_dir.join(model))?.len();
+    let case_arg = case_dir.display().to_string();
+    let core = board.core;
+    let env = [
+        ("NOWCAST_QEMU_CASE", case_arg.as_str()),
+        ("NOWCAST_QEMU_MODEL", model),
+    ];
+    let elf = build_firmware(&fw, board, bin, &env, Some(features), profile)?;
+    let sections = Command::new("readelf")
+        .arg("-SW")
+        .arg(&elf)
+        .output()
+        .context("running readelf")?;
+    let listing = String::from_utf8_lossy(&sections.stdout);
+    let section = |name: &str| {
+        listing
+            .lines()
+            .find(|l| l.contains(&format!(" {name} ")))
+            .and_then(|l| {
+                l.split_whitespace()
+                    .skip_while(|w| *w != name)
+                    .nth(4)
+                    .and_then(|hex| usize::from_str_radix(hex, 16).ok())
+            })
+            .unwrap_or(0)
+    };
+    let text = section(".text");
+    // The recorded input stream is in .rodata too; it is not part of an application.
+    let recording = std::fs::metadata(root.join("tests/qemu/stream.f32"))?.len() as usize;
+    let flash = text + section(".rodata") + section(".data") + section(".vector_table") - recording;
+    let out = run_qemu(board, &elf, &[])?;
+    if !out.status.success() {
+        bail!(
+            "{core}: {bin} failed ({}):\n{}",
+            out.status,
+            String::from_utf8_lossy(&out.stdout)
+        );
+    }
+    let log = String::from_utf8_lossy(&out.stderr);
+    let line = log
+        .lines()
+        .find(|l| l.starts_with("size "))
+        .with_context(|| format!("{core}: no size line:\n{log}"))?;
+    let field = |name: &str| -> Result<usize> {
+        line.split_whitespace()
+            .find_map(|w| w.strip_prefix(&format!("{name}=")))
+            .with_context(|| format!("no {name} in {line}"))?
+            .parse()
+            .map_err(Into::into)
+    };
+    let mode = model
+        .strip_prefix("model_")
+        .and_then(|m| m.strip_suffix(".ncm"))
+        .unwrap_or("f32");
+    Ok(format!(
+        "{:<9} {:<6} {:<14} {:>10} {:>11} {:>11} {:>14} {:>12}",
+        case,
+        mode,
+        core,
+        text,
+        model_bytes,
+        flash,
+        field("state_bytes")?,
+        field("stack_bytes")?
+    ))
 }
 
 /// Builds the TCG plugin into `target/`.
@@ -740,6 +806,7 @@ fn profile(core: &str, bench: &str) -> Result<()> {
         "cycles",
         &[("NOWCAST_BENCH_MODES", modes)],
         None,
+        "release",
     )?;
     let nm = Command::new("nm")
         .args(["-n", "-C"])

@@ -12,6 +12,8 @@
 use cortex_m_rt::{ExceptionFrame, entry, exception};
 use cortex_m_semihosting::{debug, hprintln};
 use nowcast_runtime::{Model, Stepper};
+// The Cortex-M3 board's vector table.
+use nowcast_qemu as _;
 use panic_semihosting as _;
 
 /// One benchmark.

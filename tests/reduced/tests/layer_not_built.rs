@@ -1,0 +1,164 @@
+//! With the layer kinds Dense and Bidirectional only, a blob with any other kind (or a
+//! Bidirectional over a cell kind that is left out) is refused with `LayerNotBuilt`, saying
+//! which layer and which kind; without the `softmax` feature a softmax Dense is refused; a
+//! Dense model loads and runs. Meaningful only when this crate is
+//! tested alone (`cargo xtask ci` does).
+
+use nowcast_runtime::activation::Activation;
+use nowcast_runtime::layers::{Bidirectional, Cell, Conv1d, Dense, Gru, Layer, Padding};
+use nowcast_runtime::{AlignedBytes, LayerKind, LoadError, Model, ModelSpec};
+
+fn spec(layers: Vec<Layer<Vec<f32>>>) -> ModelSpec {
+    ModelSpec {
+        vocabulary: None,
+        name: "reduced".into(),
+        features: vec!["a".into()],
+        targets: vec!["y".into()],
+        sample_period_ms: 0,
+        lookback: 4,
+        delay: 1,
+        step: 1,
+        input_norm: None,
+        output_norm: None,
+        layers,
+    }
+}
+
+fn dense(input: usize) -> Layer<Vec<f32>> {
+    Layer::Dense(Dense {
+        units: 1,
+        activation: Activation::Linear,
+        kernel: vec![0.5; input],
+        bias: vec![0.25],
+    })
+}
+
+fn gru() -> Gru<Vec<f32>> {
+    Gru {
+        units: 2,
+        activation: Activation::Tanh,
+        recurrent_activation: Activation::Sigmoid,
+        reset_after: true,
+        return_sequences: false,
+        kernel: vec![0.1; 6],
+        recurrent_kernel: vec![0.1; 12],
+        bias: vec![0.0; 12],
+    }
+}
+
+fn load(layers: Vec<Layer<Vec<f32>>>) -> Result<(), LoadError> {
+    let blob = AlignedBytes::new(&spec(layers).to_bytes().expect("encodes"));
+    Model::from_bytes(blob.as_bytes()).map(|_| ())
+}
+
+#[test]
+fn the_built_kinds_are_these() {
+    let built: Vec<LayerKind> = [
+        LayerKind::Dense,
+        LayerKind::SimpleRnn,
+        LayerKind::Lstm,
+        LayerKind::Gru,
+        LayerKind::Conv1d,
+        LayerKind::MaxPooling1d,
+        LayerKind::GlobalAveragePooling1d,
+        LayerKind::Embedding,
+        LayerKind::Bidirectional,
+        LayerKind::Flatten,
+        LayerKind::Dropout,
+    ]
+    .into_iter()
+    .filter(|k| k.is_built())
+    .collect();
+    assert_eq!(
+        built,
+        [
+            LayerKind::Dense,
+            LayerKind::Bidirectional,
+            LayerKind::Flatten,
+            LayerKind::Dropout
+        ]
+    );
+}
+
+#[test]
+fn a_left_out_kind_is_refused_with_its_layer_and_kind() {
+    assert_eq!(
+        load(vec![Layer::Gru(gru()), dense(2)]),
+        Err(LoadError::LayerNotBuilt {
+            index: 0,
+            kind: LayerKind::Gru
+        })
+    );
+    let conv = Layer::Conv1d(Conv1d {
+        filters: 1,
+        kernel_size: 2,
+        strides: 1,
+        dilation: 1,
+        padding: Padding::Causal,
+        activation: Activation::Relu,
+        kernel: vec![1.0; 2],
+        bias: vec![0.0],
+    });
+    assert_eq!(
+        load(vec![Layer::Dropout { rate: 0.1 }, conv, dense(1)]),
+        Err(LoadError::LayerNotBuilt {
+            index: 1,
+            kind: LayerKind::Conv1d
+        })
+    );
+    assert_eq!(
+        load(vec![Layer::GlobalMaxPooling1d, dense(1)]),
+        Err(LoadError::LayerNotBuilt {
+            index: 0,
+            kind: LayerKind::GlobalMaxPooling1d
+        })
+    );
+}
+
+#[test]
+fn a_bidirectional_over_a_left_out_cell_is_refused_with_the_cell_kind() {
+    let bi = Layer::Bidirectional(Bidirectional {
+        forward: Cell::Gru(gru()),
+        backward: Cell::Gru(gru()),
+    });
+    assert_eq!(
+        load(vec![bi, dense(4)]),
+        Err(LoadError::LayerNotBuilt {
+            index: 0,
+            kind: LayerKind::Gru
+        })
+    );
+}
+
+#[test]
+fn softmax_is_refused_without_its_feature() {
+    let classifier = Layer::Dense(Dense {
+        units: 2,
+        activation: Activation::Softmax,
+        kernel: vec![0.5; 2],
+        bias: vec![0.0; 2],
+    });
+    let mut s = spec(vec![classifier]);
+    s.targets = vec!["a".into(), "b".into()];
+    let blob = AlignedBytes::new(&s.to_bytes().unwrap());
+    assert_eq!(
+        Model::from_bytes(blob.as_bytes()).err(),
+        Some(LoadError::Layer {
+            index: 0,
+            problem: nowcast_runtime::Problem::ActivationNotBuilt
+        })
+    );
+}
+
+#[test]
+fn a_model_of_built_kinds_loads_and_runs() {
+    let blob = AlignedBytes::new(
+        &spec(vec![Layer::Dropout { rate: 0.1 }, dense(1)])
+            .to_bytes()
+            .unwrap(),
+    );
+    let model = Model::from_bytes(blob.as_bytes()).expect("loads");
+    let mut scratch = vec![0.0; model.window_scratch_len(1).unwrap()];
+    let y = model.window(&[2.0], &mut scratch).unwrap().values[0];
+    assert_eq!(y, 1.25);
+}
