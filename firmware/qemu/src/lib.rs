@@ -6,7 +6,8 @@
 
 #![no_std]
 
-use cortex_m_semihosting::hio::HostStream;
+use cortex_m_semihosting::debug;
+use cortex_m_semihosting::hio::{self, HostStream};
 // The Cortex-M3 board's vector table (see Cargo.toml).
 #[cfg(lm3s6965)]
 use lm3s6965 as _;
@@ -19,6 +20,17 @@ pub static MODEL: &[u8] = nowcast_runtime::include_model!(concat!(env!("OUT_DIR"
 
 /// The embedded recording: little-endian f32, [`INPUTS`] values per sample.
 pub static STREAM: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/stream.f32"));
+
+/// Writes `msg` to the host's stdout and exits QEMU with failure (exit code 1).
+pub fn fail(msg: &[u8]) -> ! {
+    if let Ok(mut out) = hio::hstdout() {
+        let _ = out.write_all(msg);
+    }
+    debug::exit(debug::EXIT_FAILURE);
+    loop {
+        cortex_m::asm::wfi();
+    }
+}
 
 /// The recording replayed from flash, one sample per `read`.
 #[derive(Debug, Default)]

@@ -12,7 +12,7 @@ use core::fmt::Write as _;
 use cortex_m_rt::{ExceptionFrame, entry, exception};
 use cortex_m_semihosting::{debug, hio};
 use nowcast_app::Sink;
-use nowcast_qemu::{INPUTS, MODEL, Replay, STATE_LEN, stack};
+use nowcast_qemu::{INPUTS, MODEL, Replay, STATE_LEN, fail, stack};
 use nowcast_runtime::{Model, Stepper};
 use panic_semihosting as _;
 
@@ -71,27 +71,17 @@ impl Sink for Printer {
     }
 }
 
-fn fail(msg: &str) -> ! {
-    if let Ok(mut out) = hio::hstdout() {
-        let _ = out.write_all(msg.as_bytes());
-    }
-    debug::exit(debug::EXIT_FAILURE);
-    loop {
-        cortex_m::asm::wfi();
-    }
-}
-
 #[entry]
 fn main() -> ! {
     stack::paint();
     let Ok(model) = Model::from_bytes(MODEL) else {
-        fail("error: the model does not load\n")
+        fail(b"error: the model does not load\n")
     };
     let mut state = [0.0f32; STATE_LEN];
     let Ok(mut stepper) = Stepper::new(&model, &mut state) else {
-        fail("error: no stepper\n")
+        fail(b"error: no stepper\n")
     };
-    let Ok(out) = hio::hstdout() else { fail("") };
+    let Ok(out) = hio::hstdout() else { fail(b"") };
     let mut printer = Printer {
         out,
         buf: heapless_buf::Buf {
@@ -115,7 +105,7 @@ fn main() -> ! {
         &mut sample,
     ) {
         Ok(n) => n,
-        Err(_) => fail("error: step failed\n"),
+        Err(_) => fail(b"error: step failed\n"),
     };
     let (forecasts, filled) = (printer.forecasts, stepper.filled());
     printer.line(format_args!("done {samples} {forecasts} {filled}\n"));
@@ -152,5 +142,5 @@ unsafe fn HardFault(frame: &ExceptionFrame) -> ! {
         frame.pc(),
         frame.lr()
     );
-    fail(core::str::from_utf8(&b.bytes[..b.len]).unwrap_or("error: HardFault\n"))
+    fail(&b.bytes[..b.len])
 }

@@ -6,32 +6,10 @@
 
 use nowcast_runtime::activation::Activation;
 use nowcast_runtime::layers::{Bidirectional, Cell, Conv1d, Dense, Gru, Layer, Padding};
-use nowcast_runtime::{AlignedBytes, LayerKind, LoadError, Model, ModelSpec};
+use nowcast_runtime::{AlignedBytes, LayerKind, LoadError, Model};
 
-fn spec(layers: Vec<Layer<Vec<f32>>>) -> ModelSpec {
-    ModelSpec {
-        vocabulary: None,
-        name: "reduced".into(),
-        features: vec!["a".into()],
-        targets: vec!["y".into()],
-        sample_period_ms: 0,
-        lookback: 4,
-        delay: 1,
-        step: 1,
-        input_norm: None,
-        output_norm: None,
-        layers,
-    }
-}
-
-fn dense(input: usize) -> Layer<Vec<f32>> {
-    Layer::Dense(Dense {
-        units: 1,
-        activation: Activation::Linear,
-        kernel: vec![0.5; input],
-        bias: vec![0.25],
-    })
-}
+mod common;
+use common::{dense, spec};
 
 fn gru() -> Gru<Vec<f32>> {
     Gru {
@@ -47,7 +25,7 @@ fn gru() -> Gru<Vec<f32>> {
 }
 
 fn load(layers: Vec<Layer<Vec<f32>>>) -> Result<(), LoadError> {
-    let blob = AlignedBytes::new(&spec(layers).to_bytes().expect("encodes"));
+    let blob = AlignedBytes::new(&spec(4, layers).to_bytes().expect("encodes"));
     Model::from_bytes(blob.as_bytes()).map(|_| ())
 }
 
@@ -138,7 +116,7 @@ fn softmax_is_refused_without_its_feature() {
         kernel: vec![0.5; 2],
         bias: vec![0.0; 2],
     });
-    let mut s = spec(vec![classifier]);
+    let mut s = spec(4, vec![classifier]);
     s.targets = vec!["a".into(), "b".into()];
     let blob = AlignedBytes::new(&s.to_bytes().unwrap());
     assert_eq!(
@@ -153,7 +131,7 @@ fn softmax_is_refused_without_its_feature() {
 #[test]
 fn a_model_of_built_kinds_loads_and_runs() {
     let blob = AlignedBytes::new(
-        &spec(vec![Layer::Dropout { rate: 0.1 }, dense(1)])
+        &spec(4, vec![Layer::Dropout { rate: 0.1 }, dense(1)])
             .to_bytes()
             .unwrap(),
     );

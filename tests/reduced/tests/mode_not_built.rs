@@ -1,31 +1,12 @@
 //! With the `float` path only, an i8x16 blob is refused with `ModeNotBuilt`, and f32 and i8w
 //! blobs load and run. Meaningful only when this crate is tested alone (`cargo xtask ci` does).
 
-use nowcast_runtime::activation::Activation;
 use nowcast_runtime::format::IntModel;
-use nowcast_runtime::layers::{Dense, IntLayer, Layer};
-use nowcast_runtime::{AlignedBytes, LoadError, Mode, Model, ModelSpec};
+use nowcast_runtime::layers::IntLayer;
+use nowcast_runtime::{AlignedBytes, LoadError, Mode, Model};
 
-fn spec() -> ModelSpec {
-    ModelSpec {
-        vocabulary: None,
-        name: "reduced".into(),
-        features: vec!["a".into()],
-        targets: vec!["y".into()],
-        sample_period_ms: 0,
-        lookback: 1,
-        delay: 1,
-        step: 1,
-        input_norm: None,
-        output_norm: None,
-        layers: vec![Layer::Dense(Dense {
-            units: 1,
-            activation: Activation::Linear,
-            kernel: vec![0.5],
-            bias: vec![0.25],
-        })],
-    }
-}
+mod common;
+use common::{dense, spec};
 
 #[test]
 fn the_left_out_mode_is_refused_and_the_built_ones_run() {
@@ -38,13 +19,13 @@ fn the_left_out_mode_is_refused_and_the_built_ones_run() {
         input_exp: 12,
         layers,
     };
-    let blob = AlignedBytes::new(&spec().to_bytes_i8x16(&int).unwrap());
+    let blob = AlignedBytes::new(&spec(1, vec![dense(1)]).to_bytes_i8x16(&int).unwrap());
     assert_eq!(
         Model::from_bytes(blob.as_bytes()).err(),
         Some(LoadError::ModeNotBuilt { integer: true })
     );
     for mode in [Mode::F32, Mode::I8w] {
-        let blob = AlignedBytes::new(&spec().to_bytes_as(mode).unwrap());
+        let blob = AlignedBytes::new(&spec(1, vec![dense(1)]).to_bytes_as(mode).unwrap());
         let model = Model::from_bytes(blob.as_bytes()).expect("loads");
         let mut scratch = vec![0.0; model.window_scratch_len(1).unwrap()];
         let y = model.window(&[2.0], &mut scratch).unwrap().values[0];

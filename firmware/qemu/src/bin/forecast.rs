@@ -16,7 +16,7 @@
 use cortex_m_rt::{ExceptionFrame, entry, exception};
 use cortex_m_semihosting::{debug, hio};
 use nowcast_app::Sink;
-use nowcast_qemu::{INPUTS, Lines, MODEL, Replay, STATE_LEN, stack};
+use nowcast_qemu::{INPUTS, Lines, MODEL, Replay, STATE_LEN, fail, stack};
 use nowcast_runtime::{Model, Stepper};
 
 /// Each forecast value as a line `<index> <bits>`.
@@ -35,17 +35,6 @@ impl Sink for Forecasts {
                 .hex8(v.to_bits())
                 .bytes(b"\n");
         }
-    }
-}
-
-/// Prints `msg` and exits with failure (QEMU's exit code 1).
-fn fail(msg: &[u8]) -> ! {
-    if let Ok(mut out) = hio::hstdout() {
-        let _ = out.write_all(msg);
-    }
-    debug::exit(debug::EXIT_FAILURE);
-    loop {
-        cortex_m::asm::wfi();
     }
 }
 
