@@ -53,6 +53,9 @@
     not(all(feature = "float", feature = "int", feature = "all-layers")),
     allow(dead_code, unused_imports, unused_variables)
 )]
+// The crate docs link the text paths, which such a build may leave out; the full build (CI's
+// `cargo doc`) still checks every link.
+#![cfg_attr(not(feature = "all-layers"), allow(rustdoc::broken_intra_doc_links))]
 
 #[cfg(target_endian = "big")]
 compile_error!("nowcast-runtime reads tensors in place and supports little-endian targets only");

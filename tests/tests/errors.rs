@@ -185,6 +185,25 @@ fn layer_problems_name_the_layer() {
         "subnormal std"
     );
     norm.input_norm = Some(Standardize {
+        mean: vec![0.0; 3],
+        std: vec![1.0, -1.0, 1.0],
+    });
+    assert_eq!(
+        load(&norm),
+        Err(LoadError::InputNorm(Problem::BadParameter)),
+        "negative std"
+    );
+    for rate in [-0.1, 1.0, f32::NAN] {
+        assert_eq!(
+            load(&spec(3, vec![Layer::Dropout { rate }, dense(3, 1)], 1)),
+            Err(LoadError::Layer {
+                index: 0,
+                problem: Problem::BadParameter
+            }),
+            "dropout rate {rate}"
+        );
+    }
+    norm.input_norm = Some(Standardize {
         mean: vec![0.0; 2],
         std: vec![1.0; 2],
     });

@@ -435,7 +435,14 @@ impl Layer<Tensor<'_>> {
                 Some(state)
             }
             Layer::Dropout { .. } => Some(x),
-            // Window-only layers, and kinds this build leaves out.
+            // Window-only layers.
+            Layer::GlobalMaxPooling1d
+            | Layer::GlobalAveragePooling1d
+            | Layer::Flatten
+            | Layer::Bidirectional(_) => None,
+            // Kinds this build leaves out.
+            #[cfg(not(feature = "all-layers"))]
+            #[allow(unreachable_patterns)]
             _ => None,
         }
     }
@@ -639,6 +646,7 @@ pub(crate) fn check(
             | Layer::GlobalAveragePooling1d => q.output_exp == e_in && cell_exp_ok(false),
             Layer::Flatten | Layer::Dropout { .. } => q.output_exp == e_in && cell_exp_ok(false),
             // Kinds this build leaves out (refused before this check).
+            #[cfg(not(feature = "all-layers"))]
             #[allow(unreachable_patterns)]
             _ => {
                 return Err(LoadError::LayerNotBuilt {

@@ -377,7 +377,7 @@ impl<T> Layer<T> {
     pub(crate) fn try_map_loaded<U, E>(
         &self,
         f: &mut impl FnMut(&T, TensorName) -> Result<U, E>,
-        not_built: E,
+        #[cfg_attr(feature = "all-layers", allow(unused_variables))] not_built: E,
     ) -> Result<Layer<U>, E> {
         Ok(match self {
             #[cfg(feature = "dense")]
@@ -404,6 +404,8 @@ impl<T> Layer<T> {
             #[cfg(feature = "bidirectional")]
             Layer::Bidirectional(l) => Layer::Bidirectional(l.try_map(f)?),
             Layer::Dropout { rate } => Layer::Dropout { rate: *rate },
+            // With every kind built the match is exhaustive, so a new kind cannot be missed.
+            #[cfg(not(feature = "all-layers"))]
             #[allow(unreachable_patterns)]
             _ => return Err(not_built),
         })
@@ -573,6 +575,7 @@ impl Layer<Tensor<'_>> {
                 }
             }
             // Kinds this build leaves out, which the loader refuses before checking.
+            #[cfg(not(feature = "all-layers"))]
             #[allow(unreachable_patterns)]
             _ => Err(Problem::BadParameter),
         }
@@ -593,7 +596,13 @@ impl Layer<Tensor<'_>> {
             Layer::Embedding(l) => l.output_dim as usize,
             #[cfg(feature = "bidirectional")]
             Layer::Bidirectional(l) => l.forward.state_len() + l.backward.state_len(),
-            // Global pooling, Flatten, Dropout, and kinds this build leaves out.
+            Layer::GlobalMaxPooling1d
+            | Layer::GlobalAveragePooling1d
+            | Layer::Flatten
+            | Layer::Dropout { .. } => 0,
+            // Kinds this build leaves out.
+            #[cfg(not(feature = "all-layers"))]
+            #[allow(unreachable_patterns)]
             _ => 0,
         }
     }
@@ -679,7 +688,14 @@ impl Layer<Tensor<'_>> {
                 Some(state)
             }
             Layer::Dropout { .. } => Some(x),
-            // Window-only layers, and kinds this build leaves out.
+            // Window-only layers.
+            Layer::GlobalMaxPooling1d
+            | Layer::GlobalAveragePooling1d
+            | Layer::Flatten
+            | Layer::Bidirectional(_) => None,
+            // Kinds this build leaves out.
+            #[cfg(not(feature = "all-layers"))]
+            #[allow(unreachable_patterns)]
             _ => None,
         }
     }

@@ -1,11 +1,11 @@
-//! With the layer kinds Dense and Bidirectional only, a blob with any other kind (or a
+//! With the layer kinds Dense, Conv1D and Bidirectional only, a blob with any other kind (or a
 //! Bidirectional over a cell kind that is left out) is refused with `LayerNotBuilt`, saying
-//! which layer and which kind; without the `softmax` feature a softmax Dense is refused; a
-//! Dense model loads and runs. Meaningful only when this crate is
+//! which layer and which kind; without the `softmax` feature a softmax Dense or Conv1D is
+//! refused; a Conv1D and Dense model loads and runs. Meaningful only when this crate is
 //! tested alone (`cargo xtask ci` does).
 
 use nowcast_runtime::activation::Activation;
-use nowcast_runtime::layers::{Bidirectional, Cell, Conv1d, Dense, Gru, Layer, Padding};
+use nowcast_runtime::layers::{Bidirectional, Cell, Conv1d, Dense, Gru, Layer, Padding, Pooling};
 use nowcast_runtime::{AlignedBytes, LayerKind, LoadError, Model};
 
 mod common;
@@ -22,6 +22,20 @@ fn gru() -> Gru<Vec<f32>> {
         recurrent_kernel: vec![0.1; 12],
         bias: vec![0.0; 12],
     }
+}
+
+/// Conv1D(1 filter, kernel 2, causal): each sample plus the one before.
+fn conv(activation: Activation) -> Layer<Vec<f32>> {
+    Layer::Conv1d(Conv1d {
+        filters: 1,
+        kernel_size: 2,
+        strides: 1,
+        dilation: 1,
+        padding: Padding::Causal,
+        activation,
+        kernel: vec![1.0; 2],
+        bias: vec![0.0],
+    })
 }
 
 fn load(layers: Vec<Layer<Vec<f32>>>) -> Result<(), LoadError> {
@@ -51,6 +65,7 @@ fn the_built_kinds_are_these() {
         built,
         [
             LayerKind::Dense,
+            LayerKind::Conv1d,
             LayerKind::Bidirectional,
             LayerKind::Flatten,
             LayerKind::Dropout
@@ -67,21 +82,15 @@ fn a_left_out_kind_is_refused_with_its_layer_and_kind() {
             kind: LayerKind::Gru
         })
     );
-    let conv = Layer::Conv1d(Conv1d {
-        filters: 1,
-        kernel_size: 2,
-        strides: 1,
-        dilation: 1,
-        padding: Padding::Causal,
-        activation: Activation::Relu,
-        kernel: vec![1.0; 2],
-        bias: vec![0.0],
+    let pool = Layer::MaxPooling1d(Pooling {
+        pool_size: 2,
+        strides: 2,
     });
     assert_eq!(
-        load(vec![Layer::Dropout { rate: 0.1 }, conv, dense(1)]),
+        load(vec![conv(Activation::Relu), pool, dense(1)]),
         Err(LoadError::LayerNotBuilt {
             index: 1,
-            kind: LayerKind::Conv1d
+            kind: LayerKind::MaxPooling1d
         })
     );
     assert_eq!(
@@ -126,6 +135,13 @@ fn softmax_is_refused_without_its_feature() {
             problem: nowcast_runtime::Problem::ActivationNotBuilt
         })
     );
+    assert_eq!(
+        load(vec![conv(Activation::Softmax), dense(1)]),
+        Err(LoadError::Layer {
+            index: 0,
+            problem: nowcast_runtime::Problem::ActivationNotBuilt
+        })
+    );
 }
 
 #[test]
@@ -139,4 +155,19 @@ fn a_model_of_built_kinds_loads_and_runs() {
     let mut scratch = vec![0.0; model.window_scratch_len(1).unwrap()];
     let y = model.window(&[2.0], &mut scratch).unwrap().values[0];
     assert_eq!(y, 1.25);
+
+    // The causal Conv1D sums each sample with the one before (zero before the first), then
+    // Flatten and Dense: 0.5 · (1 + 3 + 5 + 7) + 0.25.
+    let blob = AlignedBytes::new(
+        &spec(4, vec![conv(Activation::Relu), Layer::Flatten, dense(4)])
+            .to_bytes()
+            .unwrap(),
+    );
+    let model = Model::from_bytes(blob.as_bytes()).expect("loads");
+    let mut scratch = vec![0.0; model.window_scratch_len(4).unwrap()];
+    let y = model
+        .window(&[1.0, 2.0, 3.0, 4.0], &mut scratch)
+        .unwrap()
+        .values[0];
+    assert_eq!(y, 0.5 * (1.0 + 3.0 + 5.0 + 7.0) + 0.25);
 }
