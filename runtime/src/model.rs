@@ -218,7 +218,27 @@ impl<'a> Model<'a> {
         if count as usize > MAX_LAYERS {
             return Err(LoadError::Metadata);
         }
-        let mut layers: HVec<Layer<Tensor<'a>>, MAX_LAYERS> = HVec::new();
+        // The model is built in place as it is checked: stack is scarce on a Cortex-M0, and
+        // a separate layer list and header moved into it at the end would each take a copy.
+        let (input_norm, output_norm) = (wire.input_norm, wire.output_norm);
+        let mut model = Model {
+            name: wire.name,
+            features: wire.features,
+            targets: wire.targets,
+            sample_period_ms: wire.sample_period_ms,
+            lookback: wire.lookback,
+            delay: wire.delay,
+            step: wire.step,
+            input_norm: None,
+            output_norm: None,
+            layers: HVec::new(),
+            int: None,
+            vocabulary: None,
+            shapes: HVec::new(),
+            first_window_only: None,
+            state_len: 0,
+            scratch_len: 0,
+        };
         for index in 0..count as usize {
             // The kind alone first (postcard writes a variant's index before its fields): a kind
             // this build leaves out is refused before anything else is decoded.
@@ -247,13 +267,13 @@ impl<'a> Model<'a> {
                 not_built(kind),
             )?;
             // At most MAX_LAYERS, checked above.
-            let _ = layers.push(resolved);
+            let _ = model.layers.push(resolved);
         }
         let vocabulary = if sections.flags & format::FLAG_VOCABULARY != 0 {
             let (v, tail) =
                 postcard::take_from_bytes::<&'a str>(rest).map_err(|_| LoadError::Metadata)?;
             rest = tail;
-            let input_dim = match layers.first() {
+            let input_dim = match model.layers.first() {
                 // (Without `embedding` no model gets here with one: the guard only drops the
                 // vocabulary check from such builds.)
                 Some(Layer::Embedding(e)) if cfg!(feature = "embedding") => e.input_dim,
@@ -269,36 +289,34 @@ impl<'a> Model<'a> {
         } else {
             let (int, tail) = postcard::take_from_bytes::<format::IntModel>(rest)
                 .map_err(|_| LoadError::Metadata)?;
-            if !tail.is_empty() || int.layers.len() != layers.len() {
+            if !tail.is_empty() || int.layers.len() != model.layers.len() {
                 return Err(LoadError::Metadata);
             }
             Some(int)
         };
-        if layers.is_empty() {
+        if model.layers.is_empty() {
             return Err(LoadError::NoLayers);
         }
-        if wire.features.is_empty() {
+        if model.features.is_empty() {
             return Err(LoadError::NoFeatures);
         }
-        if wire.step == 0 {
+        if model.step == 0 {
             return Err(LoadError::ZeroStep);
         }
-        let tokens = matches!(layers.first(), Some(Layer::Embedding(_)));
-        let n_in = wire.features.len();
-        if tokens && (n_in != 1 || wire.input_norm.is_some()) {
+        let tokens = matches!(model.layers.first(), Some(Layer::Embedding(_)));
+        let n_in = model.features.len();
+        if tokens && (n_in != 1 || input_norm.is_some()) {
             return Err(LoadError::TokenInput);
         }
-        let input_norm =
-            resolve_norm(arena, &wire.input_norm, n_in).map_err(LoadError::InputNorm)?;
+        model.input_norm = resolve_norm(arena, &input_norm, n_in).map_err(LoadError::InputNorm)?;
 
-        let mut shapes: HVec<Shape, { MAX_LAYERS + 1 }> = HVec::new();
         let mut shape = Shape::Sequence { channels: n_in };
-        let window_steps = wire.lookback as usize;
+        let window_steps = model.lookback as usize;
         let mut steps =
-            (window_steps > 0).then(|| window_steps.div_ceil(wire.step.max(1) as usize));
+            (window_steps > 0).then(|| window_steps.div_ceil(model.step.max(1) as usize));
         let mut first_window_only = None;
         let (mut state_len, mut scratch_len) = (0usize, 0usize);
-        for (index, layer) in layers.iter().enumerate() {
+        for (index, layer) in model.layers.iter().enumerate() {
             let err = |problem| LoadError::Layer {
                 index: index as u8,
                 problem,
@@ -306,7 +324,7 @@ impl<'a> Model<'a> {
             if index > 0 && matches!(layer, Layer::Embedding(_)) {
                 return Err(err(Problem::EmbeddingNotFirst));
             }
-            let _ = shapes.push(shape);
+            let _ = model.shapes.push(shape);
             let (out, out_steps) = layer.check(shape, steps).map_err(err)?;
             if !layer.is_streamable() && first_window_only.is_none() {
                 first_window_only = Some(index as u8);
@@ -316,7 +334,7 @@ impl<'a> Model<'a> {
             shape = out;
             steps = out_steps;
         }
-        let _ = shapes.push(shape);
+        let _ = model.shapes.push(shape);
         // A build that leaves a numeric path out says so, instead of failing later.
         let (int_built, float_built) = (cfg!(feature = "int"), cfg!(feature = "float"));
         if !(if int.is_some() {
@@ -329,20 +347,20 @@ impl<'a> Model<'a> {
             });
         }
         if let Some(int) = &int {
-            crate::layers::int::check(&layers, int)?;
+            crate::layers::int::check(&model.layers, int)?;
         }
         let width = shape.width();
-        if wire.targets.len() != width {
+        if model.targets.len() != width {
             return Err(LoadError::OutputCount {
-                expected: wire.targets.len() as u32,
+                expected: model.targets.len() as u32,
                 found: width as u32,
             });
         }
-        let output_norm =
-            resolve_norm(arena, &wire.output_norm, width).map_err(LoadError::OutputNorm)?;
+        model.output_norm =
+            resolve_norm(arena, &output_norm, width).map_err(LoadError::OutputNorm)?;
         // Stepper layout: last valid raw sample, normalized sample, output, layer states, scratch.
         let too_large = |_| LoadError::Layer {
-            index: (layers.len() - 1) as u8,
+            index: (model.layers.len() - 1) as u8,
             problem: Problem::TooLarge,
         };
         let io = crate::layers::add(2 * n_in, width).map_err(too_large)?;
@@ -356,24 +374,12 @@ impl<'a> Model<'a> {
         let state_len = crate::layers::add(io, layer_words)
             .and_then(|n| crate::layers::add(n, scratch_len))
             .map_err(too_large)?;
-        Ok(Model {
-            name: wire.name,
-            features: wire.features,
-            targets: wire.targets,
-            sample_period_ms: wire.sample_period_ms,
-            lookback: wire.lookback,
-            delay: wire.delay,
-            step: wire.step,
-            input_norm,
-            output_norm,
-            layers,
-            int,
-            vocabulary,
-            shapes,
-            first_window_only,
-            state_len,
-            scratch_len,
-        })
+        model.int = int;
+        model.vocabulary = vocabulary;
+        model.first_window_only = first_window_only;
+        model.state_len = state_len;
+        model.scratch_len = scratch_len;
+        Ok(model)
     }
 
     /// A token's id in the model's vocabulary ([`crate::text::UNKNOWN`] if it has none), or
