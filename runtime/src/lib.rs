@@ -84,7 +84,7 @@ pub use error::{LoadError, Problem, StepError, TensorName, WindowError};
 #[cfg(feature = "alloc")]
 pub use format::AlignedBytes;
 pub use layers::{Layer, LayerKind, Shape};
-pub use model::{LayerSummary, Mode, Model};
+pub use model::{LayerSummary, Mode, Model, NameIter, Names};
 pub use stream::Stepper;
 pub use tensor::{Scales, Tensor};
 pub use window::{Probe, WindowOutput};

@@ -17,15 +17,10 @@ use crate::format::{
 use crate::layers::{Layer, LayerKind, Shape};
 use crate::tensor::{Scales, Tensor};
 
-/// The fields of [`ModelRepr`] before `layers`, in the same order (postcard encodes a struct as
-/// its fields in order, so this decodes the start of a `ModelRepr`).
+/// The fields of [`ModelRepr`] after its name lists and before `layers`, in the same order
+/// (postcard encodes a struct as its fields in order).
 #[derive(Deserialize)]
-struct Head<'a> {
-    name: &'a str,
-    #[serde(borrow)]
-    features: HVec<&'a str, MAX_CHANNELS>,
-    #[serde(borrow)]
-    targets: HVec<&'a str, MAX_CHANNELS>,
+struct Head {
     sample_period_ms: u64,
     lookback: u32,
     delay: u32,
@@ -33,6 +28,111 @@ struct Head<'a> {
     input_norm: Option<Standardize<TensorRef>>,
     output_norm: Option<Standardize<TensorRef>>,
 }
+
+/// A model's feature or target names, read from the blob where they are: the metadata's
+/// encoding of them (each a length and its UTF-8 bytes), checked once at load. Keeping the
+/// bytes instead of up to [`MAX_CHANNELS`] string slices keeps a [`Model`] about 1 KB smaller
+/// per list, which counts on a Cortex-M0's stack.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub struct Names<'a> {
+    bytes: &'a [u8],
+    len: usize,
+}
+
+impl<'a> Names<'a> {
+    /// Decodes a name list (a length, then each name) from the start of `bytes`; returns it and
+    /// the bytes after it.
+    fn take(bytes: &'a [u8]) -> Result<(Self, &'a [u8]), LoadError> {
+        let (len, mut rest) =
+            postcard::take_from_bytes::<u32>(bytes).map_err(|_| LoadError::Metadata)?;
+        if len as usize > MAX_CHANNELS {
+            return Err(LoadError::Metadata);
+        }
+        let start = rest;
+        for _ in 0..len {
+            let (_, tail) =
+                postcard::take_from_bytes::<&str>(rest).map_err(|_| LoadError::Metadata)?;
+            rest = tail;
+        }
+        let names = Names {
+            bytes: &start[..start.len() - rest.len()],
+            len: len as usize,
+        };
+        Ok((names, rest))
+    }
+
+    /// How many names.
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// The names in order.
+    pub fn iter(&self) -> NameIter<'a> {
+        NameIter {
+            rest: self.bytes,
+            left: self.len,
+        }
+    }
+
+    /// The first name.
+    pub fn first(&self) -> Option<&'a str> {
+        self.iter().next()
+    }
+
+    /// The `i`-th name.
+    pub fn get(&self, i: usize) -> Option<&'a str> {
+        self.iter().nth(i)
+    }
+}
+
+/// As a list of the names.
+impl core::fmt::Debug for Names<'_> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_list().entries(self.iter()).finish()
+    }
+}
+
+impl<'a> IntoIterator for Names<'a> {
+    type Item = &'a str;
+    type IntoIter = NameIter<'a>;
+
+    fn into_iter(self) -> NameIter<'a> {
+        self.iter()
+    }
+}
+
+/// The names of a [`Names`], in order.
+#[derive(Clone, Debug)]
+pub struct NameIter<'a> {
+    rest: &'a [u8],
+    left: usize,
+}
+
+impl<'a> Iterator for NameIter<'a> {
+    type Item = &'a str;
+
+    fn next(&mut self) -> Option<&'a str> {
+        if self.left == 0 {
+            return None;
+        }
+        // Checked at load, so this cannot fail; a failure would only end the list.
+        let (name, rest) = postcard::take_from_bytes::<&str>(self.rest).ok()?;
+        self.rest = rest;
+        self.left -= 1;
+        Some(name)
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        (self.left, Some(self.left))
+    }
+}
+
+impl ExactSizeIterator for NameIter<'_> {}
 
 /// How a model's weights are stored and computed (DESIGN.md, "Numeric modes").
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -83,8 +183,8 @@ pub struct LayerSummary {
 #[derive(Debug)]
 pub struct Model<'a> {
     pub(crate) name: &'a str,
-    pub(crate) features: HVec<&'a str, MAX_CHANNELS>,
-    pub(crate) targets: HVec<&'a str, MAX_CHANNELS>,
+    pub(crate) features: Names<'a>,
+    pub(crate) targets: Names<'a>,
     pub(crate) sample_period_ms: u64,
     pub(crate) lookback: u32,
     pub(crate) delay: u32,
@@ -211,8 +311,12 @@ impl<'a> Model<'a> {
         // exists as a whole (it is the largest value here, and stack is scarce on a Cortex-M0):
         // first every field before `layers`, then the layers one at a time, each resolved
         // against the arena as soon as it is decoded.
-        let (wire, rest) = postcard::take_from_bytes::<Head<'a>>(sections.meta)
-            .map_err(|_| LoadError::Metadata)?;
+        let (name, rest) =
+            postcard::take_from_bytes::<&'a str>(sections.meta).map_err(|_| LoadError::Metadata)?;
+        let (features, rest) = Names::take(rest)?;
+        let (targets, rest) = Names::take(rest)?;
+        let (wire, rest) =
+            postcard::take_from_bytes::<Head>(rest).map_err(|_| LoadError::Metadata)?;
         let (count, mut rest) =
             postcard::take_from_bytes::<u32>(rest).map_err(|_| LoadError::Metadata)?;
         if count as usize > MAX_LAYERS {
@@ -222,9 +326,9 @@ impl<'a> Model<'a> {
         // a separate layer list and header moved into it at the end would each take a copy.
         let (input_norm, output_norm) = (wire.input_norm, wire.output_norm);
         let mut model = Model {
-            name: wire.name,
-            features: wire.features,
-            targets: wire.targets,
+            name,
+            features,
+            targets,
             sample_period_ms: wire.sample_period_ms,
             lookback: wire.lookback,
             delay: wire.delay,
@@ -447,13 +551,13 @@ impl<'a> Model<'a> {
     }
 
     /// Input channel names, in the order a sample's values are given.
-    pub fn features(&self) -> &[&'a str] {
-        &self.features
+    pub fn features(&self) -> Names<'a> {
+        self.features
     }
 
     /// Output names (targets or classes), in output order.
-    pub fn targets(&self) -> &[&'a str] {
-        &self.targets
+    pub fn targets(&self) -> Names<'a> {
+        self.targets
     }
 
     /// Nominal sample spacing in milliseconds (0 if unknown).

@@ -55,7 +55,6 @@ fn check_features(model: &Model<'_>, dataset: &Dataset) -> Result<(), EvalError>
     if model
         .features()
         .iter()
-        .copied()
         .ne(dataset.features().iter().map(String::as_str))
     {
         return Err(EvalError::Features {

@@ -30,13 +30,13 @@ pub fn summary(bytes: &[u8]) -> anyhow::Result<String> {
         w,
         "inputs  ({}): {}",
         model.input_len(),
-        model.features().join(", ")
+        model.features().iter().collect::<Vec<_>>().join(", ")
     )?;
     writeln!(
         w,
         "outputs ({}): {}",
         model.output_len(),
-        model.targets().join(", ")
+        model.targets().iter().collect::<Vec<_>>().join(", ")
     )?;
     let period = model.sample_period_ms();
     writeln!(
