@@ -307,10 +307,10 @@ impl<'a> Model<'a> {
     pub fn from_bytes(bytes: &'a [u8]) -> Result<Self, LoadError> {
         let sections = format::split(bytes)?;
         let arena = sections.arena;
-        // The metadata is decoded in two parts so that the wire form of the layer list never
-        // exists as a whole (it is the largest value here, and stack is scarce on a Cortex-M0):
-        // first every field before `layers`, then the layers one at a time, each resolved
-        // against the arena as soon as it is decoded.
+        // The metadata is decoded field by field so that no large value exists twice (stack is
+        // scarce on a Cortex-M0): the name lists stay bytes in the blob (`Names`), and the
+        // layers are decoded one at a time, each resolved against the arena as soon as it is
+        // decoded.
         let (name, rest) =
             postcard::take_from_bytes::<&'a str>(sections.meta).map_err(|_| LoadError::Metadata)?;
         let (features, rest) = Names::take(rest)?;

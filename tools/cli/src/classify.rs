@@ -76,9 +76,7 @@ pub(crate) fn finish(
         None => println!("streaming: this model runs in window mode only"),
     }
     let Some(dir) = dir else { return Ok(()) };
-    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
-    let json = serde_json::to_string_pretty(metrics)?;
-    export::write_atomic(&dir.join("metrics.json"), json.as_bytes())?;
+    crate::train::write_json(dir, "metrics.json", metrics)?;
     crate::plot::curves(
         &dir.join("curves.png"),
         &history.train_loss,
@@ -471,10 +469,8 @@ pub(crate) fn quantize_classifier(
         report.test_disagreements, ft.sequences, report.weight_bytes_ratio
     );
     if let Some(dir) = &a.report {
-        std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
-        let json = serde_json::to_string_pretty(&report)?;
-        export::write_atomic(&dir.join("quant.json"), json.as_bytes())?;
-        println!("wrote {}", dir.join("quant.json").display());
+        let path = crate::train::write_json(dir, "quant.json", &report)?;
+        println!("wrote {}", path.display());
     }
     Ok(report)
 }

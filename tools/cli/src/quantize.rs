@@ -213,10 +213,8 @@ pub fn run(a: &QuantizeArgs) -> Result<QuantJson> {
     };
     print_report(&report, &loaded.dataset.normalization().target.name);
     if let Some(dir) = &a.report {
-        std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
-        let json = serde_json::to_string_pretty(&report)?;
-        export::write_atomic(&dir.join("quant.json"), json.as_bytes())?;
-        println!("wrote {}", dir.join("quant.json").display());
+        let path = crate::train::write_json(dir, "quant.json", &report)?;
+        println!("wrote {}", path.display());
     }
     Ok(report)
 }

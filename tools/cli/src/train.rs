@@ -314,6 +314,14 @@ pub fn fit_with_progress(
 /// Rows of the test period shown in `forecast.png`.
 const FORECAST_PLOT_WINDOWS: usize = 240;
 
+/// Writes `value` as pretty JSON to `dir/name` (atomically), creating `dir`; returns the path.
+pub(crate) fn write_json(dir: &Path, name: &str, value: &impl Serialize) -> Result<PathBuf> {
+    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    let path = dir.join(name);
+    export::write_atomic(&path, serde_json::to_string_pretty(value)?.as_bytes())?;
+    Ok(path)
+}
+
 /// `metrics.json`, `curves.png` (loss per epoch) and `forecast.png` (the start of the test
 /// period: actual, model through the runtime, persistence).
 pub fn write_report(
@@ -323,9 +331,7 @@ pub fn write_report(
     loaded: &Loaded,
     loss: Loss,
 ) -> Result<()> {
-    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
-    let json = serde_json::to_string_pretty(metrics)?;
-    export::write_atomic(&dir.join("metrics.json"), json.as_bytes())?;
+    write_json(dir, "metrics.json", metrics)?;
     let h = &metrics.history;
     let loss_name = format!("{} (normalized)", format!("{loss:?}").to_uppercase());
     crate::plot::curves(

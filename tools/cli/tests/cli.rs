@@ -351,29 +351,33 @@ fn classify_sequences_end_to_end() {
         "[[layers]]\nkind = \"gru\"\nunits = 8\n[[layers]]\nkind = \"dense\"\nunits = 2\nactivation = \"softmax\"\n",
     )
     .unwrap();
-    let o = nowcast(&[
-        "train",
-        "--task",
-        "classify",
-        "--data",
-        &train,
-        "--test",
-        &test,
-        "--model",
-        &spec,
-        "--optimizer",
-        "adam",
-        "--batch",
-        "8",
-        "--epochs",
-        "60",
-        "--patience",
-        "60",
-        "--out",
-        &model,
-        "--report",
-        &report,
-    ]);
+    // Trains the classifier in `spec` on the train and test files, with `extra` flags.
+    let train_classifier = |extra: &[&str]| {
+        let mut args = vec![
+            "train",
+            "--task",
+            "classify",
+            "--data",
+            &train,
+            "--test",
+            &test,
+            "--model",
+            &spec,
+            "--optimizer",
+            "adam",
+            "--batch",
+            "8",
+            "--epochs",
+            "60",
+            "--patience",
+            "60",
+            "--out",
+            &model,
+        ];
+        args.extend_from_slice(extra);
+        nowcast(&args)
+    };
+    let o = train_classifier(&["--report", &report]);
     assert!(o.status.success(), "{}", text(&o));
     let out = text(&o);
     assert!(
@@ -433,27 +437,7 @@ fn classify_sequences_end_to_end() {
         "[[layers]]\nkind = \"gru\"\nunits = 8\n[[layers]]\nkind = \"dense\"\nunits = 1\nactivation = \"sigmoid\"\n",
     )
     .unwrap();
-    let o = nowcast(&[
-        "train",
-        "--task",
-        "classify",
-        "--data",
-        &train,
-        "--test",
-        &test,
-        "--model",
-        &spec,
-        "--optimizer",
-        "adam",
-        "--batch",
-        "8",
-        "--epochs",
-        "60",
-        "--patience",
-        "60",
-        "--out",
-        &model,
-    ]);
+    let o = train_classifier(&[]);
     assert!(o.status.success(), "{}", text(&o));
     assert!(text(&o).contains("loss BinaryCrossentropy"), "{}", text(&o));
     let line = text(&o)
