@@ -162,46 +162,6 @@ pub fn rescale32_narrow(acc: i32, m: u16, shift: i32) -> i32 {
     (v >> k) + (low >> k) as i32
 }
 
-/// [`rescale`] of an accumulator below 2^47 in magnitude (two `i32` sums combined), whose
-/// product with a `u16` still fits an `i64`.
-#[inline]
-pub fn rescale47(acc: i64, m: u16, shift: i32) -> i32 {
-    if !(16..48).contains(&shift) || acc.unsigned_abs() >= 1 << 47 {
-        return rescale(acc, m, shift);
-    }
-    // |acc · m| < 2^63 - 2^47 and the rounding term is at most 2^46: no overflow.
-    #[cfg(nowcast_thumb1)]
-    let p = mul_u16_narrow(acc, m);
-    #[cfg(not(nowcast_thumb1))]
-    let p = acc * i64::from(m);
-    let (lo, hi) = halves(p + (1i64 << (shift - 1)));
-    if shift >= 32 {
-        // |p >> shift| < 2^31: fits.
-        hi >> (shift - 32)
-    } else {
-        // The 64-bit result's halves, then saturation when the high half is not just the sign.
-        let (q_lo, q_hi) = ((lo >> shift) | ((hi as u32) << (32 - shift)), hi >> shift);
-        if q_hi == (q_lo as i32) >> 31 {
-            q_lo as i32
-        } else if hi < 0 {
-            i32::MIN
-        } else {
-            i32::MAX
-        }
-    }
-}
-
-/// `acc · m` for `|acc| < 2^47` from three 32-bit products (the M0 has no 32 x 32 -> 64
-/// multiply): with `acc = hi · 2^32 + lo`, `|hi| < 2^15`, so `hi · m` fits an `i32`, and
-/// `lo · m = (lo >> 16) · m · 2^16 + (lo & 0xffff) · m`.
-#[inline]
-pub fn mul_u16_narrow(acc: i64, m: u16) -> i64 {
-    let (lo, hi) = halves(acc);
-    let m32 = u32::from(m);
-    let low = (u64::from((lo >> 16) * m32) << 16) + u64::from((lo & 0xffff) * m32);
-    (i64::from(hi * m as i32) << 32) + low as i64
-}
-
 /// The low and high 32 bits of `p`: shifting them apart is cheaper on a 32-bit core than a
 /// 64-bit shift by a variable amount.
 #[inline]
@@ -226,18 +186,49 @@ pub fn shift_i16(v: i16, shift: i32) -> i32 {
     }
 }
 
-/// `[Σ x·r0, Σ x·r1, Σ x·r2, Σ x·r3]`, exactly: four rows against one input, each `x[i]`
-/// loaded once for four products, for rows of at most [`I32_TERMS`] (the caller checks).
+/// `acc + [Σ x·row_k]` for the four consecutive rows `row_k = block[k·n..(k+1)·n]`, `n =
+/// x.len()` (a block shorter than `4n` adds nothing): each `x[i]` loaded once for four
+/// products. Exact when no sum leaves the `i32` range, which the callers ensure (rows of at
+/// most [`I32_TERMS`] terms from zero, or a bound checked beforehand).
 #[inline]
-pub fn dot4(x: &[i16], r0: &[i8], r1: &[i8], r2: &[i8], r3: &[i8]) -> [i32; 4] {
+pub fn dot4(acc: [i32; 4], x: &[i16], block: &[i8]) -> [i32; 4] {
     #[cfg(all(feature = "asm", any(nowcast_thumb2, nowcast_thumb1)))]
     {
-        thumb::dot4(x, r0, r1, r2, r3)
+        thumb::dot4(acc, x, block)
     }
     #[cfg(not(all(feature = "asm", any(nowcast_thumb2, nowcast_thumb1))))]
     {
-        dot4_rust(x, r0, r1, r2, r3)
+        dot4_rust(acc, x, block)
     }
+}
+
+/// `(acc · m + round) >> 16`, exactly, for `|acc| < 2^30` and `0 ≤ round ≤ 2^46`: then
+/// `|acc · m + round| < 2^47` and the result fits an `i32`. On the M0 (no 32 x 32 -> 64
+/// multiply) from two 16 x 16 products: with `acc = hi · 2^16 + lo` (`lo` unsigned) it is
+/// `hi · m + ((lo · m + round mod 2^16) >> 16) + (round >> 16)`.
+#[inline]
+pub fn mid16(acc: i32, m: u16, round: i64) -> i32 {
+    debug_assert!(acc.unsigned_abs() < 1 << 30 && (0..=1 << 46).contains(&round));
+    #[cfg(nowcast_thumb1)]
+    {
+        mid16_narrow(acc, m, round)
+    }
+    #[cfg(not(nowcast_thumb1))]
+    {
+        ((i64::from(acc) * i64::from(m) + round) >> 16) as i32
+    }
+}
+
+/// [`mid16`] in 32-bit arithmetic only (the M0's).
+#[inline]
+pub fn mid16_narrow(acc: i32, m: u16, round: i64) -> i32 {
+    let m = u32::from(m);
+    let (hi, lo) = (acc >> 16, acc as u32 & 0xffff);
+    // lo · m + (round mod 2^16) < 2^32, |hi · m| < 2^30, round >> 16 ≤ 2^30.
+    let low = (lo * m + (round as u32 & 0xffff)) >> 16;
+    (hi * m as i32)
+        .wrapping_add(low as i32)
+        .wrapping_add((round >> 16) as i32)
 }
 
 /// [`dot4`] in Rust, the definition the assembly variants match.
@@ -246,15 +237,15 @@ pub fn dot4(x: &[i16], r0: &[i8], r1: &[i8], r2: &[i8], r3: &[i8]) -> [i32; 4] {
     all(feature = "asm", any(nowcast_thumb2, nowcast_thumb1)),
     allow(dead_code)
 )]
-pub(crate) fn dot4_rust(x: &[i16], r0: &[i8], r1: &[i8], r2: &[i8], r3: &[i8]) -> [i32; 4] {
-    let n = x
-        .len()
-        .min(r0.len())
-        .min(r1.len())
-        .min(r2.len())
-        .min(r3.len());
-    let (x, r0, r1, r2, r3) = (&x[..n], &r0[..n], &r1[..n], &r2[..n], &r3[..n]);
-    let (mut a0, mut a1, mut a2, mut a3) = (0i32, 0i32, 0i32, 0i32);
+pub(crate) fn dot4_rust(acc: [i32; 4], x: &[i16], block: &[i8]) -> [i32; 4] {
+    let n = x.len();
+    let Some(block) = block.get(..4 * n) else {
+        return acc;
+    };
+    let (r0, rest) = block.split_at(n);
+    let (r1, rest) = rest.split_at(n);
+    let (r2, r3) = rest.split_at(n);
+    let [mut a0, mut a1, mut a2, mut a3] = acc;
     for i in 0..n {
         let xi = i32::from(x[i]);
         a0 += xi * i32::from(r0[i]);
@@ -380,6 +371,11 @@ pub fn mul_q15_unit(a: i32, b: i32) -> i32 {
 /// `(a · b + 2^14) >> 15` for a Q15 `a`, saturated to `i32`.
 #[inline]
 pub fn mul_q15(a: i32, b: i32) -> i32 {
+    // A gate in [0, 2^15] times a value below 2^16 in magnitude (every GRU candidate in
+    // practice): the product and its rounding fit an i32.
+    if (0..=ONE).contains(&a) && (-(1 << 16)..1 << 16).contains(&b) {
+        return (a * b + (1 << 14)) >> 15;
+    }
     ((i64::from(a) * i64::from(b) + (1 << 14)) >> 15)
         .clamp(i64::from(i32::MIN), i64::from(i32::MAX)) as i32
 }
@@ -471,14 +467,6 @@ mod tests {
                         rescale(i64::from(acc), m, s),
                         "{acc} {m} {s}"
                     );
-                    for wide in [
-                        i64::from(acc) << 15,
-                        i64::from(acc) << 16,
-                        (1 << 47) - 1 - i64::from(acc.unsigned_abs()),
-                        -(1 << 47) + 1 + i64::from(acc.unsigned_abs()),
-                    ] {
-                        assert_eq!(rescale47(wide, m, s), rescale(wide, m, s), "{wide} {m} {s}");
-                    }
                 }
             }
         }
@@ -523,26 +511,42 @@ mod tests {
     }
 
     #[test]
-    fn the_narrow_product_is_the_product() {
-        let mut r = 0x9e37_79b9_7f4a_7c15_u64;
+    fn the_middle_product_is_exact() {
         let mut accs = std::vec![
-            0i64,
+            0,
             1,
             -1,
-            (1 << 47) - 1,
-            -(1 << 47) + 1,
-            1 << 32,
-            -(1 << 32)
+            (1 << 30) - 1,
+            -(1 << 30) + 1,
+            65535,
+            -65536,
+            65536
         ];
-        for _ in 0..2000 {
+        let mut r = 0x2545_f491_u32;
+        for _ in 0..500 {
             r ^= r << 13;
-            r ^= r >> 7;
-            r ^= r << 17;
-            accs.push((r as i64) >> (17 + r % 40));
+            r ^= r >> 17;
+            r ^= r << 5;
+            accs.push((r as i32) >> (2 + r % 29));
         }
         for &acc in &accs {
-            for m in [0u16, 1, 2, 255, 32768, 40_000, u16::MAX] {
-                assert_eq!(mul_u16_narrow(acc, m), acc * i64::from(m), "{acc} {m}");
+            for m in [0u16, 1, 255, 32768, 40_000, u16::MAX] {
+                for round in [
+                    0i64,
+                    1 << 15,
+                    1 << 16,
+                    (1 << 46) - 1,
+                    1 << 46,
+                    12_345_678_901,
+                ] {
+                    let exact = (i64::from(acc) * i64::from(m) + round) >> 16;
+                    assert_eq!(i64::from(mid16(acc, m, round)), exact, "{acc} {m} {round}");
+                    assert_eq!(
+                        i64::from(mid16_narrow(acc, m, round)),
+                        exact,
+                        "{acc} {m} {round}"
+                    );
+                }
             }
         }
     }
@@ -552,6 +556,38 @@ mod tests {
         for a in [-ONE, -32767, -1, 0, 1, 12345, ONE] {
             for b in [-ONE, -20000, -1, 0, 1, 32767, ONE] {
                 assert_eq!(mul_q15_unit(a, b), mul_q15(a, b), "{a} {b}");
+            }
+        }
+        let wide = |a: i32, b: i32| {
+            ((i64::from(a) * i64::from(b) + (1 << 14)) >> 15)
+                .clamp(i64::from(i32::MIN), i64::from(i32::MAX)) as i32
+        };
+        for a in [
+            i32::MIN,
+            -ONE - 1,
+            -ONE,
+            -1,
+            0,
+            1,
+            777,
+            ONE - 1,
+            ONE,
+            ONE + 1,
+            i32::MAX,
+        ] {
+            for b in [
+                i32::MIN,
+                -(1 << 16) - 1,
+                -(1 << 16),
+                -65535,
+                -3,
+                0,
+                5,
+                65535,
+                1 << 16,
+                i32::MAX,
+            ] {
+                assert_eq!(mul_q15(a, b), wide(a, b), "{a} {b}");
             }
         }
     }
@@ -600,9 +636,15 @@ mod tests {
         let x: [i16; 7] = [i16::MIN, -3, 0, 5, i16::MAX, 100, -7];
         let rows: [[i8; 7]; 4] =
             core::array::from_fn(|r| core::array::from_fn(|i| (r as i8 * 31 - i as i8 * 17) | 1));
-        let got = dot4(&x, &rows[0], &rows[1], &rows[2], &rows[3]);
+        let start = [7, -1 << 20, 0, i32::MAX >> 2];
+        let got = dot4(start, &x, rows.as_flattened());
+        assert_eq!(dot4(start, &x, &rows.as_flattened()[..27]), start);
         for r in 0..4 {
-            assert_eq!(i64::from(got[r]), dot(&x, &rows[r]), "row {r}");
+            assert_eq!(
+                i64::from(got[r]),
+                i64::from(start[r]) + dot(&x, &rows[r]),
+                "row {r}"
+            );
         }
     }
 

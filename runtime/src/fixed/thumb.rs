@@ -7,48 +7,34 @@
 //! The Thumb-2 loop keeps everything in registers: 38 per 16. The Thumb-1 loop (only `r0`-`r5`
 //! can address memory there, and Rust reserves `r6` and `r7`) keeps the accumulators, the row
 //! stride and the first row in high registers and walks the rows from one pointer: 20
-//! instructions per 4 multiply-adds. It needs the four rows equally spaced in memory (as rows of
-//! one kernel are); other rows take the Rust loop.
+//! instructions per 4 multiply-adds. Both take four consecutive rows of one kernel (a block of
+//! `4n` values for an input of `n`).
 //!
 //! Same results as [`super::dot4`]'s Rust loop: the sums are exact integers (the caller keeps
 //! rows to [`super::I32_TERMS`] terms, so no `i32` overflows), and integer addition does not
 //! depend on order. The QEMU parity suite checks the results bit for bit against the host.
 //!
-//! Audit: the assembly reads `n` values from `x` and from each of the four rows and nothing else;
-//! [`dot4`] takes `n` as the shortest of the five slices. Thumb-2: each pointer advances by one
-//! element per product. Thumb-1: element `i < n` of row `k` is read at `r0 + k·stride + i`,
-//! which the wrapper has checked to be `r_k`'s own pointer plus `i`.
+//! Audit: the assembly reads the `n` values of `x` and the `4n` values of the block and nothing
+//! else; [`dot4`] checks that the block holds `4n` values. Thumb-2: the four row pointers start
+//! at `block + k·n` and advance by one element per product. Thumb-1: element `i < n` of row `k`
+//! is read at `block + k·n + i`.
 
 use core::arch::asm;
 
-/// The shortest length of the five slices.
-fn common_len(x: &[i16], r0: &[i8], r1: &[i8], r2: &[i8], r3: &[i8]) -> usize {
-    x.len()
-        .min(r0.len())
-        .min(r1.len())
-        .min(r2.len())
-        .min(r3.len())
-}
-
-/// `[Σ x·r0, Σ x·r1, Σ x·r2, Σ x·r3]` over the first `n` = the shortest length (Thumb-1).
+/// `acc + [Σ x·row_k]` for the four rows `row_k = block[k·n..(k+1)·n]`, `n = x.len()`
+/// (Thumb-1). A block shorter than `4n` adds nothing.
 #[cfg(nowcast_thumb1)]
 #[inline]
-pub(crate) fn dot4(x: &[i16], r0: &[i8], r1: &[i8], r2: &[i8], r3: &[i8]) -> [i32; 4] {
-    let n = common_len(x, r0, r1, r2, r3);
-    if n == 0 {
-        return [0; 4];
+pub(crate) fn dot4(acc: [i32; 4], x: &[i16], block: &[i8]) -> [i32; 4] {
+    let n = x.len();
+    if n == 0 || block.len() < 4 * n {
+        return acc;
     }
     let (a0, a1, a2, a3): (i32, i32, i32, i32);
-    let stride = (r1.as_ptr() as usize).wrapping_sub(r0.as_ptr() as usize);
-    let spaced = r1.as_ptr() == r0.as_ptr().wrapping_add(stride)
-        && r2.as_ptr() == r0.as_ptr().wrapping_add(2 * stride)
-        && r3.as_ptr() == r0.as_ptr().wrapping_add(3 * stride);
-    if !spaced {
-        return super::dot4_rust(x, r0, r1, r2, r3);
-    }
+    let stride = n;
     // SAFETY: see the module's audit: for i < n, `x[i]` is read at `x + 2i`, and row k's
-    // element i at `r0 + k·stride + i`, which is `r_k.as_ptr() + i` (checked just above),
-    // inside `r_k` since `n <= r_k.len()`. Nothing is written.
+    // element i at `block + k·n + i < block + 4n` (the length checked just above). Nothing is
+    // written.
     #[allow(unsafe_code)]
     unsafe {
         asm!(
@@ -91,7 +77,7 @@ pub(crate) fn dot4(x: &[i16], r0: &[i8], r1: &[i8], r2: &[i8], r3: &[i8]) -> [i3
             inout("r1") 2 * (n - 1) => a1,
             inout("r2") x.as_ptr() => a2,
             inout("r3") stride => a3,
-            inout("r4") r0.as_ptr() => _,
+            inout("r4") block.as_ptr() => _,
             out("r5") _,
             out("r8") _,
             out("r9") _,
@@ -102,20 +88,27 @@ pub(crate) fn dot4(x: &[i16], r0: &[i8], r1: &[i8], r2: &[i8], r3: &[i8]) -> [i3
             options(nostack, readonly),
         );
     }
-    [a0, a1, a2, a3]
+    // (High registers cannot carry operands in Thumb-1: the sums start from zero.)
+    [
+        acc[0].wrapping_add(a0),
+        acc[1].wrapping_add(a1),
+        acc[2].wrapping_add(a2),
+        acc[3].wrapping_add(a3),
+    ]
 }
 
-/// `[Σ x·r0, Σ x·r1, Σ x·r2, Σ x·r3]` over the first `n` = the shortest length (Thumb-2).
+/// `acc + [Σ x·row_k]` for the four rows `row_k = block[k·n..(k+1)·n]`, `n = x.len()`
+/// (Thumb-2). A block shorter than `4n` adds nothing.
 #[cfg(nowcast_thumb2)]
 #[inline]
-pub(crate) fn dot4(x: &[i16], r0: &[i8], r1: &[i8], r2: &[i8], r3: &[i8]) -> [i32; 4] {
-    let n = common_len(x, r0, r1, r2, r3);
-    if n == 0 {
-        return [0; 4];
+pub(crate) fn dot4(acc: [i32; 4], x: &[i16], block: &[i8]) -> [i32; 4] {
+    let n = x.len();
+    if n == 0 || block.len() < 4 * n {
+        return acc;
     }
-    let (mut a0, mut a1, mut a2, mut a3) = (0i32, 0i32, 0i32, 0i32);
-    // SAFETY: see the module's audit: `n` products, each pointer from a slice of at least `n`
-    // elements, advanced by one element per product.
+    let [mut a0, mut a1, mut a2, mut a3] = acc;
+    // SAFETY: see the module's audit: `n` products, row k's pointer starting at `block + k·n`
+    // (inside the block of at least `4n`, checked above), advanced by one element per product.
     #[allow(unsafe_code)]
     unsafe {
         asm!(
@@ -160,10 +153,10 @@ pub(crate) fn dot4(x: &[i16], r0: &[i8], r1: &[i8], r2: &[i8], r3: &[i8]) -> [i3
             n = in(reg) n,
             cnt = out(reg) _,
             x = inout(reg) x.as_ptr() => _,
-            p0 = inout(reg) r0.as_ptr() => _,
-            p1 = inout(reg) r1.as_ptr() => _,
-            p2 = inout(reg) r2.as_ptr() => _,
-            p3 = inout(reg) r3.as_ptr() => _,
+            p0 = inout(reg) block.as_ptr() => _,
+            p1 = inout(reg) block.as_ptr().wrapping_add(n) => _,
+            p2 = inout(reg) block.as_ptr().wrapping_add(2 * n) => _,
+            p3 = inout(reg) block.as_ptr().wrapping_add(3 * n) => _,
             t = out(reg) _,
             w = out(reg) _,
             a0 = inout(reg) a0,

@@ -38,55 +38,216 @@ pub struct IntLayer {
     pub cell_exp: u8,
 }
 
-/// `y[j] = rescale(Σ x · W[first + j], m[first + j], N + e_in - e_t)`, or added to `y[j]`.
-fn gemv(y: &mut [i32], x: &[i16], w: Tensor<'_>, first: usize, e_in: u8, e_t: u8, add: bool) {
-    let Tensor::I8 { values, scales } = w else {
-        return;
-    };
-    let n = x.len();
-    let shift = i32::from(scales.exp) + i32::from(e_in) - i32::from(e_t);
-    let mut rows = values.chunks_exact(n.max(1)).skip(first);
-    let m = &scales.mantissas[first..first + y.len()];
-    let set = |yj: &mut i32, acc: i64, m: u16| {
-        let v = fixed::rescale(acc, m, shift);
-        *yj = if add { yj.saturating_add(v) } else { v };
-    };
-    if n > fixed::I32_TERMS {
-        for ((yj, row), &mj) in y.iter_mut().zip(rows).zip(m) {
-            set(yj, dot(x, row), mj);
-        }
-        return;
-    }
-    let set32 = |yj: &mut i32, acc: i32, m: u16| {
-        let v = fixed::rescale32(acc, m, shift);
-        *yj = if add { yj.saturating_add(v) } else { v };
-    };
-    let mut blocks = y.chunks_exact_mut(4);
-    let mut ms = m.chunks_exact(4);
-    for (yb, mb) in (&mut blocks).zip(&mut ms) {
-        let (Some(r0), Some(r1), Some(r2), Some(r3)) =
-            (rows.next(), rows.next(), rows.next(), rows.next())
-        else {
-            return;
+/// One kernel's share of a row sum: its input and its rows from the first one wanted.
+#[derive(Clone, Copy)]
+struct Part<'a> {
+    x: &'a [i16],
+    rows: &'a [i8],
+}
+
+impl<'a> Part<'a> {
+    /// Rows `first..` of an int8 kernel against `x`, with the kernel's scales.
+    fn of(x: &'a [i16], w: Tensor<'a>, first: usize) -> Option<(Self, crate::tensor::Scales<'a>)> {
+        let Tensor::I8 { values, scales } = w else {
+            return None;
         };
-        let acc = fixed::dot4(x, r0, r1, r2, r3);
-        for k in 0..4 {
-            set32(&mut yb[k], acc[k], mb[k]);
-        }
+        let rows = values.get(first * x.len()..)?;
+        Some((Part { x, rows }, scales))
     }
-    for ((yj, row), &mj) in blocks
-        .into_remainder()
-        .iter_mut()
-        .zip(rows)
-        .zip(ms.remainder())
-    {
-        set(yj, dot(x, row), mj);
+
+    /// Row `j`'s exact sum.
+    fn dot(&self, j: usize) -> i64 {
+        let n = self.x.len();
+        self.rows
+            .get(j * n..(j + 1) * n)
+            .map_or(0, |r| dot(self.x, r))
+    }
+
+    /// The largest `|Σ x·w|` a row can reach: `|x| ≤ 2^15`, `|w| ≤ 127` (-128 is refused at
+    /// load).
+    fn bound(&self) -> u64 {
+        (self.x.len() as u64).saturating_mul(32768 * 127)
     }
 }
 
+/// A bias rescaled to Q(`e_t`) with its case chosen once per call: for a power-of-two scale
+/// (what the encoder writes), `shift_i16(v, s) = ((v << 15) + add) >> asr`, which for `s ≥ 16`
+/// is 0 for every `v` (as `shift_i16` is). [`Bias::of`] takes `s ≥ -14` only, so a bias is
+/// below 2^29 in magnitude.
+#[derive(Clone, Copy)]
+struct Bias<'a> {
+    values: &'a [i16],
+    add: i32,
+    asr: u32,
+}
+
+impl<'a> Bias<'a> {
+    /// Biases `first..first + n` of `b`, or `None` when their scale is not a power of two or
+    /// they would be rescaled up by more than 2^14.
+    fn of(b: Tensor<'a>, first: usize, n: usize, e_t: u8) -> Option<Self> {
+        let Tensor::I16 { values, scale } = b else {
+            return None;
+        };
+        let s = i32::from(scale.exp) - i32::from(e_t);
+        if scale.mantissas.first() != Some(&1) || s < -14 {
+            return None;
+        }
+        let s = s.min(16);
+        Some(Bias {
+            values: values.get(first..first + n)?,
+            add: if s > 0 { 1 << (s + 14) } else { 0 },
+            asr: (s + 15) as u32,
+        })
+    }
+
+    /// A bias that is 0 for every row (read from `other`'s values: `(v << 15) + 2^30` is in
+    /// `[0, 2^31)` for every `i16`).
+    fn zero(other: Self) -> Self {
+        Bias {
+            values: other.values,
+            add: 1 << 30,
+            asr: 31,
+        }
+    }
+
+    /// The rescaled value of a bias `v`.
+    #[inline(always)]
+    fn term(&self, v: i16) -> i32 {
+        ((i32::from(v) << 15) + self.add) >> self.asr
+    }
+}
+
+/// The rescaling of exact row sums below 2^30 in magnitude for `16 ≤ shift < 48` (every model
+/// the encoder writes, in practice): `rescale(acc, m, shift) = mid16(acc, m, 2^(shift-1)) >>
+/// (shift - 16)`, its rounding constant computed once per call. The result is below 2^30 in
+/// magnitude too (`m < 2^16 ≤ 2^shift`).
+#[derive(Clone, Copy)]
+struct Requant {
+    round: i64,
+    asr: u32,
+}
+
+impl Requant {
+    fn new(bound: u64, shift: i32) -> Option<Self> {
+        (bound < 1 << 30 && (16..48).contains(&shift)).then(|| Requant {
+            round: 1 << (shift - 1),
+            asr: (shift - 16) as u32,
+        })
+    }
+
+    #[inline(always)]
+    fn apply(self, acc: i32, m: u16) -> i32 {
+        fixed::mid16(acc, m, self.round) >> self.asr
+    }
+}
+
+/// `y[j] = rescale(Σ a·A[j] · 2^lsl + Σ b·B[j], m[j], shift)` for the parts `A` (against `a`)
+/// and, if given, `B`, plus each of `biases` (`b[j]` rescaled to Q(`e_t`)), every addition
+/// saturating; with `add`, that is added to `y[j]`. Exact sums, one rescale per row.
+#[allow(clippy::too_many_arguments)]
+fn rows(
+    y: &mut [i32],
+    a: Part<'_>,
+    lsl: u32,
+    b: Option<Part<'_>>,
+    m: &[u16],
+    shift: i32,
+    biases: [Option<(Tensor<'_>, usize)>; 2],
+    e_t: u8,
+    add: bool,
+) {
+    let Some(m) = m.get(..y.len()) else {
+        return;
+    };
+    let bound = a
+        .bound()
+        .saturating_mul(1 << lsl.min(31))
+        .saturating_add(b.map_or(0, |b| b.bound()));
+    let r = y.len();
+    let short = |p: &Part<'_>| (1..=fixed::I32_TERMS).contains(&p.x.len());
+    let fast = match biases {
+        [Some((t, first)), second] if !add && short(&a) && b.is_none_or(|b| short(&b)) => {
+            let b0 = Bias::of(t, first, r, e_t);
+            let b1 = match second {
+                Some((t, first)) => Bias::of(t, first, r, e_t),
+                None => b0.map(Bias::zero),
+            };
+            Requant::new(bound, shift).zip(b0).zip(b1)
+        }
+        _ => None,
+    };
+    if let Some(((rq, b0), b1)) = fast {
+        rows_fast(y, a, lsl, b);
+        // |rescaled| < 2^30 and two biases below 2^29: the sums fit, no saturation.
+        let biases = b0.values.iter().zip(b1.values);
+        for ((yj, &mj), (&v0, &v1)) in y.iter_mut().zip(m).zip(biases) {
+            *yj = rq.apply(*yj, mj) + b0.term(v0) + b1.term(v1);
+        }
+        return;
+    }
+    for (j, (yj, &mj)) in y.iter_mut().zip(m).enumerate() {
+        let acc = (a.dot(j) << lsl) + b.map_or(0, |b| b.dot(j));
+        let v = fixed::rescale(acc, mj, shift);
+        *yj = if add { yj.saturating_add(v) } else { v };
+    }
+    for (t, first) in biases.into_iter().flatten() {
+        add_bias(y, t, first, e_t);
+    }
+}
+
+/// [`rows`]' exact sums in `i32` (the caller checked that they fit and that both inputs are
+/// not empty), four rows at a time.
+#[inline(always)]
+fn rows_fast(y: &mut [i32], a: Part<'_>, lsl: u32, b: Option<Part<'_>>) {
+    let (n, k) = (a.x.len(), b.map_or(1, |b| b.x.len()));
+    let mut ar = a.rows.chunks_exact(4 * n);
+    let mut br = b.map_or(&[][..], |b| b.rows).chunks_exact(4 * k);
+    let mut blocks = y.chunks_exact_mut(4);
+    let mut j = 0;
+    for yb in &mut blocks {
+        let Some(block) = ar.next() else {
+            return;
+        };
+        let mut acc = fixed::dot4([0; 4], a.x, block).map(|v| v << lsl);
+        if let Some(b) = &b {
+            let Some(block) = br.next() else {
+                return;
+            };
+            acc = fixed::dot4(acc, b.x, block);
+        }
+        yb.copy_from_slice(&acc);
+        j += 4;
+    }
+    for (i, yi) in blocks.into_remainder().iter_mut().enumerate() {
+        *yi = ((a.dot(j + i) << lsl) + b.map_or(0, |b| b.dot(j + i))) as i32;
+    }
+}
+
+/// `y[j] = rescale(Σ x · W[first + j], m[first + j], N + e_in - e_t)` plus the biases, or
+/// added to `y[j]`.
+#[allow(clippy::too_many_arguments)]
+fn gemv(
+    y: &mut [i32],
+    x: &[i16],
+    w: Tensor<'_>,
+    first: usize,
+    e_in: u8,
+    e_t: u8,
+    biases: [Option<(Tensor<'_>, usize)>; 2],
+    add: bool,
+) {
+    let Some((a, scales)) = Part::of(x, w, first) else {
+        return;
+    };
+    let shift = i32::from(scales.exp) + i32::from(e_in) - i32::from(e_t);
+    let m = scales.mantissas.get(first..).unwrap_or(&[]);
+    rows(y, a, 0, None, m, shift, biases, e_t, add);
+}
+
 /// `y[j] = rescale(Σ x·W[first + j] · 2^(E - e_in) + Σ h·U[first + j] · 2^(E - e_h), m[first + j],
-/// N + E - e_t)` with `E = max(e_in, e_h)`: a recurrent row's input and recurrent parts summed
-/// exactly, then rescaled once (the two kernels share their scales, checked at load).
+/// N + E - e_t)` with `E = max(e_in, e_h)`, plus the biases: a recurrent row's input and
+/// recurrent parts summed exactly, then rescaled once (the two kernels share their scales,
+/// checked at load).
 #[allow(clippy::too_many_arguments)]
 fn gemv_pair(
     y: &mut [i32],
@@ -98,47 +259,21 @@ fn gemv_pair(
     e_in: u8,
     e_h: u8,
     e_t: u8,
+    biases: [Option<(Tensor<'_>, usize)>; 2],
 ) {
-    let (Tensor::I8 { values: wv, scales }, Tensor::I8 { values: uv, .. }) = (w, u) else {
+    let (Some((px, scales)), Some((ph, _))) = (Part::of(x, w, first), Part::of(h, u, first)) else {
         return;
     };
     let e = e_in.max(e_h);
-    let (dx, dh) = (u32::from(e - e_in), u32::from(e - e_h));
     let shift = i32::from(scales.exp) + i32::from(e) - i32::from(e_t);
-    let m = &scales.mantissas[first..first + y.len()];
-    let (n, k) = (x.len().max(1), h.len().max(1));
-    let mut wr = wv.chunks_exact(n).skip(first);
-    let mut ur = uv.chunks_exact(k).skip(first);
-    let long = x.len() > fixed::I32_TERMS || h.len() > fixed::I32_TERMS;
-    let combine = |ax: i64, ah: i64| (ax << dx) + (ah << dh);
-    let mut blocks = y.chunks_exact_mut(4);
-    let mut ms = m.chunks_exact(4);
-    if !long {
-        for (yb, mb) in (&mut blocks).zip(&mut ms) {
-            let (Some(w0), Some(w1), Some(w2), Some(w3)) =
-                (wr.next(), wr.next(), wr.next(), wr.next())
-            else {
-                return;
-            };
-            let (Some(u0), Some(u1), Some(u2), Some(u3)) =
-                (ur.next(), ur.next(), ur.next(), ur.next())
-            else {
-                return;
-            };
-            let ax = fixed::dot4(x, w0, w1, w2, w3);
-            let ah = fixed::dot4(h, u0, u1, u2, u3);
-            for j in 0..4 {
-                let acc = combine(i64::from(ax[j]), i64::from(ah[j]));
-                yb[j] = fixed::rescale47(acc, mb[j], shift);
-            }
-        }
-    }
-    let rest_y = if long { y } else { blocks.into_remainder() };
-    let rest_m = if long { m } else { ms.remainder() };
-    for ((yj, &mj), (wrow, urow)) in rest_y.iter_mut().zip(rest_m).zip(wr.zip(ur)) {
-        let acc = combine(dot(x, wrow), dot(h, urow));
-        *yj = fixed::rescale(acc, mj, shift);
-    }
+    let m = scales.mantissas.get(first..).unwrap_or(&[]);
+    // The part scaled up goes first (at most one is: E is one of the two exponents).
+    let (a, lsl, b) = if e > e_in {
+        (px, u32::from(e - e_in), ph)
+    } else {
+        (ph, u32::from(e - e_h), px)
+    };
+    rows(y, a, lsl, Some(b), m, shift, biases, e_t, false);
 }
 
 /// `y[j] += b[first + j]` rescaled to Q(`e_t`).
@@ -175,15 +310,23 @@ fn dense_step(
     y: &mut [i16],
 ) {
     let e_t = fixed::target_exp(act, q.output_exp);
-    let Tensor::I8 { values, scales } = kernel else {
-        return;
-    };
-    let shift = i32::from(scales.exp) + i32::from(e_in) - i32::from(e_t);
-    let n = x.len().max(1);
-    for (j, (yj, row)) in y.iter_mut().zip(values.chunks_exact(n)).enumerate() {
-        let mut z = [fixed::rescale(dot(x, row), scales.mantissas[j], shift)];
-        add_bias(&mut z, bias, j, e_t);
-        *yj = out16(act, z[0]);
+    // Sixteen rows at a time through a buffer on the stack (Dense has no scratch).
+    let mut z = [0i32; 16];
+    for (c, yc) in y.chunks_mut(16).enumerate() {
+        let (z, first) = (&mut z[..yc.len()], 16 * c);
+        gemv(
+            z,
+            x,
+            kernel,
+            first,
+            e_in,
+            e_t,
+            [Some((bias, first)), None],
+            false,
+        );
+        for (yj, &zj) in yc.iter_mut().zip(z.iter()) {
+            *yj = out16(act, zj);
+        }
     }
 }
 
@@ -193,8 +336,8 @@ impl SimpleRnn<Tensor<'_>> {
         let e_t = fixed::target_exp(self.activation, q.output_exp);
         let (h, z) = (&mut state[..u], &mut scratch[..u]);
         let (w, r) = (self.kernel, self.recurrent_kernel);
-        gemv_pair(z, x, w, h, r, 0, e_in, q.output_exp, e_t);
-        add_bias(z, self.bias, 0, e_t);
+        let bias = [Some((self.bias, 0)), None];
+        gemv_pair(z, x, w, h, r, 0, e_in, q.output_exp, e_t, bias);
         for (h, &z) in h.iter_mut().zip(z.iter()) {
             *h = out16(self.activation, z);
         }
@@ -224,12 +367,21 @@ impl Gru<Tensor<'_>> {
             // apart (r multiplies the recurrent one).
             let (xs, hs) = scratch[..2 * g].split_at_mut(g);
             let (w, rk) = (self.kernel, self.recurrent_kernel);
-            gemv_pair(&mut xs[..2 * u], x, w, h, rk, 0, e_in, UNIT_EXP, GATE_EXP);
-            gemv(&mut xs[2 * u..], x, w, 2 * u, e_in, GATE_EXP, false);
-            add_bias(xs, self.bias, 0, GATE_EXP);
-            add_bias(&mut xs[..2 * u], self.bias, g, GATE_EXP);
-            gemv(&mut hs[2 * u..], h, rk, 2 * u, UNIT_EXP, GATE_EXP, false);
-            add_bias(&mut hs[2 * u..], self.bias, g + 2 * u, GATE_EXP);
+            let b = |first| Some((self.bias, first));
+            let zr = &mut xs[..2 * u];
+            gemv_pair(zr, x, w, h, rk, 0, e_in, UNIT_EXP, GATE_EXP, [b(0), b(g)]);
+            let (xh, hh) = (&mut xs[2 * u..], &mut hs[2 * u..]);
+            gemv(xh, x, w, 2 * u, e_in, GATE_EXP, [b(2 * u), None], false);
+            gemv(
+                hh,
+                h,
+                rk,
+                2 * u,
+                UNIT_EXP,
+                GATE_EXP,
+                [b(g + 2 * u), None],
+                false,
+            );
             for j in 0..u {
                 let z = activate(rec, xs[j]);
                 let r = activate(rec, xs[u + j]);
@@ -243,9 +395,19 @@ impl Gru<Tensor<'_>> {
             let (xs, rest) = scratch[..g + u].split_at_mut(g);
             let rh: &mut [i16] = &mut bytemuck::cast_slice_mut::<i32, i16>(rest)[..u];
             let (w, rk) = (self.kernel, self.recurrent_kernel);
-            gemv_pair(&mut xs[..2 * u], x, w, h, rk, 0, e_in, UNIT_EXP, GATE_EXP);
-            gemv(&mut xs[2 * u..], x, w, 2 * u, e_in, GATE_EXP, false);
-            add_bias(xs, self.bias, 0, GATE_EXP);
+            let b = |first| Some((self.bias, first));
+            let zr = &mut xs[..2 * u];
+            gemv_pair(zr, x, w, h, rk, 0, e_in, UNIT_EXP, GATE_EXP, [b(0), None]);
+            gemv(
+                &mut xs[2 * u..],
+                x,
+                w,
+                2 * u,
+                e_in,
+                GATE_EXP,
+                [b(2 * u), None],
+                false,
+            );
             for j in 0..u {
                 let r = activate(rec, xs[u + j]);
                 rh[j] = sat16(fixed::mul_q15_unit(r, i32::from(h[j])));
@@ -257,6 +419,7 @@ impl Gru<Tensor<'_>> {
                 2 * u,
                 UNIT_EXP,
                 GATE_EXP,
+                [None, None],
                 true,
             );
             for j in 0..u {
@@ -274,8 +437,8 @@ impl Lstm<Tensor<'_>> {
         let z = &mut scratch[..4 * u];
         let (h, c) = state[..2 * u].split_at_mut(u);
         let (w, r) = (self.kernel, self.recurrent_kernel);
-        gemv_pair(z, x, w, h, r, 0, e_in, UNIT_EXP, GATE_EXP);
-        add_bias(z, self.bias, 0, GATE_EXP);
+        let bias = [Some((self.bias, 0)), None];
+        gemv_pair(z, x, w, h, r, 0, e_in, UNIT_EXP, GATE_EXP, bias);
         let (act, rec) = (self.activation, self.recurrent_activation);
         let e_c = i32::from(q.cell_exp);
         for j in 0..u {
@@ -374,13 +537,8 @@ impl Layer<Tensor<'_>> {
                     for tap in 0..k {
                         let x = tap_input(tap);
                         if block == 4 && cin <= fixed::I32_TERMS {
-                            let a = fixed::dot4(
-                                x,
-                                row(tap, fi),
-                                row(tap, fi + 1),
-                                row(tap, fi + 2),
-                                row(tap, fi + 3),
-                            );
+                            let rows = &values[(tap * f + fi) * cin..][..4 * cin];
+                            let a = fixed::dot4([0; 4], x, rows);
                             for (s, v) in acc.iter_mut().zip(a) {
                                 *s += i64::from(v);
                             }
@@ -661,4 +819,65 @@ pub(crate) fn check(
         e_in = q.output_exp;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    extern crate std;
+    use super::*;
+    use crate::tensor::Scales;
+
+    #[test]
+    fn a_bias_term_is_the_bias_shift() {
+        let values: [i16; 0] = [];
+        for exp in 0..=40u8 {
+            let scale = Scales {
+                mantissas: &[1],
+                exp,
+            };
+            let t = Tensor::I16 {
+                values: &values,
+                scale,
+            };
+            let s = i32::from(exp) - i32::from(GATE_EXP);
+            let Some(b) = Bias::of(t, 0, 0, GATE_EXP) else {
+                assert!(s < -14, "exp {exp} refused");
+                continue;
+            };
+            let zero = Bias::zero(b);
+            for v in i16::MIN..=i16::MAX {
+                assert_eq!(b.term(v), fixed::shift_i16(v, s), "{v} {s}");
+                assert!(b.term(v).unsigned_abs() <= 1 << 29);
+                assert_eq!(zero.term(v), 0);
+            }
+        }
+    }
+
+    #[test]
+    fn the_call_rescale_is_the_rescale() {
+        let mut accs = std::vec![0i32, 1, -1, (1 << 30) - 1, -(1 << 30) + 1, 12345, -99999];
+        let mut r = 0x2545_f491_u32;
+        for _ in 0..300 {
+            r ^= r << 13;
+            r ^= r >> 17;
+            r ^= r << 5;
+            accs.push((r as i32) >> (2 + r % 29));
+        }
+        assert!(Requant::new(1 << 30, 20).is_none() && Requant::new(5, 15).is_none());
+        assert!(Requant::new(5, 48).is_none());
+        for shift in 16..48 {
+            let rq = Requant::new((1 << 30) - 1, shift).expect("in range");
+            for &acc in &accs {
+                for m in [0u16, 1, 3, 32768, 40_000, u16::MAX] {
+                    let v = rq.apply(acc, m);
+                    assert_eq!(
+                        v,
+                        fixed::rescale(i64::from(acc), m, shift),
+                        "{acc} {m} {shift}"
+                    );
+                    assert!(v.unsigned_abs() < 1 << 30);
+                }
+            }
+        }
+    }
 }
