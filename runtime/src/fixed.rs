@@ -202,33 +202,28 @@ pub fn dot4(acc: [i32; 4], x: &[i16], block: &[i8]) -> [i32; 4] {
     }
 }
 
-/// `(acc · m + round) >> 16`, exactly, for `|acc| < 2^30` and `0 ≤ round ≤ 2^46`: then
-/// `|acc · m + round| < 2^47` and the result fits an `i32`. On the M0 (no 32 x 32 -> 64
-/// multiply) from two 16 x 16 products: with `acc = hi · 2^16 + lo` (`lo` unsigned) it is
-/// `hi · m + ((lo · m + round mod 2^16) >> 16) + (round >> 16)`.
+/// `(acc · m) >> 17` (rounded down), exactly, for every `i32` `acc`: `|acc · m| < 2^47`, so the
+/// result is below 2^30 in magnitude. On the M0 (no 32 x 32 -> 64 multiply) from two 16 x 16
+/// products: with `acc = hi · 2^16 + lo` (`lo` unsigned) it is `(hi · m + ((lo · m) >> 16)) >> 1`.
 #[inline]
-pub fn mid16(acc: i32, m: u16, round: i64) -> i32 {
-    debug_assert!(acc.unsigned_abs() < 1 << 30 && (0..=1 << 46).contains(&round));
+pub fn mul_hi17(acc: i32, m: u16) -> i32 {
     #[cfg(nowcast_thumb1)]
     {
-        mid16_narrow(acc, m, round)
+        mul_hi17_narrow(acc, m)
     }
     #[cfg(not(nowcast_thumb1))]
     {
-        ((i64::from(acc) * i64::from(m) + round) >> 16) as i32
+        ((i64::from(acc) * i64::from(m)) >> 17) as i32
     }
 }
 
-/// [`mid16`] in 32-bit arithmetic only (the M0's).
+/// [`mul_hi17`] in 32-bit arithmetic only (the M0's).
 #[inline]
-pub fn mid16_narrow(acc: i32, m: u16, round: i64) -> i32 {
+pub fn mul_hi17_narrow(acc: i32, m: u16) -> i32 {
     let m = u32::from(m);
     let (hi, lo) = (acc >> 16, acc as u32 & 0xffff);
-    // lo · m + (round mod 2^16) < 2^32, |hi · m| < 2^30, round >> 16 ≤ 2^30.
-    let low = (lo * m + (round as u32 & 0xffff)) >> 16;
-    (hi * m as i32)
-        .wrapping_add(low as i32)
-        .wrapping_add((round >> 16) as i32)
+    // lo · m < 2^32 and |hi · m| < 2^31 - 2^16: the sum fits.
+    ((hi * m as i32) + ((lo * m) >> 16) as i32) >> 1
 }
 
 /// [`dot4`] in Rust, the definition the assembly variants match.
@@ -527,26 +522,13 @@ mod tests {
             r ^= r << 13;
             r ^= r >> 17;
             r ^= r << 5;
-            accs.push((r as i32) >> (2 + r % 29));
+            accs.push((r as i32) >> (r % 31));
         }
         for &acc in &accs {
             for m in [0u16, 1, 255, 32768, 40_000, u16::MAX] {
-                for round in [
-                    0i64,
-                    1 << 15,
-                    1 << 16,
-                    (1 << 46) - 1,
-                    1 << 46,
-                    12_345_678_901,
-                ] {
-                    let exact = (i64::from(acc) * i64::from(m) + round) >> 16;
-                    assert_eq!(i64::from(mid16(acc, m, round)), exact, "{acc} {m} {round}");
-                    assert_eq!(
-                        i64::from(mid16_narrow(acc, m, round)),
-                        exact,
-                        "{acc} {m} {round}"
-                    );
-                }
+                let exact = (i64::from(acc) * i64::from(m)) >> 17;
+                assert_eq!(i64::from(mul_hi17(acc, m)), exact, "{acc} {m}");
+                assert_eq!(i64::from(mul_hi17_narrow(acc, m)), exact, "{acc} {m}");
             }
         }
     }

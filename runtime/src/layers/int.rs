@@ -117,27 +117,28 @@ impl<'a> Bias<'a> {
     }
 }
 
-/// The rescaling of exact row sums below 2^30 in magnitude for `16 ≤ shift < 48` (every model
-/// the encoder writes, in practice): `rescale(acc, m, shift) = mid16(acc, m, 2^(shift-1)) >>
-/// (shift - 16)`, its rounding constant computed once per call. The result is below 2^30 in
-/// magnitude too (`m < 2^16 ≤ 2^shift`).
+/// The rescaling of exact `i32` row sums for `18 ≤ shift < 49` (every model the encoder
+/// writes, in practice): the rounding term `2^(shift-1)` is a multiple of 2^17, so
+/// `rescale(acc, m, shift) = (((acc · m) >> 17) + 2^(shift-18)) >> (shift - 17)`, the top of a
+/// 32 x 16-bit product and 32-bit arithmetic. The result is below 2^29 in magnitude (`|acc · m|
+/// < 2^47 ≤ 2^(shift + 29)`).
 #[derive(Clone, Copy)]
 struct Requant {
-    round: i64,
+    round: i32,
     asr: u32,
 }
 
 impl Requant {
     fn new(bound: u64, shift: i32) -> Option<Self> {
-        (bound < 1 << 30 && (16..48).contains(&shift)).then(|| Requant {
-            round: 1 << (shift - 1),
-            asr: (shift - 16) as u32,
+        (bound < 1 << 31 && (18..49).contains(&shift)).then(|| Requant {
+            round: 1 << (shift - 18),
+            asr: (shift - 17) as u32,
         })
     }
 
     #[inline(always)]
     fn apply(self, acc: i32, m: u16) -> i32 {
-        fixed::mid16(acc, m, self.round) >> self.asr
+        (fixed::mul_hi17(acc, m) + self.round) >> self.asr
     }
 }
 
@@ -178,7 +179,7 @@ fn rows(
     };
     if let Some(((rq, b0), b1)) = fast {
         rows_fast(y, a, lsl, b);
-        // |rescaled| < 2^30 and two biases below 2^29: the sums fit, no saturation.
+        // |rescaled| < 2^29 and two biases up to 2^29: the sums fit, no saturation.
         let biases = b0.values.iter().zip(b1.values);
         for ((yj, &mj), (&v0, &v1)) in y.iter_mut().zip(m).zip(biases) {
             *yj = rq.apply(*yj, mj) + b0.term(v0) + b1.term(v1);
@@ -356,6 +357,26 @@ fn blend(z: i32, h: i16, hh: i32) -> i16 {
     }
 }
 
+/// The units of a `reset_after` GRU from its pre-activations: `z`, `r`, the candidate's input
+/// part `xh` and recurrent part `hh`.
+#[inline(always)]
+fn gru_units(
+    h: &mut [i16],
+    z: &[i32],
+    r: &[i32],
+    xh: &[i32],
+    hh: &[i32],
+    rec: impl Fn(i32) -> i32,
+    act: impl Fn(i32) -> i32,
+) {
+    let pre = z.iter().zip(r).zip(xh.iter().zip(hh));
+    for (hj, ((&z, &r), (&xh, &hh))) in h.iter_mut().zip(pre) {
+        let (z, r) = (rec(z), rec(r));
+        let cand = act(xh.saturating_add(fixed::mul_q15(r, hh)));
+        *hj = blend(z, *hj, cand);
+    }
+}
+
 impl Gru<Tensor<'_>> {
     fn step_int(&self, x: &[i16], e_in: u8, state: &mut [i16], scratch: &mut [i32]) {
         let u = self.units as usize;
@@ -382,15 +403,10 @@ impl Gru<Tensor<'_>> {
                 [b(g + 2 * u), None],
                 false,
             );
-            for j in 0..u {
-                let z = activate(rec, xs[j]);
-                let r = activate(rec, xs[u + j]);
-                let hh = activate(
-                    act,
-                    xs[2 * u + j].saturating_add(fixed::mul_q15(r, hs[2 * u + j])),
-                );
-                h[j] = blend(z, h[j], hh);
-            }
+            let (zr, xh) = xs.split_at(2 * u);
+            let (z, r) = zr.split_at(u);
+            let hh = &hs[2 * u..];
+            gru_units(h, z, r, xh, hh, |v| activate(rec, v), |v| activate(act, v));
         } else {
             let (xs, rest) = scratch[..g + u].split_at_mut(g);
             let rh: &mut [i16] = &mut bytemuck::cast_slice_mut::<i32, i16>(rest)[..u];
@@ -855,18 +871,18 @@ mod tests {
 
     #[test]
     fn the_call_rescale_is_the_rescale() {
-        let mut accs = std::vec![0i32, 1, -1, (1 << 30) - 1, -(1 << 30) + 1, 12345, -99999];
+        let mut accs = std::vec![0i32, 1, -1, i32::MAX, i32::MIN, 12345, -99999];
         let mut r = 0x2545_f491_u32;
         for _ in 0..300 {
             r ^= r << 13;
             r ^= r >> 17;
             r ^= r << 5;
-            accs.push((r as i32) >> (2 + r % 29));
+            accs.push((r as i32) >> (r % 31));
         }
-        assert!(Requant::new(1 << 30, 20).is_none() && Requant::new(5, 15).is_none());
-        assert!(Requant::new(5, 48).is_none());
-        for shift in 16..48 {
-            let rq = Requant::new((1 << 30) - 1, shift).expect("in range");
+        assert!(Requant::new(1 << 31, 20).is_none() && Requant::new(5, 17).is_none());
+        assert!(Requant::new(5, 49).is_none());
+        for shift in 18..49 {
+            let rq = Requant::new((1 << 31) - 1, shift).expect("in range");
             for &acc in &accs {
                 for m in [0u16, 1, 3, 32768, 40_000, u16::MAX] {
                     let v = rq.apply(acc, m);
@@ -875,7 +891,7 @@ mod tests {
                         fixed::rescale(i64::from(acc), m, shift),
                         "{acc} {m} {shift}"
                     );
-                    assert!(v.unsigned_abs() < 1 << 30);
+                    assert!(v.unsigned_abs() < 1 << 29);
                 }
             }
         }
