@@ -760,9 +760,8 @@ impl<'a> Model<'a> {
     /// An `i8x16` model's output: `q · 2^-exp` as `f32` (exact), then softmax if the last layer
     /// has it, then the de-normalization.
     pub(crate) fn output_from_int(&self, q: &[i16], exp: u8, y: &mut [f32]) {
-        let unit = pow2(-i32::from(exp));
         for (y, &v) in y.iter_mut().zip(q) {
-            *y = f32::from(v) * unit;
+            *y = scaled_f32(v, exp);
         }
         let softmax = match self.layers.last() {
             Some(Layer::Dense(l)) => l.activation == crate::activation::Activation::Softmax,
@@ -791,9 +790,20 @@ impl<'a> Model<'a> {
     }
 }
 
-/// `2^e` for `e` in `-126..=127`, exactly, from its bits.
-fn pow2(e: i32) -> f32 {
-    f32::from_bits(((127 + e) as u32) << 23)
+/// `f32::from(v) · 2^-e` for `e ≤ 15` on the bits alone (exact either way: 16 significant bits
+/// and a normal exponent): on the FPU-less cores the conversion and the multiply are two
+/// library calls.
+pub(crate) fn scaled_f32(v: i16, e: u8) -> f32 {
+    if v == 0 {
+        return 0.0;
+    }
+    let a = u32::from(v.unsigned_abs());
+    // The top bit's position, and the bits below it as the significand's top.
+    let top = 31 - a.leading_zeros();
+    let significand = (a << (23 - top)) & 0x7f_ffff;
+    let exponent = 127 + top - u32::from(e.min(15));
+    let sign = u32::from(v < 0) << 31;
+    f32::from_bits(sign | exponent << 23 | significand)
 }
 
 /// `roundf(v · 2^e) as i16` (saturating, NaN to 0) for `e ≤ 15` on the bits alone: scaling by a power of two
@@ -861,6 +871,11 @@ fn check_vocabulary(v: &str, input_dim: u32) -> Result<(), LoadError> {
 mod tests {
     use super::*;
 
+    /// `2^e` for `e` in `-126..=127`, exactly, from its bits.
+    fn pow2(e: i32) -> f32 {
+        f32::from_bits(((127 + e) as u32) << 23)
+    }
+
     #[test]
     fn the_bit_conversions_equal_the_casts() {
         for e in 0..=15 {
@@ -907,6 +922,16 @@ mod tests {
             for bits in (0..=u32::MAX).step_by(40009) {
                 let x = f32::from_bits(bits);
                 assert_eq!(round_scaled_i16(x, e), reference(x, e), "{bits:#x} {e}");
+            }
+        }
+    }
+
+    #[test]
+    fn the_output_scaling_equals_the_float_one() {
+        for e in 0..=15 {
+            for v in i16::MIN..=i16::MAX {
+                let float = f32::from(v) * pow2(-i32::from(e));
+                assert_eq!(scaled_f32(v, e).to_bits(), float.to_bits(), "{v} {e}");
             }
         }
     }

@@ -406,7 +406,12 @@ impl Gru<Tensor<'_>> {
             let (zr, xh) = xs.split_at(2 * u);
             let (z, r) = zr.split_at(u);
             let hh = &hs[2 * u..];
-            gru_units(h, z, r, xh, hh, |v| activate(rec, v), |v| activate(act, v));
+            // Keras' activations with their calls resolved once, else through the dispatch.
+            if (rec, act) == (Activation::Sigmoid, Activation::Tanh) {
+                gru_units(h, z, r, xh, hh, fixed::sigmoid, fixed::tanh);
+            } else {
+                gru_units(h, z, r, xh, hh, |v| activate(rec, v), |v| activate(act, v));
+            }
         } else {
             let (xs, rest) = scratch[..g + u].split_at_mut(g);
             let rh: &mut [i16] = &mut bytemuck::cast_slice_mut::<i32, i16>(rest)[..u];
