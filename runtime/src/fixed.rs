@@ -12,9 +12,10 @@
 //!
 //! **Rescaling.** A weight row's scale is `m · 2^-N` (a `u16` mantissa, see
 //! [`crate::tensor::Scales`]), so moving `acc` (in Q`e_in` times the weights) to Q`e_t` is
-//! `rescale(acc, m, N + e_in - e_t) = (acc · m + 2^(s-1)) >> s`, computed exactly (in `i64`
-//! where the product fits it, else in `i128`): rounding half up (an arithmetic shift), exact
-//! when `s ≤ 0`, saturated to `i32` at the end.
+//! `rescale(acc, m, N + e_in - e_t) = (acc · m + 2^(s-1)) >> s`, computed exactly: rounding
+//! half up (an arithmetic shift), exact when `s ≤ 0`, saturated to `i32` at the end. The
+//! layers compute an `i32` sum's rescale with [`mul_hi17`] in 32-bit arithmetic where the shift
+//! allows (see `layers::int`), anything else in `i128` ([`rescale`]).
 //!
 //! **Activations.** `tanh` is read from [`TANH_Q15`], `round(tanh(i/64) · 32768)` for `i` in
 //! `0..=512` (x in `[0, 8]`), interpolated linearly between entries with rounding, odd
@@ -111,66 +112,8 @@ pub fn dot(x: &[i16], w: &[i8]) -> i64 {
     }
 }
 
-/// [`rescale`] of an `i32` accumulator: the product with a `u16` fits an `i64` without
-/// saturating (`|acc · m| < 2^47`), so this is one widening multiply, an add and a shift.
-#[inline]
-pub fn rescale32(acc: i32, m: u16, shift: i32) -> i32 {
-    // The M0 has no 32 x 32 -> 64 multiply: two 16 x 16 products there.
-    #[cfg(nowcast_thumb1)]
-    if (16..48).contains(&shift) {
-        return rescale32_narrow(acc, m, shift);
-    }
-    let p = i64::from(acc) * i64::from(m);
-    if shift >= 48 {
-        0
-    } else if shift >= 16 {
-        // |p| < 2^47: the result is below 2^31 in magnitude, no clamp needed.
-        let (lo, hi) = halves(p + (1i64 << (shift - 1)));
-        if shift >= 32 {
-            hi >> (shift - 32)
-        } else {
-            ((lo >> shift) | ((hi as u32) << (32 - shift))) as i32
-        }
-    } else if shift > 0 {
-        ((p + (1i64 << (shift - 1))) >> shift).clamp(i64::from(i32::MIN), i64::from(i32::MAX))
-            as i32
-    } else {
-        rescale(i64::from(acc), m, shift)
-    }
-}
-
-/// [`rescale32`] for `16 <= shift < 48` in 32-bit arithmetic only. With `acc = hi · 2^16 + lo`
-/// (`lo` unsigned): `acc · m = v · 2^16 + u` for `v = hi · m`, `u = lo · m`, and, `k = shift -
-/// 16`, `(acc · m + 2^(shift-1)) >> shift = (v + d) >> k` for `d = (u + 2^(shift-1)) >> 16` (exact:
-/// the low 16 bits of `2^(shift-1)` are those of `2^15` or zero), computed as `(v >> k) + (((v mod
-/// 2^k) + d) >> k)` so that nothing overflows.
-#[inline]
-pub fn rescale32_narrow(acc: i32, m: u16, shift: i32) -> i32 {
-    debug_assert!((16..48).contains(&shift));
-    let m = u32::from(m);
-    let (hi, lo) = (acc >> 16, acc as u32 & 0xffff);
-    let v = hi * m as i32;
-    let u = lo * m;
-    if shift == 16 {
-        // u + 2^15 < 2^32; the result fits an i32 (see rescale32), so wrapping is exact.
-        return v.wrapping_add(((u + (1 << 15)) >> 16) as i32);
-    }
-    let k = (shift - 16) as u32;
-    // d = 2^(shift-17) + (u >> 16) < 2^31; (v mod 2^k) + d < 2^32.
-    let d = (1u32 << (shift - 17)) + (u >> 16);
-    let low = (v as u32 & ((1u32 << k) - 1)) + d;
-    (v >> k) + (low >> k) as i32
-}
-
-/// The low and high 32 bits of `p`: shifting them apart is cheaper on a 32-bit core than a
-/// 64-bit shift by a variable amount.
-#[inline]
-fn halves(p: i64) -> (u32, i32) {
-    (p as u32, (p >> 32) as i32)
-}
-
-/// [`rescale32`] of an `i16` value (a bias) by a mantissa of 1, in `i32` only: `v · 2^-shift`
-/// rounded half up. Equal to `rescale32(v, 1, shift)` for every `v` and every `shift ≥ -15`
+/// [`rescale`] of an `i16` value (a bias) by a mantissa of 1, in `i32` only: `v · 2^-shift`
+/// rounded half up. Equal to `rescale(v, 1, shift)` for every `v` and every `shift ≥ -15`
 /// (what the callers pass: exponents are at most 15).
 #[inline]
 pub fn shift_i16(v: i16, shift: i32) -> i32 {
@@ -442,70 +385,6 @@ mod tests {
     }
 
     #[test]
-    fn fast_rescales_equal_the_general_one() {
-        let accs = [
-            i32::MIN,
-            -123_456_789,
-            -3,
-            -1,
-            0,
-            1,
-            5,
-            987_654_321,
-            i32::MAX,
-        ];
-        for &acc in &accs {
-            for m in [0u16, 1, 3, 40_000, u16::MAX] {
-                for s in -3..=64 {
-                    assert_eq!(
-                        rescale32(acc, m, s),
-                        rescale(i64::from(acc), m, s),
-                        "{acc} {m} {s}"
-                    );
-                }
-            }
-        }
-    }
-
-    #[test]
-    fn the_narrow_rescale_equals_the_general_one() {
-        // Every sign and size of accumulator, mantissa and shift it takes.
-        let mut accs = std::vec![i32::MIN, i32::MIN + 1, -65537, -65536, -65535, -1, 0, 1];
-        accs.extend([32767, 32768, 65535, 65536, i32::MAX - 1, i32::MAX]);
-        let mut r = 0x2545_f491_u32;
-        for _ in 0..200 {
-            r ^= r << 13;
-            r ^= r >> 17;
-            r ^= r << 5;
-            accs.push(r as i32);
-            accs.push((r as i32) >> (r % 31));
-        }
-        for &acc in &accs {
-            for m in [
-                0u16,
-                1,
-                2,
-                3,
-                255,
-                256,
-                32767,
-                32768,
-                40_000,
-                65534,
-                u16::MAX,
-            ] {
-                for s in 16..48 {
-                    assert_eq!(
-                        rescale32_narrow(acc, m, s),
-                        rescale(i64::from(acc), m, s),
-                        "{acc} {m} {s}"
-                    );
-                }
-            }
-        }
-    }
-
-    #[test]
     fn the_middle_product_is_exact() {
         let mut accs = std::vec![
             0,
@@ -578,7 +457,7 @@ mod tests {
     fn bias_shifts_equal_rescaling_by_one() {
         for v in [i16::MIN, -32767, -12345, -2, -1, 0, 1, 2, 777, i16::MAX] {
             for s in -15..=40 {
-                assert_eq!(shift_i16(v, s), rescale32(i32::from(v), 1, s), "{v} {s}");
+                assert_eq!(shift_i16(v, s), rescale(i64::from(v), 1, s), "{v} {s}");
             }
         }
     }
@@ -593,20 +472,6 @@ mod tests {
         assert_eq!(rescale(1 << 40, 1, 70), 0);
         // Past 2^63 the product is still exact: (2^60 · 65535 + 2^44) >> 45 = 65535 · 2^15.
         assert_eq!(rescale(1 << 60, u16::MAX, 45), 65535 << 15);
-        for (acc, m, s) in [
-            (3, 1 << 14, 15),
-            (-3, 1 << 14, 15),
-            (i32::MIN, u16::MAX, 1),
-            (-5, 3, -2),
-            (7, 9, 50),
-            (-1, 1, 47),
-        ] {
-            assert_eq!(
-                rescale32(acc, m, s),
-                rescale(i64::from(acc), m, s),
-                "{acc} {m} {s}"
-            );
-        }
         assert_eq!(shift_round(5, 1), 3);
         assert_eq!(shift_round(-5, 1), -2);
         assert_eq!(shift_round(3, -2), 12);

@@ -107,8 +107,9 @@ pub struct TensorRef {
     pub offset: u32,
     /// Number of elements.
     pub len: u32,
-    /// `I8` tensors: one scale per output row (per unit and gate); `I16` tensors: one scale;
-    /// `None` for `F32` tensors (a scale on an `F32` tensor is rejected).
+    /// `I8` tensors: one scale per output row (per unit and gate); `I16` tensors: one scale, a
+    /// power of two (mantissa 1; any other is rejected); `None` for `F32` tensors (a scale on an
+    /// `F32` tensor is rejected).
     pub scales: Option<ScalesRef>,
 }
 

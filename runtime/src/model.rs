@@ -267,7 +267,9 @@ fn resolve<'a>(arena: &'a [u8], t: &TensorRef, name: TensorName) -> Result<Tenso
             let values: &[i16] = bytemuck::try_cast_slice(bytes)
                 .map_err(|_| Problem::TensorMisaligned { tensor: name })?;
             let scale = scales(arena, &s, name)?;
-            if scale.len() != 1 {
+            // One scale, a power of two (what the encoder writes, and what the integer path's
+            // bias shifts take).
+            if scale.mantissas != [1] {
                 return Err(Problem::BadQuantization { tensor: name });
             }
             Ok(Tensor::I16 { values, scale })

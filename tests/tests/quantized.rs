@@ -332,6 +332,15 @@ fn corrupt_quantization_is_a_typed_error() {
             tensor: TensorName::Bias
         })
     );
+    // An int16 bias whose one scale is not a power of two: the kernel's first scale.
+    let at = arena + scales.offset as usize;
+    assert_ne!(u16::from_le_bytes([bytes[at], bytes[at + 1]]), 1);
+    assert_eq!(
+        edit(&|d| d.bias.scales = Some(ScalesRef { len: 1, ..scales })),
+        layer_problem(Problem::BadQuantization {
+            tensor: TensorName::Bias
+        })
+    );
 }
 
 /// `from_model` of an `i8w` blob gives the `f32` values the quantized tensors stand for, on

@@ -62,16 +62,10 @@ impl<'a> Part<'a> {
             .get(j * n..(j + 1) * n)
             .map_or(0, |r| dot(self.x, r))
     }
-
-    /// The largest `|Σ x·w|` a row can reach: `|x| ≤ 2^15`, `|w| ≤ 127` (-128 is refused at
-    /// load).
-    fn bound(&self) -> u64 {
-        (self.x.len() as u64).saturating_mul(32768 * 127)
-    }
 }
 
-/// A bias rescaled to Q(`e_t`) with its case chosen once per call: for a power-of-two scale
-/// (what the encoder writes), `shift_i16(v, s) = ((v << 15) + add) >> asr`, which for `s ≥ 16`
+/// A bias rescaled to Q(`e_t`) with its case chosen once per call: with its power-of-two scale,
+/// `shift_i16(v, s) = ((v << 15) + add) >> asr`, which for `s ≥ 16`
 /// is 0 for every `v` (as `shift_i16` is). [`Bias::of`] takes `s ≥ -14` only, so a bias is
 /// below 2^29 in magnitude.
 #[derive(Clone, Copy)]
@@ -82,14 +76,14 @@ struct Bias<'a> {
 }
 
 impl<'a> Bias<'a> {
-    /// Biases `first..first + n` of `b`, or `None` when their scale is not a power of two or
-    /// they would be rescaled up by more than 2^14.
+    /// Biases `first..first + n` of `b` (their scale a power of two, checked at load), or
+    /// `None` when they would be rescaled up by more than 2^14.
     fn of(b: Tensor<'a>, first: usize, n: usize, e_t: u8) -> Option<Self> {
         let Tensor::I16 { values, scale } = b else {
             return None;
         };
         let s = i32::from(scale.exp) - i32::from(e_t);
-        if scale.mantissas.first() != Some(&1) || s < -14 {
+        if s < -14 {
             return None;
         }
         let s = s.min(16);
@@ -129,8 +123,10 @@ struct Requant {
 }
 
 impl Requant {
-    fn new(bound: u64, shift: i32) -> Option<Self> {
-        (bound < 1 << 31 && (18..49).contains(&shift)).then(|| Requant {
+    /// For sums of at most `terms` products of an `i16` and an int8 (each below 2^22 in
+    /// magnitude: -128 is refused at load), which fit an `i32` below 512 terms.
+    fn new(terms: usize, shift: i32) -> Option<Self> {
+        (terms < 512 && (18..49).contains(&shift)).then(|| Requant {
             round: 1 << (shift - 18),
             asr: (shift - 17) as u32,
         })
@@ -160,10 +156,10 @@ fn rows(
     let Some(m) = m.get(..y.len()) else {
         return;
     };
-    let bound = a
-        .bound()
-        .saturating_mul(1 << lsl.min(31))
-        .saturating_add(b.map_or(0, |b| b.bound()));
+    // Products counted with the first part's scaling (a shift of `lsl` is 2^lsl terms), each
+    // count capped at 512, where it is refused anyway (the fast path needs a non-empty `a`).
+    let bl = b.map_or(0, |b| b.x.len());
+    let terms = (a.x.len().min(512) << lsl.min(9)) + bl.min(512);
     let r = y.len();
     let short = |p: &Part<'_>| (1..=fixed::I32_TERMS).contains(&p.x.len());
     let fast = match biases {
@@ -173,7 +169,7 @@ fn rows(
                 Some((t, first)) => Bias::of(t, first, r, e_t),
                 None => b0.map(Bias::zero),
             };
-            Requant::new(bound, shift).zip(b0).zip(b1)
+            Requant::new(terms, shift).zip(b0).zip(b1)
         }
         _ => None,
     };
@@ -277,22 +273,15 @@ fn gemv_pair(
     rows(y, a, lsl, Some(b), m, shift, biases, e_t, false);
 }
 
-/// `y[j] += b[first + j]` rescaled to Q(`e_t`).
+/// `y[j] += b[first + j]` rescaled to Q(`e_t`) (a power-of-two scale, checked at load: a
+/// shift).
 fn add_bias(y: &mut [i32], b: Tensor<'_>, first: usize, e_t: u8) {
     let Tensor::I16 { values, scale } = b else {
         return;
     };
-    let m = scale.mantissas.first().copied().unwrap_or(0);
     let shift = i32::from(scale.exp) - i32::from(e_t);
-    if m == 1 {
-        // What the encoder writes: a power-of-two scale, so a shift in i32.
-        for (yj, &v) in y.iter_mut().zip(&values[first..]) {
-            *yj = yj.saturating_add(fixed::shift_i16(v, shift));
-        }
-        return;
-    }
-    for (yj, &v) in y.iter_mut().zip(&values[first..]) {
-        *yj = yj.saturating_add(fixed::rescale32(i32::from(v), m, shift));
+    for (yj, &v) in y.iter_mut().zip(values.get(first..).unwrap_or(&[])) {
+        *yj = yj.saturating_add(fixed::shift_i16(v, shift));
     }
 }
 
@@ -884,10 +873,10 @@ mod tests {
             r ^= r << 5;
             accs.push((r as i32) >> (r % 31));
         }
-        assert!(Requant::new(1 << 31, 20).is_none() && Requant::new(5, 17).is_none());
+        assert!(Requant::new(512, 20).is_none() && Requant::new(5, 17).is_none());
         assert!(Requant::new(5, 49).is_none());
         for shift in 18..49 {
-            let rq = Requant::new((1 << 31) - 1, shift).expect("in range");
+            let rq = Requant::new(511, shift).expect("in range");
             for &acc in &accs {
                 for m in [0u16, 1, 3, 32768, 40_000, u16::MAX] {
                     let v = rq.apply(acc, m);
