@@ -10,9 +10,10 @@
 //! instructions per 4 multiply-adds. Both take four consecutive rows of one kernel (a block of
 //! `4n` values for an input of `n`).
 //!
-//! Same results as [`super::dot4`]'s Rust loop: the sums are exact integers (the caller keeps
-//! rows to [`super::I32_TERMS`] terms, so no `i32` overflows), and integer addition does not
-//! depend on order. The QEMU parity suite checks the results bit for bit against the host.
+//! Same results as [`super::dot4`]'s Rust loop: the sums are exact integers (the callers keep
+//! every sum, the starting one included, in the `i32` range: rows of at most
+//! [`super::I32_TERMS`] terms from zero, or a bound checked per call), and integer addition
+//! does not depend on order. The QEMU parity suite checks the results bit for bit against the host.
 //!
 //! Audit: the assembly reads the `n` values of `x` and the `4n` values of the block and nothing
 //! else; [`dot4`] checks that the block holds `4n` values. Thumb-2: the four row pointers start

@@ -67,7 +67,7 @@ impl<'a> Part<'a> {
 /// A bias rescaled to Q(`e_t`) with its case chosen once per call: with its power-of-two scale,
 /// `shift_i16(v, s) = ((v << 15) + add) >> asr`, which for `s ≥ 16`
 /// is 0 for every `v` (as `shift_i16` is). [`Bias::of`] takes `s ≥ -14` only, so a bias is
-/// below 2^29 in magnitude.
+/// at most 2^29 in magnitude.
 #[derive(Clone, Copy)]
 struct Bias<'a> {
     values: &'a [i16],
@@ -139,8 +139,8 @@ impl Requant {
 }
 
 /// `y[j] = rescale(Σ a·A[j] · 2^lsl + Σ b·B[j], m[j], shift)` for the parts `A` (against `a`)
-/// and, if given, `B`, plus each of `biases` (`b[j]` rescaled to Q(`e_t`)), every addition
-/// saturating; with `add`, that is added to `y[j]`. Exact sums, one rescale per row.
+/// and, if given, `B`, plus each of `biases` (`b[j]` rescaled to Q(`e_t`)), each bias added
+/// saturating. Exact sums, one rescale per row.
 #[allow(clippy::too_many_arguments)]
 fn rows(
     y: &mut [i32],
@@ -151,7 +151,6 @@ fn rows(
     shift: i32,
     biases: [Option<(Tensor<'_>, usize)>; 2],
     e_t: u8,
-    add: bool,
 ) {
     let Some(m) = m.get(..y.len()) else {
         return;
@@ -161,40 +160,54 @@ fn rows(
     let bl = b.map_or(0, |b| b.x.len());
     let terms = (a.x.len().min(512) << lsl.min(9)) + bl.min(512);
     let r = y.len();
-    let short = |p: &Part<'_>| (1..=fixed::I32_TERMS).contains(&p.x.len());
-    let fast = match biases {
-        [Some((t, first)), second] if !add && short(&a) && b.is_none_or(|b| short(&b)) => {
-            let b0 = Bias::of(t, first, r, e_t);
-            let b1 = match second {
-                Some((t, first)) => Bias::of(t, first, r, e_t),
-                None => b0.map(Bias::zero),
-            };
-            Requant::new(terms, shift).zip(b0).zip(b1)
-        }
+    // Each given bias with its shift, or None (the slow path) when one is out of its range.
+    let [b0, b1] = biases.map(|b| b.map(|(t, first)| Bias::of(t, first, r, e_t)));
+    let nonempty = !a.x.is_empty() && b.is_none_or(|b| !b.x.is_empty());
+    // The fast path's biases: none, or the first and the second (a zero one if not given).
+    let fast_biases = match (b0, b1) {
+        (None, None) => Some(None),
+        (Some(Some(b0)), None) => Some(Some((b0, Bias::zero(b0)))),
+        (Some(Some(b0)), Some(Some(b1))) => Some(Some((b0, b1))),
         _ => None,
     };
-    if let Some(((rq, b0), b1)) = fast {
-        rows_fast(y, a, lsl, b);
-        // |rescaled| < 2^29 and two biases up to 2^29: the sums fit, no saturation.
-        let biases = b0.values.iter().zip(b1.values);
-        for ((yj, &mj), (&v0, &v1)) in y.iter_mut().zip(m).zip(biases) {
-            *yj = rq.apply(*yj, mj) + b0.term(v0) + b1.term(v1);
+    match Requant::new(terms, shift)
+        .filter(|_| nonempty)
+        .zip(fast_biases)
+    {
+        Some((rq, biases)) => {
+            rows_fast(y, a, lsl, b);
+            let Some((b0, b1)) = biases else {
+                for (yj, &mj) in y.iter_mut().zip(m) {
+                    *yj = rq.apply(*yj, mj);
+                }
+                return;
+            };
+            // |rescaled| < 2^29 and two biases of at most 2^29: the sums fit, no saturation.
+            let biases = b0.values.iter().zip(b1.values);
+            for ((yj, &mj), (&v0, &v1)) in y.iter_mut().zip(m).zip(biases) {
+                *yj = rq.apply(*yj, mj) + b0.term(v0) + b1.term(v1);
+            }
         }
-        return;
-    }
-    for (j, (yj, &mj)) in y.iter_mut().zip(m).enumerate() {
-        let acc = (a.dot(j) << lsl) + b.map_or(0, |b| b.dot(j));
-        let v = fixed::rescale(acc, mj, shift);
-        *yj = if add { yj.saturating_add(v) } else { v };
-    }
-    for (t, first) in biases.into_iter().flatten() {
-        add_bias(y, t, first, e_t);
+        None => {
+            // Exact `i64` sums; the 32-bit rescale where the shift allows and the sum fits.
+            let rq = Requant::new(0, shift);
+            for (j, (yj, &mj)) in y.iter_mut().zip(m).enumerate() {
+                let acc = (a.dot(j) << lsl) + b.map_or(0, |b| b.dot(j));
+                *yj = match (rq, i32::try_from(acc)) {
+                    (Some(rq), Ok(acc)) => rq.apply(acc, mj),
+                    _ => fixed::rescale(acc, mj, shift),
+                };
+            }
+            for (t, first) in biases.into_iter().flatten() {
+                add_bias(y, t, first, e_t);
+            }
+        }
     }
 }
 
 /// [`rows`]' exact sums in `i32` (the caller checked that they fit and that both inputs are
-/// not empty), four rows at a time.
-#[inline(always)]
+/// not empty), four rows at a time. Not inlined: the block loop gets the registers to itself.
+#[inline(never)]
 fn rows_fast(y: &mut [i32], a: Part<'_>, lsl: u32, b: Option<Part<'_>>) {
     let (n, k) = (a.x.len(), b.map_or(1, |b| b.x.len()));
     let mut ar = a.rows.chunks_exact(4 * n);
@@ -220,9 +233,7 @@ fn rows_fast(y: &mut [i32], a: Part<'_>, lsl: u32, b: Option<Part<'_>>) {
     }
 }
 
-/// `y[j] = rescale(Σ x · W[first + j], m[first + j], N + e_in - e_t)` plus the biases, or
-/// added to `y[j]`.
-#[allow(clippy::too_many_arguments)]
+/// `y[j] = rescale(Σ x · W[first + j], m[first + j], N + e_in - e_t)` plus the biases.
 fn gemv(
     y: &mut [i32],
     x: &[i16],
@@ -231,14 +242,13 @@ fn gemv(
     e_in: u8,
     e_t: u8,
     biases: [Option<(Tensor<'_>, usize)>; 2],
-    add: bool,
 ) {
     let Some((a, scales)) = Part::of(x, w, first) else {
         return;
     };
     let shift = i32::from(scales.exp) + i32::from(e_in) - i32::from(e_t);
     let m = scales.mantissas.get(first..).unwrap_or(&[]);
-    rows(y, a, 0, None, m, shift, biases, e_t, add);
+    rows(y, a, 0, None, m, shift, biases, e_t);
 }
 
 /// `y[j] = rescale(Σ x·W[first + j] · 2^(E - e_in) + Σ h·U[first + j] · 2^(E - e_h), m[first + j],
@@ -270,7 +280,7 @@ fn gemv_pair(
     } else {
         (ph, u32::from(e - e_h), px)
     };
-    rows(y, a, lsl, Some(b), m, shift, biases, e_t, false);
+    rows(y, a, lsl, Some(b), m, shift, biases, e_t);
 }
 
 /// `y[j] += b[first + j]` rescaled to Q(`e_t`) (a power-of-two scale, checked at load: a
@@ -304,16 +314,7 @@ fn dense_step(
     let mut z = [0i32; 16];
     for (c, yc) in y.chunks_mut(16).enumerate() {
         let (z, first) = (&mut z[..yc.len()], 16 * c);
-        gemv(
-            z,
-            x,
-            kernel,
-            first,
-            e_in,
-            e_t,
-            [Some((bias, first)), None],
-            false,
-        );
+        gemv(z, x, kernel, first, e_in, e_t, [Some((bias, first)), None]);
         for (yj, &zj) in yc.iter_mut().zip(z.iter()) {
             *yj = out16(act, zj);
         }
@@ -381,17 +382,8 @@ impl Gru<Tensor<'_>> {
             let zr = &mut xs[..2 * u];
             gemv_pair(zr, x, w, h, rk, 0, e_in, UNIT_EXP, GATE_EXP, [b(0), b(g)]);
             let (xh, hh) = (&mut xs[2 * u..], &mut hs[2 * u..]);
-            gemv(xh, x, w, 2 * u, e_in, GATE_EXP, [b(2 * u), None], false);
-            gemv(
-                hh,
-                h,
-                rk,
-                2 * u,
-                UNIT_EXP,
-                GATE_EXP,
-                [b(g + 2 * u), None],
-                false,
-            );
+            gemv(xh, x, w, 2 * u, e_in, GATE_EXP, [b(2 * u), None]);
+            gemv(hh, h, rk, 2 * u, UNIT_EXP, GATE_EXP, [b(g + 2 * u), None]);
             let (zr, xh) = xs.split_at(2 * u);
             let (z, r) = zr.split_at(u);
             let hh = &hs[2 * u..];
@@ -416,25 +408,17 @@ impl Gru<Tensor<'_>> {
                 e_in,
                 GATE_EXP,
                 [b(2 * u), None],
-                false,
             );
             for j in 0..u {
                 let r = activate(rec, xs[u + j]);
                 rh[j] = sat16(fixed::mul_q15_unit(r, i32::from(h[j])));
             }
-            gemv(
-                &mut xs[2 * u..],
-                rh,
-                self.recurrent_kernel,
-                2 * u,
-                UNIT_EXP,
-                GATE_EXP,
-                [None, None],
-                true,
-            );
+            // The candidate's recurrent part where r was (r is not read again).
+            let rh_part = &mut xs[u..2 * u];
+            gemv(rh_part, rh, rk, 2 * u, UNIT_EXP, GATE_EXP, [None, None]);
             for j in 0..u {
                 let z = activate(rec, xs[j]);
-                let hh = activate(act, xs[2 * u + j]);
+                let hh = activate(act, xs[2 * u + j].saturating_add(xs[u + j]));
                 h[j] = blend(z, h[j], hh);
             }
         }
@@ -840,7 +824,12 @@ mod tests {
     #[test]
     fn a_bias_term_is_the_bias_shift() {
         let values: [i16; 0] = [];
-        for exp in 0..=40u8 {
+        let mut refused = 0;
+        // Every shift s = exp - e_t from -15 (refused) to 40.
+        for (exp, e_t) in (0..=40u8)
+            .map(|e| (e, 0))
+            .chain([(0, 13), (0, 14), (0, 15)])
+        {
             let scale = Scales {
                 mantissas: &[1],
                 exp,
@@ -849,9 +838,10 @@ mod tests {
                 values: &values,
                 scale,
             };
-            let s = i32::from(exp) - i32::from(GATE_EXP);
-            let Some(b) = Bias::of(t, 0, 0, GATE_EXP) else {
-                assert!(s < -14, "exp {exp} refused");
+            let s = i32::from(exp) - i32::from(e_t);
+            let Some(b) = Bias::of(t, 0, 0, e_t) else {
+                assert_eq!(s, -15, "exp {exp} e_t {e_t} refused");
+                refused += 1;
                 continue;
             };
             let zero = Bias::zero(b);
@@ -861,6 +851,131 @@ mod tests {
                 assert_eq!(zero.term(v), 0);
             }
         }
+        assert_eq!(refused, 1);
+    }
+
+    /// A reference for `gemv_pair` and `gemv`: exact sums in `i128`, [`fixed::rescale`], then
+    /// each bias rescaled by [`fixed::rescale`] with a mantissa of 1 and added saturating.
+    #[allow(clippy::too_many_arguments)]
+    fn reference(
+        x: &[i16],
+        w: &[i8],
+        h: Option<(&[i16], &[i8], u8)>,
+        m: &[u16],
+        exp: u8,
+        e_in: u8,
+        e_t: u8,
+        biases: &[(&[i16], u8)],
+    ) -> std::vec::Vec<i32> {
+        let e = h.map_or(e_in, |(_, _, e_h)| e_in.max(e_h));
+        let shift = i32::from(exp) + i32::from(e) - i32::from(e_t);
+        let rows = m.len();
+        (0..rows)
+            .map(|j| {
+                let dot = |x: &[i16], w: &[i8]| -> i64 {
+                    let n = x.len();
+                    (0..n)
+                        .map(|i| i64::from(x[i]) * i64::from(w[j * n + i]))
+                        .sum()
+                };
+                let mut acc = dot(x, w) << (e - e_in);
+                if let Some((h, u, e_h)) = h {
+                    acc += dot(h, u) << (e - e_h);
+                }
+                let mut v = fixed::rescale(acc, m[j], shift);
+                for &(b, bexp) in biases {
+                    let s = i32::from(bexp) - i32::from(e_t);
+                    v = v.saturating_add(fixed::rescale(i64::from(b[j]), 1, s));
+                }
+                v
+            })
+            .collect()
+    }
+
+    #[test]
+    fn row_kernels_equal_the_exact_reference() {
+        struct Rng(u32);
+        impl Rng {
+            fn below(&mut self, k: u32) -> u32 {
+                self.0 ^= self.0 << 13;
+                self.0 ^= self.0 >> 17;
+                self.0 ^= self.0 << 5;
+                self.0 % k
+            }
+            fn val(&mut self, lim: u32) -> i32 {
+                self.below(2 * lim + 1) as i32 - lim as i32
+            }
+        }
+        let mut rng = Rng(0x9e37_79b9);
+        let (mut fast, mut slow) = (0, 0);
+        for case in 0..400 {
+            // Row counts with and without a remainder of four; short and long inputs.
+            let rows = 1 + rng.below(11) as usize;
+            let (n, k) = (1 + rng.below(40) as usize, 1 + rng.below(40) as usize);
+            let n = if case % 50 == 0 { 520 } else { n };
+            let lim = if case % 7 == 0 { 32767 } else { 3000 };
+            let x: std::vec::Vec<i16> = (0..n).map(|_| rng.val(lim) as i16).collect();
+            let h: std::vec::Vec<i16> = (0..k).map(|_| rng.val(32767) as i16).collect();
+            let w: std::vec::Vec<i8> = (0..rows * n).map(|_| rng.val(127) as i8).collect();
+            let u: std::vec::Vec<i8> = (0..rows * k).map(|_| rng.val(127) as i8).collect();
+            let m: std::vec::Vec<u16> = (0..rows).map(|_| rng.below(65536) as u16).collect();
+            let b0: std::vec::Vec<i16> = (0..rows).map(|_| rng.val(32767) as i16).collect();
+            let b1: std::vec::Vec<i16> = (0..rows).map(|_| rng.val(32767) as i16).collect();
+            let (exp, bexp) = (10 + rng.below(25) as u8, rng.below(30) as u8);
+            let (e_in, e_h, e_t) = (
+                rng.below(16) as u8,
+                rng.below(16) as u8,
+                rng.below(16) as u8,
+            );
+            let kernel = |v: &'static [i8]| Tensor::I8 {
+                values: v,
+                scales: Scales {
+                    mantissas: std::vec::Vec::leak(m.clone()),
+                    exp,
+                },
+            };
+            let bias = |v: &std::vec::Vec<i16>| Tensor::I16 {
+                values: std::vec::Vec::leak(v.clone()),
+                scale: Scales {
+                    mantissas: &[1],
+                    exp: bexp,
+                },
+            };
+            let (wt, ut) = (kernel(w.clone().leak()), kernel(u.clone().leak()));
+            let (bt0, bt1) = (bias(&b0), bias(&b1));
+            let nb = rng.below(3) as usize;
+            let given = [Some((bt0, 0)), Some((bt1, 0))];
+            let biases: [Option<(Tensor<'_>, usize)>; 2] =
+                core::array::from_fn(|i| if i < nb { given[i] } else { None });
+            let ref_biases = &[(&b0[..], bexp), (&b1[..], bexp)][..nb];
+            let mut y = std::vec![0x5a5a_5a5a; rows];
+            if case % 2 == 0 {
+                gemv_pair(&mut y, &x, wt, &h, ut, 0, e_in, e_h, e_t, biases);
+                let want = reference(&x, &w, Some((&h, &u, e_h)), &m, exp, e_in, e_t, ref_biases);
+                assert_eq!(y, want, "pair case {case}");
+            } else {
+                gemv(&mut y, &x, wt, 0, e_in, e_t, biases);
+                let want = reference(&x, &w, None, &m, exp, e_in, e_t, ref_biases);
+                assert_eq!(y, want, "single case {case}");
+            }
+            // The fast path's conditions, as `rows` decides them.
+            let pair = case % 2 == 0;
+            let e = if pair { e_in.max(e_h) } else { e_in };
+            let shift = i32::from(exp) + i32::from(e) - i32::from(e_t);
+            let terms = match (pair, e > e_in) {
+                (false, _) => n,
+                (true, true) => (n.min(512) << (e - e_in).min(9)) + k,
+                (true, false) => (k << (e - e_h).min(9)) + n.min(512),
+            };
+            let biases_ok = nb == 0 || i32::from(bexp) - i32::from(e_t) >= -14;
+            if (18..49).contains(&shift) && terms < 512 && biases_ok {
+                fast += 1;
+            } else {
+                slow += 1;
+            }
+        }
+        // Both paths were taken many times.
+        assert!(fast > 100 && slow > 50, "fast {fast} slow {slow}");
     }
 
     #[test]
