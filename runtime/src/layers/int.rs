@@ -210,19 +210,22 @@ fn rows(
 #[inline(never)]
 fn rows_fast(y: &mut [i32], a: Part<'_>, lsl: u32, b: Option<Part<'_>>) {
     let (n, k) = (a.x.len(), b.map_or(1, |b| b.x.len()));
-    let mut ar = a.rows.chunks_exact(4 * n);
-    let mut br = b.map_or(&[][..], |b| b.rows).chunks_exact(4 * k);
+    // The blocks split off one by one (chunks would divide the lengths: a library call on
+    // the M0).
+    let (mut ar, mut br) = (a.rows, b.map_or(&[][..], |b| b.rows));
     let mut blocks = y.chunks_exact_mut(4);
     let mut j = 0;
     for yb in &mut blocks {
-        let Some(block) = ar.next() else {
+        let Some((block, rest)) = ar.split_at_checked(4 * n) else {
             return;
         };
+        ar = rest;
         let mut acc = fixed::dot4([0; 4], a.x, block).map(|v| v << lsl);
         if let Some(b) = &b {
-            let Some(block) = br.next() else {
+            let Some((block, rest)) = br.split_at_checked(4 * k) else {
                 return;
             };
+            br = rest;
             acc = fixed::dot4(acc, b.x, block);
         }
         yb.copy_from_slice(&acc);
