@@ -4,10 +4,12 @@
 //!
 //! Why: LLVM keeps four row pointers, four accumulators and the input pointer live across the
 //! loop and spills some of them to the stack (53 instructions per 16 multiply-adds on the M3).
-//! The Thumb-2 loop keeps everything in registers: 38 per 16. The Thumb-1 loop (only `r0`-`r5`
-//! can address memory there, and Rust reserves `r6` and `r7`) keeps the accumulators, the row
-//! stride and the first row in high registers and walks the rows from one pointer: 20
-//! instructions per 4 multiply-adds. Both take four consecutive rows of one kernel (a block of
+//! The Thumb-2 loop keeps everything in registers: 38 per 16. The Thumb-1 loop needs all eight low
+//! registers (only they can address memory or multiply there): it saves `r6` and `r7`, which
+//! Rust cannot hand to inline assembly, on the stack and restores them, keeps the four row
+//! pointers, the column index, the input pointer, the input and the product low and the sums
+//! high, and reads four columns per pass: 62 instructions per 16 multiply-adds (the
+//! one-pointer loop it replaces took 80). Both take four consecutive rows of one kernel (a block of
 //! `4n` values for an input of `n`).
 //!
 //! Same results as [`super::dot4`]'s Rust loop: the sums are exact integers (the callers keep
@@ -32,61 +34,128 @@ pub(crate) fn dot4(acc: [i32; 4], x: &[i16], block: &[i8]) -> [i32; 4] {
         return acc;
     }
     let (a0, a1, a2, a3): (i32, i32, i32, i32);
-    let stride = n;
+    let p = block.as_ptr();
     // SAFETY: see the module's audit: for i < n, `x[i]` is read at `x + 2i`, and row k's
     // element i at `block + k·n + i < block + 4n` (the length checked just above). Nothing is
-    // written.
+    // written; r6 and r7 are saved on the stack and restored.
     #[allow(unsafe_code)]
     unsafe {
         asm!(
-            // Operands can only be low registers: move the stride and the first row up,
-            // zero the four accumulators (r8-r11).
-            "mov r12, r3",
-            "mov lr, r4",
-            "movs r3, #0",
-            "mov r8, r3",
-            "mov r9, r3",
-            "mov r10, r3",
-            "mov r11, r3",
-            // Columns from n - 1 down to 0 (integer sums: the order does not matter).
+            // r0 = column i (from n - 1 down), r1 = &x[i], r2-r5 the four rows, r6 a product,
+            // r7 x[i], the sums in r8-r11.
+            "push {{r6, r7}}",
+            "movs r6, #0",
+            "mov r8, r6",
+            "mov r9, r6",
+            "mov r10, r6",
+            "mov r11, r6",
+            // One column at a time until a multiple of four remain.
             "2:",
-            "ldrsh r4, [r2, r1]",
-            "mov r3, lr",
-            "ldrsb r5, [r3, r0]",
-            "muls r5, r4, r5",
-            "add r8, r5",
-            "add r3, r12",
-            "ldrsb r5, [r3, r0]",
-            "muls r5, r4, r5",
-            "add r9, r5",
-            "add r3, r12",
-            "ldrsb r5, [r3, r0]",
-            "muls r5, r4, r5",
-            "add r10, r5",
-            "add r3, r12",
-            "ldrsb r5, [r3, r0]",
-            "muls r5, r4, r5",
-            "add r11, r5",
+            "adds r6, r0, #1",
+            "lsls r6, r6, #30",
+            "beq 3f",
+            "ldrh r7, [r1, #0]",
+            "sxth r7, r7",
+            "ldrsb r6, [r2, r0]",
+            "muls r6, r7, r6",
+            "add r8, r6",
+            "ldrsb r6, [r3, r0]",
+            "muls r6, r7, r6",
+            "add r9, r6",
+            "ldrsb r6, [r4, r0]",
+            "muls r6, r7, r6",
+            "add r10, r6",
+            "ldrsb r6, [r5, r0]",
+            "muls r6, r7, r6",
+            "add r11, r6",
             "subs r1, #2",
             "subs r0, #1",
-            "bpl 2b",
+            "b 2b",
+            // Then four per pass, r1 at x[i - 3].
+            "3:",
+            "cmp r0, #0",
+            "bmi 5f",
+            "subs r1, #6",
+            "4:",
+            "ldrh r7, [r1, #6]",
+            "sxth r7, r7",
+            "ldrsb r6, [r2, r0]",
+            "muls r6, r7, r6",
+            "add r8, r6",
+            "ldrsb r6, [r3, r0]",
+            "muls r6, r7, r6",
+            "add r9, r6",
+            "ldrsb r6, [r4, r0]",
+            "muls r6, r7, r6",
+            "add r10, r6",
+            "ldrsb r6, [r5, r0]",
+            "muls r6, r7, r6",
+            "add r11, r6",
+            "subs r0, #1",
+            "ldrh r7, [r1, #4]",
+            "sxth r7, r7",
+            "ldrsb r6, [r2, r0]",
+            "muls r6, r7, r6",
+            "add r8, r6",
+            "ldrsb r6, [r3, r0]",
+            "muls r6, r7, r6",
+            "add r9, r6",
+            "ldrsb r6, [r4, r0]",
+            "muls r6, r7, r6",
+            "add r10, r6",
+            "ldrsb r6, [r5, r0]",
+            "muls r6, r7, r6",
+            "add r11, r6",
+            "subs r0, #1",
+            "ldrh r7, [r1, #2]",
+            "sxth r7, r7",
+            "ldrsb r6, [r2, r0]",
+            "muls r6, r7, r6",
+            "add r8, r6",
+            "ldrsb r6, [r3, r0]",
+            "muls r6, r7, r6",
+            "add r9, r6",
+            "ldrsb r6, [r4, r0]",
+            "muls r6, r7, r6",
+            "add r10, r6",
+            "ldrsb r6, [r5, r0]",
+            "muls r6, r7, r6",
+            "add r11, r6",
+            "subs r0, #1",
+            "ldrh r7, [r1, #0]",
+            "sxth r7, r7",
+            "ldrsb r6, [r2, r0]",
+            "muls r6, r7, r6",
+            "add r8, r6",
+            "ldrsb r6, [r3, r0]",
+            "muls r6, r7, r6",
+            "add r9, r6",
+            "ldrsb r6, [r4, r0]",
+            "muls r6, r7, r6",
+            "add r10, r6",
+            "ldrsb r6, [r5, r0]",
+            "muls r6, r7, r6",
+            "add r11, r6",
+            "subs r1, #8",
+            "subs r0, #1",
+            "bpl 4b",
+            "5:",
+            "pop {{r6, r7}}",
             "mov r0, r8",
             "mov r1, r9",
             "mov r2, r10",
             "mov r3, r11",
             inout("r0") n - 1 => a0,
-            inout("r1") 2 * (n - 1) => a1,
-            inout("r2") x.as_ptr() => a2,
-            inout("r3") stride => a3,
-            inout("r4") block.as_ptr() => _,
-            out("r5") _,
+            inout("r1") x.as_ptr().wrapping_add(n - 1) => a1,
+            inout("r2") p => a2,
+            inout("r3") p.wrapping_add(n) => a3,
+            inout("r4") p.wrapping_add(2 * n) => _,
+            inout("r5") p.wrapping_add(3 * n) => _,
             out("r8") _,
             out("r9") _,
             out("r10") _,
             out("r11") _,
-            out("r12") _,
-            out("lr") _,
-            options(nostack, readonly),
+            options(readonly),
         );
     }
     // (High registers cannot carry operands in Thumb-1: the sums start from zero.)
