@@ -145,6 +145,47 @@ pub fn dot4(acc: [i32; 4], x: &[i16], block: &[i8]) -> [i32; 4] {
     }
 }
 
+/// The four-row blocks of one row-sum call: for each block `j` of `y.chunks_exact(4)`,
+/// `y[4j + r] = (Σ a.0 · A_j[r]) << lsl + Σ b.0 · B_j[r]`, where `A_j` is the block of `4n` values
+/// from `4n·j` in `a.1` (`n = a.0.len()`, at least 1) and `B_j` likewise in `b.1` (`b.0` may be
+/// empty: one part only). Sums wrap as [`dot4`]'s (the callers keep them in range); rows too
+/// short for every block leave `y` partly unwritten (the callers' lengths are checked at load).
+#[inline]
+pub(crate) fn rows4(y: &mut [i32], a: (&[i16], &[i8]), lsl: u32, b: (&[i16], &[i8])) {
+    #[cfg(all(feature = "asm", nowcast_thumb2))]
+    {
+        thumb::rows4(y, a, lsl, b)
+    }
+    #[cfg(not(all(feature = "asm", nowcast_thumb2)))]
+    {
+        rows4_rust(y, a, lsl, b)
+    }
+}
+
+/// [`rows4`] block by block through [`dot4`] (the blocks split off one by one: chunks would
+/// divide the lengths, a library call on the M0).
+#[inline]
+#[cfg_attr(all(feature = "asm", nowcast_thumb2), allow(dead_code))]
+pub(crate) fn rows4_rust(y: &mut [i32], a: (&[i16], &[i8]), lsl: u32, b: (&[i16], &[i8])) {
+    let (n, k) = (a.0.len(), b.0.len());
+    let (mut ar, mut br) = (a.1, b.1);
+    for yb in y.chunks_exact_mut(4) {
+        let Some((block, rest)) = ar.split_at_checked(4 * n) else {
+            return;
+        };
+        ar = rest;
+        let mut acc = dot4([0; 4], a.0, block).map(|v| v << lsl);
+        if k > 0 {
+            let Some((block, rest)) = br.split_at_checked(4 * k) else {
+                return;
+            };
+            br = rest;
+            acc = dot4(acc, b.0, block);
+        }
+        yb.copy_from_slice(&acc);
+    }
+}
+
 /// `(acc · m) >> 17` (rounded down), exactly, for every `i32` `acc`: `|acc · m| < 2^47`, so the
 /// result is below 2^30 in magnitude. On the M0 (no 32 x 32 -> 64 multiply) from two 16 x 16
 /// products: with `acc = hi · 2^16 + lo` (`lo` unsigned) it is `(hi · m + ((lo · m) >> 16)) >> 1`.

@@ -1,5 +1,6 @@
 //! The `i8x16` four-row dot product in assembly (the `asm` feature): Thumb-2 for the Cortex-M3,
-//! M4, M7 and M33, Thumb-1 for the Cortex-M0 and M0+. With the M4F `f32` kernel, the runtime's
+//! M4, M7 and M33, Thumb-1 for the Cortex-M0 and M0+; on Thumb-2 also a whole row-sum call
+//! ([`rows4`]: every block of a kernel, both parts of a recurrent row). With the M4F `f32` kernel, the runtime's
 //! audited `unsafe` exception.
 //!
 //! Why: LLVM keeps four row pointers, four accumulators and the input pointer live across the
@@ -20,7 +21,9 @@
 //! Audit: the assembly reads the `n` values of `x` and the `4n` values of the block and nothing
 //! else; [`dot4`] checks that the block holds `4n` values. Thumb-2: the four row pointers start
 //! at `block + k·n` and advance by one element per product. Thumb-1: element `i < n` of row `k`
-//! is read at `block + k·n + i`.
+//! is read at `block + k·n + i`. [`rows4`] runs the Thumb-2 loop on block `j` of each part at
+//! `rows + 4·len·j` for the `y.len() / 4` blocks it checks the rows hold, and writes
+//! `y[0..4·blocks]` and its own frame only.
 
 use core::arch::asm;
 
@@ -237,4 +240,137 @@ pub(crate) fn dot4(acc: [i32; 4], x: &[i16], block: &[i8]) -> [i32; 4] {
         );
     }
     [a0, a1, a2, a3]
+}
+
+/// [`super::rows4`] in one call (Thumb-2): the block loop, both parts, the shift and the
+/// stores in assembly, with the loop state in a frame on the stack. Per block of four rows
+/// this is about 40 instructions besides the products, where the Rust loop around [`dot4`]
+/// took about 90 (spilling and reloading its own state).
+#[cfg(nowcast_thumb2)]
+#[inline]
+pub(crate) fn rows4(y: &mut [i32], a: (&[i16], &[i8]), lsl: u32, b: (&[i16], &[i8])) {
+    let blocks = y.len() / 4;
+    let (n, k) = (a.0.len(), b.0.len());
+    let fits = |rows: &[i8], len: usize| {
+        len.checked_mul(4 * blocks)
+            .is_some_and(|need| rows.len() >= need)
+    };
+    if blocks == 0 || n == 0 || !fits(a.1, n) || !fits(b.1, k) || lsl > 31 {
+        return;
+    }
+    // Per part: the next block's first row, the input, its length (k = 0: no second part).
+    // Then the shift, the next output and the blocks left. The assembly advances the rows,
+    // the output and the count.
+    let mut frame: [usize; 9] = [
+        a.1.as_ptr() as usize,
+        a.0.as_ptr() as usize,
+        n,
+        b.1.as_ptr() as usize,
+        b.0.as_ptr() as usize,
+        k,
+        lsl as usize,
+        y.as_mut_ptr() as usize,
+        blocks,
+    ];
+    // SAFETY: see the module's audit. Block j of a part is read at `rows + 4·len·j` up to
+    // `4·len` values (rows 0-3 of the block: pointers `rows + 4·len·j + r·len`, advanced one
+    // element per product), inside the rows (the lengths checked above); the input `x[0..len]`;
+    // the output `y[0..4·blocks]` is written with `stm` and the frame read and written; `r6` is
+    // saved on the stack and restored.
+    #[allow(unsafe_code)]
+    unsafe {
+        asm!(
+            // The frame pointer and r6 on the stack; r0-r3 the sums, r4/r5/r6/r8 the rows,
+            // r9 the input, r10 x[i], r11 a weight, r12 a count, lr the part.
+            "push {{r0, r6}}",
+            "1:",
+            "ldr lr, [sp]",
+            "movs r0, #0",
+            "movs r1, #0",
+            "movs r2, #0",
+            "movs r3, #0",
+            "2:",
+            "ldm lr, {{r4, r9, r11}}",
+            "cmp r11, #0",
+            "beq 6f",
+            "add r5, r4, r11",
+            "add r6, r5, r11",
+            "add r8, r6, r11",
+            // One input at a time until a multiple of four remain, then four per pass.
+            "ands r12, r11, #3",
+            "beq 4f",
+            "3:",
+            "ldrsh r10, [r9], #2",
+            "ldrsb r11, [r4], #1", "mla r0, r11, r10, r0",
+            "ldrsb r11, [r5], #1", "mla r1, r11, r10, r1",
+            "ldrsb r11, [r6], #1", "mla r2, r11, r10, r2",
+            "ldrsb r11, [r8], #1", "mla r3, r11, r10, r3",
+            "subs r12, r12, #1",
+            "bne 3b",
+            "4:",
+            "ldr r11, [lr, #8]",
+            "lsrs r12, r11, #2",
+            "beq 5f",
+            "7:",
+            "ldrsh r10, [r9], #2",
+            "ldrsb r11, [r4], #1", "mla r0, r11, r10, r0",
+            "ldrsb r11, [r5], #1", "mla r1, r11, r10, r1",
+            "ldrsb r11, [r6], #1", "mla r2, r11, r10, r2",
+            "ldrsb r11, [r8], #1", "mla r3, r11, r10, r3",
+            "ldrsh r10, [r9], #2",
+            "ldrsb r11, [r4], #1", "mla r0, r11, r10, r0",
+            "ldrsb r11, [r5], #1", "mla r1, r11, r10, r1",
+            "ldrsb r11, [r6], #1", "mla r2, r11, r10, r2",
+            "ldrsb r11, [r8], #1", "mla r3, r11, r10, r3",
+            "ldrsh r10, [r9], #2",
+            "ldrsb r11, [r4], #1", "mla r0, r11, r10, r0",
+            "ldrsb r11, [r5], #1", "mla r1, r11, r10, r1",
+            "ldrsb r11, [r6], #1", "mla r2, r11, r10, r2",
+            "ldrsb r11, [r8], #1", "mla r3, r11, r10, r3",
+            "ldrsh r10, [r9], #2",
+            "ldrsb r11, [r4], #1", "mla r0, r11, r10, r0",
+            "ldrsb r11, [r5], #1", "mla r1, r11, r10, r1",
+            "ldrsb r11, [r6], #1", "mla r2, r11, r10, r2",
+            "ldrsb r11, [r8], #1", "mla r3, r11, r10, r3",
+            "subs r12, r12, #1",
+            "bne 7b",
+            // Row 3's pointer ends where the part's next block starts.
+            "5:",
+            "str r8, [lr]",
+            "6:",
+            "ldr r11, [sp]",
+            "cmp lr, r11",
+            "bne 8f",
+            // After the first part: its shift, then the second part.
+            "ldr r12, [r11, #24]",
+            "lsl r0, r0, r12",
+            "lsl r1, r1, r12",
+            "lsl r2, r2, r12",
+            "lsl r3, r3, r12",
+            "add lr, lr, #12",
+            "b 2b",
+            // The block's four sums out, the next block.
+            "8:",
+            "ldr r12, [r11, #28]",
+            "stm r12!, {{r0, r1, r2, r3}}",
+            "str r12, [r11, #28]",
+            "ldr r12, [r11, #32]",
+            "subs r12, r12, #1",
+            "str r12, [r11, #32]",
+            "bne 1b",
+            "pop {{r0, r6}}",
+            inout("r0") frame.as_mut_ptr() => _,
+            out("r1") _,
+            out("r2") _,
+            out("r3") _,
+            out("r4") _,
+            out("r5") _,
+            out("r8") _,
+            out("r9") _,
+            out("r10") _,
+            out("r11") _,
+            out("r12") _,
+            out("lr") _,
+        );
+    }
 }

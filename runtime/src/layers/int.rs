@@ -209,29 +209,11 @@ fn rows(
 /// not empty), four rows at a time. Not inlined: the block loop gets the registers to itself.
 #[inline(never)]
 fn rows_fast(y: &mut [i32], a: Part<'_>, lsl: u32, b: Option<Part<'_>>) {
-    let (n, k) = (a.x.len(), b.map_or(1, |b| b.x.len()));
-    // The blocks split off one by one (chunks would divide the lengths: a library call on
-    // the M0).
-    let (mut ar, mut br) = (a.rows, b.map_or(&[][..], |b| b.rows));
-    let mut blocks = y.chunks_exact_mut(4);
-    let mut j = 0;
-    for yb in &mut blocks {
-        let Some((block, rest)) = ar.split_at_checked(4 * n) else {
-            return;
-        };
-        ar = rest;
-        let mut acc = fixed::dot4([0; 4], a.x, block).map(|v| v << lsl);
-        if let Some(b) = &b {
-            let Some((block, rest)) = br.split_at_checked(4 * k) else {
-                return;
-            };
-            br = rest;
-            acc = fixed::dot4(acc, b.x, block);
-        }
-        yb.copy_from_slice(&acc);
-        j += 4;
-    }
-    for (i, yi) in blocks.into_remainder().iter_mut().enumerate() {
+    let j = y.len() & !3;
+    let (blocks, rest) = y.split_at_mut(j);
+    let second = b.map_or((&[][..], &[][..]), |b| (b.x, b.rows));
+    fixed::rows4(blocks, (a.x, a.rows), lsl, second);
+    for (i, yi) in rest.iter_mut().enumerate() {
         *yi = ((a.dot(j + i) << lsl) + b.map_or(0, |b| b.dot(j + i))) as i32;
     }
 }
