@@ -173,7 +173,9 @@ pub struct ModelRepr<'a, T> {
 /// list: `f32` and `i8w` blobs end with the layers, `i8x16` blobs go on with this.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct IntModel {
-    /// The quantized input is `round(x_norm · 2^input_exp)`, saturated to `i16`.
+    /// The quantized input is `round(x_norm · 2^input_exp)`, saturated to `i16`, computed as
+    /// `round((x - mean) · g)` with the gain `g = 2^input_exp / std` in `f32` and the product
+    /// exact (`Model`'s `quantize_input`).
     pub input_exp: u8,
     /// One entry per layer.
     pub layers: HVec<crate::layers::IntLayer, MAX_LAYERS>,

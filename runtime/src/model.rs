@@ -727,18 +727,26 @@ impl<'a> Model<'a> {
     }
 
     /// Replaces non-finite raw values by the channel's last finite value (initially the
-    /// training mean) and normalizes: `x = (raw - mean) / std`. Returns how many were replaced.
-    pub(crate) fn normalize(&self, raw: &[f32], last: &mut [f32], x: &mut [f32]) -> u32 {
+    /// training mean): `last` ends up holding the sample as used. Returns how many were
+    /// replaced.
+    pub(crate) fn fill(&self, raw: &[f32], last: &mut [f32]) -> u32 {
         let mut filled = 0;
-        for (c, (&r, l)) in raw.iter().zip(last.iter_mut()).enumerate() {
-            let v = if r.is_finite() {
+        for (&r, l) in raw.iter().zip(last.iter_mut()) {
+            if r.is_finite() {
                 *l = r;
-                r
             } else {
                 filled += 1;
-                *l
-            };
-            x[c] = match &self.input_norm {
+            }
+        }
+        filled
+    }
+
+    /// [`fill`](Self::fill), then normalizes: `x = (raw - mean) / std`. Returns how many were
+    /// replaced.
+    pub(crate) fn normalize(&self, raw: &[f32], last: &mut [f32], x: &mut [f32]) -> u32 {
+        let filled = self.fill(raw, last);
+        for (c, (x, &v)) in x.iter_mut().zip(last.iter()).enumerate() {
+            *x = match &self.input_norm {
                 Some(n) => (v - n.mean[c]) / n.std[c],
                 None => v,
             };
@@ -751,11 +759,28 @@ impl<'a> Model<'a> {
         self.input_norm.as_ref().map_or(0.0, |n| n.mean[c])
     }
 
-    /// An `i8x16` model's input: `round(x · 2^input_exp)`, saturated to `i16` (the one place
-    /// besides [`output_from_int`](Self::output_from_int) where the integer path uses `f32`).
-    pub(crate) fn quantize_input(&self, x: &[f32], q: &mut [i16], exp: u8) {
-        for (q, &v) in q.iter_mut().zip(x) {
-            *q = round_scaled_i16(v, exp);
+    /// An `i8x16` model's gain for input channel `c`: `2^exp / std` (rounded as the `f32`
+    /// division; a stepper computes it once, at reset), or `2^exp` without normalization.
+    pub(crate) fn input_gain(&self, c: usize, exp: u8) -> f32 {
+        let exp = exp.min(15);
+        match &self.input_norm {
+            Some(n) => pow2_over(exp, n.std[c]),
+            None => f32::from_bits((127 + u32::from(exp)) << 23),
+        }
+    }
+
+    /// An `i8x16` model's input from a (filled) raw sample `v` and the channels' gains:
+    /// `round((v - mean) · gain)`, the product exact and rounded once, saturated to `i16`
+    /// ([`round_product_i16`]; `v · gain` without normalization). With
+    /// [`output_from_int`](Self::output_from_int), the one place where the integer path uses
+    /// `f32`: one subtraction per channel.
+    pub(crate) fn quantize_input(&self, v: &[f32], gains: &[f32], q: &mut [i16]) {
+        for (c, ((q, &v), &g)) in q.iter_mut().zip(v).zip(gains).enumerate() {
+            let d = match &self.input_norm {
+                Some(n) => v - n.mean[c],
+                None => v,
+            };
+            *q = round_product_i16(d, g);
         }
     }
 
@@ -809,41 +834,121 @@ pub(crate) fn scaled_f32(v: i16, e: u8) -> f32 {
     f32::from_bits(sign | exponent << 23 | significand)
 }
 
-/// `roundf(v · 2^e) as i16` (saturating, NaN to 0) for `e ≤ 15` on the bits alone: scaling by a power of two
-/// only moves the exponent (exact: no underflow for `e ≥ 0`, an overflow to infinity
-/// saturates either way), and rounding half away from zero is an add and a shift of the
-/// significand. On the FPU-less cores the float multiply, add and truncation it replaces are
-/// three library calls per input.
-pub(crate) fn round_scaled_i16(v: f32, e: u8) -> i16 {
-    debug_assert!(e <= 15, "input exponents are checked at load");
-    let bits = v.to_bits();
-    let (ex, frac) = (((bits >> 23) & 0xff) as i32, bits & 0x7f_ffff);
-    if ex == 255 && frac != 0 {
-        return 0;
+/// `2^e / s` for a positive normal `s` (the loader checks every std), rounded to nearest, ties
+/// to even, as the `f32` division is, in integer arithmetic: a firmware with the integer path
+/// only then links no float division (about 460 bytes of flash on the M3). `2^e / s =
+/// (2^47 / m) · 2^(e - x + 103)` for `s = m · 2^(x - 150)`, `m` in `[2^23, 2^24)`: a 25-step long
+/// division gives the quotient's 24 or 25 bits and the remainder, which rounds it.
+pub(crate) fn pow2_over(e: u8, s: f32) -> f32 {
+    let bits = s.to_bits();
+    let m = bits & 0x7f_ffff | 0x80_0000;
+    // q = floor(2^47 / m), in [2^23, 2^24], and the remainder.
+    let (mut q, mut rem) = (0u32, 1u32 << 22);
+    for _ in 0..25 {
+        rem <<= 1;
+        q <<= 1;
+        if rem >= m {
+            rem -= m;
+            q |= 1;
+        }
     }
-    // |v · 2^e| = m · 2^k, m < 2^24 (subnormals have the exponent of 2^-126).
-    let (m, ex) = if ex == 0 {
-        (frac, 1)
-    } else {
-        (frac | 0x80_0000, ex)
+    // The value is (q + rem/m) · 2^(t - 150) with t the biased exponent of a q in [2^23, 2^24).
+    let mut t = i32::from(e) - ((bits >> 23) & 0xff) as i32 + 253;
+    if q == 1 << 24 {
+        // m = 2^23: a power of two, exactly.
+        q = 1 << 23;
+        t += 1;
+    }
+    if t >= 255 {
+        return f32::INFINITY;
+    }
+    let round_up = |dropped: u32, half: u32, low: u32| {
+        dropped > half || (dropped == half && (rem != 0 || low & 1 == 1))
     };
-    let k = ex - 150 + i32::from(e.min(15));
-    let magnitude = if ex == 255 || k >= 0 {
-        // At least 2^23 (or infinity): saturates.
-        1 << 15
-    } else if k < -24 {
-        // Below 1/2: rounds to 0.
-        0
-    } else {
-        let s = (-k) as u32;
-        ((m + (1 << (s - 1))) >> s).min(1 << 15)
-    } as i32;
-    let q = if bits >> 31 != 0 {
+    if t >= 1 {
+        // Normal: round the remainder away (twice it against m); a carry into 2^24 moves the
+        // exponent up through the bits.
+        let up = 2 * rem > m || (2 * rem == m && q & 1 == 1);
+        let bits = ((t as u32) << 23) + (q & 0x7f_ffff) + u32::from(up);
+        return f32::from_bits(bits.min(0x7f80_0000));
+    }
+    // Subnormal: q shifted right by 1 - t, rounded on the dropped bits and the remainder.
+    let shift = (1 - t) as u32;
+    if shift > 24 {
+        return 0.0;
+    }
+    let (kept, dropped) = (q >> shift, q & ((1 << shift) - 1));
+    let up = round_up(dropped, 1 << (shift - 1), kept);
+    f32::from_bits(kept + u32::from(up))
+}
+
+/// `round(d · k)` (half away from zero) of the exact product, saturated to `i16`, NaN to 0 (a
+/// zero times an infinity too). On the bits alone: with both significands normalized to
+/// `[2^23, 2^24)` (a subnormal's shifted up), `|d · k| = p · 2^-r` with `p < 2^48` exact in a
+/// `u64`, and one rounding shift. On the FPU-less cores this is a 32 x 32 -> 64-bit multiply
+/// where a float multiply and a conversion (or a division) were library calls.
+pub(crate) fn round_product_i16(d: f32, k: f32) -> i16 {
+    let (db, kb) = (d.to_bits(), k.to_bits());
+    let (ed, ek) = ((db >> 23) & 0xff, (kb >> 23) & 0xff);
+    // The usual case first: both normal and finite, and 32 ≤ r < 64 (see below).
+    let r = 300u32.wrapping_sub(ed + ek);
+    if ed.wrapping_sub(1) < 254 && ek.wrapping_sub(1) < 254 && r.wrapping_sub(32) < 32 {
+        let p = u64::from(db & 0x7f_ffff | 0x80_0000) * u64::from(kb & 0x7f_ffff | 0x80_0000);
+        return signed_i16(round_shift_product(p, r), db ^ kb);
+    }
+    round_product_bits(db, kb)
+}
+
+/// `round(p · 2^-r)` half up, at most 2^15, for `p < 2^48` and `32 ≤ r < 64`: p's bits from
+/// 2^31 fit a `u32`, and rounding half up is `((p >> (r - 1)) + 1) >> 1`.
+#[inline(always)]
+fn round_shift_product(p: u64, r: u32) -> i32 {
+    let a = ((p >> 31) as u32) >> (r - 32);
+    ((a + 1) >> 1).min(1 << 15) as i32
+}
+
+/// A magnitude of at most 2^15 with the sign bit of `sign`, saturated to `i16`.
+#[inline(always)]
+fn signed_i16(magnitude: i32, sign: u32) -> i16 {
+    let q = if sign >> 31 != 0 {
         -magnitude
     } else {
         magnitude
     };
     q.min(i32::from(i16::MAX)) as i16
+}
+
+/// [`round_product_i16`] for any operands, from their bits.
+#[inline(never)]
+fn round_product_bits(db: u32, kb: u32) -> i16 {
+    let (ad, ak) = (db & 0x7fff_ffff, kb & 0x7fff_ffff);
+    // A NaN, or a zero (times anything, an infinity too): 0. (Bit tests: on the FPU-less
+    // cores `is_nan` is a library call.)
+    if ad > 0x7f80_0000 || ak > 0x7f80_0000 || ad == 0 || ak == 0 {
+        return 0;
+    }
+    // Significand in [2^23, 2^24) and exponent e such that |v| = m · 2^(e - 150).
+    let parts = |a: u32| {
+        let (e, f) = ((a >> 23) as i32, a & 0x7f_ffff);
+        if e == 0 {
+            let z = f.leading_zeros() - 8;
+            (f << z, 1 - z as i32)
+        } else {
+            (f | 0x80_0000, e)
+        }
+    };
+    let ((md, ed), (mk, ek)) = (parts(ad), parts(ak));
+    let r = 300 - ed - ek;
+    let magnitude = if ed == 255 || ek == 255 || r < 32 {
+        // An infinity, or at least 2^46 · 2^-31: saturates.
+        1 << 15
+    } else if r >= 64 {
+        // Below 2^48 · 2^-64: rounds to 0.
+        0
+    } else {
+        round_shift_product(u64::from(md) * u64::from(mk), r as u32)
+    };
+    signed_i16(magnitude, db ^ kb)
 }
 
 /// A vocabulary line's token and id (`token\tid`, id in decimal).
@@ -917,15 +1022,73 @@ mod tests {
             f32::NAN,
             -f32::NAN,
         ];
-        let reference = |x: f32, e: u8| libm::roundf(x * pow2(i32::from(e))) as i16;
-        for e in 0..=15 {
-            for x in edges.into_iter().chain(edges.map(|x| x / 4096.0)) {
-                assert_eq!(round_scaled_i16(x, e), reference(x, e), "{x} {e}");
+        // The exact product in f64 (two 24-bit significands), rounded half away from zero.
+        let reference = |d: f32, k: f32| libm::round(f64::from(d) * f64::from(k)) as i16;
+        let gains = [
+            1.0f32,
+            4096.0,
+            32768.0,
+            4096.0 / 0.37,
+            4096.0 / 8.3,
+            4096.0 / 1013.25,
+            1.0 / 3.0,
+            1e-30,
+            1e30,
+            1e-40,
+            f32::MIN_POSITIVE,
+            f32::MAX,
+            f32::INFINITY,
+        ];
+        for k in gains {
+            for d in edges.into_iter().chain(edges.map(|x| x / 4096.0)) {
+                assert_eq!(round_product_i16(d, k), reference(d, k), "{d} {k}");
+                assert_eq!(round_product_i16(k, d), reference(k, d), "{k} {d}");
             }
             // Every 4099th bit pattern: all exponents, signs and many significands.
             for bits in (0..=u32::MAX).step_by(4099) {
-                let x = f32::from_bits(bits);
-                assert_eq!(round_scaled_i16(x, e), reference(x, e), "{bits:#x} {e}");
+                let d = f32::from_bits(bits);
+                assert_eq!(round_product_i16(d, k), reference(d, k), "{bits:#x} {k}");
+            }
+        }
+        // Gains over every exponent and many significands, against a few samples.
+        for bits in (0..=u32::MAX).step_by(65537) {
+            let k = f32::from_bits(bits);
+            for d in [1.0f32, -0.37, 3.1e-3, 812.5, -1e6] {
+                assert_eq!(round_product_i16(d, k), reference(d, k), "{d} {bits:#x}");
+            }
+        }
+    }
+
+    #[test]
+    fn the_integer_gain_equals_the_float_division() {
+        let check = |e: u8, s: f32| {
+            let want = f32::from(1u16 << e) / s;
+            assert_eq!(pow2_over(e, s).to_bits(), want.to_bits(), "{e} {s:e}");
+        };
+        let edges = [
+            f32::MIN_POSITIVE,
+            f32::MAX,
+            1.0,
+            2.0,
+            0.37,
+            8.3,
+            1013.25,
+            3.0,
+            1e-34,
+            1.5e-38,
+            1e37,
+            8.5e37,
+            1.7e38,
+            f32::from_bits(0x7f7f_fffe),
+            f32::from_bits(0x0080_0001),
+        ];
+        for e in 0..=15 {
+            for s in edges {
+                check(e, s);
+            }
+            // Every 4099th positive normal: all exponents and many significands.
+            for bits in (0x0080_0000..0x7f80_0000u32).step_by(4099) {
+                check(e, f32::from_bits(bits));
             }
         }
     }
@@ -940,15 +1103,30 @@ mod tests {
         }
     }
 
-    /// Every `f32` (`cargo test --release -p nowcast-runtime -- --ignored`: about a minute).
+    /// Every positive normal std for the usual exponents (with the test below: `cargo test
+    /// --release -p nowcast-runtime -- --ignored`).
     #[test]
     #[ignore]
-    fn the_input_rounding_equals_the_float_one_everywhere() {
-        for e in [0, 12, 15] {
+    fn the_integer_gain_equals_the_float_division_everywhere() {
+        for e in [0u8, 12, 15] {
+            for bits in 0x0080_0000..0x7f80_0000u32 {
+                let s = f32::from_bits(bits);
+                let want = f32::from(1u16 << e) / s;
+                assert_eq!(pow2_over(e, s).to_bits(), want.to_bits(), "{e} {bits:#x}");
+            }
+        }
+    }
+
+    /// Every `f32` against typical gains (`cargo test --release -p nowcast-runtime --
+    /// --ignored`: about a minute).
+    #[test]
+    #[ignore]
+    fn the_input_rounding_equals_the_exact_one_everywhere() {
+        for k in [4096.0f32, 4096.0 / 0.37, 32768.0 / 1013.25] {
             for bits in 0..=u32::MAX {
-                let x = f32::from_bits(bits);
-                let r = libm::roundf(x * pow2(i32::from(e))) as i16;
-                assert_eq!(round_scaled_i16(x, e), r, "{bits:#x} {e}");
+                let d = f32::from_bits(bits);
+                let r = libm::round(f64::from(d) * f64::from(k)) as i16;
+                assert_eq!(round_product_i16(d, k), r, "{bits:#x} {k}");
             }
         }
     }

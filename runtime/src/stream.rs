@@ -5,7 +5,7 @@
 //! [`Model::state_len`] words, laid out as:
 //!
 //! ```text
-//! [last finite raw sample: in] [normalized sample: in] [output: out]
+//! [last finite raw sample: in] [normalized sample (i8x16: the input gains): in] [output: out]
 //! [layer 0 state] [layer 1 state] ... [scratch shared by all layers]
 //! ```
 //!
@@ -74,6 +74,15 @@ impl<'m, 'b> Stepper<'m, 'b> {
         for (c, v) in buf[..n].iter_mut().enumerate() {
             *v = self.model.initial_fill(c);
         }
+        // An i8x16 model's input gains where a float model keeps its normalized sample.
+        #[cfg(feature = "int")]
+        if let Some(int) = &self.model.int
+            && self.model.vocab().is_none()
+        {
+            for (c, g) in buf[n..2 * n].iter_mut().enumerate() {
+                *g = self.model.input_gain(c, int.input_exp);
+            }
+        }
         // All-zero bits are zero in i16 too: the integer states are reset with the rest.
         for (i, layer) in self.model.layers().iter().enumerate() {
             self.cursors[i] = layer.start_cursor();
@@ -97,7 +106,15 @@ impl<'m, 'b> Stepper<'m, 'b> {
             });
         }
         let (last, rest) = self.buf.split_at_mut(n);
-        self.filled += self.model.normalize(sample, last, &mut rest[..n]);
+        // An i8x16 model quantizes the filled raw sample itself (in `run_int`).
+        self.filled += match self.model.int.is_some() {
+            #[cfg(feature = "int")]
+            true => self.model.fill(sample, last),
+            #[cfg(feature = "float")]
+            false => self.model.normalize(sample, last, &mut rest[..n]),
+            #[allow(unreachable_patterns)]
+            _ => 0,
+        };
         // Every sample updates the fill values; every `step`-th runs the layers.
         let used = self.phase == 0;
         self.phase = if self.phase + 1 >= self.model.step() {
@@ -169,9 +186,9 @@ impl<'m, 'b> Stepper<'m, 'b> {
         Some(y)
     }
 
-    /// [`run`](Self::run) for an `i8x16` model: the sample quantized once, then integers only
-    /// up to the output. Layout after the io words: the `i16` sample and layer states, two to
-    /// a word, then the `i32` scratch.
+    /// [`run`](Self::run) for an `i8x16` model: the filled raw sample (`buf[..n]`) quantized
+    /// once with the gains at `buf[n..2n]`, then integers only up to the output. Layout after
+    /// the io words: the `i16` sample and layer states, two to a word, then the `i32` scratch.
     #[cfg(feature = "int")]
     fn run_int(&mut self) -> Option<&[f32]> {
         let model = self.model;
@@ -182,13 +199,14 @@ impl<'m, 'b> Stepper<'m, 'b> {
         let (words, scratch) = rest.split_at_mut(rest.len() - model.scratch_len);
         let ints: &mut [i16] = bytemuck::cast_slice_mut(words);
         let scratch: &mut [i32] = bytemuck::cast_slice_mut(scratch);
-        let (x, y) = io[n..].split_at_mut(n);
+        let (last, rest) = io.split_at_mut(n);
+        let (gains, y) = rest.split_at_mut(n);
         let (xq, mut rest) = ints.split_at_mut(n);
         if model.vocab().is_some() {
-            // A token id, kept as its 16 bits.
-            xq[0] = x[0] as u16 as i16;
+            // A token id (where the gains would be), kept as its 16 bits.
+            xq[0] = gains[0] as u16 as i16;
         } else {
-            model.quantize_input(x, xq, int.input_exp);
+            model.quantize_input(last, gains, xq);
         }
         let mut input: &[i16] = xq;
         let mut e_in = int.input_exp;

@@ -57,7 +57,8 @@ pub enum Probe<'a> {
         /// The logits.
         values: &'a [f32],
     },
-    /// The normalized input window, `steps × features` values.
+    /// The normalized input window, `steps × features` values (f32 and i8w models: an i8x16
+    /// model quantizes its filled raw samples directly).
     Input {
         /// The values.
         values: &'a [f32],
@@ -164,11 +165,19 @@ impl Model<'_> {
             *l = self.initial_fill(c);
         }
         for (raw, x) in input.chunks_exact(n).zip(a.chunks_exact_mut(n)) {
-            self.normalize(raw, last, x);
+            if self.int.is_some() {
+                // i8x16: the filled raw samples, quantized in `run_window_int`.
+                self.fill(raw, last);
+                x.copy_from_slice(last);
+            } else {
+                self.normalize(raw, last, x);
+            }
         }
-        probe(Probe::Input {
-            values: &a[..steps * n],
-        });
+        if self.int.is_none() {
+            probe(Probe::Input {
+                values: &a[..steps * n],
+            });
+        }
         self.run_window(steps, scratch, probe)
     }
 
@@ -373,7 +382,15 @@ impl Model<'_> {
                     *q = id as u16 as i16;
                 }
             } else {
-                self.quantize_input(&a[..steps * n], &mut q[..steps * n], int.input_exp);
+                let mut gains = [0.0f32; crate::format::MAX_CHANNELS];
+                let gains = &mut gains[..n];
+                for (c, g) in gains.iter_mut().enumerate() {
+                    *g = self.input_gain(c, int.input_exp);
+                }
+                let rows = a[..steps * n].chunks_exact(n);
+                for (v, q) in rows.zip(q[..steps * n].chunks_exact_mut(n)) {
+                    self.quantize_input(v, gains, q);
+                }
             }
         }
         let (mut cur, mut next) = (b, a);

@@ -273,12 +273,14 @@ pub fn window(model: &Model<'_>, raw: &[f32]) -> (Vec<i64>, u8) {
                     if v.is_finite() {
                         last[c] = v;
                     }
+                    // The centered sample times the gain 2^e / std, the product exact in f64
+                    // and rounded once, half away from zero.
                     let v = last[c];
-                    let x = match model.input_norm() {
-                        Some(norm) => (v - norm.mean[c]) / norm.std[c],
-                        None => v,
+                    let (d, gain) = match model.input_norm() {
+                        Some(norm) => (v - norm.mean[c], scale / norm.std[c]),
+                        None => (v, scale),
                     };
-                    (libm::roundf(x * scale).clamp(-32768.0, 32767.0)) as i64
+                    libm::round(f64::from(d) * f64::from(gain)).clamp(-32768.0, 32767.0) as i64
                 })
                 .collect()
         })
