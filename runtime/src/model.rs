@@ -893,18 +893,41 @@ pub(crate) fn round_product_i16(d: f32, k: f32) -> i16 {
     // The usual case first: both normal and finite, and 32 ≤ r < 64 (see below).
     let r = 300u32.wrapping_sub(ed + ek);
     if ed.wrapping_sub(1) < 254 && ek.wrapping_sub(1) < 254 && r.wrapping_sub(32) < 32 {
-        let p = u64::from(db & 0x7f_ffff | 0x80_0000) * u64::from(kb & 0x7f_ffff | 0x80_0000);
+        let p = product_from_31(db & 0x7f_ffff | 0x80_0000, kb & 0x7f_ffff | 0x80_0000);
         return signed_i16(round_shift_product(p, r), db ^ kb);
     }
     round_product_bits(db, kb)
 }
 
-/// `round(p · 2^-r)` half up, at most 2^15, for `p < 2^48` and `32 ≤ r < 64`: p's bits from
-/// 2^31 fit a `u32`, and rounding half up is `((p >> (r - 1)) + 1) >> 1`.
+/// `round(p · 2^-r)` half up, at most 2^15, for `p < 2^48` given as `p >> 31` (below 2^17) and
+/// `32 ≤ r < 64`: rounding half up is `((p >> (r - 1)) + 1) >> 1`.
 #[inline(always)]
-fn round_shift_product(p: u64, r: u32) -> i32 {
-    let a = ((p >> 31) as u32) >> (r - 32);
+fn round_shift_product(p_31: u32, r: u32) -> i32 {
+    let a = p_31 >> (r - 32);
     ((a + 1) >> 1).min(1 << 15) as i32
+}
+
+/// `(a · b) >> 31` for `a, b < 2^24`, exactly.
+#[inline(always)]
+fn product_from_31(a: u32, b: u32) -> u32 {
+    #[cfg(nowcast_thumb1)]
+    {
+        product_from_31_narrow(a, b)
+    }
+    #[cfg(not(nowcast_thumb1))]
+    {
+        ((u64::from(a) * u64::from(b)) >> 31) as u32
+    }
+}
+
+/// [`product_from_31`] in 32-bit arithmetic (the M0's: its 64-bit multiply is a library call).
+/// With `a = ha · 2^16 + la`, `a · b = ha·hb · 2^32 + (ha·lb + la·hb) · 2^16 + la·lb`, so the
+/// result is `2·ha·hb + ((ha·lb + la·hb + (la·lb >> 16)) >> 15)` (each sum below 2^26).
+#[inline(always)]
+#[cfg_attr(not(nowcast_thumb1), allow(dead_code))]
+fn product_from_31_narrow(a: u32, b: u32) -> u32 {
+    let (ha, la, hb, lb) = (a >> 16, a & 0xffff, b >> 16, b & 0xffff);
+    2 * ha * hb + ((ha * lb + la * hb + ((la * lb) >> 16)) >> 15)
 }
 
 /// A magnitude of at most 2^15 with the sign bit of `sign`, saturated to `i16`.
@@ -946,7 +969,7 @@ fn round_product_bits(db: u32, kb: u32) -> i16 {
         // Below 2^48 · 2^-64: rounds to 0.
         0
     } else {
-        round_shift_product(u64::from(md) * u64::from(mk), r as u32)
+        round_shift_product(product_from_31(md, mk), r as u32)
     };
     signed_i16(magnitude, db ^ kb)
 }
@@ -1056,6 +1079,24 @@ mod tests {
             for d in [1.0f32, -0.37, 3.1e-3, 812.5, -1e6] {
                 assert_eq!(round_product_i16(d, k), reference(d, k), "{d} {bits:#x}");
             }
+        }
+    }
+
+    #[test]
+    fn the_narrow_product_is_the_wide_one() {
+        let mut x = 0x1234_5678u32;
+        let mut next = || {
+            x ^= x << 13;
+            x ^= x >> 17;
+            x ^= x << 5;
+            x & 0xff_ffff
+        };
+        let edges = [0, 1, 0xffff, 0x1_0000, 0x80_0000, 0xff_ffff];
+        let pairs = (0..100_000).map(|_| (next(), next()));
+        let edge_pairs = edges.iter().flat_map(|&a| edges.map(|b| (a, b)));
+        for (a, b) in pairs.chain(edge_pairs) {
+            let wide = ((u64::from(a) * u64::from(b)) >> 31) as u32;
+            assert_eq!(product_from_31_narrow(a, b), wide, "{a:#x} {b:#x}");
         }
     }
 
