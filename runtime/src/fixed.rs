@@ -165,7 +165,6 @@ pub(crate) fn rows4(y: &mut [i32], a: (&[i16], &[i8]), lsl: u32, b: (&[i16], &[i
 /// [`rows4`] block by block through [`dot4`] (the blocks split off one by one: chunks would
 /// divide the lengths, a library call on the M0).
 #[inline]
-#[cfg_attr(all(feature = "asm", nowcast_thumb2), allow(dead_code))]
 pub(crate) fn rows4_rust(y: &mut [i32], a: (&[i16], &[i8]), lsl: u32, b: (&[i16], &[i8])) {
     let (n, k) = (a.0.len(), b.0.len());
     let (mut ar, mut br) = (a.1, b.1);
@@ -184,6 +183,77 @@ pub(crate) fn rows4_rust(y: &mut [i32], a: (&[i16], &[i8]), lsl: u32, b: (&[i16]
         }
         yb.copy_from_slice(&acc);
     }
+}
+
+/// A case where a kernel [`check_kernels`] ran disagreed with its Rust definition.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct KernelMismatch {
+    /// `"dot4"` or `"rows4"`.
+    pub kernel: &'static str,
+    /// The case's number.
+    pub case: u32,
+    /// The first part's input length.
+    pub n: u32,
+    /// The second part's input length (0: none; `dot4`: 0).
+    pub k: u32,
+}
+
+/// The kernels this build runs ([`dot4`] and the row-sum blocks, in assembly with the `asm`
+/// feature on Cortex-M) against their plain Rust definitions, over `cases` pseudo-random cases:
+/// inputs of 1 to 40 values over the whole `i16` range (both extremes included), weights over
+/// `[-127, 127]`, starting sums, one to three blocks, shifts 0 to 3, one part or two. Returns
+/// the number of cases checked; without assembly both sides are the Rust loops. The firmware
+/// runs it under QEMU on every core (`firmware/qemu` bin `kernels`).
+pub fn check_kernels(cases: u32) -> Result<u32, KernelMismatch> {
+    const MAX: usize = 40;
+    let mut state = 0x9e37_79b9u32;
+    let mut next = move || {
+        state ^= state << 13;
+        state ^= state >> 17;
+        state ^= state << 5;
+        state
+    };
+    let (mut xa, mut xb) = ([0i16; MAX], [0i16; MAX]);
+    let (mut wa, mut wb) = ([0i8; 12 * MAX], [0i8; 12 * MAX]);
+    for case in 0..cases {
+        let n = 1 + next() as usize % MAX;
+        let k = next() as usize % (MAX + 1);
+        let blocks = 1 + next() as usize % 3;
+        let lsl = next() % 4;
+        for x in xa.iter_mut().chain(xb.iter_mut()) {
+            *x = match next() % 16 {
+                0 => i16::MIN,
+                1 => i16::MAX,
+                _ => next() as i16,
+            };
+        }
+        for w in wa.iter_mut().chain(wb.iter_mut()) {
+            *w = match next() % 16 {
+                0 => -127,
+                1 => 127,
+                _ => ((next() % 255) as i32 - 127) as i8,
+            };
+        }
+        let mismatch = |kernel| KernelMismatch {
+            kernel,
+            case,
+            n: n as u32,
+            k: k as u32,
+        };
+        let acc = [next() as i32 >> 8, 0, -(1 << 20), next() as i32 >> 9];
+        if dot4(acc, &xa[..n], &wa[..4 * n]) != dot4_rust(acc, &xa[..n], &wa[..4 * n]) {
+            return Err(mismatch("dot4"));
+        }
+        let (mut fast, mut plain) = ([0i32; 12], [0i32; 12]);
+        let a = (&xa[..n], &wa[..4 * n * blocks]);
+        let b = (&xb[..k], &wb[..4 * k * blocks]);
+        rows4(&mut fast[..4 * blocks], a, lsl, b);
+        rows4_rust(&mut plain[..4 * blocks], a, lsl, b);
+        if fast != plain {
+            return Err(mismatch("rows4"));
+        }
+    }
+    Ok(cases)
 }
 
 /// `(acc · m) >> 17` (rounded down), exactly, for every `i32` `acc`: `|acc · m| < 2^47`, so the
@@ -212,10 +282,6 @@ pub fn mul_hi17_narrow(acc: i32, m: u16) -> i32 {
 
 /// [`dot4`] in Rust, the definition the assembly variants match.
 #[inline]
-#[cfg_attr(
-    all(feature = "asm", any(nowcast_thumb2, nowcast_thumb1)),
-    allow(dead_code)
-)]
 pub(crate) fn dot4_rust(acc: [i32; 4], x: &[i16], block: &[i8]) -> [i32; 4] {
     let n = x.len();
     let Some(block) = block.get(..4 * n) else {

@@ -7,6 +7,9 @@
 //! runs the gru32 i8x16 case on every board too, and its lines must match the host's likewise
 //! (all but the tokenizer lines, which it does not print).
 //!
+//! The firmware's kernels (`firmware/qemu` bin `kernels`: the assembly dot products and row
+//! sums) are checked against their Rust definitions on every board over pseudo-random inputs.
+//!
 //! Boards: mps2-an386 (Cortex-M4F, hardware f32), lm3s6965evb (Cortex-M3, soft-float f32) and
 //! microbit (Cortex-M0, soft-float f32, 16 KB RAM).
 //! Without `qemu-system-arm` the test says it skipped; with `NOWCAST_REQUIRE_QEMU=1` (what
@@ -178,6 +181,45 @@ fn lean_forecaster_device_output_equals_host_bit_for_bit() {
         run_on(
             &root, &lean, &case, model_file, target, board, &expected, forecasts,
         );
+    }
+}
+
+/// The runtime's kernels (the assembly ones on these cores) against their Rust definitions on
+/// the device, over pseudo-random cases (`firmware/qemu` bin `kernels`,
+/// `nowcast_runtime::fixed::check_kernels`): input lengths 1 to 40 cover every remainder of
+/// the four-column loops, which the recorded models (inputs of 10, 14 and 32) do not.
+#[test]
+fn device_kernels_equal_their_rust_definitions() {
+    if skip_without_qemu() {
+        return;
+    }
+    let root = repo_root();
+    for (target, board) in TARGETS {
+        let output = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+            .current_dir(root.join("firmware"))
+            .args([
+                "run",
+                "--release",
+                "--locked",
+                "-q",
+                "-p",
+                "nowcast-qemu",
+                "--target",
+                target,
+                "--bin",
+                "kernels",
+            ])
+            .env_remove("CARGO_TARGET_DIR")
+            .output()
+            .expect("cargo runs");
+        let device = String::from_utf8_lossy(&output.stdout);
+        assert!(
+            output.status.success() && device.contains("kernels: 3000 cases, 0 mismatches"),
+            "kernels on {target} ({board}) ({}):\n{device}\n{}",
+            output.status,
+            String::from_utf8_lossy(&output.stderr)
+        );
+        println!("kernels on {target} ({board}): 3000 cases, 0 mismatches");
     }
 }
 
