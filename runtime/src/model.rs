@@ -741,12 +741,19 @@ impl<'a> Model<'a> {
         filled
     }
 
-    /// [`fill`](Self::fill), then normalizes: `x = (raw - mean) / std`. Returns how many were
-    /// replaced.
+    /// [`fill`](Self::fill) and normalize in one pass: `x = (raw - mean) / std`. Returns how
+    /// many were replaced.
     pub(crate) fn normalize(&self, raw: &[f32], last: &mut [f32], x: &mut [f32]) -> u32 {
-        let filled = self.fill(raw, last);
-        for (c, (x, &v)) in x.iter_mut().zip(last.iter()).enumerate() {
-            *x = match &self.input_norm {
+        let mut filled = 0;
+        for (c, (&r, l)) in raw.iter().zip(last.iter_mut()).enumerate() {
+            let v = if r.is_finite() {
+                *l = r;
+                r
+            } else {
+                filled += 1;
+                *l
+            };
+            x[c] = match &self.input_norm {
                 Some(n) => (v - n.mean[c]) / n.std[c],
                 None => v,
             };
