@@ -148,8 +148,9 @@ pub fn dot4(acc: [i32; 4], x: &[i16], block: &[i8]) -> [i32; 4] {
 /// The four-row blocks of one row-sum call: for each block `j` of `y.chunks_exact(4)`,
 /// `y[4j + r] = (Σ a.0 · A_j[r]) << lsl + Σ b.0 · B_j[r]`, where `A_j` is the block of `4n` values
 /// from `4n·j` in `a.1` (`n = a.0.len()`, at least 1) and `B_j` likewise in `b.1` (`b.0` may be
-/// empty: one part only). Sums wrap as [`dot4`]'s (the callers keep them in range); rows too
-/// short for every block leave `y` partly unwritten (the callers' lengths are checked at load).
+/// empty: one part only). The callers keep every sum in the `i32` range; rows too short for
+/// every block, an empty first input or a shift above 31 leave `y` partly or wholly unwritten
+/// (the callers' lengths are checked at load).
 #[inline]
 pub(crate) fn rows4(y: &mut [i32], a: (&[i16], &[i8]), lsl: u32, b: (&[i16], &[i8])) {
     #[cfg(all(feature = "asm", nowcast_thumb2))]
@@ -166,6 +167,19 @@ pub(crate) fn rows4(y: &mut [i32], a: (&[i16], &[i8]), lsl: u32, b: (&[i16], &[i
 /// divide the lengths, a library call on the M0).
 #[inline]
 pub(crate) fn rows4_rust(y: &mut [i32], a: (&[i16], &[i8]), lsl: u32, b: (&[i16], &[i8])) {
+    rows4_with(y, a, lsl, b, dot4);
+}
+
+/// [`rows4_rust`] with the four-row dot product `dot` ([`dot4`], or [`dot4_rust`] for the
+/// plain definition [`check_kernels`] compares with).
+#[inline(always)]
+fn rows4_with(
+    y: &mut [i32],
+    a: (&[i16], &[i8]),
+    lsl: u32,
+    b: (&[i16], &[i8]),
+    dot: impl Fn([i32; 4], &[i16], &[i8]) -> [i32; 4],
+) {
     let (n, k) = (a.0.len(), b.0.len());
     let (mut ar, mut br) = (a.1, b.1);
     for yb in y.chunks_exact_mut(4) {
@@ -173,13 +187,13 @@ pub(crate) fn rows4_rust(y: &mut [i32], a: (&[i16], &[i8]), lsl: u32, b: (&[i16]
             return;
         };
         ar = rest;
-        let mut acc = dot4([0; 4], a.0, block).map(|v| v << lsl);
+        let mut acc = dot([0; 4], a.0, block).map(|v| v << lsl);
         if k > 0 {
             let Some((block, rest)) = br.split_at_checked(4 * k) else {
                 return;
             };
             br = rest;
-            acc = dot4(acc, b.0, block);
+            acc = dot(acc, b.0, block);
         }
         yb.copy_from_slice(&acc);
     }
@@ -199,11 +213,13 @@ pub struct KernelMismatch {
 }
 
 /// The kernels this build runs ([`dot4`] and the row-sum blocks, in assembly with the `asm`
-/// feature on Cortex-M) against their plain Rust definitions, over `cases` pseudo-random cases:
+/// feature on Cortex-M) against their plain Rust definitions (`dot4_rust`, and the block
+/// loop around it), over `cases` pseudo-random cases:
 /// inputs of 1 to 40 values over the whole `i16` range (both extremes included), weights over
 /// `[-127, 127]`, starting sums, one to three blocks, shifts 0 to 3, one part or two. Returns
 /// the number of cases checked; without assembly both sides are the Rust loops. The firmware
-/// runs it under QEMU on every core (`firmware/qemu` bin `kernels`).
+/// runs it under QEMU on every core (`firmware/qemu` bin `kernels`). It checks results only:
+/// that the assembly restores the registers it saves rests on review and on the parity suite.
 pub fn check_kernels(cases: u32) -> Result<u32, KernelMismatch> {
     const MAX: usize = 40;
     let mut state = 0x9e37_79b9u32;
@@ -248,7 +264,7 @@ pub fn check_kernels(cases: u32) -> Result<u32, KernelMismatch> {
         let a = (&xa[..n], &wa[..4 * n * blocks]);
         let b = (&xb[..k], &wb[..4 * k * blocks]);
         rows4(&mut fast[..4 * blocks], a, lsl, b);
-        rows4_rust(&mut plain[..4 * blocks], a, lsl, b);
+        rows4_with(&mut plain[..4 * blocks], a, lsl, b, dot4_rust);
         if fast != plain {
             return Err(mismatch("rows4"));
         }

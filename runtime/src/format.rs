@@ -173,9 +173,11 @@ pub struct ModelRepr<'a, T> {
 /// list: `f32` and `i8w` blobs end with the layers, `i8x16` blobs go on with this.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct IntModel {
-    /// The quantized input is `round(x_norm · 2^input_exp)`, saturated to `i16`, computed as
-    /// `round((x - mean) · g)` with the gain `g = 2^input_exp / std` in `f32` and the product
-    /// exact (`Model`'s `quantize_input`).
+    /// The quantized input is `x_norm · 2^input_exp` rounded and saturated to `i16`, computed
+    /// as `round((x - mean) · g)`: the difference in `f32`, the gain `g = 2^input_exp / std`
+    /// rounded to `f32` (at most `f32::MAX`), their product exact and rounded once, half away
+    /// from zero (`Model`'s `quantize_input`). Near a tie this can differ by one from rounding
+    /// the `f32` quotient `(x - mean) / std` (about 3 inputs in 10,000).
     pub input_exp: u8,
     /// One entry per layer.
     pub layers: HVec<crate::layers::IntLayer, MAX_LAYERS>,

@@ -767,11 +767,17 @@ impl<'a> Model<'a> {
     }
 
     /// An `i8x16` model's gain for input channel `c`: `2^exp / std` (rounded as the `f32`
-    /// division; a stepper computes it once, at reset), or `2^exp` without normalization.
+    /// division; a stepper computes it once, at reset), at most `f32::MAX` (a std below
+    /// `2^(exp - 128)` would make it infinite, and every nonzero input saturate), or `2^exp`
+    /// without normalization.
     pub(crate) fn input_gain(&self, c: usize, exp: u8) -> f32 {
         let exp = exp.min(15);
         match &self.input_norm {
-            Some(n) => pow2_over(exp, n.std[c]),
+            // (On the bits: a float comparison is a library call on the FPU-less cores.)
+            Some(n) => match pow2_over(exp, n.std[c]) {
+                g if g.to_bits() >= f32::INFINITY.to_bits() => f32::MAX,
+                g => g,
+            },
             None => f32::from_bits((127 + u32::from(exp)) << 23),
         }
     }
@@ -895,15 +901,22 @@ pub(crate) fn pow2_over(e: u8, s: f32) -> f32 {
 /// `u64`, and one rounding shift. On the FPU-less cores this is a 32 x 32 -> 64-bit multiply
 /// where a float multiply and a conversion (or a division) were library calls.
 pub(crate) fn round_product_i16(d: f32, k: f32) -> i16 {
+    round_product_with(d, k, product_from_31)
+}
+
+/// [`round_product_i16`] with the product `(a · b) >> 31` computed by `product` (the host tests
+/// the M0's 32-bit variant through it too).
+#[inline(always)]
+fn round_product_with(d: f32, k: f32, product: impl Fn(u32, u32) -> u32) -> i16 {
     let (db, kb) = (d.to_bits(), k.to_bits());
     let (ed, ek) = ((db >> 23) & 0xff, (kb >> 23) & 0xff);
     // The usual case first: both normal and finite, and 32 ≤ r < 64 (see below).
     let r = 300u32.wrapping_sub(ed + ek);
     if ed.wrapping_sub(1) < 254 && ek.wrapping_sub(1) < 254 && r.wrapping_sub(32) < 32 {
-        let p = product_from_31(db & 0x7f_ffff | 0x80_0000, kb & 0x7f_ffff | 0x80_0000);
+        let p = product(db & 0x7f_ffff | 0x80_0000, kb & 0x7f_ffff | 0x80_0000);
         return signed_i16(round_shift_product(p, r), db ^ kb);
     }
-    round_product_bits(db, kb)
+    round_product_bits(db, kb, product)
 }
 
 /// `round(p · 2^-r)` half up, at most 2^15, for `p < 2^48` given as `p >> 31` (below 2^17) and
@@ -950,7 +963,7 @@ fn signed_i16(magnitude: i32, sign: u32) -> i16 {
 
 /// [`round_product_i16`] for any operands, from their bits.
 #[inline(never)]
-fn round_product_bits(db: u32, kb: u32) -> i16 {
+fn round_product_bits(db: u32, kb: u32, product: impl Fn(u32, u32) -> u32) -> i16 {
     let (ad, ak) = (db & 0x7fff_ffff, kb & 0x7fff_ffff);
     // A NaN, or a zero (times anything, an infinity too): 0. (Bit tests: on the FPU-less
     // cores `is_nan` is a library call.)
@@ -976,7 +989,7 @@ fn round_product_bits(db: u32, kb: u32) -> i16 {
         // Below 2^48 · 2^-64: rounds to 0.
         0
     } else {
-        round_shift_product(product_from_31(md, mk), r as u32)
+        round_shift_product(product(md, mk), r as u32)
     };
     signed_i16(magnitude, db ^ kb)
 }
@@ -1074,10 +1087,14 @@ mod tests {
                 assert_eq!(round_product_i16(d, k), reference(d, k), "{d} {k}");
                 assert_eq!(round_product_i16(k, d), reference(k, d), "{k} {d}");
             }
-            // Every 4099th bit pattern: all exponents, signs and many significands.
+            // Every 4099th bit pattern: all exponents, signs and many significands; with the
+            // M0's 32-bit product too.
             for bits in (0..=u32::MAX).step_by(4099) {
                 let d = f32::from_bits(bits);
-                assert_eq!(round_product_i16(d, k), reference(d, k), "{bits:#x} {k}");
+                let want = reference(d, k);
+                assert_eq!(round_product_i16(d, k), want, "{bits:#x} {k}");
+                let narrow = round_product_with(d, k, product_from_31_narrow);
+                assert_eq!(narrow, want, "{bits:#x} {k} (32-bit product)");
             }
         }
         // Gains over every exponent and many significands, against a few samples.

@@ -150,7 +150,8 @@ impl<'m, 'b> Stepper<'m, 'b> {
         self.samples
     }
 
-    /// Runs the layers on the normalized sample at `buf[n..2n]`.
+    /// Runs the layers on the sample: normalized at `buf[n..2n]` for a float model, the filled
+    /// raw sample at `buf[..n]` for an `i8x16` one.
     fn run(&mut self) -> Option<&[f32]> {
         self.samples += 1;
         match self.model.int.is_some() {

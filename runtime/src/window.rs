@@ -356,7 +356,7 @@ impl Model<'_> {
         })
     }
 
-    /// [`run_window`](Self::run_window) for an `i8x16` model: the normalized window (first
+    /// [`run_window`](Self::run_window) for an `i8x16` model: the filled raw window (first
     /// buffer, `f32`) is quantized into the second buffer as `i16`, the layers run on `i16`
     /// buffers, and the output is written back as `f32` into the buffer the last layer did not
     /// write.

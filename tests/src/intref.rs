@@ -277,7 +277,7 @@ pub fn window(model: &Model<'_>, raw: &[f32]) -> (Vec<i64>, u8) {
                     // and rounded once, half away from zero.
                     let v = last[c];
                     let (d, gain) = match model.input_norm() {
-                        Some(norm) => (v - norm.mean[c], scale / norm.std[c]),
+                        Some(norm) => (v - norm.mean[c], (scale / norm.std[c]).min(f32::MAX)),
                         None => (v, scale),
                     };
                     libm::round(f64::from(d) * f64::from(gain)).clamp(-32768.0, 32767.0) as i64

@@ -156,6 +156,40 @@ mod bad_exponents {
         Err(LoadError::Layer { index, problem })
     }
 
+    /// A std so small that `2^input_exp / std` overflows `f32`: the gain is clamped to
+    /// `f32::MAX`, so a sample one subnormal step from the mean still quantizes to 0 (as
+    /// `(x - mean) / std · 2^15 ≈ 0.0075` rounds), where an infinite gain would saturate it.
+    #[test]
+    fn a_tiny_std_does_not_saturate_samples_at_the_mean() {
+        let mean = 1e-34f32;
+        let mut spec = model();
+        spec.input_norm = Some(nowcast_runtime::format::Standardize {
+            mean: vec![mean, 0.0],
+            std: vec![5e-35, 1.0],
+        });
+        let mut int = good();
+        int.input_exp = 15;
+        let bytes = spec.to_bytes_i8x16(&int).unwrap();
+        let blob = AlignedBytes::new(&bytes);
+        let model = Model::from_bytes(blob.as_bytes()).unwrap();
+        let run = |v: f32| {
+            let mut state = vec![0.0; model.state_len()];
+            let mut stepper = nowcast_runtime::Stepper::new(&model, &mut state).unwrap();
+            let mut out = Vec::new();
+            for _ in 0..4 {
+                if let Some(y) = stepper.step(&[v, 0.5]).unwrap() {
+                    out.extend(y.iter().map(|v| v.to_bits()));
+                }
+            }
+            out
+        };
+        let at_mean = run(mean);
+        assert_eq!(at_mean.len(), 4, "two pooled outputs of two values");
+        assert_eq!(run(f32::from_bits(mean.to_bits() + 1)), at_mean);
+        // Far from the mean the input does saturate, and the output shows it.
+        assert_ne!(run(2.0 * mean), at_mean);
+    }
+
     #[test]
     fn exponents_that_contradict_the_layers_are_rejected() {
         assert_eq!(with(|_| {}), Ok(()));
