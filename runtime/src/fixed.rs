@@ -166,6 +166,7 @@ pub(crate) fn rows4(y: &mut [i32], a: (&[i16], &[i8]), lsl: u32, b: (&[i16], &[i
 /// [`rows4`] block by block through [`dot4`] (the blocks split off one by one: chunks would
 /// divide the lengths, a library call on the M0).
 #[inline]
+#[cfg_attr(all(feature = "asm", nowcast_thumb2), allow(dead_code))]
 pub(crate) fn rows4_rust(y: &mut [i32], a: (&[i16], &[i8]), lsl: u32, b: (&[i16], &[i8])) {
     rows4_with(y, a, lsl, b, dot4);
 }
