@@ -194,22 +194,13 @@ fn device_kernels_equal_their_rust_definitions() {
         return;
     }
     let root = repo_root();
+    let build = Build {
+        bin: "kernels",
+        profile: "release",
+        features: None,
+    };
     for (target, board) in TARGETS {
-        let output = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
-            .current_dir(root.join("firmware"))
-            .args([
-                "run",
-                "--release",
-                "--locked",
-                "-q",
-                "-p",
-                "nowcast-qemu",
-                "--target",
-                target,
-                "--bin",
-                "kernels",
-            ])
-            .env_remove("CARGO_TARGET_DIR")
+        let output = firmware_run(&root, &build, target)
             .output()
             .expect("cargo runs");
         let device = String::from_utf8_lossy(&output.stdout);
@@ -221,6 +212,29 @@ fn device_kernels_equal_their_rust_definitions() {
         );
         println!("kernels on {target} ({board}): 3000 cases, 0 mismatches");
     }
+}
+
+/// `cargo run` of a `firmware/qemu` binary for `target` (its runner is QEMU).
+fn firmware_run(root: &Path, build: &Build<'_>, target: &str) -> Command {
+    let mut cargo = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
+    cargo.current_dir(root.join("firmware")).args([
+        "run",
+        "--profile",
+        build.profile,
+        "--locked",
+        "-q",
+        "-p",
+        "nowcast-qemu",
+        "--target",
+        target,
+        "--bin",
+        build.bin,
+    ]);
+    if let Some(features) = build.features {
+        cargo.args(["--no-default-features", "--features", features]);
+    }
+    cargo.env_remove("CARGO_TARGET_DIR");
+    cargo
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -235,28 +249,10 @@ fn run_on(
     forecasts: usize,
 ) {
     {
-        let mut cargo = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
-        cargo.current_dir(root.join("firmware")).args([
-            "run",
-            "--profile",
-            build.profile,
-            "--locked",
-            "-q",
-            "-p",
-            "nowcast-qemu",
-            "--target",
-            target,
-            "--bin",
-            build.bin,
-        ]);
-        if let Some(features) = build.features {
-            cargo.args(["--no-default-features", "--features", features]);
-        }
         let bin = build.bin;
-        let output = cargo
+        let output = firmware_run(root, build, target)
             .env("NOWCAST_QEMU_CASE", case)
             .env("NOWCAST_QEMU_MODEL", model_file)
-            .env_remove("CARGO_TARGET_DIR")
             .output()
             .expect("cargo runs");
         let device = String::from_utf8_lossy(&output.stdout);
