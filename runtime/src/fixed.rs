@@ -200,6 +200,16 @@ fn rows4_with(
     }
 }
 
+/// The next value of a xorshift32 generator (Marsaglia's 13/17/5): the pseudo-random inputs of
+/// [`check_kernels`] and of the tests.
+#[inline]
+pub(crate) fn xorshift32(state: &mut u32) -> u32 {
+    *state ^= *state << 13;
+    *state ^= *state >> 17;
+    *state ^= *state << 5;
+    *state
+}
+
 /// A case where a kernel [`check_kernels`] ran disagreed with its Rust definition.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct KernelMismatch {
@@ -224,12 +234,7 @@ pub struct KernelMismatch {
 pub fn check_kernels(cases: u32) -> Result<u32, KernelMismatch> {
     const MAX: usize = 40;
     let mut state = 0x9e37_79b9u32;
-    let mut next = move || {
-        state ^= state << 13;
-        state ^= state >> 17;
-        state ^= state << 5;
-        state
-    };
+    let mut next = move || xorshift32(&mut state);
     let (mut xa, mut xb) = ([0i16; MAX], [0i16; MAX]);
     let (mut wa, mut wb) = ([0i8; 12 * MAX], [0i8; 12 * MAX]);
     for case in 0..cases {
@@ -522,10 +527,8 @@ mod tests {
         ];
         let mut r = 0x2545_f491_u32;
         for _ in 0..500 {
-            r ^= r << 13;
-            r ^= r >> 17;
-            r ^= r << 5;
-            accs.push((r as i32) >> (r % 31));
+            let v = xorshift32(&mut r);
+            accs.push((v as i32) >> (v % 31));
         }
         for &acc in &accs {
             for m in [0u16, 1, 255, 32768, 40_000, u16::MAX] {

@@ -348,12 +348,7 @@ mod tests {
         let table = crc::Crc::<u32>::new(&crc::CRC_32_ISO_HDLC);
         let mut x = 0x9e37_79b9u32;
         let bytes: heapless::Vec<u8, 1000> = (0..1000)
-            .map(|_| {
-                x ^= x << 13;
-                x ^= x >> 17;
-                x ^= x << 5;
-                x as u8
-            })
+            .map(|_| crate::fixed::xorshift32(&mut x) as u8)
             .collect();
         for n in [0, 1, 3, 16, 999, 1000] {
             assert_eq!(bitwise.checksum(&bytes[..n]), table.checksum(&bytes[..n]));

@@ -882,10 +882,7 @@ mod tests {
         struct Rng(u32);
         impl Rng {
             fn below(&mut self, k: u32) -> u32 {
-                self.0 ^= self.0 << 13;
-                self.0 ^= self.0 >> 17;
-                self.0 ^= self.0 << 5;
-                self.0 % k
+                fixed::xorshift32(&mut self.0) % k
             }
             fn val(&mut self, lim: u32) -> i32 {
                 self.below(2 * lim + 1) as i32 - lim as i32
@@ -968,10 +965,8 @@ mod tests {
         let mut accs = std::vec![0i32, 1, -1, i32::MAX, i32::MIN, 12345, -99999];
         let mut r = 0x2545_f491_u32;
         for _ in 0..300 {
-            r ^= r << 13;
-            r ^= r >> 17;
-            r ^= r << 5;
-            accs.push((r as i32) >> (r % 31));
+            let v = fixed::xorshift32(&mut r);
+            accs.push((v as i32) >> (v % 31));
         }
         assert!(Requant::new(512, 20).is_none() && Requant::new(5, 17).is_none());
         assert!(Requant::new(5, 49).is_none());
