@@ -200,6 +200,55 @@ fn rows4_with(
     }
 }
 
+/// One bias of [`rescale_rows`], `(values, add, asr)`: row `j`'s term is `((values[j] << 15) +
+/// add) >> asr`, a bias rescaled to a row's exponent (see `layers::int`): `add = 0` with `asr`
+/// in `1..=15` (moved up by `15 - asr`, exactly, at most 2^29 in magnitude) or `add =
+/// 2^(asr-1)` with `asr` in `16..=31` (moved down, rounded half up, at most 2^15).
+pub(crate) type BiasTerms<'a> = (&'a [i16], i32, u32);
+
+/// `y[j] = rescale(y[j], m[j], shift) + t0[j] + t1[j]` with the terms of the biases `b0` and
+/// `b1` ([`BiasTerms`]): the epilogue of a row-sum call, for `18 ≤ shift ≤ 32`. Lengths
+/// shorter than `y`'s, or a shift or bias outside its range, leave `y` as it is. The sum fits:
+/// the rescaled value is below 2^29 in magnitude (the module docs), each term at most 2^29.
+#[inline]
+pub(crate) fn rescale_rows(y: &mut [i32], m: &[u16], shift: u32, b0: BiasTerms, b1: BiasTerms) {
+    #[cfg(all(feature = "asm", nowcast_thumb2))]
+    {
+        thumb::rescale_rows(y, m, shift, b0, b1)
+    }
+    #[cfg(not(all(feature = "asm", nowcast_thumb2)))]
+    {
+        rescale_rows_rust(y, m, shift, b0, b1)
+    }
+}
+
+/// Whether [`rescale_rows`] takes these arguments for rows `..n`.
+#[inline]
+fn rescale_rows_fit(n: usize, m: &[u16], shift: u32, b0: BiasTerms, b1: BiasTerms) -> bool {
+    let bias_fits = |(values, add, asr): BiasTerms| {
+        values.len() >= n
+            && match asr {
+                1..=15 => add == 0,
+                16..=31 => add == 1 << (asr - 1),
+                _ => false,
+            }
+    };
+    m.len() >= n && (18..=32).contains(&shift) && bias_fits(b0) && bias_fits(b1)
+}
+
+/// [`rescale_rows`] in Rust: the definition ([`rescale`] and the terms in `i64`).
+#[cfg_attr(all(feature = "asm", nowcast_thumb2), allow(dead_code))]
+fn rescale_rows_rust(y: &mut [i32], m: &[u16], shift: u32, b0: BiasTerms, b1: BiasTerms) {
+    if !rescale_rows_fit(y.len(), m, shift, b0, b1) {
+        return;
+    }
+    let term = |b: BiasTerms, j: usize| ((i64::from(b.0[j]) << 15) + i64::from(b.1)) >> b.2;
+    for (j, (yj, &mj)) in y.iter_mut().zip(m).enumerate() {
+        let v = i64::from(rescale(i64::from(*yj), mj, shift as i32)) + term(b0, j) + term(b1, j);
+        *yj = v as i32;
+    }
+}
+
 /// The next value of a xorshift32 generator (Marsaglia's 13/17/5): the pseudo-random inputs of
 /// [`check_kernels`] and of the tests.
 #[inline]
@@ -213,7 +262,7 @@ pub(crate) fn xorshift32(state: &mut u32) -> u32 {
 /// A case where a kernel [`check_kernels`] ran disagreed with its Rust definition.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct KernelMismatch {
-    /// `"dot4"` or `"rows4"`.
+    /// `"dot4"`, `"rows4"` or `"rescale_rows"`.
     pub kernel: &'static str,
     /// The case's number.
     pub case: u32,
@@ -223,11 +272,13 @@ pub struct KernelMismatch {
     pub k: u32,
 }
 
-/// The kernels this build runs ([`dot4`] and the row-sum blocks, in assembly with the `asm`
-/// feature on Cortex-M) against their plain Rust definitions (`dot4_rust`, and the block
-/// loop around it), over `cases` pseudo-random cases:
-/// inputs of 1 to 40 values over the whole `i16` range (both extremes included), weights over
-/// `[-127, 127]`, starting sums, one to three blocks, shifts 0 to 3, one part or two. Returns
+/// The kernels this build runs ([`dot4`], the row-sum blocks and the rescaling epilogue, in
+/// assembly with the `asm` feature on Cortex-M) against their plain Rust definitions
+/// (`dot4_rust`, the block loop around it, [`rescale`] and the bias terms), over `cases`
+/// pseudo-random cases: inputs of 1 to 40 values over the whole `i16` range (both extremes
+/// included), weights over `[-127, 127]`, starting sums, one to three blocks, shifts 0 to 3,
+/// one part or two; for the epilogue 1 to 40 sums over the whole `i32` range, mantissas over
+/// the whole `u16` range, every shift from 18 to 32 and every case of both biases. Returns
 /// the number of cases checked; without assembly both sides are the Rust loops. The firmware
 /// runs it under QEMU on every core (`firmware/qemu` bin `kernels`). It checks results only:
 /// that the assembly restores the registers it saves rests on review and on the parity suite.
@@ -273,6 +324,25 @@ pub fn check_kernels(cases: u32) -> Result<u32, KernelMismatch> {
         rows4_with(&mut plain[..4 * blocks], a, lsl, b, dot4_rust);
         if fast != plain {
             return Err(mismatch("rows4"));
+        }
+        // The epilogue: sums over the whole i32 range, every shift, every bias case.
+        let shift = 18 + next() % 15;
+        let bias = |s: u32| (if s > 15 { 1 << (s - 1) } else { 0 }, s);
+        let (s0, s1) = (1 + next() % 31, 1 + next() % 31);
+        let (m, v0, v1): ([u16; MAX], [i16; MAX], [i16; MAX]) = (
+            core::array::from_fn(|_| next() as u16),
+            core::array::from_fn(|i| xa[i] ^ xb[i]),
+            core::array::from_fn(|i| xb[i]),
+        );
+        let rows = 1 + (n + k) % MAX;
+        let (b0, b1) = (bias(s0), bias(s1));
+        let (b0, b1) = ((&v0[..], b0.0, b0.1), (&v1[..], b1.0, b1.1));
+        let mut fast: [i32; MAX] = core::array::from_fn(|_| next() as i32);
+        let mut plain = fast;
+        rescale_rows(&mut fast[..rows], &m, shift, b0, b1);
+        rescale_rows_rust(&mut plain[..rows], &m, shift, b0, b1);
+        if fast != plain {
+            return Err(mismatch("rescale_rows"));
         }
     }
     Ok(cases)

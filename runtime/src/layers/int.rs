@@ -104,6 +104,12 @@ impl<'a> Bias<'a> {
         }
     }
 
+    /// The bias as [`fixed::rescale_rows`] takes it.
+    #[cfg(all(feature = "asm", nowcast_thumb2))]
+    fn terms(self) -> fixed::BiasTerms<'a> {
+        (self.values, self.add, self.asr)
+    }
+
     /// The rescaled value of a bias `v`.
     #[inline(always)]
     fn term(&self, v: i16) -> i32 {
@@ -182,6 +188,12 @@ fn rows(
                 }
                 return;
             };
+            // The assembly epilogue (Thumb-2) where the shift allows.
+            #[cfg(all(feature = "asm", nowcast_thumb2))]
+            if shift <= 32 {
+                fixed::rescale_rows(y, m, shift as u32, b0.terms(), b1.terms());
+                return;
+            }
             // |rescaled| < 2^29 and two biases of at most 2^29: the sums fit, no saturation.
             let biases = b0.values.iter().zip(b1.values);
             for ((yj, &mj), (&v0, &v1)) in y.iter_mut().zip(m).zip(biases) {
