@@ -212,11 +212,11 @@ pub(crate) type BiasTerms<'a> = (&'a [i16], i32, u32);
 /// the rescaled value is below 2^29 in magnitude (the module docs), each term at most 2^29.
 #[inline]
 pub(crate) fn rescale_rows(y: &mut [i32], m: &[u16], shift: u32, b0: BiasTerms, b1: BiasTerms) {
-    #[cfg(all(feature = "asm", nowcast_thumb2))]
+    #[cfg(all(feature = "asm", any(nowcast_thumb2, nowcast_thumb1)))]
     {
         thumb::rescale_rows(y, m, shift, b0, b1)
     }
-    #[cfg(not(all(feature = "asm", nowcast_thumb2)))]
+    #[cfg(not(all(feature = "asm", any(nowcast_thumb2, nowcast_thumb1))))]
     {
         rescale_rows_rust(y, m, shift, b0, b1)
     }
@@ -237,7 +237,10 @@ fn rescale_rows_fit(n: usize, m: &[u16], shift: u32, b0: BiasTerms, b1: BiasTerm
 }
 
 /// [`rescale_rows`] in Rust: the definition ([`rescale`] and the terms in `i64`).
-#[cfg_attr(all(feature = "asm", nowcast_thumb2), allow(dead_code))]
+#[cfg_attr(
+    all(feature = "asm", any(nowcast_thumb2, nowcast_thumb1)),
+    allow(dead_code)
+)]
 fn rescale_rows_rust(y: &mut [i32], m: &[u16], shift: u32, b0: BiasTerms, b1: BiasTerms) {
     if !rescale_rows_fit(y.len(), m, shift, b0, b1) {
         return;

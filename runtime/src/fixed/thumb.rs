@@ -11,8 +11,9 @@
 //! pointers, the column index, the input pointer, the input and the product low and the sums
 //! high, and reads four columns per pass: 62 instructions per 16 multiply-adds (the
 //! one-pointer loop it replaces took 80). Both take four consecutive rows of one kernel (a block of
-//! `4n` values for an input of `n`). On Thumb-2 the epilogue of a row-sum call is assembly too
-//! ([`rescale_rows`]: 16 instructions per row where LLVM's loop took about 25).
+//! `4n` values for an input of `n`). The epilogue of a row-sum call is assembly too
+//! ([`rescale_rows`]: 16 instructions per row on Thumb-2 and 26 on Thumb-1, where LLVM's loops
+//! took about 25 and 34).
 //!
 //! Same results as [`super::dot4`]'s Rust loop: the sums are exact integers (the callers keep
 //! every sum, the starting one included, in the `i32` range: rows of at most
@@ -395,6 +396,102 @@ pub(crate) fn rescale_rows(
             in("r9") b1.1,
             in("r10") b1.2,
             inout("r11") b0.1 => _,
+            out("r12") _,
+            out("lr") _,
+        );
+    }
+}
+
+/// [`super::rescale_rows`] (Thumb-1): one row per pass, 26 instructions, where LLVM's loop
+/// spilled its constants and took about 34. With `acc = hi · 2^16 + lo` (`lo` unsigned),
+/// `rescale(acc, m, shift) = (hi · m + ((lo · m) >> 16) + 2^(shift-17)) >> (shift - 16)`: the
+/// rounding term is a multiple of 2^16, so the low half's product only carries its top. The
+/// sum fits: `|hi · m| ≤ 2^15 · (2^16 - 1)`, the other two are below 2^16 and at most 2^15
+/// (`shift ≤ 32`), so it is in `[-(2^31 - 2^15), 2^31 - 1]`.
+#[cfg(nowcast_thumb1)]
+#[inline]
+pub(crate) fn rescale_rows(
+    y: &mut [i32],
+    m: &[u16],
+    shift: u32,
+    b0: super::BiasTerms,
+    b1: super::BiasTerms,
+) {
+    let n = y.len();
+    if n == 0 || !super::rescale_rows_fit(n, m, shift, b0, b1) {
+        return;
+    }
+    // The index runs from -2n up to 0 (the end of each two-byte array).
+    let end = |p: *const u16| p.wrapping_add(n);
+    // Inline assembly cannot hand high registers over in Thumb-1: the constants go through
+    // memory.
+    let frame: [usize; 7] = [
+        1 << (shift - 17),
+        (shift - 16) as usize,
+        b0.1 as usize,
+        b0.2 as usize,
+        b1.1 as usize,
+        b1.2 as usize,
+        end(b1.0.as_ptr().cast()) as usize,
+    ];
+    // SAFETY: see the module's audit: `y[0..n]` is read and written through `r0` (advanced
+    // one element per pass), the mantissas and both biases read at `end - 2n + 2j` for
+    // `j < n` (the index `r3` from `-2n` to 0; every length checked above, `n ≥ 1` passes),
+    // the frame read; `r6` and `r7` are saved on the stack and restored.
+    #[allow(unsafe_code)]
+    unsafe {
+        asm!(
+            // r0 the next sum, r1/r2/r7 the ends of the mantissas and biases, r3 the index,
+            // r4-r6 temporaries; r8 the rounding term, r9 the shift, r10/r11 the first bias's
+            // add and shift, r12/lr the second's.
+            "push {{r6, r7}}",
+            "ldm r4!, {{r5, r6, r7}}",
+            "mov r8, r5",
+            "mov r9, r6",
+            "mov r10, r7",
+            "ldm r4!, {{r5, r6, r7}}",
+            "mov r11, r5",
+            "mov r12, r6",
+            "mov lr, r7",
+            "ldr r7, [r4]",
+            "2:",
+            "ldrh r4, [r1, r3]",
+            "ldr r5, [r0]",
+            "uxth r6, r5",
+            "asrs r5, r5, #16",
+            "muls r6, r4, r6",
+            "muls r5, r4, r5",
+            "lsrs r6, r6, #16",
+            "adds r5, r5, r6",
+            "add r5, r8",
+            "mov r6, r9",
+            "asrs r5, r5, r6",
+            "ldrsh r4, [r2, r3]",
+            "lsls r4, r4, #15",
+            "add r4, r10",
+            "mov r6, r11",
+            "asrs r4, r4, r6",
+            "adds r5, r5, r4",
+            "ldrsh r4, [r7, r3]",
+            "lsls r4, r4, #15",
+            "add r4, r12",
+            "mov r6, lr",
+            "asrs r4, r4, r6",
+            "adds r5, r5, r4",
+            "stm r0!, {{r5}}",
+            "adds r3, #2",
+            "bne 2b",
+            "pop {{r6, r7}}",
+            inout("r0") y.as_mut_ptr() => _,
+            in("r1") end(m.as_ptr()),
+            in("r2") end(b0.0.as_ptr().cast()),
+            inout("r3") (2 * n).wrapping_neg() => _,
+            inout("r4") frame.as_ptr() => _,
+            out("r5") _,
+            out("r8") _,
+            out("r9") _,
+            out("r10") _,
+            out("r11") _,
             out("r12") _,
             out("lr") _,
         );

@@ -105,7 +105,7 @@ impl<'a> Bias<'a> {
     }
 
     /// The bias as [`fixed::rescale_rows`] takes it.
-    #[cfg(all(feature = "asm", nowcast_thumb2))]
+    #[cfg(all(feature = "asm", any(nowcast_thumb2, nowcast_thumb1)))]
     fn terms(self) -> fixed::BiasTerms<'a> {
         (self.values, self.add, self.asr)
     }
@@ -188,8 +188,8 @@ fn rows(
                 }
                 return;
             };
-            // The assembly epilogue (Thumb-2) where the shift allows.
-            #[cfg(all(feature = "asm", nowcast_thumb2))]
+            // The assembly epilogue where the shift allows.
+            #[cfg(all(feature = "asm", any(nowcast_thumb2, nowcast_thumb1)))]
             if shift <= 32 {
                 fixed::rescale_rows(y, m, shift as u32, b0.terms(), b1.terms());
                 return;
