@@ -11,7 +11,7 @@ use crate::format::{
 };
 use crate::layers::{Bidirectional, Cell, Conv1d, Dense, Gru, Layer, Lstm, SimpleRnn};
 use crate::model::{Mode, Model};
-use crate::tensor::Tensor;
+use crate::tensor::{Tensor, blocked_index};
 
 /// Why a [`ModelSpec`] could not be encoded.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -287,6 +287,8 @@ struct Arena {
     bytes: Vec<u8>,
     /// The scales a recurrent layer's input kernel wrote, for its recurrent kernel.
     shared: Option<ScalesRef>,
+    /// Whether Dense and recurrent kernels are written blocked (`i8x16`).
+    blocked: bool,
 }
 
 impl Arena {
@@ -324,6 +326,31 @@ impl Arena {
         self.bytes.extend(values.iter().map(|&q| q as u8));
         Ok(TensorRef {
             dtype: DType::I8,
+            offset,
+            len,
+            scales: Some(scales),
+        })
+    }
+
+    /// An int8 kernel of `rows` rows in the blocked layout of the integer row kernels (see
+    /// [`crate::tensor`]).
+    fn push_blocked(
+        &mut self,
+        values: &[i8],
+        rows: usize,
+        scales: ScalesRef,
+    ) -> Result<TensorRef, BuildError> {
+        let cols = values.len().checked_div(rows).unwrap_or(0);
+        let mut blocked = alloc::vec![128u8; rows * cols];
+        for (r, row) in values.chunks_exact(cols.max(1)).enumerate().take(rows) {
+            for (c, &q) in row.iter().enumerate() {
+                blocked[blocked_index(rows, cols, r, c)] = (i16::from(q) + 128) as u8;
+            }
+        }
+        let (offset, len) = self.start(values.len())?;
+        self.bytes.extend_from_slice(&blocked);
+        Ok(TensorRef {
+            dtype: DType::U8Blocked,
             offset,
             len,
             scales: Some(scales),
@@ -383,6 +410,13 @@ impl Arena {
             self.shared = Some(at);
         }
         let q = quantize_with(values, rows, &exact);
+        // Dense and recurrent kernels of i8x16 models in the integer row kernels' layout.
+        let row_kernel = matches!(name, TensorName::Kernel | TensorName::RecurrentKernel)
+            && !matches!(layer, Layer::Conv1d(_))
+            && rows == groups;
+        if self.blocked && row_kernel {
+            return self.push_blocked(&q, rows, at);
+        }
         self.push_i8(&q, at)
     }
 
@@ -437,6 +471,7 @@ impl ModelSpec {
         let mut arena = Arena {
             bytes: Vec::new(),
             shared: None,
+            blocked: int.is_some(),
         };
         let input_norm = arena.norm(&self.input_norm)?;
         let output_norm = arena.norm(&self.output_norm)?;
@@ -500,6 +535,14 @@ impl ModelSpec {
                 Tensor::I8 { values, scales } => {
                     let rows = kernel_rows(l, name).map_or(scales.len(), |r| r.0);
                     dequantize(values, scales, rows)
+                }
+                Tensor::U8Blocked { values, scales } => {
+                    let rows = scales.len();
+                    let cols = values.len().checked_div(rows).unwrap_or(0);
+                    let q: Vec<i8> = (0..rows * cols)
+                        .map(|i| t.int8_at(i / cols, i % cols, cols).unwrap_or(0))
+                        .collect();
+                    dequantize(&q, scales, rows)
                 }
                 Tensor::I16 { values, scale } => values
                     .iter()

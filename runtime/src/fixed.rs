@@ -18,8 +18,8 @@
 //! allows (see `layers::int`), anything else in `i128` ([`rescale`]).
 //!
 //! **Activations.** `tanh` is read from [`TANH_Q15`], `round(tanh(i/64) · 32768)` for `i` in
-//! `0..=512` (x in `[0, 8]`), interpolated linearly between entries with rounding, odd
-//! symmetric, and 32768 from 8 on; `sigmoid(x) = (1 + tanh(x/2)) / 2`, the same table read at
+//! `0..=378` (x in `[0, 5.9]`), interpolated linearly between entries with rounding, odd
+//! symmetric, and 32768 from 5.9 on (where it rounds to 32768); `sigmoid(x) = (1 + tanh(x/2)) / 2`, the same table read at
 //! half the slope. Measured against `libm` over every Q12 input in `[-16, 16]` (the test
 //! `activations_are_within_their_documented_error`): tanh within [`TANH_MAX_ERROR_LSB`]
 //! and sigmoid within [`SIGMOID_MAX_ERROR_LSB`] units of 2^-15. Hard sigmoid is exact up to
@@ -51,8 +51,9 @@ pub const TANH_MAX_ERROR_LSB: i32 = 2;
 /// Largest difference from `libm`'s sigmoid over Q12 inputs, in units of 2^-15.
 pub const SIGMOID_MAX_ERROR_LSB: i32 = 2;
 
-/// `round(tanh(i / 64) · 32768)` for `i` in `0..=512`.
-pub const TANH_Q15: [u16; 513] = [
+/// `round(tanh(i / 64) · 32768)` for `i` in `0..=378`: from `378 / 64 ≈ 5.9` on, tanh rounds to
+/// 32768 (1.0), so the entries past the last one would all be 32768.
+pub const TANH_Q15: [u16; 379] = [
     0, 512, 1024, 1535, 2045, 2555, 3063, 3570, 4075, 4578, 5079, 5577, 6073, 6566, 7056, 7542,
     8025, 8505, 8980, 9452, 9919, 10382, 10840, 11294, 11743, 12186, 12625, 13058, 13486, 13909,
     14326, 14737, 15143, 15542, 15936, 16324, 16706, 17082, 17452, 17816, 18173, 18525, 18870,
@@ -81,18 +82,7 @@ pub const TANH_Q15: [u16; 513] = [
     32766, 32766, 32766, 32766, 32766, 32766, 32766, 32766, 32766, 32766, 32766, 32766, 32766,
     32767, 32767, 32767, 32767, 32767, 32767, 32767, 32767, 32767, 32767, 32767, 32767, 32767,
     32767, 32767, 32767, 32767, 32767, 32767, 32767, 32767, 32767, 32767, 32767, 32767, 32767,
-    32767, 32767, 32767, 32767, 32767, 32767, 32767, 32767, 32767, 32767, 32768, 32768, 32768,
-    32768, 32768, 32768, 32768, 32768, 32768, 32768, 32768, 32768, 32768, 32768, 32768, 32768,
-    32768, 32768, 32768, 32768, 32768, 32768, 32768, 32768, 32768, 32768, 32768, 32768, 32768,
-    32768, 32768, 32768, 32768, 32768, 32768, 32768, 32768, 32768, 32768, 32768, 32768, 32768,
-    32768, 32768, 32768, 32768, 32768, 32768, 32768, 32768, 32768, 32768, 32768, 32768, 32768,
-    32768, 32768, 32768, 32768, 32768, 32768, 32768, 32768, 32768, 32768, 32768, 32768, 32768,
-    32768, 32768, 32768, 32768, 32768, 32768, 32768, 32768, 32768, 32768, 32768, 32768, 32768,
-    32768, 32768, 32768, 32768, 32768, 32768, 32768, 32768, 32768, 32768, 32768, 32768, 32768,
-    32768, 32768, 32768, 32768, 32768, 32768, 32768, 32768, 32768, 32768, 32768, 32768, 32768,
-    32768, 32768, 32768, 32768, 32768, 32768, 32768, 32768, 32768, 32768, 32768, 32768, 32768,
-    32768, 32768, 32768, 32768, 32768, 32768, 32768, 32768, 32768, 32768, 32768, 32768, 32768,
-    32768, 32768,
+    32767, 32767, 32767, 32767, 32767, 32767, 32767, 32767, 32767, 32767, 32768,
 ];
 
 /// `Σ x[i] · w[i]`, exactly.
@@ -145,58 +135,46 @@ pub fn dot4(acc: [i32; 4], x: &[i16], block: &[i8]) -> [i32; 4] {
     }
 }
 
-/// The four-row blocks of one row-sum call: for each block `j` of `y.chunks_exact(4)`,
-/// `y[4j + r] = (Σ a.0 · A_j[r]) << lsl + Σ b.0 · B_j[r]`, where `A_j` is the block of `4n` values
-/// from `4n·j` in `a.1` (`n = a.0.len()`, at least 1) and `B_j` likewise in `b.1` (`b.0` may be
-/// empty: one part only). The callers keep every sum in the `i32` range; rows too short for
-/// every block, an empty first input or a shift above 31 leave `y` partly or wholly unwritten
-/// (the callers' lengths are checked at load).
+/// The whole blocks of a blocked kernel (see [`crate::tensor`]) against `x` (`n = x.len()`
+/// columns, at least 1): for each block `j` of `y.chunks_exact(8)`, `y[8j + k] = (y[8j + k] <<
+/// lsl) + c + Σ_i x[i] · u_j(k, i)`, in wrapping arithmetic (a shift of 32 or more gives 0),
+/// where `u_j` is block `j` of `blocks` (`8n` bytes from `8n·j`). With
+/// `c = -128 · Σ x` the sum is `Σ x · q`: a row-sum call runs its first part with `lsl = 32`,
+/// its second with its shift. Rows the blocks do not cover are left as they are.
 #[inline]
-pub(crate) fn rows4(y: &mut [i32], a: (&[i16], &[i8]), lsl: u32, b: (&[i16], &[i8])) {
-    #[cfg(all(feature = "asm", nowcast_thumb2))]
+pub(crate) fn rows8(y: &mut [i32], x: &[i16], blocks: &[u8], lsl: u32, c: i32) {
+    #[cfg(all(feature = "asm", any(nowcast_thumb2, nowcast_thumb1)))]
     {
-        thumb::rows4(y, a, lsl, b)
+        thumb::rows8(y, x, blocks, lsl, c)
     }
-    #[cfg(not(all(feature = "asm", nowcast_thumb2)))]
+    #[cfg(not(all(feature = "asm", any(nowcast_thumb2, nowcast_thumb1))))]
     {
-        rows4_rust(y, a, lsl, b)
+        rows8_rust(y, x, blocks, lsl, c)
     }
 }
 
-/// [`rows4`] block by block through [`dot4`] (the blocks split off one by one: chunks would
-/// divide the lengths, a library call on the M0).
+/// [`rows8`] in Rust, the definition.
 #[inline]
-#[cfg_attr(all(feature = "asm", nowcast_thumb2), allow(dead_code))]
-pub(crate) fn rows4_rust(y: &mut [i32], a: (&[i16], &[i8]), lsl: u32, b: (&[i16], &[i8])) {
-    rows4_with(y, a, lsl, b, dot4);
-}
-
-/// [`rows4_rust`] with the four-row dot product `dot` ([`dot4`], or [`dot4_rust`] for the
-/// plain definition [`check_kernels`] compares with).
-#[inline(always)]
-fn rows4_with(
-    y: &mut [i32],
-    a: (&[i16], &[i8]),
-    lsl: u32,
-    b: (&[i16], &[i8]),
-    dot: impl Fn([i32; 4], &[i16], &[i8]) -> [i32; 4],
-) {
-    let (n, k) = (a.0.len(), b.0.len());
-    let (mut ar, mut br) = (a.1, b.1);
-    for yb in y.chunks_exact_mut(4) {
-        let Some((block, rest)) = ar.split_at_checked(4 * n) else {
+pub(crate) fn rows8_rust(y: &mut [i32], x: &[i16], blocks: &[u8], lsl: u32, c: i32) {
+    let n = x.len();
+    if n == 0 {
+        return;
+    }
+    let mut rest = blocks;
+    for yb in y.chunks_exact_mut(8) {
+        let Some((block, tail)) = rest.split_at_checked(8 * n) else {
             return;
         };
-        ar = rest;
-        let mut acc = dot([0; 4], a.0, block).map(|v| v << lsl);
-        if k > 0 {
-            let Some((block, rest)) = br.split_at_checked(4 * k) else {
-                return;
-            };
-            br = rest;
-            acc = dot(acc, b.0, block);
+        rest = tail;
+        for (k, yk) in yb.iter_mut().enumerate() {
+            let start = if lsl >= 32 { 0 } else { *yk << lsl };
+            let mut acc = start.wrapping_add(c);
+            for (i, &xi) in x.iter().enumerate() {
+                let u = block[crate::tensor::blocked_index(8, n, k, i)];
+                acc = acc.wrapping_add(i32::from(xi) * i32::from(u));
+            }
+            *yk = acc;
         }
-        yb.copy_from_slice(&acc);
     }
 }
 
@@ -265,23 +243,24 @@ pub(crate) fn xorshift32(state: &mut u32) -> u32 {
 /// A case where a kernel [`check_kernels`] ran disagreed with its Rust definition.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct KernelMismatch {
-    /// `"dot4"`, `"rows4"` or `"rescale_rows"`.
+    /// `"dot4"`, `"rows8"` or `"rescale_rows"`.
     pub kernel: &'static str,
     /// The case's number.
     pub case: u32,
     /// The first part's input length.
     pub n: u32,
-    /// The second part's input length (0: none; `dot4`: 0).
+    /// A second length the case drew (the epilogue's rows are `1 + (n + k) % 40`).
     pub k: u32,
 }
 
-/// The kernels this build runs ([`dot4`], the row-sum blocks and the rescaling epilogue, in
-/// assembly with the `asm` feature on Cortex-M) against their plain Rust definitions
-/// (`dot4_rust`, the block loop around it, [`rescale`] and the bias terms), over `cases`
-/// pseudo-random cases: inputs of 1 to 40 values over the whole `i16` range (both extremes
-/// included), weights over `[-127, 127]`, starting sums, one to three blocks, shifts 0 to 3,
-/// one part or two; for the epilogue 1 to 40 sums over the whole `i32` range, mantissas over
-/// the whole `u16` range, every shift from 18 to 32 and every case of both biases. Returns
+/// The kernels this build runs ([`dot4`] (Conv1D), the blocked kernels' row sums and the
+/// rescaling epilogue, in assembly with the `asm` feature on Cortex-M) against their plain Rust
+/// definitions (`dot4_rust`, the blocked rows' loop, [`rescale`] and the bias terms), over
+/// `cases` pseudo-random cases: inputs of 1 to 40 values over the whole `i16` range (both
+/// extremes included), weights over `[-127, 127]` (bytes over `1..=255`), starting sums over
+/// the whole `i32` range, one to three blocks, shifts 0 to 3 or 32; for the epilogue 1 to 40
+/// sums over the whole `i32` range, mantissas over the whole `u16` range, every shift from 18
+/// to 32 and every case of both biases. Returns
 /// the number of cases checked; without assembly both sides are the Rust loops. The firmware
 /// runs it under QEMU on every core (`firmware/qemu` bin `kernels`). It checks results only:
 /// that the assembly restores the registers it saves rests on review and on the parity suite.
@@ -290,12 +269,11 @@ pub fn check_kernels(cases: u32) -> Result<u32, KernelMismatch> {
     let mut state = 0x9e37_79b9u32;
     let mut next = move || xorshift32(&mut state);
     let (mut xa, mut xb) = ([0i16; MAX], [0i16; MAX]);
-    let (mut wa, mut wb) = ([0i8; 12 * MAX], [0i8; 12 * MAX]);
+    let mut wa = [0i8; 4 * MAX];
     for case in 0..cases {
         let n = 1 + next() as usize % MAX;
         let k = next() as usize % (MAX + 1);
         let blocks = 1 + next() as usize % 3;
-        let lsl = next() % 4;
         for x in xa.iter_mut().chain(xb.iter_mut()) {
             *x = match next() % 16 {
                 0 => i16::MIN,
@@ -303,7 +281,7 @@ pub fn check_kernels(cases: u32) -> Result<u32, KernelMismatch> {
                 _ => next() as i16,
             };
         }
-        for w in wa.iter_mut().chain(wb.iter_mut()) {
+        for w in wa.iter_mut() {
             *w = match next() % 16 {
                 0 => -127,
                 1 => 127,
@@ -320,13 +298,23 @@ pub fn check_kernels(cases: u32) -> Result<u32, KernelMismatch> {
         if dot4(acc, &xa[..n], &wa[..4 * n]) != dot4_rust(acc, &xa[..n], &wa[..4 * n]) {
             return Err(mismatch("dot4"));
         }
-        let (mut fast, mut plain) = ([0i32; 12], [0i32; 12]);
-        let a = (&xa[..n], &wa[..4 * n * blocks]);
-        let b = (&xb[..k], &wb[..4 * k * blocks]);
-        rows4(&mut fast[..4 * blocks], a, lsl, b);
-        rows4_with(&mut plain[..4 * blocks], a, lsl, b, dot4_rust);
+        // Blocked rows: bytes over 1..=255 (extremes included), starting sums and offsets over
+        // the whole i32 range, the first part's shift of 32 or the second's.
+        let mut bytes = [0u8; 3 * 8 * MAX];
+        for u in bytes.iter_mut() {
+            *u = match next() % 16 {
+                0 => 1,
+                1 => 255,
+                _ => 1 + (next() % 255) as u8,
+            };
+        }
+        let (lsl, c) = (if next() % 4 == 0 { 32 } else { next() % 4 }, next() as i32);
+        let mut fast: [i32; 24] = core::array::from_fn(|_| next() as i32);
+        let mut plain = fast;
+        rows8(&mut fast[..8 * blocks], &xa[..n], &bytes, lsl, c);
+        rows8_rust(&mut plain[..8 * blocks], &xa[..n], &bytes, lsl, c);
         if fast != plain {
-            return Err(mismatch("rows4"));
+            return Err(mismatch("rows8"));
         }
         // The epilogue: sums over the whole i32 range, every shift, every bias case.
         let shift = 18 + next() % 15;
@@ -397,20 +385,41 @@ pub(crate) fn dot4_rust(acc: [i32; 4], x: &[i16], block: &[i8]) -> [i32; 4] {
 }
 
 /// `acc · m · 2^-shift`, rounded half up, saturated to `i32` (see the module docs).
+///
+/// Exactly, in 64-bit arithmetic (128-bit arithmetic is 600 bytes of code on the Cortex-M):
+/// with `acc = q · 2^16 + r` (`r` the low 16 bits), `acc · m = A · 2^16 + B` for `A = q · m`
+/// (`|A| < 2^63`) and `B = r · m` (`0 ≤ B < 2^32`). For `shift ≥ 17` the rounding term is a
+/// multiple of 2^16, so the result is `floor((A + (B >> 16) + 2^(k-1)) / 2^k)` with `k = shift -
+/// 16`, taken as `A`'s quotient by 2^k plus the quotient of its remainder and the rest (below
+/// 2^64 unsigned); from `shift = 80` on it is 0 (`|acc · m| < 2^79`). Below, `A · 2^16 + B` is
+/// formed where `|A| < 2^46` (elsewhere the result saturates, and so does a stand-in of 2^62),
+/// and moved left by at most 32 where it is below 2^31 (elsewhere it saturates as it is).
 #[inline]
 pub fn rescale(acc: i64, m: u16, shift: i32) -> i32 {
-    // In i128: |acc · m| < 2^79, so the product, the rounding and the shift are exact.
-    let p = i128::from(acc) * i128::from(m);
-    let r = if shift >= 100 {
-        // |p| < 2^99: rounds to 0.
+    let m = i64::from(m);
+    let (a, b) = ((acc >> 16) * m, (acc & 0xffff) * m);
+    let r = if shift >= 80 {
         0
-    } else if shift > 0 {
-        (p + (1i128 << (shift - 1))) >> shift
+    } else if shift > 16 {
+        let k = (shift - 16) as u32;
+        let rest = (a as u64 & ((1u64 << k) - 1)) + (b as u64 >> 16) + (1u64 << (k - 1));
+        (a >> k) + (rest >> k) as i64
     } else {
-        // A left shift by at most 48 keeps |p| < 2^127.
-        p << (-shift).min(48)
+        // Where |A| ≥ 2^46 the result saturates: a stand-in of 2^62 with A's sign does too.
+        let v = if a.unsigned_abs() < 1 << 46 {
+            (a << 16) + b
+        } else {
+            a.signum() << 62
+        };
+        if shift > 0 {
+            (v + (1 << (shift - 1))) >> shift
+        } else if v.unsigned_abs() < 1 << 31 {
+            v << (-shift).min(32)
+        } else {
+            v
+        }
     };
-    r.clamp(i128::from(i32::MIN), i128::from(i32::MAX)) as i32
+    r.clamp(i64::from(i32::MIN), i64::from(i32::MAX)) as i32
 }
 
 /// `v · 2^-shift` rounded half up for `shift > 0`, `v · 2^-shift` exactly for `shift ≤ 0`.
@@ -435,7 +444,7 @@ fn tanh_at(v: i32, frac: u32) -> i32 {
     let shift = frac - 6;
     let a = v.unsigned_abs();
     let i = (a >> shift) as usize;
-    let y = if i >= 512 {
+    let y = if i >= TANH_Q15.len() - 1 {
         ONE
     } else {
         let f = (a & ((1 << shift) - 1)) as i32;
@@ -530,6 +539,36 @@ mod tests {
         for (i, &t) in TANH_Q15.iter().enumerate() {
             let exact = libm::round(libm::tanh(i as f64 / 64.0) * 32768.0);
             assert_eq!(f64::from(t), exact, "entry {i}");
+        }
+        // The table ends where tanh starts rounding to 1.0 for good.
+        let n = TANH_Q15.len();
+        assert!(TANH_Q15[n - 2] < 32768 && TANH_Q15[n - 1] == 32768);
+    }
+
+    /// The table up to 378 gives what the table up to 512 (x = 8) gave, on every input up to
+    /// 2^21 of both resolutions the activations read it at, and at the extremes.
+    #[test]
+    fn the_short_table_reads_as_the_long_one() {
+        let long: std::vec::Vec<i32> = (0..=512)
+            .map(|i| libm::round(libm::tanh(f64::from(i) / 64.0) * 32768.0) as i32)
+            .collect();
+        let long_tanh_at = |v: i32, frac: u32| {
+            let shift = frac - 6;
+            let a = v.unsigned_abs();
+            let i = (a >> shift) as usize;
+            let y = if i >= 512 {
+                ONE
+            } else {
+                let f = (a & ((1 << shift) - 1)) as i32;
+                long[i] + (((long[i + 1] - long[i]) * f + (1 << (shift - 1))) >> shift)
+            };
+            if v < 0 { -y } else { y }
+        };
+        let extremes = [i32::MIN, i32::MIN + 1, i32::MAX];
+        for v in (-(1 << 21)..=(1 << 21)).chain(extremes) {
+            for frac in [12, 13] {
+                assert_eq!(tanh_at(v, frac), long_tanh_at(v, frac), "{v} {frac}");
+            }
         }
     }
 
@@ -657,6 +696,59 @@ mod tests {
         for v in [i16::MIN, -32767, -12345, -2, -1, 0, 1, 2, 777, i16::MAX] {
             for s in -15..=40 {
                 assert_eq!(shift_i16(v, s), rescale(i64::from(v), 1, s), "{v} {s}");
+            }
+        }
+    }
+
+    /// The 64-bit rescale against the product, rounding and shift in `i128`, over the whole
+    /// `i64` range (its extremes and every power of two around them), every mantissa edge and
+    /// every shift from -70 to 100.
+    #[test]
+    fn rescale_equals_its_128_bit_definition() {
+        let wide = |acc: i64, m: u16, shift: i32| {
+            let p = i128::from(acc) * i128::from(m);
+            let r = if shift >= 100 {
+                0
+            } else if shift > 0 {
+                (p + (1i128 << (shift - 1))) >> shift
+            } else {
+                p << (-shift).min(48)
+            };
+            r.clamp(i128::from(i32::MIN), i128::from(i32::MAX)) as i32
+        };
+        let mut accs = std::vec![0i64, 1, -1, i64::MAX, i64::MIN, i64::MIN + 1, i64::MAX - 1];
+        for e in 0..63 {
+            for d in [-1i64, 0, 1] {
+                accs.push((1i64 << e) + d);
+                accs.push(-(1i64 << e) + d);
+            }
+        }
+        let mut r = 0x2545_f491_u32;
+        for _ in 0..3000 {
+            let hi = u64::from(xorshift32(&mut r));
+            let v = ((hi << 32) | u64::from(xorshift32(&mut r))) as i64;
+            accs.push(v >> (xorshift32(&mut r) % 64));
+        }
+        for &acc in &accs {
+            for m in [
+                0u16,
+                1,
+                2,
+                3,
+                255,
+                32767,
+                32768,
+                40_000,
+                u16::MAX - 1,
+                u16::MAX,
+            ] {
+                for shift in -70..=100 {
+                    assert_eq!(
+                        rescale(acc, m, shift),
+                        wide(acc, m, shift),
+                        "{acc} {m} {shift}"
+                    );
+                }
             }
         }
     }

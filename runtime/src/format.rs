@@ -69,10 +69,11 @@ pub(crate) const CRC32: crc::Crc<u32> = crc::Crc::<u32>::new(&crc::CRC_32_ISO_HD
 
 /// Element type of a stored tensor.
 ///
-/// Tags are part of the format: `F32` = 0, `I8` = 1 (int8 with one f32 scale per output row),
-/// `I16` = 2, `I32` = 3. Format version 1 models use `F32` only; the loader rejects the others
-/// with [`Problem::UnsupportedDType`](crate::error::Problem::UnsupportedDType) until the
-/// quantized runtime modes read them.
+/// Tags are part of the format: `F32` = 0, `I8` = 1 (int8 with one scale per output row),
+/// `I16` = 2, `I32` = 3, `U8Blocked` = 4 (int8 kernels of the full-integer mode in the layout
+/// its row kernels read, see [`crate::tensor`]). The loader rejects a tag its modes do not read
+/// with [`Problem::UnsupportedDType`](crate::error::Problem::UnsupportedDType); a runtime
+/// older than a tag rejects the blob with [`crate::LoadError::Metadata`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub enum DType {
@@ -84,6 +85,11 @@ pub enum DType {
     I16,
     /// Signed 32-bit integers, little-endian (reserved for the quantized modes).
     I32,
+    /// int8 kernel values plus 128, in blocks of
+    /// [`BLOCK_ROWS`](crate::tensor::BLOCK_ROWS) rows (the layout is in [`crate::tensor`]): the
+    /// kernels of Dense and recurrent layers in `i8x16` blobs. `len` counts the weights
+    /// (`rows · cols`, `rows` the number of scales), not the stored bytes.
+    U8Blocked,
 }
 
 impl DType {
@@ -92,7 +98,7 @@ impl DType {
         match self {
             DType::F32 | DType::I32 => 4,
             DType::I16 => 2,
-            DType::I8 => 1,
+            DType::I8 | DType::U8Blocked => 1,
         }
     }
 }

@@ -27,8 +27,8 @@ pub(crate) fn matvec_acc(y: &mut [f32], x: &[f32], w: Tensor<'_>, first: usize) 
     match w {
         Tensor::F32(w) => matvec_acc_f32(y, x, w, first),
         Tensor::I8 { values, scales } => matvec_acc_i8(y, x, values, scales, first),
-        // Rejected for kernels at load time.
-        Tensor::I16 { .. } => {}
+        // Rejected for kernels (blocked ones: outside i8x16 models) at load time.
+        Tensor::I16 { .. } | Tensor::U8Blocked { .. } => {}
     }
 }
 

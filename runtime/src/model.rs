@@ -252,14 +252,25 @@ fn scales<'a>(arena: &'a [u8], s: &ScalesRef, name: TensorName) -> Result<Scales
 fn resolve<'a>(arena: &'a [u8], t: &TensorRef, name: TensorName) -> Result<Tensor<'a>, Problem> {
     match (t.dtype, t.scales) {
         (DType::F32, None) => Ok(Tensor::F32(f32s(arena, t.offset, t.len, name)?)),
-        (DType::I8, Some(s)) => {
-            let values: &[i8] = bytemuck::cast_slice(section(arena, t.offset, t.len, 1, name)?);
-            if values.contains(&i8::MIN) {
+        (DType::I8 | DType::U8Blocked, Some(s)) => {
+            let bytes = section(arena, t.offset, t.len, 1, name)?;
+            // -128: the byte 0x80 as int8, 0 offset by 128. (Each layer's check sees that a
+            // blocked kernel's bytes are its rows.)
+            let blocked = t.dtype == DType::U8Blocked;
+            if bytes.contains(&if blocked { 0 } else { 0x80 }) {
                 return Err(Problem::BadQuantization { tensor: name });
             }
-            Ok(Tensor::I8 {
-                values,
-                scales: scales(arena, &s, name)?,
+            let scales = scales(arena, &s, name)?;
+            Ok(if blocked {
+                Tensor::U8Blocked {
+                    values: bytes,
+                    scales,
+                }
+            } else {
+                Tensor::I8 {
+                    values: bytemuck::cast_slice(bytes),
+                    scales,
+                }
             })
         }
         (DType::I16, Some(s)) => {
@@ -452,8 +463,33 @@ impl<'a> Model<'a> {
                 integer: int.is_some(),
             });
         }
-        if let Some(int) = &int {
-            crate::layers::int::check(&model.layers, int)?;
+        match &int {
+            Some(int) => crate::layers::int::check(&model.layers, int)?,
+            // Blocked kernels are the integer row kernels' layout only (a build without the float
+            // path refuses float blobs anyway).
+            #[cfg(feature = "float")]
+            None => {
+                for (index, layer) in model.layers.iter().enumerate() {
+                    let mut blocked = None;
+                    let _ = layer.try_map_loaded(
+                        &mut |t: &Tensor<'_>, tensor| {
+                            if matches!(t, Tensor::U8Blocked { .. }) {
+                                blocked = blocked.or(Some(tensor));
+                            }
+                            Ok::<(), ()>(())
+                        },
+                        (),
+                    );
+                    if let Some(tensor) = blocked {
+                        return Err(LoadError::Layer {
+                            index: index as u8,
+                            problem: Problem::UnsupportedDType { tensor },
+                        });
+                    }
+                }
+            }
+            #[cfg(not(feature = "float"))]
+            None => {}
         }
         let width = shape.width();
         if model.targets.len() != width {

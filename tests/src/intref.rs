@@ -58,9 +58,9 @@ fn target(a: Activation, e_out: u8) -> i32 {
     if bounded(a) { 12 } else { i32::from(e_out) }
 }
 
-/// A kernel: `values[row * cols + col]`, row scale `m[row] · 2^-exp`.
+/// A kernel (plain or blocked: [`Tensor::int8_at`]), row scale `m[row] · 2^-exp`.
 struct Kernel<'a> {
-    values: &'a [i8],
+    t: Tensor<'a>,
     m: &'a [u16],
     exp: i32,
     cols: usize,
@@ -68,8 +68,8 @@ struct Kernel<'a> {
 
 fn kernel<'a>(t: &Tensor<'a>, cols: usize) -> Kernel<'a> {
     match t {
-        Tensor::I8 { values, scales } => Kernel {
-            values,
+        Tensor::I8 { scales, .. } | Tensor::U8Blocked { scales, .. } => Kernel {
+            t: *t,
             m: scales.mantissas,
             exp: i32::from(scales.exp),
             cols,
@@ -80,7 +80,11 @@ fn kernel<'a>(t: &Tensor<'a>, cols: usize) -> Kernel<'a> {
 
 impl Kernel<'_> {
     fn w(&self, row: usize, col: usize) -> i128 {
-        i128::from(self.values[row * self.cols + col])
+        i128::from(
+            self.t
+                .int8_at(row, col, self.cols)
+                .expect("a weight of the kernel"),
+        )
     }
 
     /// `round(Σ x · W[row] · m[row] · 2^-(exp + e_in - e_t))`.

@@ -80,3 +80,51 @@ fn released_sample_blobs_still_load_and_agree() {
         "encoder output changed: bump the format version?"
     );
 }
+
+/// `tests/blobs/i8x16_plain_gru32.ncm` is `tests/qemu/gru32/model_i8x16.ncm` as the encoder
+/// wrote it before the blocked kernels (`DType::U8Blocked`, the integer row kernels' layout):
+/// plain int8 kernels. Never rewritten. It keeps loading, and streams the same outputs, bit
+/// for bit, as the blob `nowcast quantize` writes now (the same int8 values and scales,
+/// blocked), over the QEMU cases' 2,400-sample recording (missing samples included).
+#[test]
+fn plain_int8_kernels_stream_as_their_blocked_twin() {
+    use nowcast_runtime::Tensor;
+    use nowcast_runtime::layers::Layer;
+    let root = repo_root();
+    let load = |path: &str| AlignedBytes::new(&std::fs::read(root.join(path)).unwrap());
+    let (plain, blocked) = (
+        load("tests/blobs/i8x16_plain_gru32.ncm"),
+        load("tests/qemu/gru32/model_i8x16.ncm"),
+    );
+    let plain = Model::from_bytes(plain.as_bytes()).expect("the plain blob loads");
+    let blocked = Model::from_bytes(blocked.as_bytes()).expect("the blocked blob loads");
+    let blocked_kernels = |m: &Model<'_>| match &m.layers()[0] {
+        Layer::Gru(g) => [g.kernel, g.recurrent_kernel].map(|t| match t {
+            Tensor::I8 { .. } => false,
+            Tensor::U8Blocked { .. } => true,
+            other => panic!("not an int8 kernel: {other:?}"),
+        }),
+        other => panic!("not the GRU case: {other:?}"),
+    };
+    assert_eq!(blocked_kernels(&plain), [false; 2]);
+    assert_eq!(blocked_kernels(&blocked), [true; 2]);
+    let raw = std::fs::read(root.join("tests/qemu/stream.f32")).unwrap();
+    let x: Vec<f32> = raw
+        .chunks_exact(4)
+        .map(|b| f32::from_le_bytes(b.try_into().unwrap()))
+        .collect();
+    let n = plain.input_len();
+    let (mut sp, mut sb) = (vec![0.0; plain.state_len()], vec![0.0; blocked.state_len()]);
+    let mut p = Stepper::new(&plain, &mut sp).unwrap();
+    let mut b = Stepper::new(&blocked, &mut sb).unwrap();
+    let mut compared = 0;
+    for (t, sample) in x.chunks_exact(n).enumerate() {
+        let yp = p.step(sample).unwrap().map(|y| y.to_vec());
+        let yb = b.step(sample).unwrap().map(|y| y.to_vec());
+        let bits =
+            |y: Option<Vec<f32>>| y.map(|y| y.iter().map(|v| v.to_bits()).collect::<Vec<_>>());
+        assert_eq!(bits(yp), bits(yb), "sample {t}");
+        compared += 1;
+    }
+    assert_eq!(compared, 2400);
+}

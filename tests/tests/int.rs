@@ -352,6 +352,62 @@ mod bad_exponents {
     }
 
     /// An `f32` blob with an integer section: the integer path needs int8 kernels.
+    /// Dense(2 -> 3) -> Dense(3 -> 8) -> Dense(8 -> 1): blocked kernels of a tail only (3
+    /// rows), of one block with an odd last column (8 x 3), and of a tail of one row.
+    #[test]
+    fn blocked_kernels_are_checked_at_load() {
+        use nowcast_runtime::format::DType;
+        use nowcast_runtime::tensor::blocked_index;
+        let spec = spec(
+            vec![
+                dense(2, 3, Activation::Tanh),
+                dense(3, 8, Activation::Tanh),
+                dense(8, 1, Activation::Linear),
+            ],
+            1,
+        );
+        let mut int = good();
+        int.layers[1].output_exp = 15;
+        let bytes = spec.to_bytes_i8x16(&int).unwrap();
+        let load =
+            |bytes: &[u8]| Model::from_bytes(AlignedBytes::new(bytes).as_bytes()).map(|_| ());
+        assert_eq!(load(&bytes), Ok(()));
+        let (meta, arena) = surgery::split(&bytes);
+        let (repr, _int): (ModelRepr<'_, TensorRef>, _) = postcard::take_from_bytes(&meta).unwrap();
+        let kernel = |i: usize| match &repr.layers[i] {
+            Layer::Dense(d) => d.kernel,
+            other => panic!("{other:?}"),
+        };
+        assert!((0..3).all(|i| kernel(i).dtype == DType::U8Blocked));
+        let at = kernel(1).offset as usize;
+        let corrupt = |index: usize, byte: u8| {
+            let mut arena = arena.clone();
+            arena[at + index] = byte;
+            load(&surgery::join(&bytes, &meta, &arena))
+        };
+        let bad = layer(
+            1,
+            Problem::BadQuantization {
+                tensor: TensorName::Kernel,
+            },
+        );
+        // The byte 0 (-128) is refused, in a column pair or in the odd column; 1 (-127) is not.
+        assert_eq!(corrupt(blocked_index(8, 3, 5, 1), 0), bad);
+        assert_eq!(corrupt(blocked_index(8, 3, 2, 2), 0), bad);
+        assert_eq!(corrupt(blocked_index(8, 3, 2, 2), 1), Ok(()));
+        // Blocked kernels in a float model (the same tensors without the exponents).
+        let float_meta = postcard::to_allocvec(&repr).unwrap();
+        assert_eq!(
+            load(&surgery::join(&bytes, &float_meta, &arena)),
+            layer(
+                0,
+                Problem::UnsupportedDType {
+                    tensor: TensorName::Kernel
+                }
+            )
+        );
+    }
+
     #[test]
     fn float_tensors_in_an_integer_model_are_rejected() {
         let f32_bytes = model().to_bytes().unwrap();

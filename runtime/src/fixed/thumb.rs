@@ -1,32 +1,34 @@
-//! The `i8x16` four-row dot product in assembly (the `asm` feature): Thumb-2 for the Cortex-M3,
-//! M4, M7 and M33, Thumb-1 for the Cortex-M0 and M0+; on Thumb-2 also a whole row-sum call
-//! ([`rows4`]: every block of a kernel, both parts of a recurrent row). With the M4F `f32` kernel, the runtime's
-//! audited `unsafe` exception.
+//! The `i8x16` kernels in assembly (the `asm` feature): Thumb-2 for the Cortex-M3, M4, M7 and
+//! M33, Thumb-1 for the Cortex-M0 and M0+. With the M4F `f32` kernel, the runtime's audited
+//! `unsafe` exception. Three kernels:
 //!
-//! Why: LLVM keeps four row pointers, four accumulators and the input pointer live across the
-//! loop and spills some of them to the stack (53 instructions per 16 multiply-adds on the M3).
-//! The Thumb-2 loop keeps everything in registers: 38 per 16. The Thumb-1 loop needs all eight low
-//! registers (only they can address memory or multiply there): it saves `r6` and `r7`, which
-//! Rust cannot hand to inline assembly, on the stack and restores them, keeps the four row
-//! pointers, the column index, the input pointer, the input and the product low and the sums
-//! high, and reads four columns per pass: 62 instructions per 16 multiply-adds (the
-//! one-pointer loop it replaces took 80). Both take four consecutive rows of one kernel (a block of
-//! `4n` values for an input of `n`). The epilogue of a row-sum call is assembly too
-//! ([`rescale_rows`]: 16 instructions per row on Thumb-2 and 26 on Thumb-1, where LLVM's loops
-//! took about 25 and 34).
+//! - [`rows8`]: every whole block of a blocked kernel (eight rows, see [`crate::tensor`]) in one
+//!   call, the eight sums in registers, four columns (32 consecutive bytes at fixed offsets) per
+//!   pass: 71 instructions per 32 multiply-adds on Thumb-2, 108 on Thumb-1.
+//! - [`rescale_rows`]: the epilogue of a row-sum call (the rescale and both biases), 16
+//!   instructions per row on Thumb-2 and 26 on Thumb-1, where LLVM's loops spilled their
+//!   constants and took about 25 and 34.
+//! - [`dot4`]: four consecutive rows of a plain int8 kernel (Conv1D's taps).
 //!
-//! Same results as [`super::dot4`]'s Rust loop: the sums are exact integers (the callers keep
-//! every sum, the starting one included, in the `i32` range: rows of at most
-//! [`super::I32_TERMS`] terms from zero, or a bound checked per call), and integer addition
-//! does not depend on order. The QEMU parity suite checks the results bit for bit against the host.
+//! Why: LLVM keeps the row pointers, the accumulators and the input pointer live across a loop
+//! and spills some of them to the stack (53 instructions per 16 multiply-adds on the M3 for four
+//! rows); the assembly keeps them in registers. Thumb-1 can address memory and multiply with
+//! the eight low registers only: its loops save `r6` and `r7`, which Rust cannot hand to inline
+//! assembly, on the stack and restore them, and keep some sums in high registers.
 //!
-//! Audit: the assembly reads the `n` values of `x` and the `4n` values of the block and nothing
-//! else; [`dot4`] checks that the block holds `4n` values. Thumb-2: the four row pointers start
-//! at `block + k·n` and advance by one element per product. Thumb-1: element `i < n` of row `k`
-//! is read at `block + k·n + i`. [`rows4`] runs the Thumb-2 loop on block `j` of each part at
-//! `rows + 4·len·j` for the `y.len() / 4` blocks it checks the rows hold, and writes
-//! `y[0..4·blocks]` and its own frame only. [`rescale_rows`] reads and writes `y[0..n]` and
-//! reads `n` mantissas and `n` values of each bias, every length checked first.
+//! Same results as the Rust definitions ([`super::dot4_rust`], [`super::rows8_rust`],
+//! [`super::rescale_rows`]' loop), which [`super::check_kernels`] compares them with on the
+//! device: the sums are exact integers (the callers keep every sum in the `i32` range, and the
+//! blocked sums wrap as the definition does), and integer addition does not depend on order.
+//! The QEMU parity suite checks whole models bit for bit against the host.
+//!
+//! Audit: [`dot4`] reads the `n` values of `x` and the `4n` values of the block it checks the
+//! length of; Thumb-2: the four row pointers start at `block + k·n` and advance by one element
+//! per product; Thumb-1: element `i < n` of row `k` is read at `block + k·n + i`. [`rows8`]
+//! reads `y.len() / 8` blocks of `8n` bytes it checks `blocks` holds and the `n`
+//! inputs, and writes `y[0..8 · blocks]` and its own frame only. [`rescale_rows`] reads and
+//! writes `y[0..n]` and reads `n` mantissas and `n` values of each bias, every length checked
+//! first.
 
 use core::arch::asm;
 
@@ -52,25 +54,6 @@ macro_rules! t1_column {
             "ldrsb r6, [r5, r0]\n",
             "muls r6, r7, r6\n",
             "add r11, r6\n",
-        )
-    };
-}
-
-/// Thumb-2 ([`rows4`]): the next input (`r9`, into `r10`) times the next element of the four
-/// rows `r4`, `r5`, `r6`, `r8` (into `r11`), added to the sums `r0`-`r3`.
-#[cfg(nowcast_thumb2)]
-macro_rules! t2_column {
-    () => {
-        concat!(
-            "ldrsh r10, [r9], #2\n",
-            "ldrsb r11, [r4], #1\n",
-            "mla r0, r11, r10, r0\n",
-            "ldrsb r11, [r5], #1\n",
-            "mla r1, r11, r10, r1\n",
-            "ldrsb r11, [r6], #1\n",
-            "mla r2, r11, r10, r2\n",
-            "ldrsb r11, [r8], #1\n",
-            "mla r3, r11, r10, r3\n",
         )
     };
 }
@@ -223,119 +206,6 @@ pub(crate) fn dot4(acc: [i32; 4], x: &[i16], block: &[i8]) -> [i32; 4] {
         );
     }
     [a0, a1, a2, a3]
-}
-
-/// [`super::rows4`] in one call (Thumb-2): the block loop, both parts, the shift and the
-/// stores in assembly, with the loop state in a frame on the stack. Per block of four rows
-/// this is about 40 instructions besides the products, where the Rust loop around [`dot4`]
-/// took about 90 (spilling and reloading its own state).
-#[cfg(nowcast_thumb2)]
-#[inline]
-pub(crate) fn rows4(y: &mut [i32], a: (&[i16], &[i8]), lsl: u32, b: (&[i16], &[i8])) {
-    let blocks = y.len() / 4;
-    let (n, k) = (a.0.len(), b.0.len());
-    let fits = |rows: &[i8], len: usize| {
-        len.checked_mul(4 * blocks)
-            .is_some_and(|need| rows.len() >= need)
-    };
-    if blocks == 0 || n == 0 || !fits(a.1, n) || !fits(b.1, k) || lsl > 31 {
-        return;
-    }
-    // Per part: the next block's first row, the input, its length (k = 0: no second part).
-    // Then the shift, the next output and the blocks left. The assembly advances the rows,
-    // the output and the count.
-    let mut frame: [usize; 9] = [
-        a.1.as_ptr() as usize,
-        a.0.as_ptr() as usize,
-        n,
-        b.1.as_ptr() as usize,
-        b.0.as_ptr() as usize,
-        k,
-        lsl as usize,
-        y.as_mut_ptr() as usize,
-        blocks,
-    ];
-    // SAFETY: see the module's audit. Block j of a part is read at `rows + 4·len·j` up to
-    // `4·len` values (rows 0-3 of the block: pointers `rows + 4·len·j + r·len`, advanced one
-    // element per product), inside the rows (the lengths checked above); the input `x[0..len]`;
-    // the output `y[0..4·blocks]` is written with `stm` and the frame read and written; `r6` is
-    // saved on the stack and restored.
-    #[allow(unsafe_code)]
-    unsafe {
-        asm!(
-            // The frame pointer and r6 on the stack; r0-r3 the sums, r4/r5/r6/r8 the rows,
-            // r9 the input, r10 x[i], r11 a weight, r12 a count, lr the part.
-            "push {{r0, r6}}",
-            "1:",
-            "ldr lr, [sp]",
-            "movs r0, #0",
-            "movs r1, #0",
-            "movs r2, #0",
-            "movs r3, #0",
-            "2:",
-            "ldm lr, {{r4, r9, r11}}",
-            "cmp r11, #0",
-            "beq 6f",
-            "add r5, r4, r11",
-            "add r6, r5, r11",
-            "add r8, r6, r11",
-            // One input at a time until a multiple of four remain, then four per pass.
-            "ands r12, r11, #3",
-            "beq 4f",
-            "3:",
-            t2_column!(),
-            "subs r12, r12, #1",
-            "bne 3b",
-            "4:",
-            "ldr r11, [lr, #8]",
-            "lsrs r12, r11, #2",
-            "beq 5f",
-            "7:",
-            t2_column!(),
-            t2_column!(),
-            t2_column!(),
-            t2_column!(),
-            "subs r12, r12, #1",
-            "bne 7b",
-            // Row 3's pointer ends where the part's next block starts.
-            "5:",
-            "str r8, [lr]",
-            "6:",
-            "ldr r11, [sp]",
-            "cmp lr, r11",
-            "bne 8f",
-            // After the first part: its shift, then the second part.
-            "ldr r12, [r11, #24]",
-            "lsl r0, r0, r12",
-            "lsl r1, r1, r12",
-            "lsl r2, r2, r12",
-            "lsl r3, r3, r12",
-            "add lr, lr, #12",
-            "b 2b",
-            // The block's four sums out, the next block.
-            "8:",
-            "ldr r12, [r11, #28]",
-            "stm r12!, {{r0, r1, r2, r3}}",
-            "str r12, [r11, #28]",
-            "ldr r12, [r11, #32]",
-            "subs r12, r12, #1",
-            "str r12, [r11, #32]",
-            "bne 1b",
-            "pop {{r0, r6}}",
-            inout("r0") frame.as_mut_ptr() => _,
-            out("r1") _,
-            out("r2") _,
-            out("r3") _,
-            out("r4") _,
-            out("r5") _,
-            out("r8") _,
-            out("r9") _,
-            out("r10") _,
-            out("r11") _,
-            out("r12") _,
-            out("lr") _,
-        );
-    }
 }
 
 /// [`super::rescale_rows`] (Thumb-2): one row per pass, 16 instructions, where LLVM's loop
@@ -494,6 +364,359 @@ pub(crate) fn rescale_rows(
             out("r11") _,
             out("r12") _,
             out("lr") _,
+        );
+    }
+}
+
+/// Thumb-2 ([`rows8`]): the next input (`r11`, into `r12`) times the eight bytes of one column
+/// of a block at these offsets from `r10` (into `lr`), added to the sums `r0`-`r5`, `r8`, `r9`.
+#[cfg(nowcast_thumb2)]
+macro_rules! t2_col8 {
+    ($o0:literal, $o1:literal, $o2:literal, $o3:literal, $o4:literal, $o5:literal, $o6:literal, $o7:literal) => {
+        concat!(
+            "ldrsh r12, [r11], #2\n",
+            "ldrb lr, [r10, #",
+            $o0,
+            "]\n",
+            "mla r0, lr, r12, r0\n",
+            "ldrb lr, [r10, #",
+            $o1,
+            "]\n",
+            "mla r1, lr, r12, r1\n",
+            "ldrb lr, [r10, #",
+            $o2,
+            "]\n",
+            "mla r2, lr, r12, r2\n",
+            "ldrb lr, [r10, #",
+            $o3,
+            "]\n",
+            "mla r3, lr, r12, r3\n",
+            "ldrb lr, [r10, #",
+            $o4,
+            "]\n",
+            "mla r4, lr, r12, r4\n",
+            "ldrb lr, [r10, #",
+            $o5,
+            "]\n",
+            "mla r5, lr, r12, r5\n",
+            "ldrb lr, [r10, #",
+            $o6,
+            "]\n",
+            "mla r8, lr, r12, r8\n",
+            "ldrb lr, [r10, #",
+            $o7,
+            "]\n",
+            "mla r9, lr, r12, r9\n",
+        )
+    };
+}
+
+/// [`super::rows8`] (Thumb-2): every block in one call, eight sums in registers, four columns
+/// (32 bytes at fixed offsets) per pass: 71 instructions per 32 multiply-adds, 2.2 per
+/// multiply-add (the four-row loop over plain rows takes 2.4), and about 40 per block besides.
+#[cfg(nowcast_thumb2)]
+#[inline]
+pub(crate) fn rows8(y: &mut [i32], x: &[i16], blocks: &[u8], lsl: u32, c: i32) {
+    let n = x.len();
+    let count = y.len() / 8;
+    let size = 8 * n;
+    let fits = size
+        .checked_mul(count)
+        .is_some_and(|need| blocks.len() >= need);
+    if n == 0 || count == 0 || !fits {
+        return;
+    }
+    // The next block's bytes, the next output, the shift, the offset, the input, its length,
+    // the blocks left. The assembly advances the bytes, the output and the count.
+    let mut frame: [usize; 7] = [
+        blocks.as_ptr() as usize,
+        y.as_mut_ptr() as usize,
+        lsl.min(32) as usize,
+        c as usize,
+        x.as_ptr() as usize,
+        n,
+        count,
+    ];
+    // SAFETY: see the module's audit. Block j is read at `blocks + size·j` up to `size` bytes
+    // (the pointer `r10` advances by 32 per pass of four columns, 16 per pair of the tail and
+    // 8 for an odd column, so by `8n = size` per block, and every offset read is below what it
+    // advances), `count` blocks inside `blocks` (checked above); the input `x[0..n]` (`r11`
+    // advances one element per column); the output `y[0..8·count]` read with `ldm` and
+    // written with `stm`; the frame read and written; `r6` saved on the stack and restored.
+    #[allow(unsafe_code)]
+    unsafe {
+        asm!(
+            // The frame pointer and r6 on the stack; r0-r5, r8, r9 the sums, r10 the bytes,
+            // r11 the input, r12 x[i], lr a byte, r6 the passes.
+            "push {{r0, r6}}",
+            "1:",
+            "ldr lr, [sp]",
+            "ldm lr, {{r10, r11, r12}}",
+            "ldm r11, {{r0, r1, r2, r3, r4, r5, r8, r9}}",
+            "lsl r0, r0, r12",
+            "lsl r1, r1, r12",
+            "lsl r2, r2, r12",
+            "lsl r3, r3, r12",
+            "lsl r4, r4, r12",
+            "lsl r5, r5, r12",
+            "lsl r8, r8, r12",
+            "lsl r9, r9, r12",
+            "ldr r12, [lr, #12]",
+            "add r0, r0, r12",
+            "add r1, r1, r12",
+            "add r2, r2, r12",
+            "add r3, r3, r12",
+            "add r4, r4, r12",
+            "add r5, r5, r12",
+            "add r8, r8, r12",
+            "add r9, r9, r12",
+            "ldr r11, [lr, #16]",
+            "ldr r6, [lr, #20]",
+            "lsrs r6, r6, #2",
+            "beq 3f",
+            "2:",
+            t2_col8!(0, 1, 4, 5, 8, 9, 12, 13),
+            t2_col8!(2, 3, 6, 7, 10, 11, 14, 15),
+            t2_col8!(16, 17, 20, 21, 24, 25, 28, 29),
+            t2_col8!(18, 19, 22, 23, 26, 27, 30, 31),
+            "add r10, r10, #32",
+            "subs r6, r6, #1",
+            "bne 2b",
+            // A pair of columns left, then an odd one (8 bytes, the rows in order).
+            "3:",
+            "ldr lr, [sp]",
+            "ldr r6, [lr, #20]",
+            "tst r6, #2",
+            "beq 4f",
+            t2_col8!(0, 1, 4, 5, 8, 9, 12, 13),
+            t2_col8!(2, 3, 6, 7, 10, 11, 14, 15),
+            "add r10, r10, #16",
+            "4:",
+            "tst r6, #1",
+            "beq 5f",
+            t2_col8!(0, 1, 2, 3, 4, 5, 6, 7),
+            "add r10, r10, #8",
+            // The block's eight sums out, the next block.
+            "5:",
+            "ldr lr, [sp]",
+            "ldr r12, [lr, #4]",
+            "stm r12!, {{r0, r1, r2, r3, r4, r5, r8, r9}}",
+            "str r12, [lr, #4]",
+            "str r10, [lr]",
+            "ldr r12, [lr, #24]",
+            "subs r12, r12, #1",
+            "str r12, [lr, #24]",
+            "bne 1b",
+            "pop {{r0, r6}}",
+            inout("r0") frame.as_mut_ptr() => _,
+            out("r1") _,
+            out("r2") _,
+            out("r3") _,
+            out("r4") _,
+            out("r5") _,
+            out("r8") _,
+            out("r9") _,
+            out("r10") _,
+            out("r11") _,
+            out("r12") _,
+            out("lr") _,
+        );
+    }
+}
+
+/// Thumb-1 ([`rows8`]): the input at `r1 + off` (sign-extended into `r2`) times the eight bytes
+/// of one column of a block at these offsets from `r0` (into `r3`), added to the sums `r4`-`r7`
+/// and `r8`-`r11`.
+#[cfg(nowcast_thumb1)]
+macro_rules! t1_col8 {
+    ($off:literal; $o0:literal, $o1:literal, $o2:literal, $o3:literal, $o4:literal, $o5:literal, $o6:literal, $o7:literal) => {
+        concat!(
+            "ldrh r2, [r1, #",
+            $off,
+            "]\n",
+            "sxth r2, r2\n",
+            "ldrb r3, [r0, #",
+            $o0,
+            "]\n",
+            "muls r3, r2, r3\n",
+            "adds r4, r4, r3\n",
+            "ldrb r3, [r0, #",
+            $o1,
+            "]\n",
+            "muls r3, r2, r3\n",
+            "adds r5, r5, r3\n",
+            "ldrb r3, [r0, #",
+            $o2,
+            "]\n",
+            "muls r3, r2, r3\n",
+            "adds r6, r6, r3\n",
+            "ldrb r3, [r0, #",
+            $o3,
+            "]\n",
+            "muls r3, r2, r3\n",
+            "adds r7, r7, r3\n",
+            "ldrb r3, [r0, #",
+            $o4,
+            "]\n",
+            "muls r3, r2, r3\n",
+            "add r8, r3\n",
+            "ldrb r3, [r0, #",
+            $o5,
+            "]\n",
+            "muls r3, r2, r3\n",
+            "add r9, r3\n",
+            "ldrb r3, [r0, #",
+            $o6,
+            "]\n",
+            "muls r3, r2, r3\n",
+            "add r10, r3\n",
+            "ldrb r3, [r0, #",
+            $o7,
+            "]\n",
+            "muls r3, r2, r3\n",
+            "add r11, r3\n",
+        )
+    };
+}
+
+/// [`super::rows8`] (Thumb-1): every block in one call, eight sums in registers (four low,
+/// four high), four columns (32 bytes at the byte loads' 5-bit offsets) per pass: 108
+/// instructions per 32 multiply-adds, 3.4 per multiply-add (the four-row loop over plain rows
+/// takes 3.9), and about 55 per block besides.
+#[cfg(nowcast_thumb1)]
+#[inline]
+pub(crate) fn rows8(y: &mut [i32], x: &[i16], blocks: &[u8], lsl: u32, c: i32) {
+    let n = x.len();
+    let count = y.len() / 8;
+    let size = 8 * n;
+    // (A checked 32-bit product is a library call here: one of two 16-bit values is not.)
+    let need = match (size | count) >> 16 {
+        0 => Some(size * count),
+        _ => size.checked_mul(count),
+    };
+    let fits = need.is_some_and(|need| blocks.len() >= need);
+    if n == 0 || count == 0 || !fits {
+        return;
+    }
+    // The next block's bytes, the next output, the shift, the offset, the input, where its
+    // four-column passes end, its length, the blocks left. The assembly advances the bytes, the
+    // output and the count.
+    let mut frame: [usize; 8] = [
+        blocks.as_ptr() as usize,
+        y.as_mut_ptr() as usize,
+        lsl.min(32) as usize,
+        c as usize,
+        x.as_ptr() as usize,
+        x.as_ptr().wrapping_add(n & !3) as usize,
+        n,
+        count,
+    ];
+    // SAFETY: see the module's audit. Block j is read at `blocks + size·j` up to `size` bytes
+    // (`r0` advances by 32 per pass of four columns, 16 per pair of the tail and 8 for an odd
+    // column, so by `8n = size` per block, every offset read below what it advances), `count`
+    // blocks inside `blocks` (checked above); the input `x[0..n]` (`r1` advances by four
+    // elements per pass up to `x + (n & !3)`, and the tail reads the one or two after); the
+    // output `y[0..8·count]`; the frame read and written; `r6` and `r7` saved on the stack
+    // and restored.
+    #[allow(unsafe_code)]
+    unsafe {
+        asm!(
+            // The frame pointer, r6 and r7 on the stack; r0 the bytes, r1 the input, r2 x[i],
+            // r3 a byte and a product, r4-r7 and r8-r11 the sums, r12 the passes' end.
+            "push {{r0, r6, r7}}",
+            "1:",
+            "ldr r3, [sp]",
+            "ldm r3!, {{r0, r1, r2}}",
+            "ldr r3, [r3]",
+            "ldr r4, [r1, #16]",
+            "lsls r4, r4, r2",
+            "adds r4, r4, r3",
+            "mov r8, r4",
+            "ldr r4, [r1, #20]",
+            "lsls r4, r4, r2",
+            "adds r4, r4, r3",
+            "mov r9, r4",
+            "ldr r4, [r1, #24]",
+            "lsls r4, r4, r2",
+            "adds r4, r4, r3",
+            "mov r10, r4",
+            "ldr r4, [r1, #28]",
+            "lsls r4, r4, r2",
+            "adds r4, r4, r3",
+            "mov r11, r4",
+            "ldm r1!, {{r4, r5, r6, r7}}",
+            "lsls r4, r4, r2",
+            "adds r4, r4, r3",
+            "lsls r5, r5, r2",
+            "adds r5, r5, r3",
+            "lsls r6, r6, r2",
+            "adds r6, r6, r3",
+            "lsls r7, r7, r2",
+            "adds r7, r7, r3",
+            "ldr r3, [sp]",
+            "ldr r1, [r3, #16]",
+            "ldr r2, [r3, #20]",
+            "mov r12, r2",
+            "cmp r1, r12",
+            "beq 3f",
+            "2:",
+            t1_col8!(0; 0, 1, 4, 5, 8, 9, 12, 13),
+            t1_col8!(2; 2, 3, 6, 7, 10, 11, 14, 15),
+            t1_col8!(4; 16, 17, 20, 21, 24, 25, 28, 29),
+            t1_col8!(6; 18, 19, 22, 23, 26, 27, 30, 31),
+            "adds r0, #32",
+            "adds r1, #8",
+            "cmp r1, r12",
+            "bne 2b",
+            // A pair of columns left (bit 1 of n), then an odd one (bit 0; 8 bytes, the rows in
+            // order).
+            "3:",
+            "ldr r3, [sp]",
+            "ldr r3, [r3, #24]",
+            "lsrs r2, r3, #2",
+            "bcc 4f",
+            t1_col8!(0; 0, 1, 4, 5, 8, 9, 12, 13),
+            t1_col8!(2; 2, 3, 6, 7, 10, 11, 14, 15),
+            "adds r0, #16",
+            "adds r1, #4",
+            "ldr r3, [sp]",
+            "ldr r3, [r3, #24]",
+            "4:",
+            "lsrs r2, r3, #1",
+            "bcc 5f",
+            t1_col8!(0; 0, 1, 2, 3, 4, 5, 6, 7),
+            "adds r0, #8",
+            // The block's eight sums out, the next block.
+            "5:",
+            "ldr r3, [sp]",
+            "ldr r2, [r3, #4]",
+            "stm r2!, {{r4, r5, r6, r7}}",
+            "mov r4, r8",
+            "mov r5, r9",
+            "mov r6, r10",
+            "mov r7, r11",
+            "stm r2!, {{r4, r5, r6, r7}}",
+            "str r2, [r3, #4]",
+            "str r0, [r3]",
+            "ldr r2, [r3, #28]",
+            "subs r2, #1",
+            "str r2, [r3, #28]",
+            // (A conditional branch reaches 256 bytes back only.)
+            "beq 6f",
+            "b 1b",
+            "6:",
+            "pop {{r0, r6, r7}}",
+            inout("r0") frame.as_mut_ptr() => _,
+            out("r1") _,
+            out("r2") _,
+            out("r3") _,
+            out("r4") _,
+            out("r5") _,
+            out("r8") _,
+            out("r9") _,
+            out("r10") _,
+            out("r11") _,
+            out("r12") _,
         );
     }
 }

@@ -147,8 +147,8 @@ impl Conv1d<Tensor<'_>> {
                     matvec_acc_i8(out, tap(j), w, scales, 0);
                 }
             }
-            // Rejected for kernels at load time.
-            Tensor::I16 { .. } => {}
+            // Rejected for Conv1D kernels at load time.
+            Tensor::I16 { .. } | Tensor::U8Blocked { .. } => {}
         }
         self.activation.apply(out);
         Some(out)

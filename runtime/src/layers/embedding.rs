@@ -68,7 +68,8 @@ impl Embedding<Tensor<'_>> {
                 }
                 _ => y.fill(0.0),
             },
-            Tensor::I16 { .. } => y.fill(0.0),
+            // Rejected for embeddings at load time.
+            Tensor::I16 { .. } | Tensor::U8Blocked { .. } => y.fill(0.0),
         }
     }
 }

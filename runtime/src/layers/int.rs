@@ -3,9 +3,12 @@
 //!
 //! Each layer's output has an exponent `e_out` ([`IntLayer::output_exp`]) and reads its input
 //! in the previous layer's (or the model input's) exponent `e_in`. Kernels are the blob's int8
-//! kernels with their scales `m_j · 2^-N` ([`Scales`](crate::tensor::Scales)), biases its int16 biases. With `e_t` the
-//! exponent of the pre-activation ([`fixed::target_exp`]: 12 before tanh, sigmoid and hard
-//! sigmoid, else `e_out`):
+//! kernels with their scales `m_j · 2^-N` ([`Scales`](crate::tensor::Scales)), biases its
+//! int16 biases. Dense and recurrent kernels are blocked ([`Tensor::U8Blocked`], what the
+//! encoder writes: eight rows at a time through the row kernels); plain ones (`Tensor::I8`,
+//! blobs written before the blocked layout, and every Conv1D kernel) give the same results,
+//! row by row. With `e_t` the exponent of the pre-activation ([`fixed::target_exp`]: 12 before
+//! tanh, sigmoid and hard sigmoid, else `e_out`):
 //!
 //! | layer | integer step |
 //! |---|---|
@@ -26,7 +29,7 @@ use serde::{Deserialize, Serialize};
 use super::{Bidirectional, Cell, Cursor, Gru, Layer, Lstm, SimpleRnn};
 use crate::activation::Activation;
 use crate::fixed::{self, GATE_EXP, ONE, UNIT_EXP, activate, dot, sat16};
-use crate::tensor::Tensor;
+use crate::tensor::{BLOCK_ROWS, Tensor, blocked_index};
 
 /// The exponents of one layer in an `i8x16` model (wire format, see [`crate::format`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -38,36 +41,80 @@ pub struct IntLayer {
     pub cell_exp: u8,
 }
 
-/// One kernel's share of a row sum: its input and its rows from the first one wanted.
+/// One kernel's share of a row sum: its input and its rows from the first one wanted. A plain
+/// int8 kernel (`Tensor::I8`) is its bytes from the first row wanted (`skip` 0); a blocked one
+/// (`Tensor::U8Blocked`) its bytes from the block of the first row wanted, the rows from that
+/// block's first, and the rows to skip in it.
 #[derive(Clone, Copy)]
 struct Part<'a> {
     x: &'a [i16],
-    rows: &'a [i8],
+    bytes: &'a [u8],
+    blocked: bool,
+    rows: usize,
+    skip: usize,
 }
 
 impl<'a> Part<'a> {
-    /// Rows `first..` of an int8 kernel against `x`, with the kernel's scales.
+    /// Rows `first..` of an int8 kernel (plain or blocked) against `x`, with the kernel's
+    /// scales.
     fn of(x: &'a [i16], w: Tensor<'a>, first: usize) -> Option<(Self, crate::tensor::Scales<'a>)> {
-        let Tensor::I8 { values, scales } = w else {
-            return None;
+        let (bytes, scales, blocked): (&[u8], _, _) = match w {
+            Tensor::I8 { values, scales } => (bytemuck::cast_slice(values), scales, false),
+            Tensor::U8Blocked { values, scales } => (values, scales, true),
+            _ => return None,
         };
-        let rows = values.get(first * x.len()..)?;
-        Some((Part { x, rows }, scales))
+        // (The loader checked that the kernel is `scales.len()` rows of `x.len()`.)
+        let start = if blocked {
+            first / BLOCK_ROWS * BLOCK_ROWS
+        } else {
+            first
+        };
+        let part = Part {
+            x,
+            bytes: bytes.get(start * x.len()..)?,
+            blocked,
+            rows: scales.len().checked_sub(start)?,
+            skip: first - start,
+        };
+        Some((part, scales))
     }
 
     /// Row `j`'s exact sum.
     fn dot(&self, j: usize) -> i64 {
-        let n = self.x.len();
-        self.rows
-            .get(j * n..(j + 1) * n)
-            .map_or(0, |r| dot(self.x, r))
+        let (n, row) = (self.x.len(), self.skip + j);
+        if row >= self.rows {
+            return 0;
+        }
+        // Each term is below 2^22 in magnitude: i32 products, an i64 sum.
+        let w = |c| match self.blocked {
+            true => self
+                .bytes
+                .get(blocked_index(self.rows, n, row, c))
+                .map_or(0, |&u| i32::from(u) - 128),
+            false => self
+                .bytes
+                .get(row * n + c)
+                .map_or(0, |&u| i32::from(u as i8)),
+        };
+        let term = |(c, &x): (usize, &i16)| i32::from(x) * w(c);
+        self.x
+            .iter()
+            .enumerate()
+            .map(term)
+            .fold(0i64, |s, t| s + i64::from(t))
+    }
+
+    /// For blocked rows from the start of a block: the bytes from that block on and the
+    /// number of whole blocks there.
+    fn blocks(&self) -> Option<(&'a [u8], usize)> {
+        (self.blocked && self.skip == 0).then_some((self.bytes, self.rows / BLOCK_ROWS))
     }
 }
 
-/// A bias rescaled to Q(`e_t`) with its case chosen once per call: with its power-of-two scale,
-/// `shift_i16(v, s) = ((v << 15) + add) >> asr`, which for `s ≥ 16`
-/// is 0 for every `v` (as `shift_i16` is). [`Bias::of`] takes `s ≥ -14` only, so a bias is
-/// at most 2^29 in magnitude.
+/// A bias rescaled to Q(`e_t`) with its case chosen once per call: with its power-of-two scale
+/// `2^-exp` and `s = exp - e_t` (at least -15: exponents are at most 15), `shift_i16(v, s) = ((v
+/// << 15) + add) >> asr`, which for `s ≥ 16` is 0 for every `v` (as `shift_i16` is). A bias
+/// is at most 2^30 in magnitude, 2^29 where [`fast`](Self::fast).
 #[derive(Clone, Copy)]
 struct Bias<'a> {
     values: &'a [i16],
@@ -76,22 +123,23 @@ struct Bias<'a> {
 }
 
 impl<'a> Bias<'a> {
-    /// Biases `first..first + n` of `b` (their scale a power of two, checked at load), or
-    /// `None` when they would be rescaled up by more than 2^14.
+    /// Biases `first..first + n` of `b` (their scale a power of two, checked at load).
     fn of(b: Tensor<'a>, first: usize, n: usize, e_t: u8) -> Option<Self> {
         let Tensor::I16 { values, scale } = b else {
             return None;
         };
-        let s = i32::from(scale.exp) - i32::from(e_t);
-        if s < -14 {
-            return None;
-        }
-        let s = s.min(16);
+        let s = (i32::from(scale.exp) - i32::from(e_t)).clamp(-15, 16);
         Some(Bias {
             values: values.get(first..first + n)?,
             add: if s > 0 { 1 << (s + 14) } else { 0 },
             asr: (s + 15) as u32,
         })
+    }
+
+    /// Whether the bias is rescaled up by at most 2^14 (so at most 2^29 in magnitude): what
+    /// the fast path's sums take.
+    fn fast(self) -> bool {
+        self.asr > 0
     }
 
     /// A bias that is 0 for every row (read from `other`'s values: `(v << 15) + 2^30` is in
@@ -148,14 +196,14 @@ impl Requant {
 /// and, if given, `B`, plus each of `biases` (`b[j]` rescaled to Q(`e_t`)), each bias added
 /// saturating. Exact sums, one rescale per row.
 #[allow(clippy::too_many_arguments)]
-fn rows(
+fn rows<'a>(
     y: &mut [i32],
     a: Part<'_>,
     lsl: u32,
     b: Option<Part<'_>>,
     m: &[u16],
     shift: i32,
-    biases: [Option<(Tensor<'_>, usize)>; 2],
+    biases: [Option<(Tensor<'a>, usize)>; 2],
     e_t: u8,
 ) {
     let Some(m) = m.get(..y.len()) else {
@@ -166,28 +214,18 @@ fn rows(
     let bl = b.map_or(0, |b| b.x.len());
     let terms = (a.x.len().min(512) << lsl.min(9)) + bl.min(512);
     let r = y.len();
-    // Each given bias with its shift, or None (the slow path) when one is out of its range.
-    let [b0, b1] = biases.map(|b| b.map(|(t, first)| Bias::of(t, first, r, e_t)));
+    // Each given bias with its shift; a second one that is 0 if not given.
+    let bias = |b: Option<(Tensor<'a>, usize)>| b.and_then(|(t, first)| Bias::of(t, first, r, e_t));
+    let b0 = bias(biases[0]);
+    let b1 = biases[1].map_or(b0.map(Bias::zero), |b| bias(Some(b)));
     let nonempty = !a.x.is_empty() && b.is_none_or(|b| !b.x.is_empty());
-    // The fast path's biases: none, or the first and the second (a zero one if not given).
-    let fast_biases = match (b0, b1) {
-        (None, None) => Some(None),
-        (Some(Some(b0)), None) => Some(Some((b0, Bias::zero(b0)))),
-        (Some(Some(b0)), Some(Some(b1))) => Some(Some((b0, b1))),
-        _ => None,
-    };
-    match Requant::new(terms, shift)
-        .filter(|_| nonempty)
-        .zip(fast_biases)
-    {
-        Some((rq, biases)) => {
-            rows_fast(y, a, lsl, b);
-            let Some((b0, b1)) = biases else {
-                for (yj, &mj) in y.iter_mut().zip(m) {
-                    *yj = rq.apply(*yj, mj);
-                }
+    let fast = |b: Option<Bias<'_>>| b.is_some_and(Bias::fast);
+    match Requant::new(terms, shift).filter(|_| nonempty && fast(b0) && fast(b1)) {
+        Some(rq) => {
+            let (Some(b0), Some(b1)) = (b0, b1) else {
                 return;
             };
+            rows_fast(y, a, lsl, b);
             // The assembly epilogue where the shift allows.
             #[cfg(all(feature = "asm", any(nowcast_thumb2, nowcast_thumb1)))]
             if shift <= 32 {
@@ -201,33 +239,58 @@ fn rows(
             }
         }
         None => {
-            // Exact `i64` sums; the 32-bit rescale where the shift allows and the sum fits.
-            let rq = Requant::new(0, shift);
+            // Exact `i64` sums, the general rescale, each bias added saturating.
             for (j, (yj, &mj)) in y.iter_mut().zip(m).enumerate() {
                 let acc = (a.dot(j) << lsl) + b.map_or(0, |b| b.dot(j));
-                *yj = match (rq, i32::try_from(acc)) {
-                    (Some(rq), Ok(acc)) => rq.apply(acc, mj),
-                    _ => fixed::rescale(acc, mj, shift),
-                };
+                *yj = fixed::rescale(acc, mj, shift);
             }
-            for (t, first) in biases.into_iter().flatten() {
-                add_bias(y, t, first, e_t);
+            for b in [b0, b1].into_iter().flatten() {
+                for (yj, &v) in y.iter_mut().zip(b.values) {
+                    *yj = yj.saturating_add(b.term(v));
+                }
             }
         }
     }
 }
 
 /// [`rows`]' exact sums in `i32` (the caller checked that they fit and that both inputs are
-/// not empty), four rows at a time. Not inlined: the block loop gets the registers to itself.
+/// not empty): blocked kernels' whole blocks through the row kernels, every other row (plain
+/// int8 kernels of blobs written before the blocked layout, rows around the blocks) one by one.
 #[inline(never)]
 fn rows_fast(y: &mut [i32], a: Part<'_>, lsl: u32, b: Option<Part<'_>>) {
-    let j = y.len() & !3;
-    let (blocks, rest) = y.split_at_mut(j);
-    let second = b.map_or((&[][..], &[][..]), |b| (b.x, b.rows));
-    fixed::rows4(blocks, (a.x, a.rows), lsl, second);
-    for (i, yi) in rest.iter_mut().enumerate() {
-        *yi = ((a.dot(j + i) << lsl) + b.map_or(0, |b| b.dot(j + i))) as i32;
+    let body = rows_blocked(y, a, lsl, b);
+    for (i, yi) in y[body..].iter_mut().enumerate() {
+        *yi = ((a.dot(body + i) << lsl) + b.map_or(0, |b| b.dot(body + i))) as i32;
     }
+}
+
+/// [`rows_fast`] on blocked kernels: the rows in whole blocks of every part through
+/// [`fixed::rows8`], each part's `Σ x · (q + 128)` corrected by `-128 · Σ x`. Returns how many
+/// rows from the first it wrote (0 unless every part is blocked from a block's start).
+fn rows_blocked(y: &mut [i32], a: Part<'_>, lsl: u32, b: Option<Part<'_>>) -> usize {
+    let (Some((ab, na)), Some(second)) = (
+        a.blocks(),
+        b.map_or(Some(None), |b| b.blocks().map(|blocks| Some((b.x, blocks)))),
+    ) else {
+        return 0;
+    };
+    let nb = second.map_or(usize::MAX, |(_, (_, n))| n);
+    let body = (y.len() / BLOCK_ROWS).min(na).min(nb) * BLOCK_ROWS;
+    let yb = &mut y[..body];
+    // Wrapping: the sums the callers allow fit an i32, whatever the order of the terms.
+    let offset = |x: &[i16]| {
+        x.iter()
+            .fold(0i32, |s, &v| s.wrapping_add(i32::from(v)))
+            .wrapping_mul(-128)
+    };
+    // The first part replaces what `y` held (a shift of 32 is 0), the second adds to it shifted.
+    fixed::rows8(yb, a.x, ab, 32, offset(a.x));
+    match second {
+        Some((x, (bb, _))) => fixed::rows8(yb, x, bb, lsl, offset(x)),
+        None if lsl > 0 => yb.iter_mut().for_each(|v| *v <<= lsl),
+        None => {}
+    }
+    body
 }
 
 /// `y[j] = rescale(Σ x · W[first + j], m[first + j], N + e_in - e_t)` plus the biases.
@@ -687,13 +750,16 @@ pub(crate) fn check(
             index: index as u8,
             problem,
         };
-        // Tensors: kernels int8, biases int16.
+        // Tensors: kernels int8 (blocked or not, Conv1D and Embedding not), biases int16.
         let mut dtype = Ok(());
+        let plain_only = matches!(layer, Layer::Conv1d(_) | Layer::Embedding(_));
         let _ = layer.try_map_loaded(
             &mut |t: &Tensor<'_>, name| {
-                let ok = match name {
-                    TensorName::Bias => matches!(t, Tensor::I16 { .. }),
-                    _ => matches!(t, Tensor::I8 { .. }),
+                let ok = match (name, t) {
+                    (TensorName::Bias, t) => matches!(t, Tensor::I16 { .. }),
+                    (_, Tensor::I8 { .. }) => true,
+                    (_, Tensor::U8Blocked { .. }) => !plain_only,
+                    _ => false,
                 };
                 if !ok && dtype.is_ok() {
                     dtype = Err(err(Problem::UnsupportedDType { tensor: name }));
@@ -706,10 +772,10 @@ pub(crate) fn check(
         // The recurrent rows sum both kernels before one rescale: their scales must agree
         // (compared element by element: a slice `==` is a 116-byte memcmp on the Cortex-M).
         let shares = |l: &Layer<Tensor<'_>>| match l.recurrent_kernels() {
-            Some((Tensor::I8 { scales: a, .. }, Tensor::I8 { scales: b, .. })) => {
-                a.exp == b.exp && a.mantissas.iter().eq(b.mantissas)
-            }
-            Some(_) => false,
+            Some((w, u)) => match (w.int8_scales(), u.int8_scales()) {
+                (Some(a), Some(b)) => a.exp == b.exp && a.mantissas.iter().eq(b.mantissas),
+                _ => false,
+            },
             None => true,
         };
         let shares = match layer {
@@ -821,8 +887,8 @@ mod tests {
     #[test]
     fn a_bias_term_is_the_bias_shift() {
         let values: [i16; 0] = [];
-        let mut refused = 0;
-        // Every shift s = exp - e_t from -15 (refused) to 40.
+        let mut slow = 0;
+        // Every shift s = exp - e_t from -15 (the slow path's only) to 40.
         for (exp, e_t) in (0..=40u8)
             .map(|e| (e, 0))
             .chain([(0, 13), (0, 14), (0, 15)])
@@ -836,19 +902,20 @@ mod tests {
                 scale,
             };
             let s = i32::from(exp) - i32::from(e_t);
-            let Some(b) = Bias::of(t, 0, 0, e_t) else {
-                assert_eq!(s, -15, "exp {exp} e_t {e_t} refused");
-                refused += 1;
-                continue;
-            };
+            let b = Bias::of(t, 0, 0, e_t).expect("an int16 bias");
+            if !b.fast() {
+                assert_eq!(s, -15, "exp {exp} e_t {e_t} not fast");
+                slow += 1;
+            }
+            let bound = if b.fast() { 1 << 29 } else { 1 << 30 };
             let zero = Bias::zero(b);
             for v in i16::MIN..=i16::MAX {
                 assert_eq!(b.term(v), fixed::shift_i16(v, s), "{v} {s}");
-                assert!(b.term(v).unsigned_abs() <= 1 << 29);
+                assert!(b.term(v).unsigned_abs() <= bound);
                 assert_eq!(zero.term(v), 0);
             }
         }
-        assert_eq!(refused, 1);
+        assert_eq!(slow, 1);
     }
 
     /// A reference for `gemv_pair` and `gemv`: exact sums in `i128`, [`fixed::rescale`], then
@@ -961,7 +1028,8 @@ mod tests {
                 (true, true) => (n.min(512) << (e - e_in).min(9)) + k,
                 (true, false) => (k << (e - e_h).min(9)) + n.min(512),
             };
-            let biases_ok = nb == 0 || i32::from(bexp) - i32::from(e_t) >= -14;
+            // (Rows without a bias take the slow path: every layer has one.)
+            let biases_ok = nb > 0 && i32::from(bexp) - i32::from(e_t) >= -14;
             if (18..49).contains(&shift) && terms < 512 && biases_ok {
                 fast += 1;
             } else {
