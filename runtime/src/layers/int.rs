@@ -241,8 +241,7 @@ fn rows<'a>(
         None => {
             // Exact `i64` sums, the general rescale, each bias added saturating.
             for (j, (yj, &mj)) in y.iter_mut().zip(m).enumerate() {
-                let acc = (a.dot(j) << lsl) + b.map_or(0, |b| b.dot(j));
-                *yj = fixed::rescale(acc, mj, shift);
+                *yj = fixed::rescale(row_sum(a, lsl, b, j), mj, shift);
             }
             for b in [b0, b1].into_iter().flatten() {
                 for (yj, &v) in y.iter_mut().zip(b.values) {
@@ -260,8 +259,14 @@ fn rows<'a>(
 fn rows_fast(y: &mut [i32], a: Part<'_>, lsl: u32, b: Option<Part<'_>>) {
     let body = rows_blocked(y, a, lsl, b);
     for (i, yi) in y[body..].iter_mut().enumerate() {
-        *yi = ((a.dot(body + i) << lsl) + b.map_or(0, |b| b.dot(body + i))) as i32;
+        *yi = row_sum(a, lsl, b, body + i) as i32;
     }
+}
+
+/// Row `j`'s exact sum `(Σ a·A[j]) << lsl + Σ b·B[j]`, one row at a time.
+#[inline(never)]
+fn row_sum(a: Part<'_>, lsl: u32, b: Option<Part<'_>>, j: usize) -> i64 {
+    (a.dot(j) << lsl) + b.map_or(0, |b| b.dot(j))
 }
 
 /// [`rows_fast`] on blocked kernels: the rows in whole blocks of every part through
