@@ -243,7 +243,7 @@ pub(crate) fn xorshift32(state: &mut u32) -> u32 {
 /// A case where a kernel [`check_kernels`] ran disagreed with its Rust definition.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct KernelMismatch {
-    /// `"dot4"`, `"rows8"` or `"rescale_rows"`.
+    /// `"dot4"`, `"rows8"`, `"gru_cell"` or `"rescale_rows"`.
     pub kernel: &'static str,
     /// The case's number.
     pub case: u32,
@@ -315,6 +315,24 @@ pub fn check_kernels(cases: u32) -> Result<u32, KernelMismatch> {
         rows8_rust(&mut plain[..8 * blocks], &xa[..n], &bytes, lsl, c);
         if fast != plain {
             return Err(mismatch("rows8"));
+        }
+        // The GRU units: pre-activations over the whole i32 range, mostly near the table.
+        let mut pre = || match next() % 8 {
+            0 => next() as i32,
+            1 => [i32::MIN, i32::MAX, 378 << 7, (378 << 7) - 1, -(378 << 6)][next() as usize % 5],
+            _ => (next() as i32) >> (9 + next() % 8),
+        };
+        let (gz, gr, gx, gh): ([i32; MAX], [i32; MAX], [i32; MAX], [i32; MAX]) = (
+            core::array::from_fn(|_| pre()),
+            core::array::from_fn(|_| pre()),
+            core::array::from_fn(|_| pre()),
+            core::array::from_fn(|_| pre()),
+        );
+        let (mut fast, mut plain) = (xb, xb);
+        gru_cell(&mut fast[..n], &gz, &gr, &gx, &gh);
+        gru_cell_rust(&mut plain[..n], &gz, &gr, &gx, &gh);
+        if fast != plain {
+            return Err(mismatch("gru_cell"));
         }
         // The epilogue: sums over the whole i32 range, every shift, every bias case.
         let shift = 18 + next() % 15;
@@ -506,6 +524,39 @@ pub fn activate(act: Activation, v: i32) -> i32 {
         Activation::HardSigmoid => hard_sigmoid(v),
         Activation::Relu => v.max(0),
         Activation::Linear | Activation::Softmax => v,
+    }
+}
+
+/// The units of a `reset_after` GRU with Keras' activations (sigmoid gates, a tanh candidate),
+/// from their Q12 pre-activations: `h[j] = blend(sigmoid(z[j]), h[j], tanh(xh[j] + mul_q15(
+/// sigmoid(r[j]), hh[j])))`, the sum saturating, where `blend(z, h, c) = sat16((z·h + (2^15 -
+/// z)·c + 2^14) >> 15)` (`i32` holds it: a sigmoid is in `[0, 2^15]`). Slices shorter than `h`
+/// leave it as it is.
+#[inline]
+pub(crate) fn gru_cell(h: &mut [i16], z: &[i32], r: &[i32], xh: &[i32], hh: &[i32]) {
+    #[cfg(all(feature = "asm", nowcast_thumb2))]
+    {
+        thumb::gru_cell(h, z, r, xh, hh)
+    }
+    #[cfg(not(all(feature = "asm", nowcast_thumb2)))]
+    {
+        gru_cell_rust(h, z, r, xh, hh)
+    }
+}
+
+/// [`gru_cell`] in Rust, the definition.
+pub(crate) fn gru_cell_rust(h: &mut [i16], z: &[i32], r: &[i32], xh: &[i32], hh: &[i32]) {
+    let n = h.len();
+    if [z.len(), r.len(), xh.len(), hh.len()]
+        .iter()
+        .any(|&l| l < n)
+    {
+        return;
+    }
+    for (j, hj) in h.iter_mut().enumerate() {
+        let (zq, rq) = (sigmoid(z[j]), sigmoid(r[j]));
+        let c = tanh(xh[j].saturating_add(mul_q15(rq, hh[j])));
+        *hj = sat16((zq * i32::from(*hj) + (ONE - zq) * c + (1 << 14)) >> 15);
     }
 }
 
