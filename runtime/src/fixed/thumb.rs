@@ -413,7 +413,8 @@ macro_rules! t2_col8 {
 
 /// [`super::rows8`] (Thumb-2): every block in one call, eight sums in registers, four columns
 /// (32 bytes at fixed offsets) per pass: 71 instructions per 32 multiply-adds, 2.2 per
-/// multiply-add (the four-row loop over plain rows takes 2.4), and about 40 per block besides.
+/// multiply-add (the four-row loop over plain rows took 2.4), and about 40 per block besides
+/// (30 for a first part, which starts from the offset without reading `y`).
 #[cfg(nowcast_thumb2)]
 #[inline]
 pub(crate) fn rows8(y: &mut [i32], x: &[i16], blocks: &[u8], lsl: u32, c: i32) {
@@ -452,6 +453,9 @@ pub(crate) fn rows8(y: &mut [i32], x: &[i16], blocks: &[u8], lsl: u32, c: i32) {
             "1:",
             "ldr lr, [sp]",
             "ldm lr, {{r10, r11, r12}}",
+            // A first part (a shift of 32) starts from the offset alone.
+            "cmp r12, #32",
+            "bhs 8f",
             "ldm r11, {{r0, r1, r2, r3, r4, r5, r8, r9}}",
             "lsl r0, r0, r12",
             "lsl r1, r1, r12",
@@ -470,6 +474,7 @@ pub(crate) fn rows8(y: &mut [i32], x: &[i16], blocks: &[u8], lsl: u32, c: i32) {
             "add r5, r5, r12",
             "add r8, r8, r12",
             "add r9, r9, r12",
+            "9:",
             "ldr r11, [lr, #16]",
             "ldr r6, [lr, #20]",
             "lsrs r6, r6, #2",
@@ -507,6 +512,19 @@ pub(crate) fn rows8(y: &mut [i32], x: &[i16], blocks: &[u8], lsl: u32, c: i32) {
             "subs r12, r12, #1",
             "str r12, [lr, #24]",
             "bne 1b",
+            "b 6f",
+            "8:",
+            "ldr r12, [lr, #12]",
+            "mov r0, r12",
+            "mov r1, r12",
+            "mov r2, r12",
+            "mov r3, r12",
+            "mov r4, r12",
+            "mov r5, r12",
+            "mov r8, r12",
+            "mov r9, r12",
+            "b 9b",
+            "6:",
             "pop {{r0, r6}}",
             inout("r0") frame.as_mut_ptr() => _,
             out("r1") _,
@@ -582,7 +600,8 @@ macro_rules! t1_col8 {
 /// [`super::rows8`] (Thumb-1): every block in one call, eight sums in registers (four low,
 /// four high), four columns (32 bytes at the byte loads' 5-bit offsets) per pass: 108
 /// instructions per 32 multiply-adds, 3.4 per multiply-add (the four-row loop over plain rows
-/// takes 3.9), and about 55 per block besides.
+/// took 3.9), and about 55 per block besides (40 for a first part, which starts from the
+/// offset without reading `y`).
 #[cfg(nowcast_thumb1)]
 #[inline]
 pub(crate) fn rows8(y: &mut [i32], x: &[i16], blocks: &[u8], lsl: u32, c: i32) {
@@ -628,6 +647,19 @@ pub(crate) fn rows8(y: &mut [i32], x: &[i16], blocks: &[u8], lsl: u32, c: i32) {
             "ldr r3, [sp]",
             "ldm r3!, {{r0, r1, r2}}",
             "ldr r3, [r3]",
+            // A first part (a shift of 32) starts from the offset alone.
+            "cmp r2, #32",
+            "blo 7f",
+            "mov r4, r3",
+            "mov r5, r3",
+            "mov r6, r3",
+            "mov r7, r3",
+            "mov r8, r3",
+            "mov r9, r3",
+            "mov r10, r3",
+            "mov r11, r3",
+            "b 8f",
+            "7:",
             "ldr r4, [r1, #16]",
             "lsls r4, r4, r2",
             "adds r4, r4, r3",
@@ -653,6 +685,7 @@ pub(crate) fn rows8(y: &mut [i32], x: &[i16], blocks: &[u8], lsl: u32, c: i32) {
             "adds r6, r6, r3",
             "lsls r7, r7, r2",
             "adds r7, r7, r3",
+            "8:",
             "ldr r3, [sp]",
             "ldr r1, [r3, #16]",
             "ldr r2, [r3, #20]",
