@@ -243,7 +243,7 @@ pub(crate) fn xorshift32(state: &mut u32) -> u32 {
 /// A case where a kernel [`check_kernels`] ran disagreed with its Rust definition.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct KernelMismatch {
-    /// `"dot4"`, `"rows8"`, `"gru_cell"` or `"rescale_rows"`.
+    /// `"dot4"`, `"rows8"`, `"dot_u8"`, `"gru_cell"` or `"rescale_rows"`.
     pub kernel: &'static str,
     /// The case's number.
     pub case: u32,
@@ -315,6 +315,10 @@ pub fn check_kernels(cases: u32) -> Result<u32, KernelMismatch> {
         rows8_rust(&mut plain[..8 * blocks], &xa[..n], &bytes, lsl, c);
         if fast != plain {
             return Err(mismatch("rows8"));
+        }
+        // One row of bytes.
+        if dot_u8(&xa[..n], &bytes[..n]) != dot_u8_rust(&xa[..n], &bytes[..n]) {
+            return Err(mismatch("dot_u8"));
         }
         // The GRU units: pre-activations over the whole i32 range, mostly near the table.
         let mut pre = || match next() % 8 {
@@ -525,6 +529,38 @@ pub fn activate(act: Activation, v: i32) -> i32 {
         Activation::Relu => v.max(0),
         Activation::Linear | Activation::Softmax => v,
     }
+}
+
+/// `Σ x[i] · (u[i] - 128)` for bytes `u` of a blocked kernel's row after its blocks (see
+/// [`crate::tensor`]), exact for `x.len() ≤ I32_TERMS`: the products and `Σ x` summed wrapping in
+/// `i32`, then `Σ x·u - 128 · Σ x`, which fits. Bytes past `x.len()` are not read; a shorter `u`
+/// gives 0.
+#[cfg_attr(
+    not(all(feature = "asm", any(nowcast_thumb2, nowcast_thumb1))),
+    allow(dead_code)
+)]
+#[inline]
+pub(crate) fn dot_u8(x: &[i16], u: &[u8]) -> i32 {
+    #[cfg(all(feature = "asm", any(nowcast_thumb2, nowcast_thumb1)))]
+    {
+        thumb::dot_u8(x, u)
+    }
+    #[cfg(not(all(feature = "asm", any(nowcast_thumb2, nowcast_thumb1))))]
+    {
+        dot_u8_rust(x, u)
+    }
+}
+
+/// [`dot_u8`] in Rust, the definition.
+fn dot_u8_rust(x: &[i16], u: &[u8]) -> i32 {
+    if u.len() < x.len() {
+        return 0;
+    }
+    let (xu, sx) = x.iter().zip(u).fold((0i32, 0i32), |(xu, sx), (&x, &u)| {
+        let x = i32::from(x);
+        (xu.wrapping_add(x * i32::from(u)), sx.wrapping_add(x))
+    });
+    xu.wrapping_sub(sx.wrapping_mul(128))
 }
 
 /// The units of a `reset_after` GRU with Keras' activations (sigmoid gates, a tanh candidate),

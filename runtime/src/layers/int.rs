@@ -85,6 +85,16 @@ impl<'a> Part<'a> {
         if row >= self.rows {
             return 0;
         }
+        // With the assembly kernels, a blocked row after the blocks (a Dense layer's few rows)
+        // through the one-row kernel: its `n` bytes are in a row.
+        #[cfg(all(feature = "asm", any(nowcast_thumb2, nowcast_thumb1)))]
+        if self.blocked
+            && row >= self.rows / BLOCK_ROWS * BLOCK_ROWS
+            && n <= fixed::I32_TERMS
+            && let Some(u) = self.bytes.get(row * n..(row + 1) * n)
+        {
+            return i64::from(fixed::dot_u8(self.x, u));
+        }
         // Each term is below 2^22 in magnitude: i32 products, an i64 sum.
         let w = |c| match self.blocked {
             true => self
