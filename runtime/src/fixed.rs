@@ -14,8 +14,9 @@
 //! [`crate::tensor::Scales`]), so moving `acc` (in Q`e_in` times the weights) to Q`e_t` is
 //! `rescale(acc, m, N + e_in - e_t) = (acc · m + 2^(s-1)) >> s`, computed exactly: rounding
 //! half up (an arithmetic shift), exact when `s ≤ 0`, saturated to `i32` at the end. The
-//! layers compute an `i32` sum's rescale with [`mul_hi17`] in 32-bit arithmetic where the shift
-//! allows (see `layers::int`), anything else in `i128` ([`rescale`]).
+//! layers compute an `i32` sum's rescale in 32-bit arithmetic where the shift allows (see
+//! `layers::int`; [`mul_hi17_narrow`] on the M0, the assembly epilogue with `asm`), anything
+//! else exactly in 64-bit arithmetic ([`rescale`]).
 //!
 //! **Activations.** `tanh` is read from [`TANH_Q15`], `round(tanh(i/64) · 32768)` for `i` in
 //! `0..=378` (x in `[0, 5.9]`), interpolated linearly between entries with rounding, odd
@@ -140,7 +141,8 @@ pub fn dot4(acc: [i32; 4], x: &[i16], block: &[i8]) -> [i32; 4] {
 /// lsl) + c + Σ_i x[i] · u_j(k, i)`, in wrapping arithmetic (a shift of 32 or more gives 0),
 /// where `u_j` is block `j` of `blocks` (`8n` bytes from `8n·j`). With
 /// `c = -128 · Σ x` the sum is `Σ x · q`: a row-sum call runs its first part with `lsl = 32`,
-/// its second with its shift. Rows the blocks do not cover are left as they are.
+/// its second with its shift. If `blocks` holds fewer than `y.len() / 8` blocks, or `x` is
+/// empty, `y` is left as it is.
 #[inline]
 pub(crate) fn rows8(y: &mut [i32], x: &[i16], blocks: &[u8], lsl: u32, c: i32) {
     #[cfg(all(feature = "asm", any(nowcast_thumb2, nowcast_thumb1)))]
@@ -157,7 +159,12 @@ pub(crate) fn rows8(y: &mut [i32], x: &[i16], blocks: &[u8], lsl: u32, c: i32) {
 #[inline]
 pub(crate) fn rows8_rust(y: &mut [i32], x: &[i16], blocks: &[u8], lsl: u32, c: i32) {
     let n = x.len();
-    if n == 0 {
+    // (All blocks or none, as the assembly does.)
+    if n == 0
+        || (8 * n)
+            .checked_mul(y.len() / 8)
+            .is_none_or(|need| blocks.len() < need)
+    {
         return;
     }
     let mut rest = blocks;
@@ -166,14 +173,31 @@ pub(crate) fn rows8_rust(y: &mut [i32], x: &[i16], blocks: &[u8], lsl: u32, c: i
             return;
         };
         rest = tail;
-        for (k, yk) in yb.iter_mut().enumerate() {
-            let start = if lsl >= 32 { 0 } else { *yk << lsl };
-            let mut acc = start.wrapping_add(c);
-            for (i, &xi) in x.iter().enumerate() {
-                let u = block[crate::tensor::blocked_index(8, n, k, i)];
-                acc = acc.wrapping_add(i32::from(xi) * i32::from(u));
+        let mut acc = [0i32; 8];
+        // In the order the bytes are stored: column pairs (16 bytes from `8i` for columns `i`
+        // and `i + 1`, rows 2q and 2q + 1 of both in word q), then an odd last column (8 bytes,
+        // the rows in order).
+        let mut i = 0;
+        while let (Some(w), Some(&[x0, x1])) = (block.get(8 * i..8 * i + 16), x.get(i..i + 2)) {
+            let (x0, x1) = (i32::from(x0), i32::from(x1));
+            for (k, a) in acc.iter_mut().enumerate() {
+                let at = 4 * (k / 2) + k % 2;
+                let t = x0 * i32::from(w[at]) + x1 * i32::from(w[at + 2]);
+                *a = a.wrapping_add(t);
             }
-            *yk = acc;
+            i += 2;
+        }
+        if let (Some(w), Some(&xl)) = (block.get(8 * i..8 * i + 8), x.get(i)) {
+            for (a, &u) in acc.iter_mut().zip(w) {
+                *a = a.wrapping_add(i32::from(xl) * i32::from(u));
+            }
+        }
+        for (yk, a) in yb.iter_mut().zip(acc) {
+            *yk = yk
+                .checked_shl(lsl)
+                .unwrap_or(0)
+                .wrapping_add(c)
+                .wrapping_add(a);
         }
     }
 }
@@ -436,7 +460,7 @@ pub fn rescale(acc: i64, m: u16, shift: i32) -> i32 {
         if shift > 0 {
             (v + (1 << (shift - 1))) >> shift
         } else if v.unsigned_abs() < 1 << 31 {
-            v << (-shift).min(32)
+            v << shift.unsigned_abs().min(32)
         } else {
             v
         }

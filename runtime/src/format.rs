@@ -87,8 +87,8 @@ pub enum DType {
     I32,
     /// int8 kernel values plus 128, in blocks of
     /// [`BLOCK_ROWS`](crate::tensor::BLOCK_ROWS) rows (the layout is in [`crate::tensor`]): the
-    /// kernels of Dense and recurrent layers in `i8x16` blobs. `len` counts the weights
-    /// (`rows · cols`, `rows` the number of scales), not the stored bytes.
+    /// kernels of Dense and recurrent layers in `i8x16` blobs, `rows · cols` bytes (`rows` the
+    /// number of scales).
     U8Blocked,
 }
 
@@ -113,7 +113,8 @@ pub struct TensorRef {
     pub offset: u32,
     /// Number of elements.
     pub len: u32,
-    /// `I8` tensors: one scale per output row (per unit and gate); `I16` tensors: one scale, a
+    /// `I8` and `U8Blocked` tensors: one scale per output row (per unit and gate, for Conv1D per
+    /// filter, for an embedding per token); `I16` tensors: one scale, a
     /// power of two (mantissa 1; any other is rejected); `None` for `F32` tensors (a scale on an
     /// `F32` tensor is rejected).
     pub scales: Option<ScalesRef>,

@@ -351,7 +351,6 @@ mod bad_exponents {
         assert_eq!(load(&mixed, &int), layer(0, Problem::UnsupportedActivation));
     }
 
-    /// An `f32` blob with an integer section: the integer path needs int8 kernels.
     /// Dense(2 -> 3) -> Dense(3 -> 8) -> Dense(8 -> 1): blocked kernels of a tail only (3
     /// rows), of one block with an odd last column (8 x 3), and of a tail of one row.
     #[test]
@@ -395,6 +394,24 @@ mod bad_exponents {
         assert_eq!(corrupt(blocked_index(8, 3, 5, 1), 0), bad);
         assert_eq!(corrupt(blocked_index(8, 3, 2, 2), 0), bad);
         assert_eq!(corrupt(blocked_index(8, 3, 2, 2), 1), Ok(()));
+        // A blocked kernel with fewer scales than rows.
+        let mut short = repr.clone();
+        if let Layer::Dense(d) = &mut short.layers[1] {
+            d.kernel.scales.as_mut().unwrap().len = 7;
+        }
+        let mut short_meta = postcard::to_allocvec(&short).unwrap();
+        short_meta.extend_from_slice(&meta[postcard::to_allocvec(&repr).unwrap().len()..]);
+        assert_eq!(
+            load(&surgery::join(&bytes, &short_meta, &arena)),
+            layer(
+                1,
+                Problem::ScaleCount {
+                    tensor: TensorName::Kernel,
+                    expected: 8,
+                    found: 7
+                }
+            )
+        );
         // Blocked kernels in a float model (the same tensors without the exponents).
         let float_meta = postcard::to_allocvec(&repr).unwrap();
         assert_eq!(
@@ -408,6 +425,7 @@ mod bad_exponents {
         );
     }
 
+    /// An `f32` blob with an integer section: the integer path needs int8 kernels.
     #[test]
     fn float_tensors_in_an_integer_model_are_rejected() {
         let f32_bytes = model().to_bytes().unwrap();

@@ -59,19 +59,6 @@ pub struct Lines {
     len: usize,
 }
 
-/// Powers of ten from 10^19 (the largest below `u64::MAX`) down to 10.
-const POW10: [u64; 19] = {
-    let mut p = [0u64; 19];
-    let mut i = 19;
-    let mut v = 1u64;
-    while i > 0 {
-        i -= 1;
-        v *= 10;
-        p[i] = v;
-    }
-    p
-};
-
 impl Lines {
     /// Lines to `out`.
     pub fn new(out: HostStream) -> Self {
@@ -101,23 +88,28 @@ impl Lines {
     }
 
     /// Appends `n` in decimal, by subtracting powers of ten (no division: the Cortex-M0 has
-    /// none, and a 64-bit one is a library call on every core).
+    /// none, and a 64-bit one is a library call on every core), the powers up to `n` made on
+    /// the stack (a table of them was 152 bytes of flash).
     pub fn dec(&mut self, mut n: u64) -> &mut Self {
+        let (mut pows, mut len, mut p) = ([0u64; 20], 0, 1u64);
+        loop {
+            pows[len] = p;
+            len += 1;
+            match p.checked_mul(10) {
+                Some(q) if q <= n => p = q,
+                _ => break,
+            }
+        }
         let mut digits = [0u8; 20];
-        let mut len = 0;
-        for p in POW10 {
-            let mut d = 0;
+        for (digit, &p) in digits.iter_mut().zip(pows[..len].iter().rev()) {
+            let mut d = b'0';
             while n >= p {
                 n -= p;
                 d += 1;
             }
-            if d > 0 || len > 0 {
-                digits[len] = b'0' + d;
-                len += 1;
-            }
+            *digit = d;
         }
-        digits[len] = b'0' + n as u8;
-        self.bytes(&digits[..=len])
+        self.bytes(&digits[..len])
     }
 
     /// Appends `v` as 8 lowercase hex digits (`{:08x}`).

@@ -29,7 +29,7 @@ use serde::{Deserialize, Serialize};
 use super::{Bidirectional, Cell, Cursor, Gru, Layer, Lstm, SimpleRnn};
 use crate::activation::Activation;
 use crate::fixed::{self, GATE_EXP, ONE, UNIT_EXP, activate, dot, sat16};
-use crate::tensor::{BLOCK_ROWS, Tensor, blocked_index};
+use crate::tensor::{BLOCK_ROWS, Tensor};
 
 /// The exponents of one layer in an `i8x16` model (wire format, see [`crate::format`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -95,21 +95,25 @@ impl<'a> Part<'a> {
         {
             return i64::from(fixed::dot_u8(self.x, u));
         }
-        // Each term is below 2^22 in magnitude: i32 products, an i64 sum.
-        let w = |c| match self.blocked {
-            true => self
-                .bytes
-                .get(blocked_index(self.rows, n, row, c))
-                .map_or(0, |&u| i32::from(u) - 128),
-            false => self
-                .bytes
-                .get(row * n + c)
-                .map_or(0, |&u| i32::from(u as i8)),
-        };
-        let term = |(c, &x): (usize, &i16)| i32::from(x) * w(c);
+        let k = row % BLOCK_ROWS;
+        if self.blocked && row - k + BLOCK_ROWS <= self.rows {
+            // A row inside a block (a call that does not start at one): its whole block
+            // through the row kernel (rows of at most I32_TERMS terms sum in i32).
+            let mut sums = [0i32; BLOCK_ROWS];
+            if let (Some(block), true) = (self.bytes.get((row - k) * n..), n <= fixed::I32_TERMS) {
+                fixed::rows8(&mut sums, self.x, block, 32, offset(self.x));
+                return i64::from(sums[k]);
+            }
+        }
+        // A plain row, or a blocked one after the blocks: `n` bytes in a row (a blocked byte
+        // `q + 128` with its top bit flipped is `q`). Each term is below 2^22 in magnitude:
+        // i32 products, an i64 sum.
+        let flip = if self.blocked { 0x80 } else { 0 };
+        let bytes = self.bytes.get(row * n..(row + 1) * n).unwrap_or(&[]);
+        let term = |(&x, &u): (&i16, &u8)| i32::from(x) * i32::from((u ^ flip) as i8);
         self.x
             .iter()
-            .enumerate()
+            .zip(bytes)
             .map(term)
             .fold(0i64, |s, t| s + i64::from(t))
     }
@@ -119,6 +123,14 @@ impl<'a> Part<'a> {
     fn blocks(&self) -> Option<(&'a [u8], usize)> {
         (self.blocked && self.skip == 0).then_some((self.bytes, self.rows / BLOCK_ROWS))
     }
+}
+
+/// `-128 · Σ x`, the correction of a blocked kernel's sums `Σ x · (q + 128)`, wrapping (the
+/// sums the callers allow fit an `i32`, whatever the order of the terms).
+fn offset(x: &[i16]) -> i32 {
+    x.iter()
+        .fold(0i32, |s, &v| s.wrapping_add(i32::from(v)))
+        .wrapping_mul(-128)
 }
 
 /// A bias rescaled to Q(`e_t`) with its case chosen once per call: with its power-of-two scale
@@ -152,11 +164,11 @@ impl<'a> Bias<'a> {
         self.asr > 0
     }
 
-    /// A bias that is 0 for every row (read from `other`'s values: `(v << 15) + 2^30` is in
-    /// `[0, 2^31)` for every `i16`).
-    fn zero(other: Self) -> Self {
+    /// A bias that is 0 for every row, read from any `values` (`(v << 15) + 2^30` is in `[0,
+    /// 2^31)` for every `i16`).
+    fn zero(values: &'a [i16]) -> Self {
         Bias {
-            values: other.values,
+            values,
             add: 1 << 30,
             asr: 31,
         }
@@ -224,10 +236,14 @@ fn rows<'a>(
     let bl = b.map_or(0, |b| b.x.len());
     let terms = (a.x.len().min(512) << lsl.min(9)) + bl.min(512);
     let r = y.len();
-    // Each given bias with its shift; a second one that is 0 if not given.
+    // Each given bias with its shift; a second one that is 0 if not given; both 0 if none is
+    // (a reset_before GRU's candidate), read from the mantissas.
     let bias = |b: Option<(Tensor<'a>, usize)>| b.and_then(|(t, first)| Bias::of(t, first, r, e_t));
-    let b0 = bias(biases[0]);
-    let b1 = biases[1].map_or(b0.map(Bias::zero), |b| bias(Some(b)));
+    let (b0, b1) = match biases {
+        [None, None] => (Some(Bias::zero(bytemuck::cast_slice(m))), None),
+        _ => (bias(biases[0]), bias(biases[1])),
+    };
+    let b1 = b1.or(b0.map(|b| Bias::zero(b.values)));
     let nonempty = !a.x.is_empty() && b.is_none_or(|b| !b.x.is_empty());
     let fast = |b: Option<Bias<'_>>| b.is_some_and(Bias::fast);
     match Requant::new(terms, shift).filter(|_| nonempty && fast(b0) && fast(b1)) {
@@ -292,12 +308,6 @@ fn rows_blocked(y: &mut [i32], a: Part<'_>, lsl: u32, b: Option<Part<'_>>) -> us
     let nb = second.map_or(usize::MAX, |(_, (_, n))| n);
     let body = (y.len() / BLOCK_ROWS).min(na).min(nb) * BLOCK_ROWS;
     let yb = &mut y[..body];
-    // Wrapping: the sums the callers allow fit an i32, whatever the order of the terms.
-    let offset = |x: &[i16]| {
-        x.iter()
-            .fold(0i32, |s, &v| s.wrapping_add(i32::from(v)))
-            .wrapping_mul(-128)
-    };
     // The first part replaces what `y` held (a shift of 32 is 0), the second adds to it shifted.
     fixed::rows8(yb, a.x, ab, 32, offset(a.x));
     match second {
@@ -926,7 +936,7 @@ mod tests {
                 slow += 1;
             }
             let bound = if b.fast() { 1 << 29 } else { 1 << 30 };
-            let zero = Bias::zero(b);
+            let zero = Bias::zero(b.values);
             for v in i16::MIN..=i16::MAX {
                 assert_eq!(b.term(v), fixed::shift_i16(v, s), "{v} {s}");
                 assert!(b.term(v).unsigned_abs() <= bound);
@@ -1046,8 +1056,7 @@ mod tests {
                 (true, true) => (n.min(512) << (e - e_in).min(9)) + k,
                 (true, false) => (k << (e - e_h).min(9)) + n.min(512),
             };
-            // (Rows without a bias take the slow path: every layer has one.)
-            let biases_ok = nb > 0 && i32::from(bexp) - i32::from(e_t) >= -14;
+            let biases_ok = nb == 0 || i32::from(bexp) - i32::from(e_t) >= -14;
             if (18..49).contains(&shift) && terms < 512 && biases_ok {
                 fast += 1;
             } else {

@@ -258,7 +258,7 @@ pub(crate) fn expect_len(
     t: Tensor<'_>,
     expected: usize,
 ) -> Result<(), Problem> {
-    if matches!(t, Tensor::I8 { .. }) {
+    if matches!(t, Tensor::I8 { .. } | Tensor::U8Blocked { .. }) {
         return Err(Problem::UnsupportedDType { tensor });
     }
     expect_count(tensor, t.len(), expected)
@@ -276,11 +276,13 @@ pub(crate) fn expect_kernel(
     }
     expect_count(tensor, t.len(), expected)?;
     match t {
-        Tensor::I8 { scales: s, .. } if s.len() != scales => Err(Problem::ScaleCount {
-            tensor,
-            expected: to_u32(scales),
-            found: to_u32(s.len()),
-        }),
+        Tensor::I8 { scales: s, .. } | Tensor::U8Blocked { scales: s, .. } if s.len() != scales => {
+            Err(Problem::ScaleCount {
+                tensor,
+                expected: to_u32(scales),
+                found: to_u32(s.len()),
+            })
+        }
         _ => Ok(()),
     }
 }
