@@ -6,8 +6,8 @@
 //!   call, the eight sums in registers, four columns (32 consecutive bytes at fixed offsets) per
 //!   pass: 71 instructions per 32 multiply-adds on Thumb-2, 108 on Thumb-1.
 //! - [`rescale_rows`]: the epilogue of a row-sum call (the rescale and both biases), 16
-//!   instructions per row on Thumb-2 and 26 on Thumb-1, where LLVM's loops spilled their
-//!   constants and took about 25 and 34.
+//!   instructions per row on Thumb-2 and 26 on Thumb-1 (12 and 20 with one bias), where LLVM's
+//!   loops spilled their constants and took about 25 and 34.
 //! - [`dot4`]: four consecutive rows of a plain int8 kernel (Conv1D's taps).
 //!
 //! Why: LLVM keeps the row pointers, the accumulators and the input pointer live across a loop
@@ -208,8 +208,8 @@ pub(crate) fn dot4(acc: [i32; 4], x: &[i16], block: &[i8]) -> [i32; 4] {
     [a0, a1, a2, a3]
 }
 
-/// [`super::rescale_rows`] (Thumb-2): one row per pass, 16 instructions, where LLVM's loop
-/// spilled its nine constants and pointers and took about 25. With `m' = m << (32 - shift)`
+/// [`super::rescale_rows`] (Thumb-2): one row per pass, 16 instructions (12 with one bias),
+/// where LLVM's loop spilled its nine constants and pointers and took about 25. With `m' = m << (32 - shift)`
 /// (below 2^31: `shift ≥ 18`), `rescale(acc, m, shift)` is the high word of `acc · m' + 2^31`,
 /// which is the high word of `acc · m'` plus the top bit of its low word; the two bias terms
 /// are added to it.
@@ -238,6 +238,10 @@ pub(crate) fn rescale_rows(
             // r9/r10 the second's, r11 the terms and the result, r12 and lr the product.
             "push {{r6}}",
             "mov r6, r11",
+            // A second bias shifted by 31 is 0 for every row (the only such bias): one loop
+            // without it.
+            "cmp r10, #31",
+            "beq 3f",
             "2:",
             "ldrsh r11, [r2], #2",
             "add r11, r6, r11, lsl #15",
@@ -255,6 +259,21 @@ pub(crate) fn rescale_rows(
             "str r11, [r0], #4",
             "cmp r0, r4",
             "bne 2b",
+            "b 4f",
+            "3:",
+            "ldrsh r11, [r2], #2",
+            "add r11, r6, r11, lsl #15",
+            "asr r11, r11, r8",
+            "ldrh r12, [r1], #2",
+            "lsl r12, r12, r5",
+            "ldr lr, [r0]",
+            "smull r12, lr, lr, r12",
+            "add r11, r11, lr",
+            "add r11, r11, r12, lsr #31",
+            "str r11, [r0], #4",
+            "cmp r0, r4",
+            "bne 3b",
+            "4:",
             "pop {{r6}}",
             inout("r0") y => _,
             inout("r1") m.as_ptr() => _,
@@ -272,8 +291,8 @@ pub(crate) fn rescale_rows(
     }
 }
 
-/// [`super::rescale_rows`] (Thumb-1): one row per pass, 26 instructions, where LLVM's loop
-/// spilled its constants and took about 34. With `acc = hi · 2^16 + lo` (`lo` unsigned),
+/// [`super::rescale_rows`] (Thumb-1): one row per pass, 26 instructions (20 with one bias),
+/// where LLVM's loop spilled its constants and took about 34. With `acc = hi · 2^16 + lo` (`lo` unsigned),
 /// `rescale(acc, m, shift) = (hi · m + ((lo · m) >> 16) + 2^(shift-17)) >> (shift - 16)`: the
 /// rounding term is a multiple of 2^16, so the low half's product only carries its top. The
 /// sum fits: `|hi · m| ≤ 2^15 · (2^16 - 1)`, the other two are below 2^16 and at most 2^15
@@ -323,7 +342,11 @@ pub(crate) fn rescale_rows(
             "mov r11, r5",
             "mov r12, r6",
             "mov lr, r7",
+            // A second bias shifted by 31 is 0 for every row (the only such bias): one loop
+            // without it.
+            "cmp r7, #31",
             "ldr r7, [r4]",
+            "beq 3f",
             "2:",
             "ldrh r4, [r1, r3]",
             "ldr r5, [r0]",
@@ -351,6 +374,29 @@ pub(crate) fn rescale_rows(
             "stm r0!, {{r5}}",
             "adds r3, #2",
             "bne 2b",
+            "b 4f",
+            "3:",
+            "ldrh r4, [r1, r3]",
+            "ldr r5, [r0]",
+            "uxth r6, r5",
+            "asrs r5, r5, #16",
+            "muls r6, r4, r6",
+            "muls r5, r4, r5",
+            "lsrs r6, r6, #16",
+            "adds r5, r5, r6",
+            "add r5, r8",
+            "mov r6, r9",
+            "asrs r5, r5, r6",
+            "ldrsh r4, [r2, r3]",
+            "lsls r4, r4, #15",
+            "add r4, r10",
+            "mov r6, r11",
+            "asrs r4, r4, r6",
+            "adds r5, r5, r4",
+            "stm r0!, {{r5}}",
+            "adds r3, #2",
+            "bne 3b",
+            "4:",
             "pop {{r6, r7}}",
             inout("r0") y.as_mut_ptr() => _,
             in("r1") end(m.as_ptr()),
