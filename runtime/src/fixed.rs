@@ -594,11 +594,11 @@ fn dot_u8_rust(x: &[i16], u: &[u8]) -> i32 {
 /// leave it as it is.
 #[inline]
 pub(crate) fn gru_cell(h: &mut [i16], z: &[i32], r: &[i32], xh: &[i32], hh: &[i32]) {
-    #[cfg(all(feature = "asm", nowcast_thumb2))]
+    #[cfg(all(feature = "asm", any(nowcast_thumb2, nowcast_thumb1)))]
     {
         thumb::gru_cell(h, z, r, xh, hh)
     }
-    #[cfg(not(all(feature = "asm", nowcast_thumb2)))]
+    #[cfg(not(all(feature = "asm", any(nowcast_thumb2, nowcast_thumb1))))]
     {
         gru_cell_rust(h, z, r, xh, hh)
     }

@@ -10,8 +10,9 @@
 //!   loops spilled their constants and took about 25 and 34.
 //! - [`dot_u8`]: one row of a blocked kernel after its blocks (a Dense layer's few rows), 6
 //!   instructions per term on Thumb-2 and 10 on Thumb-1.
-//! - `gru_cell` (Thumb-2): the units of a `reset_after` GRU with sigmoid gates and a tanh
-//!   candidate, 68 instructions per unit where LLVM's loop took about 98.
+//! - [`gru_cell`]: the units of a `reset_after` GRU with sigmoid gates and a tanh candidate, 68
+//!   instructions per unit on Thumb-2 and about 107 on Thumb-1, where LLVM's loops took about 98
+//!   and 134.
 //! - [`dot4`]: four consecutive rows of a plain int8 kernel (Conv1D's taps).
 //!
 //! Why: LLVM keeps the row pointers, the accumulators and the input pointer live across a loop
@@ -33,7 +34,7 @@
 //! reads `y.len() / 8` blocks of `8n` bytes it checks `blocks` holds and the `n`
 //! inputs, and writes `y[0..8 · blocks]` and its own frame only. [`rescale_rows`] reads and
 //! writes `y[0..n]` and reads `n` mantissas and `n` values of each bias, every length checked
-//! first. [`dot_u8`] reads the `n` inputs and `n` bytes it checks the row holds. `gru_cell`
+//! first. [`dot_u8`] reads the `n` inputs and `n` bytes it checks the row holds. [`gru_cell`]
 //! reads one element of each of its four pre-activation slices and reads and writes one of
 //! `h` per unit, for the `h.len()` units the slices are checked to hold, and the tanh table at
 //! entries below 379.
@@ -1077,4 +1078,166 @@ pub(crate) fn dot_u8(x: &[i16], u: &[u8]) -> i32 {
         );
     }
     xu
+}
+
+/// Thumb-1 ([`gru_cell`]): `lo = tanh_at(v, frac)` (the module [`super`]'s `tanh_at`, `frac -
+/// 6 = s`) with `s`, `a`, `b`, `hi` scratch, `r7` the table; `v` is kept.
+#[cfg(nowcast_thumb1)]
+macro_rules! t1_tanh {
+    ($v:literal, $s:literal, $a:literal, $b:literal, $lo:literal, $hi:literal, $sh:literal, $sh1:literal, $inv:literal, $half:literal, $norm:literal, $back:literal) => {
+        concat!(
+            "asrs ", $s, ", ", $v, ", #31\n", "movs ", $a, ", ", $v, "\n", "eors ", $a, ", ", $s,
+            "\n", "subs ", $a, ", ", $a, ", ", $s, "\n",
+            // Past the table (i = |v| >> s at least 378): 1.0.
+            "lsrs ", $b, ", ", $a, ", #", $sh1, "\n", "cmp ", $b, ", #189\n", "blo ", $norm, "f\n",
+            "movs ", $lo, ", #1\n", "lsls ", $lo, ", ", $lo, ", #15\n", "b ", $back, "f\n", $norm,
+            ":\n", "lsrs ", $b, ", ", $a, ", #", $sh, "\n", "lsls ", $a, ", ", $a, ", #", $inv,
+            "\n", "lsrs ", $a, ", ", $a, ", #", $inv, "\n", "lsls ", $b, ", ", $b, ", #1\n",
+            "ldrh ", $lo, ", [r7, ", $b, "]\n", "adds ", $b, ", #2\n", "ldrh ", $hi, ", [r7, ", $b,
+            "]\n", "subs ", $hi, ", ", $hi, ", ", $lo, "\n", "muls ", $hi, ", ", $a, ", ", $hi,
+            "\n", "adds ", $hi, ", #", $half, "\n", "asrs ", $hi, ", ", $hi, ", #", $sh, "\n",
+            "adds ", $lo, ", ", $lo, ", ", $hi, "\n", $back, ":\n", "eors ", $lo, ", ", $s, "\n",
+            "subs ", $lo, ", ", $lo, ", ", $s, "\n",
+        )
+    };
+}
+
+/// [`super::gru_cell`] (Thumb-1): about 107 instructions per unit where LLVM's loop took about
+/// 134. One index for the five arrays (their bases in high registers), the constants and the
+/// update gate on the stack; the reset gate's product with `hh` from 16-bit halves (`hh = hi ·
+/// 2^16 + lo`: `2 · r · hi + ((r · lo + 2^14) >> 15)`, exact, the same as [`super::mul_q15`]
+/// for a sigmoid `r`); the blend saturates at 32767 only (it cannot go below -32768).
+#[cfg(nowcast_thumb1)]
+#[inline]
+pub(crate) fn gru_cell(h: &mut [i16], z: &[i32], r: &[i32], xh: &[i32], hh: &[i32]) {
+    let n = h.len();
+    if n == 0
+        || [z.len(), r.len(), xh.len(), hh.len()]
+            .iter()
+            .any(|&l| l < n)
+    {
+        return;
+    }
+    // Inline assembly cannot hand high registers over in Thumb-1: the bases go through memory.
+    let frame: [usize; 6] = [
+        z.as_ptr() as usize,
+        r.as_ptr() as usize,
+        xh.as_ptr() as usize,
+        hh.as_ptr() as usize,
+        h.as_mut_ptr() as usize,
+        4 * n,
+    ];
+    // SAFETY: see the module's audit: for `j < n` (`n ≥ 1`, the index `r6 = 4j` up to `4n`)
+    // one element of `z`, `r`, `xh`, `hh` (all at least `n` long, checked above) is read at
+    // `base + 4j` and one of `h` read and written at `h + 2j`; the tanh table is read at
+    // entries `i` and `i + 1` for `i < 378` (it has 379); the frame is read; 24 bytes of stack
+    // are used and given back, `r6` and `r7` saved on the stack and restored.
+    #[allow(unsafe_code)]
+    unsafe {
+        asm!(
+            // High: r8 z, r9 r, r10 xh, r11 hh, r12 h, lr 4n. Low: r6 the index 4j, r7 the
+            // table, r0-r5 scratch. Stack: [sp] the update gate, [sp, 4] 32769, [sp, 8] 2^14,
+            // [sp, 12] 2^15, [sp, 16] 32767.
+            "push {{r6, r7}}",
+            "sub sp, #24",
+            "ldm r0!, {{r1, r2, r3}}",
+            "mov r8, r1",
+            "mov r9, r2",
+            "mov r10, r3",
+            "ldm r0!, {{r1, r2, r3}}",
+            "mov r11, r1",
+            "mov r12, r2",
+            "mov lr, r3",
+            "mov r7, r4",
+            "movs r1, #1",
+            "lsls r1, r1, #14",
+            "str r1, [sp, #8]",
+            "lsls r2, r1, #1",
+            "str r2, [sp, #12]",
+            "adds r2, r2, #1",
+            "str r2, [sp, #4]",
+            "subs r2, r2, #2",
+            "str r2, [sp, #16]",
+            "movs r6, #0",
+            "2:",
+            // The update gate, sigmoid(z) = (tanh(z / 2) + 32769) >> 1, to the stack.
+            "mov r0, r8",
+            "ldr r0, [r0, r6]",
+            t1_tanh!("r0", "r1", "r2", "r3", "r4", "r5", "7", "8", "25", "64", "3", "4"),
+            "ldr r5, [sp, #4]",
+            "adds r4, r4, r5",
+            "asrs r4, r4, #1",
+            "str r4, [sp]",
+            // The reset gate, into r4.
+            "mov r0, r9",
+            "ldr r0, [r0, r6]",
+            t1_tanh!("r0", "r1", "r2", "r3", "r4", "r5", "7", "8", "25", "64", "5", "6"),
+            "ldr r5, [sp, #4]",
+            "adds r4, r4, r5",
+            "asrs r4, r4, #1",
+            // Its product with hh, into r1.
+            "mov r0, r11",
+            "ldr r0, [r0, r6]",
+            "asrs r1, r0, #16",
+            "uxth r2, r0",
+            "muls r1, r4, r1",
+            "muls r2, r4, r2",
+            "lsls r1, r1, #1",
+            "ldr r3, [sp, #8]",
+            "adds r2, r2, r3",
+            "lsrs r2, r2, #15",
+            "adds r1, r1, r2",
+            // xh plus the product, saturating.
+            "mov r0, r10",
+            "ldr r0, [r0, r6]",
+            "adds r0, r0, r1",
+            "bvc 7f",
+            "asrs r0, r0, #31",
+            "movs r1, #1",
+            "lsls r1, r1, #31",
+            "eors r0, r1",
+            "7:",
+            // The candidate, into r4.
+            t1_tanh!("r0", "r1", "r2", "r3", "r4", "r5", "6", "7", "26", "32", "8", "9"),
+            // The blend: (z·h + (2^15 - z)·c + 2^14) >> 15, at most 32767.
+            "ldr r0, [sp]",
+            "mov r1, r12",
+            "lsrs r2, r6, #1",
+            "ldrsh r3, [r1, r2]",
+            "muls r3, r0, r3",
+            "ldr r5, [sp, #12]",
+            "subs r5, r5, r0",
+            "muls r5, r4, r5",
+            "adds r3, r3, r5",
+            "ldr r5, [sp, #8]",
+            "adds r3, r3, r5",
+            "asrs r3, r3, #15",
+            "ldr r5, [sp, #16]",
+            "cmp r3, r5",
+            "ble 3f",
+            "mov r3, r5",
+            "3:",
+            "strh r3, [r1, r2]",
+            "adds r6, #4",
+            "cmp r6, lr",
+            // (A conditional branch reaches 256 bytes back only.)
+            "beq 4f",
+            "b 2b",
+            "4:",
+            "add sp, #24",
+            "pop {{r6, r7}}",
+            inout("r0") frame.as_ptr() => _,
+            out("r1") _,
+            out("r2") _,
+            out("r3") _,
+            inout("r4") super::TANH_Q15.as_ptr() => _,
+            out("r5") _,
+            out("r8") _,
+            out("r9") _,
+            out("r10") _,
+            out("r11") _,
+            out("r12") _,
+            out("lr") _,
+        );
+    }
 }

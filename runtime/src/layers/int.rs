@@ -474,9 +474,9 @@ impl Gru<Tensor<'_>> {
             let hh = &hs[2 * u..];
             // Keras' activations with their calls resolved once, else through the dispatch.
             if (rec, act) == (Activation::Sigmoid, Activation::Tanh) {
-                #[cfg(all(feature = "asm", nowcast_thumb2))]
+                #[cfg(all(feature = "asm", any(nowcast_thumb2, nowcast_thumb1)))]
                 fixed::gru_cell(h, z, r, xh, hh);
-                #[cfg(not(all(feature = "asm", nowcast_thumb2)))]
+                #[cfg(not(all(feature = "asm", any(nowcast_thumb2, nowcast_thumb1))))]
                 gru_units(h, z, r, xh, hh, fixed::sigmoid, fixed::tanh);
             } else {
                 gru_units(h, z, r, xh, hh, |v| activate(rec, v), |v| activate(act, v));
