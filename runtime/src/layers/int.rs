@@ -523,20 +523,40 @@ impl Lstm<Tensor<'_>> {
         gemv_pair(z, x, w, h, r, 0, e_in, UNIT_EXP, GATE_EXP, bias);
         let (act, rec) = (self.activation, self.recurrent_activation);
         let e_c = i32::from(q.cell_exp);
-        for j in 0..u {
-            let i = activate(rec, z[j]);
-            let f = activate(rec, z[u + j]);
-            let g = activate(act, z[2 * u + j]);
-            let o = activate(rec, z[3 * u + j]);
-            let kept = fixed::shift_round(f * i32::from(c[j]), 15);
-            let new = fixed::shift_round(i * g, 30 - e_c);
-            c[j] = sat16(kept.saturating_add(new));
-            let tc = activate(
-                act,
-                fixed::shift_round(i32::from(c[j]), e_c - i32::from(GATE_EXP)),
-            );
-            h[j] = sat16(fixed::mul_q15_unit(o, tc));
+        // Keras' activations with their calls resolved once, else through the dispatch.
+        if (rec, act) == (Activation::Sigmoid, Activation::Tanh) {
+            lstm_units(h, c, z, e_c, fixed::sigmoid, fixed::tanh);
+        } else {
+            lstm_units(h, c, z, e_c, |v| activate(rec, v), |v| activate(act, v));
         }
+    }
+}
+
+/// The units of an LSTM from their pre-activations `z` (the gates `i, f, g, o`, `h.len()`
+/// each), the cell state `c` in Q(`e_c`).
+#[inline(always)]
+fn lstm_units(
+    h: &mut [i16],
+    c: &mut [i16],
+    z: &[i32],
+    e_c: i32,
+    rec: impl Fn(i32) -> i32,
+    act: impl Fn(i32) -> i32,
+) {
+    let u = h.len();
+    for j in 0..u {
+        let i = rec(z[j]);
+        let f = rec(z[u + j]);
+        let g = act(z[2 * u + j]);
+        let o = rec(z[3 * u + j]);
+        let kept = fixed::shift_round(f * i32::from(c[j]), 15);
+        let new = fixed::shift_round(i * g, 30 - e_c);
+        c[j] = sat16(kept.saturating_add(new));
+        let tc = act(fixed::shift_round(
+            i32::from(c[j]),
+            e_c - i32::from(GATE_EXP),
+        ));
+        h[j] = sat16(fixed::mul_q15_unit(o, tc));
     }
 }
 
