@@ -414,8 +414,15 @@ impl SimpleRnn<Tensor<'_>> {
         let (w, r) = (self.kernel, self.recurrent_kernel);
         let bias = [Some((self.bias, 0)), None];
         gemv_pair(z, x, w, h, r, 0, e_in, q.output_exp, e_t, bias);
-        for (h, &z) in h.iter_mut().zip(z.iter()) {
-            *h = out16(self.activation, z);
+        // Keras' tanh with its call resolved once, else through the dispatch.
+        if self.activation == Activation::Tanh {
+            for (h, &z) in h.iter_mut().zip(z.iter()) {
+                *h = sat16(fixed::tanh(z));
+            }
+        } else {
+            for (h, &z) in h.iter_mut().zip(z.iter()) {
+                *h = out16(self.activation, z);
+            }
         }
     }
 }
