@@ -468,6 +468,106 @@ macro_rules! t2_col8 {
     };
 }
 
+/// The frame of every [`rows8`] loop, or `None` (nothing to do: no input, no whole block, or
+/// fewer bytes than the blocks need): the next block's bytes, the next output, the shift (at
+/// most 32), the offset, the input, its length, the blocks left, and where the input's
+/// four-column passes end. The assembly advances the bytes, the output and the count.
+#[inline]
+fn rows8_frame(y: &mut [i32], x: &[i16], blocks: &[u8], lsl: u32, c: i32) -> Option<[usize; 8]> {
+    let n = x.len();
+    let count = y.len() / 8;
+    // (A checked 32-bit product is a library call on the M0: one of two 16-bit values is not.)
+    let need = match ((8 * n) | count) >> 16 {
+        0 => Some(8 * n * count),
+        _ => (8 * n).checked_mul(count),
+    };
+    let fits = need.is_some_and(|need| blocks.len() >= need);
+    (n > 0 && count > 0 && fits).then(|| {
+        [
+            blocks.as_ptr() as usize,
+            y.as_mut_ptr() as usize,
+            lsl.min(32) as usize,
+            c as usize,
+            x.as_ptr() as usize,
+            n,
+            count,
+            x.as_ptr().wrapping_add(n & !3) as usize,
+        ]
+    })
+}
+
+/// Thumb-2 ([`rows8`], both loops): a block's start, from the frame at `[sp]` (into `lr`): the
+/// bytes (`r10`), the output (`r11`, then the input), the shift (`r12`), and the eight sums
+/// from the output shifted plus the offset (or, for a first part, the offset alone: `8:` in
+/// `t2_block_end`).
+#[cfg(nowcast_thumb2)]
+macro_rules! t2_block_start {
+    () => {
+        concat!(
+            "1:\n",
+            "ldr lr, [sp]\n",
+            "ldm lr, {{r10, r11, r12}}\n",
+            // A first part (a shift of 32) starts from the offset alone.
+            "cmp r12, #32\n",
+            "bhs 8f\n",
+            "ldm r11, {{r0, r1, r2, r3, r4, r5, r8, r9}}\n",
+            "lsl r0, r0, r12\n",
+            "lsl r1, r1, r12\n",
+            "lsl r2, r2, r12\n",
+            "lsl r3, r3, r12\n",
+            "lsl r4, r4, r12\n",
+            "lsl r5, r5, r12\n",
+            "lsl r8, r8, r12\n",
+            "lsl r9, r9, r12\n",
+            "ldr r12, [lr, #12]\n",
+            "add r0, r0, r12\n",
+            "add r1, r1, r12\n",
+            "add r2, r2, r12\n",
+            "add r3, r3, r12\n",
+            "add r4, r4, r12\n",
+            "add r5, r5, r12\n",
+            "add r8, r8, r12\n",
+            "add r9, r9, r12\n",
+            "9:\n",
+            "ldr r11, [lr, #16]\n",
+        )
+    };
+}
+
+/// Thumb-2 ([`rows8`], both loops): a block's end, the eight sums stored and the frame
+/// advanced, then the next block or the end (`6:`); and the first part's start.
+#[cfg(nowcast_thumb2)]
+macro_rules! t2_block_end {
+    () => {
+        concat!(
+            // The block's eight sums out, the next block.
+            "5:\n",
+            "ldr lr, [sp]\n",
+            "ldr r12, [lr, #4]\n",
+            "stm r12!, {{r0, r1, r2, r3, r4, r5, r8, r9}}\n",
+            "str r12, [lr, #4]\n",
+            "str r10, [lr]\n",
+            "ldr r12, [lr, #24]\n",
+            "subs r12, r12, #1\n",
+            "str r12, [lr, #24]\n",
+            "bne 1b\n",
+            "b 6f\n",
+            "8:\n",
+            "ldr r12, [lr, #12]\n",
+            "mov r0, r12\n",
+            "mov r1, r12\n",
+            "mov r2, r12\n",
+            "mov r3, r12\n",
+            "mov r4, r12\n",
+            "mov r5, r12\n",
+            "mov r8, r12\n",
+            "mov r9, r12\n",
+            "b 9b\n",
+            "6:\n",
+        )
+    };
+}
+
 /// [`super::rows8`] (Thumb-2): every block in one call, eight sums in registers, four columns
 /// (32 bytes at fixed offsets) per pass: 71 instructions per 32 multiply-adds, 2.2 per
 /// multiply-add (the four-row loop over plain rows took 2.4), and about 40 per block besides
@@ -475,30 +575,13 @@ macro_rules! t2_col8 {
 #[cfg(all(nowcast_thumb2, not(nowcast_dsp)))]
 #[inline]
 pub(crate) fn rows8(y: &mut [i32], x: &[i16], blocks: &[u8], lsl: u32, c: i32) {
-    let n = x.len();
-    let count = y.len() / 8;
-    let size = 8 * n;
-    let fits = size
-        .checked_mul(count)
-        .is_some_and(|need| blocks.len() >= need);
-    if n == 0 || count == 0 || !fits {
+    let Some(mut frame) = rows8_frame(y, x, blocks, lsl, c) else {
         return;
-    }
-    // The next block's bytes, the next output, the shift, the offset, the input, its length,
-    // the blocks left. The assembly advances the bytes, the output and the count.
-    let mut frame: [usize; 7] = [
-        blocks.as_ptr() as usize,
-        y.as_mut_ptr() as usize,
-        lsl.min(32) as usize,
-        c as usize,
-        x.as_ptr() as usize,
-        n,
-        count,
-    ];
-    // SAFETY: see the module's audit. Block j is read at `blocks + size·j` up to `size` bytes
+    };
+    // SAFETY: see the module's audit. Block j is read at `blocks + 8n·j` up to `8n` bytes
     // (the pointer `r10` advances by 32 per pass of four columns, 16 per pair of the tail and
-    // 8 for an odd column, so by `8n = size` per block, and every offset read is below what it
-    // advances), `count` blocks inside `blocks` (checked above); the input `x[0..n]` (`r11`
+    // 8 for an odd column, so by `8n` per block, and every offset read is below what it
+    // advances), `count` blocks inside `blocks` (checked by `rows8_frame`, with `n ≥ 1`); the input `x[0..n]` (`r11`
     // advances one element per column); the output `y[0..8·count]` read with `ldm` and
     // written with `stm`; the frame read and written; `r6` saved on the stack and restored.
     #[allow(unsafe_code)]
@@ -507,32 +590,7 @@ pub(crate) fn rows8(y: &mut [i32], x: &[i16], blocks: &[u8], lsl: u32, c: i32) {
             // The frame pointer and r6 on the stack; r0-r5, r8, r9 the sums, r10 the bytes,
             // r11 the input, r12 x[i], lr a byte, r6 the passes.
             "push {{r0, r6}}",
-            "1:",
-            "ldr lr, [sp]",
-            "ldm lr, {{r10, r11, r12}}",
-            // A first part (a shift of 32) starts from the offset alone.
-            "cmp r12, #32",
-            "bhs 8f",
-            "ldm r11, {{r0, r1, r2, r3, r4, r5, r8, r9}}",
-            "lsl r0, r0, r12",
-            "lsl r1, r1, r12",
-            "lsl r2, r2, r12",
-            "lsl r3, r3, r12",
-            "lsl r4, r4, r12",
-            "lsl r5, r5, r12",
-            "lsl r8, r8, r12",
-            "lsl r9, r9, r12",
-            "ldr r12, [lr, #12]",
-            "add r0, r0, r12",
-            "add r1, r1, r12",
-            "add r2, r2, r12",
-            "add r3, r3, r12",
-            "add r4, r4, r12",
-            "add r5, r5, r12",
-            "add r8, r8, r12",
-            "add r9, r9, r12",
-            "9:",
-            "ldr r11, [lr, #16]",
+            t2_block_start!(),
             "ldr r6, [lr, #20]",
             "lsrs r6, r6, #2",
             "beq 3f",
@@ -558,30 +616,7 @@ pub(crate) fn rows8(y: &mut [i32], x: &[i16], blocks: &[u8], lsl: u32, c: i32) {
             "beq 5f",
             t2_col8!(0, 1, 2, 3, 4, 5, 6, 7),
             "add r10, r10, #8",
-            // The block's eight sums out, the next block.
-            "5:",
-            "ldr lr, [sp]",
-            "ldr r12, [lr, #4]",
-            "stm r12!, {{r0, r1, r2, r3, r4, r5, r8, r9}}",
-            "str r12, [lr, #4]",
-            "str r10, [lr]",
-            "ldr r12, [lr, #24]",
-            "subs r12, r12, #1",
-            "str r12, [lr, #24]",
-            "bne 1b",
-            "b 6f",
-            "8:",
-            "ldr r12, [lr, #12]",
-            "mov r0, r12",
-            "mov r1, r12",
-            "mov r2, r12",
-            "mov r3, r12",
-            "mov r4, r12",
-            "mov r5, r12",
-            "mov r8, r12",
-            "mov r9, r12",
-            "b 9b",
-            "6:",
+            t2_block_end!(),
             "pop {{r0, r6}}",
             inout("r0") frame.as_mut_ptr() => _,
             out("r1") _,
@@ -662,35 +697,13 @@ macro_rules! t1_col8 {
 #[cfg(nowcast_thumb1)]
 #[inline]
 pub(crate) fn rows8(y: &mut [i32], x: &[i16], blocks: &[u8], lsl: u32, c: i32) {
-    let n = x.len();
-    let count = y.len() / 8;
-    let size = 8 * n;
-    // (A checked 32-bit product is a library call here: one of two 16-bit values is not.)
-    let need = match (size | count) >> 16 {
-        0 => Some(size * count),
-        _ => size.checked_mul(count),
-    };
-    let fits = need.is_some_and(|need| blocks.len() >= need);
-    if n == 0 || count == 0 || !fits {
+    let Some(mut frame) = rows8_frame(y, x, blocks, lsl, c) else {
         return;
-    }
-    // The next block's bytes, the next output, the shift, the offset, the input, where its
-    // four-column passes end, its length, the blocks left. The assembly advances the bytes, the
-    // output and the count.
-    let mut frame: [usize; 8] = [
-        blocks.as_ptr() as usize,
-        y.as_mut_ptr() as usize,
-        lsl.min(32) as usize,
-        c as usize,
-        x.as_ptr() as usize,
-        x.as_ptr().wrapping_add(n & !3) as usize,
-        n,
-        count,
-    ];
-    // SAFETY: see the module's audit. Block j is read at `blocks + size·j` up to `size` bytes
+    };
+    // SAFETY: see the module's audit. Block j is read at `blocks + 8n·j` up to `8n` bytes
     // (`r0` advances by 32 per pass of four columns, 16 per pair of the tail and 8 for an odd
-    // column, so by `8n = size` per block, every offset read below what it advances), `count`
-    // blocks inside `blocks` (checked above); the input `x[0..n]` (`r1` advances by four
+    // column, so by `8n` per block, every offset read below what it advances), `count`
+    // blocks inside `blocks` (checked by `rows8_frame`, with `n ≥ 1`); the input `x[0..n]` (`r1` advances by four
     // elements per pass up to `x + (n & !3)`, and the tail reads the one or two after); the
     // output `y[0..8·count]`; the frame read and written; `r6` and `r7` saved on the stack
     // and restored.
@@ -745,7 +758,7 @@ pub(crate) fn rows8(y: &mut [i32], x: &[i16], blocks: &[u8], lsl: u32, c: i32) {
             "8:",
             "ldr r3, [sp]",
             "ldr r1, [r3, #16]",
-            "ldr r2, [r3, #20]",
+            "ldr r2, [r3, #28]",
             "mov r12, r2",
             "cmp r1, r12",
             "beq 3f",
@@ -762,7 +775,7 @@ pub(crate) fn rows8(y: &mut [i32], x: &[i16], blocks: &[u8], lsl: u32, c: i32) {
             // order).
             "3:",
             "ldr r3, [sp]",
-            "ldr r3, [r3, #24]",
+            "ldr r3, [r3, #20]",
             "lsrs r2, r3, #2",
             "bcc 4f",
             t1_col8!(0; 0, 1, 4, 5, 8, 9, 12, 13),
@@ -770,7 +783,7 @@ pub(crate) fn rows8(y: &mut [i32], x: &[i16], blocks: &[u8], lsl: u32, c: i32) {
             "adds r0, #16",
             "adds r1, #4",
             "ldr r3, [sp]",
-            "ldr r3, [r3, #24]",
+            "ldr r3, [r3, #20]",
             "4:",
             "lsrs r2, r3, #1",
             "bcc 5f",
@@ -788,9 +801,9 @@ pub(crate) fn rows8(y: &mut [i32], x: &[i16], blocks: &[u8], lsl: u32, c: i32) {
             "stm r2!, {{r4, r5, r6, r7}}",
             "str r2, [r3, #4]",
             "str r0, [r3]",
-            "ldr r2, [r3, #28]",
+            "ldr r2, [r3, #24]",
             "subs r2, #1",
-            "str r2, [r3, #28]",
+            "str r2, [r3, #24]",
             // (A conditional branch reaches 256 bytes back only.)
             "beq 6f",
             "b 1b",
@@ -1285,31 +1298,12 @@ macro_rules! dsp_pair8 {
 #[cfg(nowcast_dsp)]
 #[inline]
 pub(crate) fn rows8(y: &mut [i32], x: &[i16], blocks: &[u8], lsl: u32, c: i32) {
-    let n = x.len();
-    let count = y.len() / 8;
-    let size = 8 * n;
-    let fits = size
-        .checked_mul(count)
-        .is_some_and(|need| blocks.len() >= need);
-    if n == 0 || count == 0 || !fits {
+    let Some(mut frame) = rows8_frame(y, x, blocks, lsl, c) else {
         return;
-    }
-    // The next block's bytes, the next output, the shift, the offset, the input, its length,
-    // the blocks left, where the input's four-column passes end. The assembly advances the
-    // bytes, the output and the count.
-    let mut frame: [usize; 8] = [
-        blocks.as_ptr() as usize,
-        y.as_mut_ptr() as usize,
-        lsl.min(32) as usize,
-        c as usize,
-        x.as_ptr() as usize,
-        n,
-        count,
-        x.as_ptr().wrapping_add(n & !3) as usize,
-    ];
-    // SAFETY: see the module's audit. Block j is read at `blocks + size·j` up to `size` bytes
+    };
+    // SAFETY: see the module's audit. Block j is read at `blocks + 8n·j` up to `8n` bytes
     // (the pointer `r10` advances by 16 per pair of columns, 4 per word read, and 8 for an odd
-    // column, so by `8n = size` per block), `count` blocks inside `blocks` (checked above); the
+    // column, so by `8n` per block), `count` blocks inside `blocks` (checked by `rows8_frame`, with `n ≥ 1`); the
     // input `x[0..n]` (`r11` advances by the two elements of each pair read, one for an odd
     // column); the output `y[0..8·count]` read with `ldm` and written with `stm`; the frame
     // read and written; `r6` saved on the stack and restored.
@@ -1319,32 +1313,7 @@ pub(crate) fn rows8(y: &mut [i32], x: &[i16], blocks: &[u8], lsl: u32, c: i32) {
             // The frame pointer and r6 on the stack; r0-r5, r8, r9 the sums, r10 the bytes,
             // r11 the input, r12 an input pair, lr a word of bytes, r6 a byte pair.
             "push {{r0, r6}}",
-            "1:",
-            "ldr lr, [sp]",
-            "ldm lr, {{r10, r11, r12}}",
-            // A first part (a shift of 32) starts from the offset alone.
-            "cmp r12, #32",
-            "bhs 8f",
-            "ldm r11, {{r0, r1, r2, r3, r4, r5, r8, r9}}",
-            "lsl r0, r0, r12",
-            "lsl r1, r1, r12",
-            "lsl r2, r2, r12",
-            "lsl r3, r3, r12",
-            "lsl r4, r4, r12",
-            "lsl r5, r5, r12",
-            "lsl r8, r8, r12",
-            "lsl r9, r9, r12",
-            "ldr r12, [lr, #12]",
-            "add r0, r0, r12",
-            "add r1, r1, r12",
-            "add r2, r2, r12",
-            "add r3, r3, r12",
-            "add r4, r4, r12",
-            "add r5, r5, r12",
-            "add r8, r8, r12",
-            "add r9, r9, r12",
-            "9:",
-            "ldr r11, [lr, #16]",
+            t2_block_start!(),
             "ldr r6, [lr, #28]",
             "cmp r11, r6",
             "beq 3f",
@@ -1369,30 +1338,7 @@ pub(crate) fn rows8(y: &mut [i32], x: &[i16], blocks: &[u8], lsl: u32, c: i32) {
             "beq 5f",
             t2_col8!(0, 1, 2, 3, 4, 5, 6, 7),
             "add r10, r10, #8",
-            // The block's eight sums out, the next block.
-            "5:",
-            "ldr lr, [sp]",
-            "ldr r12, [lr, #4]",
-            "stm r12!, {{r0, r1, r2, r3, r4, r5, r8, r9}}",
-            "str r12, [lr, #4]",
-            "str r10, [lr]",
-            "ldr r12, [lr, #24]",
-            "subs r12, r12, #1",
-            "str r12, [lr, #24]",
-            "bne 1b",
-            "b 6f",
-            "8:",
-            "ldr r12, [lr, #12]",
-            "mov r0, r12",
-            "mov r1, r12",
-            "mov r2, r12",
-            "mov r3, r12",
-            "mov r4, r12",
-            "mov r5, r12",
-            "mov r8, r12",
-            "mov r9, r12",
-            "b 9b",
-            "6:",
+            t2_block_end!(),
             "pop {{r0, r6}}",
             inout("r0") frame.as_mut_ptr() => _,
             out("r1") _,
