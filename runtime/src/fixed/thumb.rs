@@ -581,9 +581,10 @@ pub(crate) fn rows8(y: &mut [i32], x: &[i16], blocks: &[u8], lsl: u32, c: i32) {
     // SAFETY: see the module's audit. Block j is read at `blocks + 8n·j` up to `8n` bytes
     // (the pointer `r10` advances by 32 per pass of four columns, 16 per pair of the tail and
     // 8 for an odd column, so by `8n` per block, and every offset read is below what it
-    // advances), `count` blocks inside `blocks` (checked by `rows8_frame`, with `n ≥ 1`); the input `x[0..n]` (`r11`
-    // advances one element per column); the output `y[0..8·count]` read with `ldm` and
-    // written with `stm`; the frame read and written; `r6` saved on the stack and restored.
+    // advances), `count` blocks inside `blocks` (checked by `rows8_frame`, with `n ≥ 1`); the
+    // input `x[0..n]` (`r11` advances one element per column); the output `y[0..8·count]` read
+    // with `ldm` and written with `stm`; the frame read and written; `r6` saved on the stack
+    // and restored.
     #[allow(unsafe_code)]
     unsafe {
         asm!(
@@ -703,10 +704,10 @@ pub(crate) fn rows8(y: &mut [i32], x: &[i16], blocks: &[u8], lsl: u32, c: i32) {
     // SAFETY: see the module's audit. Block j is read at `blocks + 8n·j` up to `8n` bytes
     // (`r0` advances by 32 per pass of four columns, 16 per pair of the tail and 8 for an odd
     // column, so by `8n` per block, every offset read below what it advances), `count`
-    // blocks inside `blocks` (checked by `rows8_frame`, with `n ≥ 1`); the input `x[0..n]` (`r1` advances by four
-    // elements per pass up to `x + (n & !3)`, and the tail reads the one or two after); the
-    // output `y[0..8·count]`; the frame read and written; `r6` and `r7` saved on the stack
-    // and restored.
+    // blocks inside `blocks` (checked by `rows8_frame`, with `n ≥ 1`); the input `x[0..n]`
+    // (`r1` advances by four elements per pass up to `x + (n & !3)`, and the tail reads the
+    // one or two after); the output `y[0..8·count]`; the frame read and written; `r6` and `r7`
+    // saved on the stack and restored.
     #[allow(unsafe_code)]
     unsafe {
         asm!(
@@ -1303,10 +1304,10 @@ pub(crate) fn rows8(y: &mut [i32], x: &[i16], blocks: &[u8], lsl: u32, c: i32) {
     };
     // SAFETY: see the module's audit. Block j is read at `blocks + 8n·j` up to `8n` bytes
     // (the pointer `r10` advances by 16 per pair of columns, 4 per word read, and 8 for an odd
-    // column, so by `8n` per block), `count` blocks inside `blocks` (checked by `rows8_frame`, with `n ≥ 1`); the
-    // input `x[0..n]` (`r11` advances by the two elements of each pair read, one for an odd
-    // column); the output `y[0..8·count]` read with `ldm` and written with `stm`; the frame
-    // read and written; `r6` saved on the stack and restored.
+    // column, so by `8n` per block), `count` blocks inside `blocks` (checked by
+    // `rows8_frame`, with `n ≥ 1`); the input `x[0..n]` (`r11` advances by the two elements of
+    // each pair read, one for an odd column); the output `y[0..8·count]` read with `ldm` and
+    // written with `stm`; the frame read and written; `r6` saved on the stack and restored.
     #[allow(unsafe_code)]
     unsafe {
         asm!(
