@@ -219,6 +219,63 @@ pub(crate) fn dot4(acc: [i32; 4], x: &[i16], block: &[i8]) -> [i32; 4] {
     [a0, a1, a2, a3]
 }
 
+/// Thumb-2 ([`rescale_rows`], both loops): the first bias's term of the next row into `r11`.
+#[cfg(nowcast_thumb2)]
+macro_rules! t2_rescale_first {
+    () => {
+        concat!(
+            "ldrsh r11, [r2], #2\n",
+            "add r11, r6, r11, lsl #15\n",
+            "asr r11, r11, r8\n",
+        )
+    };
+}
+
+/// Thumb-2 ([`rescale_rows`], both loops): the row's rescaled sum added to the terms in `r11`,
+/// stored, the output advanced and compared with its end.
+#[cfg(nowcast_thumb2)]
+macro_rules! t2_rescale_rest {
+    () => {
+        concat!(
+            "ldrh r12, [r1], #2\n",
+            "lsl r12, r12, r5\n",
+            "ldr lr, [r0]\n",
+            "smull r12, lr, lr, r12\n",
+            "add r11, r11, lr\n",
+            "add r11, r11, r12, lsr #31\n",
+            "str r11, [r0], #4\n",
+            "cmp r0, r4\n",
+        )
+    };
+}
+
+/// Thumb-1 ([`rescale_rows`], both loops): the next row's rescaled sum plus its first bias's
+/// term, into `r5`.
+#[cfg(nowcast_thumb1)]
+macro_rules! t1_rescale_first {
+    () => {
+        concat!(
+            "ldrh r4, [r1, r3]\n",
+            "ldr r5, [r0]\n",
+            "uxth r6, r5\n",
+            "asrs r5, r5, #16\n",
+            "muls r6, r4, r6\n",
+            "muls r5, r4, r5\n",
+            "lsrs r6, r6, #16\n",
+            "adds r5, r5, r6\n",
+            "add r5, r8\n",
+            "mov r6, r9\n",
+            "asrs r5, r5, r6\n",
+            "ldrsh r4, [r2, r3]\n",
+            "lsls r4, r4, #15\n",
+            "add r4, r10\n",
+            "mov r6, r11\n",
+            "asrs r4, r4, r6\n",
+            "adds r5, r5, r4\n",
+        )
+    };
+}
+
 /// [`super::rescale_rows`] (Thumb-2): one row per pass, 16 instructions (12 with one bias),
 /// where LLVM's loop spilled its nine constants and pointers and took about 25. With `m' = m << (32 - shift)`
 /// (below 2^31: `shift ≥ 18`), `rescale(acc, m, shift)` is the high word of `acc · m' + 2^31`,
@@ -254,35 +311,17 @@ pub(crate) fn rescale_rows(
             "cmp r10, #31",
             "beq 3f",
             "2:",
-            "ldrsh r11, [r2], #2",
-            "add r11, r6, r11, lsl #15",
-            "asr r11, r11, r8",
+            t2_rescale_first!(),
             "ldrsh r12, [r3], #2",
             "add r12, r9, r12, lsl #15",
             "asr r12, r12, r10",
             "add r11, r11, r12",
-            "ldrh r12, [r1], #2",
-            "lsl r12, r12, r5",
-            "ldr lr, [r0]",
-            "smull r12, lr, lr, r12",
-            "add r11, r11, lr",
-            "add r11, r11, r12, lsr #31",
-            "str r11, [r0], #4",
-            "cmp r0, r4",
+            t2_rescale_rest!(),
             "bne 2b",
             "b 4f",
             "3:",
-            "ldrsh r11, [r2], #2",
-            "add r11, r6, r11, lsl #15",
-            "asr r11, r11, r8",
-            "ldrh r12, [r1], #2",
-            "lsl r12, r12, r5",
-            "ldr lr, [r0]",
-            "smull r12, lr, lr, r12",
-            "add r11, r11, lr",
-            "add r11, r11, r12, lsr #31",
-            "str r11, [r0], #4",
-            "cmp r0, r4",
+            t2_rescale_first!(),
+            t2_rescale_rest!(),
             "bne 3b",
             "4:",
             "pop {{r6}}",
@@ -359,23 +398,7 @@ pub(crate) fn rescale_rows(
             "ldr r7, [r4]",
             "beq 3f",
             "2:",
-            "ldrh r4, [r1, r3]",
-            "ldr r5, [r0]",
-            "uxth r6, r5",
-            "asrs r5, r5, #16",
-            "muls r6, r4, r6",
-            "muls r5, r4, r5",
-            "lsrs r6, r6, #16",
-            "adds r5, r5, r6",
-            "add r5, r8",
-            "mov r6, r9",
-            "asrs r5, r5, r6",
-            "ldrsh r4, [r2, r3]",
-            "lsls r4, r4, #15",
-            "add r4, r10",
-            "mov r6, r11",
-            "asrs r4, r4, r6",
-            "adds r5, r5, r4",
+            t1_rescale_first!(),
             "ldrsh r4, [r7, r3]",
             "lsls r4, r4, #15",
             "add r4, r12",
@@ -387,23 +410,7 @@ pub(crate) fn rescale_rows(
             "bne 2b",
             "b 4f",
             "3:",
-            "ldrh r4, [r1, r3]",
-            "ldr r5, [r0]",
-            "uxth r6, r5",
-            "asrs r5, r5, #16",
-            "muls r6, r4, r6",
-            "muls r5, r4, r5",
-            "lsrs r6, r6, #16",
-            "adds r5, r5, r6",
-            "add r5, r8",
-            "mov r6, r9",
-            "asrs r5, r5, r6",
-            "ldrsh r4, [r2, r3]",
-            "lsls r4, r4, #15",
-            "add r4, r10",
-            "mov r6, r11",
-            "asrs r4, r4, r6",
-            "adds r5, r5, r4",
+            t1_rescale_first!(),
             "stm r0!, {{r5}}",
             "adds r3, #2",
             "bne 3b",
