@@ -214,6 +214,8 @@ pub(crate) type BiasTerms<'a> = (&'a [i16], i32, u32);
 /// the rescaled value is below 2^29 in magnitude (the module docs), each term at most 2^29.
 #[inline]
 pub(crate) fn rescale_rows(y: &mut [i32], m: &[u16], shift: u32, b0: BiasTerms, b1: BiasTerms) {
+    // (Every caller checked the arguments: one that did not would leave its sums unscaled.)
+    debug_assert!(rescale_rows_fit(y.len(), m, shift, b0, b1));
     #[cfg(all(feature = "asm", any(nowcast_thumb2, nowcast_thumb1)))]
     {
         thumb::rescale_rows(y, m, shift, b0, b1)
@@ -468,9 +470,11 @@ pub fn rescale(acc: i64, m: u16, shift: i32) -> i32 {
     r.clamp(i64::from(i32::MIN), i64::from(i32::MAX)) as i32
 }
 
-/// `v · 2^-shift` rounded half up for `shift > 0`, `v · 2^-shift` exactly for `shift ≤ 0`.
+/// `v · 2^-shift` rounded half up for `shift > 0`, `v · 2^-shift` saturated to `i32` for `shift
+/// ≤ 0`, for every `shift` (beyond ±32 the result is what it is at ±32: 0, or saturated).
 #[inline]
 pub fn shift_round(v: i32, shift: i32) -> i32 {
+    let shift = shift.clamp(-32, 32);
     if shift > 0 {
         ((i64::from(v) + (1i64 << (shift - 1))) >> shift) as i32
     } else {
@@ -877,6 +881,13 @@ mod tests {
         assert_eq!(shift_round(5, 1), 3);
         assert_eq!(shift_round(-5, 1), -2);
         assert_eq!(shift_round(3, -2), 12);
+        // Every shift is defined (the debug build does not overflow): 0 far right, saturated
+        // far left.
+        assert_eq!(shift_round(i32::MIN, 32), 0);
+        assert_eq!(shift_round(i32::MAX, i32::MAX), 0);
+        assert_eq!(shift_round(-1, i32::MIN), i32::MIN);
+        assert_eq!(shift_round(1, -40), i32::MAX);
+        assert_eq!(shift_round(0, i32::MIN), 0);
         assert_eq!(sat16(40000), i16::MAX);
     }
 

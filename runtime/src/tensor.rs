@@ -124,9 +124,14 @@ impl<'a> Tensor<'a> {
     /// other tensors or outside the kernel.
     pub fn int8_at(&self, row: usize, col: usize, cols: usize) -> Option<i8> {
         match *self {
-            Tensor::I8 { values, .. } if col < cols => values.get(row * cols + col).copied(),
+            Tensor::I8 { values, .. } if col < cols => values
+                .get(row.checked_mul(cols)?.checked_add(col)?)
+                .copied(),
+            // (With `rows · cols` bytes every index below is below that.)
             Tensor::U8Blocked { values, scales }
-                if col < cols && row < scales.len() && values.len() == scales.len() * cols =>
+                if col < cols
+                    && row < scales.len()
+                    && scales.len().checked_mul(cols) == Some(values.len()) =>
             {
                 values
                     .get(blocked_index(scales.len(), cols, row, col))
@@ -218,5 +223,29 @@ mod tests {
         assert_eq!(blocked_index(16, 6, 15, 3), 8 * 6 + 31);
         assert_eq!(blocked_index(16, 5, 8, 4), 8 * 5 + 32);
         assert_eq!(blocked_index(16, 5, 15, 4), 8 * 5 + 39);
+    }
+
+    /// A weight outside the kernel, however far, is `None` (no overflow on the way).
+    #[test]
+    fn weights_outside_a_kernel_are_none() {
+        let scales = Scales {
+            mantissas: &[1, 1],
+            exp: 0,
+        };
+        let plain = Tensor::I8 {
+            values: &[1, 2, 3, 4, 5, 6],
+            scales,
+        };
+        assert_eq!(plain.int8_at(1, 2, 3), Some(6));
+        assert_eq!(plain.int8_at(2, 0, 3), None);
+        assert_eq!(plain.int8_at(usize::MAX, 0, 3), None);
+        assert_eq!(plain.int8_at(1, usize::MAX - 1, usize::MAX), None);
+        let blocked = Tensor::U8Blocked {
+            values: &[129, 130, 131, 132, 133, 134],
+            scales,
+        };
+        assert_eq!(blocked.int8_at(1, 2, 3), Some(6));
+        assert_eq!(blocked.int8_at(0, 0, usize::MAX), None);
+        assert_eq!(blocked.int8_at(usize::MAX, 0, 3), None);
     }
 }
