@@ -80,7 +80,8 @@ impl fmt::Display for LoadReport {
             self.skipped_rows
         )?;
         for row in &self.skipped {
-            writeln!(f, "  skipped line {}: {}", row.line, row.reason)?;
+            // (The reason names the line.)
+            writeln!(f, "  skipped: {}", row.reason)?;
         }
         Ok(())
     }
@@ -103,8 +104,9 @@ impl fmt::Display for LoadReport {
 ///   ([`TimestampFormat`]). Timestamps become UTC seconds; ISO 8601 times without an offset and
 ///   Jena times are taken as UTC; TMY3 times are local standard time at the station's offset,
 ///   with every row moved to the year [`TMY3_YEAR`](super::tmy3::TMY3_YEAR).
-/// - **Numeric columns.** A cell is *missing* if it is empty or parses to a non-finite number
-///   (`NaN`, `inf`), a *number* if it parses to a finite `f64`, else *text*. A column is
+/// - **Numeric columns.** A cell is *missing* if it is empty, one of the loggers' and
+///   spreadsheets' missing-value markers ([`MISSING_MARKERS`], any case) or parses to a
+///   non-finite number (`NaN`, `inf`), a *number* if it parses to a finite `f64`, else *text*. A column is
 ///   numeric iff its first non-missing cell (normally the first data row's) is a number. Other
 ///   columns (TMY3 source flags such as `A` or `?`) are not read, and are listed in
 ///   [`LoadReport::non_numeric_columns`].
@@ -340,8 +342,13 @@ enum Cell {
     Text,
 }
 
+/// Cells that mean "no value" in data-logger, R, pandas and spreadsheet exports (compared
+/// without case): a column that starts with them is still numeric, and they are reported as
+/// missing values, not as text.
+pub const MISSING_MARKERS: [&str; 8] = ["NA", "N/A", "#N/A", "NULL", "None", "-", "--", "?"];
+
 fn classify(text: &str) -> Cell {
-    if text.is_empty() {
+    if text.is_empty() || MISSING_MARKERS.iter().any(|m| text.eq_ignore_ascii_case(m)) {
         return Cell::Missing;
     }
     match text.parse::<f64>() {
@@ -597,6 +604,33 @@ Date (MM/DD/YYYY),Time (HH:MM),Dry-bulb (C),Dry-bulb source
         assert_eq!(series.columns(), ["a"]);
         assert_eq!(series.report().non_numeric_columns, ["b", "c"]);
         assert_eq!(series.column("a"), Some(&[1.0, 2.0, 3.0][..]));
+    }
+
+    #[test]
+    fn missing_value_markers_are_missing_not_text() {
+        // `a` starts with markers and is still numeric; each marker row is a missing value.
+        let text = "t,a,b\n\
+                    2021-01-01T00:00:00,NA,1\n\
+                    2021-01-01T01:00:00,n/a,2\n\
+                    2021-01-01T02:00:00,5,#N/A\n\
+                    2021-01-01T03:00:00,6,null\n\
+                    2021-01-01T04:00:00,7,-\n\
+                    2021-01-01T05:00:00,8,9\n\
+                    2021-01-01T06:00:00,9,10\n";
+        let error = load(text).unwrap_err();
+        assert!(
+            matches!(&error, LoadError::MissingValue { line: 2, column, value }
+                if column == "a" && value == "NA"),
+            "{error:?}"
+        );
+        let series = load_skipping(text).unwrap();
+        assert_eq!(series.columns(), ["a", "b"]);
+        assert_eq!(series.report().skipped_rows, 5);
+        assert_eq!(series.column("a"), Some(&[8.0, 9.0][..]));
+        // A marker is the whole cell: `-5` is a number, `NA2` text.
+        assert!(matches!(classify("-5"), Cell::Number(v) if v == -5.0));
+        assert!(matches!(classify("NA2"), Cell::Text));
+        assert!(matches!(classify("none"), Cell::Missing));
     }
 
     const WITH_BAD_ROWS: &str = "t,a,b\n\
