@@ -112,7 +112,7 @@ fn converted_sample_is_one_continuous_year() {
     let series = Series::load(converted(), &LoadConfig::default()).expect("data/greensboro.csv");
     let report = series.report();
     assert_eq!(report.timestamp_format, TimestampFormat::Iso8601);
-    assert_eq!(report.period_seconds, 3600);
+    assert_eq!(report.period_ms, 3_600_000);
     assert_eq!(series.len(), HOURS);
     assert_eq!(series.segments(), std::slice::from_ref(&(0..HOURS)));
     assert_eq!(

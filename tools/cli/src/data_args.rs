@@ -5,12 +5,13 @@ use std::path::PathBuf;
 use anyhow::{Context, Result, bail};
 use clap::Args;
 use nowcast_runtime::Model;
-use nowcast_trainer::data::{Dataset, DatasetConfig, LoadConfig, Series, WindowSpec};
+use nowcast_trainer::data::{Dataset, DatasetConfig, Duration, LoadConfig, Series, WindowSpec};
 
 /// Which file, which columns, which windows.
 #[derive(Debug, Clone, Args)]
 pub struct DataArgs {
-    /// The sensor CSV (ISO 8601, Jena `Date Time`, or raw TMY3).
+    /// The sensor CSV (timestamps ISO 8601 with optional milliseconds, Jena `Date Time`, raw
+    /// TMY3, or Unix seconds/milliseconds in a `time`/`timestamp`/`epoch` column).
     #[arg(long)]
     pub data: PathBuf,
     /// The column to forecast (default for eval/replay: the model's target).
@@ -96,6 +97,20 @@ impl DataArgs {
         };
         let series = Series::load(&self.data, &config)
             .with_context(|| format!("loading {}", self.data.display()))?;
+        // Lookback and delay count rows: another period would be another model.
+        let (data_ms, model_ms) = (
+            series.report().period_ms,
+            model.map_or(0, |m| m.sample_period_ms()),
+        );
+        if model_ms > 0 && u64::try_from(data_ms).ok() != Some(model_ms) {
+            bail!(
+                "{} has one row every {}, the model was trained on one every {}: its lookback \
+                 and delay count rows (resample the data to the model's period)",
+                self.data.display(),
+                Duration(data_ms),
+                Duration(model_ms as i64),
+            );
+        }
         let [a, b, c] = self.split[..] else {
             bail!("--split needs three fractions, e.g. 0.6,0.2,0.2")
         };
@@ -104,8 +119,8 @@ impl DataArgs {
         dc.ignore = self.ignore.clone();
         dc.split = [a, b, c];
         let dataset = Dataset::new(&series, &dc)?;
-        let period = series.report().period_seconds.max(1) as usize;
-        let season = self.season.unwrap_or((86_400 / period).max(1));
+        let period_ms = series.report().period_ms.max(1) as usize;
+        let season = self.season.unwrap_or((86_400_000 / period_ms).max(1));
         Ok(Loaded {
             series,
             dataset,

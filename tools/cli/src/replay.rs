@@ -144,7 +144,11 @@ pub fn replay(a: &ReplayArgs) -> Result<()> {
             .map_err(|e| anyhow::anyhow!("{e:?}"))?
             .map(|y| y[0]);
         let actual = target.get(t + delay).copied();
-        write!(out, "{time},")?;
+        // Whole seconds as before; a sub-second stream's with its milliseconds.
+        match time % 1000 {
+            0 => write!(out, "{},", time / 1000)?,
+            _ => write!(out, "{},", time as f64 / 1000.0)?,
+        }
         if let Some(y) = y {
             write!(out, "{y}")?;
             emitted += 1;

@@ -355,7 +355,7 @@ pub fn write_report(
     let forecasts = eval::window_forecasts(&model, d, &starts)?;
     let w = d.window();
     let target = d.target();
-    let hours_per_row = loaded.series.report().period_seconds.max(1) as f64 / 3600.0;
+    let hours_per_row = loaded.series.report().period_ms.max(1) as f64 / 3_600_000.0;
     let first = starts.first().copied().unwrap_or(0);
     let hours: Vec<f64> = starts
         .iter()
@@ -406,7 +406,7 @@ pub fn run(a: &TrainArgs) -> Result<Metrics> {
         .file_stem()
         .and_then(|s| s.to_str())
         .unwrap_or("model");
-    let period_ms = loaded.series.report().period_seconds.max(0) as u64 * 1000;
+    let period_ms = loaded.series.report().period_ms.max(0) as u64;
     let bytes = export::to_bytes(&export::spec(&model, &loaded.dataset, name, period_ms))?;
     if let Some(parent) = a.out.parent().filter(|p| !p.as_os_str().is_empty()) {
         std::fs::create_dir_all(parent)?;

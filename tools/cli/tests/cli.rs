@@ -297,6 +297,31 @@ fn bad_input_is_reported_clearly() {
     ]);
     assert!(o.status.success(), "{}", text(&o));
     assert!(text(&o).contains("1 bad row(s) skipped"), "{}", text(&o));
+    // Data at another sample period than the model's (the hours as half hours).
+    let fast = std::fs::read_to_string(&csv)
+        .unwrap()
+        .lines()
+        .enumerate()
+        .map(|(i, line)| match i {
+            0 => format!("t_s,{}", line.split_once(',').unwrap().1),
+            _ => format!("{},{}", 1800 * i, line.split_once(',').unwrap().1),
+        })
+        .collect::<Vec<_>>()
+        .join("\n");
+    std::fs::write(dir.path("fast.csv"), fast).unwrap();
+    let o = nowcast(&[
+        "eval",
+        "--model",
+        &dir.path("m.ncm"),
+        "--data",
+        &dir.path("fast.csv"),
+    ]);
+    assert!(!o.status.success());
+    assert!(
+        text(&o).contains("one row every 1800 s, the model was trained on one every 3600 s"),
+        "{}",
+        text(&o)
+    );
     // A corrupt model file.
     let mut blob = std::fs::read(dir.path("m.ncm")).unwrap();
     blob[30] ^= 0x40;

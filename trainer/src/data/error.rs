@@ -133,8 +133,8 @@ pub enum LoadError {
     },
     /// A row's timestamp is earlier than the previous row's.
     #[error(
-        "line {line}, column `{column}`: time goes backwards: {seconds} s before the row \
-         on line {previous_line}"
+        "line {line}, column `{column}`: time goes backwards: {} before the row on line \
+         {previous_line}", super::series::Duration(*millis)
     )]
     TimeGoesBackwards {
         /// Line of the row.
@@ -143,8 +143,8 @@ pub enum LoadError {
         column: String,
         /// Line of the previous (kept) row.
         previous_line: u64,
-        /// How many seconds earlier this row is.
-        seconds: i64,
+        /// How many milliseconds earlier this row is.
+        millis: i64,
     },
     /// Fewer than two distinct timestamps remain, so there is no sample period.
     #[error(

@@ -36,6 +36,6 @@ pub use dataset::{
 };
 pub use error::{BatchError, ConvertError, DatasetError, LoadError};
 pub use read::{SKIPPED_ROWS_LISTED, SkippedRow};
-pub use series::{LoadConfig, LoadReport, Series};
+pub use series::{Duration, LoadConfig, LoadReport, Series};
 pub use timestamp::{TimestampError, TimestampFormat};
 pub use window::{Batch, WindowSpec};

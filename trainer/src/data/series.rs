@@ -44,8 +44,8 @@ pub struct LoadReport {
     pub non_numeric_columns: Vec<String>,
     /// Data records in the file, bad ones included.
     pub rows_read: usize,
-    /// The sample period, in seconds.
-    pub period_seconds: i64,
+    /// The sample period, in milliseconds.
+    pub period_ms: i64,
     /// Rows dropped as duplicates (less than half a period after the previous kept row).
     pub duplicates_dropped: usize,
     /// Rows filled in by linear interpolation.
@@ -64,11 +64,11 @@ impl fmt::Display for LoadReport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         writeln!(
             f,
-            "{} rows read; timestamps {} in {}; period {} s",
+            "{} rows read; timestamps {} in {}; period {}",
             self.rows_read,
             self.timestamp_format,
             self.timestamp_columns.join(" + "),
-            self.period_seconds
+            Duration(self.period_ms)
         )?;
         writeln!(
             f,
@@ -87,6 +87,23 @@ impl fmt::Display for LoadReport {
     }
 }
 
+/// A number of milliseconds as people write it: `600 s`, `20 ms`, `1.5 s`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Duration(pub i64);
+
+impl fmt::Display for Duration {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let ms = self.0;
+        if ms % 1000 == 0 {
+            write!(f, "{} s", ms / 1000)
+        } else if ms.abs() < 1000 {
+            write!(f, "{ms} ms")
+        } else {
+            write!(f, "{} s", ms as f64 / 1000.0)
+        }
+    }
+}
+
 /// Numeric columns on a regular time grid, split into segments.
 ///
 /// Rows are in file order with interpolated rows filled in; consecutive rows of one segment
@@ -97,13 +114,17 @@ impl fmt::Display for LoadReport {
 /// - **Lines.** The file has a header line (after the station metadata line of a raw TMY3
 ///   file). Cells are trimmed; blank lines are ignored; errors name the 1-based line of the
 ///   file where the row starts.
-/// - **Timestamp column.** [`LoadConfig::timestamp_column`] if given, with its layout (ISO 8601
-///   or Jena) detected from its first data row. Otherwise: a TMY3 header (`Date (MM/DD/YYYY)`
-///   and `Time (HH:MM)`) means TMY3 ([`tmy3`](super::tmy3)); else the first column, left to
-///   right, whose first data cell is an ISO 8601 timestamp, else the first that is a Jena one
-///   ([`TimestampFormat`]). Timestamps become UTC seconds; ISO 8601 times without an offset and
-///   Jena times are taken as UTC; TMY3 times are local standard time at the station's offset,
-///   with every row moved to the year [`TMY3_YEAR`](super::tmy3::TMY3_YEAR).
+/// - **Timestamp column.** [`LoadConfig::timestamp_column`] if given, with its layout (ISO 8601,
+///   Jena, or a number: a Unix time) detected from its first data row. Otherwise: a TMY3 header
+///   (`Date (MM/DD/YYYY)` and `Time (HH:MM)`) means TMY3 ([`tmy3`](super::tmy3)); else the
+///   first column, left to right, whose first data cell is an ISO 8601 timestamp, else the
+///   first that is a Jena one, else the first with a time's name ([`TIME_NAMES`]) and a number
+///   in its first data cell, a Unix time ([`TimestampFormat`]): in milliseconds if the name
+///   ends in a milliseconds unit (`_ms`, `(ms)`, `[ms]`) or, without a unit, if the number is
+///   at least 10^11, else in seconds. Timestamps become UTC milliseconds; ISO 8601 times
+///   without an offset and Jena times are taken as UTC; TMY3 times are local standard time at
+///   the station's offset, with every row moved to the year
+///   [`TMY3_YEAR`](super::tmy3::TMY3_YEAR).
 /// - **Numeric columns.** A cell is *missing* if it is empty, one of the loggers' and
 ///   spreadsheets' missing-value markers ([`MISSING_MARKERS`], any case) or parses to a
 ///   non-finite number (`NaN`, `inf`), a *number* if it parses to a finite `f64`, else *text*. A column is
@@ -186,7 +207,7 @@ impl Series {
                 .map(|i| header[i].clone())
                 .collect(),
             rows_read,
-            period_seconds: regular.period,
+            period_ms: regular.period,
             duplicates_dropped: regular.duplicates,
             interpolated_rows: regular.interpolated,
             skipped_rows: bad.count,
@@ -214,7 +235,7 @@ impl Series {
         Some(&self.values[index])
     }
 
-    /// UTC seconds of every row.
+    /// UTC milliseconds of every row.
     pub fn times(&self) -> &[i64] {
         &self.times
     }
@@ -243,7 +264,7 @@ impl Series {
 /// Where the timestamps are and how to read them.
 #[derive(Debug, Clone, Copy)]
 enum TimeColumns {
-    /// One column, ISO 8601 or Jena.
+    /// One column: ISO 8601, Jena or a Unix time.
     Single {
         index: usize,
         format: TimestampFormat,
@@ -263,6 +284,64 @@ fn single_cell_format(text: &str) -> Option<TimestampFormat> {
     }
 }
 
+/// Column names that say "a time" (compared without case, after dropping a unit suffix such
+/// as `_s`, `_ms`, ` (s)` or `[ms]`): a numeric column with one of them, where no ISO 8601 or
+/// Jena column is found, is a Unix time (or a count from power-up).
+const TIME_NAMES: [&str; 9] = [
+    "time",
+    "timestamp",
+    "unix",
+    "unix_time",
+    "unixtime",
+    "epoch",
+    "epoch_time",
+    "time_unix",
+    "t",
+];
+
+/// A column name without a unit suffix, and whether that suffix is milliseconds.
+fn strip_unit(name: &str) -> (String, Option<bool>) {
+    let lower = name.trim().to_ascii_lowercase();
+    for (suffix, millis) in [
+        ("_ms", true),
+        (" (ms)", true),
+        ("[ms]", true),
+        (" [ms]", true),
+        ("(ms)", true),
+        ("_s", false),
+        (" (s)", false),
+        ("[s]", false),
+        (" [s]", false),
+        ("(s)", false),
+    ] {
+        if let Some(stem) = lower.strip_suffix(suffix) {
+            return (stem.to_owned(), Some(millis));
+        }
+    }
+    (lower, None)
+}
+
+/// Seconds or milliseconds for a Unix-time column: its name's unit, else milliseconds for
+/// values of 10^11 and more (10^11 s is the year 5138; 10^11 ms is 1973).
+fn unix_unit(name: &str, first: &str) -> TimestampFormat {
+    let millis = strip_unit(name).1.unwrap_or_else(|| {
+        timestamp::parse_unix(first, false).is_ok_and(|ms| ms.abs() >= 100_000_000_000_000)
+    });
+    match millis {
+        true => TimestampFormat::UnixMillis,
+        false => TimestampFormat::UnixSeconds,
+    }
+}
+
+/// The Unix-time layout of a column by its name and first cell, if it is one (see
+/// [`TIME_NAMES`]).
+fn unix_format(name: &str, first: &str) -> Option<TimestampFormat> {
+    let (stem, _) = strip_unit(name);
+    TIME_NAMES.contains(&stem.as_str()).then_some(())?;
+    timestamp::parse_unix(first, false).ok()?;
+    Some(unix_unit(name, first))
+}
+
 impl TimeColumns {
     /// Finds the timestamp column(s) of a table, given its first well-formed row.
     fn detect(
@@ -280,26 +359,40 @@ impl TimeColumns {
                 })?;
                 match tmy3 {
                     Some(t) if index == t.date || index == t.time => Ok(Self::Tmy3(t)),
-                    // A first cell in no known layout is reported as a bad ISO 8601 timestamp.
+                    // A number is a Unix time (in milliseconds if the name says so); a first cell
+                    // in no known layout is reported as a bad ISO 8601 timestamp.
                     _ => Ok(Self::Single {
                         index,
                         format: single_cell_format(&first[index])
+                            .or_else(|| {
+                                timestamp::parse_unix(&first[index], false).ok()?;
+                                Some(unix_unit(name, &first[index]))
+                            })
                             .unwrap_or(TimestampFormat::Iso8601),
                     }),
                 }
             }
             (None, Some(t)) => Ok(Self::Tmy3(t)),
-            (None, None) => [TimestampFormat::Iso8601, TimestampFormat::Jena]
-                .into_iter()
-                .find_map(|format| {
-                    let index = first
-                        .iter()
-                        .position(|cell| single_cell_format(cell) == Some(format))?;
-                    Some(Self::Single { index, format })
-                })
-                .ok_or_else(|| LoadError::NoTimestampColumn {
-                    available: table.header.clone(),
-                }),
+            (None, None) => {
+                [TimestampFormat::Iso8601, TimestampFormat::Jena]
+                    .into_iter()
+                    .find_map(|format| {
+                        let index = first
+                            .iter()
+                            .position(|cell| single_cell_format(cell) == Some(format))?;
+                        Some(Self::Single { index, format })
+                    })
+                    .or_else(|| {
+                        let (index, format) =
+                            table.header.iter().zip(first.iter()).enumerate().find_map(
+                                |(i, (name, cell))| Some((i, unix_format(name, cell)?)),
+                            )?;
+                        Some(Self::Single { index, format })
+                    })
+                    .ok_or_else(|| LoadError::NoTimestampColumn {
+                        available: table.header.clone(),
+                    })
+            }
         }
     }
 
@@ -319,18 +412,20 @@ impl TimeColumns {
         std::iter::once(first).chain(second)
     }
 
-    /// UTC seconds of one row; on failure, the bad column and why.
-    fn utc_seconds(&self, cells: &csv::StringRecord) -> Result<i64, (usize, TimestampError)> {
+    /// UTC milliseconds of one row; on failure, the bad column and why.
+    fn utc_ms(&self, cells: &csv::StringRecord) -> Result<i64, (usize, TimestampError)> {
         match *self {
             Self::Single { index, format } => {
                 let text = &cells[index];
                 match format {
                     TimestampFormat::Jena => timestamp::parse_jena(text),
+                    TimestampFormat::UnixSeconds => timestamp::parse_unix(text, false),
+                    TimestampFormat::UnixMillis => timestamp::parse_unix(text, true),
                     _ => timestamp::parse_iso8601(text),
                 }
                 .map_err(|e| (index, e))
             }
-            Self::Tmy3(t) => t.utc_seconds(cells),
+            Self::Tmy3(t) => t.utc_seconds(cells).map(|s| s * 1000),
         }
     }
 }
@@ -398,8 +493,8 @@ fn parse_rows(
         };
         let line = row.line;
         let cells = &row.cells;
-        let seconds = match time.utc_seconds(cells) {
-            Ok(seconds) => seconds,
+        let ms = match time.utc_ms(cells) {
+            Ok(ms) => ms,
             Err((column, reason)) => {
                 bad.reject(LoadError::BadTimestamp {
                     line,
@@ -437,14 +532,14 @@ fn parse_rows(
             bad.reject(error)?;
             continue;
         }
-        if let Some((previous_line, previous_seconds, _)) = &previous {
-            let (previous_line, previous_seconds) = (*previous_line, *previous_seconds);
-            if seconds < previous_seconds {
+        if let Some((previous_line, previous_ms, _)) = &previous {
+            let (previous_line, previous_ms) = (*previous_line, *previous_ms);
+            if ms < previous_ms {
                 bad.reject(LoadError::TimeGoesBackwards {
                     line,
                     column: header[time_column].clone(),
                     previous_line,
-                    seconds: previous_seconds - seconds,
+                    millis: previous_ms - ms,
                 })?;
                 continue;
             }
@@ -455,9 +550,9 @@ fn parse_rows(
                 .as_ref()
                 .is_some_and(|(_, _, previous_key)| previous_key != key),
         );
-        rows.times.push(seconds);
+        rows.times.push(ms);
         rows.values.extend_from_slice(&values);
-        previous = Some((line, seconds, key.to_owned()));
+        previous = Some((line, ms, key.to_owned()));
     }
     Ok(rows)
 }
@@ -490,14 +585,14 @@ mod tests {
         )
         .unwrap();
         let t0 = timestamp::parse_iso8601("2021-03-04T05:00:00Z").unwrap();
-        assert_eq!(series.times(), [t0, t0 + 600, t0 + 1200]);
+        assert_eq!(series.times(), [t0, t0 + 600_000, t0 + 1_200_000]);
         assert_eq!(series.columns(), ["a"]);
         assert_eq!(series.column("a"), Some(&[1.5, 2.0, -0.3][..]));
         let report = series.report();
         assert_eq!(report.timestamp_format, TimestampFormat::Iso8601);
         assert_eq!(report.timestamp_columns, ["time"]);
         assert_eq!(report.non_numeric_columns, ["label"]);
-        assert_eq!(report.period_seconds, 600);
+        assert_eq!(report.period_ms, 600_000);
         assert_eq!((report.rows_read, report.rows, report.segments), (3, 3, 1));
     }
 
@@ -512,8 +607,8 @@ mod tests {
         .unwrap();
         assert_eq!(series.report().timestamp_format, TimestampFormat::Jena);
         assert_eq!(series.report().timestamp_columns, ["Date Time"]);
-        assert_eq!(series.times()[0], 1_230_768_600);
-        assert_eq!(series.report().period_seconds, 600);
+        assert_eq!(series.times()[0], 1_230_768_600_000);
+        assert_eq!(series.report().period_ms, 600_000);
         assert_eq!(series.columns(), ["p (mbar)", "T (degC)"]);
         assert_eq!(series.column("T (degC)"), Some(&[-8.02, -8.41, -8.51][..]));
     }
@@ -537,7 +632,7 @@ Date (MM/DD/YYYY),Time (HH:MM),Dry-bulb (C),Dry-bulb source
         );
         assert_eq!(report.non_numeric_columns, ["Dry-bulb source"]);
         let t = timestamp::parse_iso8601("1990-01-31T23:00:00-05:00").unwrap();
-        assert_eq!(series.times(), [t, t + 3600, t + 7200]);
+        assert_eq!(series.times(), [t, t + 3_600_000, t + 7_200_000]);
         assert_eq!(
             series.segments(),
             [0..3],
@@ -565,16 +660,70 @@ Date (MM/DD/YYYY),Time (HH:MM),Dry-bulb (C),Dry-bulb source
             "{error:?}"
         );
         assert!(error.to_string().contains("`id`, `at`, `v`"), "{error}");
-        // A column in no known layout: its first row is a bad ISO 8601 timestamp.
+        // A column of numbers is a Unix time, whatever its name.
         let config = LoadConfig {
             timestamp_column: Some("v".into()),
             ..LoadConfig::default()
         };
+        let series = Series::from_reader(text.as_bytes(), &config).unwrap();
+        assert_eq!(
+            series.report().timestamp_format,
+            TimestampFormat::UnixSeconds
+        );
+        assert_eq!(series.times(), [1000, 2000]);
+        // A column in no known layout: its first row is a bad ISO 8601 timestamp.
+        let text = "id,at,v\nx,2021-01-01T00:00:00,1\ny,2021-01-01T01:00:00,2\n";
+        let config = LoadConfig {
+            timestamp_column: Some("id".into()),
+            ..LoadConfig::default()
+        };
         let error = Series::from_reader(text.as_bytes(), &config).unwrap_err();
         assert!(
-            matches!(&error, LoadError::BadTimestamp { line: 2, column, .. } if column == "v"),
+            matches!(&error, LoadError::BadTimestamp { line: 2, column, .. } if column == "id"),
             "{error:?}"
         );
+    }
+
+    #[test]
+    fn unix_time_columns_and_sub_second_periods() {
+        // Detected by name where no ISO 8601 or Jena column is: seconds with a fraction.
+        let text = "Time (s),ax\n1709251200.00,1\n1709251200.02,2\n1709251200.04,3\n";
+        let series = load(text).unwrap();
+        let report = series.report();
+        assert_eq!(report.timestamp_format, TimestampFormat::UnixSeconds);
+        assert_eq!(report.period_ms, 20);
+        assert_eq!(series.columns(), ["ax"]);
+        assert_eq!(series.times()[2] - series.times()[0], 40);
+        assert!(report.to_string().contains("period 20 ms"), "{report}");
+        // Milliseconds by the name's unit, or by the size of the number.
+        for text in [
+            "timestamp_ms,ax\n1709251200000,1\n1709251200500,2\n1709251201000,3\n",
+            "epoch,ax\n1709251200000,1\n1709251200500,2\n1709251201000,3\n",
+        ] {
+            let series = load(text).unwrap();
+            assert_eq!(
+                series.report().timestamp_format,
+                TimestampFormat::UnixMillis
+            );
+            assert_eq!(series.report().period_ms, 500);
+            let report = series.report().to_string();
+            assert!(report.contains("period 500 ms"), "{report}");
+        }
+        assert_eq!(Duration(1500).to_string(), "1.5 s");
+        assert_eq!(Duration(3_600_000).to_string(), "3600 s");
+        // A count from power-up is a time too (only differences matter).
+        let series = load("t,x\n0,1\n10,2\n20,3\n").unwrap();
+        assert_eq!(series.report().period_ms, 10_000);
+        // An ISO 8601 column wins over a time-named number; a number under another name is
+        // a feature.
+        let text = "time,at,x\n5,2021-01-01T00:00:00.250,1\n6,2021-01-01T00:00:00.500,2\n";
+        let series = load(text).unwrap();
+        assert_eq!(series.report().timestamp_columns, ["at"]);
+        assert_eq!(series.report().period_ms, 250);
+        assert!(matches!(
+            load("count,x\n1,2\n2,3\n"),
+            Err(LoadError::NoTimestampColumn { .. })
+        ));
     }
 
     #[test]
@@ -697,7 +846,7 @@ Date (MM/DD/YYYY),Time (HH:MM),Dry-bulb (C),Dry-bulb source
         );
         assert_eq!(report.rows_read, 8);
         // Rows at 00:00 and 07:00 remain; the period is their spacing.
-        assert_eq!(report.period_seconds, 7 * 3600);
+        assert_eq!(report.period_ms, 7 * 3_600_000);
         assert_eq!(series.column("a"), Some(&[1.0, 8.0][..]));
         assert_eq!(series.segments(), [0..2]);
     }
@@ -725,7 +874,7 @@ Date (MM/DD/YYYY),Time (HH:MM),Dry-bulb (C),Dry-bulb source
                     2021-01-01T02:00:00,3\n";
         let error = load(text).unwrap_err();
         assert!(
-            matches!(&error, LoadError::TimeGoesBackwards { line: 4, previous_line: 3, seconds: 1800, column }
+            matches!(&error, LoadError::TimeGoesBackwards { line: 4, previous_line: 3, millis: 1_800_000, column }
                 if column == "t"),
             "{error:?}"
         );
@@ -759,7 +908,7 @@ Date (MM/DD/YYYY),Time (HH:MM),Dry-bulb (C),Dry-bulb source
             ),
             (1, 2, 2)
         );
-        assert_eq!(series.times()[2] - series.times()[1], 3600);
+        assert_eq!(series.times()[2] - series.times()[1], 3_600_000);
     }
 
     #[test]

@@ -1,14 +1,21 @@
-//! Timestamp layouts and their conversion to UTC seconds.
+//! Timestamp layouts and their conversion to UTC milliseconds.
 //!
 //! Conventions:
-//! - A timestamp is an `i64` count of seconds since 1970-01-01T00:00:00Z (UTC), proleptic
-//!   Gregorian calendar, no leap seconds (second 60 is rejected).
+//! - A timestamp is an `i64` count of milliseconds since 1970-01-01T00:00:00Z (UTC), proleptic
+//!   Gregorian calendar, no leap seconds (second 60 is rejected). The TMY3 helpers work in
+//!   whole seconds (hourly files).
 //! - Layouts, each parsed strictly (fixed digit counts, nothing before or after):
 //!   - [`TimestampFormat::Iso8601`]: `YYYY-MM-DD`, optionally followed by `T`, `t` or one space
-//!     and `HH:MM` or `HH:MM:SS`, optionally followed by `Z`, `±HH:MM`, `±HHMM` or `±HH`.
+//!     and `HH:MM` or `HH:MM:SS[.f]`, optionally followed by `Z`, `±HH:MM`, `±HHMM` or `±HH`.
 //!     Without an offset the time is taken as UTC. `24:00` / `24:00:00` is midnight at the end
-//!     of that day. Fractional seconds are rejected: timestamps have whole seconds.
-//!   - [`TimestampFormat::Jena`]: `DD.MM.YYYY HH:MM:SS` (or `HH:MM`), taken as UTC.
+//!     of that day. A fraction (`.` or `,` and 1 to 9 digits) is kept to the millisecond; digits
+//!     past the third are dropped.
+//!   - [`TimestampFormat::Jena`]: `DD.MM.YYYY HH:MM:SS[.f]` (or `HH:MM`), taken as UTC.
+//!   - [`TimestampFormat::UnixSeconds`] and [`TimestampFormat::UnixMillis`]: a decimal count
+//!     (`-`, digits, optionally `.` and digits) of seconds or milliseconds since 1970-01-01T00:00Z,
+//!     the seconds' fraction kept to the millisecond, the milliseconds' dropped: what data
+//!     loggers and phone apps write. Also counts from any other start (seconds since power-up);
+//!     only differences matter to the loader.
 //!   - [`TimestampFormat::Tmy3`]: two cells, `MM/DD/YYYY` and `HH:MM` with hour 1..=24
 //!     (hour-ending local standard time; 24:00 is midnight at the end of that day). The year is
 //!     replaced by [`TMY3_YEAR`](super::tmy3::TMY3_YEAR), see [`super::tmy3`], and the station's
@@ -20,6 +27,10 @@ use std::fmt;
 const DAY: i64 = 86_400;
 /// Seconds in an hour.
 const HOUR: i64 = 3_600;
+/// Milliseconds in a second.
+const MS: i64 = 1_000;
+/// Largest accepted Unix time magnitude in milliseconds (`f64`-exact, far beyond any clock).
+const MAX_UNIX_MS: i64 = 1 << 53;
 /// Largest accepted UTC offset, in hours (offsets on Earth stay within ±14).
 const MAX_OFFSET_HOURS: u32 = 23;
 
@@ -32,6 +43,10 @@ pub enum TimestampFormat {
     Jena,
     /// Raw TMY3: `Date (MM/DD/YYYY)` and `Time (HH:MM)` columns, local standard time.
     Tmy3,
+    /// Seconds since 1970-01-01T00:00Z (`1709251200.02`).
+    UnixSeconds,
+    /// Milliseconds since 1970-01-01T00:00Z (`1709251200020`).
+    UnixMillis,
 }
 
 impl fmt::Display for TimestampFormat {
@@ -40,6 +55,8 @@ impl fmt::Display for TimestampFormat {
             Self::Iso8601 => "ISO 8601",
             Self::Jena => "Jena (DD.MM.YYYY HH:MM:SS)",
             Self::Tmy3 => "TMY3 (MM/DD/YYYY, HH:MM)",
+            Self::UnixSeconds => "Unix seconds",
+            Self::UnixMillis => "Unix milliseconds",
         })
     }
 }
@@ -74,9 +91,9 @@ pub enum TimestampError {
     /// Hour 24 is only allowed as `24:00` or `24:00:00`.
     #[error("hour 24 must have zero minutes and seconds")]
     HourTwentyFour,
-    /// Fractional seconds are not supported.
-    #[error("fractional seconds are not supported (timestamps have whole seconds)")]
-    FractionalSeconds,
+    /// A Unix time beyond ±2^53 milliseconds (about ±285,000 years).
+    #[error("the time is out of range")]
+    TooLarge,
 }
 
 /// Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's `days_from_civil`).
@@ -232,29 +249,68 @@ impl<'a> Cursor<'a> {
         }
     }
 
-    /// `HH:MM` or `HH:MM:SS`; rejects a following `.` fraction.
+    /// `HH:MM` or `HH:MM:SS[.f]`, in milliseconds since midnight.
     fn time_of_day(&mut self) -> Result<i64, TimestampError> {
         let hour = self.digits(2)?;
         self.byte(b':')?;
         let minute = self.digits(2)?;
-        let mut second = 0;
+        let (mut second, mut ms) = (0, 0);
         if self.peek() == Some(b':') {
             self.bump();
             second = self.digits(2)?;
             if matches!(self.peek(), Some(b'.' | b',')) {
-                return Err(TimestampError::FractionalSeconds);
+                self.bump();
+                ms = self.fraction_ms()?;
             }
         }
-        checked_time_of_day(hour, minute, second)
+        if hour == 24 && ms != 0 {
+            return Err(TimestampError::HourTwentyFour);
+        }
+        Ok(checked_time_of_day(hour, minute, second)? * MS + ms)
+    }
+
+    /// The 1 to 9 digits of a fraction, as whole thousandths (digits past the third dropped).
+    fn fraction_ms(&mut self) -> Result<i64, TimestampError> {
+        let start = self.at;
+        let mut ms = 0;
+        while let Some(b) = self.peek().filter(u8::is_ascii_digit) {
+            if self.at - start < 3 {
+                ms = ms * 10 + i64::from(b - b'0');
+            }
+            self.bump();
+        }
+        match self.at - start {
+            0 | 10.. => Err(self.layout_error()),
+            n @ 1..3 => Ok(ms * 10i64.pow(3 - n as u32)),
+            _ => Ok(ms),
+        }
+    }
+
+    /// Up to 18 digits (at least one), as a number.
+    fn integer(&mut self) -> Result<i64, TimestampError> {
+        let start = self.at;
+        let mut value = 0i64;
+        while let Some(b) = self.peek().filter(u8::is_ascii_digit) {
+            if self.at - start == 18 {
+                return Err(TimestampError::TooLarge);
+            }
+            value = value * 10 + i64::from(b - b'0');
+            self.bump();
+        }
+        if self.at == start {
+            return Err(self.layout_error());
+        }
+        Ok(value)
     }
 }
 
-const ISO_LAYOUT: &str = "ISO 8601 `YYYY-MM-DD[THH:MM[:SS]][Z|±HH:MM]`";
+const ISO_LAYOUT: &str = "ISO 8601 `YYYY-MM-DD[THH:MM[:SS[.fff]]][Z|±HH:MM]`";
 const JENA_LAYOUT: &str = "`DD.MM.YYYY HH:MM:SS`";
+const UNIX_LAYOUT: &str = "a Unix time (`-`, digits, optionally `.` and digits)";
 const TMY3_DATE_LAYOUT: &str = "TMY3 date `MM/DD/YYYY`";
 const TMY3_TIME_LAYOUT: &str = "TMY3 time `HH:MM`";
 
-/// Parses an ISO 8601 timestamp (see the module docs) to UTC seconds.
+/// Parses an ISO 8601 timestamp (see the module docs) to UTC milliseconds.
 pub(crate) fn parse_iso8601(text: &str) -> Result<i64, TimestampError> {
     let mut c = Cursor::new(text, ISO_LAYOUT);
     let year = c.digits(4)?;
@@ -264,7 +320,7 @@ pub(crate) fn parse_iso8601(text: &str) -> Result<i64, TimestampError> {
     let day = c.digits(2)?;
     let days = checked_days(i64::from(year), month, day)?;
     if c.at_end() {
-        return Ok(days * DAY);
+        return Ok(days * DAY * MS);
     }
     match c.peek() {
         Some(b'T' | b't' | b' ') => c.bump(),
@@ -306,10 +362,10 @@ pub(crate) fn parse_iso8601(text: &str) -> Result<i64, TimestampError> {
         Some(_) => return Err(c.layout_error()),
     };
     c.finish()?;
-    Ok(days * DAY + time - offset)
+    Ok(days * DAY * MS + time - offset * MS)
 }
 
-/// Parses a Jena climate timestamp `DD.MM.YYYY HH:MM[:SS]`, taken as UTC.
+/// Parses a Jena climate timestamp `DD.MM.YYYY HH:MM[:SS[.f]]`, taken as UTC, to milliseconds.
 pub(crate) fn parse_jena(text: &str) -> Result<i64, TimestampError> {
     let mut c = Cursor::new(text, JENA_LAYOUT);
     let day = c.digits(2)?;
@@ -321,7 +377,31 @@ pub(crate) fn parse_jena(text: &str) -> Result<i64, TimestampError> {
     let time = c.time_of_day()?;
     c.finish()?;
     let days = checked_days(i64::from(year), month, day)?;
-    Ok(days * DAY + time)
+    Ok(days * DAY * MS + time)
+}
+
+/// Parses a Unix time in seconds (`millis` false) or milliseconds to milliseconds (see the
+/// module docs).
+pub(crate) fn parse_unix(text: &str, millis: bool) -> Result<i64, TimestampError> {
+    let mut c = Cursor::new(text, UNIX_LAYOUT);
+    let negative = c.peek() == Some(b'-');
+    if negative {
+        c.bump();
+    }
+    let whole = c.integer()?;
+    let mut fraction = 0;
+    if c.peek() == Some(b'.') {
+        c.bump();
+        fraction = c.fraction_ms()?;
+    }
+    c.finish()?;
+    let ms = match millis {
+        true => Some(whole),
+        false => whole.checked_mul(MS).map(|ms| ms + fraction),
+    }
+    .filter(|ms| *ms <= MAX_UNIX_MS)
+    .ok_or(TimestampError::TooLarge)?;
+    Ok(if negative { -ms } else { ms })
 }
 
 /// Parses a TMY3 date cell `MM/DD/YYYY` to (month, day); the year is checked for its layout
@@ -396,18 +476,63 @@ mod tests {
 
     #[test]
     fn iso8601_variants() {
-        let t = T_2021_03_04_050607;
+        let t = T_2021_03_04_050607 * MS;
         assert_eq!(parse_iso8601("2021-03-04T05:06:07"), Ok(t));
         assert_eq!(parse_iso8601("2021-03-04 05:06:07"), Ok(t));
         assert_eq!(parse_iso8601("2021-03-04t05:06:07z"), Ok(t));
         assert_eq!(parse_iso8601("2021-03-04T05:06:07Z"), Ok(t));
-        assert_eq!(parse_iso8601("2021-03-04 05:06"), Ok(t - 7));
-        assert_eq!(parse_iso8601("2021-03-04"), Ok(t - 5 * HOUR - 6 * 60 - 7));
+        assert_eq!(parse_iso8601("2021-03-04 05:06"), Ok(t - 7 * MS));
+        assert_eq!(
+            parse_iso8601("2021-03-04"),
+            Ok(t - (5 * HOUR + 6 * 60 + 7) * MS)
+        );
         assert_eq!(parse_iso8601("2021-03-04T06:06:07+01:00"), Ok(t));
         assert_eq!(parse_iso8601("2021-03-04T06:06:07+0100"), Ok(t));
         assert_eq!(parse_iso8601("2021-03-04T06:06:07+01"), Ok(t));
         assert_eq!(parse_iso8601("2021-03-04T00:06:07-05:00"), Ok(t));
         assert_eq!(parse_iso8601("2021-03-04T10:36:07+05:30"), Ok(t));
+        // Fractions to the millisecond, the digits after the third dropped.
+        assert_eq!(parse_iso8601("2021-03-04T05:06:07.5"), Ok(t + 500));
+        assert_eq!(parse_iso8601("2021-03-04 05:06:07,25Z"), Ok(t + 250));
+        assert_eq!(parse_iso8601("2021-03-04T06:06:07.020+01:00"), Ok(t + 20));
+        assert_eq!(parse_iso8601("2021-03-04T05:06:07.123999999"), Ok(t + 123));
+        for bad in ["2021-03-04T05:06:07.", "2021-03-04T05:06:07.1234567890"] {
+            assert!(
+                matches!(parse_iso8601(bad), Err(TimestampError::Layout { .. })),
+                "{bad:?}"
+            );
+        }
+        assert_eq!(
+            parse_iso8601("2021-03-04T24:00:00.001"),
+            Err(TimestampError::HourTwentyFour)
+        );
+    }
+
+    #[test]
+    fn unix_times() {
+        let t = T_2021_03_04_050607 * MS;
+        assert_eq!(parse_unix("1614834367", false), Ok(t));
+        assert_eq!(parse_unix("1614834367.02", false), Ok(t + 20));
+        assert_eq!(parse_unix("1614834367020", true), Ok(t + 20));
+        assert_eq!(parse_unix("1614834367020.9", true), Ok(t + 20));
+        assert_eq!(parse_unix("-1.5", false), Ok(-1500));
+        assert_eq!(parse_unix("0.004", false), Ok(4));
+        for bad in [
+            "", "-", "1e9", "12 ", " 12", "1.2.3", "+5", "0x10", "1.", ".5",
+        ] {
+            assert!(
+                matches!(parse_unix(bad, false), Err(TimestampError::Layout { .. })),
+                "{bad:?}"
+            );
+        }
+        assert_eq!(
+            parse_unix("9999999999999999", false),
+            Err(TimestampError::TooLarge)
+        );
+        assert_eq!(
+            parse_unix("99999999999999999999", true),
+            Err(TimestampError::TooLarge)
+        );
     }
 
     #[test]
@@ -456,7 +581,7 @@ mod tests {
         );
         assert_eq!(
             parse_iso8601("2020-02-29"),
-            Ok(days_from_civil(2020, 2, 29) * DAY)
+            Ok(days_from_civil(2020, 2, 29) * DAY * MS)
         );
         assert_eq!(
             parse_iso8601("2021-03-04T05:06:60"),
@@ -464,10 +589,6 @@ mod tests {
                 field: "second",
                 value: 60
             })
-        );
-        assert_eq!(
-            parse_iso8601("2021-03-04T05:06:07.5"),
-            Err(TimestampError::FractionalSeconds)
         );
         assert_eq!(
             parse_iso8601("2021-03-04T05:06:07+24:00"),
@@ -481,9 +602,11 @@ mod tests {
     #[test]
     fn jena_layout() {
         // 2009-01-01T00:10:00Z = 1230768000 + 600.
-        assert_eq!(parse_jena("01.01.2009 00:10:00"), Ok(1_230_768_600));
-        assert_eq!(parse_jena("04.03.2021 05:06:07"), Ok(T_2021_03_04_050607));
-        assert_eq!(parse_jena("04.03.2021 05:06"), Ok(T_2021_03_04_050607 - 7));
+        assert_eq!(parse_jena("01.01.2009 00:10:00"), Ok(1_230_768_600 * MS));
+        let t = T_2021_03_04_050607 * MS;
+        assert_eq!(parse_jena("04.03.2021 05:06:07"), Ok(t));
+        assert_eq!(parse_jena("04.03.2021 05:06"), Ok(t - 7 * MS));
+        assert_eq!(parse_jena("04.03.2021 05:06:07.250"), Ok(t + 250));
         assert!(matches!(
             parse_jena("2021-03-04 05:06:07"),
             Err(TimestampError::Layout { .. })
@@ -513,7 +636,7 @@ mod tests {
         ));
         // 01/31 24:00 at UTC-5 is 02/01 00:00 local, 05:00 UTC.
         let eastern = -5 * HOUR;
-        let end_of_january = tmy3_utc_seconds(1990, (1, 31), 24 * HOUR, eastern);
+        let end_of_january = tmy3_utc_seconds(1990, (1, 31), 24 * HOUR, eastern).map(|s| s * MS);
         assert_eq!(end_of_january, parse_iso8601("1990-02-01T00:00:00-05:00"));
         assert_eq!(end_of_january, parse_iso8601("1990-02-01T05:00:00Z"));
         assert_eq!(

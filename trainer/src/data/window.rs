@@ -357,7 +357,7 @@ mod tests {
                 let brute: Vec<usize> = (0..series.len())
                     .filter(|&s| s + offset < series.len())
                     .filter(|&s| rows.contains(&s) && rows.contains(&(s + offset)))
-                    .filter(|&s| times[s + offset] - times[s] == 60 * offset as i64)
+                    .filter(|&s| times[s + offset] - times[s] == 60_000 * offset as i64)
                     .collect();
                 prop_assert_eq!(dataset.window_starts(split), &brute[..]);
                 for &s in dataset.window_starts(split) {
