@@ -158,15 +158,38 @@ fn header_names(record: &StringRecord) -> Vec<String> {
 /// The UTF-8 byte order mark, ignored at the start of a file.
 const BOM: &[u8] = b"\xef\xbb\xbf";
 
+/// The field delimiter: `;` or a tab where the first line has more of it than commas
+/// (spreadsheet and data-logger exports in locales with a decimal comma), else `,`.
+fn delimiter(text: &[u8]) -> u8 {
+    let first = text.split(|&b| b == b'\n').next().unwrap_or(&[]);
+    let count = |d: u8| first.iter().filter(|&&b| b == d).count();
+    [b';', b'\t']
+        .into_iter()
+        .filter(|&d| count(d) > count(b','))
+        .max_by_key(|&d| count(d))
+        .unwrap_or(b',')
+}
+
+/// `21,5` as `21.5`: a cell of digits with one decimal comma (and an optional sign), in a file
+/// delimited by `;`, where that is how numbers are written. Anything else stays as it is.
+fn decimal_point(cell: &str) -> Option<String> {
+    let digits = cell.strip_prefix(['-', '+']).unwrap_or(cell);
+    let (whole, fraction) = digits.split_once(',')?;
+    let all_digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+    (all_digits(whole) && all_digits(fraction)).then(|| cell.replacen(',', ".", 1))
+}
+
 impl RawTable {
     /// Parses a whole CSV file.
     pub(crate) fn read(text: &[u8]) -> Result<Self, LoadError> {
         let text = text.strip_prefix(BOM).unwrap_or(text);
         let lines = Lines::new(text);
+        let delimiter = delimiter(text);
         let mut reader = csv::ReaderBuilder::new()
             .has_headers(false)
             .flexible(true)
             .trim(csv::Trim::All)
+            .delimiter(delimiter)
             .from_reader(text);
 
         let first = required_record(&mut reader, &lines)?;
@@ -202,7 +225,14 @@ impl RawTable {
             next = next_record(&mut reader, &lines)?;
         }
         while let Some(row) = next {
-            rows.push(row.and_then(|row| {
+            rows.push(row.and_then(|mut row| {
+                if delimiter == b';' && row.cells.iter().any(|c| decimal_point(c).is_some()) {
+                    row.cells = row
+                        .cells
+                        .iter()
+                        .map(|c| decimal_point(c).unwrap_or_else(|| c.to_owned()))
+                        .collect();
+                }
                 if row.cells.len() == header.len() {
                     Ok(row)
                 } else {
@@ -250,6 +280,35 @@ mod tests {
                 Err(error) => Err(error.row_line().unwrap_or(0)),
             })
             .collect()
+    }
+
+    #[test]
+    fn semicolons_tabs_and_decimal_commas() {
+        // A spreadsheet export with a decimal comma: `;` between fields.
+        let table =
+            read("time;temp;note\n2021-01-01 00:00:00,5;-21,5;a,b\n2021-01-01;3;x\n").unwrap();
+        assert_eq!(table.header, ["time", "temp", "note"]);
+        let rows: Vec<Vec<&str>> = table
+            .good_rows()
+            .map(|r| r.cells.iter().collect())
+            .collect();
+        assert_eq!(
+            rows,
+            [
+                ["2021-01-01 00:00:00,5", "-21.5", "a,b"],
+                ["2021-01-01", "3", "x"]
+            ]
+        );
+        // Tabs; a comma stays a comma there (and in comma files, where `"1,5"` is text).
+        let table = read("time\ta\n2021-01-01\t1,5\n").unwrap();
+        assert_eq!(table.header, ["time", "a"]);
+        assert_eq!(&table.good_rows().next().unwrap().cells[1], "1,5");
+        let table = read("time,a\n2021-01-01,\"1,5\"\n").unwrap();
+        assert_eq!(&table.good_rows().next().unwrap().cells[1], "1,5");
+        assert_eq!(decimal_point("+0,25").as_deref(), Some("+0.25"));
+        for text in [",5", "5,", "1,2,3", "1.2", "a,5", "1,5e3"] {
+            assert_eq!(decimal_point(text), None, "{text}");
+        }
     }
 
     #[test]

@@ -79,6 +79,14 @@ impl fmt::Display for LoadReport {
             self.interpolated_rows,
             self.skipped_rows
         )?;
+        if !self.non_numeric_columns.is_empty() {
+            let names: Vec<String> = self
+                .non_numeric_columns
+                .iter()
+                .map(|c| format!("`{c}`"))
+                .collect();
+            writeln!(f, "not numeric, left out: {}", names.join(", "))?;
+        }
         for row in &self.skipped {
             // (The reason names the line.)
             writeln!(f, "  skipped: {}", row.reason)?;
