@@ -188,31 +188,35 @@ pub fn curves(
 }
 
 /// A stretch of the test period: actual target, model forecast and persistence forecast over time.
-/// `hours` are x positions (e.g. hours since the start of the stretch), all slices the same length.
+/// `times` are x positions in `time_unit` (e.g. hours since the start of the stretch), all
+/// slices the same length.
 ///
 /// `unit` (e.g. "°C") names the y axis.
+#[allow(clippy::too_many_arguments)]
 pub fn forecast(
     path: &Path,
     title: &str,
     unit: &str,
-    hours: &[f64],
+    times: &[f64],
+    time_unit: &str,
     actual: &[f64],
     model: &[f64],
     persistence: &[f64],
 ) -> Result<()> {
-    let n = hours.len();
+    let n = times.len();
     ensure!(n > 0, "no samples to plot");
     for (name, s) in [
         ("actual", actual),
         ("model", model),
         ("persistence", persistence),
     ] {
-        ensure!(s.len() == n, "{n} hours but {} {name} values", s.len());
+        ensure!(s.len() == n, "{n} times but {} {name} values", s.len());
     }
     let series = Forecast {
         title,
         unit,
-        hours,
+        times,
+        time_unit,
         actual,
         model,
         persistence,
@@ -225,7 +229,8 @@ pub fn forecast(
 struct Forecast<'s> {
     title: &'s str,
     unit: &'s str,
-    hours: &'s [f64],
+    times: &'s [f64],
+    time_unit: &'s str,
     actual: &'s [f64],
     model: &'s [f64],
     persistence: &'s [f64],
@@ -309,7 +314,7 @@ fn draw_curves(
 
 /// [`forecast`] after its checks; `text` is false when no font could be loaded.
 fn draw_forecast(path: &Path, f: &Forecast<'_>, text: bool) -> Result<()> {
-    let x = span(f.hours.iter().copied());
+    let x = span(f.times.iter().copied());
     let values = f.actual.iter().chain(f.model).chain(f.persistence);
     let y = padded(values.copied(), false);
 
@@ -318,23 +323,23 @@ fn draw_forecast(path: &Path, f: &Forecast<'_>, text: bool) -> Result<()> {
     let mut chart = chart(&root, text, f.title, x, y)?;
     let y_desc = if f.unit.is_empty() { "value" } else { f.unit };
     let axes = Axes {
-        x_desc: "time (hours)",
+        x_desc: &format!("time ({})", f.time_unit),
         y_desc,
         x_labels: MAX_X_LABELS,
     };
     mesh(&mut chart, text, &axes, Some(&hour_label))?;
 
-    line(&mut chart, f.hours, f.actual, INK, Dash::Solid, 0, "actual")?;
+    line(&mut chart, f.times, f.actual, INK, Dash::Solid, 0, "actual")?;
     line(
         &mut chart,
-        f.hours,
+        f.times,
         f.persistence,
         ORANGE,
         Dash::Dashed,
         0,
         "persistence",
     )?;
-    line(&mut chart, f.hours, f.model, BLUE, Dash::Solid, 0, "model")?;
+    line(&mut chart, f.times, f.model, BLUE, Dash::Solid, 0, "model")?;
 
     legend(&mut chart, text, SeriesLabelPosition::UpperRight)?;
     root.present()?;
@@ -722,6 +727,7 @@ mod tests {
             "Test week: temperature, 1 h ahead",
             "°C",
             &hours,
+            "hours",
             &actual,
             &model,
             &persistence,
@@ -732,7 +738,8 @@ mod tests {
         let f = Forecast {
             title: "",
             unit: "",
-            hours: &hours,
+            times: &hours,
+            time_unit: "hours",
             actual: &actual,
             model: &model,
             persistence: &persistence,
@@ -740,8 +747,9 @@ mod tests {
         draw_forecast(&bare, &f, false).unwrap();
         assert_png(&bare);
 
-        assert!(forecast(&path, "", "", &hours, &actual, &model[1..], &persistence).is_err());
-        assert!(forecast(&path, "", "", &[], &[], &[], &[]).is_err());
+        let short = &model[1..];
+        assert!(forecast(&path, "", "", &hours, "h", &actual, short, &persistence).is_err());
+        assert!(forecast(&path, "", "", &[], "h", &[], &[], &[]).is_err());
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }

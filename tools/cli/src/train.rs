@@ -355,11 +355,19 @@ pub fn write_report(
     let forecasts = eval::window_forecasts(&model, d, &starts)?;
     let w = d.window();
     let target = d.target();
-    let hours_per_row = loaded.series.report().period_ms.max(1) as f64 / 3_600_000.0;
+    // The x axis in hours, minutes or seconds, whichever the stretch shown is long in.
     let first = starts.first().copied().unwrap_or(0);
-    let hours: Vec<f64> = starts
+    let span_ms = (starts.last().copied().unwrap_or(0) - first) as f64
+        * loaded.series.report().period_ms.max(1) as f64;
+    let (unit_ms, time_unit) = match span_ms {
+        s if s >= 7_200_000.0 => (3_600_000.0, "hours"),
+        s if s >= 120_000.0 => (60_000.0, "minutes"),
+        _ => (1_000.0, "seconds"),
+    };
+    let per_row = loaded.series.report().period_ms.max(1) as f64 / unit_ms;
+    let times: Vec<f64> = starts
         .iter()
-        .map(|&s| (s - first) as f64 * hours_per_row)
+        .map(|&s| (s - first) as f64 * per_row)
         .collect();
     let actual: Vec<f64> = starts
         .iter()
@@ -376,7 +384,8 @@ pub fn write_report(
         &dir.join("forecast.png"),
         &title,
         name,
-        &hours,
+        &times,
+        time_unit,
         &actual,
         &model_f,
         &persistence,
