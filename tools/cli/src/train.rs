@@ -173,7 +173,8 @@ fn fmt(v: Option<f64>) -> String {
 }
 
 pub fn print_scores(s: &Scores, target: &str, season: usize) {
-    println!("\nMAE ({target} units)          val      test");
+    let title = format!("MAE ({target} units)");
+    println!("\n{title:<23}{:>8}  {:>8}", "val", "test");
     println!(
         "  model, window mode   {:>8.3}  {:>8.3}",
         s.val.window, s.test.window
@@ -188,11 +189,15 @@ pub fn print_scores(s: &Scores, target: &str, season: usize) {
         fmt(s.baseline[0]),
         fmt(s.baseline[1])
     );
+    let label = format!("seasonal ({season} rows)");
     println!(
-        "  seasonal ({season:>3} rows)   {:>8}  {:>8}",
+        "  {label:<21}{:>8}  {:>8}",
         fmt(s.seasonal[0]),
         fmt(s.seasonal[1])
     );
+    if s.seasonal.iter().all(Option::is_none) {
+        println!("  (no window has a target one season back: --season sets the period in rows)");
+    }
     if let Some(b) = s.baseline[1] {
         println!(
             "  test MAE vs persistence: {:.1}% {}",
