@@ -225,7 +225,11 @@ fn opt(v: Option<f64>) -> String {
 
 /// The float-vs-quantized table and the per-layer errors.
 pub fn print_report(r: &QuantJson, target: &str) {
-    println!("\nMAE ({target} units)    val      test   stream test   weight bytes");
+    println!("\nMAE ({target} units)");
+    println!(
+        "  {:<6}  {:>8}  {:>8}  {:>12}  {:>13}",
+        "", "val", "test", "stream test", "weight bytes"
+    );
     for s in [&r.float, &r.quantized] {
         println!(
             "  {:<6}  {:>8.3}  {:>8.3}  {:>12}  {:>13}",
@@ -237,7 +241,9 @@ pub fn print_report(r: &QuantJson, target: &str) {
         );
     }
     println!(
-        "  ratio            {:>8.4}  {:>12}  {:>13.3}",
+        "  {:<6}  {:>8}  {:>8.4}  {:>12}  {:>13.3}",
+        "ratio",
+        "",
         r.test_mae_ratio,
         r.stream_test_mae_ratio
             .map_or("-".into(), |v| format!("{v:.4}")),
