@@ -1,6 +1,6 @@
 //! The data flags shared by `train`, `eval`, `replay` and `quantize`.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
 use clap::Args;
@@ -59,6 +59,26 @@ pub struct Loaded {
     pub season: usize,
 }
 
+/// Refuses data whose sample period is not the model's (within 2%, and 1 ms: the median
+/// spacing of a jittery logger's millisecond timestamps moves by that much from file to file):
+/// lookback and delay count rows, so another period would be another model. A model without
+/// a period (0) takes any data.
+pub fn check_period(series: &Series, model: &Model<'_>, path: &Path) -> Result<()> {
+    let data_ms = series.report().period_ms;
+    let model_ms = i64::try_from(model.sample_period_ms()).unwrap_or(i64::MAX);
+    let tolerance = (model_ms / 50).max(1);
+    if model_ms > 0 && data_ms.abs_diff(model_ms) > tolerance.unsigned_abs() {
+        bail!(
+            "{} has one row every {}, the model was trained on one every {}: its lookback and \
+             delay count rows (resample the data to the model's period)",
+            path.display(),
+            Duration(data_ms),
+            Duration(model_ms),
+        );
+    }
+    Ok(())
+}
+
 impl DataArgs {
     /// Loads the file and prepares the windows; missing window settings, target and features
     /// come from `model` (eval, replay) or are an error (train).
@@ -97,19 +117,8 @@ impl DataArgs {
         };
         let series = Series::load(&self.data, &config)
             .with_context(|| format!("loading {}", self.data.display()))?;
-        // Lookback and delay count rows: another period would be another model.
-        let (data_ms, model_ms) = (
-            series.report().period_ms,
-            model.map_or(0, |m| m.sample_period_ms()),
-        );
-        if model_ms > 0 && u64::try_from(data_ms).ok() != Some(model_ms) {
-            bail!(
-                "{} has one row every {}, the model was trained on one every {}: its lookback \
-                 and delay count rows (resample the data to the model's period)",
-                self.data.display(),
-                Duration(data_ms),
-                Duration(model_ms as i64),
-            );
+        if let Some(model) = model {
+            check_period(&series, model, &self.data)?;
         }
         let [a, b, c] = self.split[..] else {
             bail!("--split needs three fractions, e.g. 0.6,0.2,0.2")

@@ -136,6 +136,7 @@ pub fn run(a: &DemoArgs) -> Result<()> {
         data,
         out: a.out.join("forecasts.csv"),
         skip_bad_rows: false,
+        time_column: None,
     })?;
     println!();
     for m in [&model, &quantized] {

@@ -94,10 +94,14 @@ pub struct ReplayArgs {
     /// Skip malformed rows instead of stopping.
     #[arg(long)]
     pub skip_bad_rows: bool,
+    /// The timestamp column, if detection picks the wrong one.
+    #[arg(long)]
+    pub time_column: Option<String>,
 }
 
 /// `nowcast replay`: streams every row of the file through a fresh `Stepper`, as a device
-/// would see it from power-on, and writes one line per row: the row's time (UTC seconds), the
+/// would see it from power-on, and writes one line per row: the row's time (seconds, with a
+/// fraction if it has milliseconds: UTC, or from the logger's start for a count), the
 /// forecast made after it (empty while the model has not emitted), and the actual target
 /// `delay` rows later (empty past the end). Gaps the loader filled or segmented are streamed
 /// as they are, without a reset.
@@ -106,10 +110,12 @@ pub fn replay(a: &ReplayArgs) -> Result<()> {
     let model = load_model(&blob, &a.model)?;
     let config = nowcast_trainer::data::LoadConfig {
         skip_bad_rows: a.skip_bad_rows,
+        timestamp_column: a.time_column.clone(),
         ..Default::default()
     };
     let series = nowcast_trainer::data::Series::load(&a.data, &config)
         .with_context(|| format!("loading {}", a.data.display()))?;
+    crate::data_args::check_period(&series, &model, &a.data)?;
     let columns: Vec<&[f64]> = model
         .features()
         .iter()

@@ -173,28 +173,34 @@ fn fmt(v: Option<f64>) -> String {
 }
 
 pub fn print_scores(s: &Scores, target: &str, season: usize) {
+    let f3 = |v: f64| format!("{v:.3}");
+    let rows = [
+        (
+            "model, window mode".to_string(),
+            f3(s.val.window),
+            f3(s.test.window),
+        ),
+        (
+            "model, streaming".into(),
+            fmt(s.val.stream),
+            fmt(s.test.stream),
+        ),
+        ("persistence".into(), fmt(s.baseline[0]), fmt(s.baseline[1])),
+        (
+            format!("seasonal ({season} rows)"),
+            fmt(s.seasonal[0]),
+            fmt(s.seasonal[1]),
+        ),
+    ];
+    // The labels' column as wide as the longest label (and the title over it).
     let title = format!("MAE ({target} units)");
-    println!("\n{title:<23}{:>8}  {:>8}", "val", "test");
-    println!(
-        "  model, window mode   {:>8.3}  {:>8.3}",
-        s.val.window, s.test.window
-    );
-    println!(
-        "  model, streaming     {:>8}  {:>8}",
-        fmt(s.val.stream),
-        fmt(s.test.stream)
-    );
-    println!(
-        "  persistence          {:>8}  {:>8}",
-        fmt(s.baseline[0]),
-        fmt(s.baseline[1])
-    );
-    let label = format!("seasonal ({season} rows)");
-    println!(
-        "  {label:<21}{:>8}  {:>8}",
-        fmt(s.seasonal[0]),
-        fmt(s.seasonal[1])
-    );
+    let width = rows.iter().map(|r| r.0.len()).max().unwrap_or(0).max(19);
+    let title_width = (width + 2).max(title.len() + 1);
+    let width = title_width - 2;
+    println!("\n{title:<title_width$}{:>8}  {:>8}", "val", "test");
+    for (label, val, test) in &rows {
+        println!("  {label:<width$}{val:>8}  {test:>8}");
+    }
     if s.seasonal.iter().all(Option::is_none) {
         println!("  (no window has a target one season back: --season sets the period in rows)");
     }

@@ -303,7 +303,7 @@ fn bad_input_is_reported_clearly() {
         .lines()
         .enumerate()
         .map(|(i, line)| match i {
-            0 => format!("t_s,{}", line.split_once(',').unwrap().1),
+            0 => format!("time_s,{}", line.split_once(',').unwrap().1),
             _ => format!("{},{}", 1800 * i, line.split_once(',').unwrap().1),
         })
         .collect::<Vec<_>>()
@@ -322,6 +322,22 @@ fn bad_input_is_reported_clearly() {
         "{}",
         text(&o)
     );
+    let (model, data) = (dir.path("m.ncm"), dir.path("fast.csv"));
+    let (forecasts, quantized) = (dir.path("f.csv"), dir.path("q.ncm"));
+    for command in [
+        vec!["replay", "--out", &forecasts],
+        vec!["quantize", "--mode", "i8x16", "--out", &quantized],
+    ] {
+        let mut args = command.clone();
+        args.extend(["--model", &model, "--data", &data]);
+        let o = nowcast(&args);
+        assert!(!o.status.success(), "{command:?}");
+        assert!(
+            text(&o).contains("one row every 1800 s"),
+            "{command:?}: {}",
+            text(&o)
+        );
+    }
     // A corrupt model file.
     let mut blob = std::fs::read(dir.path("m.ncm")).unwrap();
     blob[30] ^= 0x40;

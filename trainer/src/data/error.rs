@@ -66,12 +66,25 @@ pub enum LoadError {
     /// No column holds timestamps in a known layout.
     #[error(
         "no timestamp column: no column's first data cell is an ISO 8601 or Jena timestamp, \
-         and there are no TMY3 `Date (MM/DD/YYYY)`/`Time (HH:MM)` columns; columns: {}",
+         there are no TMY3 `Date (MM/DD/YYYY)`/`Time (HH:MM)` columns, and no column of numbers \
+         is named `time`, `timestamp`, `epoch` or `unix` (a Unix time; `--time-column` names \
+         any other); columns: {}",
         list(.available)
     )]
     NoTimestampColumn {
         /// The header's column names.
         available: Vec<String>,
+    },
+    /// A column of numbers is the time, but neither its name nor its values say the unit.
+    #[error(
+        "column `{column}` is the time, but `{value}` is no Unix time (before 1973) and the name \
+         gives no unit: name it `{column}_s` or `{column}_ms` (or `{column} (s)`, `{column} [ms]`)"
+    )]
+    TimeUnitUnknown {
+        /// The time column.
+        column: String,
+        /// Its first data cell.
+        value: String,
     },
     /// A column named in the configuration is not in the header.
     #[error("unknown {role} column `{name}`; available columns: {}", list(.available))]

@@ -1,7 +1,9 @@
 //! The data pipeline: a sensor CSV file to normalized windows.
 //!
-//! 1. [`Series::load`] reads a CSV file with a header and a timestamp column (ISO 8601, the
-//!    Jena climate layout, or a raw TMY3 file; detected), keeps its numeric columns, and puts
+//! 1. [`Series::load`] reads a CSV file (`,`, `;` or tab delimited, decimal commas in `;`
+//!    files) with a header and a timestamp column (ISO 8601 with optional milliseconds, the
+//!    Jena climate layout, a raw TMY3 file, or Unix seconds or milliseconds; detected), keeps
+//!    its numeric columns (missing-value markers such as `NA` are missing cells), and puts
 //!    the rows on a regular time grid: duplicates are dropped, gaps of 2 to 4 periods are
 //!    filled by linear interpolation, longer gaps (and changes of an optional segment column)
 //!    start new segments. Bad rows are errors with their line number, or are skipped and
@@ -15,8 +17,8 @@
 //! [`tmy3`] reads and converts TMY3 weather files, and says why their year is fixed.
 //! [`sequences`] reads labelled sequences (`.ts` and a CSV layout) for classification.
 //!
-//! Source files: `read.rs` (CSV records and line numbers), `timestamp.rs` (layouts, UTC
-//! seconds), `series.rs` (column detection, row parsing), `gaps.rs` (period, interpolation,
+//! Source files: `read.rs` (CSV records and line numbers, delimiters, decimal commas),
+//! `timestamp.rs` (layouts, UTC milliseconds), `series.rs` (column detection, row parsing), `gaps.rs` (period, interpolation,
 //! segments), `dataset.rs` (selection, split, normalization), `window.rs` (valid windows,
 //! batches), `tmy3.rs`, `error.rs`.
 
@@ -36,6 +38,6 @@ pub use dataset::{
 };
 pub use error::{BatchError, ConvertError, DatasetError, LoadError};
 pub use read::{SKIPPED_ROWS_LISTED, SkippedRow};
-pub use series::{Duration, LoadConfig, LoadReport, Series};
+pub use series::{Duration, LoadConfig, LoadReport, MISSING_MARKERS, Series, TIME_NAMES};
 pub use timestamp::{TimestampError, TimestampFormat};
 pub use window::{Batch, WindowSpec};

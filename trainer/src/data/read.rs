@@ -4,7 +4,11 @@
 //!
 //! A leading UTF-8 byte order mark is dropped. Cells are trimmed of surrounding whitespace.
 //! Blank lines are ignored. A record's line is the 1-based line of the file where it starts
-//! (lines end at `\n`).
+//! (lines end at `\n`). Fields are split at `,`, or at `;` or tabs where the first non-blank
+//! line has more of those than commas outside quotes. In a `;` file, a column with a decimal
+//! comma in some row (`21,5`) has its numbers rewritten with a decimal point, points there
+//! grouping thousands (`1.234,5` is 1234.5, `1.000` is 1000); a column without a decimal comma
+//! is left as it is, so there `1.000` is 1.
 
 use csv::StringRecord;
 
@@ -158,25 +162,97 @@ fn header_names(record: &StringRecord) -> Vec<String> {
 /// The UTF-8 byte order mark, ignored at the start of a file.
 const BOM: &[u8] = b"\xef\xbb\xbf";
 
-/// The field delimiter: `;` or a tab where the first line has more of it than commas
-/// (spreadsheet and data-logger exports in locales with a decimal comma), else `,`.
+/// The field delimiter: `;` or a tab where the first non-blank line has more of it than
+/// commas outside quotes (spreadsheet and data-logger exports in locales with a decimal
+/// comma), else `,`.
 fn delimiter(text: &[u8]) -> u8 {
-    let first = text.split(|&b| b == b'\n').next().unwrap_or(&[]);
-    let count = |d: u8| first.iter().filter(|&&b| b == d).count();
-    [b';', b'\t']
-        .into_iter()
-        .filter(|&d| count(d) > count(b','))
-        .max_by_key(|&d| count(d))
-        .unwrap_or(b',')
+    let first = text
+        .split(|&b| b == b'\n')
+        .find(|line| !line.trim_ascii().is_empty())
+        .unwrap_or(&[]);
+    let mut counts = [0usize; 3];
+    let mut quoted = false;
+    for &b in first {
+        match b {
+            b'"' => quoted = !quoted,
+            b',' if !quoted => counts[0] += 1,
+            b';' if !quoted => counts[1] += 1,
+            b'\t' if !quoted => counts[2] += 1,
+            _ => {}
+        }
+    }
+    match counts {
+        [c, s, t] if s > c && s >= t => b';',
+        [c, _, t] if t > c => b'\t',
+        _ => b',',
+    }
 }
 
-/// `21,5` as `21.5`: a cell of digits with one decimal comma (and an optional sign), in a file
-/// delimited by `;`, where that is how numbers are written. Anything else stays as it is.
+/// A number written with a decimal comma, as it is written with a point: `-21,5` as `-21.5`,
+/// `1.234,5` and `1.234` as `1234.5` and `1234` (points group thousands there). Only for the
+/// columns of a `;` file that have a decimal comma somewhere ([`decimal_commas`]).
 fn decimal_point(cell: &str) -> Option<String> {
-    let digits = cell.strip_prefix(['-', '+']).unwrap_or(cell);
-    let (whole, fraction) = digits.split_once(',')?;
-    let all_digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
-    (all_digits(whole) && all_digits(fraction)).then(|| cell.replacen(',', ".", 1))
+    let (sign, body) = match cell.strip_prefix(['-', '+']) {
+        Some(rest) => (&cell[..1], rest),
+        None => ("", cell),
+    };
+    let (whole, fraction) = match body.split_once(',') {
+        Some((whole, fraction)) => (whole, Some(fraction)),
+        None => (body, None),
+    };
+    let is_digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+    // The whole part: digits, or one to three digits and groups of three.
+    let mut groups = whole.split('.');
+    let lead = groups.next().unwrap_or("");
+    let rest: Vec<&str> = groups.collect();
+    let whole_ok = is_digits(lead)
+        && (rest.is_empty()
+            || (lead.len() <= 3 && rest.iter().all(|g| g.len() == 3 && is_digits(g))));
+    // Something to rewrite: a comma, or a grouping point.
+    let marked = fraction.is_some() || !rest.is_empty();
+    (whole_ok && fraction.is_none_or(is_digits) && marked).then(|| {
+        let digits: String = whole.split('.').collect();
+        match fraction {
+            Some(f) => format!("{sign}{digits}.{f}"),
+            None => format!("{sign}{digits}"),
+        }
+    })
+}
+
+/// Whether a cell has a decimal comma (`21,5`, `1.234,5`): the mark of a column written that
+/// way.
+fn has_decimal_comma(cell: &str) -> bool {
+    cell.contains(',') && decimal_point(cell).is_some()
+}
+
+/// Rewrites the numbers of a `;` file's decimal-comma columns (those with a decimal comma in
+/// some well-formed row) with decimal points ([`decimal_point`]); other columns, and cells
+/// that are not such numbers, stay as they are.
+fn decimal_commas(rows: &mut [Result<RawRow, LoadError>], width: usize) {
+    let columns: Vec<bool> = (0..width)
+        .map(|i| {
+            rows.iter()
+                .flatten()
+                .any(|row| row.cells.get(i).is_some_and(has_decimal_comma))
+        })
+        .collect();
+    if !columns.contains(&true) {
+        return;
+    }
+    for row in rows.iter_mut().flatten() {
+        let convert = |(i, cell): (usize, &str)| match columns.get(i) {
+            Some(true) => decimal_point(cell),
+            _ => None,
+        };
+        if row.cells.iter().enumerate().any(|c| convert(c).is_some()) {
+            row.cells = row
+                .cells
+                .iter()
+                .enumerate()
+                .map(|(i, cell)| convert((i, cell)).unwrap_or_else(|| cell.to_owned()))
+                .collect();
+        }
+    }
 }
 
 impl RawTable {
@@ -225,14 +301,7 @@ impl RawTable {
             next = next_record(&mut reader, &lines)?;
         }
         while let Some(row) = next {
-            rows.push(row.and_then(|mut row| {
-                if delimiter == b';' && row.cells.iter().any(|c| decimal_point(c).is_some()) {
-                    row.cells = row
-                        .cells
-                        .iter()
-                        .map(|c| decimal_point(c).unwrap_or_else(|| c.to_owned()))
-                        .collect();
-                }
+            rows.push(row.and_then(|row| {
                 if row.cells.len() == header.len() {
                     Ok(row)
                 } else {
@@ -244,6 +313,9 @@ impl RawTable {
                 }
             }));
             next = next_record(&mut reader, &lines)?;
+        }
+        if delimiter == b';' {
+            decimal_commas(&mut rows, header.len());
         }
         Ok(Self {
             header,
@@ -284,10 +356,16 @@ mod tests {
 
     #[test]
     fn semicolons_tabs_and_decimal_commas() {
-        // A spreadsheet export with a decimal comma: `;` between fields.
-        let table =
-            read("time;temp;note\n2021-01-01 00:00:00,5;-21,5;a,b\n2021-01-01;3;x\n").unwrap();
-        assert_eq!(table.header, ["time", "temp", "note"]);
+        // A spreadsheet export with a decimal comma: `;` between fields (after a blank line),
+        // points grouping thousands in the columns with decimal commas; other columns as they
+        // are.
+        let table = read(
+            "\n\"time\";temp;energy;note;ratio\n\
+             2021-01-01 00:00:00,5;-21,5;1.000;a,b;1.000\n\
+             2021-01-01;3;1.234,5;x;2.5\n",
+        )
+        .unwrap();
+        assert_eq!(table.header, ["time", "temp", "energy", "note", "ratio"]);
         let rows: Vec<Vec<&str>> = table
             .good_rows()
             .map(|r| r.cells.iter().collect())
@@ -295,10 +373,13 @@ mod tests {
         assert_eq!(
             rows,
             [
-                ["2021-01-01 00:00:00,5", "-21.5", "a,b"],
-                ["2021-01-01", "3", "x"]
+                ["2021-01-01 00:00:00,5", "-21.5", "1000", "a,b", "1.000"],
+                ["2021-01-01", "3", "1234.5", "x", "2.5"]
             ]
         );
+        // A comma header with a quoted `;` is a comma file.
+        let table = read("time,\"a; b\"\n2021-01-01,1\n").unwrap();
+        assert_eq!(table.header, ["time", "a; b"]);
         // Tabs; a comma stays a comma there (and in comma files, where `"1,5"` is text).
         let table = read("time\ta\n2021-01-01\t1,5\n").unwrap();
         assert_eq!(table.header, ["time", "a"]);
@@ -306,7 +387,21 @@ mod tests {
         let table = read("time,a\n2021-01-01,\"1,5\"\n").unwrap();
         assert_eq!(&table.good_rows().next().unwrap().cells[1], "1,5");
         assert_eq!(decimal_point("+0,25").as_deref(), Some("+0.25"));
-        for text in [",5", "5,", "1,2,3", "1.2", "a,5", "1,5e3"] {
+        assert_eq!(
+            decimal_point("-12.345.678,9").as_deref(),
+            Some("-12345678.9")
+        );
+        for text in [
+            ",5",
+            "5,",
+            "1,2,3",
+            "1.2",
+            "a,5",
+            "1,5e3",
+            "1234.567,8",
+            "1.23,4",
+            "7",
+        ] {
             assert_eq!(decimal_point(text), None, "{text}");
         }
     }

@@ -104,7 +104,7 @@ impl fmt::Display for Duration {
         let ms = self.0;
         if ms % 1000 == 0 {
             write!(f, "{} s", ms / 1000)
-        } else if ms.abs() < 1000 {
+        } else if ms.unsigned_abs() < 1000 {
             write!(f, "{ms} ms")
         } else {
             write!(f, "{} s", ms as f64 / 1000.0)
@@ -137,7 +137,7 @@ impl fmt::Display for Duration {
 ///   spreadsheets' missing-value markers ([`MISSING_MARKERS`], any case) or parses to a
 ///   non-finite number (`NaN`, `inf`), a *number* if it parses to a finite `f64`, else *text*. A column is
 ///   numeric iff its first non-missing cell (normally the first data row's) is a number. Other
-///   columns (TMY3 source flags such as `A` or `?`) are not read, and are listed in
+///   columns (TMY3 source flags such as `A`) are not read, and are listed in
 ///   [`LoadReport::non_numeric_columns`].
 /// - **Bad rows**: a wrong field count, invalid UTF-8, a bad timestamp, a missing or text cell
 ///   in a numeric column, a timestamp earlier than the previous kept row's. Each is a
@@ -294,8 +294,8 @@ fn single_cell_format(text: &str) -> Option<TimestampFormat> {
 
 /// Column names that say "a time" (compared without case, after dropping a unit suffix such
 /// as `_s`, `_ms`, ` (s)` or `[ms]`): a numeric column with one of them, where no ISO 8601 or
-/// Jena column is found, is a Unix time (or a count from power-up).
-const TIME_NAMES: [&str; 9] = [
+/// Jena column is found, is a Unix time (or, with its unit named, a count from power-up).
+pub const TIME_NAMES: [&str; 8] = [
     "time",
     "timestamp",
     "unix",
@@ -304,7 +304,6 @@ const TIME_NAMES: [&str; 9] = [
     "epoch",
     "epoch_time",
     "time_unix",
-    "t",
 ];
 
 /// A column name without a unit suffix, and whether that suffix is milliseconds.
@@ -312,42 +311,45 @@ fn strip_unit(name: &str) -> (String, Option<bool>) {
     let lower = name.trim().to_ascii_lowercase();
     for (suffix, millis) in [
         ("_ms", true),
-        (" (ms)", true),
-        ("[ms]", true),
-        (" [ms]", true),
         ("(ms)", true),
+        ("[ms]", true),
         ("_s", false),
-        (" (s)", false),
-        ("[s]", false),
-        (" [s]", false),
         ("(s)", false),
+        ("[s]", false),
     ] {
         if let Some(stem) = lower.strip_suffix(suffix) {
-            return (stem.to_owned(), Some(millis));
+            return (stem.trim_end().to_owned(), Some(millis));
         }
     }
     (lower, None)
 }
 
-/// Seconds or milliseconds for a Unix-time column: its name's unit, else milliseconds for
-/// values of 10^11 and more (10^11 s is the year 5138; 10^11 ms is 1973).
-fn unix_unit(name: &str, first: &str) -> TimestampFormat {
-    let millis = strip_unit(name).1.unwrap_or_else(|| {
-        timestamp::parse_unix(first, false).is_ok_and(|ms| ms.abs() >= 100_000_000_000_000)
-    });
-    match millis {
+/// Seconds or milliseconds for a column of numbers that is the time: its name's unit, else
+/// seconds for a Unix time in seconds (at least 10^8: 1973 on) and milliseconds for one in
+/// milliseconds (at least 10^11: 10^11 s would be the year 5138). A smaller number without a
+/// unit (a count from power-up in seconds or in milliseconds, hours, a spreadsheet's serial
+/// date) says nothing about its unit: `None`.
+fn unix_unit(name: &str, first: &str) -> Option<TimestampFormat> {
+    let millis = match strip_unit(name).1 {
+        Some(millis) => millis,
+        None => {
+            let seconds = timestamp::parse_unix(first, false).ok()?.unsigned_abs() / 1000;
+            match seconds {
+                100_000_000_000.. => true,
+                100_000_000.. => false,
+                _ => return None,
+            }
+        }
+    };
+    Some(match millis {
         true => TimestampFormat::UnixMillis,
         false => TimestampFormat::UnixSeconds,
-    }
+    })
 }
 
-/// The Unix-time layout of a column by its name and first cell, if it is one (see
-/// [`TIME_NAMES`]).
-fn unix_format(name: &str, first: &str) -> Option<TimestampFormat> {
-    let (stem, _) = strip_unit(name);
-    TIME_NAMES.contains(&stem.as_str()).then_some(())?;
-    timestamp::parse_unix(first, false).ok()?;
-    Some(unix_unit(name, first))
+/// Whether a column is named like a time and its first cell is a number (see [`TIME_NAMES`]).
+fn time_named_number(name: &str, first: &str) -> bool {
+    TIME_NAMES.contains(&strip_unit(name).0.as_str()) && timestamp::parse_unix(first, false).is_ok()
 }
 
 impl TimeColumns {
@@ -367,40 +369,52 @@ impl TimeColumns {
                 })?;
                 match tmy3 {
                     Some(t) if index == t.date || index == t.time => Ok(Self::Tmy3(t)),
-                    // A number is a Unix time (in milliseconds if the name says so); a first cell
-                    // in no known layout is reported as a bad ISO 8601 timestamp.
-                    _ => Ok(Self::Single {
-                        index,
-                        format: single_cell_format(&first[index])
-                            .or_else(|| {
-                                timestamp::parse_unix(&first[index], false).ok()?;
-                                Some(unix_unit(name, &first[index]))
-                            })
-                            .unwrap_or(TimestampFormat::Iso8601),
-                    }),
+                    // A number is a Unix time or a count; a first cell in no known layout is
+                    // reported as a bad ISO 8601 timestamp.
+                    _ => match single_cell_format(&first[index]) {
+                        None if timestamp::parse_unix(&first[index], false).is_ok() => {
+                            Self::unix(table, first, index)
+                        }
+                        format => Ok(Self::Single {
+                            index,
+                            format: format.unwrap_or(TimestampFormat::Iso8601),
+                        }),
+                    },
                 }
             }
             (None, Some(t)) => Ok(Self::Tmy3(t)),
-            (None, None) => {
-                [TimestampFormat::Iso8601, TimestampFormat::Jena]
-                    .into_iter()
-                    .find_map(|format| {
-                        let index = first
-                            .iter()
-                            .position(|cell| single_cell_format(cell) == Some(format))?;
-                        Some(Self::Single { index, format })
-                    })
-                    .or_else(|| {
-                        let (index, format) =
-                            table.header.iter().zip(first.iter()).enumerate().find_map(
-                                |(i, (name, cell))| Some((i, unix_format(name, cell)?)),
-                            )?;
-                        Some(Self::Single { index, format })
-                    })
-                    .ok_or_else(|| LoadError::NoTimestampColumn {
+            (None, None) => [TimestampFormat::Iso8601, TimestampFormat::Jena]
+                .into_iter()
+                .find_map(|format| {
+                    let index = first
+                        .iter()
+                        .position(|cell| single_cell_format(cell) == Some(format))?;
+                    Some(Self::Single { index, format })
+                })
+                .map(Ok)
+                .or_else(|| {
+                    let index = (table.header.iter().zip(first.iter()))
+                        .position(|(name, cell)| time_named_number(name, cell))?;
+                    Some(Self::unix(table, first, index))
+                })
+                .unwrap_or_else(|| {
+                    Err(LoadError::NoTimestampColumn {
                         available: table.header.clone(),
                     })
-            }
+                }),
+        }
+    }
+
+    /// Column `index`, of numbers, as a Unix time or a count in the unit [`unix_unit`] finds,
+    /// else the error that asks for the unit.
+    fn unix(table: &RawTable, first: &csv::StringRecord, index: usize) -> Result<Self, LoadError> {
+        let name = &table.header[index];
+        match unix_unit(name, &first[index]) {
+            Some(format) => Ok(Self::Single { index, format }),
+            None => Err(LoadError::TimeUnitUnknown {
+                column: name.clone(),
+                value: first[index].to_owned(),
+            }),
         }
     }
 
@@ -668,17 +682,25 @@ Date (MM/DD/YYYY),Time (HH:MM),Dry-bulb (C),Dry-bulb source
             "{error:?}"
         );
         assert!(error.to_string().contains("`id`, `at`, `v`"), "{error}");
-        // A column of numbers is a Unix time, whatever its name.
+        // A column of numbers is a Unix time or a count, whatever its name; here the unit is
+        // not known.
         let config = LoadConfig {
             timestamp_column: Some("v".into()),
             ..LoadConfig::default()
         };
+        let error = Series::from_reader(text.as_bytes(), &config).unwrap_err();
+        assert!(
+            matches!(&error, LoadError::TimeUnitUnknown { column, value } if column == "v" && value == "1"),
+            "{error:?}"
+        );
+        assert!(error.to_string().contains("`v_s` or `v_ms`"), "{error}");
+        let text = "id,at,v\n1,2021-01-01T00:00:00,1700000000\n2,2021-01-01T01:00:00,1700000060\n";
         let series = Series::from_reader(text.as_bytes(), &config).unwrap();
         assert_eq!(
             series.report().timestamp_format,
             TimestampFormat::UnixSeconds
         );
-        assert_eq!(series.times(), [1000, 2000]);
+        assert_eq!(series.report().period_ms, 60_000);
         // A column in no known layout: its first row is a bad ISO 8601 timestamp.
         let text = "id,at,v\nx,2021-01-01T00:00:00,1\ny,2021-01-01T01:00:00,2\n";
         let config = LoadConfig {
@@ -719,9 +741,39 @@ Date (MM/DD/YYYY),Time (HH:MM),Dry-bulb (C),Dry-bulb source
         }
         assert_eq!(Duration(1500).to_string(), "1.5 s");
         assert_eq!(Duration(3_600_000).to_string(), "3600 s");
-        // A count from power-up is a time too (only differences matter).
-        let series = load("t,x\n0,1\n10,2\n20,3\n").unwrap();
+        // A count from power-up is a time too (only differences matter), with its unit named.
+        let series = load("time_s,x\n0,1\n10,2\n20,3\n").unwrap();
         assert_eq!(series.report().period_ms, 10_000);
+        for header in ["Time [ms]", "time(ms)", "TIME_MS", "timestamp (ms)"] {
+            let series = load(&format!("{header},x\n0,1\n20,2\n40,3\n")).unwrap();
+            assert_eq!(series.report().period_ms, 20, "{header}");
+        }
+        let series = load("Time [s],x\n0.5,1\n1.0,2\n1.5,3\n").unwrap();
+        assert_eq!(series.report().period_ms, 500);
+        // Without a unit a small number is no Unix time: an Arduino `millis()`, hours, a
+        // spreadsheet date would all be misread.
+        for text in ["time,x\n0,1\n20,2\n", "Timestamp,x\n45352.5,1\n45352.6,2\n"] {
+            assert!(
+                matches!(load(text), Err(LoadError::TimeUnitUnknown { .. })),
+                "{text}"
+            );
+        }
+        // The switch from seconds to milliseconds without a unit: 10^11.
+        let series = load("epoch,x\n99999999999,1\n100000000000,2\n").unwrap();
+        assert_eq!(
+            series.report().timestamp_format,
+            TimestampFormat::UnixSeconds
+        );
+        let series = load("epoch,x\n100000000000,1\n100000000020,2\n").unwrap();
+        assert_eq!(
+            series.report().timestamp_format,
+            TimestampFormat::UnixMillis
+        );
+        // `t` is a temperature as often as a time.
+        assert!(matches!(
+            load("t,x\n1700000000,1\n1700000060,2\n"),
+            Err(LoadError::NoTimestampColumn { .. })
+        ));
         // An ISO 8601 column wins over a time-named number; a number under another name is
         // a feature.
         let text = "time,at,x\n5,2021-01-01T00:00:00.250,1\n6,2021-01-01T00:00:00.500,2\n";

@@ -8,13 +8,12 @@
 //!   - [`TimestampFormat::Iso8601`]: `YYYY-MM-DD`, optionally followed by `T`, `t` or one space
 //!     and `HH:MM` or `HH:MM:SS[.f]`, optionally followed by `Z`, `±HH:MM`, `±HHMM` or `±HH`.
 //!     Without an offset the time is taken as UTC. `24:00` / `24:00:00` is midnight at the end
-//!     of that day. A fraction (`.` or `,` and 1 to 9 digits) is kept to the millisecond; digits
-//!     past the third are dropped.
+//!     of that day. A fraction (`.` or `,` and digits) is rounded to the millisecond, half up.
 //!   - [`TimestampFormat::Jena`]: `DD.MM.YYYY HH:MM:SS[.f]` (or `HH:MM`), taken as UTC.
 //!   - [`TimestampFormat::UnixSeconds`] and [`TimestampFormat::UnixMillis`]: a decimal count
 //!     (`-`, digits, optionally `.` and digits) of seconds or milliseconds since 1970-01-01T00:00Z,
-//!     the seconds' fraction kept to the millisecond, the milliseconds' dropped: what data
-//!     loggers and phone apps write. Also counts from any other start (seconds since power-up);
+//!     the seconds' fraction rounded to the millisecond, the milliseconds' dropped: what data
+//!     loggers and phone apps write. Also counts from any other start (time since power-up);
 //!     only differences matter to the loader.
 //!   - [`TimestampFormat::Tmy3`]: two cells, `MM/DD/YYYY` and `HH:MM` with hour 1..=24
 //!     (hour-ending local standard time; 24:00 is midnight at the end of that day). The year is
@@ -269,20 +268,23 @@ impl<'a> Cursor<'a> {
         Ok(checked_time_of_day(hour, minute, second)? * MS + ms)
     }
 
-    /// The 1 to 9 digits of a fraction, as whole thousandths (digits past the third dropped).
+    /// The digits of a fraction (at least one), in thousandths rounded half up (1000 for
+    /// `.9995` and above): the fourth digit alone decides.
     fn fraction_ms(&mut self) -> Result<i64, TimestampError> {
         let start = self.at;
-        let mut ms = 0;
+        let (mut ms, mut up) = (0, false);
         while let Some(b) = self.peek().filter(u8::is_ascii_digit) {
-            if self.at - start < 3 {
-                ms = ms * 10 + i64::from(b - b'0');
+            match self.at - start {
+                0..3 => ms = ms * 10 + i64::from(b - b'0'),
+                3 => up = b >= b'5',
+                _ => {}
             }
             self.bump();
         }
         match self.at - start {
-            0 | 10.. => Err(self.layout_error()),
+            0 => Err(self.layout_error()),
             n @ 1..3 => Ok(ms * 10i64.pow(3 - n as u32)),
-            _ => Ok(ms),
+            _ => Ok(ms + i64::from(up)),
         }
     }
 
@@ -495,13 +497,16 @@ mod tests {
         assert_eq!(parse_iso8601("2021-03-04T05:06:07.5"), Ok(t + 500));
         assert_eq!(parse_iso8601("2021-03-04 05:06:07,25Z"), Ok(t + 250));
         assert_eq!(parse_iso8601("2021-03-04T06:06:07.020+01:00"), Ok(t + 20));
-        assert_eq!(parse_iso8601("2021-03-04T05:06:07.123999999"), Ok(t + 123));
-        for bad in ["2021-03-04T05:06:07.", "2021-03-04T05:06:07.1234567890"] {
-            assert!(
-                matches!(parse_iso8601(bad), Err(TimestampError::Layout { .. })),
-                "{bad:?}"
-            );
-        }
+        assert_eq!(
+            parse_iso8601("2021-03-04T05:06:07.1234999999999"),
+            Ok(t + 123)
+        );
+        assert_eq!(parse_iso8601("2021-03-04T05:06:07.1235"), Ok(t + 124));
+        assert_eq!(parse_iso8601("2021-03-04T05:06:07.9996Z"), Ok(t + 1000));
+        assert!(matches!(
+            parse_iso8601("2021-03-04T05:06:07."),
+            Err(TimestampError::Layout { .. })
+        ));
         assert_eq!(
             parse_iso8601("2021-03-04T24:00:00.001"),
             Err(TimestampError::HourTwentyFour)
@@ -517,6 +522,15 @@ mod tests {
         assert_eq!(parse_unix("1614834367020.9", true), Ok(t + 20));
         assert_eq!(parse_unix("-1.5", false), Ok(-1500));
         assert_eq!(parse_unix("0.004", false), Ok(4));
+        // A float printed in full: rounded to the nearest millisecond.
+        assert_eq!(parse_unix("0.30000000000000004", false), Ok(300));
+        assert_eq!(parse_unix("0.13999999999999999", false), Ok(140));
+        assert_eq!(parse_unix("9007199254740.991", false), Ok(MAX_UNIX_MS - 1));
+        assert_eq!(parse_unix("9007199254740992", true), Ok(MAX_UNIX_MS));
+        assert_eq!(
+            parse_unix("9007199254740993", true),
+            Err(TimestampError::TooLarge)
+        );
         for bad in [
             "", "-", "1e9", "12 ", " 12", "1.2.3", "+5", "0x10", "1.", ".5",
         ] {
