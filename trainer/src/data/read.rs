@@ -4,8 +4,8 @@
 //!
 //! A leading UTF-8 byte order mark is dropped. Cells are trimmed of surrounding whitespace.
 //! Blank lines are ignored. A record's line is the 1-based line of the file where it starts
-//! (lines end at `\n`). Fields are split at `,`, or at `;` or tabs where the first non-blank
-//! line has more of those than commas outside quotes. In a `;` file, a column with a decimal
+//! (lines end at `\n`). Fields are split at `,`, `;` or tabs, whichever splits the first two
+//! non-blank lines alike (`delimiter`). In a `;` file, a column with a decimal
 //! comma in some row (`21,5`) has its numbers rewritten with a decimal point, points there
 //! grouping thousands (`1.234,5` is 1234.5, `1.000` is 1000); a column without a decimal comma
 //! is left as it is, so there `1.000` is 1.
@@ -162,30 +162,40 @@ fn header_names(record: &StringRecord) -> Vec<String> {
 /// The UTF-8 byte order mark, ignored at the start of a file.
 const BOM: &[u8] = b"\xef\xbb\xbf";
 
-/// The field delimiter: `;` or a tab where the first non-blank line has more of it than
-/// commas outside quotes (spreadsheet and data-logger exports in locales with a decimal
-/// comma), else `,`.
+/// The field delimiter, from the first two non-blank lines: of `;`, tab and `,` (preferred in
+/// that order on a tie: a decimal comma can match a `;` file's field count), the one that
+/// splits both lines, outside quotes, into the same number of fields, the most; else the
+/// one that splits the first line the most, `,` on a tie (a TMY3 file's metadata line and
+/// header differ). Spreadsheet and data-logger exports in locales with a decimal comma use
+/// `;`.
 fn delimiter(text: &[u8]) -> u8 {
-    let first = text
+    let mut lines = text
         .split(|&b| b == b'\n')
-        .find(|line| !line.trim_ascii().is_empty())
-        .unwrap_or(&[]);
-    let mut counts = [0usize; 3];
-    let mut quoted = false;
-    for &b in first {
-        match b {
-            b'"' => quoted = !quoted,
-            b',' if !quoted => counts[0] += 1,
-            b';' if !quoted => counts[1] += 1,
-            b'\t' if !quoted => counts[2] += 1,
-            _ => {}
-        }
-    }
-    match counts {
-        [c, s, t] if s > c && s >= t => b';',
-        [c, _, t] if t > c => b'\t',
-        _ => b',',
-    }
+        .filter(|line| !line.trim_ascii().is_empty());
+    let (first, second) = (lines.next().unwrap_or(&[]), lines.next());
+    let fields = |line: &[u8], d: u8| {
+        let mut quoted = false;
+        1 + line
+            .iter()
+            .filter(|&&b| {
+                quoted ^= b == b'"';
+                b == d && !quoted
+            })
+            .count()
+    };
+    let consistent = [b';', b'\t', b',']
+        .into_iter()
+        .filter(|&d| {
+            fields(first, d) > 1 && second.is_some_and(|l| fields(l, d) == fields(first, d))
+        })
+        .rev()
+        .max_by_key(|&d| fields(first, d));
+    consistent.unwrap_or_else(|| {
+        [b';', b'\t', b',']
+            .into_iter()
+            .max_by_key(|&d| fields(first, d))
+            .unwrap_or(b',')
+    })
 }
 
 /// A number written with a decimal comma, as it is written with a point: `-21,5` as `-21.5`,
@@ -377,6 +387,14 @@ mod tests {
                 ["2021-01-01", "3", "1234.5", "x", "2.5"]
             ]
         );
+        // Commas in a `;` file's names, as many as in its rows (decimal commas).
+        let table = read("Datum;Wert, min;Wert, max\n2021-01-01;1,5;2,5\n").unwrap();
+        assert_eq!(table.header, ["Datum", "Wert, min", "Wert, max"]);
+        assert_eq!(&table.good_rows().next().unwrap().cells[2], "2.5");
+        // A TMY3-like first line (metadata) with another field count than the header.
+        assert_eq!(delimiter(b"1,a,b\nx,y,z,w\n1,2,3,4\n"), b',');
+        assert_eq!(delimiter(b"x;y\n"), b';');
+        assert_eq!(delimiter(b"x\n1\n"), b',');
         // A comma header with a quoted `;` is a comma file.
         let table = read("time,\"a; b\"\n2021-01-01,1\n").unwrap();
         assert_eq!(table.header, ["time", "a; b"]);
