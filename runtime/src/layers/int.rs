@@ -556,10 +556,10 @@ fn lstm_units(
         let f = rec(z[u + j]);
         let g = act(z[2 * u + j]);
         let o = rec(z[3 * u + j]);
-        let kept = fixed::shift_round(f * i32::from(c[j]), 15);
-        let new = fixed::shift_round(i * g, 30 - e_c);
+        let kept = fixed::shift_round_within(f * i32::from(c[j]), 15);
+        let new = fixed::shift_round_within(i * g, 30 - e_c);
         c[j] = sat16(kept.saturating_add(new));
-        let tc = act(fixed::shift_round(
+        let tc = act(fixed::shift_round_within(
             i32::from(c[j]),
             e_c - i32::from(GATE_EXP),
         ));
