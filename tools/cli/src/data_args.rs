@@ -59,14 +59,14 @@ pub struct Loaded {
     pub season: usize,
 }
 
-/// Refuses data whose sample period is not the model's (within 2%, and 1 ms: the median
-/// spacing of a jittery logger's millisecond timestamps moves by that much from file to file):
-/// lookback and delay count rows, so another period would be another model. A model without
-/// a period (0) takes any data.
+/// Refuses data whose sample period is not the model's (within 2%, and from 20 ms up within
+/// 1 ms at least: the median spacing of a jittery logger's millisecond timestamps moves by
+/// that much from file to file): lookback and delay count rows, so another period would be
+/// another model. A model without a period (0) takes any data.
 pub fn check_period(series: &Series, model: &Model<'_>, path: &Path) -> Result<()> {
     let data_ms = series.report().period_ms;
     let model_ms = i64::try_from(model.sample_period_ms()).unwrap_or(i64::MAX);
-    let tolerance = (model_ms / 50).max(1);
+    let tolerance = (model_ms / 50).max(i64::from(model_ms >= 20));
     if model_ms > 0 && data_ms.abs_diff(model_ms) > tolerance.unsigned_abs() {
         bail!(
             "{} has one row every {}, the model was trained on one every {}: its lookback and \

@@ -7,8 +7,9 @@
 //! (lines end at `\n`). Fields are split at `,`, `;` or tabs, whichever splits the first two
 //! non-blank lines alike (`delimiter`). In a `;` file, a column with a decimal
 //! comma in some row (`21,5`) has its numbers rewritten with a decimal point, points there
-//! grouping thousands (`1.234,5` is 1234.5, `1.000` is 1000); a column without a decimal comma
-//! is left as it is, so there `1.000` is 1.
+//! grouping thousands (`1.234,5` is 1234.5, `1.000` is 1000) unless the column also has a
+//! decimal point (`1.5`), which keeps its points decimal points; a column without a decimal
+//! comma is left as it is, so there `1.000` is 1.
 
 use csv::StringRecord;
 
@@ -199,9 +200,10 @@ fn delimiter(text: &[u8]) -> u8 {
 }
 
 /// A number written with a decimal comma, as it is written with a point: `-21,5` as `-21.5`,
-/// `1.234,5` and `1.234` as `1234.5` and `1234` (points group thousands there). Only for the
-/// columns of a `;` file that have a decimal comma somewhere ([`decimal_commas`]).
-fn decimal_point(cell: &str) -> Option<String> {
+/// and with `grouping`, `1.234,5` and `1.234` as `1234.5` and `1234` (points group thousands:
+/// one to three digits, not starting with 0, then groups of three). Only for the columns of a
+/// `;` file that have a decimal comma somewhere ([`decimal_commas`]).
+fn decimal_point(cell: &str, grouping: bool) -> Option<String> {
     let (sign, body) = match cell.strip_prefix(['-', '+']) {
         Some(rest) => (&cell[..1], rest),
         None => ("", cell),
@@ -217,7 +219,10 @@ fn decimal_point(cell: &str) -> Option<String> {
     let rest: Vec<&str> = groups.collect();
     let whole_ok = is_digits(lead)
         && (rest.is_empty()
-            || (lead.len() <= 3 && rest.iter().all(|g| g.len() == 3 && is_digits(g))));
+            || (grouping
+                && lead.len() <= 3
+                && !lead.starts_with('0')
+                && rest.iter().all(|g| g.len() == 3 && is_digits(g))));
     // Something to rewrite: a comma, or a grouping point.
     let marked = fraction.is_some() || !rest.is_empty();
     (whole_ok && fraction.is_none_or(is_digits) && marked).then(|| {
@@ -232,26 +237,38 @@ fn decimal_point(cell: &str) -> Option<String> {
 /// Whether a cell has a decimal comma (`21,5`, `1.234,5`): the mark of a column written that
 /// way.
 fn has_decimal_comma(cell: &str) -> bool {
-    cell.contains(',') && decimal_point(cell).is_some()
+    cell.contains(',') && decimal_point(cell, true).is_some()
+}
+
+/// Whether a cell is a number with a decimal point that is no thousands grouping (`1.5`,
+/// `0.250`): where a column has one, its points are decimal points.
+fn has_decimal_point(cell: &str) -> bool {
+    cell.contains('.')
+        && !cell.contains(',')
+        && decimal_point(cell, true).is_none()
+        && cell.parse::<f64>().is_ok()
 }
 
 /// Rewrites the numbers of a `;` file's decimal-comma columns (those with a decimal comma in
-/// some well-formed row) with decimal points ([`decimal_point`]); other columns, and cells
-/// that are not such numbers, stay as they are.
+/// some well-formed row) with decimal points ([`decimal_point`]), points grouping thousands
+/// unless the column also has a decimal point (`1.5`) somewhere; other columns, and cells that
+/// are not such numbers, stay as they are.
 fn decimal_commas(rows: &mut [Result<RawRow, LoadError>], width: usize) {
-    let columns: Vec<bool> = (0..width)
-        .map(|i| {
-            rows.iter()
-                .flatten()
-                .any(|row| row.cells.get(i).is_some_and(has_decimal_comma))
-        })
+    let any = |rows: &[Result<RawRow, LoadError>], i: usize, f: fn(&str) -> bool| {
+        rows.iter()
+            .flatten()
+            .any(|row| row.cells.get(i).is_some_and(f))
+    };
+    // Per column: `None` as it is, else whether points group thousands.
+    let columns: Vec<Option<bool>> = (0..width)
+        .map(|i| any(rows, i, has_decimal_comma).then(|| !any(rows, i, has_decimal_point)))
         .collect();
-    if !columns.contains(&true) {
+    if columns.iter().all(Option::is_none) {
         return;
     }
     for row in rows.iter_mut().flatten() {
         let convert = |(i, cell): (usize, &str)| match columns.get(i) {
-            Some(true) => decimal_point(cell),
+            Some(Some(grouping)) => decimal_point(cell, *grouping),
             _ => None,
         };
         if row.cells.iter().enumerate().any(|c| convert(c).is_some()) {
@@ -404,11 +421,16 @@ mod tests {
         assert_eq!(&table.good_rows().next().unwrap().cells[1], "1,5");
         let table = read("time,a\n2021-01-01,\"1,5\"\n").unwrap();
         assert_eq!(&table.good_rows().next().unwrap().cells[1], "1,5");
-        assert_eq!(decimal_point("+0,25").as_deref(), Some("+0.25"));
+        // A column with decimal points too: its points stay decimal points.
+        let table = read("time;x\n2021-01-01;1.5\n2021-01-02;2,5\n2021-01-03;1.500\n").unwrap();
+        let x: Vec<&str> = table.good_rows().map(|r| &r.cells[1]).collect();
+        assert_eq!(x, ["1.5", "2.5", "1.500"]);
+        assert_eq!(decimal_point("+0,25", true).as_deref(), Some("+0.25"));
         assert_eq!(
-            decimal_point("-12.345.678,9").as_deref(),
+            decimal_point("-12.345.678,9", true).as_deref(),
             Some("-12345678.9")
         );
+        assert_eq!(decimal_point("1.234", false), None);
         for text in [
             ",5",
             "5,",
@@ -419,8 +441,9 @@ mod tests {
             "1234.567,8",
             "1.23,4",
             "7",
+            "0.500",
         ] {
-            assert_eq!(decimal_point(text), None, "{text}");
+            assert_eq!(decimal_point(text, true), None, "{text}");
         }
     }
 

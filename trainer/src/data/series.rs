@@ -324,19 +324,22 @@ fn strip_unit(name: &str) -> (String, Option<bool>) {
     (lower, None)
 }
 
-/// Seconds or milliseconds for a column of numbers that is the time: its name's unit, else
-/// seconds for a Unix time in seconds (at least 10^8: 1973 on) and milliseconds for one in
-/// milliseconds (at least 10^11: 10^11 s would be the year 5138). A smaller number without a
-/// unit (a count from power-up in seconds or in milliseconds, hours, a spreadsheet's serial
-/// date) says nothing about its unit: `None`.
+/// Seconds or milliseconds for a column of numbers that is the time: its name's unit, else,
+/// for a Unix time of the years 2000 to 2100 in seconds or in milliseconds, that unit. Any
+/// other number without a unit says nothing about its unit: `None` (a count from power-up in
+/// seconds or in milliseconds, hours, a spreadsheet's serial date, and a date written as
+/// digits, `YYYYMMDDHH[MM[SS]]`, which a Unix time in seconds can look like).
 fn unix_unit(name: &str, first: &str) -> Option<TimestampFormat> {
+    // 2000-01-01 and 2100-01-01 in seconds.
+    const EPOCHS: std::ops::Range<u64> = 946_684_800..4_102_444_800;
     let millis = match strip_unit(name).1 {
         Some(millis) => millis,
+        None if digit_date(first) => return None,
         None => {
-            let seconds = timestamp::parse_unix(first, false).ok()?.unsigned_abs() / 1000;
-            match seconds {
-                100_000_000_000.. => true,
-                100_000_000.. => false,
+            let ms = timestamp::parse_unix(first, false).ok()?.unsigned_abs();
+            match ms / 1000 {
+                s if EPOCHS.contains(&s) => false,
+                s if EPOCHS.contains(&(s / 1000)) => true,
                 _ => return None,
             }
         }
@@ -347,9 +350,25 @@ fn unix_unit(name: &str, first: &str) -> Option<TimestampFormat> {
     })
 }
 
+/// Whether a cell is a date written as 10, 12 or 14 digits, `YYYYMMDDHH[MM[SS]]`, of the years
+/// 1970 to 2100.
+fn digit_date(cell: &str) -> bool {
+    let b = cell.as_bytes();
+    if !matches!(b.len(), 10 | 12 | 14) || !b.iter().all(u8::is_ascii_digit) {
+        return false;
+    }
+    let field = |i: usize, n: usize| cell[i..i + n].parse::<u32>().unwrap_or(u32::MAX);
+    let time_ok = (10..b.len()).step_by(2).all(|i| field(i, 2) < 60);
+    (1970..=2100).contains(&field(0, 4))
+        && (1..=12).contains(&field(4, 2))
+        && (1..=31).contains(&field(6, 2))
+        && field(8, 2) < 24
+        && time_ok
+}
+
 /// Whether a column is named like a time and its first cell is a number (see [`TIME_NAMES`]).
 fn time_named_number(name: &str, first: &str) -> bool {
-    TIME_NAMES.contains(&strip_unit(name).0.as_str()) && timestamp::parse_unix(first, false).is_ok()
+    TIME_NAMES.contains(&strip_unit(name).0.as_str()) && timestamp::parse_unix(first, true).is_ok()
 }
 
 impl TimeColumns {
@@ -372,7 +391,7 @@ impl TimeColumns {
                     // A number is a Unix time or a count; a first cell in no known layout is
                     // reported as a bad ISO 8601 timestamp.
                     _ => match single_cell_format(&first[index]) {
-                        None if timestamp::parse_unix(&first[index], false).is_ok() => {
+                        None if timestamp::parse_unix(&first[index], true).is_ok() => {
                             Self::unix(table, first, index)
                         }
                         format => Ok(Self::Single {
@@ -758,17 +777,33 @@ Date (MM/DD/YYYY),Time (HH:MM),Dry-bulb (C),Dry-bulb source
                 "{text}"
             );
         }
-        // The switch from seconds to milliseconds without a unit: 10^11.
-        let series = load("epoch,x\n99999999999,1\n100000000000,2\n").unwrap();
+        // Without a unit: seconds or milliseconds of 2000 to 2100, else no guess (a `millis()`
+        // after 28 hours; dates as digits).
+        let series = load("epoch,x\n1700000000,1\n1700000060,2\n").unwrap();
         assert_eq!(
             series.report().timestamp_format,
             TimestampFormat::UnixSeconds
         );
-        let series = load("epoch,x\n100000000000,1\n100000000020,2\n").unwrap();
+        let series = load("epoch,x\n1700000000000,1\n1700000000020,2\n").unwrap();
         assert_eq!(
             series.report().timestamp_format,
             TimestampFormat::UnixMillis
         );
+        for first in [
+            "100000000",
+            "202101010000",
+            "2021010100",
+            "20210101000000",
+            "4200000000",
+        ] {
+            let text = format!("time,x\n{first},1\n{first}1,2\n");
+            assert!(
+                matches!(load(&text), Err(LoadError::TimeUnitUnknown { .. })),
+                "{first}"
+            );
+        }
+        assert!(digit_date("2021123123"));
+        assert!(!digit_date("1700000000") && !digit_date("2021133100"));
         // `t` is a temperature as often as a time.
         assert!(matches!(
             load("t,x\n1700000000,1\n1700000060,2\n"),

@@ -12,7 +12,7 @@
 //!   - [`TimestampFormat::Jena`]: `DD.MM.YYYY HH:MM:SS[.f]` (or `HH:MM`), taken as UTC.
 //!   - [`TimestampFormat::UnixSeconds`] and [`TimestampFormat::UnixMillis`]: a decimal count
 //!     (`-`, digits, optionally `.` and digits) of seconds or milliseconds since 1970-01-01T00:00Z,
-//!     the seconds' fraction rounded to the millisecond, the milliseconds' dropped: what data
+//!     rounded to the millisecond (halves away from zero): what data
 //!     loggers and phone apps write. Also counts from any other start (time since power-up);
 //!     only differences matter to the loader.
 //!   - [`TimestampFormat::Tmy3`]: two cells, `MM/DD/YYYY` and `HH:MM` with hour 1..=24
@@ -391,14 +391,16 @@ pub(crate) fn parse_unix(text: &str, millis: bool) -> Result<i64, TimestampError
         c.bump();
     }
     let whole = c.integer()?;
-    let mut fraction = 0;
+    let (mut fraction, mut half) = (0, false);
     if c.peek() == Some(b'.') {
         c.bump();
+        // (Milliseconds round on the fraction's first digit alone.)
+        half = c.peek().is_some_and(|b| (b'5'..=b'9').contains(&b));
         fraction = c.fraction_ms()?;
     }
     c.finish()?;
     let ms = match millis {
-        true => Some(whole),
+        true => whole.checked_add(i64::from(half)),
         false => whole.checked_mul(MS).map(|ms| ms + fraction),
     }
     .filter(|ms| *ms <= MAX_UNIX_MS)
@@ -519,7 +521,8 @@ mod tests {
         assert_eq!(parse_unix("1614834367", false), Ok(t));
         assert_eq!(parse_unix("1614834367.02", false), Ok(t + 20));
         assert_eq!(parse_unix("1614834367020", true), Ok(t + 20));
-        assert_eq!(parse_unix("1614834367020.9", true), Ok(t + 20));
+        assert_eq!(parse_unix("1614834367020.4999", true), Ok(t + 20));
+        assert_eq!(parse_unix("1614834367019.9999", true), Ok(t + 20));
         assert_eq!(parse_unix("-1.5", false), Ok(-1500));
         assert_eq!(parse_unix("0.004", false), Ok(4));
         // A float printed in full: rounded to the nearest millisecond.
