@@ -5,8 +5,9 @@
 //! A leading UTF-8 byte order mark is dropped. Cells are trimmed of surrounding whitespace.
 //! Blank lines are ignored. A record's line is the 1-based line of the file where it starts
 //! (lines end at `\n`). Fields are split at `,`, `;` or tabs, whichever splits the first two
-//! non-blank lines alike (`delimiter`). In a `;` file, a column with a decimal
-//! comma in some row (`21,5`) has its numbers rewritten with a decimal point, points there
+//! non-blank lines alike (`delimiter`). In a `;` file, a column with a decimal comma in some
+//! row (`21,5`; in a tab file, one with not three digits after it) has its numbers rewritten
+//! with a decimal point, points there
 //! grouping thousands (`1.234,5` is 1234.5, `1.000` is 1000) unless the column also has a
 //! decimal point (`1.5`), which keeps its points decimal points; a column without a decimal
 //! comma is left as it is, so there `1.000` is 1.
@@ -240,6 +241,12 @@ fn has_decimal_comma(cell: &str) -> bool {
     cell.contains(',') && decimal_point(cell, true).is_some()
 }
 
+/// Whether a cell has a decimal comma that is no thousands separator: not three digits after
+/// it (`21,5`, `0,25`, `3,14159`).
+fn unambiguous_decimal_comma(cell: &str) -> bool {
+    has_decimal_comma(cell) && cell.rsplit_once(',').is_some_and(|(_, f)| f.len() != 3)
+}
+
 /// Whether a cell is a number with a decimal point that is no thousands grouping (`1.5`,
 /// `0.250`): where a column has one, its points are decimal points.
 fn has_decimal_point(cell: &str) -> bool {
@@ -249,11 +256,13 @@ fn has_decimal_point(cell: &str) -> bool {
         && cell.parse::<f64>().is_ok()
 }
 
-/// Rewrites the numbers of a `;` file's decimal-comma columns (those with a decimal comma in
+/// Rewrites the numbers of the decimal-comma columns (those with a cell that is `marked` in
 /// some well-formed row) with decimal points ([`decimal_point`]), points grouping thousands
 /// unless the column also has a decimal point (`1.5`) somewhere; other columns, and cells that
-/// are not such numbers, stay as they are.
-fn decimal_commas(rows: &mut [Result<RawRow, LoadError>], width: usize) {
+/// are not such numbers, stay as they are. A `;` file marks with any decimal comma
+/// ([`has_decimal_comma`]); a tab file only with one that cannot group thousands
+/// ([`unambiguous_decimal_comma`]: `1,234` alone may be either).
+fn decimal_commas(rows: &mut [Result<RawRow, LoadError>], width: usize, marked: fn(&str) -> bool) {
     let any = |rows: &[Result<RawRow, LoadError>], i: usize, f: fn(&str) -> bool| {
         rows.iter()
             .flatten()
@@ -261,7 +270,7 @@ fn decimal_commas(rows: &mut [Result<RawRow, LoadError>], width: usize) {
     };
     // Per column: `None` as it is, else whether points group thousands.
     let columns: Vec<Option<bool>> = (0..width)
-        .map(|i| any(rows, i, has_decimal_comma).then(|| !any(rows, i, has_decimal_point)))
+        .map(|i| any(rows, i, marked).then(|| !any(rows, i, has_decimal_point)))
         .collect();
     if columns.iter().all(Option::is_none) {
         return;
@@ -341,8 +350,10 @@ impl RawTable {
             }));
             next = next_record(&mut reader, &lines)?;
         }
-        if delimiter == b';' {
-            decimal_commas(&mut rows, header.len());
+        match delimiter {
+            b';' => decimal_commas(&mut rows, header.len(), has_decimal_comma),
+            b'\t' => decimal_commas(&mut rows, header.len(), unambiguous_decimal_comma),
+            _ => {}
         }
         Ok(Self {
             header,
@@ -415,10 +426,22 @@ mod tests {
         // A comma header with a quoted `;` is a comma file.
         let table = read("time,\"a; b\"\n2021-01-01,1\n").unwrap();
         assert_eq!(table.header, ["time", "a; b"]);
-        // Tabs; a comma stays a comma there (and in comma files, where `"1,5"` is text).
-        let table = read("time\ta\n2021-01-01\t1,5\n").unwrap();
-        assert_eq!(table.header, ["time", "a"]);
-        assert_eq!(&table.good_rows().next().unwrap().cells[1], "1,5");
+        // Tabs: a column with a decimal comma that groups no thousands is read with decimal
+        // commas (German spreadsheets' tab export); `1,234` alone may be 1234 and stays text.
+        let table = read("time\ta\tb\n2021-01-01\t1,5\t1,234\n2021-01-02\t1,250\t2,500\n").unwrap();
+        assert_eq!(table.header, ["time", "a", "b"]);
+        let rows: Vec<Vec<&str>> = table
+            .good_rows()
+            .map(|r| r.cells.iter().collect())
+            .collect();
+        assert_eq!(
+            rows,
+            [
+                ["2021-01-01", "1.5", "1,234"],
+                ["2021-01-02", "1.250", "2,500"]
+            ]
+        );
+        // Comma files keep a quoted `"1,5"` as text.
         let table = read("time,a\n2021-01-01,\"1,5\"\n").unwrap();
         assert_eq!(&table.good_rows().next().unwrap().cells[1], "1,5");
         // A column with decimal points too: its points stay decimal points.
