@@ -381,6 +381,14 @@ mod tests {
         RawTable::read(text.as_bytes())
     }
 
+    /// The well-formed rows' cells.
+    fn cells(table: &RawTable) -> Vec<Vec<&str>> {
+        table
+            .good_rows()
+            .map(|r| r.cells.iter().collect())
+            .collect()
+    }
+
     fn lines_and_errors(table: &RawTable) -> Vec<Result<u64, u64>> {
         table
             .rows
@@ -404,12 +412,8 @@ mod tests {
         )
         .unwrap();
         assert_eq!(table.header, ["time", "temp", "energy", "note", "ratio"]);
-        let rows: Vec<Vec<&str>> = table
-            .good_rows()
-            .map(|r| r.cells.iter().collect())
-            .collect();
         assert_eq!(
-            rows,
+            cells(&table),
             [
                 ["2021-01-01 00:00:00,5", "-21.5", "1000", "a,b", "1.000"],
                 ["2021-01-01", "3", "1234.5", "x", "2.5"]
@@ -430,12 +434,8 @@ mod tests {
         // commas (German spreadsheets' tab export); `1,234` alone may be 1234 and stays text.
         let table = read("time\ta\tb\n2021-01-01\t1,5\t1,234\n2021-01-02\t1,250\t2,500\n").unwrap();
         assert_eq!(table.header, ["time", "a", "b"]);
-        let rows: Vec<Vec<&str>> = table
-            .good_rows()
-            .map(|r| r.cells.iter().collect())
-            .collect();
         assert_eq!(
-            rows,
+            cells(&table),
             [
                 ["2021-01-01", "1.5", "1,234"],
                 ["2021-01-02", "1.250", "2,500"]
