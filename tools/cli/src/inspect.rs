@@ -46,7 +46,8 @@ pub fn summary(bytes: &[u8]) -> anyhow::Result<String> {
         model.step(),
         model.delay(),
         if period > 0 {
-            format!(", sample period {} s", period as f64 / 1000.0)
+            let ms = i64::try_from(period).unwrap_or(i64::MAX);
+            format!(", sample period {}", nowcast_trainer::data::Duration(ms))
         } else {
             String::new()
         }

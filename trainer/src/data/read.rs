@@ -276,16 +276,12 @@ fn decimal_commas(rows: &mut [Result<RawRow, LoadError>], width: usize, marked: 
         return;
     }
     for row in rows.iter_mut().flatten() {
-        let convert = |(i, cell): (usize, &str)| match columns.get(i) {
-            Some(Some(grouping)) => decimal_point(cell, *grouping),
-            _ => None,
-        };
-        if row.cells.iter().enumerate().any(|c| convert(c).is_some()) {
-            row.cells = row
-                .cells
-                .iter()
-                .enumerate()
-                .map(|(i, cell)| convert((i, cell)).unwrap_or_else(|| cell.to_owned()))
+        let converted: Vec<Option<String>> = (row.cells.iter().zip(&columns))
+            .map(|(cell, column)| column.and_then(|grouping| decimal_point(cell, grouping)))
+            .collect();
+        if converted.iter().any(Option::is_some) {
+            row.cells = (row.cells.iter().zip(converted))
+                .map(|(cell, new)| new.unwrap_or_else(|| cell.to_owned()))
                 .collect();
         }
     }
