@@ -6,10 +6,15 @@ use nowcast_trainer::baseline::persistence_mae;
 use nowcast_trainer::data::{Dataset, DatasetConfig, LoadConfig, Series, Split, WindowSpec};
 use nowcast_trainer::eval::evaluate;
 use nowcast_trainer::export;
-use nowcast_trainer::train::{FitConfig, ModelToml, TrainModel, fit};
+use nowcast_trainer::train::{FitConfig, Loss, ModelToml, Stateful, TrainModel, fit, fit_stateful};
 
 /// 1,200 rows of a daily cycle (period 24 rows) with a slow drift and a second channel.
 fn dataset() -> Dataset {
+    dataset_every(1)
+}
+
+/// [`dataset`] with windows of every `step`-th row.
+fn dataset_every(step: usize) -> Dataset {
     let mut csv = String::from("time,temp,hum\n");
     for i in 0..1200u32 {
         let t = f64::from(i);
@@ -26,7 +31,7 @@ fn dataset() -> Dataset {
     let series = Series::from_reader(csv.as_bytes(), &LoadConfig::default()).expect("series");
     Dataset::new(
         &series,
-        &DatasetConfig::new("temp", WindowSpec::new(24, 3, 1).unwrap()),
+        &DatasetConfig::new("temp", WindowSpec::new(24, 3, step).unwrap()),
     )
     .expect("dataset")
 }
@@ -139,4 +144,122 @@ fn resumed_run_equals_uninterrupted_run() {
     };
     assert!(fit(&mut other, &d, &cfg, &mut |_| {}).is_err());
     std::fs::remove_dir_all(&dir).ok();
+}
+
+fn train_stateful(
+    d: &Dataset,
+    epochs: usize,
+    checkpoint: Option<std::path::PathBuf>,
+    resume: bool,
+) -> (TrainModel, nowcast_trainer::train::History) {
+    let w = d.window();
+    let built = ModelToml::parse(SPEC)
+        .unwrap()
+        .build(2, w.samples(), 5)
+        .unwrap();
+    let mut model = TrainModel::new(built);
+    let cfg = FitConfig {
+        epochs,
+        patience: 100,
+        seed: 5,
+        threads: 2,
+        checkpoint,
+        resume,
+        optimizer: nowcast_trainer::train::OptimizerKind::Adam,
+        ..FitConfig::default()
+    };
+    let s = Stateful {
+        lanes: 6,
+        chunk: w.samples(),
+    };
+    let history = fit_stateful(&mut model, d, &cfg, s, &mut |_| {}).expect("fit_stateful");
+    (model, history)
+}
+
+#[test]
+fn stateful_validation_is_the_runtimes_streaming_mae() {
+    for step in [1, 2] {
+        let d = dataset_every(step);
+        let (model, history) = train_stateful(&d, 60, None, false);
+        let bytes = export::to_bytes(&export::spec(&model, &d, "t", 3_600_000)).unwrap();
+        let val = evaluate(&bytes, &d, Split::Val).unwrap();
+        // The trainer's streamed validation (f32, its own order) is the runtime's streaming MAE.
+        let kept = history.val_mae[history.best_epoch - 1];
+        let stream = val.stream.unwrap();
+        assert!(
+            (kept - stream).abs() <= 1e-4 * stream,
+            "step {step}: trainer {kept} vs runtime {stream}"
+        );
+        assert!(
+            history.val_mae.first().unwrap() > &kept,
+            "step {step}: it learns: {:?}",
+            history.val_mae
+        );
+        let test = evaluate(&bytes, &d, Split::Test).unwrap().stream.unwrap();
+        let baseline = persistence_mae(&d, Split::Test).mae.unwrap();
+        assert!(
+            test < 0.8 * baseline,
+            "step {step}: streaming {test} vs persistence {baseline}"
+        );
+    }
+}
+
+#[test]
+fn stateful_resume_equals_uninterrupted_run() {
+    let dir = std::env::temp_dir().join(format!("nowcast-stateful-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let ckpt = dir.join("model.ckpt");
+    let d = dataset();
+    let straight = train_stateful(&d, 4, None, false).0;
+    train_stateful(&d, 2, Some(ckpt.clone()), false);
+    let (resumed, history) = train_stateful(&d, 4, Some(ckpt.clone()), true);
+    assert_eq!(history.epochs_run(), 4);
+    assert_eq!(resumed.params, straight.params);
+    // A window run's checkpoint is not a stateful run's.
+    let built = ModelToml::parse(SPEC).unwrap().build(2, 24, 5).unwrap();
+    let mut window = TrainModel::new(built);
+    let cfg = FitConfig {
+        epochs: 3,
+        patience: 100,
+        seed: 5,
+        threads: 2,
+        checkpoint: Some(ckpt.clone()),
+        resume: true,
+        optimizer: nowcast_trainer::train::OptimizerKind::Adam,
+        ..FitConfig::default()
+    };
+    let e = fit(&mut window, &d, &cfg, &mut |_| {})
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("different run"), "{e}");
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn stateful_training_refuses_what_it_cannot_stream() {
+    let d = dataset();
+    let s = Stateful {
+        lanes: 4,
+        chunk: 24,
+    };
+    let conv = "[[layers]]\nkind = \"conv1d\"\nfilters = 4\nkernel_size = 3\n[[layers]]\nkind = \"gru\"\nunits = 4\n[[layers]]\nkind = \"dense\"\nunits = 1\n";
+    let built = ModelToml::parse(conv).unwrap().build(2, 24, 5).unwrap();
+    let mut model = TrainModel::new(built);
+    let e = fit_stateful(&mut model, &d, &FitConfig::default(), s, &mut |_| {})
+        .unwrap_err()
+        .to_string();
+    assert_eq!(
+        e,
+        "layer 0 (conv1d) cannot be trained statefully: stateful training takes SimpleRNN, LSTM, GRU, Dense and Dropout layers"
+    );
+    let built = ModelToml::parse(SPEC).unwrap().build(2, 24, 5).unwrap();
+    let mut model = TrainModel::new(built);
+    let cfg = FitConfig {
+        loss: Loss::BinaryCrossentropy,
+        ..FitConfig::default()
+    };
+    let e = fit_stateful(&mut model, &d, &cfg, s, &mut |_| {})
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("regression loss"), "{e}");
 }

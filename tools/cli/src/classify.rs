@@ -276,7 +276,9 @@ pub(crate) fn train_classifier(
     if let Some(parent) = a.out.parent().filter(|p| !p.as_os_str().is_empty()) {
         std::fs::create_dir_all(parent)?;
     }
-    let history = fit_with_progress(model, data, &fit, "val_accuracy")?;
+    let history = fit_with_progress(&fit, "val_accuracy", &mut |p| {
+        nowcast_trainer::train::fit(model, data, &fit, p)
+    })?;
     let name = a
         .model
         .file_stem()

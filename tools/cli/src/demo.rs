@@ -111,6 +111,8 @@ pub fn run(a: &DemoArgs) -> Result<()> {
         checkpoint: None,
         resume: false,
         ema: None,
+        stateful: false,
+        lanes: 32,
     };
     crate::train::run(&args)?;
     // The integer-only model an FPU-less Cortex-M0/M3 runs, scored against the float one.

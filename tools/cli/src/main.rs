@@ -47,6 +47,9 @@ enum Command {
 
 fn main() -> Result<()> {
     match Cli::parse().command {
+        Command::Train(a) if a.stateful && a.task != train::TaskArg::Forecast => {
+            anyhow::bail!("--stateful trains forecasters: drop it or use --task forecast")
+        }
         Command::Train(a) if a.task == train::TaskArg::Classify => classify::run(&a).map(|_| ()),
         Command::Train(a) if a.task == train::TaskArg::Text => text::run(&a).map(|_| ()),
         Command::Train(a) => train::run(&a).map(|_| ()),

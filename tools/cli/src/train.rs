@@ -11,9 +11,8 @@ use nowcast_trainer::baseline;
 use nowcast_trainer::data::Split;
 use nowcast_trainer::eval::{self, SplitMae};
 use nowcast_trainer::export;
-use nowcast_trainer::train::fit::Examples;
 use nowcast_trainer::train::{
-    self, FitConfig, History, Loss, ModelToml, OptimizerKind, Progress, TrainModel,
+    self, FitConfig, History, Loss, ModelToml, OptimizerKind, Progress, Stateful, TrainModel,
 };
 use serde::Serialize;
 
@@ -119,6 +118,17 @@ pub struct TrainArgs {
     /// (Keras' `use_ema=True, ema_momentum=M`; off by default, as in Keras).
     #[arg(long)]
     pub ema: Option<f32>,
+    /// Forecast: train statefully (truncated backprop through time), as a device runs the
+    /// model: the training split streamed in chunks of the window's samples, each recurrent
+    /// layer's state carried from chunk to chunk, the loss on the forecast after every sample,
+    /// and validation by streaming. For models that stream for long, where one trained on
+    /// windows from a zero state can drift (compare the window and streaming MAE). SimpleRNN,
+    /// LSTM, GRU, Dense and Dropout layers.
+    #[arg(long)]
+    pub stateful: bool,
+    /// With --stateful: streams advanced together (the batch of one optimizer step).
+    #[arg(long, default_value_t = 32)]
+    pub lanes: usize,
 }
 
 impl TrainArgs {
@@ -266,30 +276,53 @@ pub fn train_model(
     spec: &ModelToml,
     loaded: &Loaded,
     cfg: &FitConfig,
+    stateful: Option<Stateful>,
 ) -> Result<(TrainModel, History)> {
     let d = &loaded.dataset;
     let built = spec.build(d.features().len(), d.window().samples(), cfg.seed)?;
     let mut model = TrainModel::new(built);
-    println!(
-        "training {} params on {} windows (val {}, test {}), batch {}, {} threads",
-        model.param_count(),
-        d.window_starts(Split::Train).len(),
-        d.window_starts(Split::Val).len(),
-        d.window_starts(Split::Test).len(),
-        cfg.batch,
-        cfg.threads
-    );
-    let history = fit_with_progress(&mut model, d, cfg, "val_mae")?;
+    let history = match stateful {
+        None => {
+            println!(
+                "training {} params on {} windows (val {}, test {}), batch {}, {} threads",
+                model.param_count(),
+                d.window_starts(Split::Train).len(),
+                d.window_starts(Split::Val).len(),
+                d.window_starts(Split::Test).len(),
+                cfg.batch,
+                cfg.threads
+            );
+            fit_with_progress(cfg, "val_mae", &mut |p| train::fit(&mut model, d, cfg, p))?
+        }
+        Some(s) => {
+            println!(
+                "training {} params statefully on {} training rows streamed in {} lanes, chunks of {} samples, validated by streaming {} rows, {} threads",
+                model.param_count(),
+                d.split_rows(Split::Train).len(),
+                s.lanes,
+                s.chunk,
+                d.split_rows(Split::Val).len(),
+                cfg.threads
+            );
+            let metric = "stream val_mae";
+            fit_with_progress(cfg, metric, &mut |p| {
+                train::fit_stateful(&mut model, d, cfg, s, p)
+            })?
+        }
+    };
     Ok((model, history))
 }
+
+/// A training run given where to report its progress.
+pub type TrainingRun<'a> =
+    dyn FnMut(&mut dyn FnMut(Progress)) -> Result<History, train::FitError> + 'a;
 
 /// Trains with a progress bar per epoch and a line after it (`metric`: what the validation
 /// figure is called).
 pub fn fit_with_progress(
-    model: &mut TrainModel,
-    data: &impl Examples,
     cfg: &FitConfig,
     metric: &str,
+    fit: &mut TrainingRun<'_>,
 ) -> Result<History> {
     let style = ProgressStyle::with_template(
         "epoch {prefix:>3} [{bar:30}] {pos}/{len} batches  loss {msg}  ETA {eta}",
@@ -299,7 +332,7 @@ pub fn fit_with_progress(
     let mut bar: Option<ProgressBar> = None;
     let mut started = Instant::now();
     let epochs = cfg.epochs;
-    let history = train::fit(model, data, cfg, &mut |p| match p {
+    let history = fit(&mut |p| match p {
         Progress::Batch {
             epoch,
             done,
@@ -439,7 +472,12 @@ pub fn run(a: &TrainArgs) -> Result<Metrics> {
     if let Some(parent) = a.out.parent().filter(|p| !p.as_os_str().is_empty()) {
         std::fs::create_dir_all(parent)?;
     }
-    let (model, history) = train_model(&spec, &loaded, &cfg)?;
+    anyhow::ensure!(!a.stateful || a.lanes > 0, "--lanes must be at least 1");
+    let stateful = a.stateful.then(|| Stateful {
+        lanes: a.lanes,
+        chunk: loaded.dataset.window().samples(),
+    });
+    let (model, history) = train_model(&spec, &loaded, &cfg, stateful)?;
     let name = a
         .model
         .file_stem()

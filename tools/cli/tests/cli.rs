@@ -128,6 +128,74 @@ fn train_eval_replay_inspect() {
         !dir.0.join("m.ckpt").exists(),
         "checkpoint removed after a completed run"
     );
+    // Stateful training: validated by streaming, which is what eval's streaming row measures.
+    let stateful = dir.path("s.ncm");
+    let o = nowcast(&[
+        "train",
+        "--data",
+        &csv,
+        "--target",
+        "temp",
+        "--lookback",
+        "24",
+        "--delay",
+        "3",
+        "--model",
+        &spec,
+        "--epochs",
+        "3",
+        "--stateful",
+        "--lanes",
+        "4",
+        "--seed",
+        "3",
+        "--out",
+        &stateful,
+    ]);
+    let t = text(&o);
+    assert!(o.status.success(), "{t}");
+    assert!(
+        t.contains("statefully") && t.contains("in 4 lanes, chunks of 24 samples"),
+        "{t}"
+    );
+    // The kept epoch's streamed validation MAE is the runtime's (same seed: same figures).
+    let kept: usize = t
+        .split("kept the weights of epoch ")
+        .nth(1)
+        .and_then(|r| r.split(' ').next())
+        .and_then(|k| k.parse().ok())
+        .expect("kept epoch");
+    let epoch_mae = t
+        .lines()
+        .filter(|l| l.starts_with("epoch"))
+        .nth(kept - 1)
+        .and_then(|l| l.split("stream val_mae ").nth(1))
+        .and_then(|r| r.split_whitespace().next())
+        .expect("epoch line");
+    let runtime_mae = t
+        .lines()
+        .find(|l| l.trim_start().starts_with("model, streaming"))
+        .and_then(|l| l.split_whitespace().nth(2))
+        .expect("streaming row");
+    assert_eq!(epoch_mae, runtime_mae, "{t}");
+    let o = nowcast(&[
+        "train",
+        "--task",
+        "classify",
+        "--stateful",
+        "--data",
+        &csv,
+        "--model",
+        &spec,
+        "--out",
+        &stateful,
+    ]);
+    assert!(!o.status.success());
+    assert!(
+        text(&o).contains("--stateful trains forecasters"),
+        "{}",
+        text(&o)
+    );
 
     // eval reads window settings and features from the model.
     let o = nowcast(&["eval", "--model", &model, "--data", &csv, "--json"]);

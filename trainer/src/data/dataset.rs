@@ -324,6 +324,13 @@ impl Dataset {
         self.raw.get(row * n..(row + 1) * n).unwrap_or(&[])
     }
 
+    /// The normalized feature values of one row (what the model's first layer sees), in the
+    /// order of [`Dataset::features`].
+    pub fn input_row(&self, row: usize) -> &[f32] {
+        let n = self.features.len();
+        self.inputs.get(row * n..(row + 1) * n).unwrap_or(&[])
+    }
+
     /// The raw rows of the window starting at `start` (every `step`-th of its `lookback` rows),
     /// time-major, into `out` (cleared first): the input `Model::window` takes.
     pub fn raw_window_into(&self, start: usize, out: &mut Vec<f32>) {

@@ -72,15 +72,15 @@ fn cell_forward<F: Float>(
 ) -> (Seq<F>, CellCache<F>) {
     match cell {
         Cell::SimpleRnn(l) => {
-            let (y, c) = simple_rnn::forward(l, opts, x, ctx);
+            let (y, c) = simple_rnn::forward(l, opts, x, ctx, None);
             (y, CellCache::SimpleRnn(c))
         }
         Cell::Lstm(l) => {
-            let (y, c) = lstm::forward(l, opts, x, ctx);
+            let (y, c) = lstm::forward(l, opts, x, ctx, None);
             (y, CellCache::Lstm(c))
         }
         Cell::Gru(l) => {
-            let (y, c) = gru::forward(l, opts, x, ctx);
+            let (y, c) = gru::forward(l, opts, x, ctx, None);
             (y, CellCache::Gru(c))
         }
     }

@@ -23,7 +23,7 @@ use super::float::{Float, add_rows, col_sums_acc, mm_acc, view, view_mut};
 use super::recurrent::{
     gate_input_grads, gate_products, gate_weight_grads, output_grad, states_output,
 };
-use super::{Ctx, LayerOpts, Seq, masked};
+use super::{Ctx, LayerOpts, Seq, State, last_rows, masked, start_from};
 
 /// What the backward pass needs.
 #[derive(Debug)]
@@ -86,11 +86,22 @@ fn recurrent_product<F: Float>(
     }
 }
 
+impl<F: Float> Cache<F> {
+    /// The state after the last step.
+    pub(crate) fn last_state(&self, batch: usize) -> State<F> {
+        State {
+            h: last_rows(&self.h, batch),
+            c: None,
+        }
+    }
+}
+
 pub(crate) fn forward<F: Float>(
     l: &Gru<&[F]>,
     opts: &LayerOpts,
     x: &Seq<F>,
     ctx: &mut Ctx,
+    init: Option<&State<F>>,
 ) -> (Seq<F>, Cache<F>) {
     let (t_len, b, i, u) = (x.steps, x.batch, x.width(), l.units as usize);
     let g3 = 3 * u;
@@ -118,6 +129,7 @@ pub(crate) fn forward<F: Float>(
     add_rows(&mut a.view_mut(), bx);
 
     let mut h = Array2::zeros(((t_len + 1) * b, u));
+    start_from(&mut h, init.map(|s| &s.h));
     let mut z = Array2::zeros((t_len * b, u));
     let mut r = Array2::zeros((t_len * b, u));
     let mut hh = Array2::zeros((t_len * b, u));

@@ -28,7 +28,7 @@ use super::float::{Float, add_rows, col_sums_acc, view, view_mut};
 use super::recurrent::{
     Masks, gate_input_grads, gate_products, gate_weight_grads, output_grad, states_output,
 };
-use super::{Ctx, LayerOpts, Seq};
+use super::{Ctx, LayerOpts, Seq, State, last_rows, start_from};
 
 /// What the backward pass needs.
 #[derive(Debug)]
@@ -45,11 +45,22 @@ pub(crate) struct Cache<F> {
     mh: Masks<F>,
 }
 
+impl<F: Float> Cache<F> {
+    /// The state after the last step.
+    pub(crate) fn last_state(&self, batch: usize) -> State<F> {
+        State {
+            h: last_rows(&self.h, batch),
+            c: Some(last_rows(&self.c, batch)),
+        }
+    }
+}
+
 pub(crate) fn forward<F: Float>(
     l: &Lstm<&[F]>,
     opts: &LayerOpts,
     x: &Seq<F>,
     ctx: &mut Ctx,
+    init: Option<&State<F>>,
 ) -> (Seq<F>, Cache<F>) {
     let (t_len, b, i, u) = (x.steps, x.batch, x.width(), l.units as usize);
     let w = view(l.kernel, i, 4 * u);
@@ -74,6 +85,8 @@ pub(crate) fn forward<F: Float>(
 
     let mut h = Array2::zeros(((t_len + 1) * b, u));
     let mut c = Array2::zeros(((t_len + 1) * b, u));
+    start_from(&mut h, init.map(|s| &s.h));
+    start_from(&mut c, init.and_then(|s| s.c.as_ref()));
     let mut ac = Array2::zeros((t_len * b, u));
     let (n, g4) = (b * u, 4 * u);
     let hs = h.as_slice_mut().expect("standard layout");

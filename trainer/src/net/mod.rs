@@ -193,6 +193,16 @@ pub enum NetError {
         /// Input steps.
         steps: usize,
     },
+    /// Stateful training carries state through recurrent, Dense and Dropout layers only.
+    #[error(
+        "layer {index} ({kind}) cannot be trained statefully: stateful training takes SimpleRNN, LSTM, GRU, Dense and Dropout layers"
+    )]
+    NotStateful {
+        /// Layer index.
+        index: usize,
+        /// Keras layer name.
+        kind: &'static str,
+    },
     /// A Bidirectional layer's directions disagree on `return_sequences`.
     #[error("layer {index} (bidirectional): the directions disagree on return_sequences")]
     DirectionMismatch {
@@ -201,7 +211,37 @@ pub enum NetError {
     },
 }
 
-/// Runs layer `index` forward.
+/// A recurrent layer's state between two calls (stateful training): `h` (`batch × units`),
+/// and the cell state `c` of an LSTM.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) struct State<F> {
+    pub h: Array2<F>,
+    pub c: Option<Array2<F>>,
+}
+
+/// Sets the first `init.nrows()` rows of `states` (`h_0`, or `c_0`) to `init`, if given.
+fn start_from<F: Float>(states: &mut Array2<F>, init: Option<&Array2<F>>) {
+    if let Some(init) = init {
+        states.slice_mut(s![..init.nrows(), ..]).assign(init);
+    }
+}
+
+/// The last `batch` rows of `states` (the state after the last step).
+fn last_rows<F: Float>(states: &Array2<F>, batch: usize) -> Array2<F> {
+    states.slice(s![states.nrows() - batch.., ..]).to_owned()
+}
+
+/// The state a recurrent layer's forward pass ended in (`None` for other layers).
+pub(crate) fn last_state<F: Float>(cache: &Cache<F>, batch: usize) -> Option<State<F>> {
+    match cache {
+        Cache::SimpleRnn(c) => Some(c.last_state(batch)),
+        Cache::Lstm(c) => Some(c.last_state(batch)),
+        Cache::Gru(c) => Some(c.last_state(batch)),
+        _ => None,
+    }
+}
+
+/// Runs layer `index` forward from the zero state.
 pub(crate) fn forward<F: Float>(
     index: usize,
     layer: &Layer<&[F]>,
@@ -209,18 +249,31 @@ pub(crate) fn forward<F: Float>(
     x: &Seq<F>,
     ctx: &mut Ctx,
 ) -> Result<(Seq<F>, Cache<F>), NetError> {
+    forward_from(index, layer, opts, x, ctx, None)
+}
+
+/// Runs layer `index` forward; a recurrent layer starts from `init` if given (else from zero),
+/// every other layer ignores it.
+pub(crate) fn forward_from<F: Float>(
+    index: usize,
+    layer: &Layer<&[F]>,
+    opts: &LayerOpts,
+    x: &Seq<F>,
+    ctx: &mut Ctx,
+    init: Option<&State<F>>,
+) -> Result<(Seq<F>, Cache<F>), NetError> {
     Ok(match layer {
         Layer::Dense(l) => (dense::forward(l, x), Cache::None),
         Layer::SimpleRnn(l) => {
-            let (y, c) = simple_rnn::forward(l, opts, x, ctx);
+            let (y, c) = simple_rnn::forward(l, opts, x, ctx, init);
             (y, Cache::SimpleRnn(Box::new(c)))
         }
         Layer::Lstm(l) => {
-            let (y, c) = lstm::forward(l, opts, x, ctx);
+            let (y, c) = lstm::forward(l, opts, x, ctx, init);
             (y, Cache::Lstm(Box::new(c)))
         }
         Layer::Gru(l) => {
-            let (y, c) = gru::forward(l, opts, x, ctx);
+            let (y, c) = gru::forward(l, opts, x, ctx, init);
             (y, Cache::Gru(Box::new(c)))
         }
         Layer::Conv1d(l) => (conv1d::forward(index, l, x)?, Cache::None),

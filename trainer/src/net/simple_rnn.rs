@@ -18,7 +18,7 @@ use super::float::{Float, add_rows, col_sums_acc, view, view_mut};
 use super::recurrent::{
     Masks, gate_input_grads, gate_products, gate_weight_grads, output_grad, states_output,
 };
-use super::{Ctx, LayerOpts, Seq};
+use super::{Ctx, LayerOpts, Seq, State, last_rows, start_from};
 
 /// What the backward pass needs.
 #[derive(Debug)]
@@ -29,11 +29,22 @@ pub(crate) struct Cache<F> {
     mh: Masks<F>,
 }
 
+impl<F: Float> Cache<F> {
+    /// The state after the last step.
+    pub(crate) fn last_state(&self, batch: usize) -> State<F> {
+        State {
+            h: last_rows(&self.h, batch),
+            c: None,
+        }
+    }
+}
+
 pub(crate) fn forward<F: Float>(
     l: &SimpleRnn<&[F]>,
     opts: &LayerOpts,
     x: &Seq<F>,
     ctx: &mut Ctx,
+    init: Option<&State<F>>,
 ) -> (Seq<F>, Cache<F>) {
     let (t_len, b, i, u) = (x.steps, x.batch, x.width(), l.units as usize);
     let w = view(l.kernel, i, u);
@@ -43,6 +54,7 @@ pub(crate) fn forward<F: Float>(
 
     // Pre-activations of all steps, written into h_1 .. h_T and activated step by step.
     let mut h = Array2::zeros(((t_len + 1) * b, u));
+    start_from(&mut h, init.map(|s| &s.h));
     let mut scratch = Array2::zeros((0, 0));
     {
         let mut a = h.slice_mut(s![b.., ..]);

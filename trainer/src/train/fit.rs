@@ -246,12 +246,14 @@ impl Examples for Dataset {
     }
 }
 
-fn fingerprint(model: &TrainModel, data: &impl Examples, cfg: &FitConfig) -> String {
+/// What identifies a run in its checkpoint: the model, `data` (the data and the schedule) and
+/// every flag that changes results.
+pub(crate) fn fingerprint(model: &TrainModel, data: &str, cfg: &FitConfig) -> String {
     format!(
         "layout={:?} opts={:?} {} batch={} optimizer={:?} lr={:?} loss={:?} seed={} threads={} ema={:?} frozen={:?} class_weights={:?} init={:x}",
         model.layout,
         model.opts,
-        data.describe(),
+        data,
         cfg.batch,
         cfg.optimizer,
         cfg.lr,
@@ -420,6 +422,116 @@ fn check_output(
     }
 }
 
+/// What differs between training on windows and training on streams: the optimizer steps of
+/// an epoch, and how the weights are validated.
+pub(crate) trait Schedule {
+    /// Starts `epoch`: returns its optimizer steps and the training targets they cover.
+    fn plan(&mut self, epoch: usize) -> Result<(usize, usize), FitError>;
+    /// The loss sum, the gradient of `1 / step size · Σ loss` and the targets of step `bi`.
+    fn gradient(
+        &mut self,
+        model: &TrainModel,
+        epoch: usize,
+        bi: usize,
+        pool: &rayon::ThreadPool,
+    ) -> Result<(f64, Vec<f32>, usize), FitError>;
+    /// Validation loss and metric (see [`evaluate_loss`]) of some weights.
+    fn validate(
+        &self,
+        model: &TrainModel,
+        pool: &rayon::ThreadPool,
+    ) -> Result<(f64, f64), FitError>;
+}
+
+/// Window training: every epoch the training windows shuffled into batches of `cfg.batch`.
+struct Windows<'a, E> {
+    data: &'a E,
+    cfg: &'a FitConfig,
+    train: Vec<usize>,
+    order: Vec<usize>,
+}
+
+impl<E: Examples> Schedule for Windows<'_, E> {
+    fn plan(&mut self, epoch: usize) -> Result<(usize, usize), FitError> {
+        self.order.clone_from(&self.train);
+        self.order
+            .shuffle(&mut ChaCha8Rng::seed_from_u64(stream_seed(
+                self.cfg.seed,
+                &[1, epoch as u64],
+            )));
+        let batches = self.train.len().div_ceil(self.cfg.batch.max(1));
+        Ok((batches, self.train.len()))
+    }
+
+    fn gradient(
+        &mut self,
+        model: &TrainModel,
+        epoch: usize,
+        bi: usize,
+        pool: &rayon::ThreadPool,
+    ) -> Result<(f64, Vec<f32>, usize), FitError> {
+        let (cfg, dataset) = (self.cfg, self.data);
+        let size = cfg.batch.max(1);
+        let starts = &self.order[bi * size..((bi + 1) * size).min(self.order.len())];
+        let scale = 1.0 / starts.len() as f32;
+        let parts = chunks(starts, cfg.threads);
+        let results: Vec<Result<(f64, Vec<f32>), FitError>> = pool.install(|| {
+            parts
+                .par_iter()
+                .enumerate()
+                .map(|(ci, c)| {
+                    let (x, targets) = dataset.batch(c)?;
+                    let rng = ChaCha8Rng::seed_from_u64(stream_seed(
+                        cfg.seed,
+                        &[2, epoch as u64, bi as u64, ci as u64],
+                    ));
+                    Ok(model.net().loss_and_grad(
+                        x,
+                        &targets,
+                        cfg.loss,
+                        scale,
+                        cfg.class_weights.as_deref(),
+                        rng,
+                    )?)
+                })
+                .collect()
+        });
+        let (loss, grad) = sum_parts(results, model.param_count())?;
+        Ok((loss, grad, starts.len()))
+    }
+
+    fn validate(
+        &self,
+        model: &TrainModel,
+        pool: &rayon::ThreadPool,
+    ) -> Result<(f64, f64), FitError> {
+        evaluate_loss(model, self.data, Split::Val, self.cfg.loss, pool)
+    }
+}
+
+/// The loss sums and gradients of a step's parts, added in part order.
+pub(crate) fn sum_parts(
+    parts: Vec<Result<(f64, Vec<f32>), FitError>>,
+    params: usize,
+) -> Result<(f64, Vec<f32>), FitError> {
+    let mut grad = vec![0.0f32; params];
+    let mut loss = 0.0;
+    for r in parts {
+        let (l, g) = r?;
+        loss += l;
+        grad.iter_mut().zip(&g).for_each(|(a, b)| *a += b);
+    }
+    Ok((loss, grad))
+}
+
+/// The thread pool of a run.
+pub(crate) fn pool(cfg: &FitConfig) -> Result<rayon::ThreadPool, FitError> {
+    rayon::ThreadPoolBuilder::new()
+        .num_threads(cfg.threads.max(1))
+        .build()
+        .map_err(|e| FitError::Threads(e.to_string()))
+}
+
 /// Trains `model` on the training examples, validating on the validation examples.
 pub fn fit(
     model: &mut TrainModel,
@@ -427,10 +539,7 @@ pub fn fit(
     cfg: &FitConfig,
     progress: &mut dyn FnMut(Progress),
 ) -> Result<History, FitError> {
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(cfg.threads.max(1))
-        .build()
-        .map_err(|e| FitError::Threads(e.to_string()))?;
+    let pool = pool(cfg)?;
     let train = dataset.ids(Split::Train).to_vec();
     if train.is_empty() {
         return Err(FitError::NoWindows(Split::Train));
@@ -438,6 +547,26 @@ pub fn fit(
     if cfg.loss.is_classification() {
         check_output(model, dataset, &train, cfg.loss)?;
     }
+    let print = fingerprint(model, &dataset.describe(), cfg);
+    let mut schedule = Windows {
+        data: dataset,
+        cfg,
+        train,
+        order: Vec::new(),
+    };
+    run(model, cfg, &print, &mut schedule, &pool, progress)
+}
+
+/// The training loop every schedule shares: optimizer steps, weight averaging, validation,
+/// early stopping with the best weights restored, checkpoints and resuming.
+pub(crate) fn run(
+    model: &mut TrainModel,
+    cfg: &FitConfig,
+    print: &str,
+    schedule: &mut dyn Schedule,
+    pool: &rayon::ThreadPool,
+    progress: &mut dyn FnMut(Progress),
+) -> Result<History, FitError> {
     if let Some(r) = cfg.frozen.iter().find(|r| r.end > model.param_count()) {
         return Err(FitError::Output(format!(
             "frozen parameters {r:?} past the model's {}",
@@ -454,7 +583,6 @@ pub fn fit(
     let mut since_best = 0;
     let mut ema = cfg.ema.map(|_| model.params.clone());
     let mut first = 1;
-    let print = fingerprint(model, dataset, cfg);
     let resumed = match (&cfg.checkpoint, cfg.resume) {
         (Some(path), true) => load_checkpoint(path)?.map(|c| (path, c)),
         _ => None,
@@ -476,45 +604,14 @@ pub fn fit(
             c.epoch + 1
         };
     }
-    let batches = train.len().div_ceil(cfg.batch.max(1));
     for epoch in first..=cfg.epochs {
         let started = Instant::now();
-        let mut order = train.clone();
-        order.shuffle(&mut ChaCha8Rng::seed_from_u64(stream_seed(
-            cfg.seed,
-            &[1, epoch as u64],
-        )));
-        let mut epoch_loss = 0.0;
-        for (bi, starts) in order.chunks(cfg.batch.max(1)).enumerate() {
-            let scale = 1.0 / starts.len() as f32;
-            let parts = chunks(starts, cfg.threads);
-            let results: Vec<Result<(f64, Vec<f32>), FitError>> = pool.install(|| {
-                parts
-                    .par_iter()
-                    .enumerate()
-                    .map(|(ci, c)| {
-                        let (x, targets) = dataset.batch(c)?;
-                        let rng = ChaCha8Rng::seed_from_u64(stream_seed(
-                            cfg.seed,
-                            &[2, epoch as u64, bi as u64, ci as u64],
-                        ));
-                        Ok(model.net().loss_and_grad(
-                            x,
-                            &targets,
-                            cfg.loss,
-                            scale,
-                            cfg.class_weights.as_deref(),
-                            rng,
-                        )?)
-                    })
-                    .collect()
-            });
-            let mut grad = vec![0.0f32; model.param_count()];
-            for r in results {
-                let (l, g) = r?;
-                epoch_loss += l;
-                grad.iter_mut().zip(&g).for_each(|(a, b)| *a += b);
-            }
+        let (batches, examples) = schedule.plan(epoch)?;
+        let (mut epoch_loss, mut done) = (0.0, 0);
+        for bi in 0..batches {
+            let (l, mut grad, n) = schedule.gradient(model, epoch, bi, pool)?;
+            epoch_loss += l;
+            done += n;
             for r in &cfg.frozen {
                 grad[r.clone()].fill(0.0);
             }
@@ -527,12 +624,11 @@ pub fn fit(
                     *a = m * *a + (1.0 - m) * p;
                 }
             }
-            let done = (bi + 1) * cfg.batch;
             progress(Progress::Batch {
                 epoch,
                 done: bi + 1,
                 total: batches,
-                loss: epoch_loss / done.min(train.len()) as f64,
+                loss: epoch_loss / done.max(1) as f64,
             });
         }
         let judged = match &ema {
@@ -542,11 +638,11 @@ pub fn fit(
             },
             None => model.clone(),
         };
-        let (val_loss, val_metric) = evaluate_loss(&judged, dataset, Split::Val, cfg.loss, &pool)?;
+        let (val_loss, val_metric) = schedule.validate(&judged, pool)?;
         if !val_loss.is_finite() {
             return Err(FitError::Diverged(epoch));
         }
-        let loss = epoch_loss / train.len() as f64;
+        let loss = epoch_loss / examples.max(1) as f64;
         history.train_loss.push(loss);
         history.val_loss.push(val_loss);
         if cfg.loss.is_classification() {
@@ -572,7 +668,7 @@ pub fn fit(
         });
         if let Some(path) = &cfg.checkpoint {
             let c = Checkpoint {
-                fingerprint: print.clone(),
+                fingerprint: print.to_string(),
                 epoch,
                 params: model.params.clone(),
                 optimizer: opt.clone(),
