@@ -31,6 +31,8 @@ pub(crate) struct Rows {
     pub(crate) width: usize,
     /// Whether the row's segment-column value differs from the previous row's.
     pub(crate) group_changes: Vec<bool>,
+    /// Lines where a daylight-saving clock change in local timestamps was taken out.
+    pub(crate) clock_changes: Vec<u64>,
 }
 
 impl Rows {
@@ -151,6 +153,7 @@ mod tests {
             values: values.to_vec(),
             width: 1,
             group_changes: (0..times.len()).map(|i| changes.contains(&i)).collect(),
+            clock_changes: Vec::new(),
         }
     }
 

@@ -50,6 +50,10 @@ pub struct LoadReport {
     pub duplicates_dropped: usize,
     /// Rows filled in by linear interpolation.
     pub interpolated_rows: usize,
+    /// Lines where local timestamps (no UTC offset) went back or forward an hour at a
+    /// daylight-saving change; the rows from there on were moved by the hour, so the series
+    /// stays evenly spaced and no row is lost or invented.
+    pub clock_changes: Vec<u64>,
     /// Bad rows skipped (with [`LoadConfig::skip_bad_rows`]).
     pub skipped_rows: usize,
     /// The first few skipped rows (up to [`SKIPPED_ROWS_LISTED`](super::SKIPPED_ROWS_LISTED)).
@@ -79,6 +83,15 @@ impl fmt::Display for LoadReport {
             self.interpolated_rows,
             self.skipped_rows
         )?;
+        if !self.clock_changes.is_empty() {
+            let lines: Vec<String> = self.clock_changes.iter().map(u64::to_string).collect();
+            writeln!(
+                f,
+                "local timestamps: {} daylight-saving clock change(s) taken out, at line(s) {}",
+                lines.len(),
+                lines.join(", ")
+            )?;
+        }
         if !self.non_numeric_columns.is_empty() {
             let names: Vec<String> = self
                 .non_numeric_columns
@@ -218,6 +231,7 @@ impl Series {
             period_ms: regular.period,
             duplicates_dropped: regular.duplicates,
             interpolated_rows: regular.interpolated,
+            clock_changes: rows.clock_changes.clone(),
             skipped_rows: bad.count,
             skipped: bad.listed,
             rows: regular.times.len(),
@@ -453,6 +467,23 @@ impl TimeColumns {
         std::iter::once(first).chain(second)
     }
 
+    /// Whether the row's timestamp is local clock time (no UTC offset: ISO 8601 without one,
+    /// Jena), which daylight-saving changes move. TMY3 is local standard time, which they do
+    /// not; Unix times are UTC.
+    fn is_local(&self, cells: &csv::StringRecord) -> bool {
+        match *self {
+            Self::Single {
+                index,
+                format: TimestampFormat::Iso8601,
+            } => !timestamp::iso8601_has_offset(&cells[index]),
+            Self::Single {
+                format: TimestampFormat::Jena,
+                ..
+            } => true,
+            _ => false,
+        }
+    }
+
     /// UTC milliseconds of one row; on failure, the bad column and why.
     fn utc_ms(&self, cells: &csv::StringRecord) -> Result<i64, (usize, TimestampError)> {
         match *self {
@@ -508,6 +539,28 @@ fn numeric_columns(table: &RawTable, time: &TimeColumns) -> Vec<usize> {
         .collect()
 }
 
+const HOUR_MS: i64 = 3_600_000;
+
+/// How a daylight-saving clock change in local timestamps moves the rows from this one on:
+/// `-1 h` where the clock went back an hour (this row is `1 h - step` after the previous one,
+/// at most as late), `+1 h` where it went forward (`1 h + step` after it), else 0; `step` is
+/// the time between the two rows before. Only on a Sunday between 00:00 and 04:59 on the
+/// clock of this row, where Europe, North America, Australia and New Zealand change.
+fn clock_change(previous_ms: i64, ms: i64, step: i64) -> i64 {
+    let days = ms.div_euclid(86_400_000);
+    // 1970-01-01 was a Thursday: day 3 of a week that starts on Sunday (day 0) is day 0 here.
+    let sunday = (days + 4).rem_euclid(7) == 0;
+    let hour = ms.div_euclid(HOUR_MS).rem_euclid(24);
+    if step <= 0 || step > HOUR_MS || !sunday || hour > 4 {
+        return 0;
+    }
+    match ms - previous_ms {
+        d if d == step - HOUR_MS => -HOUR_MS,
+        d if d == step + HOUR_MS => HOUR_MS,
+        _ => 0,
+    }
+}
+
 /// Parses every row's timestamp and numeric cells and checks the time order.
 fn parse_rows(
     header: &[String],
@@ -523,6 +576,9 @@ fn parse_rows(
         ..Rows::default()
     };
     let mut previous: Option<(u64, i64, String)> = None;
+    // Local timestamps: the clock of the previous kept row, the time between the two before,
+    // and what the clock changes so far take off the clock.
+    let (mut previous_clock, mut step, mut shift) = (None, 0, 0);
     let mut values = Vec::with_capacity(numeric.len());
     for row in table_rows {
         let row = match row {
@@ -534,7 +590,7 @@ fn parse_rows(
         };
         let line = row.line;
         let cells = &row.cells;
-        let ms = match time.utc_ms(cells) {
+        let clock = match time.utc_ms(cells) {
             Ok(ms) => ms,
             Err((column, reason)) => {
                 bad.reject(LoadError::BadTimestamp {
@@ -573,6 +629,11 @@ fn parse_rows(
             bad.reject(error)?;
             continue;
         }
+        let change = match previous_clock {
+            Some(p) if time.is_local(cells) => clock_change(p, clock, step),
+            _ => 0,
+        };
+        let ms = clock - (shift + change);
         if let Some((previous_line, previous_ms, _)) = &previous {
             let (previous_line, previous_ms) = (*previous_line, *previous_ms);
             if ms < previous_ms {
@@ -591,6 +652,14 @@ fn parse_rows(
                 .as_ref()
                 .is_some_and(|(_, _, previous_key)| previous_key != key),
         );
+        if change != 0 {
+            shift += change;
+            rows.clock_changes.push(line);
+        }
+        if let Some(p) = previous_clock {
+            step = clock - p;
+        }
+        previous_clock = Some(clock);
         rows.times.push(ms);
         rows.values.extend_from_slice(&values);
         previous = Some((line, ms, key.to_owned()));
@@ -976,6 +1045,69 @@ Date (MM/DD/YYYY),Time (HH:MM),Dry-bulb (C),Dry-bulb source
         let series = load_skipping(text).unwrap();
         assert_eq!(series.column("a"), Some(&[1.0, 2.0, 3.0][..]));
         assert_eq!(series.report().skipped[0].line, 4);
+    }
+
+    #[test]
+    fn daylight_saving_changes_in_local_time_are_taken_out() {
+        // Europe, every 15 minutes: forward at 02:00 on 2023-03-26, back at 03:00 on 2023-10-29
+        // (the hour from 02:00 comes twice).
+        let mut text = String::from("t;kw\n");
+        let mut lines = Vec::new();
+        let mut add = |t: String, text: &mut String| {
+            text.push_str(&format!("{t};{}\n", lines.len()));
+            lines.push(t);
+        };
+        for m in [0, 15, 30, 45] {
+            add(format!("2023-03-26 01:{m:02}"), &mut text);
+        }
+        for h in ["03", "04"] {
+            for m in [0, 15, 30, 45] {
+                add(format!("2023-03-26 {h}:{m:02}"), &mut text);
+            }
+        }
+        for h in ["01", "02", "02", "03"] {
+            for m in [0, 15, 30, 45] {
+                add(format!("2023-10-29 {h}:{m:02}"), &mut text);
+            }
+        }
+        let series = load(&text).unwrap();
+        let r = series.report();
+        // Line 6 is 03:00 after 01:45; line 22 the second 02:00.
+        assert_eq!(r.clock_changes, [6, 22]);
+        assert_eq!((r.rows, r.segments, r.interpolated_rows), (28, 2, 0));
+        let t = series.times();
+        assert!(t[..12].windows(2).all(|w| w[1] - w[0] == 900_000));
+        assert!(t[12..].windows(2).all(|w| w[1] - w[0] == 900_000));
+        let kw: Vec<f64> = (0..28).map(f64::from).collect();
+        assert_eq!(
+            series.column("kw"),
+            Some(&kw[..]),
+            "every row kept, in order"
+        );
+        assert!(
+            r.to_string()
+                .contains("2 daylight-saving clock change(s) taken out, at line(s) 6, 22")
+        );
+        // North America, hourly: back at 02:00 on 2023-11-05 (01:00 comes twice).
+        let us =
+            "t,v\n2023-11-05T00:00,0\n2023-11-05T01:00,1\n2023-11-05T01:00,2\n2023-11-05T02:00,3\n";
+        let series = load(us).unwrap();
+        assert_eq!(series.report().clock_changes, [4]);
+        assert_eq!(series.column("v"), Some(&[0.0, 1.0, 2.0, 3.0][..]));
+        assert_eq!(series.report().duplicates_dropped, 0);
+        // With a UTC offset, on another day than Sunday, or at another time of day, it is not
+        // a clock change: time goes backwards.
+        for text in [
+            "t,v\n2023-10-29T02:30Z,0\n2023-10-29T02:45Z,1\n2023-10-29T02:00Z,2\n",
+            "t,v\n2023-10-28 02:30,0\n2023-10-28 02:45,1\n2023-10-28 02:00,2\n",
+            "t,v\n2023-10-29 12:30,0\n2023-10-29 12:45,1\n2023-10-29 12:00,2\n",
+        ] {
+            let error = load(text).unwrap_err();
+            assert!(
+                matches!(error, LoadError::TimeGoesBackwards { line: 4, .. }),
+                "{text}: {error:?}"
+            );
+        }
     }
 
     #[test]

@@ -313,6 +313,13 @@ const TMY3_DATE_LAYOUT: &str = "TMY3 date `MM/DD/YYYY`";
 const TMY3_TIME_LAYOUT: &str = "TMY3 time `HH:MM`";
 
 /// Parses an ISO 8601 timestamp (see the module docs) to UTC milliseconds.
+/// Whether an ISO 8601 timestamp (one that parses) names its UTC offset (`Z`, `+01:00`,
+/// `-0500`); one without is local time.
+pub(crate) fn iso8601_has_offset(text: &str) -> bool {
+    text.get(10..)
+        .is_some_and(|t| t.bytes().any(|b| matches!(b, b'Z' | b'z' | b'+' | b'-')))
+}
+
 pub(crate) fn parse_iso8601(text: &str) -> Result<i64, TimestampError> {
     let mut c = Cursor::new(text, ISO_LAYOUT);
     let year = c.digits(4)?;
