@@ -75,6 +75,17 @@ pub enum LoadError {
         /// The header's column names.
         available: Vec<String>,
     },
+    /// Day-first or month-first dates, and no date of the column says which.
+    #[error(
+        "column `{column}`: dates like `{value}` can be day/month or month/day, and no date in the \
+         file has a field above 12 to tell: write them as YYYY-MM-DD"
+    )]
+    AmbiguousDates {
+        /// The date column.
+        column: String,
+        /// Its first cell.
+        value: String,
+    },
     /// A column of numbers is the time, but neither its name nor its values say the unit.
     #[error(
         "column `{column}` is the time, but `{value}` is no Unix time (before 1973) and the name \

@@ -15,7 +15,7 @@ use std::path::Path;
 use super::error::LoadError;
 use super::gaps::{self, Rows};
 use super::read::{BadRows, RawRow, RawTable, SkippedRow};
-use super::timestamp::{self, TimestampError, TimestampFormat};
+use super::timestamp::{self, DateLayout, DateOrder, TimestampError, TimestampFormat};
 use super::tmy3::Tmy3Columns;
 
 /// How to read a CSV file.
@@ -293,6 +293,50 @@ enum TimeColumns {
     },
     /// TMY3 date and time columns.
     Tmy3(Tmy3Columns),
+    /// A date column and a time-of-day column.
+    Split {
+        date: usize,
+        time: usize,
+        layout: DateLayout,
+    },
+}
+
+/// The layout of the dates in column `index` whose first cell starts with one (see
+/// [`timestamp::date_fields`]): year first is `YYYY{sep}MM{sep}DD`, `.` with the year last
+/// `DD.MM.YYYY`; `/` and `-` with the year last are day first if a first field of the column is
+/// above 12, month first if a second field is, and refused if no date tells.
+fn date_layout(table: &RawTable, index: usize) -> Option<Result<DateLayout, LoadError>> {
+    let mut rows = table.good_rows().map(|r| &r.cells[index]);
+    let first = rows.next()?;
+    let (separator, _, year_first) = timestamp::date_fields(first)?;
+    let order = if year_first {
+        DateOrder::Ymd
+    } else if separator == b'.' {
+        DateOrder::Dmy
+    } else {
+        let (mut a, mut b) = (0, 0);
+        for cell in std::iter::once(first).chain(rows) {
+            if let Some((_, f, _)) = timestamp::date_fields(cell) {
+                (a, b) = (a.max(f[0]), b.max(f[1]));
+            }
+        }
+        match (a > 12, b > 12) {
+            (true, false) => DateOrder::Dmy,
+            (false, true) => DateOrder::Mdy,
+            _ => {
+                return Some(Err(LoadError::AmbiguousDates {
+                    column: table.header[index].clone(),
+                    value: first.to_owned(),
+                }));
+            }
+        }
+    };
+    Some(Ok(DateLayout { order, separator }))
+}
+
+/// Whether a cell is a date alone (no time of day).
+fn date_only(cell: &str) -> bool {
+    timestamp::date_fields(cell).is_some() && !cell.contains([' ', 'T'])
 }
 
 /// The layout of a single-cell timestamp, if it has one (ISO 8601 first).
@@ -402,13 +446,15 @@ impl TimeColumns {
                 })?;
                 match tmy3 {
                     Some(t) if index == t.date || index == t.time => Ok(Self::Tmy3(t)),
-                    // A number is a Unix time or a count; a first cell in no known layout is
-                    // reported as a bad ISO 8601 timestamp.
-                    _ => match single_cell_format(&first[index]) {
-                        None if timestamp::parse_unix(&first[index], true).is_ok() => {
+                    // A number is a Unix time or a count, a date in another layout a civil
+                    // date; a first cell in no known layout is reported as a bad ISO 8601
+                    // timestamp.
+                    _ => match (single_cell_format(&first[index]), Self::civil(table, index)) {
+                        (None, _) if timestamp::parse_unix(&first[index], true).is_ok() => {
                             Self::unix(table, first, index)
                         }
-                        format => Ok(Self::Single {
+                        (None, Some(civil)) => civil,
+                        (format, _) => Ok(Self::Single {
                             index,
                             format: format.unwrap_or(TimestampFormat::Iso8601),
                         }),
@@ -416,15 +462,23 @@ impl TimeColumns {
                 }
             }
             (None, Some(t)) => Ok(Self::Tmy3(t)),
-            (None, None) => [TimestampFormat::Iso8601, TimestampFormat::Jena]
-                .into_iter()
-                .find_map(|format| {
+            (None, None) => Self::split(table, first)
+                .or_else(|| {
+                    [TimestampFormat::Iso8601, TimestampFormat::Jena]
+                        .into_iter()
+                        .find_map(|format| {
+                            let index = first
+                                .iter()
+                                .position(|cell| single_cell_format(cell) == Some(format))?;
+                            Some(Ok(Self::Single { index, format }))
+                        })
+                })
+                .or_else(|| {
                     let index = first
                         .iter()
-                        .position(|cell| single_cell_format(cell) == Some(format))?;
-                    Some(Self::Single { index, format })
+                        .position(|cell| timestamp::date_fields(cell).is_some())?;
+                    Self::civil(table, index)
                 })
-                .map(Ok)
                 .or_else(|| {
                     let index = (table.header.iter().zip(first.iter()))
                         .position(|(name, cell)| time_named_number(name, cell))?;
@@ -436,6 +490,26 @@ impl TimeColumns {
                     })
                 }),
         }
+    }
+
+    /// A date column (its first cell a date alone) and a time-of-day column, if the first row
+    /// has both.
+    fn split(table: &RawTable, first: &csv::StringRecord) -> Option<Result<Self, LoadError>> {
+        let date = first.iter().position(date_only)?;
+        let time = first
+            .iter()
+            .position(|cell| cell.contains(':') && timestamp::parse_clock(cell).is_ok())?;
+        Some(date_layout(table, date)?.map(|layout| Self::Split { date, time, layout }))
+    }
+
+    /// Column `index` in its date layout, if its first cell starts with a date.
+    fn civil(table: &RawTable, index: usize) -> Option<Result<Self, LoadError>> {
+        date_layout(table, index).map(|layout| {
+            layout.map(|layout| Self::Single {
+                index,
+                format: TimestampFormat::Civil(layout),
+            })
+        })
     }
 
     /// Column `index`, of numbers, as a Unix time or a count in the unit [`unix_unit`] finds,
@@ -455,6 +529,7 @@ impl TimeColumns {
         match self {
             Self::Single { format, .. } => *format,
             Self::Tmy3(_) => TimestampFormat::Tmy3,
+            Self::Split { layout, .. } => TimestampFormat::DateAndTime(*layout),
         }
     }
 
@@ -463,6 +538,7 @@ impl TimeColumns {
         let (first, second) = match self {
             Self::Single { index, .. } => (*index, None),
             Self::Tmy3(t) => (t.date, Some(t.time)),
+            Self::Split { date, time, .. } => (*date, Some(*time)),
         };
         std::iter::once(first).chain(second)
     }
@@ -477,9 +553,10 @@ impl TimeColumns {
                 format: TimestampFormat::Iso8601,
             } => !timestamp::iso8601_has_offset(&cells[index]),
             Self::Single {
-                format: TimestampFormat::Jena,
+                format: TimestampFormat::Jena | TimestampFormat::Civil(_),
                 ..
-            } => true,
+            }
+            | Self::Split { .. } => true,
             _ => false,
         }
     }
@@ -493,11 +570,17 @@ impl TimeColumns {
                     TimestampFormat::Jena => timestamp::parse_jena(text),
                     TimestampFormat::UnixSeconds => timestamp::parse_unix(text, false),
                     TimestampFormat::UnixMillis => timestamp::parse_unix(text, true),
+                    TimestampFormat::Civil(layout) => timestamp::parse_civil(text, layout),
                     _ => timestamp::parse_iso8601(text),
                 }
                 .map_err(|e| (index, e))
             }
             Self::Tmy3(t) => t.utc_seconds(cells).map(|s| s * 1000),
+            Self::Split { date, time, layout } => {
+                let day = timestamp::parse_civil(&cells[date], layout).map_err(|e| (date, e))?;
+                let clock = timestamp::parse_clock(&cells[time]).map_err(|e| (time, e))?;
+                Ok(day + clock)
+            }
         }
     }
 }
@@ -1045,6 +1128,56 @@ Date (MM/DD/YYYY),Time (HH:MM),Dry-bulb (C),Dry-bulb source
         let series = load_skipping(text).unwrap();
         assert_eq!(series.column("a"), Some(&[1.0, 2.0, 3.0][..]));
         assert_eq!(series.report().skipped[0].line, 4);
+    }
+
+    #[test]
+    fn spreadsheet_and_logger_date_layouts() {
+        let hours = |series: &Series| -> Vec<i64> {
+            series
+                .times()
+                .iter()
+                .map(|t| (t - series.times()[0]) / 3_600_000)
+                .collect()
+        };
+        // A date column and a time column (before, they read as one daily timestamp).
+        let split = "Date,Time,v\n2023-05-01,23:00,1\n2023-05-02,00:00,2\n2023-05-02,01:00,3\n";
+        let series = load(split).unwrap();
+        assert_eq!(hours(&series), [0, 1, 2]);
+        assert_eq!(series.report().timestamp_columns, ["Date", "Time"]);
+        assert_eq!(series.report().duplicates_dropped, 0);
+        assert_eq!(series.columns(), ["v"]);
+        // Month first: told by a second field above 12; day first by a first one.
+        let us = "when,v\n12/31/2023 11:00 PM,1\n1/1/2024 12:00 AM,2\n1/1/2024 1:00 AM,3\n";
+        let series = load(us).unwrap();
+        assert_eq!(hours(&series), [0, 1, 2]);
+        assert_eq!(
+            series.report().timestamp_format,
+            TimestampFormat::Civil(DateLayout {
+                order: DateOrder::Mdy,
+                separator: b'/'
+            })
+        );
+        let eu = "when;v\n31/12/2023 23:00;1\n01/01/2024 00:00;2\n";
+        assert_eq!(hours(&load(eu).unwrap()), [0, 1]);
+        let ymd = "when,v\n2023/12/31 23:00,1\n2024/01/01 00:00,2\n";
+        assert_eq!(hours(&load(ymd).unwrap()), [0, 1]);
+        // No field above 12: refused, with what to do.
+        let error = load("when,v\n01/02/2024 00:00,1\n01/02/2024 01:00,2\n").unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            "column `when`: dates like `01/02/2024 00:00` can be day/month or month/day, and no date in the file has a field above 12 to tell: write them as YYYY-MM-DD"
+        );
+        // A bad date further down is a bad row with its line.
+        let error = load("when,v\n12/31/2023 23:00,1\n12/32/2023 00:00,2\n").unwrap_err();
+        assert!(
+            matches!(error, LoadError::BadTimestamp { line: 3, .. }),
+            "{error:?}"
+        );
+        // Daylight saving applies to these local times too (US, back at 02:00 on 2023-11-05).
+        let dst = "d,t,v\n2023-11-05,00:30,0\n2023-11-05,01:00,1\n2023-11-05,01:30,2\n2023-11-05,01:00,3\n2023-11-05,01:30,4\n2023-11-05,02:00,5\n";
+        let series = load(dst).unwrap();
+        assert_eq!(series.report().clock_changes, [5]);
+        assert!(series.times().windows(2).all(|w| w[1] - w[0] == 1_800_000));
     }
 
     #[test]

@@ -15,6 +15,12 @@
 //!     rounded to the millisecond (halves away from zero): what data
 //!     loggers and phone apps write. Also counts from any other start (time since power-up);
 //!     only differences matter to the loader.
+//!   - [`TimestampFormat::Civil`]: a spreadsheet or logger date `DD/MM/YYYY`, `MM/DD/YYYY` or
+//!     `YYYY/MM/DD` (separator `/`, `-` or `.`; day and month of one or two digits; the
+//!     column's order, see the loader), optionally followed by a space or `T` and a time of day
+//!     `H:MM[:SS[.f]]` with an optional `AM`/`PM`; local clock time, taken as UTC.
+//!   - [`TimestampFormat::DateAndTime`]: the same in two columns, a date (ISO `YYYY-MM-DD` or a
+//!     civil one) and a time of day.
 //!   - [`TimestampFormat::Tmy3`]: two cells, `MM/DD/YYYY` and `HH:MM` with hour 1..=24
 //!     (hour-ending local standard time; 24:00 is midnight at the end of that day). The year is
 //!     replaced by [`TMY3_YEAR`](super::tmy3::TMY3_YEAR), see [`super::tmy3`], and the station's
@@ -46,6 +52,148 @@ pub enum TimestampFormat {
     UnixSeconds,
     /// Milliseconds since 1970-01-01T00:00Z (`1709251200020`).
     UnixMillis,
+    /// A spreadsheet or data-logger date in `layout` (`05/01/2023 14:30`, `1.5.2023 2:30 PM`,
+    /// `2023/05/01 14:30:00`), optionally with a time of day; local clock time.
+    Civil(DateLayout),
+    /// A date column (ISO 8601 `YYYY-MM-DD` or [`Civil`](Self::Civil) without a time) and a
+    /// time-of-day column (`14:30`, `14:30:00.5`, `2:30 PM`); local clock time.
+    DateAndTime(DateLayout),
+}
+
+/// The order of a date's fields.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DateOrder {
+    /// Year, month, day.
+    Ymd,
+    /// Day, month, year.
+    Dmy,
+    /// Month, day, year.
+    Mdy,
+}
+
+/// A date layout: the order of its fields and the byte between them (`/`, `-` or `.`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DateLayout {
+    /// Field order.
+    pub order: DateOrder,
+    /// Separator.
+    pub separator: u8,
+}
+
+impl fmt::Display for DateLayout {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let s = char::from(self.separator);
+        match self.order {
+            DateOrder::Ymd => write!(f, "YYYY{s}MM{s}DD"),
+            DateOrder::Dmy => write!(f, "DD{s}MM{s}YYYY"),
+            DateOrder::Mdy => write!(f, "MM{s}DD{s}YYYY"),
+        }
+    }
+}
+
+/// The separator and the three numbers of a date at the start of `text` (`D{1,4}` sep `D{1,2}`
+/// sep `D{1,4}`, with four digits in the first or the last field and the same separator twice),
+/// and whether the year comes first; `None` if `text` does not start with one.
+pub(crate) fn date_fields(text: &str) -> Option<(u8, [u32; 3], bool)> {
+    let b = text.as_bytes();
+    let mut at = 0;
+    let field = |at: &mut usize| {
+        let start = *at;
+        while b.get(*at).is_some_and(u8::is_ascii_digit) && *at - start < 4 {
+            *at += 1;
+        }
+        let n = *at - start;
+        (n > 0).then(|| (text[start..*at].parse::<u32>().unwrap_or(0), n))
+    };
+    let (a, na) = field(&mut at)?;
+    let sep = *b.get(at).filter(|s| matches!(s, b'/' | b'-' | b'.'))?;
+    at += 1;
+    let (m, nm) = field(&mut at)?;
+    (b.get(at) == Some(&sep)).then_some(())?;
+    at += 1;
+    let (c, nc) = field(&mut at)?;
+    // What follows the date: nothing, or a time after a space or `T`.
+    if !matches!(b.get(at), None | Some(b' ' | b'T')) || nm > 2 {
+        return None;
+    }
+    match (na, nc) {
+        (4, 1..=2) => Some((sep, [a, m, c], true)),
+        (1..=2, 4) => Some((sep, [a, m, c], false)),
+        _ => None,
+    }
+}
+
+/// Parses a date in `layout`, optionally followed by a space or `T` and a time of day (see
+/// [`parse_clock`]), to milliseconds (local clock time read as UTC).
+pub(crate) fn parse_civil(text: &str, layout: DateLayout) -> Result<i64, TimestampError> {
+    let error = TimestampError::Layout {
+        expected: CIVIL_LAYOUT,
+    };
+    let (sep, [a, b, c], year_first) = date_fields(text).ok_or(error)?;
+    if sep != layout.separator || year_first != (layout.order == DateOrder::Ymd) {
+        return Err(error);
+    }
+    let (year, month, day) = match layout.order {
+        DateOrder::Ymd => (a, b, c),
+        DateOrder::Dmy => (c, b, a),
+        DateOrder::Mdy => (c, a, b),
+    };
+    let days = checked_days(i64::from(year), month, day)?;
+    let date_len = text.find([' ', 'T']).unwrap_or(text.len());
+    let clock = match text.get(date_len + 1..) {
+        None => 0,
+        Some(rest) => parse_clock(rest.trim_start())?,
+    };
+    Ok(days * DAY * MS + clock)
+}
+
+/// Parses a time of day `H:MM`, `H:MM:SS` or `H:MM:SS.f` (hour of one or two digits, `24:00`
+/// the end of the day), optionally followed by `AM` or `PM` (any case, after an optional
+/// space, hour 1..=12), to milliseconds since midnight.
+pub(crate) fn parse_clock(text: &str) -> Result<i64, TimestampError> {
+    let error = TimestampError::Layout {
+        expected: CLOCK_LAYOUT,
+    };
+    let upper = text.trim_end().to_ascii_uppercase();
+    let (clock, half) = match upper.strip_suffix("AM").or(upper.strip_suffix("A.M.")) {
+        Some(c) => (c.trim_end(), Some(false)),
+        None => match upper.strip_suffix("PM").or(upper.strip_suffix("P.M.")) {
+            Some(c) => (c.trim_end(), Some(true)),
+            None => (upper.as_str(), None),
+        },
+    };
+    // One-digit hours read as two.
+    let padded;
+    let clock = if clock.find(':') == Some(1) {
+        padded = format!("0{clock}");
+        padded.as_str()
+    } else {
+        clock
+    };
+    let mut c = Cursor::new(clock, CLOCK_LAYOUT);
+    let ms = c.time_of_day().map_err(|e| match e {
+        TimestampError::Layout { .. } => error,
+        e => e,
+    })?;
+    c.finish().map_err(|_| error)?;
+    let Some(pm) = half else {
+        return Ok(ms);
+    };
+    let hour = ms / (HOUR * MS);
+    if !(1..=12).contains(&hour) || ms >= 24 * HOUR * MS {
+        return Err(TimestampError::OutOfRange {
+            field: "hour (AM/PM)",
+            value: hour as u32,
+        });
+    }
+    // 12 AM is midnight, 12 PM noon.
+    let hour24 = match (hour, pm) {
+        (12, false) => 0,
+        (12, true) => 12,
+        (h, false) => h,
+        (h, true) => h + 12,
+    };
+    Ok(ms + (hour24 - hour) * HOUR * MS)
 }
 
 impl fmt::Display for TimestampFormat {
@@ -56,6 +204,10 @@ impl fmt::Display for TimestampFormat {
             Self::Tmy3 => "TMY3 (MM/DD/YYYY, HH:MM)",
             Self::UnixSeconds => "Unix seconds",
             Self::UnixMillis => "Unix milliseconds",
+            Self::Civil(layout) => return write!(f, "{layout} [H:MM[:SS]] (local time)"),
+            Self::DateAndTime(layout) => {
+                return write!(f, "{layout} and H:MM[:SS] columns (local time)");
+            }
         })
     }
 }
@@ -308,6 +460,8 @@ impl<'a> Cursor<'a> {
 
 const ISO_LAYOUT: &str = "ISO 8601 `YYYY-MM-DD[THH:MM[:SS[.fff]]][Z|±HH:MM]`";
 const JENA_LAYOUT: &str = "`DD.MM.YYYY HH:MM:SS`";
+const CIVIL_LAYOUT: &str = "a date `DD/MM/YYYY`, `MM/DD/YYYY` or `YYYY/MM/DD` (the column's order) and an optional `H:MM[:SS]`";
+const CLOCK_LAYOUT: &str = "a time of day `H:MM[:SS[.fff]]` with an optional `AM`/`PM`";
 const UNIX_LAYOUT: &str = "a Unix time (`-`, digits, optionally `.` and digits)";
 const TMY3_DATE_LAYOUT: &str = "TMY3 date `MM/DD/YYYY`";
 const TMY3_TIME_LAYOUT: &str = "TMY3 time `HH:MM`";
@@ -470,6 +624,79 @@ pub(crate) fn format_iso8601(utc_seconds: i64, utc_offset: i64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn spreadsheet_dates_and_clocks() {
+        let at = |y, m, d, ms: i64| days_from_civil(y, m, d) * DAY * MS + ms;
+        let (dmy, mdy, ymd) = (
+            DateLayout {
+                order: DateOrder::Dmy,
+                separator: b'/',
+            },
+            DateLayout {
+                order: DateOrder::Mdy,
+                separator: b'/',
+            },
+            DateLayout {
+                order: DateOrder::Ymd,
+                separator: b'/',
+            },
+        );
+        assert_eq!(
+            parse_civil("05/01/2023 14:30", dmy),
+            Ok(at(2023, 1, 5, 52_200_000))
+        );
+        assert_eq!(
+            parse_civil("05/01/2023 14:30", mdy),
+            Ok(at(2023, 5, 1, 52_200_000))
+        );
+        assert_eq!(
+            parse_civil("5/1/2023 2:30 PM", mdy),
+            Ok(at(2023, 5, 1, 52_200_000))
+        );
+        assert_eq!(
+            parse_civil("5/1/2023 12:05:09 AM", mdy),
+            Ok(at(2023, 5, 1, 309_000))
+        );
+        assert_eq!(
+            parse_civil("2023/05/01 12:00 pm", ymd),
+            Ok(at(2023, 5, 1, 43_200_000))
+        );
+        assert_eq!(parse_civil("2023/05/01", ymd), Ok(at(2023, 5, 1, 0)));
+        assert_eq!(
+            parse_civil("2023/5/1T01:02:03.5", ymd),
+            Ok(at(2023, 5, 1, 3_723_500))
+        );
+        assert_eq!(parse_clock("9:15"), Ok(33_300_000));
+        assert_eq!(parse_clock("24:00"), Ok(86_400_000));
+        assert_eq!(parse_clock("11:59:59.999 p.m."), Ok(86_399_999));
+        // Refused: a 13th month, hour 13 with PM, hour 0 with AM, the other layout, trailing text.
+        assert!(matches!(
+            parse_civil("05/13/2023", dmy),
+            Err(TimestampError::OutOfRange { field: "month", .. })
+        ));
+        assert!(parse_clock("13:00 PM").is_err());
+        assert!(parse_clock("0:30 AM").is_err());
+        assert!(parse_civil("2023/05/01", dmy).is_err());
+        assert!(parse_civil("05-01-2023", mdy).is_err(), "another separator");
+        assert!(parse_clock("12:00 noon").is_err());
+        // What starts with a date: four digits first or last, the same separator twice.
+        assert_eq!(
+            date_fields("1.5.2023 10:00"),
+            Some((b'.', [1, 5, 2023], false))
+        );
+        assert_eq!(date_fields("2023-5-1"), Some((b'-', [2023, 5, 1], true)));
+        for not_a_date in [
+            "12.5",
+            "1.2.3",
+            "2023-05/01",
+            "123/45/2023",
+            "2023/05/01x",
+            "21,5",
+        ] {
+            assert_eq!(date_fields(not_a_date), None, "{not_a_date}");
+        }
+    }
 
     /// 2021-03-04T05:06:07Z, computed independently (`date -u -d ... +%s`).
     const T_2021_03_04_050607: i64 = 1_614_834_367;
