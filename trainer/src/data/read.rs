@@ -89,6 +89,24 @@ pub(crate) struct RawTable {
     /// Every data record in file order: a row with as many fields as the header, or the
     /// error that makes it a bad row ([`LoadError::FieldCount`], [`LoadError::NotUtf8`]).
     pub(crate) rows: Vec<Result<RawRow, LoadError>>,
+    /// A units row under the header (`,degC,%`), left out of the data: its line and cells.
+    pub(crate) units: Option<(u64, Vec<String>)>,
+}
+
+/// Whether a line is a comment: `#` first, as data loggers write their metadata above the
+/// header. The CSV reader skips such records anywhere.
+fn is_comment(line: &[u8]) -> bool {
+    line.first() == Some(&b'#')
+}
+
+/// Whether a record under the header is a row of units (`°C`, `%`, `m/s`, `(ms)`): no cell
+/// starts with a number, as every data row's timestamp does (in every layout the loader reads).
+fn is_units_row(cells: &StringRecord) -> bool {
+    let numeric_start = |c: &str| {
+        let b = c.trim_start_matches(['-', '+', '.']).as_bytes();
+        b.first().is_some_and(u8::is_ascii_digit)
+    };
+    cells.iter().any(|c| !c.is_empty()) && !cells.iter().any(numeric_start)
 }
 
 /// Line numbers from byte offsets. The CSV reader's own line count is off after blank lines
@@ -110,13 +128,23 @@ impl<'a> Lines<'a> {
         Self { text, newlines }
     }
 
-    /// The 1-based line of the first byte at or after `byte` that is not a line break.
+    /// The 1-based line of the first byte at or after `byte` that is not a line break or in a
+    /// comment line (what the CSV reader skips before a record).
     fn line_at(&self, byte: u64) -> u64 {
         let mut at = usize::try_from(byte)
             .unwrap_or(usize::MAX)
             .min(self.text.len());
-        while matches!(self.text.get(at), Some(b'\r' | b'\n')) {
-            at += 1;
+        loop {
+            while matches!(self.text.get(at), Some(b'\r' | b'\n')) {
+                at += 1;
+            }
+            if !is_comment(&self.text[at..]) {
+                break;
+            }
+            at = self.text[at..]
+                .iter()
+                .position(|&b| b == b'\n')
+                .map_or(self.text.len(), |n| at + n);
         }
         1 + self.newlines.partition_point(|&n| n < at) as u64
     }
@@ -173,7 +201,7 @@ const BOM: &[u8] = b"\xef\xbb\xbf";
 fn delimiter(text: &[u8]) -> u8 {
     let mut lines = text
         .split(|&b| b == b'\n')
-        .filter(|line| !line.trim_ascii().is_empty());
+        .filter(|line| !line.trim_ascii().is_empty() && !is_comment(line));
     let (first, second) = (lines.next().unwrap_or(&[]), lines.next());
     let fields = |line: &[u8], d: u8| {
         let mut quoted = false;
@@ -297,6 +325,7 @@ impl RawTable {
             .has_headers(false)
             .flexible(true)
             .trim(csv::Trim::All)
+            .comment(Some(b'#'))
             .delimiter(delimiter)
             .from_reader(text);
 
@@ -317,7 +346,18 @@ impl RawTable {
             }
         };
 
-        let header = header_names(&header_row.cells);
+        // Unnamed columns (a spreadsheet's empty trailing ones, a pandas index) by position.
+        let header: Vec<String> = header_names(&header_row.cells)
+            .into_iter()
+            .enumerate()
+            .map(|(i, name)| {
+                if name.is_empty() {
+                    format!("column {}", i + 1)
+                } else {
+                    name
+                }
+            })
+            .collect();
         for (i, name) in header.iter().enumerate() {
             if header[..i].contains(name) {
                 return Err(LoadError::DuplicateColumn {
@@ -330,6 +370,15 @@ impl RawTable {
         let mut rows = Vec::new();
         let mut next = pending;
         if next.is_none() {
+            next = next_record(&mut reader, &lines)?;
+        }
+        let mut units = None;
+        if let Some(Ok(row)) = &next
+            && tmy3_utc_offset.is_none()
+            && row.cells.len() == header.len()
+            && is_units_row(&row.cells)
+        {
+            units = Some((row.line, header_names(&row.cells)));
             next = next_record(&mut reader, &lines)?;
         }
         while let Some(row) = next {
@@ -355,6 +404,7 @@ impl RawTable {
             header,
             tmy3_utc_offset,
             rows,
+            units,
         })
     }
 

@@ -54,6 +54,8 @@ pub struct LoadReport {
     /// daylight-saving change; the rows from there on were moved by the hour, so the series
     /// stays evenly spaced and no row is lost or invented.
     pub clock_changes: Vec<u64>,
+    /// A row of units under the header, left out of the data: its line and its non-empty cells.
+    pub units: Option<(u64, Vec<String>)>,
     /// Bad rows skipped (with [`LoadConfig::skip_bad_rows`]).
     pub skipped_rows: usize,
     /// The first few skipped rows (up to [`SKIPPED_ROWS_LISTED`](super::SKIPPED_ROWS_LISTED)).
@@ -83,6 +85,10 @@ impl fmt::Display for LoadReport {
             self.interpolated_rows,
             self.skipped_rows
         )?;
+        if let Some((line, cells)) = &self.units {
+            let cells: Vec<String> = cells.iter().map(|c| format!("`{c}`")).collect();
+            writeln!(f, "line {line} is units, not data: {}", cells.join(", "))?;
+        }
         if !self.clock_changes.is_empty() {
             let lines: Vec<String> = self.clock_changes.iter().map(u64::to_string).collect();
             writeln!(
@@ -215,6 +221,10 @@ impl Series {
             .transpose()?;
         let numeric = numeric_columns(&table, &time);
         let rows_read = table.rows.len();
+        let units = table
+            .units
+            .clone()
+            .map(|(line, cells)| (line, cells.into_iter().filter(|c| !c.is_empty()).collect()));
         let RawTable { header, rows, .. } = table;
         let rows = parse_rows(&header, rows, &time, &numeric, segment, &mut bad)?;
         let regular = gaps::regularize(&rows)?;
@@ -232,6 +242,7 @@ impl Series {
             duplicates_dropped: regular.duplicates,
             interpolated_rows: regular.interpolated,
             clock_changes: rows.clock_changes.clone(),
+            units,
             skipped_rows: bad.count,
             skipped: bad.listed,
             rows: regular.times.len(),
@@ -1128,6 +1139,49 @@ Date (MM/DD/YYYY),Time (HH:MM),Dry-bulb (C),Dry-bulb source
         let series = load_skipping(text).unwrap();
         assert_eq!(series.column("a"), Some(&[1.0, 2.0, 3.0][..]));
         assert_eq!(series.report().skipped[0].line, 4);
+    }
+
+    #[test]
+    fn logger_headers_comments_units_and_unnamed_columns() {
+        // Metadata comments above the header (and between rows), a units row under it; line
+        // numbers still count every line.
+        let text = "# logger 1234\n# interval 1 h\ntime,temp,hum\n,degC,%\n\
+                    2021-01-01T00:00Z,1,2\n# power cycle\n2021-01-01T01:00Z,3,4\n2021-01-01T02:00Z,5\n";
+        let error = load(text).unwrap_err();
+        assert!(
+            matches!(
+                error,
+                LoadError::FieldCount {
+                    line: 8,
+                    expected: 3,
+                    found: 2
+                }
+            ),
+            "{error:?}"
+        );
+        let series = load_skipping(text).unwrap();
+        assert_eq!(series.column("temp"), Some(&[1.0, 3.0][..]));
+        assert_eq!(
+            series.report().units,
+            Some((4, vec!["degC".into(), "%".into()]))
+        );
+        assert!(
+            series
+                .report()
+                .to_string()
+                .contains("line 4 is units, not data: `degC`, `%`")
+        );
+        // A first row with a number is data, not units.
+        let series = load("time,temp\n2021-01-01T00:00Z,1\n2021-01-01T01:00Z,2\n").unwrap();
+        assert_eq!(series.report().units, None);
+        // A pandas index column has no name; a spreadsheet's trailing empty columns neither.
+        let series = load(",temp,,\n2021-01-01T00:00Z,1,,\n2021-01-01T01:00Z,2,,\n").unwrap();
+        assert_eq!(series.report().timestamp_columns, ["column 1"]);
+        assert_eq!(series.columns(), ["temp"]);
+        assert_eq!(
+            series.report().non_numeric_columns,
+            ["column 3", "column 4"]
+        );
     }
 
     #[test]
