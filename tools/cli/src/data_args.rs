@@ -115,8 +115,15 @@ impl DataArgs {
             segment_column: self.segment_column.clone(),
             skip_bad_rows: self.skip_bad_rows,
         };
-        let series = Series::load(&self.data, &config)
-            .with_context(|| format!("loading {}", self.data.display()))?;
+        let series = Series::load(&self.data, &config).map_err(|e| {
+            // A bad row stops the load unless bad rows are skipped: say so.
+            let hint = if e.row_line().is_some() && !self.skip_bad_rows {
+                " (--skip-bad-rows leaves such rows out and lists them; gaps of up to 4 periods are then interpolated)"
+            } else {
+                ""
+            };
+            anyhow::Error::new(e).context(format!("loading {}{hint}", self.data.display()))
+        })?;
         if let Some(model) = model {
             check_period(&series, model, &self.data)?;
         }
