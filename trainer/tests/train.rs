@@ -15,8 +15,13 @@ fn dataset() -> Dataset {
 
 /// [`dataset`] with windows of every `step`-th row.
 fn dataset_every(step: usize) -> Dataset {
+    dataset_with(step, 0..0)
+}
+
+/// [`dataset_every`] without the hours `missing` (more than 4 make a new segment).
+fn dataset_with(step: usize, missing: std::ops::Range<u32>) -> Dataset {
     let mut csv = String::from("time,temp,hum\n");
-    for i in 0..1200u32 {
+    for i in (0..1200u32).filter(|i| !missing.contains(i)) {
         let t = f64::from(i);
         let temp = 10.0
             + 5.0 * (t * std::f64::consts::TAU / 24.0).sin()
@@ -178,8 +183,10 @@ fn train_stateful(
 
 #[test]
 fn stateful_validation_is_the_runtimes_streaming_mae() {
-    for step in [1, 2] {
-        let d = dataset_every(step);
+    // Step 1 and 2, and a gap in the validation split (a new segment, a fresh state there).
+    for (step, missing) in [(1, 0..0), (2, 0..0), (1, 800..812)] {
+        let d = dataset_with(step, missing.clone());
+        assert_eq!(d.segments().len(), if missing.is_empty() { 1 } else { 2 });
         let (model, history) = train_stateful(&d, 60, None, false);
         let bytes = export::to_bytes(&export::spec(&model, &d, "t", 3_600_000)).unwrap();
         let val = evaluate(&bytes, &d, Split::Val).unwrap();

@@ -126,8 +126,9 @@ pub struct TrainArgs {
     /// LSTM, GRU, Dense and Dropout layers.
     #[arg(long)]
     pub stateful: bool,
-    /// With --stateful: streams advanced together (the batch of one optimizer step).
-    #[arg(long, default_value_t = 32)]
+    /// With --stateful: streams advanced together (the batch of one optimizer step); fewer if
+    /// the training split is short.
+    #[arg(long, default_value_t = 32, requires = "stateful")]
     pub lanes: usize,
 }
 
@@ -156,6 +157,9 @@ pub struct Metrics {
     pub seconds_per_epoch: f64,
     pub params: usize,
     pub windows: [usize; 3],
+    /// How stateful training cut the data (`None`: trained on windows). Its `history.val_mae`
+    /// is the streaming MAE.
+    pub stateful: Option<Stateful>,
     pub history: History,
 }
 
@@ -299,7 +303,7 @@ pub fn train_model(
                 "training {} params statefully on {} training rows streamed in {} lanes, chunks of {} samples, validated by streaming {} rows, {} threads",
                 model.param_count(),
                 d.split_rows(Split::Train).len(),
-                s.lanes,
+                s.lanes_used(d),
                 s.chunk,
                 d.split_rows(Split::Val).len(),
                 cfg.threads
@@ -465,6 +469,7 @@ pub fn run(a: &TrainArgs) -> Result<Metrics> {
         )),
         "cross-entropy losses are for --task classify"
     );
+    anyhow::ensure!(!a.stateful || a.lanes > 0, "--lanes must be at least 1");
     let loaded = a.data.load(None)?;
     println!("{}", loaded.series.report());
     let spec = ModelToml::load(&a.model)?;
@@ -472,7 +477,6 @@ pub fn run(a: &TrainArgs) -> Result<Metrics> {
     if let Some(parent) = a.out.parent().filter(|p| !p.as_os_str().is_empty()) {
         std::fs::create_dir_all(parent)?;
     }
-    anyhow::ensure!(!a.stateful || a.lanes > 0, "--lanes must be at least 1");
     let stateful = a.stateful.then(|| Stateful {
         lanes: a.lanes,
         chunk: loaded.dataset.window().samples(),
@@ -516,6 +520,7 @@ pub fn run(a: &TrainArgs) -> Result<Metrics> {
         seconds_per_epoch: history.seconds_per_epoch(),
         params: model.param_count(),
         windows: Split::ALL.map(|sp| d.window_starts(sp).len()),
+        stateful,
         history,
     };
     if let Some(dir) = &a.report {

@@ -8,9 +8,12 @@
 //! - **Streams.** Each segment of the training split is a stream of samples; with a window
 //!   `step` above 1, one stream per phase (rows `s, s + step, ...`).
 //! - **Pieces and lanes.** Every epoch cuts the streams into pieces of about `samples / lanes`
-//!   (a multiple of `chunk`), at cut points shifted by a random offset, and deals them to
-//!   `lanes` lanes: longest first, each to the lane with the fewest chunks so far. A piece
-//!   starts from the zero state, as a device does after power-on.
+//!   (a multiple of `chunk`, and at least four chunks: with less data, fewer lanes), a stream
+//!   longer than a piece at cut points shifted by a random offset, and deals them to the lanes:
+//!   longest first, each to the lane with the fewest chunks so far. A piece starts from the
+//!   zero state, as a device does after power-on.
+//! - **Steps** without a target in any lane (every lane idle, or within `delay` of its
+//!   stream's end) are left out: they would not change the weights.
 //! - **Chunks.** The lanes advance together, `chunk` samples per optimizer step. Every recurrent
 //!   layer returns its whole sequence, so there is a forecast after every sample (the runtime's
 //!   `Stepper` emits the same). Each forecast is scored against the target `delay` rows later
@@ -38,6 +41,10 @@ use crate::net::{Seq, State};
 
 /// Samples per validation chunk (the state carries over; only memory depends on it).
 const VAL_CHUNK: usize = 512;
+
+/// Chunks in a piece at least, so that the state is carried even when the lanes could share
+/// out the data in shorter pieces (fewer lanes then).
+const MIN_PIECE_CHUNKS: usize = 4;
 
 /// How stateful training cuts the training streams.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -86,12 +93,13 @@ struct Piece {
     len: usize,
 }
 
-/// The streams cut into pieces of `size` samples, the first cut `shift(stream)` samples in.
+/// The streams cut into pieces of `size` samples, the first cut of a stream longer than that
+/// `shift()` samples in.
 fn pieces(streams: &[Stream], size: usize, mut shift: impl FnMut() -> usize) -> Vec<Piece> {
     let mut out = Vec::new();
     for (i, s) in streams.iter().enumerate() {
         let mut start = 0;
-        let mut next = shift() % size;
+        let mut next = if s.len > size { shift() % size } else { 0 };
         while start < s.len {
             let end = if next == 0 { size } else { next }.min(s.len - start) + start;
             out.push(Piece {
@@ -206,18 +214,46 @@ fn reset_lane(states: &mut [Option<State<f32>>], l: usize) {
     }
 }
 
+/// The piece size (samples) and the lanes of stateful training on `streams` (see the module
+/// docs): the lanes asked for, fewer if the streams cut into fewer pieces.
+fn layout(streams: &[Stream], stateful: Stateful) -> (usize, usize) {
+    let chunk = stateful.chunk.max(1);
+    let samples: usize = streams.iter().map(|s| s.len).sum();
+    let chunks = samples.div_ceil(stateful.lanes.max(1)).div_ceil(chunk);
+    let size = chunks.max(MIN_PIECE_CHUNKS) * chunk;
+    // Shifted cuts only add pieces: every epoch has at least these.
+    let pieces: usize = streams.iter().map(|s| s.len.div_ceil(size)).sum();
+    (size, stateful.lanes.max(1).min(pieces.max(1)))
+}
+
+impl Stateful {
+    /// The lanes stateful training on `dataset` runs: [`lanes`](Self::lanes), fewer where the
+    /// training split gives fewer pieces of at least four chunks.
+    pub fn lanes_used(&self, dataset: &Dataset) -> usize {
+        layout(&streams(dataset, Split::Train, true), *self).1
+    }
+}
+
+/// Forecasts with a target among `n` samples of `stream` from sample `from`: the rows whose
+/// target row (`delay` later) is before the stream's end.
+fn with_target(stream: &Stream, from: usize, n: usize, step: usize, delay: usize) -> usize {
+    let first = stream.first + from * step;
+    if first + delay >= stream.end {
+        0
+    } else {
+        ((stream.end - 1 - delay - first) / step + 1).min(n)
+    }
+}
+
 impl Schedule for Streams<'_> {
     fn plan(&mut self, epoch: usize) -> Result<(usize, usize), FitError> {
-        let Stateful { lanes, chunk } = self.stateful;
-        let chunk = chunk.max(1);
-        let samples: usize = self.train.iter().map(|s| s.len).sum();
-        let size = samples.div_ceil(lanes.max(1)).div_ceil(chunk).max(1) * chunk;
+        let chunk = self.stateful.chunk.max(1);
+        let (size, lanes) = layout(&self.train, self.stateful);
         let mut rng = ChaCha8Rng::seed_from_u64(stream_seed(self.cfg.seed, &[3, epoch as u64]));
         let mut cut = pieces(&self.train, size, || {
             rand::Rng::random_range(&mut rng, 0..size)
         });
         cut.shuffle(&mut rng);
-        let lanes = lanes.max(1).min(cut.len());
         let dealt = deal(cut, lanes, chunk);
         let chunks = dealt
             .iter()
@@ -235,8 +271,13 @@ impl Schedule for Streams<'_> {
             }
         }
         self.states = vec![vec![None; self.layers]; self.parts(lanes).len()];
-        let targets = (0..chunks).map(|k| self.targets_in(k)).sum::<usize>();
-        Ok((chunks, targets))
+        // Steps without a target change nothing: the lanes in them are idle or past their last
+        // target, so no later target depends on their state.
+        let counts: Vec<usize> = (0..chunks).map(|k| self.targets_in(k)).collect();
+        let mut counted = counts.iter();
+        self.slots
+            .retain(|_| counted.next().is_some_and(|&n| n > 0));
+        Ok((self.slots.len(), counts.iter().sum()))
     }
 
     fn gradient(
@@ -307,21 +348,20 @@ impl Streams<'_> {
     /// The forecasts with a target in chunk `k` of this epoch.
     fn targets_in(&self, k: usize) -> usize {
         let chunk = self.stateful.chunk.max(1);
-        let step = self.data.window().step().max(1);
+        let w = self.data.window();
         self.slots[k]
             .iter()
             .flatten()
             .map(|s| {
                 let stream = &self.train[s.piece.stream];
                 let n = (s.piece.len - s.from).min(chunk);
-                let first = stream.first + (s.piece.start + s.from) * step;
-                // Rows first, first + step, ... whose target row is below the stream's end.
-                let delay = self.data.window().delay();
-                if first + delay >= stream.end {
-                    0
-                } else {
-                    ((stream.end - 1 - delay - first) / step + 1).min(n)
-                }
+                with_target(
+                    stream,
+                    s.piece.start + s.from,
+                    n,
+                    w.step().max(1),
+                    w.delay(),
+                )
             })
             .sum()
     }
@@ -389,9 +429,19 @@ pub fn fit_stateful(
     model.net().stream_layers()?;
     let pool = pool(cfg)?;
     let train = streams(dataset, Split::Train, true);
-    if train.iter().all(|s| s.len == 0) {
+    let w = dataset.window();
+    let targets: usize = train
+        .iter()
+        .map(|s| with_target(s, 0, s.len, w.step().max(1), w.delay()))
+        .sum();
+    if targets == 0 {
         return Err(FitError::NoWindows(Split::Train));
     }
+    // (The batch size is not stateful training's: changing it keeps a checkpoint usable.)
+    let cfg_print = FitConfig {
+        batch: 0,
+        ..cfg.clone()
+    };
     let print = fingerprint(
         model,
         &format!(
@@ -400,7 +450,7 @@ pub fn fit_stateful(
             stateful.lanes,
             stateful.chunk
         ),
-        cfg,
+        &cfg_print,
     );
     let mut schedule = Streams {
         data: dataset,
@@ -548,6 +598,83 @@ mod tests {
             .unwrap()
             .0;
         assert!((other - loss_at(&params).0).abs() > 1e-9);
+    }
+
+    /// A dataset of `rows` hourly rows with the hours `missing` left out.
+    fn dataset(
+        rows: u32,
+        missing: std::ops::Range<u32>,
+        window: crate::data::WindowSpec,
+    ) -> Dataset {
+        let mut csv = String::from("time_s,a\n");
+        for i in (0..rows).filter(|i| !missing.contains(i)) {
+            csv.push_str(&format!("{},{}\n", i * 3600, f64::from(i).sin()));
+        }
+        let series =
+            crate::data::Series::from_reader(csv.as_bytes(), &crate::data::LoadConfig::default())
+                .unwrap();
+        Dataset::new(&series, &crate::data::DatasetConfig::new("a", window)).unwrap()
+    }
+
+    #[test]
+    fn an_epoch_visits_every_training_sample_once_and_skips_empty_steps() {
+        // Two segments (rows 0..40 and from 40: hours 40..50 are missing), the training split
+        // the first 594 rows; step 2, delay 30: the last 30 rows of each segment have no target.
+        let window = crate::data::WindowSpec::new(6, 30, 2).unwrap();
+        let d = dataset(1000, 40..50, window);
+        assert_eq!(d.segments().len(), 2);
+        let cfg = FitConfig {
+            seed: 3,
+            threads: 2,
+            ..FitConfig::default()
+        };
+        for lanes in [1, 3, 8, 500] {
+            let stateful = Stateful { lanes, chunk: 3 };
+            let m = model(
+                "[[layers]]\nkind = \"gru\"\nunits = 2\n[[layers]]\nkind = \"dense\"\nunits = 1\n",
+            );
+            let mut s = Streams {
+                data: &d,
+                cfg: &cfg,
+                stateful,
+                train: streams(&d, Split::Train, true),
+                val: Vec::new(),
+                slots: Vec::new(),
+                states: Vec::new(),
+                layers: m.layout.len(),
+            };
+            let used = stateful.lanes_used(&d);
+            for epoch in 1..=3 {
+                let (steps, targets) = s.plan(epoch).unwrap();
+                assert_eq!(steps, s.slots.len());
+                assert!(s.slots.iter().all(|k| k.len() == used), "lanes {lanes}");
+                // Every step has a target; every training sample is in exactly one slot.
+                assert!((0..steps).all(|k| s.targets_in(k) > 0));
+                let mut seen = std::collections::BTreeMap::new();
+                for slot in s.slots.iter().flatten().flatten() {
+                    let n = (slot.piece.len - slot.from).min(3);
+                    for k in 0..n {
+                        let sample = (slot.piece.stream, slot.piece.start + slot.from + k);
+                        *seen.entry(sample).or_insert(0) += 1;
+                    }
+                }
+                assert!(seen.values().all(|&c| c == 1));
+                // Left out: only samples of steps without targets, so only target-less ones.
+                let with: usize = s
+                    .train
+                    .iter()
+                    .map(|st| with_target(st, 0, st.len, 2, 30))
+                    .sum();
+                assert_eq!(targets, with, "lanes {lanes} epoch {epoch}");
+                let total: usize = s.train.iter().map(|st| st.len).sum();
+                assert!(seen.len() <= total && seen.len() >= with);
+            }
+            assert!(used <= lanes && used >= 1);
+            // Pieces of at least four chunks: 500 lanes shrink to what the data gives.
+            if lanes == 500 {
+                assert!(used < 100, "{used}");
+            }
+        }
     }
 
     #[test]
