@@ -215,7 +215,11 @@ fn select_features(series: &Series, config: &DatasetConfig) -> Result<Vec<String
         }
         None => numeric
             .iter()
-            .filter(|c| !config.ignore.contains(c) && report.segment_column.as_ref() != Some(c))
+            .filter(|c| {
+                !config.ignore.contains(c)
+                    && report.segment_column.as_ref() != Some(c)
+                    && !report.unnamed_columns.contains(c)
+            })
             .cloned()
             .collect(),
     };

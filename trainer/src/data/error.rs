@@ -77,8 +77,8 @@ pub enum LoadError {
     },
     /// Day-first or month-first dates, and no date of the column says which.
     #[error(
-        "column `{column}`: dates like `{value}` can be day/month or month/day, and no date in the \
-         file has a field above 12 to tell: write them as YYYY-MM-DD"
+        "column `{column}`: dates like `{value}` can be day/month or month/day, and the file's \
+         dates do not tell which: write them as YYYY-MM-DD"
     )]
     AmbiguousDates {
         /// The date column.

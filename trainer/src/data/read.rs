@@ -91,21 +91,48 @@ pub(crate) struct RawTable {
     pub(crate) rows: Vec<Result<RawRow, LoadError>>,
     /// A units row under the header (`,degC,%`), left out of the data: its line and cells.
     pub(crate) units: Option<(u64, Vec<String>)>,
+    /// Columns without a name in the header (called `column N` here).
+    pub(crate) unnamed: Vec<usize>,
 }
 
 /// Whether a line is a comment: `#` first, as data loggers write their metadata above the
-/// header. The CSV reader skips such records anywhere.
+/// header (and NumPy's `savetxt` its header).
 fn is_comment(line: &[u8]) -> bool {
     line.first() == Some(&b'#')
+}
+
+/// The comment lines (and blank lines) above the header: the byte offset after them, and the
+/// last comment's text after its `#` with its line, if there is one.
+fn leading_comments(text: &[u8]) -> (usize, Option<(&[u8], u64)>) {
+    let (mut at, mut line, mut last) = (0, 1, None);
+    while at < text.len() {
+        let end = text[at..]
+            .iter()
+            .position(|&b| b == b'\n')
+            .map_or(text.len(), |n| at + n + 1);
+        let row = &text[at..end];
+        if is_comment(row) {
+            last = Some((row[1..].trim_ascii(), line));
+        } else if !row.trim_ascii().is_empty() {
+            break;
+        }
+        (at, line) = (end, line + 1);
+    }
+    if last.is_none() {
+        return (0, None);
+    }
+    (at, last)
+}
+
+/// Whether a cell starts with a number (`-`, `+` or `.` before a digit allowed).
+fn numeric_start(cell: &str) -> bool {
+    let b = cell.trim_start_matches(['-', '+', '.']).as_bytes();
+    b.first().is_some_and(u8::is_ascii_digit)
 }
 
 /// Whether a record under the header is a row of units (`°C`, `%`, `m/s`, `(ms)`): no cell
 /// starts with a number, as every data row's timestamp does (in every layout the loader reads).
 fn is_units_row(cells: &StringRecord) -> bool {
-    let numeric_start = |c: &str| {
-        let b = c.trim_start_matches(['-', '+', '.']).as_bytes();
-        b.first().is_some_and(u8::is_ascii_digit)
-    };
     cells.iter().any(|c| !c.is_empty()) && !cells.iter().any(numeric_start)
 }
 
@@ -116,35 +143,33 @@ struct Lines<'a> {
     text: &'a [u8],
     /// Byte offsets of every `\n`.
     newlines: Vec<usize>,
+    /// Where the CSV reader's input starts in `text`.
+    base: usize,
 }
 
 impl<'a> Lines<'a> {
-    fn new(text: &'a [u8]) -> Self {
+    fn new(text: &'a [u8], base: usize) -> Self {
         let newlines = text
             .iter()
             .enumerate()
             .filter_map(|(i, &b)| (b == b'\n').then_some(i))
             .collect();
-        Self { text, newlines }
+        Self {
+            text,
+            newlines,
+            base,
+        }
     }
 
-    /// The 1-based line of the first byte at or after `byte` that is not a line break or in a
-    /// comment line (what the CSV reader skips before a record).
+    /// The 1-based line of the first byte at or after `byte` of the reader's input that is
+    /// not a line break.
     fn line_at(&self, byte: u64) -> u64 {
         let mut at = usize::try_from(byte)
             .unwrap_or(usize::MAX)
+            .saturating_add(self.base)
             .min(self.text.len());
-        loop {
-            while matches!(self.text.get(at), Some(b'\r' | b'\n')) {
-                at += 1;
-            }
-            if !is_comment(&self.text[at..]) {
-                break;
-            }
-            at = self.text[at..]
-                .iter()
-                .position(|&b| b == b'\n')
-                .map_or(self.text.len(), |n| at + n);
+        while matches!(self.text.get(at), Some(b'\r' | b'\n')) {
+            at += 1;
         }
         1 + self.newlines.partition_point(|&n| n < at) as u64
     }
@@ -319,19 +344,34 @@ impl RawTable {
     /// Parses a whole CSV file.
     pub(crate) fn read(text: &[u8]) -> Result<Self, LoadError> {
         let text = text.strip_prefix(BOM).unwrap_or(text);
-        let lines = Lines::new(text);
-        let delimiter = delimiter(text);
-        let mut reader = csv::ReaderBuilder::new()
-            .has_headers(false)
-            .flexible(true)
-            .trim(csv::Trim::All)
-            .comment(Some(b'#'))
-            .delimiter(delimiter)
-            .from_reader(text);
+        let (start, comment) = leading_comments(text);
+        let body = &text[start..];
+        let lines = Lines::new(text, start);
+        let delimiter = delimiter(body);
+        let builder = || {
+            let mut b = csv::ReaderBuilder::new();
+            b.has_headers(false)
+                .flexible(true)
+                .trim(csv::Trim::All)
+                .delimiter(delimiter);
+            b
+        };
+        let mut reader = builder().from_reader(body);
 
         let first = required_record(&mut reader, &lines)?;
         let mut pending = None;
-        let (header_row, tmy3_utc_offset) = if tmy3::is_header(&header_names(&first.cells)) {
+        // A header written as the last comment (`# time,temp`, NumPy's `savetxt`): as many
+        // fields as the first row, none starting with a number, and the first row data.
+        let commented_header = comment.and_then(|(c, line)| {
+            let cells = builder().from_reader(c).records().next()?.ok()?;
+            let fits = cells.len() == first.cells.len() && cells.len() > 1;
+            (fits && !cells.iter().any(numeric_start) && first.cells.iter().any(numeric_start))
+                .then_some(RawRow { line, cells })
+        });
+        let (header_row, tmy3_utc_offset) = if let Some(header) = commented_header {
+            pending = Some(Ok(first));
+            (header, None)
+        } else if tmy3::is_header(&header_names(&first.cells)) {
             (first, None)
         } else {
             match next_record(&mut reader, &lines)? {
@@ -347,6 +387,9 @@ impl RawTable {
         };
 
         // Unnamed columns (a spreadsheet's empty trailing ones, a pandas index) by position.
+        let unnamed: Vec<usize> = (header_row.cells.iter().enumerate())
+            .filter_map(|(i, name)| name.is_empty().then_some(i))
+            .collect();
         let header: Vec<String> = header_names(&header_row.cells)
             .into_iter()
             .enumerate()
@@ -405,6 +448,7 @@ impl RawTable {
             tmy3_utc_offset,
             rows,
             units,
+            unnamed,
         })
     }
 

@@ -56,6 +56,9 @@ pub struct LoadReport {
     pub clock_changes: Vec<u64>,
     /// A row of units under the header, left out of the data: its line and its non-empty cells.
     pub units: Option<(u64, Vec<String>)>,
+    /// Numeric columns without a name in the header (`column N`, N from 1): a pandas index,
+    /// say. Left out of the default features; `--features` can name them.
+    pub unnamed_columns: Vec<String>,
     /// Bad rows skipped (with [`LoadConfig::skip_bad_rows`]).
     pub skipped_rows: usize,
     /// The first few skipped rows (up to [`SKIPPED_ROWS_LISTED`](super::SKIPPED_ROWS_LISTED)).
@@ -97,6 +100,14 @@ impl fmt::Display for LoadReport {
                 lines.len(),
                 lines.join(", ")
             )?;
+        }
+        if !self.unnamed_columns.is_empty() {
+            let names: Vec<String> = self
+                .unnamed_columns
+                .iter()
+                .map(|c| format!("`{c}`"))
+                .collect();
+            writeln!(f, "unnamed, not a default feature: {}", names.join(", "))?;
         }
         if !self.non_numeric_columns.is_empty() {
             let names: Vec<String> = self
@@ -225,7 +236,12 @@ impl Series {
             .units
             .clone()
             .map(|(line, cells)| (line, cells.into_iter().filter(|c| !c.is_empty()).collect()));
-        let RawTable { header, rows, .. } = table;
+        let RawTable {
+            header,
+            rows,
+            unnamed,
+            ..
+        } = table;
         let rows = parse_rows(&header, rows, &time, &numeric, segment, &mut bad)?;
         let regular = gaps::regularize(&rows)?;
 
@@ -243,6 +259,11 @@ impl Series {
             interpolated_rows: regular.interpolated,
             clock_changes: rows.clock_changes.clone(),
             units,
+            unnamed_columns: unnamed
+                .iter()
+                .filter(|i| numeric.contains(i))
+                .map(|&i| header[i].clone())
+                .collect(),
             skipped_rows: bad.count,
             skipped: bad.listed,
             rows: regular.times.len(),
@@ -314,8 +335,9 @@ enum TimeColumns {
 
 /// The layout of the dates in column `index` whose first cell starts with one (see
 /// [`timestamp::date_fields`]): year first is `YYYY{sep}MM{sep}DD`, `.` with the year last
-/// `DD.MM.YYYY`; `/` and `-` with the year last are day first if a first field of the column is
-/// above 12, month first if a second field is, and refused if no date tells.
+/// `DD.MM.YYYY`; `/` and `-` with the year last are day first if more of the column's dates
+/// have a first field above 12 than a second (the others are then bad rows), month first if
+/// more have a second, and refused if the dates do not tell.
 fn date_layout(table: &RawTable, index: usize) -> Option<Result<DateLayout, LoadError>> {
     let mut rows = table.good_rows().map(|r| &r.cells[index]);
     let first = rows.next()?;
@@ -325,16 +347,17 @@ fn date_layout(table: &RawTable, index: usize) -> Option<Result<DateLayout, Load
     } else if separator == b'.' {
         DateOrder::Dmy
     } else {
-        let (mut a, mut b) = (0, 0);
+        let (mut day_first, mut month_first) = (0usize, 0usize);
         for cell in std::iter::once(first).chain(rows) {
-            if let Some((_, f, _)) = timestamp::date_fields(cell) {
-                (a, b) = (a.max(f[0]), b.max(f[1]));
+            if let Some((_, [a, b, _], _)) = timestamp::date_fields(cell) {
+                day_first += usize::from(a > 12 && b <= 12);
+                month_first += usize::from(b > 12 && a <= 12);
             }
         }
-        match (a > 12, b > 12) {
-            (true, false) => DateOrder::Dmy,
-            (false, true) => DateOrder::Mdy,
-            _ => {
+        match day_first.cmp(&month_first) {
+            std::cmp::Ordering::Greater => DateOrder::Dmy,
+            std::cmp::Ordering::Less => DateOrder::Mdy,
+            std::cmp::Ordering::Equal => {
                 return Some(Err(LoadError::AmbiguousDates {
                     column: table.header[index].clone(),
                     value: first.to_owned(),
@@ -455,61 +478,86 @@ impl TimeColumns {
                     name: name.clone(),
                     available: table.header.clone(),
                 })?;
-                match tmy3 {
-                    Some(t) if index == t.date || index == t.time => Ok(Self::Tmy3(t)),
-                    // A number is a Unix time or a count, a date in another layout a civil
-                    // date; a first cell in no known layout is reported as a bad ISO 8601
-                    // timestamp.
-                    _ => match (single_cell_format(&first[index]), Self::civil(table, index)) {
-                        (None, _) if timestamp::parse_unix(&first[index], true).is_ok() => {
-                            Self::unix(table, first, index)
-                        }
-                        (None, Some(civil)) => civil,
-                        (format, _) => Ok(Self::Single {
-                            index,
-                            format: format.unwrap_or(TimestampFormat::Iso8601),
-                        }),
-                    },
+                if let Some(t) = tmy3.filter(|t| index == t.date || index == t.time) {
+                    return Ok(Self::Tmy3(t));
+                }
+                // A date column or a time column, with the other half next to it.
+                let as_date = Self::split(table, first, Some(index), None, |_| true)
+                    .filter(|s| matches!(s, Ok(Self::Split { date, .. }) if *date == index));
+                let as_time = || {
+                    Self::split(table, first, None, Some(index), |_| true)
+                        .filter(|s| matches!(s, Ok(Self::Split { time, .. }) if *time == index))
+                };
+                if let Some(split) = as_date.or_else(as_time) {
+                    return split;
+                }
+                // A number is a Unix time or a count, a date in another layout a civil date; a
+                // first cell in no known layout is reported as a bad ISO 8601 timestamp.
+                match (single_cell_format(&first[index]), Self::civil(table, index)) {
+                    (None, _) if timestamp::parse_unix(&first[index], true).is_ok() => {
+                        Self::unix(table, first, index)
+                    }
+                    (None, Some(civil)) => civil,
+                    (format, _) => Ok(Self::Single {
+                        index,
+                        format: format.unwrap_or(TimestampFormat::Iso8601),
+                    }),
                 }
             }
             (None, Some(t)) => Ok(Self::Tmy3(t)),
-            (None, None) => Self::split(table, first)
-                .or_else(|| {
-                    [TimestampFormat::Iso8601, TimestampFormat::Jena]
-                        .into_iter()
-                        .find_map(|format| {
-                            let index = first
-                                .iter()
-                                .position(|cell| single_cell_format(cell) == Some(format))?;
-                            Some(Ok(Self::Single { index, format }))
-                        })
-                })
-                .or_else(|| {
-                    let index = first
-                        .iter()
-                        .position(|cell| timestamp::date_fields(cell).is_some())?;
-                    Self::civil(table, index)
-                })
-                .or_else(|| {
-                    let index = (table.header.iter().zip(first.iter()))
-                        .position(|(name, cell)| time_named_number(name, cell))?;
-                    Some(Self::unix(table, first, index))
-                })
-                .unwrap_or_else(|| {
-                    Err(LoadError::NoTimestampColumn {
-                        available: table.header.clone(),
+            // In order: a whole ISO 8601 (with a time of day) or Jena timestamp; an ISO date
+            // and a time column; an ISO date alone; a Unix time; a spreadsheet date and a time
+            // column; a spreadsheet date alone.
+            (None, None) => {
+                let single = |format, with_time: bool| {
+                    let index = first.iter().position(|cell| {
+                        single_cell_format(cell) == Some(format) && date_only(cell) != with_time
+                    })?;
+                    Some(Ok(Self::Single { index, format }))
+                };
+                let iso_date = |cell: &str| timestamp::parse_iso8601(cell).is_ok();
+                single(TimestampFormat::Iso8601, true)
+                    .or_else(|| single(TimestampFormat::Jena, true))
+                    .or_else(|| Self::split(table, first, None, None, iso_date))
+                    .or_else(|| single(TimestampFormat::Iso8601, false))
+                    .or_else(|| {
+                        let index = (table.header.iter().zip(first.iter()))
+                            .position(|(name, cell)| time_named_number(name, cell))?;
+                        Some(Self::unix(table, first, index))
                     })
-                }),
+                    .or_else(|| Self::split(table, first, None, None, |_| true))
+                    .or_else(|| {
+                        let index = first
+                            .iter()
+                            .position(|cell| timestamp::date_fields(cell).is_some())?;
+                        Self::civil(table, index)
+                    })
+                    .unwrap_or_else(|| {
+                        Err(LoadError::NoTimestampColumn {
+                            available: table.header.clone(),
+                        })
+                    })
+            }
         }
     }
 
-    /// A date column (its first cell a date alone) and a time-of-day column, if the first row
-    /// has both.
-    fn split(table: &RawTable, first: &csv::StringRecord) -> Option<Result<Self, LoadError>> {
-        let date = first.iter().position(date_only)?;
-        let time = first
-            .iter()
-            .position(|cell| cell.contains(':') && timestamp::parse_clock(cell).is_ok())?;
+    /// A date column (its first cell a date alone, and `date_ok`) and a time-of-day column, if
+    /// the first row has both (the first of each, or the ones given).
+    fn split(
+        table: &RawTable,
+        first: &csv::StringRecord,
+        date: Option<usize>,
+        time: Option<usize>,
+        date_ok: impl Fn(&str) -> bool,
+    ) -> Option<Result<Self, LoadError>> {
+        let is_date = |cell: &str| date_only(cell) && date_ok(cell);
+        let is_clock = |cell: &str| cell.contains(':') && timestamp::parse_clock(cell).is_ok();
+        let date = date
+            .filter(|&i| is_date(&first[i]))
+            .or_else(|| first.iter().position(is_date))?;
+        let time = time
+            .filter(|&i| is_clock(&first[i]))
+            .or_else(|| first.iter().position(is_clock))?;
         Some(date_layout(table, date)?.map(|layout| Self::Split { date, time, layout }))
     }
 
@@ -635,22 +683,42 @@ fn numeric_columns(table: &RawTable, time: &TimeColumns) -> Vec<usize> {
 
 const HOUR_MS: i64 = 3_600_000;
 
+/// Whether a date is a Sunday on which daylight-saving time starts or ends somewhere the
+/// loader knows: the European Union (last Sunday of March and of October), the US and Canada
+/// (second Sunday of March, first of November; before 2007 the first of April and the last of
+/// October), south-eastern Australia (first Sunday of October and of April) and New Zealand
+/// (last Sunday of September, first of April).
+fn transition_sunday(days: i64) -> bool {
+    // 1970-01-01 (day 0) was a Thursday.
+    if (days + 4).rem_euclid(7) != 0 {
+        return false;
+    }
+    let (_, month, day) = timestamp::civil_from_days(days);
+    let (_, next_month, _) = timestamp::civil_from_days(days + 7);
+    let (first, second, last) = (day <= 7, (8..=14).contains(&day), next_month != month);
+    match month {
+        3 => second || last,
+        4 => first,
+        9 => last,
+        10 => first || last,
+        11 => first,
+        _ => false,
+    }
+}
+
 /// How a daylight-saving clock change in local timestamps moves the rows from this one on:
 /// `-1 h` where the clock went back an hour (this row is `1 h - step` after the previous one,
-/// at most as late), `+1 h` where it went forward (`1 h + step` after it), else 0; `step` is
-/// the time between the two rows before. Only on a Sunday between 00:00 and 04:59 on the
-/// clock of this row, where Europe, North America, Australia and New Zealand change.
+/// at most as late, and its clock reads 1 or 2 o'clock), `+1 h` where it went forward (`1 h +
+/// step` after it, its clock reading 3 o'clock), else 0; `step` is the sample spacing before
+/// (at most an hour). Only on a [`transition_sunday`].
 fn clock_change(previous_ms: i64, ms: i64, step: i64) -> i64 {
-    let days = ms.div_euclid(86_400_000);
-    // 1970-01-01 was a Thursday: day 3 of a week that starts on Sunday (day 0) is day 0 here.
-    let sunday = (days + 4).rem_euclid(7) == 0;
     let hour = ms.div_euclid(HOUR_MS).rem_euclid(24);
-    if step <= 0 || step > HOUR_MS || !sunday || hour > 4 {
+    if step <= 0 || step > HOUR_MS || !transition_sunday(ms.div_euclid(86_400_000)) {
         return 0;
     }
     match ms - previous_ms {
-        d if d == step - HOUR_MS => -HOUR_MS,
-        d if d == step + HOUR_MS => HOUR_MS,
+        d if d == step - HOUR_MS && (hour == 1 || hour == 2) => -HOUR_MS,
+        d if d == step + HOUR_MS && hour == 3 => HOUR_MS,
         _ => 0,
     }
 }
@@ -696,6 +764,21 @@ fn parse_rows(
                 continue;
             }
         };
+        // Clock changes are read from the file's timestamps, rows rejected below included; the
+        // spacing is the last positive one (a duplicate or the change itself keeps it).
+        let change = match previous_clock {
+            Some(p) if time.is_local(cells) => clock_change(p, clock, step),
+            _ => 0,
+        };
+        if change != 0 {
+            shift += change;
+            rows.clock_changes.push(line);
+        }
+        if let Some(p) = previous_clock.filter(|&p| clock > p) {
+            step = clock - p;
+        }
+        previous_clock = Some(clock);
+        let ms = clock - shift;
         values.clear();
         let mut error = None;
         for &i in numeric {
@@ -723,11 +806,6 @@ fn parse_rows(
             bad.reject(error)?;
             continue;
         }
-        let change = match previous_clock {
-            Some(p) if time.is_local(cells) => clock_change(p, clock, step),
-            _ => 0,
-        };
-        let ms = clock - (shift + change);
         if let Some((previous_line, previous_ms, _)) = &previous {
             let (previous_line, previous_ms) = (*previous_line, *previous_ms);
             if ms < previous_ms {
@@ -746,14 +824,6 @@ fn parse_rows(
                 .as_ref()
                 .is_some_and(|(_, _, previous_key)| previous_key != key),
         );
-        if change != 0 {
-            shift += change;
-            rows.clock_changes.push(line);
-        }
-        if let Some(p) = previous_clock {
-            step = clock - p;
-        }
-        previous_clock = Some(clock);
         rows.times.push(ms);
         rows.values.extend_from_slice(&values);
         previous = Some((line, ms, key.to_owned()));
@@ -1143,16 +1213,16 @@ Date (MM/DD/YYYY),Time (HH:MM),Dry-bulb (C),Dry-bulb source
 
     #[test]
     fn logger_headers_comments_units_and_unnamed_columns() {
-        // Metadata comments above the header (and between rows), a units row under it; line
-        // numbers still count every line.
-        let text = "# logger 1234\n# interval 1 h\ntime,temp,hum\n,degC,%\n\
-                    2021-01-01T00:00Z,1,2\n# power cycle\n2021-01-01T01:00Z,3,4\n2021-01-01T02:00Z,5\n";
+        // Metadata comments above the header, a units row under it; line numbers still count
+        // every line.
+        let text = "# logger 1234\n\n# interval 1 h\ntime,temp,hum\n,degC,%\n\
+                    2021-01-01T00:00Z,1,2\n\n2021-01-01T01:00Z,3,4\n2021-01-01T02:00Z,5\n";
         let error = load(text).unwrap_err();
         assert!(
             matches!(
                 error,
                 LoadError::FieldCount {
-                    line: 8,
+                    line: 9,
                     expected: 3,
                     found: 2
                 }
@@ -1163,18 +1233,47 @@ Date (MM/DD/YYYY),Time (HH:MM),Dry-bulb (C),Dry-bulb source
         assert_eq!(series.column("temp"), Some(&[1.0, 3.0][..]));
         assert_eq!(
             series.report().units,
-            Some((4, vec!["degC".into(), "%".into()]))
+            Some((5, vec!["degC".into(), "%".into()]))
         );
         assert!(
             series
                 .report()
                 .to_string()
-                .contains("line 4 is units, not data: `degC`, `%`")
+                .contains("line 5 is units, not data: `degC`, `%`")
+        );
+        // NumPy's header is a comment; a comment is no header when the row under it is one.
+        let numpy = "# time,temp\n2021-01-01T00:00Z,1\n2021-01-01T01:00Z,2\n";
+        assert_eq!(load(numpy).unwrap().column("temp"), Some(&[1.0, 2.0][..]));
+        let noted = "# made by x,y\ntime,temp\n2021-01-01T00:00Z,1\n2021-01-01T01:00Z,2\n";
+        assert_eq!(load(noted).unwrap().column("temp"), Some(&[1.0, 2.0][..]));
+        // Below the header `#` is data: `#N/A` is a missing value.
+        let error = load("v,time\n1,2021-01-01T00:00Z\n#N/A,2021-01-01T01:00Z\n").unwrap_err();
+        assert!(
+            matches!(error, LoadError::MissingValue { line: 3, .. }),
+            "{error:?}"
         );
         // A first row with a number is data, not units.
         let series = load("time,temp\n2021-01-01T00:00Z,1\n2021-01-01T01:00Z,2\n").unwrap();
         assert_eq!(series.report().units, None);
-        // A pandas index column has no name; a spreadsheet's trailing empty columns neither.
+        // A pandas index: unnamed, numeric, not a default feature (`--features` can name it).
+        let indexed =
+            ",time,temp\n0,2021-01-01T00:00Z,1\n1,2021-01-01T01:00Z,2\n2,2021-01-01T02:00Z,3\n";
+        let series = load(indexed).unwrap();
+        assert_eq!(series.report().unnamed_columns, ["column 1"]);
+        assert!(
+            series
+                .report()
+                .to_string()
+                .contains("unnamed, not a default feature: `column 1`")
+        );
+        let window = crate::data::WindowSpec::new(1, 1, 1).unwrap();
+        let config = crate::data::DatasetConfig {
+            split: [1.0, 0.0, 0.0],
+            ..crate::data::DatasetConfig::new("temp", window)
+        };
+        let d = crate::data::Dataset::new(&series, &config).unwrap();
+        assert_eq!(d.features(), ["temp"]);
+        // An unnamed timestamp column; a spreadsheet's trailing empty columns.
         let series = load(",temp,,\n2021-01-01T00:00Z,1,,\n2021-01-01T01:00Z,2,,\n").unwrap();
         assert_eq!(series.report().timestamp_columns, ["column 1"]);
         assert_eq!(series.columns(), ["temp"]);
@@ -1200,6 +1299,27 @@ Date (MM/DD/YYYY),Time (HH:MM),Dry-bulb (C),Dry-bulb source
         assert_eq!(series.report().timestamp_columns, ["Date", "Time"]);
         assert_eq!(series.report().duplicates_dropped, 0);
         assert_eq!(series.columns(), ["v"]);
+        // Named: either half finds the other.
+        for name in ["Date", "Time"] {
+            let config = LoadConfig {
+                timestamp_column: Some(name.into()),
+                ..LoadConfig::default()
+            };
+            let series = Series::from_reader(split.as_bytes(), &config).unwrap();
+            assert_eq!(
+                series.report().timestamp_columns,
+                ["Date", "Time"],
+                "{name}"
+            );
+        }
+        // A whole timestamp beats a date and a clock (here a sunrise); a Unix time beats a
+        // spreadsheet date.
+        let both = "time,date,sunrise,v\n2023-05-01T00:00,2023-05-01,05:58,1\n2023-05-01T01:00,2023-05-01,05:58,2\n";
+        assert_eq!(load(both).unwrap().report().timestamp_columns, ["time"]);
+        let unix = "time,v,date\n1700000000,1,14/11/2023\n1700003600,2,14/11/2023\n";
+        let series = load(unix).unwrap();
+        assert_eq!(series.report().timestamp_columns, ["time"]);
+        assert_eq!(series.report().period_ms, 3_600_000);
         // Month first: told by a second field above 12; day first by a first one.
         let us = "when,v\n12/31/2023 11:00 PM,1\n1/1/2024 12:00 AM,2\n1/1/2024 1:00 AM,3\n";
         let series = load(us).unwrap();
@@ -1219,7 +1339,14 @@ Date (MM/DD/YYYY),Time (HH:MM),Dry-bulb (C),Dry-bulb source
         let error = load("when,v\n01/02/2024 00:00,1\n01/02/2024 01:00,2\n").unwrap_err();
         assert_eq!(
             error.to_string(),
-            "column `when`: dates like `01/02/2024 00:00` can be day/month or month/day, and no date in the file has a field above 12 to tell: write them as YYYY-MM-DD"
+            "column `when`: dates like `01/02/2024 00:00` can be day/month or month/day, and the file's dates do not tell which: write them as YYYY-MM-DD"
+        );
+        // The order more dates tell wins; the others are bad rows.
+        let error = load("when,v\n13/01/2024 00:00,1\n14/01/2024 00:00,2\n01/13/2024 00:00,3\n")
+            .unwrap_err();
+        assert!(
+            matches!(error, LoadError::BadTimestamp { line: 4, .. }),
+            "{error:?}"
         );
         // A bad date further down is a bad row with its line.
         let error = load("when,v\n12/31/2023 23:00,1\n12/32/2023 00:00,2\n").unwrap_err();
@@ -1282,6 +1409,34 @@ Date (MM/DD/YYYY),Time (HH:MM),Dry-bulb (C),Dry-bulb source
         assert_eq!(series.report().clock_changes, [4]);
         assert_eq!(series.column("v"), Some(&[0.0, 1.0, 2.0, 3.0][..]));
         assert_eq!(series.report().duplicates_dropped, 0);
+        // On another Sunday an hour missing is a gap (interpolated), a repeated hour duplicates.
+        let gap = load(
+            "t,v\n2023-07-02 00:00,0\n2023-07-02 01:00,1\n2023-07-02 03:00,3\n2023-07-02 04:00,4\n",
+        )
+        .unwrap();
+        assert_eq!(gap.report().clock_changes, Vec::<u64>::new());
+        assert_eq!(gap.report().interpolated_rows, 1);
+        let dup = load(
+            "t,v\n2023-07-02 00:00,0\n2023-07-02 01:00,1\n2023-07-02 01:00,1\n2023-07-02 02:00,2\n",
+        )
+        .unwrap();
+        assert_eq!(
+            (
+                dup.report().clock_changes.len(),
+                dup.report().duplicates_dropped
+            ),
+            (0, 1)
+        );
+        // A bad row in the repeated hour: the change is still where the clock went back (line
+        // 8, the second 02:00); only the bad row's place is interpolated.
+        let text = "t,v\n2023-10-29 01:30,0\n2023-10-29 01:45,1\n2023-10-29 02:00,2\n\
+                    2023-10-29 02:15,3\n2023-10-29 02:30,x\n2023-10-29 02:45,5\n\
+                    2023-10-29 02:00,6\n2023-10-29 02:15,7\n";
+        let series = load_skipping(text).unwrap();
+        assert_eq!(series.report().clock_changes, [8]);
+        assert_eq!(series.report().interpolated_rows, 1);
+        let v: Vec<f64> = (0..8).map(f64::from).collect();
+        assert_eq!(series.column("v"), Some(&v[..]));
         // With a UTC offset, on another day than Sunday, or at another time of day, it is not
         // a clock change: time goes backwards.
         for text in [

@@ -686,6 +686,15 @@ mod tests {
             Some((b'.', [1, 5, 2023], false))
         );
         assert_eq!(date_fields("2023-5-1"), Some((b'-', [2023, 5, 1], true)));
+        for (text, offset) in [
+            ("2021-03-04T05:06:07+01:00", true),
+            ("2021-03-04 05:06-0500", true),
+            ("2021-03-04T05:06Z", true),
+            ("2021-03-04T05:06:07", false),
+            ("2021-03-04", false),
+        ] {
+            assert_eq!(iso8601_has_offset(text), offset, "{text}");
+        }
         for not_a_date in [
             "12.5",
             "1.2.3",
