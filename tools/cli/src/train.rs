@@ -219,11 +219,21 @@ pub fn print_scores(s: &Scores, target: &str, season: usize) {
         println!("  (no window has a target one season back: --season sets the period in rows)");
     }
     if let Some(b) = s.baseline[1] {
-        println!(
-            "  test MAE vs persistence: {:.1}% {}",
-            (s.test.window / b - 1.0).abs() * 100.0,
-            if s.test.window < b { "better" } else { "worse" }
-        );
+        let versus = |mae: f64| {
+            format!(
+                "{:.1}% {}",
+                (mae / b - 1.0).abs() * 100.0,
+                if mae < b { "better" } else { "worse" }
+            )
+        };
+        match s.test.stream {
+            Some(stream) => println!(
+                "  test MAE vs persistence: {} in window mode, {} streaming",
+                versus(s.test.window),
+                versus(stream)
+            ),
+            None => println!("  test MAE vs persistence: {}", versus(s.test.window)),
+        }
     }
     if let Some(hint) = streaming_hint(s.test.window, s.test.stream) {
         println!("  {hint}");
@@ -238,9 +248,9 @@ fn streaming_hint(window: f64, stream: Option<f64>) -> Option<String> {
     (stream >= 1.25 * window && window > 0.0).then(|| {
         format!(
             "streaming MAE is {:.1}x the window MAE: the model learned windows from a zero \
-             state and drifts when stepped without end; on the device run it over its last \
-             lookback samples (`Model::window`, O(lookback) per forecast) to get the window \
-             figure",
+             state and drifts when stepped without end: train it as it will run (`nowcast train \
+             --stateful`), or on the device run it over its last lookback samples \
+             (`Model::window`, O(lookback) per forecast) to get the window figure",
             stream / window
         )
     })
