@@ -6,7 +6,8 @@
 //!   whole seconds (hourly files).
 //! - Layouts, each parsed strictly (fixed digit counts, nothing before or after):
 //!   - [`TimestampFormat::Iso8601`]: `YYYY-MM-DD`, optionally followed by `T`, `t` or one space
-//!     and `HH:MM` or `HH:MM:SS[.f]`, optionally followed by `Z`, `±HH:MM`, `±HHMM` or `±HH`.
+//!     and `HH:MM` or `HH:MM:SS[.f]`, optionally followed by `Z`, ` UTC`, ` GMT`, `±HH:MM`,
+//!     `±HHMM` or `±HH`.
 //!     Without an offset the time is taken as UTC. `24:00` / `24:00:00` is midnight at the end
 //!     of that day. A fraction (`.` or `,` and digits) is rounded to the millisecond, half up.
 //!   - [`TimestampFormat::Jena`]: `DD.MM.YYYY HH:MM:SS[.f]` (or `HH:MM`), taken as UTC.
@@ -470,8 +471,11 @@ const TMY3_TIME_LAYOUT: &str = "TMY3 time `HH:MM`";
 /// Whether an ISO 8601 timestamp (one that parses) names its UTC offset (`Z`, `+01:00`,
 /// `-0500`); one without is local time.
 pub(crate) fn iso8601_has_offset(text: &str) -> bool {
-    text.get(10..)
-        .is_some_and(|t| t.bytes().any(|b| matches!(b, b'Z' | b'z' | b'+' | b'-')))
+    text.get(10..).is_some_and(|t| {
+        t.bytes().any(|b| matches!(b, b'Z' | b'z' | b'+' | b'-'))
+            || t.to_ascii_uppercase().ends_with(" UTC")
+            || t.to_ascii_uppercase().ends_with(" GMT")
+    })
 }
 
 pub(crate) fn parse_iso8601(text: &str) -> Result<i64, TimestampError> {
@@ -494,6 +498,15 @@ pub(crate) fn parse_iso8601(text: &str) -> Result<i64, TimestampError> {
         None => 0,
         Some(b'Z' | b'z') => {
             c.bump();
+            0
+        }
+        // ` UTC` or ` GMT`, as databases and log exports write it.
+        Some(b' ')
+            if text[c.at..].len() == 4
+                && (text[c.at + 1..].eq_ignore_ascii_case("UTC")
+                    || text[c.at + 1..].eq_ignore_ascii_case("GMT")) =>
+        {
+            c.at = text.len();
             0
         }
         Some(sign @ (b'+' | b'-')) => {
@@ -686,10 +699,16 @@ mod tests {
             Some((b'.', [1, 5, 2023], false))
         );
         assert_eq!(date_fields("2023-5-1"), Some((b'-', [2023, 5, 1], true)));
+        assert_eq!(
+            parse_iso8601("2021-03-04 05:06:07 utc"),
+            parse_iso8601("2021-03-04T05:06:07Z")
+        );
+        assert!(parse_iso8601("2021-03-04 05:06:07 CET").is_err());
         for (text, offset) in [
             ("2021-03-04T05:06:07+01:00", true),
             ("2021-03-04 05:06-0500", true),
             ("2021-03-04T05:06Z", true),
+            ("2021-03-04 05:06:07 UTC", true),
             ("2021-03-04T05:06:07", false),
             ("2021-03-04", false),
         ] {
