@@ -341,15 +341,15 @@ enum TimeColumns {
 fn date_layout(table: &RawTable, index: usize) -> Option<Result<DateLayout, LoadError>> {
     let mut rows = table.good_rows().map(|r| &r.cells[index]);
     let first = rows.next()?;
-    let (separator, _, year_first) = timestamp::date_fields(first)?;
+    let (separator, _, year_first, named) = timestamp::date_fields(first)?;
     let order = if year_first {
         DateOrder::Ymd
-    } else if separator == b'.' {
+    } else if separator == b'.' || named {
         DateOrder::Dmy
     } else {
         let (mut day_first, mut month_first) = (0usize, 0usize);
         for cell in std::iter::once(first).chain(rows) {
-            if let Some((_, [a, b, _], _)) = timestamp::date_fields(cell) {
+            if let Some((_, [a, b, _], _, _)) = timestamp::date_fields(cell) {
                 day_first += usize::from(a > 12 && b <= 12);
                 month_first += usize::from(b > 12 && a <= 12);
             }

@@ -92,10 +92,39 @@ impl fmt::Display for DateLayout {
     }
 }
 
-/// The separator and the three numbers of a date at the start of `text` (`D{1,4}` sep `D{1,2}`
-/// sep `D{1,4}`, with four digits in the first or the last field and the same separator twice),
-/// and whether the year comes first; `None` if `text` does not start with one.
-pub(crate) fn date_fields(text: &str) -> Option<(u8, [u32; 3], bool)> {
+/// English month names, as spreadsheets write them (`01-May-2023`): the first three letters,
+/// or the whole name.
+const MONTHS: [&str; 12] = [
+    "january",
+    "february",
+    "march",
+    "april",
+    "may",
+    "june",
+    "july",
+    "august",
+    "september",
+    "october",
+    "november",
+    "december",
+];
+
+/// The month a name (any case) stands for: its first three letters, `sept`, or the whole name.
+fn month_named(name: &str) -> Option<u32> {
+    let name = name.to_ascii_lowercase();
+    let i = MONTHS.iter().position(|m| {
+        name.len() >= 3 && m.starts_with(&name) && (name.len() == 3 || name.len() == m.len())
+            || name == "sept" && *m == "september"
+    })?;
+    Some(i as u32 + 1)
+}
+
+/// A date at the start of `text`: its separator, its three numbers, whether the year comes
+/// first and whether the month is a name. `D{1,4}` sep `D{1,2}` sep `D{1,4}` with four digits
+/// in the first or the last field and the same separator (`/`, `-`, `.`) twice; the middle
+/// field may be an English month name (`01-May-2023`, `2023-may-01`). `None` if `text` does
+/// not start with one.
+pub(crate) fn date_fields(text: &str) -> Option<(u8, [u32; 3], bool, bool)> {
     let b = text.as_bytes();
     let mut at = 0;
     let field = |at: &mut usize| {
@@ -109,7 +138,18 @@ pub(crate) fn date_fields(text: &str) -> Option<(u8, [u32; 3], bool)> {
     let (a, na) = field(&mut at)?;
     let sep = *b.get(at).filter(|s| matches!(s, b'/' | b'-' | b'.'))?;
     at += 1;
-    let (m, nm) = field(&mut at)?;
+    let letters = b[at..]
+        .iter()
+        .take_while(|c| c.is_ascii_alphabetic())
+        .count();
+    let named = letters > 0;
+    let (m, nm) = if named {
+        let m = month_named(&text[at..at + letters])?;
+        at += letters;
+        (m, 2)
+    } else {
+        field(&mut at)?
+    };
     (b.get(at) == Some(&sep)).then_some(())?;
     at += 1;
     let (c, nc) = field(&mut at)?;
@@ -118,8 +158,8 @@ pub(crate) fn date_fields(text: &str) -> Option<(u8, [u32; 3], bool)> {
         return None;
     }
     match (na, nc) {
-        (4, 1..=2) => Some((sep, [a, m, c], true)),
-        (1..=2, 4) => Some((sep, [a, m, c], false)),
+        (4, 1..=2) => Some((sep, [a, m, c], true, named)),
+        (1..=2, 4) => Some((sep, [a, m, c], false, named)),
         _ => None,
     }
 }
@@ -130,7 +170,7 @@ pub(crate) fn parse_civil(text: &str, layout: DateLayout) -> Result<i64, Timesta
     let error = TimestampError::Layout {
         expected: CIVIL_LAYOUT,
     };
-    let (sep, [a, b, c], year_first) = date_fields(text).ok_or(error)?;
+    let (sep, [a, b, c], year_first, _) = date_fields(text).ok_or(error)?;
     if sep != layout.separator || year_first != (layout.order == DateOrder::Ymd) {
         return Err(error);
     }
@@ -695,10 +735,37 @@ mod tests {
         assert!(parse_clock("12:00 noon").is_err());
         // What starts with a date: four digits first or last, the same separator twice.
         assert_eq!(
-            date_fields("1.5.2023 10:00"),
+            date_fields("1.5.2023 10:00").map(|(s, f, y, _)| (s, f, y)),
             Some((b'.', [1, 5, 2023], false))
         );
-        assert_eq!(date_fields("2023-5-1"), Some((b'-', [2023, 5, 1], true)));
+        assert_eq!(
+            date_fields("2023-5-1"),
+            Some((b'-', [2023, 5, 1], true, false))
+        );
+        // Month names: day first (or the year first).
+        assert_eq!(
+            date_fields("01-May-2023 14:00"),
+            Some((b'-', [1, 5, 2023], false, true))
+        );
+        assert_eq!(
+            date_fields("2023/sept/30"),
+            Some((b'/', [2023, 9, 30], true, true))
+        );
+        assert_eq!(
+            date_fields("7.DECEMBER.2023"),
+            Some((b'.', [7, 12, 2023], false, true))
+        );
+        for not_a_month in ["01-Ma-2023", "01-Mayo-2023", "01-Junee-2023", "01-x-2023"] {
+            assert_eq!(date_fields(not_a_month), None, "{not_a_month}");
+        }
+        let dmy = DateLayout {
+            order: DateOrder::Dmy,
+            separator: b'-',
+        };
+        assert_eq!(
+            parse_civil("01-May-2023 14:30", dmy),
+            Ok(at(2023, 5, 1, 52_200_000))
+        );
         assert_eq!(
             parse_iso8601("2021-03-04 05:06:07 utc"),
             parse_iso8601("2021-03-04T05:06:07Z")
