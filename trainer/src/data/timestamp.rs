@@ -122,8 +122,8 @@ fn month_named(name: &str) -> Option<u32> {
 /// A date at the start of `text`: its separator, its three numbers, whether the year comes
 /// first and whether the month is a name. `D{1,4}` sep `D{1,2}` sep `D{1,4}` with four digits
 /// in the first or the last field and the same separator (`/`, `-`, `.`) twice; the middle
-/// field may be an English month name (`01-May-2023`, `2023-may-01`). `None` if `text` does
-/// not start with one.
+/// field may be an English month name (`01-May-2023`, `2023-may-01`, and then a two-digit year
+/// last is 20YY: `1-May-23`). `None` if `text` does not start with one.
 pub(crate) fn date_fields(text: &str) -> Option<(u8, [u32; 3], bool, bool)> {
     let b = text.as_bytes();
     let mut at = 0;
@@ -160,6 +160,8 @@ pub(crate) fn date_fields(text: &str) -> Option<(u8, [u32; 3], bool, bool)> {
     match (na, nc) {
         (4, 1..=2) => Some((sep, [a, m, c], true, named)),
         (1..=2, 4) => Some((sep, [a, m, c], false, named)),
+        // Two-digit years only after a month name (`1-May-23`, a spreadsheet's default): 20YY.
+        (1..=2, 2) if named => Some((sep, [a, m, 2000 + c], false, named)),
         _ => None,
     }
 }
@@ -754,6 +756,15 @@ mod tests {
         assert_eq!(
             date_fields("7.DECEMBER.2023"),
             Some((b'.', [7, 12, 2023], false, true))
+        );
+        assert_eq!(
+            date_fields("1-May-23 9:00"),
+            Some((b'-', [1, 5, 2023], false, true))
+        );
+        assert_eq!(
+            date_fields("1/5/23"),
+            None,
+            "two-digit years only with month names"
         );
         for not_a_month in ["01-Ma-2023", "01-Mayo-2023", "01-Junee-2023", "01-x-2023"] {
             assert_eq!(date_fields(not_a_month), None, "{not_a_month}");
