@@ -713,13 +713,18 @@ fn transition_sunday(days: i64) -> bool {
 /// (at most an hour). Only on a [`transition_sunday`].
 fn clock_change(previous_ms: i64, ms: i64, step: i64) -> i64 {
     let hour = ms.div_euclid(HOUR_MS).rem_euclid(24);
-    if step <= 0 || step > HOUR_MS || !transition_sunday(ms.div_euclid(86_400_000)) {
+    if step <= 0 || step > HOUR_MS {
         return 0;
     }
-    match ms - previous_ms {
+    let change = match ms - previous_ms {
         d if d == step - HOUR_MS && (hour == 1 || hour == 2) => -HOUR_MS,
         d if d == step + HOUR_MS && hour == 3 => HOUR_MS,
-        _ => 0,
+        _ => return 0,
+    };
+    if transition_sunday(ms.div_euclid(86_400_000)) {
+        change
+    } else {
+        0
     }
 }
 
