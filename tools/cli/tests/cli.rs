@@ -72,29 +72,29 @@ fn train_eval_replay_inspect() {
     );
     write_csv(Path::new(&csv));
     std::fs::write(&spec, SPEC).unwrap();
-    let o = nowcast(&[
-        "train",
-        "--data",
-        &csv,
-        "--target",
-        "temp",
-        "--lookback",
-        "24",
-        "--delay",
-        "3",
-        "--model",
-        &spec,
-        "--epochs",
-        "3",
-        "--batch",
-        "32",
-        "--seed",
-        "3",
-        "--out",
-        &model,
-        "--report",
-        &report,
-    ]);
+    // `train` on the file, 3 epochs, seed 3, with `more` flags.
+    let train = |more: &[&str]| {
+        let mut args = vec![
+            "train",
+            "--data",
+            &csv,
+            "--target",
+            "temp",
+            "--lookback",
+            "24",
+            "--delay",
+            "3",
+            "--model",
+            &spec,
+            "--epochs",
+            "3",
+            "--seed",
+            "3",
+        ];
+        args.extend_from_slice(more);
+        nowcast(&args)
+    };
+    let o = train(&["--batch", "32", "--out", &model, "--report", &report]);
     assert!(o.status.success(), "{}", text(&o));
     assert!(text(&o).contains("persistence"), "{}", text(&o));
     let metrics: serde_json::Value =
@@ -130,28 +130,7 @@ fn train_eval_replay_inspect() {
     );
     // Stateful training: validated by streaming, which is what eval's streaming row measures.
     let stateful = dir.path("s.ncm");
-    let o = nowcast(&[
-        "train",
-        "--data",
-        &csv,
-        "--target",
-        "temp",
-        "--lookback",
-        "24",
-        "--delay",
-        "3",
-        "--model",
-        &spec,
-        "--epochs",
-        "3",
-        "--stateful",
-        "--lanes",
-        "4",
-        "--seed",
-        "3",
-        "--out",
-        &stateful,
-    ]);
+    let o = train(&["--stateful", "--lanes", "4", "--out", &stateful]);
     let t = text(&o);
     assert!(o.status.success(), "{t}");
     assert!(

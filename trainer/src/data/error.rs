@@ -9,8 +9,8 @@ use std::path::PathBuf;
 
 use super::timestamp::TimestampError;
 
-/// Joins column names for an error message: `` `a`, `b`, `c` ``.
-fn list(names: &[String]) -> String {
+/// Joins column names (or cells) for a message: `` `a`, `b`, `c` ``.
+pub(super) fn list(names: &[String]) -> String {
     let quoted: Vec<String> = names.iter().map(|n| format!("`{n}`")).collect();
     quoted.join(", ")
 }

@@ -12,7 +12,7 @@ use std::io;
 use std::ops::Range;
 use std::path::Path;
 
-use super::error::LoadError;
+use super::error::{LoadError, list};
 use super::gaps::{self, Rows};
 use super::read::{BadRows, RawRow, RawTable, SkippedRow};
 use super::timestamp::{self, DateLayout, DateOrder, TimestampError, TimestampFormat};
@@ -89,8 +89,7 @@ impl fmt::Display for LoadReport {
             self.skipped_rows
         )?;
         if let Some((line, cells)) = &self.units {
-            let cells: Vec<String> = cells.iter().map(|c| format!("`{c}`")).collect();
-            writeln!(f, "line {line} is units, not data: {}", cells.join(", "))?;
+            writeln!(f, "line {line} is units, not data: {}", list(cells))?;
         }
         if !self.clock_changes.is_empty() {
             let lines: Vec<String> = self.clock_changes.iter().map(u64::to_string).collect();
@@ -102,20 +101,15 @@ impl fmt::Display for LoadReport {
             )?;
         }
         if !self.unnamed_columns.is_empty() {
-            let names: Vec<String> = self
-                .unnamed_columns
-                .iter()
-                .map(|c| format!("`{c}`"))
-                .collect();
-            writeln!(f, "unnamed, not a default feature: {}", names.join(", "))?;
+            let names = list(&self.unnamed_columns);
+            writeln!(f, "unnamed, not a default feature: {names}")?;
         }
         if !self.non_numeric_columns.is_empty() {
-            let names: Vec<String> = self
-                .non_numeric_columns
-                .iter()
-                .map(|c| format!("`{c}`"))
-                .collect();
-            writeln!(f, "not numeric, left out: {}", names.join(", "))?;
+            writeln!(
+                f,
+                "not numeric, left out: {}",
+                list(&self.non_numeric_columns)
+            )?;
         }
         for row in &self.skipped {
             // (The reason names the line.)
