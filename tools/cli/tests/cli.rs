@@ -157,18 +157,7 @@ fn train_eval_replay_inspect() {
         .and_then(|l| l.split_whitespace().nth(2))
         .expect("streaming row");
     assert_eq!(epoch_mae, runtime_mae, "{t}");
-    let o = nowcast(&[
-        "train",
-        "--task",
-        "classify",
-        "--stateful",
-        "--data",
-        &csv,
-        "--model",
-        &spec,
-        "--out",
-        &stateful,
-    ]);
+    let o = train(&["--task", "classify", "--stateful", "--out", &stateful]);
     assert!(!o.status.success());
     assert!(
         text(&o).contains("--stateful trains forecasters"),

@@ -226,7 +226,7 @@ const BOM: &[u8] = b"\xef\xbb\xbf";
 fn delimiter(text: &[u8]) -> u8 {
     let mut lines = text
         .split(|&b| b == b'\n')
-        .filter(|line| !line.trim_ascii().is_empty() && !is_comment(line));
+        .filter(|line| !line.trim_ascii().is_empty());
     let (first, second) = (lines.next().unwrap_or(&[]), lines.next());
     let fields = |line: &[u8], d: u8| {
         let mut quoted = false;

@@ -111,10 +111,10 @@ const MONTHS: [&str; 12] = [
 
 /// The month a name (any case) stands for: its first three letters, `sept`, or the whole name.
 fn month_named(name: &str) -> Option<u32> {
-    let name = name.to_ascii_lowercase();
+    let n = name.len();
     let i = MONTHS.iter().position(|m| {
-        name.len() >= 3 && m.starts_with(&name) && (name.len() == 3 || name.len() == m.len())
-            || name == "sept" && *m == "september"
+        let prefix = m.get(..n).is_some_and(|p| p.eq_ignore_ascii_case(name));
+        prefix && (n == 3 || n == m.len() || n == 4 && *m == "september")
     })?;
     Some(i as u32 + 1)
 }
@@ -190,6 +190,13 @@ pub(crate) fn parse_civil(text: &str, layout: DateLayout) -> Result<i64, Timesta
     Ok(days * DAY * MS + clock)
 }
 
+/// `text` without `suffix` at its end (ASCII case ignored), if it ends with it.
+fn strip_suffix_ignoring_case<'a>(text: &'a str, suffix: &str) -> Option<&'a str> {
+    let cut = text.len().checked_sub(suffix.len())?;
+    let (head, tail) = (text.get(..cut)?, text.get(cut..)?);
+    tail.eq_ignore_ascii_case(suffix).then_some(head)
+}
+
 /// Parses a time of day `H:MM`, `H:MM:SS` or `H:MM:SS.f` (hour of one or two digits, `24:00`
 /// the end of the day), optionally followed by `AM` or `PM` (any case, after an optional
 /// space, hour 1..=12), to milliseconds since midnight.
@@ -197,24 +204,19 @@ pub(crate) fn parse_clock(text: &str) -> Result<i64, TimestampError> {
     let error = TimestampError::Layout {
         expected: CLOCK_LAYOUT,
     };
-    let upper = text.trim_end().to_ascii_uppercase();
-    let (clock, half) = match upper.strip_suffix("AM").or(upper.strip_suffix("A.M.")) {
+    let text = text.trim_end();
+    let suffix = |s: &str| strip_suffix_ignoring_case(text, s);
+    let (clock, half) = match suffix("AM").or_else(|| suffix("A.M.")) {
         Some(c) => (c.trim_end(), Some(false)),
-        None => match upper.strip_suffix("PM").or(upper.strip_suffix("P.M.")) {
+        None => match suffix("PM").or_else(|| suffix("P.M.")) {
             Some(c) => (c.trim_end(), Some(true)),
-            None => (upper.as_str(), None),
+            None => (text, None),
         },
     };
-    // One-digit hours read as two.
-    let padded;
-    let clock = if clock.find(':') == Some(1) {
-        padded = format!("0{clock}");
-        padded.as_str()
-    } else {
-        clock
-    };
     let mut c = Cursor::new(clock, CLOCK_LAYOUT);
-    let ms = c.time_of_day().map_err(|e| match e {
+    // One-digit hours too.
+    let hour_digits = if clock.find(':') == Some(1) { 1 } else { 2 };
+    let ms = c.time_of_day_with(hour_digits).map_err(|e| match e {
         TimestampError::Layout { .. } => error,
         e => e,
     })?;
@@ -445,7 +447,12 @@ impl<'a> Cursor<'a> {
 
     /// `HH:MM` or `HH:MM:SS[.f]`, in milliseconds since midnight.
     fn time_of_day(&mut self) -> Result<i64, TimestampError> {
-        let hour = self.digits(2)?;
+        self.time_of_day_with(2)
+    }
+
+    /// [`time_of_day`](Self::time_of_day) with an hour of `hour_digits` digits.
+    fn time_of_day_with(&mut self, hour_digits: usize) -> Result<i64, TimestampError> {
+        let hour = self.digits(hour_digits)?;
         self.byte(b':')?;
         let minute = self.digits(2)?;
         let (mut second, mut ms) = (0, 0);
@@ -515,8 +522,8 @@ const TMY3_TIME_LAYOUT: &str = "TMY3 time `HH:MM`";
 pub(crate) fn iso8601_has_offset(text: &str) -> bool {
     text.get(10..).is_some_and(|t| {
         t.bytes().any(|b| matches!(b, b'Z' | b'z' | b'+' | b'-'))
-            || t.to_ascii_uppercase().ends_with(" UTC")
-            || t.to_ascii_uppercase().ends_with(" GMT")
+            || strip_suffix_ignoring_case(t, " UTC").is_some()
+            || strip_suffix_ignoring_case(t, " GMT").is_some()
     })
 }
 
@@ -544,9 +551,9 @@ pub(crate) fn parse_iso8601(text: &str) -> Result<i64, TimestampError> {
         }
         // ` UTC` or ` GMT`, as databases and log exports write it.
         Some(b' ')
-            if text[c.at..].len() == 4
-                && (text[c.at + 1..].eq_ignore_ascii_case("UTC")
-                    || text[c.at + 1..].eq_ignore_ascii_case("GMT")) =>
+            if [" UTC", " GMT"]
+                .iter()
+                .any(|s| text[c.at..].eq_ignore_ascii_case(s)) =>
         {
             c.at = text.len();
             0

@@ -383,16 +383,17 @@ impl Streams<'_> {
                     let longest = streams.iter().map(|s| s.len).max().unwrap_or(0);
                     let mut states = vec![None; self.layers];
                     let (mut l_sum, mut a_sum, mut n) = (0.0, 0.0, 0);
-                    let mut g = Vec::new();
+                    let (mut g, mut row) = (Vec::new(), Vec::new());
                     for from in (0..longest).step_by(VAL_CHUNK) {
                         let (x, targets) = self.chunk(streams, VAL_CHUNK, streams.len(), |l| {
                             (from < streams[l].len).then(|| (l, from, streams[l].len - from))
                         });
                         let y = model.net().stream_predict(x, &mut states)?;
                         g.resize(y.width(), 0.0);
-                        for (row, t) in y.data.rows().into_iter().zip(&targets) {
+                        for (out, t) in y.data.rows().into_iter().zip(&targets) {
                             let Some(t) = *t else { continue };
-                            let row = row.to_vec();
+                            row.clear();
+                            row.extend(out.iter().copied());
                             l_sum += loss.example(&row, t, &mut g, 1.0);
                             a_sum += f64::from(row[0] - t).abs();
                             n += 1;
