@@ -85,13 +85,14 @@ impl DataArgs {
     /// come from `model` (eval, replay) or are an error (train).
     pub fn load(&self, model: Option<&Model<'_>>) -> Result<Loaded> {
         let target = match (&self.target, model) {
-            (Some(t), _) => t.clone(),
-            (None, Some(m)) => m
-                .targets()
-                .first()
-                .map(|s| s.to_string())
-                .context("the model names no target")?,
-            (None, None) => bail!("--target is required"),
+            (Some(t), _) => Some(t.clone()),
+            (None, Some(m)) => Some(
+                m.targets()
+                    .first()
+                    .map(|s| s.to_string())
+                    .context("the model names no target")?,
+            ),
+            (None, None) => None,
         };
         let pick = |v: Option<usize>, from_model: Option<usize>, flag: &str| -> Result<usize> {
             v.or(from_model)
@@ -128,6 +129,21 @@ impl DataArgs {
         if let Some(model) = model {
             check_period(&series, model, &self.data)?;
         }
+        // Without --target, a file's only numeric column (besides the time) is the target.
+        let target = match (target, series.columns()) {
+            (Some(t), _) => t,
+            (None, [only]) => {
+                eprintln!("target `{only}`, the only numeric column");
+                only.clone()
+            }
+            (None, columns) => {
+                let names: Vec<String> = columns.iter().map(|c| format!("`{c}`")).collect();
+                bail!(
+                    "--target is required: the column to forecast, one of {}",
+                    names.join(", ")
+                )
+            }
+        };
         let [a, b, c] = self.split[..] else {
             bail!("--split needs three fractions, e.g. 0.6,0.2,0.2")
         };

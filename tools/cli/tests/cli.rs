@@ -300,6 +300,36 @@ fn bad_input_is_reported_clearly() {
         "{}",
         text(&o)
     );
+    // No target: required where there is a choice (the columns listed), else the only one.
+    let untargeted = |data: &str| {
+        let args = ["--lookback", "24", "--delay", "3", "--model", &spec];
+        let out = dir.path("m.ncm");
+        let mut all = vec!["train", "--data", data];
+        all.extend(args);
+        all.extend(["--epochs", "1", "--out", &out]);
+        nowcast(&all)
+    };
+    let o = untargeted(&csv);
+    assert!(!o.status.success());
+    assert!(
+        text(&o).contains("--target is required: the column to forecast, one of `temp`, `hum`"),
+        "{}",
+        text(&o)
+    );
+    let single = dir.path("single.csv");
+    let lines: Vec<String> = std::fs::read_to_string(&csv)
+        .unwrap()
+        .lines()
+        .map(|l| l.rsplit_once(',').map_or(l, |(head, _)| head).to_owned())
+        .collect();
+    std::fs::write(&single, lines.join("\n")).unwrap();
+    let o = untargeted(&single);
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(
+        text(&o).contains("target `temp`, the only numeric column"),
+        "{}",
+        text(&o)
+    );
     // A malformed row: its line number is in the message.
     let mut rows = std::fs::read_to_string(&csv).unwrap();
     rows = rows.replacen(

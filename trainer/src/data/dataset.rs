@@ -181,15 +181,30 @@ fn split_rows(rows: usize, fractions: [f64; 3]) -> Result<[Range<usize>; 3], Dat
     Ok([0..train, train..train + val, train + val..rows])
 }
 
+/// Why `name` is not a numeric column of `series`: it is a text column, or not in the file.
+fn column_error(series: &Series, role: &'static str, name: &str) -> DatasetError {
+    let available = series.columns().to_vec();
+    let name = name.to_owned();
+    if series.report().non_numeric_columns.contains(&name) {
+        DatasetError::NotNumeric {
+            role,
+            name,
+            available,
+        }
+    } else {
+        DatasetError::UnknownColumn {
+            role,
+            name,
+            available,
+        }
+    }
+}
+
 /// The feature columns: the configured list, checked, or the default.
 fn select_features(series: &Series, config: &DatasetConfig) -> Result<Vec<String>, DatasetError> {
     let numeric = series.columns();
-    let unknown = |role, name: &String| DatasetError::UnknownColumn {
-        role,
-        name: name.clone(),
-        available: numeric.to_vec(),
-    };
     let report = series.report();
+    let unknown = |role, name: &String| column_error(series, role, name);
     let file_columns = || {
         numeric
             .iter()
@@ -234,11 +249,7 @@ impl Dataset {
     pub fn new(series: &Series, config: &DatasetConfig) -> Result<Self, DatasetError> {
         let target = series
             .column(&config.target)
-            .ok_or_else(|| DatasetError::UnknownColumn {
-                role: "target",
-                name: config.target.clone(),
-                available: series.columns().to_vec(),
-            })?;
+            .ok_or_else(|| column_error(series, "target", &config.target))?;
         let features = select_features(series, config)?;
         let splits = split_rows(series.len(), config.split)?;
         let train = splits[0].clone();
@@ -436,20 +447,38 @@ mod tests {
             dataset.normalization().features[1].normalize(3.0) as f32
         );
 
-        config.features = Some(vec!["a".into(), "note".into()]);
+        config.features = Some(vec!["a".into(), "nope".into()]);
         let error = Dataset::new(&series, &config).unwrap_err();
         assert_eq!(
             error,
             DatasetError::UnknownColumn {
                 role: "feature",
-                name: "note".into(),
+                name: "nope".into(),
                 available: vec!["a".into(), "b".into(), "c".into()],
             }
         );
         assert_eq!(
             error.to_string(),
-            "unknown feature column `note`; numeric columns: `a`, `b`, `c`"
+            "unknown feature column `nope`; numeric columns: `a`, `b`, `c`"
         );
+        // A text column in the file is named as such.
+        config.features = Some(vec!["a".into(), "note".into()]);
+        let error = Dataset::new(&series, &config).unwrap_err();
+        assert!(
+            matches!(&error, DatasetError::NotNumeric { role: "feature", name, .. } if name == "note"),
+            "{error:?}"
+        );
+        assert!(
+            error
+                .to_string()
+                .starts_with("the feature column `note` is not numeric")
+        );
+        let mut text_target = config.clone();
+        text_target.target = "note".into();
+        assert!(matches!(
+            Dataset::new(&series, &text_target),
+            Err(DatasetError::NotNumeric { role: "target", .. })
+        ));
         config.features = Some(vec!["a".into(), "a".into()]);
         assert!(matches!(
             Dataset::new(&series, &config),

@@ -158,7 +158,8 @@ pub enum LoadError {
     /// A row's timestamp is earlier than the previous row's.
     #[error(
         "line {line}, column `{column}`: time goes backwards: {} before the row on line \
-         {previous_line}", super::series::Duration(*millis)
+         {previous_line} (rows must be in time order: sort the file by its time column)",
+        super::series::Duration(*millis)
     )]
     TimeGoesBackwards {
         /// Line of the row.
@@ -206,6 +207,21 @@ pub enum DatasetError {
         /// What the column was wanted for: `target`, `feature`, `ignored`.
         role: &'static str,
         /// The name that was given.
+        name: String,
+        /// The series' numeric columns.
+        available: Vec<String>,
+    },
+    /// A feature or target column that is in the file but not numeric (most of its cells are
+    /// not numbers).
+    #[error(
+        "the {role} column `{name}` is not numeric: most of its cells are not numbers (a number \
+         is written with a decimal point, or a decimal comma in a `;` file); numeric columns: {}",
+        list(.available)
+    )]
+    NotNumeric {
+        /// What the column was wanted for: `target`, `feature`.
+        role: &'static str,
+        /// The column.
         name: String,
         /// The series' numeric columns.
         available: Vec<String>,

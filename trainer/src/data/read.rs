@@ -3,7 +3,9 @@
 //! valid UTF-8, is kept in its place as a bad row, so that errors come in file order.
 //!
 //! A leading UTF-8 byte order mark is dropped. Cells are trimmed of surrounding whitespace.
-//! Blank lines are ignored. A record's line is the 1-based line of the file where it starts
+//! Blank lines are ignored, and so are comment lines (`#` first) above the header and among the
+//! data, where a spreadsheet error value (`#N/A`, `#DIV/0!`) is data, not a comment (listed:
+//! [`RawTable::comments`]). A record's line is the 1-based line of the file where it starts
 //! (lines end at `\n`). Fields are split at `,`, `;` or tabs, whichever splits the first two
 //! non-blank lines alike (`delimiter`). In a `;` file, a column with a decimal comma in some
 //! row (`21,5`; in a tab file, one with not three digits after it) has its numbers rewritten
@@ -93,12 +95,30 @@ pub(crate) struct RawTable {
     pub(crate) units: Option<(u64, Vec<String>)>,
     /// Columns without a name in the header (called `column N` here).
     pub(crate) unnamed: Vec<usize>,
+    /// Lines among the data that are comments (`#` first, not a spreadsheet error value such as
+    /// `#N/A`: a logger's note of a restart, say), left out.
+    pub(crate) comments: Vec<u64>,
 }
 
 /// Whether a line is a comment: `#` first, as data loggers write their metadata above the
 /// header (and NumPy's `savetxt` its header).
 fn is_comment(line: &[u8]) -> bool {
     line.first() == Some(&b'#')
+}
+
+/// Spreadsheet error values, which start with `#` and are data (`#N/A` a missing value, the
+/// others bad numbers), not comments.
+const SPREADSHEET_ERRORS: [&str; 8] = [
+    "#N/A", "#NA", "#VALUE!", "#DIV/0!", "#REF!", "#NAME?", "#NUM!", "#NULL!",
+];
+
+/// Whether a record among the data is a comment, from its first cell: `#` first, and not a
+/// spreadsheet error value.
+fn is_data_comment(first: &str) -> bool {
+    first.starts_with('#')
+        && !SPREADSHEET_ERRORS
+            .iter()
+            .any(|e| first.eq_ignore_ascii_case(e))
 }
 
 /// The comment lines (and blank lines) above the header: the byte offset after them, and the
@@ -424,7 +444,15 @@ impl RawTable {
             units = Some((row.line, header_names(&row.cells)));
             next = next_record(&mut reader, &lines)?;
         }
+        let mut comments = Vec::new();
         while let Some(row) = next {
+            if let Ok(row) = &row
+                && row.cells.get(0).is_some_and(is_data_comment)
+            {
+                comments.push(row.line);
+                next = next_record(&mut reader, &lines)?;
+                continue;
+            }
             rows.push(row.and_then(|row| {
                 if row.cells.len() == header.len() {
                     Ok(row)
@@ -449,6 +477,7 @@ impl RawTable {
             rows,
             units,
             unnamed,
+            comments,
         })
     }
 

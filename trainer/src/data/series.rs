@@ -56,6 +56,8 @@ pub struct LoadReport {
     pub clock_changes: Vec<u64>,
     /// A row of units under the header, left out of the data: its line and its non-empty cells.
     pub units: Option<(u64, Vec<String>)>,
+    /// Lines among the data that are comments (`#` first), left out.
+    pub comment_lines: Vec<u64>,
     /// Numeric columns without a name in the header (`column N`, N from 1): a pandas index,
     /// say. Left out of the default features; `--features` can name them.
     pub unnamed_columns: Vec<String>,
@@ -98,6 +100,18 @@ impl fmt::Display for LoadReport {
                 "local timestamps: {} daylight-saving clock change(s) taken out, at line(s) {}",
                 lines.len(),
                 lines.join(", ")
+            )?;
+        }
+        if let Some(&first) = self.comment_lines.first() {
+            let n = self.comment_lines.len();
+            let more = if n > 1 {
+                format!(" (and {} more)", n - 1)
+            } else {
+                String::new()
+            };
+            writeln!(
+                f,
+                "comment line(s) among the data left out: line {first}{more}"
             )?;
         }
         if !self.unnamed_columns.is_empty() {
@@ -160,7 +174,8 @@ impl fmt::Display for Duration {
 /// - **Numeric columns.** A cell is *missing* if it is empty, one of the loggers' and
 ///   spreadsheets' missing-value markers ([`MISSING_MARKERS`], any case) or parses to a
 ///   non-finite number (`NaN`, `inf`), a *number* if it parses to a finite `f64`, else *text*. A column is
-///   numeric iff its first non-missing cell (normally the first data row's) is a number. Other
+///   numeric iff its first non-missing cell is a number or most of its first 100 are (a flagged
+///   reading such as `50s` in the first row is a bad row, not a text column). Other
 ///   columns (TMY3 source flags such as `A`) are not read, and are listed in
 ///   [`LoadReport::non_numeric_columns`].
 /// - **Bad rows**: a wrong field count, invalid UTF-8, a bad timestamp, a missing or text cell
@@ -234,6 +249,7 @@ impl Series {
             header,
             rows,
             unnamed,
+            comments,
             ..
         } = table;
         let rows = parse_rows(&header, rows, &time, &numeric, segment, &mut bad)?;
@@ -253,6 +269,7 @@ impl Series {
             interpolated_rows: regular.interpolated,
             clock_changes: rows.clock_changes.clone(),
             units,
+            comment_lines: comments,
             unnamed_columns: unnamed
                 .iter()
                 .filter(|i| numeric.contains(i))
@@ -380,8 +397,10 @@ fn single_cell_format(text: &str) -> Option<TimestampFormat> {
 
 /// Column names that say "a time" (compared without case, after dropping a unit suffix such
 /// as `_s`, `_ms`, ` (s)` or `[ms]`): a numeric column with one of them, where no ISO 8601 or
-/// Jena column is found, is a Unix time (or, with its unit named, a count from power-up).
-pub const TIME_NAMES: [&str; 8] = [
+/// Jena column is found, is a Unix time (or, with its unit named, a count from power-up). A
+/// name that is a unit alone (`millis`, `ms`, `seconds`, `sec`: an Arduino logger's
+/// `millis()`) is a time with that unit too.
+pub const TIME_NAMES: [&str; 12] = [
     "time",
     "timestamp",
     "unix",
@@ -390,18 +409,43 @@ pub const TIME_NAMES: [&str; 8] = [
     "epoch",
     "epoch_time",
     "time_unix",
+    "elapsed",
+    "elapsed_time",
+    "time_elapsed",
+    "uptime",
+];
+
+/// Column names that are a unit alone (any case), which say both "a time" and its unit:
+/// milliseconds or not (seconds). Not `s` alone (a speed, a salinity as often as a time).
+const UNIT_NAMES: [(&str, bool); 9] = [
+    ("ms", true),
+    ("millis", true),
+    ("msec", true),
+    ("millisecond", true),
+    ("milliseconds", true),
+    ("sec", false),
+    ("secs", false),
+    ("second", false),
+    ("seconds", false),
 ];
 
 /// A column name without a unit suffix, and whether that suffix is milliseconds.
 fn strip_unit(name: &str) -> (String, Option<bool>) {
     let lower = name.trim().to_ascii_lowercase();
+    if let Some(&(_, millis)) = UNIT_NAMES.iter().find(|(unit, _)| *unit == lower) {
+        return ("time".to_owned(), Some(millis));
+    }
     for (suffix, millis) in [
         ("_ms", true),
         ("(ms)", true),
         ("[ms]", true),
+        ("_millis", true),
         ("_s", false),
         ("(s)", false),
         ("[s]", false),
+        ("_sec", false),
+        ("(sec)", false),
+        ("[sec]", false),
     ] {
         if let Some(stem) = lower.strip_suffix(suffix) {
             return (stem.trim_end().to_owned(), Some(millis));
@@ -666,14 +710,27 @@ fn numeric_columns(table: &RawTable, time: &TimeColumns) -> Vec<usize> {
     (0..table.header.len())
         .filter(|&i| !time.indices().any(|t| t == i))
         .filter(|&i| {
-            table
+            let (mut numbers, mut cells, mut first) = (0, 0, None);
+            let votes = table
                 .good_rows()
                 .map(|row| classify(&row.cells[i]))
-                .find(|cell| !matches!(cell, Cell::Missing))
-                .is_some_and(|cell| matches!(cell, Cell::Number(_)))
+                .filter(|cell| !matches!(cell, Cell::Missing))
+                .take(NUMERIC_VOTES);
+            for cell in votes {
+                let number = matches!(cell, Cell::Number(_));
+                first.get_or_insert(number);
+                cells += 1;
+                numbers += usize::from(number);
+            }
+            first == Some(true) || 2 * numbers > cells
         })
         .collect()
 }
+
+/// How many of a column's first non-missing cells decide whether it is numeric (the first of
+/// them a number, or most of them): a flagged reading (`50s`, `M`) in the first row leaves the
+/// column numeric, its row bad.
+const NUMERIC_VOTES: usize = 100;
 
 const HOUR_MS: i64 = 3_600_000;
 
@@ -1001,6 +1058,25 @@ Date (MM/DD/YYYY),Time (HH:MM),Dry-bulb (C),Dry-bulb source
         }
         let series = load("Time [s],x\n0.5,1\n1.0,2\n1.5,3\n").unwrap();
         assert_eq!(series.report().period_ms, 500);
+        // A unit alone is a time with that unit (an Arduino's `millis()`), and so is a count
+        // named elapsed or uptime with its unit.
+        for (header, period) in [
+            ("millis", 20),
+            ("MS", 20),
+            ("seconds", 20_000),
+            ("Sec", 20_000),
+            ("elapsed_ms", 20),
+            ("uptime (s)", 20_000),
+            ("time_sec", 20_000),
+            ("Elapsed [sec]", 20_000),
+        ] {
+            let series = load(&format!("{header},x\n0,1\n20,2\n40,3\n")).unwrap();
+            assert_eq!(series.report().period_ms, period, "{header}");
+        }
+        assert!(matches!(
+            load("elapsed,x\n0,1\n20,2\n"),
+            Err(LoadError::TimeUnitUnknown { .. })
+        ));
         // Without a unit a small number is no Unix time: an Arduino `millis()`, hours, a
         // spreadsheet date would all be misread.
         for text in ["time,x\n0,1\n20,2\n", "Timestamp,x\n45352.5,1\n45352.6,2\n"] {
@@ -1080,6 +1156,22 @@ Date (MM/DD/YYYY),Time (HH:MM),Dry-bulb (C),Dry-bulb source
         assert_eq!(series.columns(), ["a"]);
         assert_eq!(series.report().non_numeric_columns, ["b", "c"]);
         assert_eq!(series.column("a"), Some(&[1.0, 2.0, 3.0][..]));
+        // Most cells decide: a flagged reading first (`50s`, NOAA's suspect value) makes that
+        // row bad, not the column text.
+        let text = "t,temp,sky\n\
+                    2021-01-01T00:00:00,50s,CLR\n\
+                    2021-01-01T01:00:00,51,CLR\n\
+                    2021-01-01T02:00:00,52,3\n\
+                    2021-01-01T03:00:00,53,OVC\n";
+        let error = load(text).unwrap_err();
+        assert!(
+            matches!(&error, LoadError::NotANumber { line: 2, column, .. } if column == "temp"),
+            "{error:?}"
+        );
+        let series = load_skipping(text).unwrap();
+        assert_eq!(series.columns(), ["temp"]);
+        assert_eq!(series.report().non_numeric_columns, ["sky"]);
+        assert_eq!(series.column("temp"), Some(&[51.0, 52.0, 53.0][..]));
     }
 
     #[test]
@@ -1245,11 +1337,29 @@ Date (MM/DD/YYYY),Time (HH:MM),Dry-bulb (C),Dry-bulb source
         assert_eq!(load(numpy).unwrap().column("temp"), Some(&[1.0, 2.0][..]));
         let noted = "# made by x,y\ntime,temp\n2021-01-01T00:00Z,1\n2021-01-01T01:00Z,2\n";
         assert_eq!(load(noted).unwrap().column("temp"), Some(&[1.0, 2.0][..]));
-        // Below the header `#` is data: `#N/A` is a missing value.
+        // Below the header a full row that starts with `#` is data: `#N/A` is a missing value.
         let error = load("v,time\n1,2021-01-01T00:00Z\n#N/A,2021-01-01T01:00Z\n").unwrap_err();
         assert!(
             matches!(error, LoadError::MissingValue { line: 3, .. }),
             "{error:?}"
+        );
+        // A logger's note among the data (fewer fields) is a comment, left out and listed; the
+        // rows after it keep their lines.
+        let noted = "time,temp\n2021-01-01T00:00Z,1\n# power cycle, fw 2\n# sensor reset\n\
+                     2021-01-01T01:00Z,2\n2021-01-01T02:00Z,x\n";
+        let error = load(noted).unwrap_err();
+        assert!(
+            matches!(error, LoadError::NotANumber { line: 6, .. }),
+            "{error:?}"
+        );
+        let series = load_skipping(noted).unwrap();
+        assert_eq!(series.column("temp"), Some(&[1.0, 2.0][..]));
+        assert_eq!(series.report().comment_lines, [3, 4]);
+        assert!(
+            series
+                .report()
+                .to_string()
+                .contains("comment line(s) among the data left out: line 3 (and 1 more)")
         );
         // A first row with a number is data, not units.
         let series = load("time,temp\n2021-01-01T00:00Z,1\n2021-01-01T01:00Z,2\n").unwrap();

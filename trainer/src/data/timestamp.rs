@@ -6,7 +6,7 @@
 //!   whole seconds (hourly files).
 //! - Layouts, each parsed strictly (fixed digit counts, nothing before or after):
 //!   - [`TimestampFormat::Iso8601`]: `YYYY-MM-DD`, optionally followed by `T`, `t` or one space
-//!     and `HH:MM` or `HH:MM:SS[.f]`, optionally followed by `Z`, ` UTC`, ` GMT`, `±HH:MM`,
+//!     and `HH`, `HH:MM` or `HH:MM:SS[.f]`, optionally followed by `Z`, ` UTC`, ` GMT`, `±HH:MM`,
 //!     `±HHMM` or `±HH`.
 //!     Without an offset the time is taken as UTC. `24:00` / `24:00:00` is midnight at the end
 //!     of that day. A fraction (`.` or `,` and digits) is rounded to the millisecond, half up.
@@ -122,8 +122,9 @@ fn month_named(name: &str) -> Option<u32> {
 /// A date at the start of `text`: its separator, its three numbers, whether the year comes
 /// first and whether the month is a name. `D{1,4}` sep `D{1,2}` sep `D{1,4}` with four digits
 /// in the first or the last field and the same separator (`/`, `-`, `.`) twice; the middle
-/// field may be an English month name (`01-May-2023`, `2023-may-01`, and then a two-digit year
-/// last is 20YY: `1-May-23`). `None` if `text` does not start with one.
+/// field may be an English month name (`01-May-2023`, `2023-may-01`). A two-digit year last
+/// (`5/1/23`, `1-May-23`, a spreadsheet's short date) is 20YY below 69 and 19YY from 69 on,
+/// as POSIX `strptime` reads `%y`. `None` if `text` does not start with one.
 pub(crate) fn date_fields(text: &str) -> Option<(u8, [u32; 3], bool, bool)> {
     let b = text.as_bytes();
     let mut at = 0;
@@ -160,8 +161,13 @@ pub(crate) fn date_fields(text: &str) -> Option<(u8, [u32; 3], bool, bool)> {
     match (na, nc) {
         (4, 1..=2) => Some((sep, [a, m, c], true, named)),
         (1..=2, 4) => Some((sep, [a, m, c], false, named)),
-        // Two-digit years only after a month name (`1-May-23`, a spreadsheet's default): 20YY.
-        (1..=2, 2) if named => Some((sep, [a, m, 2000 + c], false, named)),
+        // A two-digit year last (a spreadsheet's short date, `5/1/23` or `1-May-23`).
+        (1..=2, 2) => Some((
+            sep,
+            [a, m, if c < 69 { 2000 + c } else { 1900 + c }],
+            false,
+            named,
+        )),
         _ => None,
     }
 }
@@ -450,6 +456,16 @@ impl<'a> Cursor<'a> {
         self.time_of_day_with(2)
     }
 
+    /// ISO 8601's time of day: [`time_of_day`](Self::time_of_day), or the hour alone (`HH`,
+    /// reduced precision: an hourly energy or weather export).
+    fn iso_time_of_day(&mut self) -> Result<i64, TimestampError> {
+        if self.bytes.get(self.at + 2) == Some(&b':') {
+            return self.time_of_day();
+        }
+        let hour = self.digits(2)?;
+        Ok(checked_time_of_day(hour, 0, 0)? * MS)
+    }
+
     /// [`time_of_day`](Self::time_of_day) with an hour of `hour_digits` digits.
     fn time_of_day_with(&mut self, hour_digits: usize) -> Result<i64, TimestampError> {
         let hour = self.digits(hour_digits)?;
@@ -508,7 +524,7 @@ impl<'a> Cursor<'a> {
     }
 }
 
-const ISO_LAYOUT: &str = "ISO 8601 `YYYY-MM-DD[THH:MM[:SS[.fff]]][Z|±HH:MM]`";
+const ISO_LAYOUT: &str = "ISO 8601 `YYYY-MM-DD[THH[:MM[:SS[.fff]]]][Z|±HH:MM]`";
 const JENA_LAYOUT: &str = "`DD.MM.YYYY HH:MM:SS`";
 const CIVIL_LAYOUT: &str = "a date `DD/MM/YYYY`, `MM/DD/YYYY` or `YYYY/MM/DD` (the column's order) and an optional `H:MM[:SS]`";
 const CLOCK_LAYOUT: &str = "a time of day `H:MM[:SS[.fff]]` with an optional `AM`/`PM`";
@@ -542,7 +558,7 @@ pub(crate) fn parse_iso8601(text: &str) -> Result<i64, TimestampError> {
         Some(b'T' | b't' | b' ') => c.bump(),
         _ => return Err(c.layout_error()),
     }
-    let time = c.time_of_day()?;
+    let time = c.iso_time_of_day()?;
     let offset = match c.peek() {
         None => 0,
         Some(b'Z' | b'z') => {
@@ -768,11 +784,21 @@ mod tests {
             date_fields("1-May-23 9:00"),
             Some((b'-', [1, 5, 2023], false, true))
         );
+        // Two-digit years last: 20YY below 69, 19YY from there (POSIX `%y`); never first.
         assert_eq!(
             date_fields("1/5/23"),
-            None,
-            "two-digit years only with month names"
+            Some((b'/', [1, 5, 2023], false, false))
         );
+        assert_eq!(
+            date_fields("12.31.68 23:00"),
+            Some((b'.', [12, 31, 2068], false, false))
+        );
+        assert_eq!(
+            date_fields("1-May-69"),
+            Some((b'-', [1, 5, 1969], false, true))
+        );
+        assert_eq!(date_fields("23/05/1"), None);
+        assert_eq!(date_fields("1/5/123"), None);
         for not_a_month in ["01-Ma-2023", "01-Mayo-2023", "01-Junee-2023", "01-x-2023"] {
             assert_eq!(date_fields(not_a_month), None, "{not_a_month}");
         }
@@ -833,6 +859,12 @@ mod tests {
         assert_eq!(parse_iso8601("2021-03-04t05:06:07z"), Ok(t));
         assert_eq!(parse_iso8601("2021-03-04T05:06:07Z"), Ok(t));
         assert_eq!(parse_iso8601("2021-03-04 05:06"), Ok(t - 7 * MS));
+        // The hour alone (reduced precision), with or without an offset.
+        let hour = t - (6 * 60 + 7) * MS;
+        assert_eq!(parse_iso8601("2021-03-04T05"), Ok(hour));
+        assert_eq!(parse_iso8601("2021-03-04 05"), Ok(hour));
+        assert_eq!(parse_iso8601("2021-03-04T06+01:00"), Ok(hour));
+        assert_eq!(parse_iso8601("2021-03-04T05Z"), Ok(hour));
         assert_eq!(
             parse_iso8601("2021-03-04"),
             Ok(t - (5 * HOUR + 6 * 60 + 7) * MS)
@@ -917,6 +949,8 @@ mod tests {
             "",
             "2021-3-04",
             "2021-03-04T5:06",
+            "2021-03-04T5",
+            "2021-03-04T050",
             "2021-03-04T05:06:07 ",
             "2021-03-04X05:06",
             "2021-03-04T05:06:07+1",
