@@ -33,6 +33,9 @@ pub struct DataArgs {
     /// Skip malformed rows (counted and reported) instead of stopping at the first.
     #[arg(long)]
     pub skip_bad_rows: bool,
+    /// Put the rows in time order first (per segment-column value), for exports that are not
+    #[arg(long)]
+    pub sort: bool,
     /// Rows per input window (default for eval/replay: the model's).
     #[arg(long)]
     pub lookback: Option<usize>,
@@ -116,6 +119,7 @@ impl DataArgs {
             timestamp_column: self.time_column.clone(),
             segment_column: self.segment_column.clone(),
             skip_bad_rows: self.skip_bad_rows,
+            sort_by_time: self.sort,
         };
         let series = Series::load(&self.data, &config).map_err(|e| {
             // A bad row stops the load unless bad rows are skipped: say so.

@@ -73,6 +73,7 @@ pub fn run(a: &DemoArgs) -> Result<()> {
             segment_column: None,
             time_column: None,
             skip_bad_rows: false,
+            sort: false,
             lookback: Some(120),
             delay: Some(6),
             step: Some(1),
@@ -138,6 +139,7 @@ pub fn run(a: &DemoArgs) -> Result<()> {
         data,
         out: a.out.join("forecasts.csv"),
         skip_bad_rows: false,
+        sort: false,
         time_column: None,
     })?;
     println!();

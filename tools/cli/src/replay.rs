@@ -94,6 +94,9 @@ pub struct ReplayArgs {
     /// Skip malformed rows instead of stopping.
     #[arg(long)]
     pub skip_bad_rows: bool,
+    /// Put the rows in time order first, for exports that are not.
+    #[arg(long)]
+    pub sort: bool,
     /// The timestamp column, if detection picks the wrong one.
     #[arg(long)]
     pub time_column: Option<String>,
@@ -110,6 +113,7 @@ pub fn replay(a: &ReplayArgs) -> Result<()> {
     let model = load_model(&blob, &a.model)?;
     let config = nowcast_trainer::data::LoadConfig {
         skip_bad_rows: a.skip_bad_rows,
+        sort_by_time: a.sort,
         timestamp_column: a.time_column.clone(),
         ..Default::default()
     };

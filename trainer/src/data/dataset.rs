@@ -234,6 +234,7 @@ fn select_features(series: &Series, config: &DatasetConfig) -> Result<Vec<String
                 !config.ignore.contains(c)
                     && report.segment_column.as_ref() != Some(c)
                     && !report.unnamed_columns.contains(c)
+                    && !report.counter_columns.contains(c)
             })
             .cloned()
             .collect(),

@@ -65,9 +65,10 @@ pub enum LoadError {
     },
     /// No column holds timestamps in a known layout.
     #[error(
-        "no timestamp column: no column's first data cell is an ISO 8601 or Jena timestamp, \
-         there are no TMY3 `Date (MM/DD/YYYY)`/`Time (HH:MM)` columns, and no column of numbers \
-         is named `time`, `timestamp`, `epoch` or `unix` (a Unix time; `--time-column` names \
+        "no timestamp column: no column's first data cell is an ISO 8601, Jena or spreadsheet \
+         date, there are no TMY3 `Date (MM/DD/YYYY)`/`Time (HH:MM)` columns nor `year`, `month`, \
+         `day` (and `hour`) columns, and no column of numbers is named `time`, `timestamp`, \
+         `epoch`, `unix`, `elapsed` or `millis` (a Unix time or a count; `--time-column` names \
          any other); columns: {}",
         list(.available)
     )]
@@ -158,7 +159,7 @@ pub enum LoadError {
     /// A row's timestamp is earlier than the previous row's.
     #[error(
         "line {line}, column `{column}`: time goes backwards: {} before the row on line \
-         {previous_line} (rows must be in time order: sort the file by its time column)",
+         {previous_line} (rows must be in time order: --sort puts them in order)",
         super::series::Duration(*millis)
     )]
     TimeGoesBackwards {

@@ -38,6 +38,8 @@ pub use dataset::{
 };
 pub use error::{BatchError, ConvertError, DatasetError, LoadError};
 pub use read::{SKIPPED_ROWS_LISTED, SkippedRow};
-pub use series::{Duration, LoadConfig, LoadReport, MISSING_MARKERS, Series, TIME_NAMES};
+pub use series::{
+    COUNTER_NAMES, Duration, LoadConfig, LoadReport, MISSING_MARKERS, Series, TIME_NAMES,
+};
 pub use timestamp::{TimestampError, TimestampFormat};
 pub use window::{Batch, WindowSpec};

@@ -95,6 +95,9 @@ pub(crate) struct RawTable {
     pub(crate) units: Option<(u64, Vec<String>)>,
     /// Columns without a name in the header (called `column N` here).
     pub(crate) unnamed: Vec<usize>,
+    /// The last line of a preamble above the header (lines from the first non-comment one on
+    /// that are not as wide as the table), left out.
+    pub(crate) preamble_end: Option<u64>,
     /// Lines among the data that are comments (`#` first, not a spreadsheet error value such as
     /// `#N/A`: a logger's note of a restart, say), left out.
     pub(crate) comments: Vec<u64>,
@@ -237,6 +240,63 @@ fn header_names(record: &StringRecord) -> Vec<String> {
 /// The UTF-8 byte order mark, ignored at the start of a file.
 const BOM: &[u8] = b"\xef\xbb\xbf";
 
+/// The fields `d` splits a line into, outside quotes.
+fn fields(line: &[u8], d: u8) -> usize {
+    let mut quoted = false;
+    1 + line
+        .iter()
+        .filter(|&&b| {
+            quoted ^= b == b'"';
+            b == d && !quoted
+        })
+        .count()
+}
+
+/// Lines a table is looked for in: a preamble above the header ([`preamble`]) is at most
+/// [`PREAMBLE_LINES`] lines, the table's width the commonest of the first [`WIDTH_LINES`].
+const PREAMBLE_LINES: usize = 10;
+const WIDTH_LINES: usize = 60;
+
+/// A preamble above the header: lines of another field count than the table under them (an
+/// Open-Meteo export's `latitude,longitude,...` line and its values, a blank line, then the
+/// table). The byte offset of the header in `text` and the 1-based last line of the preamble,
+/// if the first non-blank line is not as wide as the commonest width of the first
+/// [`WIDTH_LINES`] non-blank lines, one of the next [`PREAMBLE_LINES`] lines is, and the two
+/// lines after that one are too. A TMY3 file's metadata line is no preamble (the caller checks).
+fn preamble(text: &[u8], d: u8) -> Option<(usize, u64)> {
+    // Non-blank lines: (byte offset, 1-based line, field count).
+    let mut lines = Vec::new();
+    let (mut at, mut number) = (0, 1u64);
+    while at < text.len() && lines.len() < WIDTH_LINES {
+        let end = text[at..]
+            .iter()
+            .position(|&b| b == b'\n')
+            .map_or(text.len(), |n| at + n + 1);
+        let line = &text[at..end];
+        if !line.trim_ascii().is_empty() {
+            lines.push((at, number, fields(line, d)));
+        }
+        (at, number) = (end, number + 1);
+    }
+    let mut counts = std::collections::BTreeMap::new();
+    for &(_, _, n) in &lines {
+        *counts.entry(n).or_insert(0usize) += 1;
+    }
+    let (&width, _) = counts.iter().max_by_key(|&(&n, &c)| (c, n))?;
+    if width < 2 || lines.first()?.2 == width {
+        return None;
+    }
+    let header = lines
+        .iter()
+        .take(PREAMBLE_LINES + 1)
+        .position(|l| l.2 == width)?;
+    let table = lines.get(header..header + 3)?;
+    if !table.iter().all(|l| l.2 == width) {
+        return None;
+    }
+    Some((lines[header].0, lines[header].1 - 1))
+}
+
 /// The field delimiter, from the first two non-blank lines: of `;`, tab and `,` (preferred in
 /// that order on a tie: a decimal comma can match a `;` file's field count), the one that
 /// splits both lines, outside quotes, into the same number of fields, the most; else the
@@ -248,16 +308,6 @@ fn delimiter(text: &[u8]) -> u8 {
         .split(|&b| b == b'\n')
         .filter(|line| !line.trim_ascii().is_empty());
     let (first, second) = (lines.next().unwrap_or(&[]), lines.next());
-    let fields = |line: &[u8], d: u8| {
-        let mut quoted = false;
-        1 + line
-            .iter()
-            .filter(|&&b| {
-                quoted ^= b == b'"';
-                b == d && !quoted
-            })
-            .count()
-    };
     let consistent = [b';', b'\t', b',']
         .into_iter()
         .filter(|&d| {
@@ -364,10 +414,36 @@ impl RawTable {
     /// Parses a whole CSV file.
     pub(crate) fn read(text: &[u8]) -> Result<Self, LoadError> {
         let text = text.strip_prefix(BOM).unwrap_or(text);
-        let (start, comment) = leading_comments(text);
+        let (mut start, mut comment) = leading_comments(text);
+        let mut delimiter = delimiter(&text[start..]);
+        // A preamble above the header (not a TMY3 metadata line) is left out, and the delimiter
+        // taken from the table.
+        let mut preamble_end = None;
+        // (A preamble line may hold no delimiter, and then the first two lines do not tell it.)
+        let found = [delimiter, b';', b'\t', b',']
+            .into_iter()
+            .find_map(|d| Some((d, preamble(&text[start..], d)?)));
+        if let Some((d, (offset, last))) = found {
+            delimiter = d;
+            let header = &text[start + offset..];
+            let line = header.split(|&b| b == b'\n').next().unwrap_or(&[]);
+            let names = csv::ReaderBuilder::new()
+                .has_headers(false)
+                .delimiter(delimiter)
+                .from_reader(line)
+                .records()
+                .next()
+                .and_then(Result::ok);
+            if !names.is_some_and(|n| tmy3::is_header(&header_names(&n))) {
+                let lines_before = text[..start].iter().filter(|&&b| b == b'\n').count() as u64;
+                preamble_end = Some(lines_before + last);
+                start += offset;
+                comment = None;
+            }
+            delimiter = self::delimiter(&text[start..]);
+        }
         let body = &text[start..];
         let lines = Lines::new(text, start);
-        let delimiter = delimiter(body);
         let builder = || {
             let mut b = csv::ReaderBuilder::new();
             b.has_headers(false)
@@ -478,6 +554,7 @@ impl RawTable {
             units,
             unnamed,
             comments,
+            preamble_end,
         })
     }
 

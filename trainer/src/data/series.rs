@@ -28,6 +28,10 @@ pub struct LoadConfig {
     pub segment_column: Option<String>,
     /// Skip and count bad rows instead of failing on the first one.
     pub skip_bad_rows: bool,
+    /// Put the rows in time order first, for exports that are not: a stable sort over the whole
+    /// file, so rows of the same time keep their order (and the later ones are dropped as
+    /// duplicates). Rows whose time does not parse stay after the row before them.
+    pub sort_by_time: bool,
 }
 
 /// What happened while loading a file.
@@ -58,9 +62,19 @@ pub struct LoadReport {
     pub units: Option<(u64, Vec<String>)>,
     /// Lines among the data that are comments (`#` first), left out.
     pub comment_lines: Vec<u64>,
+    /// Whether rows were put in time order ([`LoadConfig::sort_by_time`]: they were not).
+    pub sorted: bool,
+    /// The last line of a preamble above the header (an Open-Meteo export's location lines:
+    /// not as wide as the table under them), left out.
+    pub preamble_end: Option<u64>,
     /// Numeric columns without a name in the header (`column N`, N from 1): a pandas index,
     /// say. Left out of the default features; `--features` can name them.
     pub unnamed_columns: Vec<String>,
+    /// Numeric columns that count the rows: named like a row number ([`COUNTER_NAMES`]: `No`,
+    /// a Campbell logger's `RECORD`) and rising by a whole number every row, by 1 in nine rows
+    /// of ten. Left out of the default features, where they would be a clock that never
+    /// repeats; `--features` can name them.
+    pub counter_columns: Vec<String>,
     /// Bad rows skipped (with [`LoadConfig::skip_bad_rows`]).
     pub skipped_rows: usize,
     /// The first few skipped rows (up to [`SKIPPED_ROWS_LISTED`](super::SKIPPED_ROWS_LISTED)).
@@ -102,6 +116,15 @@ impl fmt::Display for LoadReport {
                 lines.join(", ")
             )?;
         }
+        if self.sorted {
+            writeln!(f, "rows put in time order (--sort): the file was not")?;
+        }
+        if let Some(last) = self.preamble_end {
+            writeln!(
+                f,
+                "lines up to {last} are a preamble above the header, left out"
+            )?;
+        }
         if let Some(&first) = self.comment_lines.first() {
             let n = self.comment_lines.len();
             let more = if n > 1 {
@@ -117,6 +140,10 @@ impl fmt::Display for LoadReport {
         if !self.unnamed_columns.is_empty() {
             let names = list(&self.unnamed_columns);
             writeln!(f, "unnamed, not a default feature: {names}")?;
+        }
+        if !self.counter_columns.is_empty() {
+            let names = list(&self.counter_columns);
+            writeln!(f, "row counter, not a default feature: {names}")?;
         }
         if !self.non_numeric_columns.is_empty() {
             writeln!(
@@ -250,8 +277,13 @@ impl Series {
             rows,
             unnamed,
             comments,
+            preamble_end,
             ..
         } = table;
+        let (rows, sorted) = match config.sort_by_time {
+            true => sort_by_time(rows, &time),
+            false => (rows, false),
+        };
         let rows = parse_rows(&header, rows, &time, &numeric, segment, &mut bad)?;
         let regular = gaps::regularize(&rows)?;
 
@@ -270,10 +302,20 @@ impl Series {
             clock_changes: rows.clock_changes.clone(),
             units,
             comment_lines: comments,
+            sorted,
+            preamble_end,
             unnamed_columns: unnamed
                 .iter()
                 .filter(|i| numeric.contains(i))
                 .map(|&i| header[i].clone())
+                .collect(),
+            counter_columns: (numeric.iter().enumerate())
+                .filter(|&(_, &i)| counter_named(&header[i]))
+                .filter(|&(k, _)| {
+                    let column = rows.values.iter().skip(k).step_by(rows.width.max(1));
+                    is_counter(column.copied())
+                })
+                .map(|(_, &i)| header[i].clone())
                 .collect(),
             skipped_rows: bad.count,
             skipped: bad.listed,
@@ -342,7 +384,20 @@ enum TimeColumns {
         time: usize,
         layout: DateLayout,
     },
+    /// Year, month and day columns and up to hour, minute and second (`count` of them, 3 to 6,
+    /// in that order in `columns`).
+    Parts { columns: [usize; 6], count: usize },
 }
+
+/// The names of date and time part columns (any case), in [`TimeColumns::Parts`]' order.
+const PART_NAMES: [&[&str]; 6] = [
+    &["year", "yr"],
+    &["month", "mon"],
+    &["day"],
+    &["hour", "hr"],
+    &["minute", "min"],
+    &["second", "sec"],
+];
 
 /// The layout of the dates in column `index` whose first cell starts with one (see
 /// [`timestamp::date_fields`]): year first is `YYYY{sep}MM{sep}DD`, `.` with the year last
@@ -519,6 +574,11 @@ impl TimeColumns {
                 if let Some(t) = tmy3.filter(|t| index == t.date || index == t.time) {
                     return Ok(Self::Tmy3(t));
                 }
+                if let Some(parts) =
+                    Self::parts(table, first).filter(|p| p.indices().any(|i| i == index))
+                {
+                    return Ok(parts);
+                }
                 // A date column or a time column, with the other half next to it.
                 let as_date = Self::split(table, first, Some(index), None, |_| true)
                     .filter(|s| matches!(s, Ok(Self::Split { date, .. }) if *date == index));
@@ -544,8 +604,8 @@ impl TimeColumns {
             }
             (None, Some(t)) => Ok(Self::Tmy3(t)),
             // In order: a whole ISO 8601 (with a time of day) or Jena timestamp; an ISO date
-            // and a time column; an ISO date alone; a Unix time; a spreadsheet date and a time
-            // column; a spreadsheet date alone.
+            // and a time column; an ISO date alone; a Unix time; year, month, day (and hour...)
+            // columns; a spreadsheet date and a time column; a spreadsheet date alone.
             (None, None) => {
                 let single = |format, with_time: bool| {
                     let index = first.iter().position(|cell| {
@@ -563,6 +623,7 @@ impl TimeColumns {
                             .position(|(name, cell)| time_named_number(name, cell))?;
                         Some(Self::unix(table, first, index))
                     })
+                    .or_else(|| Self::parts(table, first).map(Ok))
                     .or_else(|| Self::split(table, first, None, None, |_| true))
                     .or_else(|| {
                         let index = first
@@ -599,6 +660,23 @@ impl TimeColumns {
         Some(date_layout(table, date)?.map(|layout| Self::Split { date, time, layout }))
     }
 
+    /// Year, month and day columns (and hour, minute, second, each only after the one before),
+    /// found by name ([`PART_NAMES`]), if the first row's cells there are a date and time.
+    fn parts(table: &RawTable, first: &csv::StringRecord) -> Option<Self> {
+        let mut columns = [0; 6];
+        let mut count = 0;
+        for names in PART_NAMES {
+            let named = |h: &String| names.iter().any(|n| h.trim().eq_ignore_ascii_case(n));
+            match table.header.iter().position(named) {
+                Some(i) => columns[count] = i,
+                None => break,
+            }
+            count += 1;
+        }
+        let parts = Self::Parts { columns, count };
+        (count >= 3 && parts.utc_ms(first).is_ok()).then_some(parts)
+    }
+
     /// Column `index` in its date layout, if its first cell starts with a date.
     fn civil(table: &RawTable, index: usize) -> Option<Result<Self, LoadError>> {
         date_layout(table, index).map(|layout| {
@@ -627,17 +705,19 @@ impl TimeColumns {
             Self::Single { format, .. } => *format,
             Self::Tmy3(_) => TimestampFormat::Tmy3,
             Self::Split { layout, .. } => TimestampFormat::DateAndTime(*layout),
+            Self::Parts { count, .. } => TimestampFormat::Parts((*count - 3) as u8),
         }
     }
 
     /// The timestamp column indices; the first is the one named in time-order errors.
     fn indices(&self) -> impl Iterator<Item = usize> + '_ {
-        let (first, second) = match self {
-            Self::Single { index, .. } => (*index, None),
-            Self::Tmy3(t) => (t.date, Some(t.time)),
-            Self::Split { date, time, .. } => (*date, Some(*time)),
+        let (pair, parts): (_, &[usize]) = match self {
+            Self::Single { index, .. } => ([Some(*index), None], &[]),
+            Self::Tmy3(t) => ([Some(t.date), Some(t.time)], &[]),
+            Self::Split { date, time, .. } => ([Some(*date), Some(*time)], &[]),
+            Self::Parts { columns, count } => ([None, None], &columns[..*count]),
         };
-        std::iter::once(first).chain(second)
+        pair.into_iter().flatten().chain(parts.iter().copied())
     }
 
     /// Whether the row's timestamp is local clock time (no UTC offset: ISO 8601 without one,
@@ -653,7 +733,8 @@ impl TimeColumns {
                 format: TimestampFormat::Jena | TimestampFormat::Civil(_),
                 ..
             }
-            | Self::Split { .. } => true,
+            | Self::Split { .. }
+            | Self::Parts { .. } => true,
             _ => false,
         }
     }
@@ -677,6 +758,13 @@ impl TimeColumns {
                 let day = timestamp::parse_civil(&cells[date], layout).map_err(|e| (date, e))?;
                 let clock = timestamp::parse_clock(&cells[time]).map_err(|e| (time, e))?;
                 Ok(day + clock)
+            }
+            Self::Parts { columns, count } => {
+                let mut text = [""; 6];
+                for (t, &i) in text.iter_mut().zip(&columns[..count]) {
+                    *t = &cells[i];
+                }
+                timestamp::from_parts(&text[..count]).map_err(|(k, e)| (columns[k], e))
             }
         }
     }
@@ -725,6 +813,37 @@ fn numeric_columns(table: &RawTable, time: &TimeColumns) -> Vec<usize> {
             first == Some(true) || 2 * numbers > cells
         })
         .collect()
+}
+
+/// Names of row-number columns (any case, a trailing `.` dropped): a pandas or R index written
+/// out, UCI's `No`, a Campbell Scientific logger's `RECORD`.
+pub const COUNTER_NAMES: [&str; 10] = [
+    "no", "nr", "num", "index", "idx", "record", "rec", "row", "seq", "sample",
+];
+
+/// Whether a column is named like a row number ([`COUNTER_NAMES`]).
+fn counter_named(name: &str) -> bool {
+    let name = name.trim().trim_end_matches('.');
+    COUNTER_NAMES.iter().any(|c| name.eq_ignore_ascii_case(c))
+}
+
+/// Whether a column's values, row by row, count the rows: at least 10 of them, each a whole
+/// number above the one before, nine steps in ten (or more) by exactly 1 (the others where bad
+/// rows were left out).
+fn is_counter(values: impl Iterator<Item = f64>) -> bool {
+    let (mut previous, mut steps, mut ones) = (None::<f64>, 0usize, 0usize);
+    for v in values {
+        if let Some(p) = previous {
+            let d = v - p;
+            if d < 1.0 || d.fract() != 0.0 {
+                return false;
+            }
+            steps += 1;
+            ones += usize::from(d == 1.0);
+        }
+        previous = Some(v);
+    }
+    steps >= 9 && 10 * ones >= 9 * steps
 }
 
 /// How many of a column's first non-missing cells decide whether it is numeric (the first of
@@ -780,6 +899,31 @@ fn clock_change(previous_ms: i64, ms: i64, step: i64) -> i64 {
 }
 
 /// Parses every row's timestamp and numeric cells and checks the time order.
+/// The rows in time order (see [`LoadConfig::sort_by_time`]), and whether that moved any.
+fn sort_by_time(
+    rows: Vec<Result<RawRow, LoadError>>,
+    time: &TimeColumns,
+) -> (Vec<Result<RawRow, LoadError>>, bool) {
+    let mut ms = i64::MIN;
+    let mut keys = Vec::with_capacity(rows.len());
+    for row in &rows {
+        if let Ok(t) = row
+            .as_ref()
+            .map_err(|_| ())
+            .and_then(|r| time.utc_ms(&r.cells).map_err(|_| ()))
+        {
+            ms = t;
+        }
+        keys.push(ms);
+    }
+    let mut order: Vec<usize> = (0..rows.len()).collect();
+    order.sort_by_key(|&i| keys[i]);
+    let moved = order.iter().enumerate().any(|(at, &i)| at != i);
+    let mut slots: Vec<Option<Result<RawRow, LoadError>>> = rows.into_iter().map(Some).collect();
+    let sorted = order.into_iter().filter_map(|i| slots[i].take()).collect();
+    (sorted, moved)
+}
+
 fn parse_rows(
     header: &[String],
     table_rows: Vec<Result<RawRow, LoadError>>,
@@ -903,6 +1047,150 @@ mod tests {
             ..LoadConfig::default()
         };
         Series::from_reader(text.as_bytes(), &config)
+    }
+
+    #[test]
+    fn rows_out_of_time_order_are_sorted_when_asked() {
+        // An export in two chunks, the later first (Kaggle's PJM files), with a duplicate.
+        let text = "Datetime,MW\n2021-01-01 03:00:00,4\n2021-01-01 04:00:00,5\n\
+                    2021-01-01 00:00:00,1\n2021-01-01 01:00:00,2\n2021-01-01 01:00:00,9\n\
+                    2021-01-01 02:00:00,3\n";
+        let error = load(text).unwrap_err();
+        assert!(
+            matches!(error, LoadError::TimeGoesBackwards { line: 4, .. }),
+            "{error:?}"
+        );
+        assert!(
+            error.to_string().contains("--sort puts them in order"),
+            "{error}"
+        );
+        let sorted = LoadConfig {
+            sort_by_time: true,
+            ..LoadConfig::default()
+        };
+        let series = Series::from_reader(text.as_bytes(), &sorted).unwrap();
+        assert_eq!(series.column("MW"), Some(&[1.0, 2.0, 3.0, 4.0, 5.0][..]));
+        assert_eq!(series.report().duplicates_dropped, 1);
+        assert!(series.report().sorted);
+        assert!(
+            series
+                .report()
+                .to_string()
+                .contains("rows put in time order")
+        );
+        // A bad row stays after the row before it.
+        let text = "time,v\n2021-01-01T01:00Z,2\nnot a time,7\n2021-01-01T00:00Z,1\n";
+        let config = LoadConfig {
+            skip_bad_rows: true,
+            ..sorted
+        };
+        let series = Series::from_reader(text.as_bytes(), &config).unwrap();
+        assert_eq!(series.column("v"), Some(&[1.0, 2.0][..]));
+        assert_eq!(series.report().skipped[0].line, 3);
+    }
+
+    #[test]
+    fn a_preamble_above_the_header_is_left_out() {
+        // Open-Meteo's CSV: the location's names and values, a blank line, the table.
+        let text = "latitude,longitude,elevation,utc_offset_seconds,timezone,timezone_abbreviation\n\
+                    52.52,13.42,38.0,0,GMT,GMT\n\n\
+                    time,temperature_2m (°C),relative_humidity_2m (%)\n\
+                    2023-01-01T00:00,1.5,80\n2023-01-01T01:00,1.0,81\n2023-01-01T02:00,0.5,x\n";
+        let error = load(text).unwrap_err();
+        assert!(
+            matches!(error, LoadError::NotANumber { line: 7, .. }),
+            "{error:?}"
+        );
+        let series = load_skipping(text).unwrap();
+        assert_eq!(
+            series.columns(),
+            ["temperature_2m (°C)", "relative_humidity_2m (%)"]
+        );
+        assert_eq!(series.report().preamble_end, Some(3));
+        assert!(
+            series
+                .report()
+                .to_string()
+                .contains("lines up to 3 are a preamble")
+        );
+        // After comments, in a `;` file; a table without a preamble has none.
+        let text = "# station 7\nStation Berlin\ntime;t\n2023-01-01T00:00;1,5\n\
+                    2023-01-01T01:00;2,5\n2023-01-01T02:00;3\n";
+        let series = load(text).unwrap();
+        assert_eq!(series.report().preamble_end, Some(2));
+        assert_eq!(series.column("t"), Some(&[1.5, 2.5, 3.0][..]));
+        let plain = "time,t\n2023-01-01T00:00,1\n2023-01-01T01:00,2\n2023-01-01T02:00,3\n";
+        assert_eq!(load(plain).unwrap().report().preamble_end, None);
+    }
+
+    #[test]
+    fn year_month_day_hour_columns_and_row_counters() {
+        // UCI's air-quality layout: a row number, the date and hour in parts, an NA.
+        let mut text = String::from("No,year,month,day,hour,pm2.5,TEMP\n");
+        for i in 0..30 {
+            let (day, hour) = (1 + i / 24, i % 24);
+            let pm = if i == 5 {
+                "NA".to_owned()
+            } else {
+                format!("{}", 10 + i % 5)
+            };
+            text.push_str(&format!("{},2013,3,{day},{hour},{pm},{}.5\n", i + 1, i % 7));
+        }
+        let series = load_skipping(&text).unwrap();
+        let report = series.report();
+        assert_eq!(report.timestamp_format, TimestampFormat::Parts(1));
+        assert_eq!(report.timestamp_columns, ["year", "month", "day", "hour"]);
+        assert_eq!(report.period_ms, 3_600_000);
+        assert_eq!(series.columns(), ["No", "pm2.5", "TEMP"]);
+        // `No` counts the rows (its missing row interpolated): no default feature.
+        assert_eq!(report.counter_columns, ["No"]);
+        assert!(
+            report
+                .to_string()
+                .contains("row counter, not a default feature: `No`")
+        );
+        let start = timestamp::days_from_civil(2013, 3, 1) * 86_400_000;
+        assert_eq!(series.times()[0], start);
+        assert_eq!(series.times()[25], start + 25 * 3_600_000);
+        assert!(
+            report
+                .to_string()
+                .contains("year, month, day, hour columns (local time)"),
+            "{report}"
+        );
+        // A date alone in parts; a bad part names its column and line.
+        let days = "Year,Month,Day,rain\n2020,1,30,1\n2020,1,31,2\n2020,2,1,3\n2020,2,30,4\n";
+        let error = load(days).unwrap_err();
+        assert!(
+            matches!(&error, LoadError::BadTimestamp { line: 5, column, .. } if column == "Day"),
+            "{error:?}"
+        );
+        let series = load_skipping(days).unwrap();
+        assert_eq!(series.report().timestamp_format, TimestampFormat::Parts(0));
+        assert_eq!(series.report().period_ms, 86_400_000);
+        assert_eq!(series.column("rain"), Some(&[1.0, 2.0, 3.0][..]));
+        // A float export's `2020.0`; a minute column only after an hour column.
+        let floats = "year,month,day,hour,minute,v\n2020.0,1,1,0,0,1\n2020.0,1,1,0,30,2\n\
+                      2020.0,1,1,1,0,3\n";
+        let series = load(floats).unwrap();
+        assert_eq!(series.report().timestamp_format, TimestampFormat::Parts(2));
+        assert_eq!(series.report().period_ms, 1_800_000);
+        // Counters: whole steps of 1 (nine in ten); a measured value is not one.
+        assert!(is_counter((1..=20).map(f64::from)));
+        assert!(!is_counter((1..=5).map(f64::from)), "too few rows to tell");
+        assert!(!is_counter(
+            [1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0, 9.0, 9.5].into_iter()
+        ));
+        assert!(!is_counter((0..20).map(|i| f64::from(i * 2))));
+        assert!(!is_counter((0..20).map(|i| f64::from(20 - i))));
+        // Only under a row number's name: a ramp called `level` is data.
+        assert!(counter_named("No.") && counter_named("RECORD") && !counter_named("level"));
+        let ramp = "time,level,Index\n2021-01-01T00:00Z,1,1\n2021-01-01T01:00Z,2,2\n";
+        let mut ramp = ramp.to_owned();
+        for h in 2..12 {
+            ramp.push_str(&format!("2021-01-01T{h:02}:00Z,{},{}\n", h + 1, h + 1));
+        }
+        assert_eq!(load(&ramp).unwrap().report().counter_columns, ["Index"]);
     }
 
     #[test]

@@ -59,6 +59,10 @@ pub enum TimestampFormat {
     /// A date column (ISO 8601 `YYYY-MM-DD` or [`Civil`](Self::Civil) without a time) and a
     /// time-of-day column (`14:30`, `14:30:00.5`, `2:30 PM`); local clock time.
     DateAndTime(DateLayout),
+    /// Whole numbers in `year`, `month` and `day` columns, optionally `hour`, `minute` and
+    /// `second` too (UCI's air-quality files, `No,year,month,day,hour,...`); local clock time.
+    /// The count of columns from `hour` on (0 to 3).
+    Parts(u8),
 }
 
 /// The order of a date's fields.
@@ -172,6 +176,55 @@ pub(crate) fn date_fields(text: &str) -> Option<(u8, [u32; 3], bool, bool)> {
     }
 }
 
+/// Milliseconds (local clock time read as UTC) of a date and time given as whole numbers (an
+/// integer cell, or one ending in `.0`: a float export): `[year, month, day]` and then the
+/// hour, minute and second given. Hour 24 with no minutes is midnight at the end of the day.
+pub(crate) fn from_parts(cells: &[&str]) -> Result<i64, (usize, TimestampError)> {
+    const FIELDS: [&str; 6] = ["year", "month", "day", "hour", "minute", "second"];
+    let mut v = [0u32; 6];
+    for (i, cell) in cells.iter().enumerate().take(6) {
+        let digits = cell.strip_suffix(".0").unwrap_or(cell);
+        let ok =
+            !digits.is_empty() && digits.len() <= 4 && digits.bytes().all(|b| b.is_ascii_digit());
+        v[i] = match ok {
+            true => digits.parse().unwrap_or(u32::MAX),
+            false => {
+                let error = TimestampError::Layout {
+                    expected: "a whole number",
+                };
+                return Err((i, error));
+            }
+        };
+        if i == 0 && !(1000..=9999).contains(&v[0]) {
+            let error = TimestampError::OutOfRange {
+                field: FIELDS[0],
+                value: v[0],
+            };
+            return Err((0, error));
+        }
+    }
+    let days = checked_days(i64::from(v[0]), v[1], v[2]).map_err(|e| {
+        let field = match e {
+            TimestampError::OutOfRange { field: "month", .. } => 1,
+            _ => 2,
+        };
+        (field, e)
+    })?;
+    let clock = checked_time_of_day(v[3], v[4], v[5]).map_err(|e| {
+        let field = match e {
+            TimestampError::OutOfRange {
+                field: "minute", ..
+            } => 4,
+            TimestampError::OutOfRange {
+                field: "second", ..
+            } => 5,
+            _ => 3,
+        };
+        (field.min(cells.len().saturating_sub(1)), e)
+    })?;
+    Ok(days * DAY * MS + clock * MS)
+}
+
 /// Parses a date in `layout`, optionally followed by a space or `T` and a time of day (see
 /// [`parse_clock`]), to milliseconds (local clock time read as UTC).
 pub(crate) fn parse_civil(text: &str, layout: DateLayout) -> Result<i64, TimestampError> {
@@ -258,6 +311,11 @@ impl fmt::Display for TimestampFormat {
             Self::Civil(layout) => return write!(f, "{layout} [H:MM[:SS]] (local time)"),
             Self::DateAndTime(layout) => {
                 return write!(f, "{layout} and H:MM[:SS] columns (local time)");
+            }
+            Self::Parts(clock) => {
+                let names = ["year", "month", "day", "hour", "minute", "second"];
+                let used = &names[..3 + usize::from(*clock).min(3)];
+                return write!(f, "{} columns (local time)", used.join(", "));
             }
         })
     }
