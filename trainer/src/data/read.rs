@@ -93,6 +93,8 @@ pub(crate) struct RawTable {
     pub(crate) rows: Vec<Result<RawRow, LoadError>>,
     /// A units row under the header (`,degC,%`), left out of the data: its line and cells.
     pub(crate) units: Option<(u64, Vec<String>)>,
+    /// A second row like it under it (a TOA5 file's processing row), left out too.
+    pub(crate) second_units: Option<(u64, Vec<String>)>,
     /// Columns without a name in the header (called `column N` here).
     pub(crate) unnamed: Vec<usize>,
     /// The last line of a preamble above the header (lines from the first non-comment one on
@@ -511,7 +513,7 @@ impl RawTable {
         if next.is_none() {
             next = next_record(&mut reader, &lines)?;
         }
-        let mut units = None;
+        let (mut units, mut second_units) = (None, None);
         if let Some(Ok(row)) = &next
             && tmy3_utc_offset.is_none()
             && row.cells.len() == header.len()
@@ -519,6 +521,14 @@ impl RawTable {
         {
             units = Some((row.line, header_names(&row.cells)));
             next = next_record(&mut reader, &lines)?;
+            // A second such row (a Campbell Scientific TOA5 file's processing row: `"","","Avg"`).
+            if let Some(Ok(row)) = &next
+                && row.cells.len() == header.len()
+                && is_units_row(&row.cells)
+            {
+                second_units = Some((row.line, header_names(&row.cells)));
+                next = next_record(&mut reader, &lines)?;
+            }
         }
         let mut comments = Vec::new();
         while let Some(row) = next {
@@ -552,6 +562,7 @@ impl RawTable {
             tmy3_utc_offset,
             rows,
             units,
+            second_units,
             unnamed,
             comments,
             preamble_end,

@@ -60,6 +60,9 @@ pub struct LoadReport {
     pub clock_changes: Vec<u64>,
     /// A row of units under the header, left out of the data: its line and its non-empty cells.
     pub units: Option<(u64, Vec<String>)>,
+    /// A second row like it under it (a Campbell Scientific TOA5 file's processing row, `Avg`,
+    /// `Smp`), left out too: its line and its non-empty cells.
+    pub second_units: Option<(u64, Vec<String>)>,
     /// Lines among the data that are comments (`#` first), left out.
     pub comment_lines: Vec<u64>,
     /// Whether rows were put in time order ([`LoadConfig::sort_by_time`]: they were not).
@@ -104,7 +107,7 @@ impl fmt::Display for LoadReport {
             self.interpolated_rows,
             self.skipped_rows
         )?;
-        if let Some((line, cells)) = &self.units {
+        for (line, cells) in self.units.iter().chain(&self.second_units) {
             writeln!(f, "line {line} is units, not data: {}", list(cells))?;
         }
         if !self.clock_changes.is_empty() {
@@ -268,10 +271,11 @@ impl Series {
             .transpose()?;
         let numeric = numeric_columns(&table, &time);
         let rows_read = table.rows.len();
-        let units = table
-            .units
-            .clone()
-            .map(|(line, cells)| (line, cells.into_iter().filter(|c| !c.is_empty()).collect()));
+        let non_empty = |units: &Option<(u64, Vec<String>)>| {
+            let (line, cells) = units.clone()?;
+            Some((line, cells.into_iter().filter(|c| !c.is_empty()).collect()))
+        };
+        let (units, second_units) = (non_empty(&table.units), non_empty(&table.second_units));
         let RawTable {
             header,
             rows,
@@ -301,6 +305,7 @@ impl Series {
             interpolated_rows: regular.interpolated,
             clock_changes: rows.clock_changes.clone(),
             units,
+            second_units,
             comment_lines: comments,
             sorted,
             preamble_end,
@@ -1087,6 +1092,50 @@ mod tests {
         let series = Series::from_reader(text.as_bytes(), &config).unwrap();
         assert_eq!(series.column("v"), Some(&[1.0, 2.0][..]));
         assert_eq!(series.report().skipped[0].line, 3);
+    }
+
+    #[test]
+    fn campbell_toa5_files_load() {
+        // The station line, the names, the units and the processing, then quoted timestamps.
+        let mut text = String::from(
+            "\"TOA5\",\"CR1000_Station\",\"CR1000\",\"1234\",\"CR1000.Std.32\",\"CPU:a.CR1\",\"5\",\"T1\"\n\
+             \"TIMESTAMP\",\"RECORD\",\"AirTC_Avg\",\"RH\"\n\"TS\",\"RN\",\"Deg C\",\"%\"\n\
+             \"\",\"\",\"Avg\",\"Smp\"\n",
+        );
+        for i in 0..12 {
+            text.push_str(&format!(
+                "\"2023-01-01 {:02}:{:02}:00\",{i},{}.5,80\n",
+                i / 6,
+                i % 6 * 10,
+                i % 3
+            ));
+        }
+        let series = load(&text).unwrap();
+        let report = series.report();
+        assert_eq!(report.preamble_end, Some(1));
+        assert_eq!(report.timestamp_columns, ["TIMESTAMP"]);
+        assert_eq!(
+            report.units,
+            Some((
+                3,
+                vec!["TS".into(), "RN".into(), "Deg C".into(), "%".into()]
+            ))
+        );
+        assert_eq!(
+            report.second_units,
+            Some((4, vec!["Avg".into(), "Smp".into()]))
+        );
+        assert_eq!(report.counter_columns, ["RECORD"]);
+        assert_eq!(report.period_ms, 600_000);
+        assert_eq!(
+            series.column("AirTC_Avg").map(|c| c[..3].to_vec()),
+            Some(vec![0.5, 1.5, 2.5])
+        );
+        assert!(
+            report
+                .to_string()
+                .contains("line 4 is units, not data: `Avg`, `Smp`")
+        );
     }
 
     #[test]
