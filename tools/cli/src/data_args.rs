@@ -11,8 +11,9 @@ use nowcast_trainer::data::{Dataset, DatasetConfig, Duration, LoadConfig, Series
 #[derive(Debug, Clone, Args)]
 pub struct DataArgs {
     /// The sensor CSV (timestamps ISO 8601 with optional milliseconds, Jena `Date Time`, raw
-    /// TMY3, spreadsheet dates such as `05/01/2023 2:30 PM` or a date and a time column, or
-    /// Unix seconds/milliseconds in a `time`/`timestamp`/`epoch` column).
+    /// TMY3 or Campbell TOA5, spreadsheet dates such as `05/01/2023 2:30 PM` or a date and a time
+    /// column, `year`/`month`/`day`/`hour` columns, or Unix seconds/milliseconds in a
+    /// `time`/`timestamp`/`epoch` column, a count since power-up in `millis` or `seconds`).
     #[arg(long)]
     pub data: PathBuf,
     /// The column to forecast (default for eval/replay: the model's target).
