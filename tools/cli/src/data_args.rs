@@ -34,7 +34,8 @@ pub struct DataArgs {
     /// Skip malformed rows (counted and reported) instead of stopping at the first.
     #[arg(long)]
     pub skip_bad_rows: bool,
-    /// Put the rows in time order first (per segment-column value), for exports that are not
+    /// Put the rows in time order first, for exports that are not (a stable sort of the whole
+    /// file; daylight-saving repeats in local time stay as they are)
     #[arg(long)]
     pub sort: bool,
     /// Rows per input window (default for eval/replay: the model's).
@@ -134,13 +135,26 @@ impl DataArgs {
         if let Some(model) = model {
             check_period(&series, model, &self.data)?;
         }
-        // Without --target, a file's only numeric column (besides the time) is the target.
-        let target = match (target, series.columns()) {
+        // Without --target, a file's only numeric column (besides the time, row counters,
+        // unnamed columns and the segment column) is the target.
+        let report = series.report();
+        let candidates: Vec<&String> = (series.columns().iter())
+            .filter(|c| {
+                !report.counter_columns.contains(c)
+                    && !report.unnamed_columns.contains(c)
+                    && report.segment_column.as_ref() != Some(c)
+            })
+            .collect();
+        let target = match (target, &candidates[..]) {
             (Some(t), _) => t,
             (None, [only]) => {
                 eprintln!("target `{only}`, the only numeric column");
-                only.clone()
+                (*only).clone()
             }
+            (None, []) => bail!(
+                "--target is required, and {} has no numeric column to forecast",
+                self.data.display()
+            ),
             (None, columns) => {
                 let names: Vec<String> = columns.iter().map(|c| format!("`{c}`")).collect();
                 bail!(

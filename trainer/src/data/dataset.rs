@@ -185,10 +185,12 @@ fn split_rows(rows: usize, fractions: [f64; 3]) -> Result<[Range<usize>; 3], Dat
 fn column_error(series: &Series, role: &'static str, name: &str) -> DatasetError {
     let available = series.columns().to_vec();
     let name = name.to_owned();
-    if series.report().non_numeric_columns.contains(&name) {
+    let report = series.report();
+    if let Some(at) = report.non_numeric_columns.iter().position(|c| *c == name) {
         DatasetError::NotNumeric {
             role,
             name,
+            first: report.non_numeric_first.get(at).cloned().flatten(),
             available,
         }
     } else {

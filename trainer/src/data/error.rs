@@ -68,13 +68,25 @@ pub enum LoadError {
         "no timestamp column: no column's first data cell is an ISO 8601, Jena or spreadsheet \
          date, there are no TMY3 `Date (MM/DD/YYYY)`/`Time (HH:MM)` columns nor `year`, `month`, \
          `day` (and `hour`) columns, and no column of numbers is named `time`, `timestamp`, \
-         `epoch`, `unix`, `elapsed` or `millis` (a Unix time or a count; `--time-column` names \
-         any other); columns: {}",
+         `epoch`, `unix`, `elapsed`, `uptime`, `millis`, `ms` or `seconds` (a Unix time or a \
+         count; `--time-column` names any other); columns: {}",
         list(.available)
     )]
     NoTimestampColumn {
         /// The header's column names.
         available: Vec<String>,
+    },
+    /// Dates with two digits last whose last field changes more often than their first: the
+    /// year is first (`YY.MM.DD`), which the loader does not read.
+    #[error(
+        "column `{column}`: dates like `{value}` end in two digits that change more often than \
+         the first field, so the year is not last: write the dates as YYYY-MM-DD"
+    )]
+    TwoDigitYearFirst {
+        /// The date column.
+        column: String,
+        /// Its first cell.
+        value: String,
     },
     /// Day-first or month-first dates, and no date of the column says which.
     #[error(
@@ -212,11 +224,16 @@ pub enum DatasetError {
         /// The series' numeric columns.
         available: Vec<String>,
     },
-    /// A feature or target column that is in the file but not numeric (most of its cells are
-    /// not numbers).
+    /// A feature or target column that is in the file but not numeric: its first value is not
+    /// a number (or it has none).
     #[error(
-        "the {role} column `{name}` is not numeric: most of its cells are not numbers (a number \
-         is written with a decimal point, or a decimal comma in a `;` file); numeric columns: {}",
+        "the {role} column `{name}` is not numeric: {} (a column is read as numbers when its \
+         first value is one, with a decimal point, or a decimal comma in a `;` file); numeric \
+         columns: {}",
+        match first {
+            Some((line, value)) => format!("its first value is `{value}`, on line {line}"),
+            None => "it has no values".to_owned(),
+        },
         list(.available)
     )]
     NotNumeric {
@@ -224,6 +241,8 @@ pub enum DatasetError {
         role: &'static str,
         /// The column.
         name: String,
+        /// Its first value that is not missing, and its line.
+        first: Option<(u64, String)>,
         /// The series' numeric columns.
         available: Vec<String>,
     },

@@ -100,8 +100,8 @@ pub(crate) struct RawTable {
     /// The last line of a preamble above the header (lines from the first non-comment one on
     /// that are not as wide as the table), left out.
     pub(crate) preamble_end: Option<u64>,
-    /// Lines among the data that are comments (`#` first, not a spreadsheet error value such as
-    /// `#N/A`: a logger's note of a restart, say), left out.
+    /// Lines among the data that are comments (their first cell starting with `#`, not a
+    /// spreadsheet error value such as `#N/A`: a logger's note of a restart, say), left out.
     pub(crate) comments: Vec<u64>,
 }
 
@@ -111,19 +111,54 @@ fn is_comment(line: &[u8]) -> bool {
     line.first() == Some(&b'#')
 }
 
-/// Spreadsheet error values, which start with `#` and are data (`#N/A` a missing value, the
-/// others bad numbers), not comments.
-const SPREADSHEET_ERRORS: [&str; 8] = [
-    "#N/A", "#NA", "#VALUE!", "#DIV/0!", "#REF!", "#NAME?", "#NUM!", "#NULL!",
-];
+/// Whether a cell is a spreadsheet error value, which is data (`#N/A` a missing value, the
+/// others bad numbers), not a comment: `#N/A`, `#NA` (any case), or `#`, capitals, digits,
+/// `/` or `_`, then `!` or `?` (`#VALUE!`, `#DIV/0!`, `#NAME?`, `#ERROR!`).
+fn is_spreadsheet_error(cell: &[u8]) -> bool {
+    let Some(rest) = cell.strip_prefix(b"#") else {
+        return false;
+    };
+    if rest.eq_ignore_ascii_case(b"N/A") || rest.eq_ignore_ascii_case(b"NA") {
+        return true;
+    }
+    match rest.split_last() {
+        Some((b'!' | b'?', body)) => {
+            !body.is_empty()
+                && body.iter().all(|&b| {
+                    b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'/' || b == b'_'
+                })
+        }
+        _ => false,
+    }
+}
 
-/// Whether a record among the data is a comment, from its first cell: `#` first, and not a
-/// spreadsheet error value.
-fn is_data_comment(first: &str) -> bool {
-    first.starts_with('#')
-        && !SPREADSHEET_ERRORS
+/// Blanks the comment lines among the data of `text` (which starts with the header, or a TMY3
+/// metadata line): lines after the first non-blank one whose first cell (under `d`, quotes
+/// taken off) starts with `#` and is not a spreadsheet error value. Blanked in place (their
+/// bytes but the line break made `\r`), so offsets and line numbers stay; returns the
+/// 1-based lines blanked, counted from `first_line`.
+fn blank_data_comments(text: &mut [u8], d: u8, first_line: u64) -> Vec<u64> {
+    let mut blanked = Vec::new();
+    let (mut at, mut line, mut seen_header) = (0, first_line, false);
+    while at < text.len() {
+        let end = text[at..]
             .iter()
-            .any(|e| first.eq_ignore_ascii_case(e))
+            .position(|&b| b == b'\n')
+            .map_or(text.len(), |n| at + n);
+        let row = &text[at..end];
+        let cell = row.split(|&b| b == d).next().unwrap_or(&[]).trim_ascii();
+        let cell = cell.strip_prefix(b"\"").unwrap_or(cell);
+        let cell = cell.strip_suffix(b"\"").unwrap_or(cell);
+        let comment = seen_header && cell.starts_with(b"#") && !is_spreadsheet_error(cell);
+        seen_header |= !row.trim_ascii().is_empty();
+        if comment {
+            // (A run of `\r` is empty lines to the CSV reader, and no line break to the count.)
+            text[at..end].fill(b'\r');
+            blanked.push(line);
+        }
+        (at, line) = (end + 1, line + 1);
+    }
+    blanked
 }
 
 /// The comment lines (and blank lines) above the header: the byte offset after them, and the
@@ -259,44 +294,70 @@ fn fields(line: &[u8], d: u8) -> usize {
 const PREAMBLE_LINES: usize = 10;
 const WIDTH_LINES: usize = 60;
 
-/// A preamble above the header: lines of another field count than the table under them (an
-/// Open-Meteo export's `latitude,longitude,...` line and its values, a blank line, then the
-/// table). The byte offset of the header in `text` and the 1-based last line of the preamble,
-/// if the first non-blank line is not as wide as the commonest width of the first
-/// [`WIDTH_LINES`] non-blank lines, one of the next [`PREAMBLE_LINES`] lines is, and the two
-/// lines after that one are too. A TMY3 file's metadata line is no preamble (the caller checks).
+/// A preamble above the header, under delimiter `d`: the byte offset of the header in `text`
+/// and the 1-based last line before it. Any of, in order:
+/// - a Campbell Scientific TOA5 file's station line (its first cell `TOA5`);
+/// - two lines, a blank line, then a header (no cell starting with a number) and a row (an
+///   Open-Meteo export's `latitude,longitude,...` line and its values, then the table);
+/// - lines of another field count than the table under them: the first non-blank line is not
+///   as wide as the commonest width of the first [`WIDTH_LINES`] non-blank lines, one of the
+///   next [`PREAMBLE_LINES`] lines is, and the two lines after it are too.
+///
+/// A TMY3 file's metadata line is no preamble (the caller checks).
 fn preamble(text: &[u8], d: u8) -> Option<(usize, u64)> {
-    // Non-blank lines: (byte offset, 1-based line, field count).
-    let mut lines = Vec::new();
+    // The first lines, blank ones too: (byte offset, 1-based line, the line).
+    let mut all = Vec::new();
     let (mut at, mut number) = (0, 1u64);
-    while at < text.len() && lines.len() < WIDTH_LINES {
+    while at < text.len() && all.len() < WIDTH_LINES {
         let end = text[at..]
             .iter()
             .position(|&b| b == b'\n')
             .map_or(text.len(), |n| at + n + 1);
-        let line = &text[at..end];
-        if !line.trim_ascii().is_empty() {
-            lines.push((at, number, fields(line, d)));
-        }
+        all.push((at, number, &text[at..end]));
         (at, number) = (end, number + 1);
     }
+    let blank = |line: &[u8]| line.trim_ascii().is_empty();
+    let cells = |line: &[u8]| -> Vec<String> {
+        let unquoted = |cell: &[u8]| {
+            let cell = cell.trim_ascii();
+            let cell = cell.strip_prefix(b"\"").unwrap_or(cell);
+            String::from_utf8_lossy(cell.strip_suffix(b"\"").unwrap_or(cell)).into_owned()
+        };
+        line.split(|&b| b == d).map(unquoted).collect()
+    };
+    let lines: Vec<_> = all.iter().filter(|l| !blank(l.2)).collect();
+    let start = |i: usize| lines.get(i).map(|l| (l.0, l.1 - 1));
+    if cells(lines.first()?.2).first().is_some_and(|c| c == "TOA5") {
+        return start(1);
+    }
+    if let [a, b, gap, header, row, ..] = &all[..]
+        && !blank(a.2)
+        && !blank(b.2)
+        && blank(gap.2)
+        && !blank(row.2)
+        && fields(header.2, d) > 1
+        && !cells(header.2).iter().any(|c| numeric_start(c))
+    {
+        return Some((header.0, header.1 - 1));
+    }
+    let width_of = |l: &&(usize, u64, &[u8])| fields(l.2, d);
     let mut counts = std::collections::BTreeMap::new();
-    for &(_, _, n) in &lines {
-        *counts.entry(n).or_insert(0usize) += 1;
+    for l in &lines {
+        *counts.entry(width_of(l)).or_insert(0usize) += 1;
     }
     let (&width, _) = counts.iter().max_by_key(|&(&n, &c)| (c, n))?;
-    if width < 2 || lines.first()?.2 == width {
+    if width < 2 || width_of(lines.first()?) == width {
         return None;
     }
     let header = lines
         .iter()
         .take(PREAMBLE_LINES + 1)
-        .position(|l| l.2 == width)?;
+        .position(|l| width_of(l) == width)?;
     let table = lines.get(header..header + 3)?;
-    if !table.iter().all(|l| l.2 == width) {
+    if !table.iter().all(|l| width_of(l) == width) {
         return None;
     }
-    Some((lines[header].0, lines[header].1 - 1))
+    start(header)
 }
 
 /// The field delimiter, from the first two non-blank lines: of `;`, tab and `,` (preferred in
@@ -422,9 +483,11 @@ impl RawTable {
         // taken from the table.
         let mut preamble_end = None;
         // (A preamble line may hold no delimiter, and then the first two lines do not tell it.)
-        let found = [delimiter, b';', b'\t', b',']
-            .into_iter()
-            .find_map(|d| Some((d, preamble(&text[start..], d)?)));
+        // A preamble under a delimiter counts only if the table after it splits at that one.
+        let found = [delimiter, b';', b'\t', b','].into_iter().find_map(|d| {
+            let (offset, last) = preamble(&text[start..], d)?;
+            (self::delimiter(&text[start + offset..]) == d).then_some((d, (offset, last)))
+        });
         if let Some((d, (offset, last))) = found {
             delimiter = d;
             let header = &text[start + offset..];
@@ -444,6 +507,21 @@ impl RawTable {
             }
             delimiter = self::delimiter(&text[start..]);
         }
+        // Comment lines among the data blanked in a copy (blank lines are skipped; offsets and
+        // line numbers stay).
+        let mut owned = None;
+        if text[start..].contains(&b'#') {
+            let mut copy = text.to_vec();
+            let first_line = 1 + text[..start].iter().filter(|&&b| b == b'\n').count() as u64;
+            let blanked = blank_data_comments(&mut copy[start..], delimiter, first_line);
+            if !blanked.is_empty() {
+                owned = Some((copy, blanked));
+            }
+        }
+        let (text, comments): (&[u8], Vec<u64>) = match &owned {
+            Some((copy, blanked)) => (copy, blanked.clone()),
+            None => (text, Vec::new()),
+        };
         let body = &text[start..];
         let lines = Lines::new(text, start);
         let builder = || {
@@ -530,15 +608,7 @@ impl RawTable {
                 next = next_record(&mut reader, &lines)?;
             }
         }
-        let mut comments = Vec::new();
         while let Some(row) = next {
-            if let Ok(row) = &row
-                && row.cells.get(0).is_some_and(is_data_comment)
-            {
-                comments.push(row.line);
-                next = next_record(&mut reader, &lines)?;
-                continue;
-            }
             rows.push(row.and_then(|row| {
                 if row.cells.len() == header.len() {
                     Ok(row)
@@ -583,6 +653,33 @@ impl RawTable {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn spreadsheet_error_values_are_not_comments() {
+        for cell in [
+            "#N/A",
+            "#n/a",
+            "#NA",
+            "#VALUE!",
+            "#DIV/0!",
+            "#NAME?",
+            "#ERROR!",
+            "#GETTING_DATA!",
+        ] {
+            assert!(is_spreadsheet_error(cell.as_bytes()), "{cell}");
+        }
+        for cell in ["#", "#!", "# restart!", "#note", "#Value!", "#power cycle?"] {
+            assert!(!is_spreadsheet_error(cell.as_bytes()), "{cell}");
+        }
+        // Comments are blanked to `\r` runs: the same length and line breaks.
+        let mut text = b"time,v\n# a, \"b\n1,2\n\"#c\",3\n#N/A,4\n".to_vec();
+        let before = text.len();
+        assert_eq!(blank_data_comments(&mut text, b',', 5), [6, 8]);
+        assert_eq!(text.len(), before);
+        assert_eq!(text.iter().filter(|&&b| b == b'\n').count(), 5);
+        assert!(text.starts_with(b"time,v\n\r\r\r\r\r\r\r\n1,2\n"));
+        assert!(text.ends_with(b"#N/A,4\n"));
+    }
 
     fn read(text: &str) -> Result<RawTable, LoadError> {
         RawTable::read(text.as_bytes())

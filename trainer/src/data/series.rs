@@ -30,7 +30,9 @@ pub struct LoadConfig {
     pub skip_bad_rows: bool,
     /// Put the rows in time order first, for exports that are not: a stable sort over the whole
     /// file, so rows of the same time keep their order (and the later ones are dropped as
-    /// duplicates). Rows whose time does not parse stay after the row before them.
+    /// duplicates). Rows whose time does not parse stay after the row before them. A file in
+    /// order but for daylight-saving repeats in local time is left as it is (the clock change
+    /// is taken out as without sorting).
     pub sort_by_time: bool,
 }
 
@@ -46,6 +48,9 @@ pub struct LoadReport {
     pub segment_column: Option<String>,
     /// Columns that are neither timestamps nor numeric, in file order.
     pub non_numeric_columns: Vec<String>,
+    /// For each of [`non_numeric_columns`](Self::non_numeric_columns), its first cell that is
+    /// not missing and that cell's line (`None`: every cell is missing).
+    pub non_numeric_first: Vec<Option<(u64, String)>>,
     /// Data records in the file, bad ones included.
     pub rows_read: usize,
     /// The sample period, in milliseconds.
@@ -204,8 +209,7 @@ impl fmt::Display for Duration {
 /// - **Numeric columns.** A cell is *missing* if it is empty, one of the loggers' and
 ///   spreadsheets' missing-value markers ([`MISSING_MARKERS`], any case) or parses to a
 ///   non-finite number (`NaN`, `inf`), a *number* if it parses to a finite `f64`, else *text*. A column is
-///   numeric iff its first non-missing cell is a number or most of its first 100 are (a flagged
-///   reading such as `50s` in the first row is a bad row, not a text column). Other
+///   numeric iff its first non-missing cell (normally the first data row's) is a number. Other
 ///   columns (TMY3 source flags such as `A`) are not read, and are listed in
 ///   [`LoadReport::non_numeric_columns`].
 /// - **Bad rows**: a wrong field count, invalid UTF-8, a bad timestamp, a missing or text cell
@@ -270,6 +274,18 @@ impl Series {
             })
             .transpose()?;
         let numeric = numeric_columns(&table, &time);
+        let text_columns: Vec<usize> = (0..table.header.len())
+            .filter(|i| !numeric.contains(i) && !time.indices().any(|t| t == *i))
+            .collect();
+        let non_numeric_first = text_columns
+            .iter()
+            .map(|&i| {
+                let row = table
+                    .good_rows()
+                    .find(|row| !matches!(classify(&row.cells[i]), Cell::Missing))?;
+                Some((row.line, row.cells[i].to_owned()))
+            })
+            .collect();
         let rows_read = table.rows.len();
         let non_empty = |units: &Option<(u64, Vec<String>)>| {
             let (line, cells) = units.clone()?;
@@ -295,10 +311,8 @@ impl Series {
             timestamp_format: time.format(),
             timestamp_columns: time.indices().map(|i| header[i].clone()).collect(),
             segment_column: config.segment_column.clone(),
-            non_numeric_columns: (0..header.len())
-                .filter(|i| !numeric.contains(i) && !time.indices().any(|t| t == *i))
-                .map(|i| header[i].clone())
-                .collect(),
+            non_numeric_columns: text_columns.iter().map(|&i| header[i].clone()).collect(),
+            non_numeric_first,
             rows_read,
             period_ms: regular.period,
             duplicates_dropped: regular.duplicates,
@@ -395,14 +409,7 @@ enum TimeColumns {
 }
 
 /// The names of date and time part columns (any case), in [`TimeColumns::Parts`]' order.
-const PART_NAMES: [&[&str]; 6] = [
-    &["year", "yr"],
-    &["month", "mon"],
-    &["day"],
-    &["hour", "hr"],
-    &["minute", "min"],
-    &["second", "sec"],
-];
+const PART_NAMES: [&str; 6] = ["year", "month", "day", "hour", "minute", "second"];
 
 /// The layout of the dates in column `index` whose first cell starts with one (see
 /// [`timestamp::date_fields`]): year first is `YYYY{sep}MM{sep}DD`, `.` with the year last
@@ -413,6 +420,30 @@ fn date_layout(table: &RawTable, index: usize) -> Option<Result<DateLayout, Load
     let mut rows = table.good_rows().map(|r| &r.cells[index]);
     let first = rows.next()?;
     let (separator, _, year_first, named) = timestamp::date_fields(first)?;
+    if !year_first && two_digit_year(first, separator) {
+        // A two-digit year changes less often than the first field (a day or a month): where
+        // it changes more, the year is first (`23.05.01`), which two digits cannot tell.
+        let (mut first_changes, mut year_changes, mut last) = (0usize, 0usize, None);
+        for cell in table
+            .good_rows()
+            .map(|r| &r.cells[index])
+            .take(YEAR_CHECK_ROWS)
+        {
+            if let Some((_, [a, _, year], _, _)) = timestamp::date_fields(cell) {
+                if let Some((pa, py)) = last {
+                    first_changes += usize::from(a != pa);
+                    year_changes += usize::from(year != py);
+                }
+                last = Some((a, year));
+            }
+        }
+        if year_changes > first_changes {
+            return Some(Err(LoadError::TwoDigitYearFirst {
+                column: table.header[index].clone(),
+                value: first.to_owned(),
+            }));
+        }
+    }
     let order = if year_first {
         DateOrder::Ymd
     } else if separator == b'.' || named {
@@ -437,6 +468,17 @@ fn date_layout(table: &RawTable, index: usize) -> Option<Result<DateLayout, Load
         }
     };
     Some(Ok(DateLayout { order, separator }))
+}
+
+/// How many of a column's dates tell whether a two-digit year is last.
+const YEAR_CHECK_ROWS: usize = 2000;
+
+/// Whether a date's last field (the year, if the first is not one) has two digits.
+fn two_digit_year(cell: &str, separator: u8) -> bool {
+    let date = cell.split([' ', 'T']).next().unwrap_or("");
+    date.rsplit(char::from(separator))
+        .next()
+        .is_some_and(|y| y.len() == 2)
 }
 
 /// Whether a cell is a date alone (no time of day).
@@ -476,7 +518,8 @@ pub const TIME_NAMES: [&str; 12] = [
 ];
 
 /// Column names that are a unit alone (any case), which say both "a time" and its unit:
-/// milliseconds or not (seconds). Not `s` alone (a speed, a salinity as often as a time).
+/// milliseconds or not (seconds), when no other column is a time. Not `s` alone (a speed, a
+/// salinity as often as a time).
 const UNIT_NAMES: [(&str, bool); 9] = [
     ("ms", true),
     ("millis", true),
@@ -492,8 +535,8 @@ const UNIT_NAMES: [(&str, bool); 9] = [
 /// A column name without a unit suffix, and whether that suffix is milliseconds.
 fn strip_unit(name: &str) -> (String, Option<bool>) {
     let lower = name.trim().to_ascii_lowercase();
-    if let Some(&(_, millis)) = UNIT_NAMES.iter().find(|(unit, _)| *unit == lower) {
-        return ("time".to_owned(), Some(millis));
+    if let Some(millis) = unit_name(&lower) {
+        return (lower, Some(millis));
     }
     for (suffix, millis) in [
         ("_ms", true),
@@ -556,6 +599,23 @@ fn digit_date(cell: &str) -> bool {
         && time_ok
 }
 
+/// Whether a name (any case) is a unit alone ([`UNIT_NAMES`]), and that unit: milliseconds or
+/// seconds.
+fn unit_name(name: &str) -> Option<bool> {
+    let name = name.trim();
+    let (_, millis) = UNIT_NAMES
+        .iter()
+        .find(|(u, _)| name.eq_ignore_ascii_case(u))?;
+    Some(*millis)
+}
+
+/// Whether a column is named by a unit alone ([`UNIT_NAMES`]) and its first cell is a number:
+/// the time, found last (a column called `ms` or `second` is as often a reading or a part of
+/// the date).
+fn unit_named_number(name: &str, first: &str) -> bool {
+    unit_name(name).is_some() && timestamp::parse_unix(first, true).is_ok()
+}
+
 /// Whether a column is named like a time and its first cell is a number (see [`TIME_NAMES`]).
 fn time_named_number(name: &str, first: &str) -> bool {
     TIME_NAMES.contains(&strip_unit(name).0.as_str()) && timestamp::parse_unix(first, true).is_ok()
@@ -609,8 +669,9 @@ impl TimeColumns {
             }
             (None, Some(t)) => Ok(Self::Tmy3(t)),
             // In order: a whole ISO 8601 (with a time of day) or Jena timestamp; an ISO date
-            // and a time column; an ISO date alone; a Unix time; year, month, day (and hour...)
-            // columns; a spreadsheet date and a time column; a spreadsheet date alone.
+            // and a time column; an ISO date alone; a Unix time; a spreadsheet date and a time
+            // column; a spreadsheet date alone; year, month, day (and hour...) columns; a
+            // count in a column named by its unit alone (`millis`).
             (None, None) => {
                 let single = |format, with_time: bool| {
                     let index = first.iter().position(|cell| {
@@ -628,13 +689,18 @@ impl TimeColumns {
                             .position(|(name, cell)| time_named_number(name, cell))?;
                         Some(Self::unix(table, first, index))
                     })
-                    .or_else(|| Self::parts(table, first).map(Ok))
                     .or_else(|| Self::split(table, first, None, None, |_| true))
                     .or_else(|| {
                         let index = first
                             .iter()
                             .position(|cell| timestamp::date_fields(cell).is_some())?;
                         Self::civil(table, index)
+                    })
+                    .or_else(|| Self::parts(table, first).map(Ok))
+                    .or_else(|| {
+                        let index = (table.header.iter().zip(first.iter()))
+                            .position(|(name, cell)| unit_named_number(name, cell))?;
+                        Some(Self::unix(table, first, index))
                     })
                     .unwrap_or_else(|| {
                         Err(LoadError::NoTimestampColumn {
@@ -666,20 +732,25 @@ impl TimeColumns {
     }
 
     /// Year, month and day columns (and hour, minute, second, each only after the one before),
-    /// found by name ([`PART_NAMES`]), if the first row's cells there are a date and time.
+    /// found by name ([`PART_NAMES`]), if the first row's cells there are a date and time: as
+    /// many of them as the first row reads as one.
     fn parts(table: &RawTable, first: &csv::StringRecord) -> Option<Self> {
         let mut columns = [0; 6];
-        let mut count = 0;
-        for names in PART_NAMES {
-            let named = |h: &String| names.iter().any(|n| h.trim().eq_ignore_ascii_case(n));
+        let mut found = 0;
+        for name in PART_NAMES {
+            let named = |h: &String| h.trim().eq_ignore_ascii_case(name);
             match table.header.iter().position(named) {
-                Some(i) => columns[count] = i,
+                Some(i) => columns[found] = i,
                 None => break,
             }
-            count += 1;
+            found += 1;
         }
-        let parts = Self::Parts { columns, count };
-        (count >= 3 && parts.utc_ms(first).is_ok()).then_some(parts)
+        // The most parts whose first row is a date and time (a `second` column of readings
+        // leaves year to minute).
+        (3..=found)
+            .rev()
+            .map(|count| Self::Parts { columns, count })
+            .find(|parts| parts.utc_ms(first).is_ok())
     }
 
     /// Column `index` in its date layout, if its first cell starts with a date.
@@ -803,19 +874,11 @@ fn numeric_columns(table: &RawTable, time: &TimeColumns) -> Vec<usize> {
     (0..table.header.len())
         .filter(|&i| !time.indices().any(|t| t == i))
         .filter(|&i| {
-            let (mut numbers, mut cells, mut first) = (0, 0, None);
-            let votes = table
+            table
                 .good_rows()
                 .map(|row| classify(&row.cells[i]))
-                .filter(|cell| !matches!(cell, Cell::Missing))
-                .take(NUMERIC_VOTES);
-            for cell in votes {
-                let number = matches!(cell, Cell::Number(_));
-                first.get_or_insert(number);
-                cells += 1;
-                numbers += usize::from(number);
-            }
-            first == Some(true) || 2 * numbers > cells
+                .find(|cell| !matches!(cell, Cell::Missing))
+                .is_some_and(|cell| matches!(cell, Cell::Number(_)))
         })
         .collect()
 }
@@ -850,11 +913,6 @@ fn is_counter(values: impl Iterator<Item = f64>) -> bool {
     }
     steps >= 9 && 10 * ones >= 9 * steps
 }
-
-/// How many of a column's first non-missing cells decide whether it is numeric (the first of
-/// them a number, or most of them): a flagged reading (`50s`, `M`) in the first row leaves the
-/// column numeric, its row bad.
-const NUMERIC_VOTES: usize = 100;
 
 const HOUR_MS: i64 = 3_600_000;
 
@@ -911,6 +969,10 @@ fn sort_by_time(
 ) -> (Vec<Result<RawRow, LoadError>>, bool) {
     let mut ms = i64::MIN;
     let mut keys = Vec::with_capacity(rows.len());
+    let local = rows
+        .iter()
+        .find_map(|r| r.as_ref().ok())
+        .is_some_and(|r| time.is_local(&r.cells));
     for row in &rows {
         if let Ok(t) = row
             .as_ref()
@@ -920,6 +982,21 @@ fn sort_by_time(
             ms = t;
         }
         keys.push(ms);
+    }
+    // In order but for daylight-saving repeats (local clock times going back at most an hour
+    // to 1 or 2 o'clock on a transition Sunday): left as it is, for the clock-change handling.
+    let dst_repeat = |earlier: i64, later: i64| {
+        let hour = later.div_euclid(HOUR_MS).rem_euclid(24);
+        local
+            && earlier - later <= HOUR_MS
+            && (1..=2).contains(&hour)
+            && transition_sunday(later.div_euclid(24 * HOUR_MS))
+    };
+    if keys
+        .windows(2)
+        .all(|w| w[1] >= w[0] || dst_repeat(w[0], w[1]))
+    {
+        return (rows, false);
     }
     let mut order: Vec<usize> = (0..rows.len()).collect();
     order.sort_by_key(|&i| keys[i]);
@@ -1083,15 +1160,110 @@ mod tests {
                 .to_string()
                 .contains("rows put in time order")
         );
-        // A bad row stays after the row before it.
-        let text = "time,v\n2021-01-01T01:00Z,2\nnot a time,7\n2021-01-01T00:00Z,1\n";
-        let config = LoadConfig {
-            skip_bad_rows: true,
-            ..sorted
-        };
-        let series = Series::from_reader(text.as_bytes(), &config).unwrap();
-        assert_eq!(series.column("v"), Some(&[1.0, 2.0][..]));
-        assert_eq!(series.report().skipped[0].line, 3);
+        // A bad row stays after the row before it: line 5 (after 00:00) is met before line 3
+        // (after 01:00).
+        let text = "time,v\n2021-01-01T01:00Z,2\nnot a time,7\n2021-01-01T00:00Z,1\nbad,8\n";
+        let error = Series::from_reader(text.as_bytes(), &sorted).unwrap_err();
+        assert!(
+            matches!(error, LoadError::BadTimestamp { line: 5, .. }),
+            "{error:?}"
+        );
+        // Local times in order across the US fall-back (2021-11-07) are not sorted: the clock
+        // change is taken out, every row kept.
+        let text = "time,v\n2021-11-07 00:30,1\n2021-11-07 01:00,2\n2021-11-07 01:30,3\n\
+                    2021-11-07 01:00,4\n2021-11-07 01:30,5\n2021-11-07 02:00,6\n";
+        let plain = load(text).unwrap();
+        let series = Series::from_reader(text.as_bytes(), &sorted).unwrap();
+        assert!(!series.report().sorted);
+        assert_eq!(series.report().clock_changes, plain.report().clock_changes);
+        assert_eq!(series.report().clock_changes.len(), 1);
+        assert_eq!(
+            series.column("v"),
+            Some(&[1.0, 2.0, 3.0, 4.0, 5.0, 6.0][..])
+        );
+    }
+
+    #[test]
+    fn two_digit_years_last_or_refused() {
+        // `dd/mm/yy HH:MM` hourly over two days: the year is last.
+        let mut text = String::from("Date,t\n");
+        for h in 0..48 {
+            text.push_str(&format!("{:02}/01/23 {:02}:00,{h}\n", 30 + h / 24, h % 24));
+        }
+        let series = load(&text).unwrap();
+        assert_eq!(series.report().period_ms, 3_600_000);
+        assert_eq!(
+            series.times()[0],
+            timestamp::days_from_civil(2023, 1, 30) * 86_400_000
+        );
+        // `yy.mm.dd` daily: the "year" counts up, the first field stays: refused.
+        let mut daily = String::from("date,v\n");
+        for d in 1..=10 {
+            daily.push_str(&format!("23.05.{d:02},{d}\n"));
+        }
+        let error = load(&daily).unwrap_err();
+        assert!(
+            matches!(&error, LoadError::TwoDigitYearFirst { column, .. } if column == "date"),
+            "{error:?}"
+        );
+        assert!(error.to_string().contains("write the dates as YYYY-MM-DD"));
+    }
+
+    #[test]
+    fn new_layouts_leave_older_ones_alone() {
+        // A `;` file whose header has no comma and every row a decimal comma: no preamble.
+        let mut text = String::from("Datum;Temperatur\n");
+        for h in 0..10 {
+            text.push_str(&format!("2023-01-01T{h:02}:00;{h},5\n"));
+        }
+        let series = load(&text).unwrap();
+        assert_eq!(series.report().preamble_end, None);
+        assert_eq!(series.column("Temperatur").map(|c| c[1]), Some(1.5));
+        // A spreadsheet date wins over year, month and day columns; a `ms` reading over a
+        // unit-named time; a `min` reading is no minute.
+        let mut text = String::from("Date,Year,Month,Day,kWh,ms,min\n");
+        for h in 0..10 {
+            text.push_str(&format!("13/05/2023 {h}:00,2023,5,13,0.5,800,-3\n"));
+        }
+        let series = load(&text).unwrap();
+        assert_eq!(series.report().timestamp_columns, ["Date"]);
+        assert_eq!(series.report().period_ms, 3_600_000);
+        assert_eq!(
+            series.columns(),
+            ["Year", "Month", "Day", "kWh", "ms", "min"]
+        );
+        // Parts down to seconds (a `second` column is a part there, not a count of seconds).
+        let mut text = String::from("year,month,day,hour,minute,second,v\n");
+        for i in 0..10 {
+            text.push_str(&format!("2023,5,1,0,{},{},{i}\n", i / 2, i % 2 * 30));
+        }
+        let series = load(&text).unwrap();
+        assert_eq!(series.report().timestamp_format, TimestampFormat::Parts(3));
+        assert_eq!(series.report().period_ms, 30_000);
+        // A `second` of readings (not a time of day) leaves the parts before it.
+        let text =
+            "year,month,day,hour,second,v\n2023,5,1,0,75,1\n2023,5,1,1,80,2\n2023,5,1,2,90,3\n";
+        let series = load(text).unwrap();
+        assert_eq!(series.report().timestamp_format, TimestampFormat::Parts(1));
+        assert_eq!(series.columns(), ["second", "v"]);
+        // A TOA5 file or an Open-Meteo export as wide as its preamble.
+        let mut toa5 = String::from(
+            "\"TOA5\",\"S\",\"CR1000\",\"1\"\n\"TIMESTAMP\",\"RECORD\",\"AirTC\",\"RH\"\n\
+             \"TS\",\"RN\",\"Deg C\",\"%\"\n\"\",\"\",\"Avg\",\"Smp\"\n",
+        );
+        let mut meteo = String::from(
+            "latitude,longitude,elevation,utc_offset_seconds\n52.5,13.4,38.0,0\n\n\
+                                      time,t (°C),rh (%),wind (km/h)\n",
+        );
+        for h in 0..10 {
+            toa5.push_str(&format!("\"2023-01-01 {h:02}:00:00\",{h},1.5,80\n"));
+            meteo.push_str(&format!("2023-01-01T{h:02}:00,1.5,80,{h}\n"));
+        }
+        for (text, preamble) in [(toa5, 1), (meteo, 3)] {
+            let series = load(&text).unwrap();
+            assert_eq!(series.report().preamble_end, Some(preamble), "{text}");
+            assert_eq!(series.report().period_ms, 3_600_000);
+        }
     }
 
     #[test]
@@ -1493,22 +1665,26 @@ Date (MM/DD/YYYY),Time (HH:MM),Dry-bulb (C),Dry-bulb source
         assert_eq!(series.columns(), ["a"]);
         assert_eq!(series.report().non_numeric_columns, ["b", "c"]);
         assert_eq!(series.column("a"), Some(&[1.0, 2.0, 3.0][..]));
-        // Most cells decide: a flagged reading first (`50s`, NOAA's suspect value) makes that
-        // row bad, not the column text.
-        let text = "t,temp,sky\n\
-                    2021-01-01T00:00:00,50s,CLR\n\
-                    2021-01-01T01:00:00,51,CLR\n\
-                    2021-01-01T02:00:00,52,3\n\
-                    2021-01-01T03:00:00,53,OVC\n";
-        let error = load(text).unwrap_err();
-        assert!(
-            matches!(&error, LoadError::NotANumber { line: 2, column, .. } if column == "temp"),
-            "{error:?}"
+        // The first value decides (a column that is not used never stops the load), and the
+        // report keeps it for the message: a flagged reading first (`50s`) makes a text column.
+        let text = "t,temp,sky,empty\n\
+                    2021-01-01T00:00:00,50s,CLR,\n\
+                    2021-01-01T01:00:00,51,CLR,\n\
+                    2021-01-01T02:00:00,52,3,\n";
+        let series = load(text).unwrap();
+        assert!(series.columns().is_empty());
+        assert_eq!(
+            series.report().non_numeric_columns,
+            ["temp", "sky", "empty"]
         );
-        let series = load_skipping(text).unwrap();
-        assert_eq!(series.columns(), ["temp"]);
-        assert_eq!(series.report().non_numeric_columns, ["sky"]);
-        assert_eq!(series.column("temp"), Some(&[51.0, 52.0, 53.0][..]));
+        assert_eq!(
+            series.report().non_numeric_first,
+            [
+                Some((2, "50s".to_owned())),
+                Some((2, "CLR".to_owned())),
+                None
+            ]
+        );
     }
 
     #[test]
@@ -1680,9 +1856,9 @@ Date (MM/DD/YYYY),Time (HH:MM),Dry-bulb (C),Dry-bulb source
             matches!(error, LoadError::MissingValue { line: 3, .. }),
             "{error:?}"
         );
-        // A logger's note among the data (fewer fields) is a comment, left out and listed; the
-        // rows after it keep their lines.
-        let noted = "time,temp\n2021-01-01T00:00Z,1\n# power cycle, fw 2\n# sensor reset\n\
+        // A logger's note among the data is a comment, left out and listed, whatever its commas
+        // and quotes; the rows after it keep their lines.
+        let noted = "time,temp\n2021-01-01T00:00Z,1\n# power cycle, fw 2\n#restart,\"fw 3\n\
                      2021-01-01T01:00Z,2\n2021-01-01T02:00Z,x\n";
         let error = load(noted).unwrap_err();
         assert!(
@@ -1698,6 +1874,14 @@ Date (MM/DD/YYYY),Time (HH:MM),Dry-bulb (C),Dry-bulb source
                 .to_string()
                 .contains("comment line(s) among the data left out: line 3 (and 1 more)")
         );
+        // A spreadsheet error value is data, a bad row: `#ERROR!`, `#DIV/0!`, `#NAME?`.
+        for error_value in ["#ERROR!", "#DIV/0!", "#NAME?", "\"#VALUE!\""] {
+            let text = format!("temp,time\n1,2021-01-01T00:00Z\n{error_value},2021-01-01T01:00Z\n");
+            assert!(
+                matches!(load(&text), Err(LoadError::NotANumber { line: 3, .. })),
+                "{error_value}"
+            );
+        }
         // A first row with a number is data, not units.
         let series = load("time,temp\n2021-01-01T00:00Z,1\n2021-01-01T01:00Z,2\n").unwrap();
         assert_eq!(series.report().units, None);
