@@ -402,11 +402,25 @@ enum TimeColumns {
         date: usize,
         time: usize,
         layout: DateLayout,
+        /// The time column is a whole hour (`Hour`, `HE`: 0 to 24), not a time of day.
+        hours: bool,
     },
     /// Year, month and day columns and up to hour, minute and second (`count` of them, 3 to 6,
     /// in that order in `columns`).
     Parts { columns: [usize; 6], count: usize },
 }
+
+/// Names (any case) of a column of whole hours next to a date column: the hour of the day,
+/// or the hour ending (1 to 24, as energy markets write it).
+const HOUR_NAMES: [&str; 7] = [
+    "hour",
+    "hr",
+    "he",
+    "hour ending",
+    "hour_ending",
+    "hourending",
+    "hour beginning",
+];
 
 /// The names of date and time part columns (any case), in [`TimeColumns::Parts`]' order.
 const PART_NAMES: [&str; 6] = ["year", "month", "day", "hour", "minute", "second"];
@@ -725,10 +739,31 @@ impl TimeColumns {
         let date = date
             .filter(|&i| is_date(&first[i]))
             .or_else(|| first.iter().position(is_date))?;
-        let time = time
+        let clock = time
             .filter(|&i| is_clock(&first[i]))
-            .or_else(|| first.iter().position(is_clock))?;
-        Some(date_layout(table, date)?.map(|layout| Self::Split { date, time, layout }))
+            .or_else(|| first.iter().position(is_clock));
+        // Else an hour column: named so, a whole hour in its first cell (an energy export's
+        // `Date,Hour` or `Date,HE`).
+        let hour = || {
+            let named = |i: usize| {
+                HOUR_NAMES
+                    .iter()
+                    .any(|n| table.header[i].trim().eq_ignore_ascii_case(n))
+            };
+            let is_hour = |i: usize| named(i) && timestamp::parse_hour(&first[i]).is_ok();
+            time.filter(|&i| is_hour(i))
+                .or_else(|| (0..table.header.len()).find(|&i| is_hour(i)))
+        };
+        let (time, hours) = match clock {
+            Some(time) => (time, false),
+            None => (hour()?, true),
+        };
+        Some(date_layout(table, date)?.map(|layout| Self::Split {
+            date,
+            time,
+            layout,
+            hours,
+        }))
     }
 
     /// Year, month and day columns (and hour, minute, second, each only after the one before),
@@ -780,7 +815,12 @@ impl TimeColumns {
         match self {
             Self::Single { format, .. } => *format,
             Self::Tmy3(_) => TimestampFormat::Tmy3,
-            Self::Split { layout, .. } => TimestampFormat::DateAndTime(*layout),
+            Self::Split {
+                layout,
+                hours: false,
+                ..
+            } => TimestampFormat::DateAndTime(*layout),
+            Self::Split { layout, .. } => TimestampFormat::DateAndHour(*layout),
             Self::Parts { count, .. } => TimestampFormat::Parts((*count - 3) as u8),
         }
     }
@@ -830,10 +870,18 @@ impl TimeColumns {
                 .map_err(|e| (index, e))
             }
             Self::Tmy3(t) => t.utc_seconds(cells).map(|s| s * 1000),
-            Self::Split { date, time, layout } => {
+            Self::Split {
+                date,
+                time,
+                layout,
+                hours,
+            } => {
                 let day = timestamp::parse_civil(&cells[date], layout).map_err(|e| (date, e))?;
-                let clock = timestamp::parse_clock(&cells[time]).map_err(|e| (time, e))?;
-                Ok(day + clock)
+                let clock = match hours {
+                    true => timestamp::parse_hour(&cells[time]),
+                    false => timestamp::parse_clock(&cells[time]),
+                };
+                Ok(day + clock.map_err(|e| (time, e))?)
             }
             Self::Parts { columns, count } => {
                 let mut text = [""; 6];
@@ -1207,6 +1255,46 @@ mod tests {
             "{error:?}"
         );
         assert!(error.to_string().contains("write the dates as YYYY-MM-DD"));
+    }
+
+    #[test]
+    fn a_date_column_and_an_hour_column() {
+        // Hour ending 1 to 24 (24 is the next midnight), as energy markets write it.
+        let mut text = String::from("Date,HE,Load\n");
+        for i in 0..48 {
+            text.push_str(&format!(
+                "2023-03-{:02},{},{}\n",
+                1 + i / 24,
+                1 + i % 24,
+                100 + i
+            ));
+        }
+        let series = load(&text).unwrap();
+        let report = series.report();
+        assert_eq!(report.timestamp_columns, ["Date", "HE"]);
+        assert!(matches!(
+            report.timestamp_format,
+            TimestampFormat::DateAndHour(_)
+        ));
+        assert_eq!(report.period_ms, 3_600_000);
+        assert_eq!(report.duplicates_dropped, 0);
+        assert_eq!(series.len(), 48);
+        let start = timestamp::days_from_civil(2023, 3, 1) * 86_400_000;
+        assert_eq!(series.times()[0], start + 3_600_000);
+        assert_eq!(series.times()[23], start + 24 * 3_600_000);
+        assert!(report.to_string().contains("and hour columns (local time)"));
+        // A spreadsheet date and `Hour` 0 to 23; an hour past 24 is a bad row.
+        let text = "Date,Hour,v\n01/05/2023,0,1\n01/05/2023,1,2\n01/05/2023,2,3\n13/05/2023,25,4\n";
+        let error = load(text).unwrap_err();
+        assert!(
+            matches!(&error, LoadError::BadTimestamp { line: 5, column, .. } if column == "Hour"),
+            "{error:?}"
+        );
+        // Heart rates are no hours.
+        let text = "date,hr\n2023-05-01,72\n2023-05-02,75\n2023-05-03,71\n";
+        let series = load(text).unwrap();
+        assert_eq!(series.report().timestamp_format, TimestampFormat::Iso8601);
+        assert_eq!(series.columns(), ["hr"]);
     }
 
     #[test]

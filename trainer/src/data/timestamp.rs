@@ -63,6 +63,9 @@ pub enum TimestampFormat {
     /// `second` too (UCI's air-quality files, `No,year,month,day,hour,...`); local clock time.
     /// The count of columns from `hour` on (0 to 3).
     Parts(u8),
+    /// A date column and a column of whole hours (`Date,Hour`, `Date,HE`: 0 to 24, 24 being
+    /// midnight at the end of the day); local clock time.
+    DateAndHour(DateLayout),
 }
 
 /// The order of a date's fields.
@@ -225,6 +228,18 @@ pub(crate) fn from_parts(cells: &[&str]) -> Result<i64, (usize, TimestampError)>
     Ok(days * DAY * MS + clock * MS)
 }
 
+/// A whole hour (`0` to `24`, or `7.0`), in milliseconds since midnight.
+pub(crate) fn parse_hour(text: &str) -> Result<i64, TimestampError> {
+    let digits = text.strip_suffix(".0").unwrap_or(text);
+    if digits.is_empty() || digits.len() > 2 || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(TimestampError::Layout {
+            expected: "a whole hour, 0 to 24",
+        });
+    }
+    let hour = digits.parse().unwrap_or(u32::MAX);
+    Ok(checked_time_of_day(hour, 0, 0)? * MS)
+}
+
 /// Parses a date in `layout`, optionally followed by a space or `T` and a time of day (see
 /// [`parse_clock`]), to milliseconds (local clock time read as UTC).
 pub(crate) fn parse_civil(text: &str, layout: DateLayout) -> Result<i64, TimestampError> {
@@ -311,6 +326,9 @@ impl fmt::Display for TimestampFormat {
             Self::Civil(layout) => return write!(f, "{layout} [H:MM[:SS]] (local time)"),
             Self::DateAndTime(layout) => {
                 return write!(f, "{layout} and H:MM[:SS] columns (local time)");
+            }
+            Self::DateAndHour(layout) => {
+                return write!(f, "{layout} and hour columns (local time)");
             }
             Self::Parts(clock) => {
                 let names = ["year", "month", "day", "hour", "minute", "second"];
