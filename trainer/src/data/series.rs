@@ -932,9 +932,24 @@ fn numeric_columns(table: &RawTable, time: &TimeColumns) -> Vec<usize> {
 }
 
 /// Names of row-number columns (any case, a trailing `.` dropped): a pandas or R index written
-/// out, UCI's `No`, a Campbell Scientific logger's `RECORD`.
-pub const COUNTER_NAMES: [&str; 10] = [
-    "no", "nr", "num", "index", "idx", "record", "rec", "row", "seq", "sample",
+/// out, UCI's `No`, a Campbell Scientific logger's `RECORD`, ThingSpeak's `entry_id`.
+pub const COUNTER_NAMES: [&str; 16] = [
+    "no",
+    "nr",
+    "num",
+    "index",
+    "idx",
+    "record",
+    "rec",
+    "row",
+    "seq",
+    "sample",
+    "id",
+    "entry_id",
+    "entry",
+    "record_id",
+    "row_id",
+    "sample_id",
 ];
 
 /// Whether a column is named like a row number ([`COUNTER_NAMES`]).
@@ -1494,6 +1509,7 @@ mod tests {
         assert!(!is_counter((0..20).map(|i| f64::from(20 - i))));
         // Only under a row number's name: a ramp called `level` is data.
         assert!(counter_named("No.") && counter_named("RECORD") && !counter_named("level"));
+        assert!(counter_named("entry_id") && counter_named("ID"));
         let ramp = "time,level,Index\n2021-01-01T00:00Z,1,1\n2021-01-01T01:00Z,2,2\n";
         let mut ramp = ramp.to_owned();
         for h in 2..12 {
