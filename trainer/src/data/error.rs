@@ -11,6 +11,9 @@ use super::timestamp::TimestampError;
 
 /// Joins column names (or cells) for a message: `` `a`, `b`, `c` ``.
 pub(super) fn list(names: &[String]) -> String {
+    if names.is_empty() {
+        return "none".to_owned();
+    }
     let quoted: Vec<String> = names.iter().map(|n| format!("`{n}`")).collect();
     quoted.join(", ")
 }

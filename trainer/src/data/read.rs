@@ -139,24 +139,33 @@ fn is_spreadsheet_error(cell: &[u8]) -> bool {
 /// 1-based lines blanked, counted from `first_line`.
 fn blank_data_comments(text: &mut [u8], d: u8, first_line: u64) -> Vec<u64> {
     let mut blanked = Vec::new();
-    let (mut at, mut line, mut seen_header) = (0, first_line, false);
+    let (mut at, mut line, mut seen_header, mut quoted) = (0, first_line, false, false);
     while at < text.len() {
+        // A line ends at `\n` or a lone `\r` (an old Mac file); only `\n` counts lines, as
+        // everywhere in the loader.
         let end = text[at..]
             .iter()
-            .position(|&b| b == b'\n')
+            .position(|&b| b == b'\n' || b == b'\r')
             .map_or(text.len(), |n| at + n);
         let row = &text[at..end];
         let cell = row.split(|&b| b == d).next().unwrap_or(&[]).trim_ascii();
         let cell = cell.strip_prefix(b"\"").unwrap_or(cell);
         let cell = cell.strip_suffix(b"\"").unwrap_or(cell);
-        let comment = seen_header && cell.starts_with(b"#") && !is_spreadsheet_error(cell);
+        // A line that starts inside a quoted cell (a multi-line cell) is no comment.
+        let comment =
+            seen_header && !quoted && cell.starts_with(b"#") && !is_spreadsheet_error(cell);
         seen_header |= !row.trim_ascii().is_empty();
         if comment {
             // (A run of `\r` is empty lines to the CSV reader, and no line break to the count.)
             text[at..end].fill(b'\r');
             blanked.push(line);
+        } else {
+            quoted ^= row.iter().filter(|&&b| b == b'"').count() % 2 == 1;
         }
-        (at, line) = (end + 1, line + 1);
+        if text.get(end) == Some(&b'\n') {
+            line += 1;
+        }
+        at = end + 1;
     }
     blanked
 }
@@ -299,9 +308,12 @@ const WIDTH_LINES: usize = 60;
 /// - a Campbell Scientific TOA5 file's station line (its first cell `TOA5`);
 /// - two lines, a blank line, then a header (no cell starting with a number) and a row (an
 ///   Open-Meteo export's `latitude,longitude,...` line and its values, then the table);
-/// - lines of another field count than the table under them: the first non-blank line is not
-///   as wide as the commonest width of the first [`WIDTH_LINES`] non-blank lines, one of the
-///   next [`PREAMBLE_LINES`] lines is, and the two lines after it are too.
+/// - lines of another field count than the table under them: the first two non-blank lines
+///   differ in width, the first is not as wide as the commonest width of the first
+///   [`WIDTH_LINES`] non-blank lines, one of the next [`PREAMBLE_LINES`] lines is and looks
+///   like a header, and the two lines after it are as wide.
+///
+/// A header has no cell that starts with a number and is no comment.
 ///
 /// A TMY3 file's metadata line is no preamble (the caller checks).
 fn preamble(text: &[u8], d: u8) -> Option<(usize, u64)> {
@@ -325,6 +337,15 @@ fn preamble(text: &[u8], d: u8) -> Option<(usize, u64)> {
         };
         line.split(|&b| b == d).map(unquoted).collect()
     };
+    // A header: no cell starts with a number, and it is no comment (HOBO's header starts with
+    // a `#` cell of its own).
+    let header_like = |line: &[u8]| {
+        let cells = cells(line);
+        let comment = cells
+            .first()
+            .is_some_and(|c| c.starts_with('#') && c.len() > 1);
+        !comment && !cells.iter().any(|c| numeric_start(c))
+    };
     let lines: Vec<_> = all.iter().filter(|l| !blank(l.2)).collect();
     let start = |i: usize| lines.get(i).map(|l| (l.0, l.1 - 1));
     if cells(lines.first()?.2).first().is_some_and(|c| c == "TOA5") {
@@ -336,7 +357,7 @@ fn preamble(text: &[u8], d: u8) -> Option<(usize, u64)> {
         && blank(gap.2)
         && !blank(row.2)
         && fields(header.2, d) > 1
-        && !cells(header.2).iter().any(|c| numeric_start(c))
+        && header_like(header.2)
     {
         return Some((header.0, header.1 - 1));
     }
@@ -346,13 +367,16 @@ fn preamble(text: &[u8], d: u8) -> Option<(usize, u64)> {
         *counts.entry(width_of(l)).or_insert(0usize) += 1;
     }
     let (&width, _) = counts.iter().max_by_key(|&(&n, &c)| (c, n))?;
-    if width < 2 || width_of(lines.first()?) == width {
+    // (Where the first two lines agree, the file starts with its table.)
+    let first = width_of(lines.first()?);
+    let agree = lines.get(1).is_some_and(|second| width_of(second) == first);
+    if width < 2 || agree || first == width {
         return None;
     }
     let header = lines
         .iter()
         .take(PREAMBLE_LINES + 1)
-        .position(|l| width_of(l) == width)?;
+        .position(|l| width_of(l) == width && header_like(l.2))?;
     let table = lines.get(header..header + 3)?;
     if !table.iter().all(|l| width_of(l) == width) {
         return None;
@@ -561,6 +585,25 @@ impl RawTable {
                 }
             }
         };
+        // Rows one field wider than the header: a trailing delimiter on every row (its last
+        // cell empty), or R's `write.table` row names (the header has no name for them): an
+        // unnamed column at the end or at the start.
+        let mut header_row = header_row;
+        if let Some(Ok(row)) = &pending
+            && tmy3_utc_offset.is_none()
+            && row.cells.len() == header_row.cells.len() + 1
+        {
+            let trailing = row.cells.iter().next_back() == Some("");
+            let mut cells = StringRecord::new();
+            if !trailing {
+                cells.push_field("");
+            }
+            cells.extend(header_row.cells.iter());
+            if trailing {
+                cells.push_field("");
+            }
+            header_row.cells = cells;
+        }
 
         // Unnamed columns (a spreadsheet's empty trailing ones, a pandas index) by position.
         let unnamed: Vec<usize> = (header_row.cells.iter().enumerate())

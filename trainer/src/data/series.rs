@@ -32,7 +32,9 @@ pub struct LoadConfig {
     /// file, so rows of the same time keep their order (and the later ones are dropped as
     /// duplicates). Rows whose time does not parse stay after the row before them. A file in
     /// order but for daylight-saving repeats in local time is left as it is (the clock change
-    /// is taken out as without sorting).
+    /// is taken out as without sorting), and one newest first but for them is reversed; in a
+    /// file out of order otherwise, the rows of a repeated hour are merged (the later of equal
+    /// times dropped as duplicates).
     pub sort_by_time: bool,
 }
 
@@ -434,29 +436,12 @@ fn date_layout(table: &RawTable, index: usize) -> Option<Result<DateLayout, Load
     let mut rows = table.good_rows().map(|r| &r.cells[index]);
     let first = rows.next()?;
     let (separator, _, year_first, named) = timestamp::date_fields(first)?;
-    if !year_first && two_digit_year(first, separator) {
-        // A two-digit year changes less often than the first field (a day or a month): where
-        // it changes more, the year is first (`23.05.01`), which two digits cannot tell.
-        let (mut first_changes, mut year_changes, mut last) = (0usize, 0usize, None);
-        for cell in table
-            .good_rows()
-            .map(|r| &r.cells[index])
-            .take(YEAR_CHECK_ROWS)
-        {
-            if let Some((_, [a, _, year], _, _)) = timestamp::date_fields(cell) {
-                if let Some((pa, py)) = last {
-                    first_changes += usize::from(a != pa);
-                    year_changes += usize::from(year != py);
-                }
-                last = Some((a, year));
-            }
-        }
-        if year_changes > first_changes {
-            return Some(Err(LoadError::TwoDigitYearFirst {
-                column: table.header[index].clone(),
-                value: first.to_owned(),
-            }));
-        }
+    if !year_first && !named && two_digit_year(first, separator) && year_first_reading(table, index)
+    {
+        return Some(Err(LoadError::TwoDigitYearFirst {
+            column: table.header[index].clone(),
+            value: first.to_owned(),
+        }));
     }
     let order = if year_first {
         DateOrder::Ymd
@@ -486,6 +471,37 @@ fn date_layout(table: &RawTable, index: usize) -> Option<Result<DateLayout, Load
 
 /// How many of a column's dates tell whether a two-digit year is last.
 const YEAR_CHECK_ROWS: usize = 2000;
+
+/// Whether a column of numeric dates with two digits last (`23.05.01`) reads as year first:
+/// its first [`YEAR_CHECK_ROWS`] dates, read `YY.MM.DD`, are all dates, in order, and their
+/// last field changes more often than their first (where the year is last it changes least:
+/// monthly `01.02.00` and yearly `01/01/91` have no day 0 or 91 read year first).
+fn year_first_reading(table: &RawTable, index: usize) -> bool {
+    let (mut first_changes, mut last_changes, mut previous) = (0usize, 0usize, None);
+    for cell in table
+        .good_rows()
+        .map(|r| &r.cells[index])
+        .take(YEAR_CHECK_ROWS)
+    {
+        let Some((_, [a, m, year], _, _)) = timestamp::date_fields(cell) else {
+            return false;
+        };
+        let c = year % 100;
+        let yy = if a < 69 { 2000 + a } else { 1900 + a };
+        let Some(days) = timestamp::valid_days(i64::from(yy), m, c) else {
+            return false;
+        };
+        if let Some((pa, pc, pdays)) = previous {
+            if days < pdays {
+                return false;
+            }
+            first_changes += usize::from(a != pa);
+            last_changes += usize::from(c != pc);
+        }
+        previous = Some((a, c, days));
+    }
+    last_changes > first_changes
+}
 
 /// Whether a date's last field (the year, if the first is not one) has two digits.
 fn two_digit_year(cell: &str, separator: u8) -> bool {
@@ -932,8 +948,9 @@ fn numeric_columns(table: &RawTable, time: &TimeColumns) -> Vec<usize> {
 }
 
 /// Names of row-number columns (any case, a trailing `.` dropped): a pandas or R index written
-/// out, UCI's `No`, a Campbell Scientific logger's `RECORD`, ThingSpeak's `entry_id`.
-pub const COUNTER_NAMES: [&str; 16] = [
+/// out, UCI's `No`, a Campbell Scientific logger's `RECORD`, ThingSpeak's `entry_id`, a HOBO
+/// logger's `#`.
+pub const COUNTER_NAMES: [&str; 17] = [
     "no",
     "nr",
     "num",
@@ -950,6 +967,7 @@ pub const COUNTER_NAMES: [&str; 16] = [
     "record_id",
     "row_id",
     "sample_id",
+    "#",
 ];
 
 /// Whether a column is named like a row number ([`COUNTER_NAMES`]).
@@ -1060,6 +1078,15 @@ fn sort_by_time(
         .all(|w| w[1] >= w[0] || dst_repeat(w[0], w[1]))
     {
         return (rows, false);
+    }
+    // Newest first, but for daylight-saving repeats: reversed, so the repeats come in order.
+    if keys
+        .windows(2)
+        .all(|w| w[1] <= w[0] || dst_repeat(w[1], w[0]))
+    {
+        let mut rows = rows;
+        rows.reverse();
+        return (rows, true);
     }
     let mut order: Vec<usize> = (0..rows.len()).collect();
     order.sort_by_key(|&i| keys[i]);
@@ -1244,6 +1271,17 @@ mod tests {
             series.column("v"),
             Some(&[1.0, 2.0, 3.0, 4.0, 5.0, 6.0][..])
         );
+        // Newest first across the fall-back: reversed, the repeat kept.
+        let mut lines: Vec<&str> = text.lines().skip(1).collect();
+        lines.reverse();
+        let newest_first = format!("time,v\n{}\n", lines.join("\n"));
+        let series = Series::from_reader(newest_first.as_bytes(), &sorted).unwrap();
+        assert!(series.report().sorted);
+        assert_eq!(series.report().clock_changes.len(), 1);
+        assert_eq!(
+            series.column("v"),
+            Some(&[1.0, 2.0, 3.0, 4.0, 5.0, 6.0][..])
+        );
     }
 
     #[test]
@@ -1270,6 +1308,19 @@ mod tests {
             "{error:?}"
         );
         assert!(error.to_string().contains("write the dates as YYYY-MM-DD"));
+        // Monthly and yearly dates with the year last load (read year first they are no dates
+        // or not in order), and so do month names.
+        let monthly: String = (1..=12).map(|m| format!("01.{m:02}.00,{m}\n")).collect();
+        let yearly: String = (90..=99).map(|y| format!("01.01.{y},{y}\n")).collect();
+        let named: String = ["Jan", "Feb", "Mar", "Apr"]
+            .iter()
+            .enumerate()
+            .map(|(i, m)| format!("1-{m}-00,{i}\n"))
+            .collect();
+        for body in [monthly, yearly, named] {
+            let series = load(&format!("date,v\n{body}")).unwrap();
+            assert!(series.len() >= 4, "{body}");
+        }
     }
 
     #[test]
@@ -1313,7 +1364,45 @@ mod tests {
     }
 
     #[test]
+    fn rows_one_field_wider_than_the_header() {
+        // R's write.table: row names without a header name; a trailing delimiter on every row.
+        let r = "\"time\",\"temp\"\n\"1\",\"2023-05-13 00:00\",0\n\"2\",\"2023-05-13 01:00\",1\n\
+                 \"3\",\"2023-05-13 02:00\",2\n";
+        let trailing = "time,temp\n2023-05-13 00:00,0,\n2023-05-13 01:00,1,\n2023-05-13 02:00,2,\n";
+        for (text, unnamed) in [(r, "column 1"), (trailing, "column 3")] {
+            let series = load(text).unwrap();
+            assert_eq!(series.column("temp"), Some(&[0.0, 1.0, 2.0][..]), "{text}");
+            let report = series.report();
+            let listed = report
+                .unnamed_columns
+                .iter()
+                .chain(&report.non_numeric_columns);
+            assert!(listed.into_iter().any(|c| c == unnamed), "{report:?}");
+        }
+    }
+
+    #[test]
     fn new_layouts_leave_older_ones_alone() {
+        // Comments: not inside a quoted multi-line cell, not taken for a header after a blank
+        // line, and found in a file of bare `\r` line ends.
+        let multi = "time,note,temp\n2023-05-13 00:00,ok,0\n2023-05-13 01:00,\"first\n#2 second\",1\n\
+                     2023-05-13 02:00,ok,2\n";
+        let series = load(multi).unwrap();
+        assert_eq!(series.column("temp"), Some(&[0.0, 1.0, 2.0][..]));
+        assert!(series.report().comment_lines.is_empty());
+        let blank = "time,temp\n2023-05-13 00:00,0\n\n# restart, fw 2\n2023-05-13 01:00,1\n\
+                     2023-05-13 02:00,2\n";
+        let series = load(blank).unwrap();
+        assert_eq!(series.report().preamble_end, None);
+        assert_eq!(series.column("temp"), Some(&[0.0, 1.0, 2.0][..]));
+        let cr = "time,temp\r2023-05-13 00:00,0\r# note\r2023-05-13 01:00,1\r2023-05-13 02:00,2\r";
+        assert_eq!(load(cr).unwrap().column("temp"), Some(&[0.0, 1.0, 2.0][..]));
+        // A `;` file whose times have comma fractions: no preamble under `,`.
+        let text = "time;temp\n2023-01-01 00:00:00,5;0,5\n2023-01-01 01:00:00,5;1,5\n\
+                    2023-01-01 02:00:00,5;2,5\n2023-01-01 03:00:00,5;3,5\n";
+        let series = load(text).unwrap();
+        assert_eq!(series.report().preamble_end, None);
+        assert_eq!(series.column("temp").map(|c| c[1]), Some(1.5));
         // A `;` file whose header has no comma and every row a decimal comma: no preamble.
         let mut text = String::from("Datum;Temperatur\n");
         for h in 0..10 {
@@ -1367,6 +1456,30 @@ mod tests {
             assert_eq!(series.report().preamble_end, Some(preamble), "{text}");
             assert_eq!(series.report().period_ms, 3_600_000);
         }
+    }
+
+    #[test]
+    fn hobo_files_load() {
+        // HOBOware's export: a title line, a header whose first cell is `#` (the row counter),
+        // the time with its offset in the header, US dates with AM/PM.
+        let mut text = String::from(
+            "\"Plot Title: 10234567\"\n\
+             \"#\",\"Date Time, GMT-04:00\",\"Temp, °F (LGR S/N: 10234567)\",\"RH, %\"\n",
+        );
+        for i in 0..11 {
+            text.push_str(&format!(
+                "{},05/13/23 {:02}:00:00 AM,{}.5,80\n",
+                i + 1,
+                1 + i,
+                60 + i
+            ));
+        }
+        let series = load(&text).unwrap();
+        let report = series.report();
+        assert_eq!(report.preamble_end, Some(1));
+        assert_eq!(report.timestamp_columns, ["Date Time, GMT-04:00"]);
+        assert_eq!(report.counter_columns, ["#"]);
+        assert!(report.comment_lines.is_empty());
     }
 
     #[test]
@@ -1509,7 +1622,7 @@ mod tests {
         assert!(!is_counter((0..20).map(|i| f64::from(20 - i))));
         // Only under a row number's name: a ramp called `level` is data.
         assert!(counter_named("No.") && counter_named("RECORD") && !counter_named("level"));
-        assert!(counter_named("entry_id") && counter_named("ID"));
+        assert!(counter_named("entry_id") && counter_named("ID") && counter_named("#"));
         let ramp = "time,level,Index\n2021-01-01T00:00Z,1,1\n2021-01-01T01:00Z,2,2\n";
         let mut ramp = ramp.to_owned();
         for h in 2..12 {

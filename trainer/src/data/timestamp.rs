@@ -420,6 +420,11 @@ fn days_in_month(year: i64, month: u32) -> u32 {
     }
 }
 
+/// The day count since 1970-01-01 of a date, if it is one.
+pub(crate) fn valid_days(year: i64, month: u32, day: u32) -> Option<i64> {
+    checked_days(year, month, day).ok()
+}
+
 /// Checks month and day and returns the day count since 1970-01-01.
 fn checked_days(year: i64, month: u32, day: u32) -> Result<i64, TimestampError> {
     if !(1..=12).contains(&month) {
