@@ -39,7 +39,8 @@ pub use dataset::{
 pub use error::{BatchError, ConvertError, DatasetError, LoadError};
 pub use read::{SKIPPED_ROWS_LISTED, SkippedRow};
 pub use series::{
-    COUNTER_NAMES, Duration, LoadConfig, LoadReport, MISSING_MARKERS, Series, TIME_NAMES,
+    COUNTER_NAMES, Duration, LATE_TIME_NAMES, LoadConfig, LoadReport, MISSING_MARKERS, Series,
+    TIME_NAMES,
 };
 pub use timestamp::{TimestampError, TimestampFormat};
 pub use window::{Batch, WindowSpec};

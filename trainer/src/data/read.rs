@@ -134,12 +134,15 @@ fn is_spreadsheet_error(cell: &[u8]) -> bool {
 
 /// Blanks the comment lines among the data of `text` (which starts with the header, or a TMY3
 /// metadata line): lines after the first non-blank one whose first cell (under `d`, quotes
-/// taken off) starts with `#` and is not a spreadsheet error value. Blanked in place (their
+/// taken off) starts with `#` and is not a spreadsheet error value, and which are not as wide
+/// as that first line with their quotes closed (a row of the table whose first cell is a `#A1`
+/// tag is data). Blanked in place (their
 /// bytes but the line break made `\r`), so offsets and line numbers stay; returns the
 /// 1-based lines blanked, counted from `first_line`.
 fn blank_data_comments(text: &mut [u8], d: u8, first_line: u64) -> Vec<u64> {
     let mut blanked = Vec::new();
     let (mut at, mut line, mut seen_header, mut quoted) = (0, first_line, false, false);
+    let mut width = 0;
     while at < text.len() {
         // A line ends at `\n` or a lone `\r` (an old Mac file); only `\n` counts lines, as
         // everywhere in the loader.
@@ -152,9 +155,16 @@ fn blank_data_comments(text: &mut [u8], d: u8, first_line: u64) -> Vec<u64> {
         let cell = cell.strip_prefix(b"\"").unwrap_or(cell);
         let cell = cell.strip_suffix(b"\"").unwrap_or(cell);
         // A line that starts inside a quoted cell (a multi-line cell) is no comment.
-        let comment =
-            seen_header && !quoted && cell.starts_with(b"#") && !is_spreadsheet_error(cell);
-        seen_header |= !row.trim_ascii().is_empty();
+        // (A line as wide as the header, its quotes closed, is data: `#A1` a tag.)
+        let balanced = row.iter().filter(|&&b| b == b'"').count() % 2 == 0;
+        let comment = seen_header
+            && !quoted
+            && cell.starts_with(b"#")
+            && !is_spreadsheet_error(cell)
+            && !(balanced && fields(row, d) == width);
+        if !seen_header && !row.trim_ascii().is_empty() {
+            (seen_header, width) = (true, fields(row, d));
+        }
         if comment {
             // (A run of `\r` is empty lines to the CSV reader, and no line break to the count.)
             text[at..end].fill(b'\r');
@@ -168,6 +178,44 @@ fn blank_data_comments(text: &mut [u8], d: u8, first_line: u64) -> Vec<u64> {
         at = end + 1;
     }
     blanked
+}
+
+/// Whether the rows under a header line (`text` starts with it) of `width` fields are one field
+/// wider, and how: `Some(true)` for a trailing delimiter (every wider row's last cell empty),
+/// `Some(false)` for R's row names (their first cells the whole numbers 1, 2, 3, ..., quoted or
+/// not), `None` otherwise. Among the first [`WIDTH_LINES`] lines after the header (quotes
+/// counted as [`fields`] does), more than twice as many must be one wider as are `width` wide
+/// (a units row is); a stray field on one row is that row's error.
+fn wider_rows(text: &[u8], d: u8, width: usize) -> Option<bool> {
+    let rows: Vec<&[u8]> = text
+        .split(|&b| b == b'\n')
+        .skip(1)
+        .map(|l| l.strip_suffix(b"\r").unwrap_or(l))
+        .filter(|l| !l.trim_ascii().is_empty())
+        .take(WIDTH_LINES)
+        .collect();
+    let wide: Vec<&[u8]> = rows
+        .iter()
+        .copied()
+        .filter(|l| fields(l, d) == width + 1)
+        .collect();
+    let narrow = rows.iter().filter(|l| fields(l, d) == width).count();
+    if wide.is_empty() || wide.len() <= 2 * narrow {
+        return None;
+    }
+    if wide.iter().all(|l| l.trim_ascii_end().ends_with(&[d])) {
+        return Some(true);
+    }
+    let numbered = wide.iter().enumerate().all(|(i, l)| {
+        let cell = l.split(|&b| b == d).next().unwrap_or(&[]).trim_ascii();
+        let cell = cell.strip_prefix(b"\"").unwrap_or(cell);
+        let cell = cell.strip_suffix(b"\"").unwrap_or(cell);
+        std::str::from_utf8(cell)
+            .ok()
+            .and_then(|c| c.parse::<usize>().ok())
+            == Some(i + 1)
+    });
+    numbered.then_some(false)
 }
 
 /// The comment lines (and blank lines) above the header: the byte offset after them, and the
@@ -351,9 +399,16 @@ fn preamble(text: &[u8], d: u8) -> Option<(usize, u64)> {
     if cells(lines.first()?.2).first().is_some_and(|c| c == "TOA5") {
         return start(1);
     }
+    // (A second line with a date or time in it is a data row under a header, not a preamble.)
+    let dated = |line: &[u8]| {
+        cells(line).iter().any(|c| {
+            super::timestamp::parse_iso8601(c).is_ok() || super::timestamp::date_fields(c).is_some()
+        })
+    };
     if let [a, b, gap, header, row, ..] = &all[..]
         && !blank(a.2)
         && !blank(b.2)
+        && !dated(b.2)
         && blank(gap.2)
         && !blank(row.2)
         && fields(header.2, d) > 1
@@ -589,11 +644,15 @@ impl RawTable {
         // cell empty), or R's `write.table` row names (the header has no name for them): an
         // unnamed column at the end or at the start.
         let mut header_row = header_row;
-        if let Some(Ok(row)) = &pending
-            && tmy3_utc_offset.is_none()
-            && row.cells.len() == header_row.cells.len() + 1
-        {
-            let trailing = row.cells.iter().next_back() == Some("");
+        let after_header = match usize::try_from(header_row.line) {
+            Ok(line) if line >= 2 => lines.newlines.get(line - 2).map_or(text.len(), |&n| n + 1),
+            _ => 0,
+        };
+        let wider = match tmy3_utc_offset {
+            None => wider_rows(&text[after_header..], delimiter, header_row.cells.len()),
+            Some(_) => None,
+        };
+        if let Some(trailing) = wider {
             let mut cells = StringRecord::new();
             if !trailing {
                 cells.push_field("");
@@ -715,13 +774,14 @@ mod tests {
             assert!(!is_spreadsheet_error(cell.as_bytes()), "{cell}");
         }
         // Comments are blanked to `\r` runs: the same length and line breaks.
-        let mut text = b"time,v\n# a, \"b\n1,2\n\"#c\",3\n#N/A,4\n".to_vec();
+        let mut text = b"time,v\n# a \"b\n1,2\n\"#c\"\n#A1,4\n#N/A\n".to_vec();
         let before = text.len();
         assert_eq!(blank_data_comments(&mut text, b',', 5), [6, 8]);
         assert_eq!(text.len(), before);
-        assert_eq!(text.iter().filter(|&&b| b == b'\n').count(), 5);
-        assert!(text.starts_with(b"time,v\n\r\r\r\r\r\r\r\n1,2\n"));
-        assert!(text.ends_with(b"#N/A,4\n"));
+        assert_eq!(text.iter().filter(|&&b| b == b'\n').count(), 6);
+        assert!(text.starts_with(b"time,v\n\r\r\r\r\r\r\n1,2\n\r\r\r\r\n"));
+        // As wide as the header, a `#` line is data (a tag); a spreadsheet error is data.
+        assert!(text.ends_with(b"#A1,4\n#N/A\n"));
     }
 
     fn read(text: &str) -> Result<RawTable, LoadError> {

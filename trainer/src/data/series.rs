@@ -529,10 +529,9 @@ fn single_cell_format(text: &str) -> Option<TimestampFormat> {
 
 /// Column names that say "a time" (compared without case, after dropping a unit suffix such
 /// as `_s`, `_ms`, ` (s)` or `[ms]`): a numeric column with one of them, where no ISO 8601 or
-/// Jena column is found, is a Unix time (or, with its unit named, a count from power-up). A
-/// name that is a unit alone (`millis`, `ms`, `seconds`, `sec`: an Arduino logger's
-/// `millis()`) is a time with that unit too.
-pub const TIME_NAMES: [&str; 12] = [
+/// Jena column is found, is a Unix time (or, with its unit named, a count from power-up). See
+/// also [`LATE_TIME_NAMES`].
+pub const TIME_NAMES: [&str; 8] = [
     "time",
     "timestamp",
     "unix",
@@ -541,11 +540,13 @@ pub const TIME_NAMES: [&str; 12] = [
     "epoch",
     "epoch_time",
     "time_unix",
-    "elapsed",
-    "elapsed_time",
-    "time_elapsed",
-    "uptime",
 ];
+
+/// Names of counts since power-up (compared as [`TIME_NAMES`] are), which are the time only
+/// where no other column is, and are tried last with names that are a unit alone (`millis`,
+/// `ms`, `seconds`, `sec`: an Arduino logger's `millis()`): a file may log its uptime next to
+/// its clock.
+pub const LATE_TIME_NAMES: [&str; 4] = ["elapsed", "elapsed_time", "time_elapsed", "uptime"];
 
 /// Column names that are a unit alone (any case), which say both "a time" and its unit:
 /// milliseconds or not (seconds), when no other column is a time. Not `s` alone (a speed, a
@@ -639,11 +640,13 @@ fn unit_name(name: &str) -> Option<bool> {
     Some(*millis)
 }
 
-/// Whether a column is named by a unit alone ([`UNIT_NAMES`]) and its first cell is a number:
-/// the time, found last (a column called `ms` or `second` is as often a reading or a part of
-/// the date).
+/// Whether a column is named by a unit alone ([`UNIT_NAMES`]) or as an uptime
+/// ([`LATE_TIME_NAMES`]) and its first cell is a number: the time, found last (a column called
+/// `ms` or `second` is as often a reading or a part of the date, an uptime logged next to a
+/// clock).
 fn unit_named_number(name: &str, first: &str) -> bool {
-    unit_name(name).is_some() && timestamp::parse_unix(first, true).is_ok()
+    let late = unit_name(name).is_some() || LATE_TIME_NAMES.contains(&strip_unit(name).0.as_str());
+    late && timestamp::parse_unix(first, true).is_ok()
 }
 
 /// Whether a column is named like a time and its first cell is a number (see [`TIME_NAMES`]).
@@ -767,8 +770,13 @@ impl TimeColumns {
                     .any(|n| table.header[i].trim().eq_ignore_ascii_case(n))
             };
             let is_hour = |i: usize| named(i) && timestamp::parse_hour(&first[i]).is_ok();
-            time.filter(|&i| is_hour(i))
-                .or_else(|| (0..table.header.len()).find(|&i| is_hour(i)))
+            let found = time
+                .filter(|&i| is_hour(i))
+                .or_else(|| (0..table.header.len()).find(|&i| is_hour(i)))?;
+            // (Only where consecutive rows share a date: an `hour` reading in a daily file is
+            // data.)
+            let dates: Vec<&str> = table.good_rows().take(50).map(|r| &r.cells[date]).collect();
+            dates.windows(2).any(|w| w[0] == w[1]).then_some(found)
         };
         let (time, hours) = match clock {
             Some(time) => (time, false),
@@ -1317,9 +1325,14 @@ mod tests {
             .enumerate()
             .map(|(i, m)| format!("1-{m}-00,{i}\n"))
             .collect();
-        for body in [monthly, yearly, named] {
+        let day = |y, m, d| timestamp::days_from_civil(y, m, d) * 86_400_000;
+        for (body, second) in [
+            (monthly, day(2000, 2, 1)),
+            (yearly, day(1991, 1, 1)),
+            (named, day(2000, 2, 1)),
+        ] {
             let series = load(&format!("date,v\n{body}")).unwrap();
-            assert!(series.len() >= 4, "{body}");
+            assert_eq!(series.times()[1], second, "{body}");
         }
     }
 
@@ -1382,6 +1395,56 @@ mod tests {
     }
 
     #[test]
+    fn the_new_rules_keep_out_of_the_way() {
+        let mut rows = String::new();
+        for h in 1..40 {
+            rows.push_str(&format!(
+                "2023-01-01T{:02}:{:02}:00,{h}.5\n",
+                h / 4,
+                h % 4 * 15
+            ));
+        }
+        // A stray field on the first row is that row's error, the header stays.
+        let text = format!("time,temp\n2023-01-01T00:00:00,20.5,x\n{rows}");
+        let error = load(&text).unwrap_err();
+        assert!(
+            matches!(
+                error,
+                LoadError::FieldCount {
+                    line: 2,
+                    expected: 2,
+                    found: 3
+                }
+            ),
+            "{error:?}"
+        );
+        assert_eq!(load_skipping(&text).unwrap().len(), 39);
+        // Every row wider, not numbered, not ending in the delimiter: no row names (bad rows).
+        let wide: String = rows.lines().map(|l| format!("{l},0\n")).collect();
+        assert!(matches!(
+            load(&format!("time,temp\n{wide}")),
+            Err(LoadError::FieldCount { line: 2, .. })
+        ));
+        // An uptime next to a clock is data.
+        let text = "Date,Time,uptime,temp\n05/13/2023,00:00,17,0.5\n05/13/2023,01:00,18,1.5\n\
+                    05/13/2023,02:00,19,2.5\n";
+        let series = load(text).unwrap();
+        assert_eq!(series.report().timestamp_columns, ["Date", "Time"]);
+        assert_eq!(series.columns(), ["uptime", "temp"]);
+        // An `hour` reading in a daily file is data.
+        let text = "date,hour,temp\n2023-01-01,0,0.5\n2023-01-02,5,1.5\n2023-01-03,9,2.5\n";
+        let series = load(text).unwrap();
+        assert_eq!(series.report().period_ms, 86_400_000);
+        assert_eq!(series.columns(), ["hour", "temp"]);
+        // A header and a dated row, a blank line: no preamble (the rest is the table's).
+        let text = "station,time,temp\nA,2023-01-01T00:00:00,1\n\nB,2023-01-01T01:00:00,2\n\
+                    C,2023-01-01T02:00:00,3\n";
+        let series = load(text).unwrap();
+        assert_eq!(series.report().preamble_end, None);
+        assert_eq!(series.column("temp"), Some(&[1.0, 2.0, 3.0][..]));
+    }
+
+    #[test]
     fn new_layouts_leave_older_ones_alone() {
         // Comments: not inside a quoted multi-line cell, not taken for a header after a blank
         // line, and found in a file of bare `\r` line ends.
@@ -1390,7 +1453,7 @@ mod tests {
         let series = load(multi).unwrap();
         assert_eq!(series.column("temp"), Some(&[0.0, 1.0, 2.0][..]));
         assert!(series.report().comment_lines.is_empty());
-        let blank = "time,temp\n2023-05-13 00:00,0\n\n# restart, fw 2\n2023-05-13 01:00,1\n\
+        let blank = "time,temp\n2023-05-13 00:00,0\n\n# restart; fw 2\n2023-05-13 01:00,1\n\
                      2023-05-13 02:00,2\n";
         let series = load(blank).unwrap();
         assert_eq!(series.report().preamble_end, None);
@@ -2075,7 +2138,7 @@ Date (MM/DD/YYYY),Time (HH:MM),Dry-bulb (C),Dry-bulb source
         );
         // A logger's note among the data is a comment, left out and listed, whatever its commas
         // and quotes; the rows after it keep their lines.
-        let noted = "time,temp\n2021-01-01T00:00Z,1\n# power cycle, fw 2\n#restart,\"fw 3\n\
+        let noted = "time,temp\n2021-01-01T00:00Z,1\n# power cycle; fw 2\n#restart,\"fw, 3\n\
                      2021-01-01T01:00Z,2\n2021-01-01T02:00Z,x\n";
         let error = load(noted).unwrap_err();
         assert!(
@@ -2374,9 +2437,10 @@ Date (MM/DD/YYYY),Time (HH:MM),Dry-bulb (C),Dry-bulb source
         /// Arbitrary text never panics the loader: it loads or it is an error.
         #[test]
         fn arbitrary_text_never_panics(
-            body in "[0-9a-zA-Z,.:/T+\\- \"\n\r]{0,400}",
+            body in "[0-9a-zA-Z,.:/T+\\- \"\n\r#;\t!?]{0,400}",
             prefix in 0usize..4,
             skip in proptest::bool::ANY,
+            sort in proptest::bool::ANY,
         ) {
             let heads = [
                 "",
@@ -2388,6 +2452,7 @@ Date (MM/DD/YYYY),Time (HH:MM),Dry-bulb (C),Dry-bulb source
             let config = LoadConfig {
                 skip_bad_rows: skip,
                 segment_column: (prefix == 2).then(|| "a".to_owned()),
+                sort_by_time: sort,
                 ..LoadConfig::default()
             };
             if let Ok(series) = Series::from_reader(text.as_bytes(), &config) {
