@@ -134,9 +134,8 @@ fn is_spreadsheet_error(cell: &[u8]) -> bool {
 
 /// Blanks the comment lines among the data of `text` (which starts with the header, or a TMY3
 /// metadata line): lines after the first non-blank one whose first cell (under `d`, quotes
-/// taken off) starts with `#` and is not a spreadsheet error value, and which are not as wide
-/// as that first line with their quotes closed (a row of the table whose first cell is a `#A1`
-/// tag is data). Blanked in place (their
+/// taken off) starts with `#` and is not a spreadsheet error value nor a tag (`#A1`: no space,
+/// quotes closed, as wide as the first line or one wider, a row of the table). Blanked in place (their
 /// bytes but the line break made `\r`), so offsets and line numbers stay; returns the
 /// 1-based lines blanked, counted from `first_line`.
 fn blank_data_comments(text: &mut [u8], d: u8, first_line: u64) -> Vec<u64> {
@@ -155,13 +154,14 @@ fn blank_data_comments(text: &mut [u8], d: u8, first_line: u64) -> Vec<u64> {
         let cell = cell.strip_prefix(b"\"").unwrap_or(cell);
         let cell = cell.strip_suffix(b"\"").unwrap_or(cell);
         // A line that starts inside a quoted cell (a multi-line cell) is no comment.
-        // (A line as wide as the header, its quotes closed, is data: `#A1` a tag.)
+        // (A row of the table whose first cell is a tag, `#A1`, is data: no space in that
+        // cell, its quotes closed, as wide as the header or one wider.)
         let balanced = row.iter().filter(|&&b| b == b'"').count() % 2 == 0;
-        let comment = seen_header
-            && !quoted
-            && cell.starts_with(b"#")
-            && !is_spreadsheet_error(cell)
-            && !(balanced && fields(row, d) == width);
+        let tag = !cell.iter().any(u8::is_ascii_whitespace)
+            && balanced
+            && (width..=width + 1).contains(&fields(row, d));
+        let comment =
+            seen_header && !quoted && cell.starts_with(b"#") && !is_spreadsheet_error(cell) && !tag;
         if !seen_header && !row.trim_ascii().is_empty() {
             (seen_header, width) = (true, fields(row, d));
         }
@@ -182,15 +182,14 @@ fn blank_data_comments(text: &mut [u8], d: u8, first_line: u64) -> Vec<u64> {
 
 /// Whether the rows under a header line (`text` starts with it) of `width` fields are one field
 /// wider, and how: `Some(true)` for a trailing delimiter (every wider row's last cell empty),
-/// `Some(false)` for R's row names (their first cells the whole numbers 1, 2, 3, ..., quoted or
-/// not), `None` otherwise. Among the first [`WIDTH_LINES`] lines after the header (quotes
+/// `Some(false)` for R's row names (their first cells whole numbers rising row by row, quoted
+/// or not: 1, 2, 3, or a subset's), `None` otherwise. Among the first [`WIDTH_LINES`] lines after the header (quotes
 /// counted as [`fields`] does), more than twice as many must be one wider as are `width` wide
 /// (a units row is); a stray field on one row is that row's error.
 fn wider_rows(text: &[u8], d: u8, width: usize) -> Option<bool> {
     let rows: Vec<&[u8]> = text
-        .split(|&b| b == b'\n')
+        .split(|&b| b == b'\n' || b == b'\r')
         .skip(1)
-        .map(|l| l.strip_suffix(b"\r").unwrap_or(l))
         .filter(|l| !l.trim_ascii().is_empty())
         .take(WIDTH_LINES)
         .collect();
@@ -203,17 +202,29 @@ fn wider_rows(text: &[u8], d: u8, width: usize) -> Option<bool> {
     if wide.is_empty() || wide.len() <= 2 * narrow {
         return None;
     }
-    if wide.iter().all(|l| l.trim_ascii_end().ends_with(&[d])) {
+    let unquoted = |cell: &[u8]| -> Vec<u8> {
+        let cell = cell.trim_ascii();
+        let cell = cell.strip_prefix(b"\"").unwrap_or(cell);
+        cell.strip_suffix(b"\"").unwrap_or(cell).to_vec()
+    };
+    let last_empty = |l: &[u8]| {
+        l.rsplit(|&b| b == d)
+            .next()
+            .is_some_and(|c| unquoted(c).is_empty())
+    };
+    if wide.iter().all(|l| last_empty(l)) {
         return Some(true);
     }
-    let numbered = wide.iter().enumerate().all(|(i, l)| {
-        let cell = l.split(|&b| b == d).next().unwrap_or(&[]).trim_ascii();
-        let cell = cell.strip_prefix(b"\"").unwrap_or(cell);
-        let cell = cell.strip_suffix(b"\"").unwrap_or(cell);
-        std::str::from_utf8(cell)
+    // Row names: whole numbers rising row by row (1, 2, 3, or a subset's 2, 5, 9).
+    let mut previous = None;
+    let numbered = wide.iter().all(|l| {
+        let cell = unquoted(l.split(|&b| b == d).next().unwrap_or(&[]));
+        let n = std::str::from_utf8(&cell)
             .ok()
-            .and_then(|c| c.parse::<usize>().ok())
-            == Some(i + 1)
+            .and_then(|c| c.parse::<u64>().ok());
+        let rising = n.is_some_and(|n| previous.is_none_or(|p| n > p));
+        previous = n;
+        rising
     });
     numbered.then_some(false)
 }
@@ -652,6 +663,9 @@ impl RawTable {
             None => wider_rows(&text[after_header..], delimiter, header_row.cells.len()),
             Some(_) => None,
         };
+        // With a trailing delimiter, a row as wide as the header (a units row) gets its empty
+        // last cell too.
+        let pad = wider == Some(true);
         if let Some(trailing) = wider {
             let mut cells = StringRecord::new();
             if !trailing {
@@ -689,9 +703,20 @@ impl RawTable {
         }
 
         let mut rows = Vec::new();
-        let mut next = pending;
+        let width = header.len();
+        let padded = |row: Option<Result<RawRow, LoadError>>| {
+            row.map(|row| {
+                row.map(|mut row| {
+                    if pad && row.cells.len() + 1 == width {
+                        row.cells.push_field("");
+                    }
+                    row
+                })
+            })
+        };
+        let mut next = padded(pending);
         if next.is_none() {
-            next = next_record(&mut reader, &lines)?;
+            next = padded(next_record(&mut reader, &lines)?);
         }
         let (mut units, mut second_units) = (None, None);
         if let Some(Ok(row)) = &next
@@ -700,14 +725,14 @@ impl RawTable {
             && is_units_row(&row.cells)
         {
             units = Some((row.line, header_names(&row.cells)));
-            next = next_record(&mut reader, &lines)?;
+            next = padded(next_record(&mut reader, &lines)?);
             // A second such row (a Campbell Scientific TOA5 file's processing row: `"","","Avg"`).
             if let Some(Ok(row)) = &next
                 && row.cells.len() == header.len()
                 && is_units_row(&row.cells)
             {
                 second_units = Some((row.line, header_names(&row.cells)));
-                next = next_record(&mut reader, &lines)?;
+                next = padded(next_record(&mut reader, &lines)?);
             }
         }
         while let Some(row) = next {
@@ -722,7 +747,7 @@ impl RawTable {
                     })
                 }
             }));
-            next = next_record(&mut reader, &lines)?;
+            next = padded(next_record(&mut reader, &lines)?);
         }
         match delimiter {
             b';' => decimal_commas(&mut rows, header.len(), has_decimal_comma),

@@ -1382,7 +1382,22 @@ mod tests {
         let r = "\"time\",\"temp\"\n\"1\",\"2023-05-13 00:00\",0\n\"2\",\"2023-05-13 01:00\",1\n\
                  \"3\",\"2023-05-13 02:00\",2\n";
         let trailing = "time,temp\n2023-05-13 00:00,0,\n2023-05-13 01:00,1,\n2023-05-13 02:00,2,\n";
-        for (text, unnamed) in [(r, "column 1"), (trailing, "column 3")] {
+        let tab = trailing.replace(',', "\t");
+        let quoted = trailing.replace(",\n", ",\"\"\n");
+        let cr = trailing.replace('\n', "\r");
+        let units = trailing.replacen("temp\n", "temp\n,degC\n", 1);
+        let subset = r
+            .replacen("\"2\"", "\"5\"", 1)
+            .replacen("\"3\"", "\"9\"", 1);
+        for (text, unnamed) in [
+            (r, "column 1"),
+            (&subset, "column 1"),
+            (trailing, "column 3"),
+            (&tab, "column 3"),
+            (&quoted, "column 3"),
+            (&cr, "column 3"),
+            (&units, "column 3"),
+        ] {
             let series = load(text).unwrap();
             assert_eq!(series.column("temp"), Some(&[0.0, 1.0, 2.0][..]), "{text}");
             let report = series.report();
@@ -1453,7 +1468,7 @@ mod tests {
         let series = load(multi).unwrap();
         assert_eq!(series.column("temp"), Some(&[0.0, 1.0, 2.0][..]));
         assert!(series.report().comment_lines.is_empty());
-        let blank = "time,temp\n2023-05-13 00:00,0\n\n# restart; fw 2\n2023-05-13 01:00,1\n\
+        let blank = "time,temp\n2023-05-13 00:00,0\n\n# restart, fw 2\n2023-05-13 01:00,1\n\
                      2023-05-13 02:00,2\n";
         let series = load(blank).unwrap();
         assert_eq!(series.report().preamble_end, None);
@@ -2138,7 +2153,7 @@ Date (MM/DD/YYYY),Time (HH:MM),Dry-bulb (C),Dry-bulb source
         );
         // A logger's note among the data is a comment, left out and listed, whatever its commas
         // and quotes; the rows after it keep their lines.
-        let noted = "time,temp\n2021-01-01T00:00Z,1\n# power cycle; fw 2\n#restart,\"fw, 3\n\
+        let noted = "time,temp\n2021-01-01T00:00Z,1\n# power cycle, fw 2\n#restart,\"fw, 3\n\
                      2021-01-01T01:00Z,2\n2021-01-01T02:00Z,x\n";
         let error = load(noted).unwrap_err();
         assert!(
