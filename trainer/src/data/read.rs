@@ -229,6 +229,20 @@ fn wider_rows(text: &[u8], d: u8, width: usize) -> Option<bool> {
     numbered.then_some(false)
 }
 
+/// Whether most rows under a header line (`text` starts with it) of `width` fields are one
+/// field narrower: more than twice as many of the first [`WIDTH_LINES`] lines after it.
+fn narrower_rows(text: &[u8], d: u8, width: usize) -> bool {
+    let rows: Vec<&[u8]> = text
+        .split(|&b| b == b'\n' || b == b'\r')
+        .skip(1)
+        .filter(|l| !l.trim_ascii().is_empty())
+        .take(WIDTH_LINES)
+        .collect();
+    let narrow = rows.iter().filter(|l| fields(l, d) + 1 == width).count();
+    let full = rows.iter().filter(|l| fields(l, d) == width).count();
+    narrow > 2 * full
+}
+
 /// The comment lines (and blank lines) above the header: the byte offset after them, and the
 /// last comment's text after its `#` with its line, if there is one.
 fn leading_comments(text: &[u8]) -> (usize, Option<(&[u8], u64)>) {
@@ -666,6 +680,18 @@ impl RawTable {
         // With a trailing delimiter, a row as wide as the header (a units row) gets its empty
         // last cell too.
         let pad = wider == Some(true);
+        // A header that ends in a delimiter over rows that do not: its empty last name dropped.
+        let width = header_row.cells.len();
+        if wider.is_none()
+            && tmy3_utc_offset.is_none()
+            && width > 2
+            && header_row.cells.iter().next_back() == Some("")
+            && narrower_rows(&text[after_header..], delimiter, width)
+        {
+            let mut cells = StringRecord::new();
+            cells.extend(header_row.cells.iter().take(width - 1));
+            header_row.cells = cells;
+        }
         if let Some(trailing) = wider {
             let mut cells = StringRecord::new();
             if !trailing {

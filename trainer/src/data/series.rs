@@ -1386,6 +1386,12 @@ mod tests {
         let quoted = trailing.replace(",\n", ",\"\"\n");
         let cr = trailing.replace('\n', "\r");
         let units = trailing.replacen("temp\n", "temp\n,degC\n", 1);
+        // A header that ends in a delimiter over rows that do not.
+        let header_comma =
+            "time,temp,\n2023-05-13 00:00,0\n2023-05-13 01:00,1\n2023-05-13 02:00,2\n";
+        let series = load(header_comma).unwrap();
+        assert_eq!(series.columns(), ["temp"]);
+        assert!(series.report().unnamed_columns.is_empty());
         let subset = r
             .replacen("\"2\"", "\"5\"", 1)
             .replacen("\"3\"", "\"9\"", 1);
