@@ -273,25 +273,15 @@ fn bad_input_is_reported_clearly() {
     let (csv, spec) = (dir.path("d.csv"), dir.path("m.toml"));
     write_csv(Path::new(&csv));
     std::fs::write(&spec, SPEC).unwrap();
-    let train = |data: &str, target: &str| {
-        nowcast(&[
-            "train",
-            "--data",
-            data,
-            "--target",
-            target,
-            "--lookback",
-            "24",
-            "--delay",
-            "3",
-            "--model",
-            &spec,
-            "--epochs",
-            "1",
-            "--out",
-            &dir.path("m.ncm"),
-        ])
+    // `train` on `data`, one epoch, with `more` flags (a `--target` among them, or none).
+    let out = dir.path("m.ncm");
+    let run = |data: &str, more: &[&str]| {
+        let mut args = vec!["train", "--data", data, "--lookback", "24", "--delay", "3"];
+        args.extend(["--model", &spec, "--epochs", "1", "--out", &out]);
+        args.extend_from_slice(more);
+        nowcast(&args)
     };
+    let train = |data: &str, target: &str| run(data, &["--target", target]);
     // Unknown target: the available columns are listed.
     let o = train(&csv, "pressure");
     assert!(!o.status.success());
@@ -301,15 +291,7 @@ fn bad_input_is_reported_clearly() {
         text(&o)
     );
     // No target: required where there is a choice (the columns listed), else the only one.
-    let untargeted = |data: &str| {
-        let args = ["--lookback", "24", "--delay", "3", "--model", &spec];
-        let out = dir.path("m.ncm");
-        let mut all = vec!["train", "--data", data];
-        all.extend(args);
-        all.extend(["--epochs", "1", "--out", &out]);
-        nowcast(&all)
-    };
-    let o = untargeted(&csv);
+    let o = run(&csv, &[]);
     assert!(!o.status.success());
     assert!(
         text(&o).contains("--target is required: the column to forecast, one of `temp`, `hum`"),
@@ -323,7 +305,7 @@ fn bad_input_is_reported_clearly() {
         .map(|l| l.rsplit_once(',').map_or(l, |(head, _)| head).to_owned())
         .collect();
     std::fs::write(&single, lines.join("\n")).unwrap();
-    let o = untargeted(&single);
+    let o = run(&single, &[]);
     assert!(o.status.success(), "{}", text(&o));
     assert!(
         text(&o).contains("target `temp`, the only numeric column"),
@@ -343,24 +325,7 @@ fn bad_input_is_reported_clearly() {
     assert!(!o.status.success());
     assert!(text(&o).contains("line 31"), "{}", text(&o));
     // ...or skipped and counted.
-    let o = nowcast(&[
-        "train",
-        "--data",
-        &bad,
-        "--target",
-        "temp",
-        "--lookback",
-        "24",
-        "--delay",
-        "3",
-        "--model",
-        &spec,
-        "--epochs",
-        "1",
-        "--out",
-        &dir.path("m.ncm"),
-        "--skip-bad-rows",
-    ]);
+    let o = run(&bad, &["--target", "temp", "--skip-bad-rows"]);
     assert!(o.status.success(), "{}", text(&o));
     assert!(text(&o).contains("1 bad row(s) skipped"), "{}", text(&o));
     // Data at another sample period than the model's (the hours as half hours).

@@ -150,9 +150,7 @@ fn blank_data_comments(text: &mut [u8], d: u8, first_line: u64) -> Vec<u64> {
             .position(|&b| b == b'\n' || b == b'\r')
             .map_or(text.len(), |n| at + n);
         let row = &text[at..end];
-        let cell = row.split(|&b| b == d).next().unwrap_or(&[]).trim_ascii();
-        let cell = cell.strip_prefix(b"\"").unwrap_or(cell);
-        let cell = cell.strip_suffix(b"\"").unwrap_or(cell);
+        let cell = unquoted(row.split(|&b| b == d).next().unwrap_or(&[]));
         // A line that starts inside a quoted cell (a multi-line cell) is no comment.
         // (A row of the table whose first cell is a tag, `#A1`, is data: no space in that
         // cell, its quotes closed, as wide as the header or one wider.)
@@ -180,6 +178,23 @@ fn blank_data_comments(text: &mut [u8], d: u8, first_line: u64) -> Vec<u64> {
     blanked
 }
 
+/// A cell's bytes without surrounding whitespace and quotes.
+fn unquoted(cell: &[u8]) -> &[u8] {
+    let cell = cell.trim_ascii();
+    let cell = cell.strip_prefix(b"\"").unwrap_or(cell);
+    cell.strip_suffix(b"\"").unwrap_or(cell)
+}
+
+/// The first [`WIDTH_LINES`] non-blank lines under a header line (`text` starts with it),
+/// lines ending at `\n` or a lone `\r`.
+fn lines_below_header(text: &[u8]) -> Vec<&[u8]> {
+    text.split(|&b| b == b'\n' || b == b'\r')
+        .skip(1)
+        .filter(|l| !l.trim_ascii().is_empty())
+        .take(WIDTH_LINES)
+        .collect()
+}
+
 /// Whether the rows under a header line (`text` starts with it) of `width` fields are one field
 /// wider, and how: `Some(true)` for a trailing delimiter (every wider row's last cell empty),
 /// `Some(false)` for R's row names (their first cells whole numbers rising row by row, quoted
@@ -187,12 +202,7 @@ fn blank_data_comments(text: &mut [u8], d: u8, first_line: u64) -> Vec<u64> {
 /// counted as [`fields`] does), more than twice as many must be one wider as are `width` wide
 /// (a units row is); a stray field on one row is that row's error.
 fn wider_rows(text: &[u8], d: u8, width: usize) -> Option<bool> {
-    let rows: Vec<&[u8]> = text
-        .split(|&b| b == b'\n' || b == b'\r')
-        .skip(1)
-        .filter(|l| !l.trim_ascii().is_empty())
-        .take(WIDTH_LINES)
-        .collect();
+    let rows = lines_below_header(text);
     let wide: Vec<&[u8]> = rows
         .iter()
         .copied()
@@ -202,11 +212,6 @@ fn wider_rows(text: &[u8], d: u8, width: usize) -> Option<bool> {
     if wide.is_empty() || wide.len() <= 2 * narrow {
         return None;
     }
-    let unquoted = |cell: &[u8]| -> Vec<u8> {
-        let cell = cell.trim_ascii();
-        let cell = cell.strip_prefix(b"\"").unwrap_or(cell);
-        cell.strip_suffix(b"\"").unwrap_or(cell).to_vec()
-    };
     let last_empty = |l: &[u8]| {
         l.rsplit(|&b| b == d)
             .next()
@@ -219,7 +224,7 @@ fn wider_rows(text: &[u8], d: u8, width: usize) -> Option<bool> {
     let mut previous = None;
     let numbered = wide.iter().all(|l| {
         let cell = unquoted(l.split(|&b| b == d).next().unwrap_or(&[]));
-        let n = std::str::from_utf8(&cell)
+        let n = std::str::from_utf8(cell)
             .ok()
             .and_then(|c| c.parse::<u64>().ok());
         let rising = n.is_some_and(|n| previous.is_none_or(|p| n > p));
@@ -232,12 +237,7 @@ fn wider_rows(text: &[u8], d: u8, width: usize) -> Option<bool> {
 /// Whether most rows under a header line (`text` starts with it) of `width` fields are one
 /// field narrower: more than twice as many of the first [`WIDTH_LINES`] lines after it.
 fn narrower_rows(text: &[u8], d: u8, width: usize) -> bool {
-    let rows: Vec<&[u8]> = text
-        .split(|&b| b == b'\n' || b == b'\r')
-        .skip(1)
-        .filter(|l| !l.trim_ascii().is_empty())
-        .take(WIDTH_LINES)
-        .collect();
+    let rows = lines_below_header(text);
     let narrow = rows.iter().filter(|l| fields(l, d) + 1 == width).count();
     let full = rows.iter().filter(|l| fields(l, d) == width).count();
     narrow > 2 * full
@@ -376,8 +376,8 @@ fn fields(line: &[u8], d: u8) -> usize {
 const PREAMBLE_LINES: usize = 10;
 const WIDTH_LINES: usize = 60;
 
-/// A preamble above the header, under delimiter `d`: the byte offset of the header in `text`
-/// and the 1-based last line before it. Any of, in order:
+/// A preamble above the header, under delimiter `d`: the byte offset of the header in `text`.
+/// Any of, in order:
 /// - a Campbell Scientific TOA5 file's station line (its first cell `TOA5`);
 /// - two lines, a blank line, then a header (no cell starting with a number) and a row (an
 ///   Open-Meteo export's `latitude,longitude,...` line and its values, then the table);
@@ -389,26 +389,22 @@ const WIDTH_LINES: usize = 60;
 /// A header has no cell that starts with a number and is no comment.
 ///
 /// A TMY3 file's metadata line is no preamble (the caller checks).
-fn preamble(text: &[u8], d: u8) -> Option<(usize, u64)> {
-    // The first lines, blank ones too: (byte offset, 1-based line, the line).
+fn preamble(text: &[u8], d: u8) -> Option<usize> {
+    // The first lines, blank ones too: (byte offset, the line).
     let mut all = Vec::new();
-    let (mut at, mut number) = (0, 1u64);
+    let mut at = 0;
     while at < text.len() && all.len() < WIDTH_LINES {
         let end = text[at..]
             .iter()
             .position(|&b| b == b'\n')
             .map_or(text.len(), |n| at + n + 1);
-        all.push((at, number, &text[at..end]));
-        (at, number) = (end, number + 1);
+        all.push((at, &text[at..end]));
+        at = end;
     }
     let blank = |line: &[u8]| line.trim_ascii().is_empty();
     let cells = |line: &[u8]| -> Vec<String> {
-        let unquoted = |cell: &[u8]| {
-            let cell = cell.trim_ascii();
-            let cell = cell.strip_prefix(b"\"").unwrap_or(cell);
-            String::from_utf8_lossy(cell.strip_suffix(b"\"").unwrap_or(cell)).into_owned()
-        };
-        line.split(|&b| b == d).map(unquoted).collect()
+        let cell = |c: &[u8]| String::from_utf8_lossy(unquoted(c)).into_owned();
+        line.split(|&b| b == d).map(cell).collect()
     };
     // A header: no cell starts with a number, and it is no comment (HOBO's header starts with
     // a `#` cell of its own).
@@ -419,9 +415,9 @@ fn preamble(text: &[u8], d: u8) -> Option<(usize, u64)> {
             .is_some_and(|c| c.starts_with('#') && c.len() > 1);
         !comment && !cells.iter().any(|c| numeric_start(c))
     };
-    let lines: Vec<_> = all.iter().filter(|l| !blank(l.2)).collect();
-    let start = |i: usize| lines.get(i).map(|l| (l.0, l.1 - 1));
-    if cells(lines.first()?.2).first().is_some_and(|c| c == "TOA5") {
+    let lines: Vec<_> = all.iter().filter(|l| !blank(l.1)).collect();
+    let start = |i: usize| lines.get(i).map(|l| l.0);
+    if cells(lines.first()?.1).first().is_some_and(|c| c == "TOA5") {
         return start(1);
     }
     // (A second line with a date or time in it is a data row under a header, not a preamble.)
@@ -431,17 +427,17 @@ fn preamble(text: &[u8], d: u8) -> Option<(usize, u64)> {
         })
     };
     if let [a, b, gap, header, row, ..] = &all[..]
-        && !blank(a.2)
-        && !blank(b.2)
-        && !dated(b.2)
-        && blank(gap.2)
-        && !blank(row.2)
-        && fields(header.2, d) > 1
-        && header_like(header.2)
+        && !blank(a.1)
+        && !blank(b.1)
+        && !dated(b.1)
+        && blank(gap.1)
+        && !blank(row.1)
+        && fields(header.1, d) > 1
+        && header_like(header.1)
     {
-        return Some((header.0, header.1 - 1));
+        return Some(header.0);
     }
-    let width_of = |l: &&(usize, u64, &[u8])| fields(l.2, d);
+    let width_of = |l: &&(usize, &[u8])| fields(l.1, d);
     let mut counts = std::collections::BTreeMap::new();
     for l in &lines {
         *counts.entry(width_of(l)).or_insert(0usize) += 1;
@@ -456,7 +452,7 @@ fn preamble(text: &[u8], d: u8) -> Option<(usize, u64)> {
     let header = lines
         .iter()
         .take(PREAMBLE_LINES + 1)
-        .position(|l| width_of(l) == width && header_like(l.2))?;
+        .position(|l| width_of(l) == width && header_like(l.1))?;
     let table = lines.get(header..header + 3)?;
     if !table.iter().all(|l| width_of(l) == width) {
         return None;
@@ -585,14 +581,14 @@ impl RawTable {
         let mut delimiter = delimiter(&text[start..]);
         // A preamble above the header (not a TMY3 metadata line) is left out, and the delimiter
         // taken from the table.
-        let mut preamble_end = None;
         // (A preamble line may hold no delimiter, and then the first two lines do not tell it.)
         // A preamble under a delimiter counts only if the table after it splits at that one.
         let found = [delimiter, b';', b'\t', b','].into_iter().find_map(|d| {
-            let (offset, last) = preamble(&text[start..], d)?;
-            (self::delimiter(&text[start + offset..]) == d).then_some((d, (offset, last)))
+            let offset = preamble(&text[start..], d)?;
+            (self::delimiter(&text[start + offset..]) == d).then_some((d, offset))
         });
-        if let Some((d, (offset, last))) = found {
+        let mut skipped = false;
+        if let Some((d, offset)) = found {
             delimiter = d;
             let header = &text[start + offset..];
             let line = header.split(|&b| b == b'\n').next().unwrap_or(&[]);
@@ -604,8 +600,7 @@ impl RawTable {
                 .next()
                 .and_then(Result::ok);
             if !names.is_some_and(|n| tmy3::is_header(&header_names(&n))) {
-                let lines_before = text[..start].iter().filter(|&&b| b == b'\n').count() as u64;
-                preamble_end = Some(lines_before + last);
+                skipped = true;
                 start += offset;
                 comment = None;
             }
@@ -613,10 +608,13 @@ impl RawTable {
         }
         // Comment lines among the data blanked in a copy (blank lines are skipped; offsets and
         // line numbers stay).
+        // Lines above `start`: the preamble's last line is the one before the header.
+        let lines_before = text[..start].iter().filter(|&&b| b == b'\n').count() as u64;
+        let preamble_end = skipped.then_some(lines_before);
         let mut owned = None;
         if text[start..].contains(&b'#') {
             let mut copy = text.to_vec();
-            let first_line = 1 + text[..start].iter().filter(|&&b| b == b'\n').count() as u64;
+            let first_line = 1 + lines_before;
             let blanked = blank_data_comments(&mut copy[start..], delimiter, first_line);
             if !blanked.is_empty() {
                 owned = Some((copy, blanked));

@@ -487,7 +487,7 @@ fn year_first_reading(table: &RawTable, index: usize) -> bool {
             return false;
         };
         let c = year % 100;
-        let yy = if a < 69 { 2000 + a } else { 1900 + a };
+        let yy = timestamp::full_year(a);
         let Some(days) = timestamp::valid_days(i64::from(yy), m, c) else {
             return false;
         };

@@ -169,12 +169,7 @@ pub(crate) fn date_fields(text: &str) -> Option<(u8, [u32; 3], bool, bool)> {
         (4, 1..=2) => Some((sep, [a, m, c], true, named)),
         (1..=2, 4) => Some((sep, [a, m, c], false, named)),
         // A two-digit year last (a spreadsheet's short date, `5/1/23` or `1-May-23`).
-        (1..=2, 2) => Some((
-            sep,
-            [a, m, if c < 69 { 2000 + c } else { 1900 + c }],
-            false,
-            named,
-        )),
+        (1..=2, 2) => Some((sep, [a, m, full_year(c)], false, named)),
         _ => None,
     }
 }
@@ -186,18 +181,12 @@ pub(crate) fn from_parts(cells: &[&str]) -> Result<i64, (usize, TimestampError)>
     const FIELDS: [&str; 6] = ["year", "month", "day", "hour", "minute", "second"];
     let mut v = [0u32; 6];
     for (i, cell) in cells.iter().enumerate().take(6) {
-        let digits = cell.strip_suffix(".0").unwrap_or(cell);
-        let ok =
-            !digits.is_empty() && digits.len() <= 4 && digits.bytes().all(|b| b.is_ascii_digit());
-        v[i] = match ok {
-            true => digits.parse().unwrap_or(u32::MAX),
-            false => {
-                let error = TimestampError::Layout {
-                    expected: "a whole number",
-                };
-                return Err((i, error));
-            }
-        };
+        v[i] = whole_number(cell, 4).ok_or((
+            i,
+            TimestampError::Layout {
+                expected: "a whole number",
+            },
+        ))?;
         if i == 0 && !(1000..=9999).contains(&v[0]) {
             let error = TimestampError::OutOfRange {
                 field: FIELDS[0],
@@ -230,14 +219,22 @@ pub(crate) fn from_parts(cells: &[&str]) -> Result<i64, (usize, TimestampError)>
 
 /// A whole hour (`0` to `24`, or `7.0`), in milliseconds since midnight.
 pub(crate) fn parse_hour(text: &str) -> Result<i64, TimestampError> {
-    let digits = text.strip_suffix(".0").unwrap_or(text);
-    if digits.is_empty() || digits.len() > 2 || !digits.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(TimestampError::Layout {
-            expected: "a whole hour, 0 to 24",
-        });
-    }
-    let hour = digits.parse().unwrap_or(u32::MAX);
+    let hour = whole_number(text, 2).ok_or(TimestampError::Layout {
+        expected: "a whole hour, 0 to 24",
+    })?;
     Ok(checked_time_of_day(hour, 0, 0)? * MS)
+}
+
+/// The year a two-digit year stands for: 20YY below 69, 19YY from 69 on (POSIX `%y`).
+pub(crate) fn full_year(yy: u32) -> u32 {
+    if yy < 69 { 2000 + yy } else { 1900 + yy }
+}
+
+/// A whole number of at most `digits` digits (or one ending in `.0`: a float export).
+fn whole_number(text: &str, digits: usize) -> Option<u32> {
+    let d = text.strip_suffix(".0").unwrap_or(text);
+    let ok = !d.is_empty() && d.len() <= digits && d.bytes().all(|b| b.is_ascii_digit());
+    ok.then(|| d.parse().ok()).flatten()
 }
 
 /// Parses a date in `layout`, optionally followed by a space or `T` and a time of day (see
