@@ -147,7 +147,11 @@ pub fn stream_forecasts(
     let mut out = Vec::new();
     let mut row = rows.start;
     while row < rows.end {
-        let segment = dataset.segment_of(row).cloned().unwrap_or(row..row + 1);
+        // (A row in no segment misses a value: nothing streams it.)
+        let Some(segment) = dataset.segment_of(row).cloned() else {
+            row += 1;
+            continue;
+        };
         let end = segment.end.min(rows.end);
         let mut stepper =
             Stepper::new(model, &mut state).map_err(|e| EvalError::Run(format!("{e:?}")))?;

@@ -65,6 +65,20 @@ pub struct Loaded {
     pub season: usize,
 }
 
+impl Loaded {
+    /// What was made of the missing values of the columns used, if there were any.
+    pub fn missing_note(&self) -> Option<String> {
+        let d = &self.dataset;
+        (d.missing_filled() > 0 || d.rows_left_out() > 0).then(|| {
+            format!(
+                "missing values in the columns used: {} filled by interpolation (runs of up to 3 rows), {} row(s) in longer runs left out of every window",
+                d.missing_filled(),
+                d.rows_left_out()
+            )
+        })
+    }
+}
+
 /// Refuses data whose sample period is not the model's (within 2%, and from 20 ms up within
 /// 1 ms at least: the median spacing of a jittery logger's millisecond timestamps moves by
 /// that much from file to file): lookback and delay count rows, so another period would be

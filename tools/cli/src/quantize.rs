@@ -183,6 +183,9 @@ pub fn run(a: &QuantizeArgs) -> Result<QuantJson> {
     let model = Model::from_bytes(aligned.as_bytes())
         .map_err(|e| anyhow::anyhow!("{}: invalid model: {e:?}", a.model.display()))?;
     let loaded = a.data.load(Some(&model))?;
+    if let Some(note) = loaded.missing_note() {
+        eprintln!("{note}");
+    }
     let mode = a.mode.mode();
     let quant_blob = quantize_and_write(a, &float_blob, &loaded.dataset)?;
 

@@ -54,6 +54,9 @@ pub fn eval(a: &EvalArgs) -> Result<()> {
     let blob = read_model(&a.model)?;
     let model = load_model(&blob, &a.model)?;
     let loaded = a.data.load(Some(&model))?;
+    if let Some(note) = loaded.missing_note() {
+        eprintln!("{note}");
+    }
     let s = score(blob.as_bytes(), &loaded)?;
     if a.json {
         let j = EvalJson {
@@ -106,7 +109,8 @@ pub struct ReplayArgs {
 /// would see it from power-on, and writes one line per row: the row's time (seconds, with a
 /// fraction if it has milliseconds: UTC, or from the logger's start for a count), the
 /// forecast made after it (empty while the model has not emitted), and the actual target
-/// `delay` rows later (empty past the end). Gaps the loader filled or segmented are streamed
+/// `delay` rows later (empty past the end, or where it is missing). Missing inputs are
+/// streamed as `NaN`, which the stepper fills as on a device. Gaps the loader filled or segmented are streamed
 /// as they are, without a reset.
 pub fn replay(a: &ReplayArgs) -> Result<()> {
     let blob = read_model(&a.model)?;
@@ -153,7 +157,8 @@ pub fn replay(a: &ReplayArgs) -> Result<()> {
             .step(&sample)
             .map_err(|e| anyhow::anyhow!("{e:?}"))?
             .map(|y| y[0]);
-        let actual = target.get(t + delay).copied();
+        // (A missing target is no actual: the stepper fills missing inputs itself.)
+        let actual = target.get(t + delay).copied().filter(|a| !a.is_nan());
         // Whole seconds as before; a sub-second stream's with its milliseconds.
         match time % 1000 {
             0 => write!(out, "{},", time / 1000)?,

@@ -482,6 +482,9 @@ pub fn run(a: &TrainArgs) -> Result<Metrics> {
     anyhow::ensure!(!a.stateful || a.lanes > 0, "--lanes must be at least 1");
     let loaded = a.data.load(None)?;
     println!("{}", loaded.series.report());
+    if let Some(note) = loaded.missing_note() {
+        println!("{note}\n");
+    }
     let spec = ModelToml::load(&a.model)?;
     let cfg = fit_config(a);
     if let Some(parent) = a.out.parent().filter(|p| !p.as_os_str().is_empty()) {

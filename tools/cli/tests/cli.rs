@@ -328,6 +328,33 @@ fn bad_input_is_reported_clearly() {
     let o = run(&bad, &["--target", "temp", "--skip-bad-rows"]);
     assert!(o.status.success(), "{}", text(&o));
     assert!(text(&o).contains("1 bad row(s) skipped"), "{}", text(&o));
+    // Missing cells: two of `temp` filled, five of `hum` in a row left out, and with `temp`
+    // alone `hum`'s do not matter.
+    let mut gappy = String::new();
+    for (i, line) in std::fs::read_to_string(&csv).unwrap().lines().enumerate() {
+        let (time, rest) = line.split_once(',').unwrap();
+        let (temp, hum) = rest.split_once(',').unwrap();
+        let temp = if i == 40 || i == 41 { "" } else { temp };
+        let hum = if (100..105).contains(&i) { "NaN" } else { hum };
+        gappy.push_str(&format!("{time},{temp},{hum}\n"));
+    }
+    let gappy_csv = dir.path("gappy.csv");
+    std::fs::write(&gappy_csv, gappy).unwrap();
+    let o = run(&gappy_csv, &["--target", "temp"]);
+    assert!(o.status.success(), "{}", text(&o));
+    for expected in [
+        "missing values: `temp` 2 from line 41, `hum` 5 from line 101",
+        "missing values in the columns used: 2 filled by interpolation (runs of up to 3 rows), 5 row(s) in longer runs left out of every window",
+    ] {
+        assert!(text(&o).contains(expected), "{expected}: {}", text(&o));
+    }
+    let o = run(&gappy_csv, &["--target", "temp", "--features", "temp"]);
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(
+        text(&o).contains("2 filled by interpolation (runs of up to 3 rows), 0 row(s)"),
+        "{}",
+        text(&o)
+    );
     // Data at another sample period than the model's (the hours as half hours).
     let fast = std::fs::read_to_string(&csv)
         .unwrap()

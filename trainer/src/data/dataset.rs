@@ -12,11 +12,18 @@
 //!   deviation (divide by `n`) of the training rows, accumulated in `f64`, two passes. A
 //!   standard deviation below [`MIN_STD`] is replaced by 1, so a constant channel becomes 0.
 //!   Normalized values are `(x - mean) / std`, computed in `f64`, then rounded to `f32`.
+//! - **Missing values** (`NaN` in the series: empty cells, markers) of the features and the
+//!   target: a run of at most `MAX_STEPS_FILLED - 1` (3) rows inside a segment, with a value
+//!   on each side, is filled by linear interpolation, as the loader fills missing rows; the
+//!   rows of a longer run, or of one at a segment's edge, are left out of the segments (no
+//!   window reads them, and the segment goes on after them). Other columns' missing values do
+//!   not matter.
 
 use std::fmt;
 use std::ops::Range;
 
 use super::error::DatasetError;
+use super::gaps::MAX_STEPS_FILLED;
 use super::series::Series;
 use super::window::{self, WindowSpec};
 
@@ -104,12 +111,18 @@ pub struct ChannelStats {
 }
 
 impl ChannelStats {
-    /// Statistics of `train` (non-empty).
+    /// Statistics of the values of `train` (`NaN`s, rows left out, skipped; mean 0 and
+    /// std 1 if there is no value, and then no training window either).
     fn of(name: &str, train: &[f64]) -> Self {
-        let n = train.len() as f64;
-        let mean = train.iter().sum::<f64>() / n;
-        let variance = train.iter().map(|x| (x - mean) * (x - mean)).sum::<f64>() / n;
-        let std = variance.sqrt();
+        let values = || train.iter().filter(|x| !x.is_nan());
+        let n = values().count() as f64;
+        let (mean, std) = if n > 0.0 {
+            let mean = values().sum::<f64>() / n;
+            let variance = values().map(|x| (x - mean) * (x - mean)).sum::<f64>() / n;
+            (mean, variance.sqrt())
+        } else {
+            (0.0, 1.0)
+        };
         Self {
             name: name.to_owned(),
             mean,
@@ -165,6 +178,57 @@ pub struct Dataset {
     /// Valid window starts of each split, ascending.
     pub(super) starts: [Vec<usize>; 3],
     pub(super) normalization: Normalization,
+    missing_filled: usize,
+    rows_left_out: usize,
+}
+
+/// Fills the short runs of missing values (`NaN`) of `columns` inside each segment and returns
+/// the segments without the rows still missing a value (see the module docs), and how many
+/// values were filled.
+fn fill_missing(columns: &mut [Vec<f64>], segments: &[Range<usize>]) -> (Vec<Range<usize>>, usize) {
+    let mut filled = 0;
+    let max_run = (MAX_STEPS_FILLED - 1) as usize;
+    for segment in segments {
+        for column in columns.iter_mut() {
+            let mut i = segment.start;
+            while i < segment.end {
+                if !column[i].is_nan() {
+                    i += 1;
+                    continue;
+                }
+                let run = i..(i..segment.end)
+                    .find(|&j| !column[j].is_nan())
+                    .unwrap_or(segment.end);
+                if run.start > segment.start && run.end < segment.end && run.len() <= max_run {
+                    let (before, after) = (column[run.start - 1], column[run.end]);
+                    let steps = (run.len() + 1) as f64;
+                    for (j, row) in run.clone().enumerate() {
+                        let (w_before, w_after) = (steps - (j + 1) as f64, (j + 1) as f64);
+                        column[row] = (before * w_before + after * w_after) / steps;
+                    }
+                    filled += run.len();
+                }
+                i = run.end;
+            }
+        }
+    }
+    let complete = |row: usize| columns.iter().all(|c| !c[row].is_nan());
+    let mut kept = Vec::new();
+    for segment in segments {
+        let mut row = segment.start;
+        while row < segment.end {
+            if !complete(row) {
+                row += 1;
+                continue;
+            }
+            let end = (row..segment.end)
+                .find(|&r| !complete(r))
+                .unwrap_or(segment.end);
+            kept.push(row..end);
+            row = end;
+        }
+    }
+    (kept, filled)
 }
 
 /// The rows of each split (see the module docs).
@@ -260,11 +324,25 @@ impl Dataset {
             return Err(DatasetError::EmptyTrainSplit { rows: series.len() });
         }
 
-        // Every feature was checked to be a column of the series.
-        let columns: Vec<&[f64]> = features
+        // Every feature was checked to be a column of the series. The target last, unless it
+        // is a feature.
+        let mut columns: Vec<Vec<f64>> = features
             .iter()
             .filter_map(|name| series.column(name))
+            .map(<[f64]>::to_vec)
             .collect();
+        let target_at = match features.iter().position(|f| *f == config.target) {
+            Some(i) => i,
+            None => {
+                columns.push(target.to_vec());
+                columns.len() - 1
+            }
+        };
+        let (segments, missing_filled) = fill_missing(&mut columns, series.segments());
+        let in_segments = |s: &[Range<usize>]| s.iter().map(Range::len).sum::<usize>();
+        let rows_left_out = in_segments(series.segments()) - in_segments(&segments);
+        let target = columns[target_at].clone();
+        columns.truncate(features.len());
         let stats: Vec<ChannelStats> = features
             .iter()
             .zip(&columns)
@@ -280,7 +358,6 @@ impl Dataset {
         }
 
         let window = config.window;
-        let segments = series.segments().to_vec();
         let starts = splits
             .clone()
             .map(|rows| window::valid_starts(&segments, rows, window));
@@ -292,8 +369,10 @@ impl Dataset {
             features,
             inputs,
             raw,
-            target: target.to_vec(),
+            target,
             segments,
+            missing_filled,
+            rows_left_out,
             splits,
             window,
             starts,
@@ -364,7 +443,18 @@ impl Dataset {
         &self.target
     }
 
-    /// The segment containing `row`, if the row exists.
+    /// How many missing values of the features and the target were filled by interpolation.
+    pub fn missing_filled(&self) -> usize {
+        self.missing_filled
+    }
+
+    /// How many rows are in no segment: a feature or the target is missing there for longer
+    /// than is filled (see the module docs).
+    pub fn rows_left_out(&self) -> usize {
+        self.rows_left_out
+    }
+
+    /// The segment containing `row`, if the row exists and is in one.
     pub fn segment_of(&self, row: usize) -> Option<&Range<usize>> {
         let i = self.segments.partition_point(|s| s.end <= row);
         self.segments.get(i).filter(|s| s.contains(&row))
@@ -547,5 +637,61 @@ mod tests {
         assert_eq!(dataset.segment_of(1), Some(&(0..2)));
         assert_eq!(dataset.segment_of(2), Some(&(2..3)));
         assert_eq!(dataset.segment_of(3), None);
+    }
+
+    #[test]
+    // A list of one segment is meant, not a range of rows.
+    #[allow(clippy::single_range_in_vec_init)]
+    fn missing_values_of_the_columns_used_are_filled_or_left_out() {
+        // Hourly rows: `a` misses 3 rows (2-4) and then 4 (10-13), `b` its first row and
+        // `c` is missing everywhere but row 0 (and not used).
+        let mut text = String::from("t,a,b,c\n");
+        for i in 0..20 {
+            let a = match i {
+                2..=4 | 10..=13 => String::new(),
+                _ => format!("{}", 2 * i),
+            };
+            let b = if i == 0 {
+                "NA".to_owned()
+            } else {
+                format!("{i}")
+            };
+            let c = if i == 0 { "1" } else { "" };
+            text.push_str(&format!("2021-01-01T{i:02}:00:00Z,{a},{b},{c}\n"));
+        }
+        let series = Series::from_reader(text.as_bytes(), &LoadConfig::default()).unwrap();
+        assert_eq!(series.segments(), [0..20]);
+        let mut config = DatasetConfig::new("a", window(2, 1, 1));
+        config.features = Some(vec!["a".into(), "b".into()]);
+        config.split = [1.0, 0.0, 0.0];
+        let d = Dataset::new(&series, &config).unwrap();
+        // Rows 2-4 filled on the line from row 1 to row 5; row 0 (no `b`) and rows 10-13 out.
+        assert_eq!(d.missing_filled(), 3);
+        assert_eq!(d.rows_left_out(), 5);
+        assert_eq!(d.segments(), [1..10, 14..20]);
+        assert_eq!(
+            &d.target()[1..10],
+            [2.0, 4.0, 6.0, 8.0, 10.0, 12.0, 14.0, 16.0, 18.0]
+        );
+        assert_eq!(d.raw_row(3), [6.0, 3.0]);
+        assert_eq!(d.segment_of(0), None);
+        assert_eq!(d.segment_of(11), None);
+        // Windows (2 rows and the next) only inside the kept rows.
+        let starts = d.window_starts(Split::Train);
+        assert_eq!(starts, [1, 2, 3, 4, 5, 6, 7, 14, 15, 16, 17]);
+        // Statistics over the values there are (the target's kept rows and its filled ones).
+        let a: Vec<f64> = (0..20)
+            .filter(|i| !(10..=13).contains(i))
+            .map(|i| 2.0 * f64::from(i))
+            .collect();
+        let mean = a.iter().sum::<f64>() / a.len() as f64;
+        assert!((d.normalization().target.mean - mean).abs() < 1e-12);
+        assert!((d.normalization().features[1].mean - 10.0).abs() < 1e-12);
+        // A column not used (`c`) does not matter: `b` alone loses only row 0.
+        let mut config = DatasetConfig::new("b", window(2, 1, 1));
+        config.features = Some(vec!["b".into()]);
+        let d = Dataset::new(&series, &config).unwrap();
+        assert_eq!((d.missing_filled(), d.rows_left_out()), (0, 1));
+        assert_eq!(d.segments(), [1..20]);
     }
 }

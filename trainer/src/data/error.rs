@@ -151,16 +151,6 @@ pub enum LoadError {
         /// What is wrong with it.
         reason: TimestampError,
     },
-    /// A cell of a numeric column is empty or `NaN` (or infinite).
-    #[error("line {line}, column `{column}`: missing value `{value}` in a numeric column")]
-    MissingValue {
-        /// Line of the row.
-        line: u64,
-        /// The numeric column.
-        column: String,
-        /// The cell's text (empty, `NaN`, `inf`, ...).
-        value: String,
-    },
     /// A cell of a numeric column is not a number.
     #[error("line {line}, column `{column}`: `{value}` is not a number")]
     NotANumber {
@@ -205,7 +195,6 @@ impl LoadError {
             Self::FieldCount { line, .. }
             | Self::NotUtf8 { line }
             | Self::BadTimestamp { line, .. }
-            | Self::MissingValue { line, .. }
             | Self::NotANumber { line, .. }
             | Self::TimeGoesBackwards { line, .. } => Some(*line),
             _ => None,

@@ -6,11 +6,13 @@
 //!    its numeric columns (missing-value markers such as `NA` are missing cells), and puts
 //!    the rows on a regular time grid: duplicates are dropped, gaps of 2 to 4 periods are
 //!    filled by linear interpolation, longer gaps (and changes of an optional segment column)
-//!    start new segments. Bad rows are errors with their line number, or are skipped and
-//!    counted; the [`LoadReport`] says what happened. The rules: [`Series`].
-//! 2. [`Dataset::new`] selects the features and the target, splits the rows chronologically
-//!    (60/20/20 by default), normalizes with the training rows' statistics and finds the
-//!    valid windows of each split. The rules: [`Dataset`], [`WindowSpec`].
+//!    start new segments. Missing cells are `NaN`, counted per column. Bad rows are errors
+//!    with their line number, or are skipped and counted; the [`LoadReport`] says what
+//!    happened. The rules: [`Series`].
+//! 2. [`Dataset::new`] selects the features and the target, fills their short runs of missing
+//!    values and leaves longer ones out, splits the rows chronologically (60/20/20 by
+//!    default), normalizes with the training rows' statistics and finds the valid windows of
+//!    each split. The rules: [`Dataset`], [`WindowSpec`].
 //! 3. [`Dataset::fill_batch`] materializes windows as `f32` tensors for a model
 //!    ([`Batch`]); [`crate::baseline`] scores the naive forecasts on the same windows.
 //!
@@ -39,8 +41,8 @@ pub use dataset::{
 pub use error::{BatchError, ConvertError, DatasetError, LoadError};
 pub use read::{SKIPPED_ROWS_LISTED, SkippedRow};
 pub use series::{
-    COUNTER_NAMES, Duration, LATE_TIME_NAMES, LoadConfig, LoadReport, MISSING_MARKERS, Series,
-    TIME_NAMES,
+    COUNTER_NAMES, Duration, LATE_TIME_NAMES, LoadConfig, LoadReport, MISSING_MARKERS,
+    MissingValues, Series, TIME_NAMES,
 };
 pub use timestamp::{TimestampError, TimestampFormat};
 pub use window::{Batch, WindowSpec};

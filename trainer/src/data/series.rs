@@ -85,6 +85,11 @@ pub struct LoadReport {
     /// of ten. Left out of the default features, where they would be a clock that never
     /// repeats; `--features` can name them.
     pub counter_columns: Vec<String>,
+    /// Numeric columns with missing cells (empty, a [`MISSING_MARKERS`] marker, `NaN`), in file
+    /// order: the column, how many, and the first one's line. The series holds `NaN` there;
+    /// a [`Dataset`](super::Dataset) fills short runs in the columns it uses and leaves longer
+    /// ones out of its windows, and a column it does not use does not matter.
+    pub missing_values: Vec<MissingValues>,
     /// Bad rows skipped (with [`LoadConfig::skip_bad_rows`]).
     pub skipped_rows: usize,
     /// The first few skipped rows (up to [`SKIPPED_ROWS_LISTED`](super::SKIPPED_ROWS_LISTED)).
@@ -155,6 +160,12 @@ impl fmt::Display for LoadReport {
             let names = list(&self.counter_columns);
             writeln!(f, "row counter, not a default feature: {names}")?;
         }
+        if !self.missing_values.is_empty() {
+            let columns: Vec<String> = (self.missing_values.iter())
+                .map(|m| format!("`{}` {} from line {}", m.column, m.count, m.first_line))
+                .collect();
+            writeln!(f, "missing values: {}", columns.join(", "))?;
+        }
         if !self.non_numeric_columns.is_empty() {
             writeln!(
                 f,
@@ -168,6 +179,17 @@ impl fmt::Display for LoadReport {
         }
         Ok(())
     }
+}
+
+/// The missing cells of one numeric column ([`LoadReport::missing_values`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MissingValues {
+    /// The column.
+    pub column: String,
+    /// How many of its cells in the rows read are missing.
+    pub count: usize,
+    /// The first one's line.
+    pub first_line: u64,
 }
 
 /// A number of milliseconds as people write it: `600 s`, `20 ms`, `1.5 s`.
@@ -214,8 +236,11 @@ impl fmt::Display for Duration {
 ///   numeric iff its first non-missing cell (normally the first data row's) is a number. Other
 ///   columns (TMY3 source flags such as `A`) are not read, and are listed in
 ///   [`LoadReport::non_numeric_columns`].
-/// - **Bad rows**: a wrong field count, invalid UTF-8, a bad timestamp, a missing or text cell
-///   in a numeric column, a timestamp earlier than the previous kept row's. Each is a
+/// - **Missing cells** of numeric columns are `NaN` in the series, counted per column in
+///   [`LoadReport::missing_values`]; the row is kept (see [`Dataset`](super::Dataset) for what
+///   training makes of them).
+/// - **Bad rows**: a wrong field count, invalid UTF-8, a bad timestamp, a text cell in a
+///   numeric column, a timestamp earlier than the previous kept row's. Each is a
 ///   [`LoadError`] with its line, or with [`LoadConfig::skip_bad_rows`] is skipped and counted.
 /// - **Gaps.** The sample period `P` is the median positive spacing of consecutive timestamps.
 ///   A row `k = round(Δt / P)` periods after the previous kept row is dropped if `k = 0` (a
@@ -337,6 +362,14 @@ impl Series {
                     is_counter(column.copied())
                 })
                 .map(|(_, &i)| header[i].clone())
+                .collect(),
+            missing_values: (numeric.iter().zip(&rows.missing))
+                .filter(|(_, (count, _))| *count > 0)
+                .map(|(&i, &(count, first_line))| MissingValues {
+                    column: header[i].clone(),
+                    count,
+                    first_line,
+                })
                 .collect(),
             skipped_rows: bad.count,
             skipped: bad.listed,
@@ -649,6 +682,19 @@ fn unit_named_number(name: &str, first: &str) -> bool {
     late && timestamp::parse_unix(first, true).is_ok()
 }
 
+/// Whether column `index` holds one value in the first [`CONSTANT_ROWS`] well-formed rows.
+fn constant(table: &RawTable, index: usize) -> bool {
+    let mut cells = table
+        .good_rows()
+        .take(CONSTANT_ROWS)
+        .map(|r| &r.cells[index]);
+    let first = cells.next();
+    cells.all(|c| Some(c) == first)
+}
+
+/// How many rows [`constant`] reads.
+const CONSTANT_ROWS: usize = 1000;
+
 /// Whether a column is named like a time and its first cell is a number (see [`TIME_NAMES`]).
 fn time_named_number(name: &str, first: &str) -> bool {
     TIME_NAMES.contains(&strip_unit(name).0.as_str()) && timestamp::parse_unix(first, true).is_ok()
@@ -706,10 +752,19 @@ impl TimeColumns {
             // column; a spreadsheet date alone; year, month, day (and hour...) columns; a
             // count in a column named by its unit alone (`millis`).
             (None, None) => {
+                // Of several such columns the first that changes (an InfluxDB export's `_time`,
+                // not its query's `_start` and `_stop`).
                 let single = |format, with_time: bool| {
-                    let index = first.iter().position(|cell| {
+                    let mut candidates = (first.iter().enumerate()).filter(|(_, cell)| {
                         single_cell_format(cell) == Some(format) && date_only(cell) != with_time
-                    })?;
+                    });
+                    let (index, _) = candidates.next()?;
+                    let index = match constant(table, index) {
+                        true => candidates
+                            .find(|&(i, _)| !constant(table, i))
+                            .map_or(index, |(i, _)| i),
+                        false => index,
+                    };
                     Some(Ok(Self::Single { index, format }))
                 };
                 let iso_date = |cell: &str| timestamp::parse_iso8601(cell).is_ok();
@@ -1115,8 +1170,11 @@ fn parse_rows(
     let time_column = time.indices().next().unwrap_or(0);
     let mut rows = Rows {
         width: numeric.len(),
+        missing: vec![(0, 0); numeric.len()],
         ..Rows::default()
     };
+    // The columns whose cell is missing in the row at hand (counted once the row is kept).
+    let mut absent = Vec::new();
     let mut previous: Option<(u64, i64, String)> = None;
     // Local timestamps: the clock of the previous kept row, the time between the two before,
     // and what the clock changes so far take off the clock.
@@ -1160,17 +1218,14 @@ fn parse_rows(
         previous_clock = Some(clock);
         let ms = clock - shift;
         values.clear();
+        absent.clear();
         let mut error = None;
-        for &i in numeric {
+        for (k, &i) in numeric.iter().enumerate() {
             match classify(&cells[i]) {
                 Cell::Number(x) => values.push(x),
                 Cell::Missing => {
-                    error = Some(LoadError::MissingValue {
-                        line,
-                        column: header[i].clone(),
-                        value: cells[i].to_owned(),
-                    });
-                    break;
+                    values.push(f64::NAN);
+                    absent.push(k);
                 }
                 Cell::Text => {
                     error = Some(LoadError::NotANumber {
@@ -1207,6 +1262,13 @@ fn parse_rows(
         rows.times.push(ms);
         rows.values.extend_from_slice(&values);
         previous = Some((line, ms, key.to_owned()));
+        for &k in &absent {
+            let (count, first) = &mut rows.missing[k];
+            if *count == 0 {
+                *first = line;
+            }
+            *count += 1;
+        }
     }
     Ok(rows)
 }
@@ -1950,22 +2012,28 @@ Date (MM/DD/YYYY),Time (HH:MM),Dry-bulb (C),Dry-bulb source
 
     #[test]
     fn numeric_columns_start_after_missing_cells() {
-        // `a` is numeric although its first cell is missing (then that row is bad); `b` is
-        // text from its first cell; `c` has only missing cells.
+        // `a` is numeric although its first cell is missing (`NaN` there); `b` is text from its
+        // first cell; `c` has only missing cells.
         let text = "t,a,b,c\n\
                     2021-01-01T00:00:00,,x,\n\
                     2021-01-01T01:00:00,1,2,NaN\n\
                     2021-01-01T02:00:00,2,y,\n\
                     2021-01-01T03:00:00,3,z,\n";
-        let error = load(text).unwrap_err();
-        assert!(
-            matches!(&error, LoadError::MissingValue { line: 2, column, .. } if column == "a"),
-            "{error:?}"
-        );
-        let series = load_skipping(text).unwrap();
+        let series = load(text).unwrap();
         assert_eq!(series.columns(), ["a"]);
         assert_eq!(series.report().non_numeric_columns, ["b", "c"]);
-        assert_eq!(series.column("a"), Some(&[1.0, 2.0, 3.0][..]));
+        assert!(same(
+            series.column("a").unwrap(),
+            &[f64::NAN, 1.0, 2.0, 3.0]
+        ));
+        assert_eq!(
+            series.report().missing_values,
+            [MissingValues {
+                column: "a".into(),
+                count: 1,
+                first_line: 2
+            }]
+        );
         // The first value decides (a column that is not used never stops the load), and the
         // report keeps it for the message: a flagged reading first (`50s`) makes a text column.
         let text = "t,temp,sky,empty\n\
@@ -1999,16 +2067,29 @@ Date (MM/DD/YYYY),Time (HH:MM),Dry-bulb (C),Dry-bulb source
                     2021-01-01T04:00:00,7,-\n\
                     2021-01-01T05:00:00,8,9\n\
                     2021-01-01T06:00:00,9,10\n";
-        let error = load(text).unwrap_err();
-        assert!(
-            matches!(&error, LoadError::MissingValue { line: 2, column, value }
-                if column == "a" && value == "NA"),
-            "{error:?}"
-        );
-        let series = load_skipping(text).unwrap();
+        let series = load(text).unwrap();
         assert_eq!(series.columns(), ["a", "b"]);
-        assert_eq!(series.report().skipped_rows, 5);
-        assert_eq!(series.column("a"), Some(&[8.0, 9.0][..]));
+        let nan = f64::NAN;
+        assert!(same(
+            series.column("a").unwrap(),
+            &[nan, nan, 5.0, 6.0, 7.0, 8.0, 9.0]
+        ));
+        assert!(same(
+            series.column("b").unwrap(),
+            &[1.0, 2.0, nan, nan, nan, 9.0, 10.0]
+        ));
+        let counts: Vec<(usize, u64)> = (series.report().missing_values.iter())
+            .map(|m| (m.count, m.first_line))
+            .collect();
+        assert_eq!(counts, [(2, 2), (3, 4)]);
+        assert!(
+            series
+                .report()
+                .to_string()
+                .contains("missing values: `a` 2 from line 2, `b` 3 from line 4"),
+            "{}",
+            series.report()
+        );
         // A marker is the whole cell: `-5` is a number, `NA2` text.
         assert!(matches!(classify("-5"), Cell::Number(v) if v == -5.0));
         assert!(matches!(classify("NA2"), Cell::Text));
@@ -2037,12 +2118,9 @@ Date (MM/DD/YYYY),Time (HH:MM),Dry-bulb (C),Dry-bulb source
             error.to_string(),
             "line 3, column `b`: `oops` is not a number"
         );
-        let cases: [(&str, u64); 5] = [
-            ("2021-01-01T02:00:00,NaN,30", 4),
+        let cases: [(&str, u64); 2] = [
             ("2021-01-01T03:00:00,4", 5),
             ("2021-13-01T04:00:00,5,50", 6),
-            ("2021-01-01T05:00:00,,60", 7),
-            ("2021-01-01T06:00:00,7,inf", 8),
         ];
         for (bad_row, line) in cases {
             let mut text = String::from("t,a,b\n2021-01-01T00:00:00,1,10\n");
@@ -2058,30 +2136,65 @@ Date (MM/DD/YYYY),Time (HH:MM),Dry-bulb (C),Dry-bulb source
                 "{error}"
             );
         }
+        // `NaN`, an empty cell and `inf` are missing values, not bad rows.
+        let text = "t,a,b\n2021-01-01T00:00:00,NaN,1\n2021-01-01T01:00:00,,inf\n\
+                    2021-01-01T02:00:00,3,3\n";
+        let series = load(text).unwrap();
+        assert!(same(
+            series.column("a").unwrap(),
+            &[f64::NAN, f64::NAN, 3.0]
+        ));
+        assert!(same(series.column("b").unwrap(), &[1.0, f64::NAN, 3.0]));
+    }
+
+    #[test]
+    fn a_timestamp_column_that_changes_wins_over_constant_ones() {
+        // An InfluxDB export: the query's `_start` and `_stop` come before the points' `_time`.
+        let mut text = String::from("#datatype,string,long,dateTime:RFC3339\n");
+        text.push_str(",result,table,_start,_stop,_time,_value,_field\n");
+        for h in 0..5 {
+            text.push_str(&format!(
+                ",,0,2021-01-01T00:00:00Z,2021-01-02T00:00:00Z,2021-01-01T{h:02}:00:00Z,{h},t\n"
+            ));
+        }
+        let series = load(&text).unwrap();
+        assert_eq!(series.report().timestamp_columns, ["_time"]);
+        assert_eq!(series.report().period_ms, 3_600_000);
+    }
+
+    /// Equal values, `NaN` equal to `NaN`.
+    fn same(a: &[f64], b: &[f64]) -> bool {
+        a.len() == b.len()
+            && a.iter()
+                .zip(b)
+                .all(|(x, y)| x == y || x.is_nan() && y.is_nan())
     }
 
     #[test]
     fn bad_rows_are_skipped_and_reported() {
         let series = load_skipping(WITH_BAD_ROWS).unwrap();
         let report = series.report();
-        assert_eq!(report.skipped_rows, 6);
+        assert_eq!(report.skipped_rows, 3);
         let lines: Vec<u64> = report.skipped.iter().map(|s| s.line).collect();
-        assert_eq!(lines, [3, 4, 5, 6, 7, 8]);
+        assert_eq!(lines, [3, 5, 6]);
+        assert!(report.skipped[0].reason.contains("`oops` is not a number"));
         assert!(
-            report.skipped[3]
+            report.skipped[2]
                 .reason
                 .contains("column `t`: bad timestamp")
         );
-        assert!(
-            report.skipped[4]
-                .reason
-                .contains("column `a`: missing value")
-        );
         assert_eq!(report.rows_read, 8);
-        // Rows at 00:00 and 07:00 remain; the period is their spacing.
-        assert_eq!(report.period_ms, 7 * 3_600_000);
-        assert_eq!(series.column("a"), Some(&[1.0, 8.0][..]));
-        assert_eq!(series.segments(), [0..2]);
+        // Rows at 00:00, 02:00, 05:00, 06:00 and 07:00 remain, the ones with missing values
+        // (`NaN`, empty, `inf`) among them; the period is an hour, and the three rows of the
+        // gaps are interpolated (`NaN` where a neighbour is).
+        assert_eq!(report.period_ms, 3_600_000);
+        assert_eq!(report.interpolated_rows, 3);
+        let nan = f64::NAN;
+        let a = [1.0, nan, nan, nan, nan, nan, 7.0, 8.0];
+        assert!(same(series.column("a").unwrap(), &a));
+        let b = [10.0, 20.0, 30.0, 40.0, 50.0, 60.0, nan, 80.0];
+        assert!(same(series.column("b").unwrap(), &b));
+        assert_eq!(series.segments(), [0..8]);
     }
 
     #[test]
@@ -2152,11 +2265,9 @@ Date (MM/DD/YYYY),Time (HH:MM),Dry-bulb (C),Dry-bulb source
         let noted = "# made by x,y\ntime,temp\n2021-01-01T00:00Z,1\n2021-01-01T01:00Z,2\n";
         assert_eq!(load(noted).unwrap().column("temp"), Some(&[1.0, 2.0][..]));
         // Below the header a full row that starts with `#` is data: `#N/A` is a missing value.
-        let error = load("v,time\n1,2021-01-01T00:00Z\n#N/A,2021-01-01T01:00Z\n").unwrap_err();
-        assert!(
-            matches!(error, LoadError::MissingValue { line: 3, .. }),
-            "{error:?}"
-        );
+        let series = load("v,time\n1,2021-01-01T00:00Z\n#N/A,2021-01-01T01:00Z\n").unwrap();
+        assert!(same(series.column("v").unwrap(), &[1.0, f64::NAN]));
+        assert_eq!(series.report().missing_values[0].first_line, 3);
         // A logger's note among the data is a comment, left out and listed, whatever its commas
         // and quotes; the rows after it keep their lines.
         let noted = "time,temp\n2021-01-01T00:00Z,1\n# power cycle, fw 2\n#restart,\"fw, 3\n\
