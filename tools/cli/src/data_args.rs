@@ -100,9 +100,45 @@ pub fn check_period(series: &Series, model: &Model<'_>, path: &Path) -> Result<(
 }
 
 impl DataArgs {
+    /// Refuses a target, features or window given for a model that are not the model's: the
+    /// figures would be of another forecast than the one it makes.
+    fn check_against(&self, m: &Model<'_>) -> Result<()> {
+        let differs = |flag: &str, given: String, model: String| {
+            anyhow::anyhow!(
+                "--{flag} {given} is not the model's ({model}): leave it out to use the model's"
+            )
+        };
+        if let Some(t) = &self.target
+            && m.targets().first().is_none_or(|mt| mt != t)
+        {
+            let names: Vec<&str> = m.targets().iter().collect();
+            return Err(differs("target", t.clone(), names.join(", ")));
+        }
+        if let Some(f) = &self.features
+            && !f.iter().map(String::as_str).eq(m.features().iter())
+        {
+            let names: Vec<&str> = m.features().iter().collect();
+            return Err(differs("features", f.join(","), names.join(",")));
+        }
+        let windows = [
+            ("lookback", self.lookback, m.lookback() as usize),
+            ("delay", self.delay, m.delay() as usize),
+            ("step", self.step, m.step().max(1) as usize),
+        ];
+        for (flag, given, model) in windows {
+            if let Some(v) = given.filter(|&v| v != model) {
+                return Err(differs(flag, v.to_string(), model.to_string()));
+            }
+        }
+        Ok(())
+    }
+
     /// Loads the file and prepares the windows; missing window settings, target and features
     /// come from `model` (eval, replay) or are an error (train).
     pub fn load(&self, model: Option<&Model<'_>>) -> Result<Loaded> {
+        if let Some(m) = model {
+            self.check_against(m)?;
+        }
         let target = match (&self.target, model) {
             (Some(t), _) => Some(t.clone()),
             (None, Some(m)) => Some(

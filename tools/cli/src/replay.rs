@@ -109,7 +109,7 @@ pub struct ReplayArgs {
 /// would see it from power-on, and writes one line per row: the row's time (seconds, with a
 /// fraction if it has milliseconds: UTC, or from the logger's start for a count), the
 /// forecast made after it (empty while the model has not emitted), and the actual target
-/// `delay` rows later (empty past the end, or where it is missing). Missing inputs are
+/// `delay` rows later (empty past the end or a segment's, or where it is missing). Missing inputs are
 /// streamed as `NaN`, which the stepper fills as on a device. Gaps the loader filled or segmented are streamed
 /// as they are, without a reset.
 pub fn replay(a: &ReplayArgs) -> Result<()> {
@@ -157,8 +157,15 @@ pub fn replay(a: &ReplayArgs) -> Result<()> {
             .step(&sample)
             .map_err(|e| anyhow::anyhow!("{e:?}"))?
             .map(|y| y[0]);
-        // (A missing target is no actual: the stepper fills missing inputs itself.)
-        let actual = target.get(t + delay).copied().filter(|a| !a.is_nan());
+        // (A missing target is no actual, nor is one after a gap that starts a segment: the
+        // stepper fills missing inputs itself.)
+        let segments = series.segments();
+        let segment_end = segments
+            .get(segments.partition_point(|s| s.end <= t))
+            .map_or(0, |s| s.end);
+        let actual = (t + delay < segment_end)
+            .then(|| target[t + delay])
+            .filter(|a| !a.is_nan());
         // Whole seconds as before; a sub-second stream's with its milliseconds.
         match time % 1000 {
             0 => write!(out, "{},", time / 1000)?,

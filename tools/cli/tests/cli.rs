@@ -165,7 +165,22 @@ fn train_eval_replay_inspect() {
         text(&o)
     );
 
-    // eval reads window settings and features from the model.
+    // eval reads window settings and features from the model, and refuses others.
+    for (flag, value, expected) in [
+        ("--target", "hum", "--target hum is not the model's (temp)"),
+        ("--delay", "5", "--delay 5 is not the model's (3)"),
+        (
+            "--features",
+            "temp",
+            "--features temp is not the model's (temp,hum)",
+        ),
+    ] {
+        let o = nowcast(&["eval", "--model", &model, "--data", &csv, flag, value]);
+        assert!(!o.status.success());
+        assert!(text(&o).contains(expected), "{expected}: {}", text(&o));
+    }
+    let o = nowcast(&["eval", "--model", &model, "--data", &csv, "--delay", "3"]);
+    assert!(o.status.success(), "{}", text(&o));
     let o = nowcast(&["eval", "--model", &model, "--data", &csv, "--json"]);
     assert!(o.status.success(), "{}", text(&o));
     let eval: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
@@ -194,6 +209,33 @@ fn train_eval_replay_inspect() {
             .nth(1)
             .is_some_and(|f| f.parse::<f32>().is_ok())
     );
+    // Across a gap that starts a segment (rows 500-519 left out) there is no actual 3 rows
+    // later: rows 497-499 have none, row 496 has row 499's.
+    let gapped: Vec<String> = (std::fs::read_to_string(&csv).unwrap().lines())
+        .enumerate()
+        .filter(|(i, _)| !(501..521).contains(i))
+        .map(|(_, l)| l.to_owned())
+        .collect();
+    let gapped_csv = dir.path("gapped.csv");
+    std::fs::write(&gapped_csv, gapped.join("\n")).unwrap();
+    let o = nowcast(&[
+        "replay",
+        "--model",
+        &model,
+        "--data",
+        &gapped_csv,
+        "--out",
+        &out,
+    ]);
+    assert!(o.status.success(), "{}", text(&o));
+    let replayed = std::fs::read_to_string(&out).unwrap();
+    let actuals: Vec<&str> = (replayed.lines().skip(1))
+        .map(|l| l.rsplit(',').next().unwrap())
+        .collect();
+    assert_eq!(actuals.len(), 880);
+    assert!(actuals[496].parse::<f64>().is_ok(), "{}", actuals[496]);
+    assert_eq!(actuals[497..500], ["", "", ""]);
+    assert!(actuals[500].parse::<f64>().is_ok());
 
     let o = nowcast(&["inspect", &model]);
     assert!(o.status.success(), "{}", text(&o));

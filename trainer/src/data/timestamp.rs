@@ -702,6 +702,11 @@ pub(crate) fn parse_jena(text: &str) -> Result<i64, TimestampError> {
 /// Parses a Unix time in seconds (`millis` false) or milliseconds to milliseconds (see the
 /// module docs).
 pub(crate) fn parse_unix(text: &str, millis: bool) -> Result<i64, TimestampError> {
+    // Scientific notation (a phone app's `1.003788322E-02` seconds) as the plain decimal it
+    // stands for, exactly.
+    if let Some(plain) = without_exponent(text) {
+        return parse_unix(&plain, millis);
+    }
     let mut c = Cursor::new(text, UNIX_LAYOUT);
     let negative = c.peek() == Some(b'-');
     if negative {
@@ -723,6 +728,34 @@ pub(crate) fn parse_unix(text: &str, millis: bool) -> Result<i64, TimestampError
     .filter(|ms| *ms <= MAX_UNIX_MS)
     .ok_or(TimestampError::TooLarge)?;
     Ok(if negative { -ms } else { ms })
+}
+
+/// A number in scientific notation (`[-]d[.d]e[+-]d`, an exponent of at most 30 either way)
+/// written out as a plain decimal, or `None` if `text` is not one.
+fn without_exponent(text: &str) -> Option<String> {
+    let (mantissa, exponent) = text.split_once(['e', 'E'])?;
+    let exponent: i32 = exponent.parse().ok().filter(|e: &i32| e.abs() <= 30)?;
+    let (sign, mantissa) = match mantissa.strip_prefix('-') {
+        Some(rest) => ("-", rest),
+        None => ("", mantissa),
+    };
+    let (whole, fraction) = mantissa.split_once('.').unwrap_or((mantissa, ""));
+    let all_digits = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
+    if whole.is_empty() || !all_digits(whole) || !all_digits(fraction) {
+        return None;
+    }
+    let digits = format!("{whole}{fraction}");
+    // Where the point goes in `digits`.
+    let point = whole.len() as i32 + exponent;
+    let plain = if point <= 0 {
+        format!("0.{}{digits}", "0".repeat(point.unsigned_abs() as usize))
+    } else if point as usize >= digits.len() {
+        format!("{digits}{}", "0".repeat(point as usize - digits.len()))
+    } else {
+        let (a, b) = digits.split_at(point as usize);
+        format!("{a}.{b}")
+    };
+    Some(format!("{sign}{plain}"))
 }
 
 /// Parses a TMY3 date cell `MM/DD/YYYY` to (month, day); the year is checked for its layout
@@ -991,8 +1024,16 @@ mod tests {
             parse_unix("9007199254740993", true),
             Err(TimestampError::TooLarge)
         );
+        // Scientific notation, exactly.
+        assert_eq!(parse_unix("1.614834367E9", false), Ok(t));
+        assert_eq!(parse_unix("1.61483436702e+12", true), Ok(t + 20));
+        assert_eq!(parse_unix("1.003788322E-02", false), Ok(10));
+        assert_eq!(parse_unix("-2.5e-3", false), Ok(-3));
+        assert_eq!(parse_unix("15E-1", false), Ok(1500));
+        assert_eq!(parse_unix("0E0", false), Ok(0));
         for bad in [
-            "", "-", "1e9", "12 ", " 12", "1.2.3", "+5", "0x10", "1.", ".5",
+            "", "-", "1e", "e5", "1e99", "1.5e2.1", ".5e1", "12 ", " 12", "1.2.3", "+5", "0x10",
+            "1.", ".5",
         ] {
             assert!(
                 matches!(parse_unix(bad, false), Err(TimestampError::Layout { .. })),
