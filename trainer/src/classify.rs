@@ -130,6 +130,122 @@ pub fn max_diff(a: f64, b: f64) -> f64 {
     }
 }
 
+/// A sequence cut or padded to `length` steps as Keras' `pad_sequences` does by default (its
+/// last `length` steps; `mean`, one value per channel, in front of a shorter one).
+pub fn padded(s: &Sequence, length: usize, mean: &[f32]) -> Vec<f32> {
+    let c = mean.len();
+    let kept = &s.values[s.steps(c).saturating_sub(length) * c..];
+    let mut r: Vec<f32> = Vec::with_capacity(length * c);
+    for _ in kept.len() / c..length {
+        r.extend_from_slice(mean);
+    }
+    r.extend_from_slice(kept);
+    r
+}
+
+/// The classes of an exported classifier, in output order: its output names, or for one
+/// sigmoid unit (the probability of the class it is named after) that class second and, first,
+/// the other class of `file_classes` (`not <class>` if it has none).
+pub fn model_classes(model: &Model<'_>, file_classes: &[String]) -> Vec<String> {
+    let names: Vec<String> = model.targets().iter().map(String::from).collect();
+    match &names[..] {
+        [positive] => {
+            let other = file_classes.iter().find(|c| *c != positive);
+            let negative = other.cloned().unwrap_or_else(|| format!("not {positive}"));
+            vec![negative, positive.clone()]
+        }
+        _ => names,
+    }
+}
+
+/// Whether an exported model is a sequence classifier: class probabilities out of a softmax
+/// or sigmoid dense layer, nothing ahead (delay 0) and no output scaling.
+pub fn is_classifier(model: &Model<'_>) -> bool {
+    use nowcast_runtime::Layer;
+    use nowcast_runtime::activation::Activation;
+    let probabilities = matches!(model.layers().last(),
+        Some(Layer::Dense(d)) if d.activation == Activation::Softmax
+            || (d.activation == Activation::Sigmoid && d.units == 1));
+    probabilities && model.delay() == 0 && model.output_norm().is_none()
+}
+
+/// A file of labelled sequences scored by an exported classifier whose classes are `classes`
+/// ([`model_classes`]): every sequence padded and cut to the model's window as in training
+/// (the model's input mean in front), in window and in streaming mode. The majority baseline
+/// is the file's most frequent class (the training one is not in the blob).
+pub fn score_file(
+    blob: &[u8],
+    seqs: &Sequences,
+    classes: &[String],
+) -> Result<ClassScores, ClassifyError> {
+    let rt = |e: &dyn std::fmt::Debug| ClassifyError::Runtime(format!("{e:?}"));
+    let aligned = AlignedBytes::new(blob);
+    let model = Model::from_bytes(aligned.as_bytes()).map_err(|e| rt(&e))?;
+    let c = seqs.channels.len();
+    if model.features().len() != c {
+        return Err(ClassifyError::Channels {
+            train: model.features().len(),
+            test: c,
+        });
+    }
+    let labels: Vec<usize> = seqs
+        .items
+        .iter()
+        .map(|s| {
+            let name = &seqs.classes[s.label];
+            classes
+                .iter()
+                .position(|k| k == name)
+                .ok_or_else(|| ClassifyError::UnknownClass(name.clone()))
+        })
+        .collect::<Result<_, _>>()?;
+    let mean: Vec<f32> = match model.input_norm() {
+        Some(n) => n.mean.to_vec(),
+        None => vec![0.0; c],
+    };
+    let length = model.lookback().max(1) as usize;
+    let mut counts = vec![0usize; classes.len()];
+    labels.iter().for_each(|&l| counts[l] += 1);
+    let majority = (0..counts.len())
+        .max_by_key(|&k| (counts[k], std::cmp::Reverse(k)))
+        .unwrap_or(0);
+    let mut scratch = vec![0.0; model.window_scratch_len(length).map_err(|e| rt(&e))?];
+    let mut state = vec![0.0; model.state_len()];
+    let streams = Stepper::new(&model, &mut state).is_ok();
+    let ids: Vec<usize> = (0..labels.len()).collect();
+    scores_from(&ids, &labels, classes.len(), majority, streams, |i| {
+        let x = padded(&seqs.items[i], length, &mean);
+        run_sequence(&model, &x, (&mut scratch, &mut state), streams)
+    })
+}
+
+/// A (padded) sequence through a classifier: the predicted class, the window mode output and,
+/// if the model `streams`, the last output streamed from a fresh state.
+#[allow(clippy::type_complexity)]
+fn run_sequence(
+    model: &Model<'_>,
+    x: &[f32],
+    (scratch, state): (&mut [f32], &mut [f32]),
+    streams: bool,
+) -> Result<(usize, Vec<f32>, Option<Vec<f32>>), ClassifyError> {
+    let rt = |e: &dyn std::fmt::Debug| ClassifyError::Runtime(format!("{e:?}"));
+    let window = model
+        .window(x, scratch)
+        .map_err(|e| rt(&e))?
+        .values
+        .to_vec();
+    let mut last = None;
+    if streams {
+        let mut stepper = Stepper::new(model, state).map_err(|e| rt(&e))?;
+        for sample in x.chunks_exact(model.features().len().max(1)) {
+            if let Some(y) = stepper.step(sample).map_err(|e| rt(&e))? {
+                last = Some(y.to_vec());
+            }
+        }
+    }
+    Ok((predicted_class(&window), window, last))
+}
+
 /// Stratified: the class's members shuffled, then cut by the cumulative fractions.
 pub(crate) fn stratify(
     labels: &[usize],
@@ -253,14 +369,7 @@ impl SequenceSet {
         let mut raw = Vec::with_capacity(items.len());
         let mut inputs = Vec::with_capacity(items.len());
         for s in &items {
-            let steps = s.steps(c);
-            let kept = &s.values[steps.saturating_sub(length) * c..];
-            let pad = length - kept.len() / c;
-            let mut r: Vec<f32> = Vec::with_capacity(length * c);
-            for _ in 0..pad {
-                r.extend_from_slice(&mean);
-            }
-            r.extend_from_slice(kept);
+            let r = padded(s, length, &mean);
             let mut last = mean.clone();
             let mut x = Vec::with_capacity(length * c);
             for row in r.chunks_exact(c) {
@@ -426,31 +535,13 @@ pub fn score(blob: &[u8], set: &SequenceSet, split: Split) -> Result<ClassScores
     let mut scratch = vec![0.0; model.window_scratch_len(set.length).map_err(|e| rt(&e))?];
     let mut state = vec![0.0; model.state_len()];
     let streams = Stepper::new(&model, &mut state).is_ok();
-    let c = set.channels.len();
     scores_from(
         set.ids(split),
         &set.labels,
         set.classes.len(),
         set.majority_class(),
         streams,
-        |i| {
-            let x = &set.raw[i];
-            let window = model
-                .window(x, &mut scratch)
-                .map_err(|e| rt(&e))?
-                .values
-                .to_vec();
-            let mut last = None;
-            if streams {
-                let mut stepper = Stepper::new(&model, &mut state).map_err(|e| rt(&e))?;
-                for sample in x.chunks_exact(c) {
-                    if let Some(y) = stepper.step(sample).map_err(|e| rt(&e))? {
-                        last = Some(y.to_vec());
-                    }
-                }
-            }
-            Ok((predicted_class(&window), window, last))
-        },
+        |i| run_sequence(&model, &set.raw[i], (&mut scratch, &mut state), streams),
     )
 }
 
@@ -525,6 +616,8 @@ mod tests {
                     label: i % 3,
                 })
                 .collect(),
+            ids: Vec::new(),
+            left_out: Vec::new(),
         }
     }
 

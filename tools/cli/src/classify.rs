@@ -7,10 +7,10 @@ use clap::Args;
 
 use anyhow::{Context, Result, bail};
 use nowcast_runtime::activation::Activation;
-use nowcast_runtime::{AlignedBytes, Layer, Mode, Model, ModelSpec};
+use nowcast_runtime::{AlignedBytes, Layer, Mode, Model, ModelSpec, Stepper};
 use nowcast_trainer::classify::{self, ClassConfig, ClassScores, SequenceSet};
 use nowcast_trainer::data::Split;
-use nowcast_trainer::data::sequences::{self, Sequences};
+use nowcast_trainer::data::sequences::{self, CsvColumns, Sequences};
 use nowcast_trainer::export;
 use nowcast_trainer::quant::{self, Calibration, LayerError, RawWindows};
 use nowcast_trainer::train::fit::{Examples, balanced_class_weights};
@@ -118,40 +118,66 @@ pub struct SequenceArgs {
     /// Classify: the test sequences (else --split cuts them from --data).
     #[arg(long)]
     pub test: Option<PathBuf>,
+    #[command(flatten)]
+    pub columns: SequenceColumns,
+    /// Classify with --test: the share of each training class kept for validation.
+    #[arg(long, default_value_t = 0.2)]
+    pub val_fraction: f64,
+}
+
+/// The id and label columns of labelled sequences in a CSV (`train`, `quantize` and `eval`).
+#[derive(Debug, Clone, Args)]
+pub struct SequenceColumns {
     /// Classify, CSV layout: the column naming each row's sequence.
     #[arg(long, default_value = "sequence")]
     pub sequence_column: String,
     /// Classify and text: the column holding each row's class label.
     #[arg(long, default_value = "label")]
     pub label_column: String,
-    /// Classify with --test: the share of each training class kept for validation.
-    #[arg(long, default_value_t = 0.2)]
-    pub val_fraction: f64,
 }
 
-impl SequenceArgs {
-    /// A `.ts` file, or the CSV layout with the id and label columns.
-    fn read(&self, path: &Path) -> Result<Sequences> {
+impl SequenceColumns {
+    /// A `.ts` file, or the CSV layout with these id and label columns and these channels
+    /// (else every column that is one but the ignored ones).
+    pub(crate) fn read(&self, path: &Path, channels: Channels<'_>) -> Result<Sequences> {
         let is_ts = path
             .extension()
             .is_some_and(|e| e.eq_ignore_ascii_case("ts"));
-        Ok(if is_ts {
-            sequences::read_ts(path)?
-        } else {
-            sequences::read_sequence_csv(path, &self.sequence_column, &self.label_column)?
-        })
+        if is_ts {
+            return Ok(sequences::read_ts(path)?);
+        }
+        let columns = CsvColumns {
+            id: &self.sequence_column,
+            label: &self.label_column,
+            channels: channels.0,
+            ignore: channels.1,
+        };
+        Ok(sequences::read_sequence_csv(path, &columns)?)
     }
+}
 
+impl SequenceArgs {
     /// The examples of `data` (and --test), split by `split` (or --val-fraction) with `seed`.
     fn load(
         &self,
         data: &Path,
+        channels: Channels<'_>,
         split: &[f64],
         seed: u64,
         length: Option<usize>,
     ) -> Result<SequenceSet> {
-        let train = self.read(data)?;
-        let test = self.test.as_deref().map(|p| self.read(p)).transpose()?;
+        let train = self.columns.read(data, channels)?;
+        if !train.left_out.is_empty() {
+            println!(
+                "not channels: {} (name the channels with --features)",
+                train.left_out.join(", ")
+            );
+        }
+        // The test file's channels are the training file's.
+        let test = self.test.as_deref();
+        let test = test
+            .map(|p| self.columns.read(p, (Some(&train.channels), &[])))
+            .transpose()?;
         let [s0, s1, s2] = split[..] else {
             bail!("--split needs three fractions, e.g. 0.6,0.2,0.2")
         };
@@ -164,6 +190,9 @@ impl SequenceArgs {
         Ok(SequenceSet::new(&train, test.as_ref(), &cfg)?)
     }
 }
+
+/// The channels asked for (`--features`, or a model's), and the columns to ignore.
+pub(crate) type Channels<'a> = (Option<&'a [String]>, &'a [String]);
 
 /// The loss for the model's output layer: softmax over one unit per class, or one sigmoid
 /// unit for two classes.
@@ -216,13 +245,151 @@ pub(crate) fn print_scores(
         "  majority class       {:>8.3}  {:>8.3}   ({})",
         val.majority_accuracy, test.majority_accuracy, classes[majority]
     );
-    println!("\ntest: class, precision, recall, confusion row (predicted as each class)");
+    print_classes("test", classes, test);
+}
+
+/// Per class: precision, recall and the confusion row of `what`'s scores.
+fn print_classes(what: &str, classes: &[String], s: &ClassScores) {
+    println!("\n{what}: class, precision, recall, confusion row (predicted as each class)");
     for (k, name) in classes.iter().enumerate() {
         println!(
             "  {name:<14} {:>6.3} {:>6.3}   {:?}",
-            test.precision[k], test.recall[k], test.confusion[k]
+            s.precision[k], s.recall[k], s.confusion[k]
         );
     }
+}
+
+/// `nowcast replay` of a classifier: each sequence of `data` streamed from a fresh state as
+/// window mode sees it (cut to its last `lookback` steps, a shorter one after the model's input
+/// mean), and one line per row of the file: its sequence (the id; for a `.ts` file, its index
+/// from 0), its label, the class predicted after
+/// it and the class probabilities (empty for rows before the window). Returns the accuracy of
+/// each sequence's last output.
+pub(crate) fn replay(
+    model: &Model<'_>,
+    data: &Path,
+    columns: &SequenceColumns,
+    out: &Path,
+) -> Result<f64> {
+    use std::fmt::Write as _;
+    let features: Vec<String> = model.features().iter().map(String::from).collect();
+    let seqs = columns.read(data, (Some(&features), &[]))?;
+    let classes = classify::model_classes(model, &seqs.classes);
+    let c = features.len().max(1);
+    let mean: Vec<f32> = match model.input_norm() {
+        Some(n) => n.mean.to_vec(),
+        None => vec![0.0; c],
+    };
+    let length = model.lookback().max(1) as usize;
+    let mut state = vec![0.0f32; model.state_len()];
+    let mut text = format!(
+        "sequence,label,step,predicted,{}\n",
+        classes
+            .iter()
+            .map(|k| format!("p_{k}"))
+            .collect::<Vec<_>>()
+            .join(",")
+    );
+    let (mut right, mut rows) = (0usize, 0usize);
+    for (i, s) in seqs.items.iter().enumerate() {
+        let x = classify::padded(s, length, &mean);
+        let steps = s.steps(c);
+        // Window steps before the sequence's first (padding), and its rows before the window.
+        let (pad, cut) = (length.saturating_sub(steps), steps.saturating_sub(length));
+        let mut stepper = Stepper::new(model, &mut state).map_err(|e| anyhow::anyhow!("{e:?}"))?;
+        let mut last = 0;
+        let label = &seqs.classes[s.label];
+        let i = seqs.ids.get(i).cloned().unwrap_or_else(|| i.to_string());
+        for t in 0..cut {
+            writeln!(text, "{i},{label},{t},{}", ",".repeat(classes.len()))?;
+        }
+        for (k, sample) in x.chunks_exact(c).enumerate() {
+            let y = stepper.step(sample).map_err(|e| anyhow::anyhow!("{e:?}"))?;
+            let Some(y) = y.filter(|_| k >= pad) else {
+                continue;
+            };
+            let probabilities: Vec<f32> = match y {
+                [p] => vec![1.0 - p, *p],
+                y => y.to_vec(),
+            };
+            last = nowcast_trainer::train::fit::predicted_class(y);
+            let shown: Vec<String> = probabilities.iter().map(f32::to_string).collect();
+            let step = cut + k - pad;
+            writeln!(
+                text,
+                "{i},{label},{step},{},{}",
+                classes[last],
+                shown.join(",")
+            )?;
+        }
+        right += usize::from(classes[last] == *label);
+        rows += steps;
+    }
+    export::write_atomic(out, text.as_bytes())?;
+    let accuracy = right as f64 / seqs.items.len().max(1) as f64;
+    println!(
+        "streamed {} sequences ({rows} rows), accuracy {accuracy:.3} from each one's last \
+         output; wrote {}",
+        seqs.items.len(),
+        out.display()
+    );
+    Ok(accuracy)
+}
+
+/// `nowcast eval` of a classifier's JSON.
+#[derive(Debug, Serialize)]
+struct ClassEvalJson<'a> {
+    task: &'static str,
+    classes: &'a [String],
+    #[serde(flatten)]
+    scores: &'a ClassScores,
+}
+
+/// `nowcast eval` of a classifier: every sequence of `data` (a `.ts` file, or the CSV layout
+/// with the model's channels by name) through the runtime, against the file's most frequent
+/// class.
+pub(crate) fn eval(
+    blob: &[u8],
+    model: &Model<'_>,
+    data: &Path,
+    columns: &SequenceColumns,
+    json: bool,
+) -> Result<()> {
+    let features: Vec<String> = model.features().iter().map(String::from).collect();
+    let seqs = columns.read(data, (Some(&features), &[]))?;
+    let classes = classify::model_classes(model, &seqs.classes);
+    let s = classify::score_file(blob, &seqs, &classes)?;
+    if json {
+        let j = ClassEvalJson {
+            task: "classify",
+            classes: &classes,
+            scores: &s,
+        };
+        println!("{}", serde_json::to_string_pretty(&j)?);
+        return Ok(());
+    }
+    let majority = (0..classes.len())
+        .max_by_key(|&k| (s.confusion[k].iter().sum::<usize>(), std::cmp::Reverse(k)))
+        .unwrap_or(0);
+    println!(
+        "{} sequences, {} classes ({}); window {} steps",
+        s.sequences,
+        classes.len(),
+        classes.join(", "),
+        model.lookback()
+    );
+    println!("\naccuracy");
+    println!("  model, window mode   {:>8.3}", s.accuracy);
+    let stream = s
+        .stream_accuracy
+        .map_or("-".to_string(), |v| format!("{v:.3}"));
+    println!("  model, streaming     {stream:>8}");
+    println!(
+        "  majority class       {:>8.3}   ({}, the file's most frequent)",
+        s.majority_accuracy, classes[majority]
+    );
+    print_classes("file", &classes, &s);
+    Ok(())
 }
 
 /// Trains a classifier (the loss chosen for its output layer), exports it to `--out` (named
@@ -296,9 +463,10 @@ pub(crate) fn train_classifier(
 
 /// The whole classify command; returns the metrics.
 pub fn run(a: &TrainArgs) -> Result<ClassMetrics> {
+    let channels = (a.data.features.as_deref(), &a.data.ignore[..]);
     let set = a
         .sequences
-        .load(&a.data.data, &a.data.split, a.seed, a.length)?;
+        .load(&a.data.data, channels, &a.data.split, a.seed, a.length)?;
     println!(
         "{} sequences of {} channels, {} classes ({}); {} steps each; train {}, val {}, test {}",
         set.labels().len(),
@@ -380,8 +548,10 @@ pub fn quantize(a: &QuantizeArgs) -> Result<ClassQuantJson> {
     let aligned = AlignedBytes::new(&float_blob);
     let model = Model::from_bytes(aligned.as_bytes())
         .map_err(|e| anyhow::anyhow!("{}: invalid model: {e:?}", a.model.display()))?;
+    let features: Vec<String> = model.features().iter().map(String::from).collect();
     let set = a.sequences.load(
         &a.data.data,
+        (Some(&features), &[]),
         &a.data.split,
         a.seed,
         Some(model.lookback() as usize),

@@ -91,8 +91,10 @@ pub fn run(a: &DemoArgs) -> Result<()> {
         task: TaskArg::Forecast,
         sequences: SequenceArgs {
             test: None,
-            sequence_column: "sequence".into(),
-            label_column: "label".into(),
+            columns: crate::classify::SequenceColumns {
+                sequence_column: "sequence".into(),
+                label_column: "label".into(),
+            },
             val_fraction: 0.2,
         },
         length: None,
@@ -141,6 +143,7 @@ pub fn run(a: &DemoArgs) -> Result<()> {
         skip_bad_rows: false,
         sort: false,
         time_column: None,
+        sequences: args.sequences.columns.clone(),
     })?;
     println!();
     for m in [&model, &quantized] {

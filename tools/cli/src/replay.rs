@@ -9,6 +9,7 @@ use nowcast_runtime::{AlignedBytes, Model, Stepper};
 use nowcast_trainer::export;
 use serde::Serialize;
 
+use crate::classify::SequenceColumns;
 use crate::data_args::DataArgs;
 use crate::train::{print_scores, score};
 
@@ -23,6 +24,8 @@ pub struct EvalArgs {
     /// Print the figures as JSON.
     #[arg(long)]
     pub json: bool,
+    #[command(flatten)]
+    pub sequences: SequenceColumns,
 }
 
 #[derive(Debug, Serialize)]
@@ -53,6 +56,10 @@ fn load_model<'a>(blob: &'a AlignedBytes, path: &std::path::Path) -> Result<Mode
 pub fn eval(a: &EvalArgs) -> Result<()> {
     let blob = read_model(&a.model)?;
     let model = load_model(&blob, &a.model)?;
+    if nowcast_trainer::classify::is_classifier(&model) {
+        let (blob, data) = (blob.as_bytes(), &a.data.data);
+        return crate::classify::eval(blob, &model, data, &a.sequences, a.json);
+    }
     let loaded = a.data.load(Some(&model))?;
     if let Some(note) = loaded.missing_note() {
         eprintln!("{note}");
@@ -103,6 +110,8 @@ pub struct ReplayArgs {
     /// The timestamp column, if detection picks the wrong one.
     #[arg(long)]
     pub time_column: Option<String>,
+    #[command(flatten)]
+    pub sequences: SequenceColumns,
 }
 
 /// `nowcast replay`: streams every row of the file through a fresh `Stepper`, as a device
@@ -115,6 +124,9 @@ pub struct ReplayArgs {
 pub fn replay(a: &ReplayArgs) -> Result<()> {
     let blob = read_model(&a.model)?;
     let model = load_model(&blob, &a.model)?;
+    if nowcast_trainer::classify::is_classifier(&model) {
+        return crate::classify::replay(&model, &a.data, &a.sequences, &a.out).map(|_| ());
+    }
     let config = nowcast_trainer::data::LoadConfig {
         skip_bad_rows: a.skip_bad_rows,
         sort_by_time: a.sort,

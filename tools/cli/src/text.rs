@@ -91,7 +91,7 @@ pub fn run(a: &TrainArgs) -> Result<TextMetrics> {
     }
     let (texts, set) = a.text.load(
         &a.data.data,
-        &a.sequences.label_column,
+        &a.sequences.columns.label_column,
         &a.data.split,
         a.seed,
         a.length,
@@ -219,7 +219,7 @@ pub fn quantize(a: &QuantizeArgs) -> Result<ClassQuantJson> {
         .map_err(|e| anyhow::anyhow!("{}: invalid model: {e:?}", a.model.display()))?;
     let (_, set) = a.text.load(
         &a.data.data,
-        &a.sequences.label_column,
+        &a.sequences.columns.label_column,
         &a.data.split,
         a.seed,
         Some(model.lookback() as usize),

@@ -454,9 +454,10 @@ fn bad_input_is_reported_clearly() {
 
 /// Two classes of 2-channel sequences a GRU tells apart at once: a rising or a falling ramp
 /// (with a wobble that depends on the sequence), in the CSV layout; sequence 5 has a missing
-/// value and sequence 7 is shorter (padded at the front).
+/// value and sequence 7 is shorter (padded at the front). A logger's timestamp column comes
+/// first (not a channel).
 fn write_sequences(path: &Path, first: u32, count: u32) {
-    let mut s = String::from("sequence,label,x,y\n");
+    let mut s = String::from("timestamp,sequence,label,x,y\n");
     for q in first..first + count {
         let up = q % 2 == 0;
         let steps = if q == 7 { 12 } else { 16 };
@@ -469,7 +470,8 @@ fn write_sequences(path: &Path, first: u32, count: u32) {
             };
             let y = 0.5 * ramp + 0.05 * f64::from(q % 5);
             let label = if up { "up" } else { "down" };
-            s.push_str(&format!("s{q},{label},{x},{y:.4}\n"));
+            let time = 1_700_000_000 + q * 100 + t;
+            s.push_str(&format!("{time},s{q},{label},{x},{y:.4}\n"));
         }
     }
     std::fs::write(path, s).unwrap();
@@ -522,7 +524,8 @@ fn classify_sequences_end_to_end() {
     assert!(o.status.success(), "{}", text(&o));
     let out = text(&o);
     assert!(
-        out.contains("60 sequences of 2 channels, 2 classes (up, down); 16 steps each"),
+        out.contains("not channels: `timestamp` (a time)")
+            && out.contains("60 sequences of 2 channels, 2 classes (up, down); 16 steps each"),
         "{out}"
     );
     assert!(
@@ -547,6 +550,37 @@ fn classify_sequences_end_to_end() {
             "{f}"
         );
     }
+    // `eval` and `replay` know a classifier: the test file scores as the test split did.
+    let o = nowcast(&["eval", "--model", &model, "--data", &test, "--json"]);
+    assert!(o.status.success(), "{}", text(&o));
+    let e: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(e["task"], "classify");
+    assert_eq!(e["sequences"], 20);
+    assert_eq!(e["accuracy"].as_f64().unwrap(), acc);
+    assert_eq!(e["confusion"], m["test_confusion"]);
+    let forecasts = dir.path("classes.csv");
+    let o = nowcast(&[
+        "replay", "--model", &model, "--data", &test, "--out", &forecasts,
+    ]);
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(
+        text(&o).contains(&format!(
+            "streamed 20 sequences (320 rows), accuracy {acc:.3} from each one's last output"
+        )),
+        "{}",
+        text(&o)
+    );
+    let lines = std::fs::read_to_string(&forecasts).unwrap();
+    let mut lines = lines.lines();
+    assert_eq!(
+        lines.next(),
+        Some("sequence,label,step,predicted,p_up,p_down")
+    );
+    let rows: Vec<Vec<&str>> = lines.map(|l| l.split(',').collect()).collect();
+    assert_eq!(rows.len(), 320);
+    assert!(rows.iter().all(|r| r.len() == 6 && !r[3].is_empty()));
+    let p: f64 = rows[15][4].parse::<f64>().unwrap() + rows[15][5].parse::<f64>().unwrap();
+    assert!((p - 1.0).abs() < 1e-5, "{:?}", rows[15]);
     // The classifier quantized to i8x16, calibrated on the training sequences.
     let q = dir.path("c_i8x16.ncm");
     let o = nowcast(&[
@@ -588,6 +622,15 @@ fn classify_sequences_end_to_end() {
         .unwrap();
     let acc: f64 = line.split_whitespace().last().unwrap().parse().unwrap();
     assert!(acc >= 0.9, "{line}");
+    // One sigmoid unit names the second class; eval finds the first in the file.
+    let o = nowcast(&["eval", "--model", &model, "--data", &test, "--json"]);
+    assert!(o.status.success(), "{}", text(&o));
+    let e: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(e["classes"], serde_json::json!(["up", "down"]));
+    assert_eq!(
+        format!("{:.3}", e["accuracy"].as_f64().unwrap()),
+        format!("{acc:.3}")
+    );
     // The wrong output layer for the classes, and a regression loss, are refused clearly.
     std::fs::write(&spec, SPEC).unwrap();
     let o = nowcast(&[

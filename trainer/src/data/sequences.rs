@@ -10,7 +10,12 @@
 //!
 //! **CSV**: a header, then one row per sample: a sequence-id column, a label column (both named
 //! by the caller) and one numeric column per channel. A sequence's rows are consecutive, in
-//! time order; its label is the same on every row. An empty cell is a missing value.
+//! time order; its label is the same on every row. An empty cell, `NaN` or one of the loggers'
+//! markers ([`MISSING_MARKERS`](super::series::MISSING_MARKERS)) is a missing value. The
+//! channels are the columns the caller names ([`CsvColumns::channels`]), else every column but
+//! the id, the label, the ignored ones and those that are not channels: a time (named like one,
+//! see [`time_like_name`](super::series::time_like_name)), a row counter (`index`, `No`) or
+//! text (a first cell that is not a number), each listed in [`Sequences::left_out`].
 //!
 //! Missing values stay NaN here; the classifier fills them the way the runtime does (the last
 //! finite value of the channel, the training mean before the first).
@@ -44,6 +49,24 @@ pub struct Sequences {
     pub classes: Vec<String>,
     /// The sequences, in file order.
     pub items: Vec<Sequence>,
+    /// CSV layout: each sequence's id, in file order (empty for `.ts` files).
+    pub ids: Vec<String>,
+    /// CSV layout: the columns that are not channels without being named so, each with why
+    /// (`` `timestamp` (a time) ``).
+    pub left_out: Vec<String>,
+}
+
+/// The columns of the CSV layout.
+#[derive(Clone, Copy, Debug)]
+pub struct CsvColumns<'a> {
+    /// The column naming each row's sequence.
+    pub id: &'a str,
+    /// The column holding each row's class.
+    pub label: &'a str,
+    /// The channels, in this order (else every column that is one).
+    pub channels: Option<&'a [String]>,
+    /// Columns that are not channels.
+    pub ignore: &'a [String],
 }
 
 /// Why a sequence file could not be read.
@@ -80,7 +103,10 @@ pub enum SequenceError {
 
 fn value(cell: &str) -> Result<f32, String> {
     let c = cell.trim();
-    if c.is_empty() || c == "?" || c.eq_ignore_ascii_case("nan") {
+    let marker = super::series::MISSING_MARKERS
+        .iter()
+        .any(|m| c.eq_ignore_ascii_case(m));
+    if c.is_empty() || marker || c.eq_ignore_ascii_case("nan") {
         return Ok(f32::NAN);
     }
     c.parse::<f32>()
@@ -227,15 +253,15 @@ pub fn parse_ts(text: &str, path: &Path) -> Result<Sequences, SequenceError> {
         channels: (0..d).map(|i| format!("dim_{i}")).collect(),
         classes: classes.unwrap_or_default(),
         items,
+        ids: Vec::new(),
+        left_out: Vec::new(),
     })
 }
 
-/// Reads the CSV layout: `id_column` names the sequence, `label_column` its class, every other
-/// column is a channel.
+/// Reads the CSV layout (see the module's documentation).
 pub fn read_sequence_csv(
     path: impl AsRef<Path>,
-    id_column: &str,
-    label_column: &str,
+    columns: &CsvColumns<'_>,
 ) -> Result<Sequences, SequenceError> {
     let path = path.as_ref();
     let line_err = |line: usize, message: String| SequenceError::Line {
@@ -266,21 +292,61 @@ pub fn read_sequence_csv(
                 message: format!("no column {name:?} (columns: {})", header.join(", ")),
             })
     };
-    let (id_at, label_at) = (find(id_column)?, find(label_column)?);
-    let channel_at: Vec<usize> = (0..header.len())
-        .filter(|&i| i != id_at && i != label_at)
-        .collect();
+    let (id_at, label_at) = (find(columns.id)?, find(columns.label)?);
+    for name in columns.ignore {
+        find(name)?;
+    }
+    let mut records = reader.records().peekable();
+    // The first data row tells a text column.
+    let first: Option<csv::StringRecord> = records.peek().and_then(|r| r.as_ref().ok()).cloned();
+    let mut left_out = Vec::new();
+    let channel_at: Vec<usize> = match columns.channels {
+        Some(names) => names.iter().map(|n| find(n)).collect::<Result<_, _>>()?,
+        None => {
+            let mut at = Vec::new();
+            for (i, name) in header.iter().enumerate() {
+                if i == id_at || i == label_at || columns.ignore.contains(name) {
+                    continue;
+                }
+                let cell = first.as_ref().and_then(|r| r.get(i)).unwrap_or("");
+                let why = if super::series::time_like_name(name) {
+                    Some("a time")
+                } else if super::series::counter_named(name) {
+                    Some("a row counter")
+                } else if value(cell).is_err() {
+                    Some("text")
+                } else {
+                    None
+                };
+                match why {
+                    Some(why) => left_out.push(format!("`{name}` ({why})")),
+                    None => at.push(i),
+                }
+            }
+            at
+        }
+    };
     if channel_at.is_empty() {
         return Err(SequenceError::File {
             path: path.into(),
-            message: "no channel columns besides the id and the label".into(),
+            message: format!(
+                "no channel columns besides the id and the label{}",
+                match left_out.is_empty() {
+                    true => String::new(),
+                    false => format!(
+                        " (left out: {}; name them with --features)",
+                        left_out.join(", ")
+                    ),
+                }
+            ),
         });
     }
     let mut classes: Vec<String> = Vec::new();
     let mut items: Vec<Sequence> = Vec::new();
     let mut seen: std::collections::HashSet<String> = std::collections::HashSet::new();
     let mut current: Option<String> = None;
-    for (i, record) in reader.records().enumerate() {
+    let mut ids = Vec::new();
+    for (i, record) in records.enumerate() {
         let n = i + 2;
         let record = record.map_err(|e| line_err(n, e.to_string()))?;
         if record.len() != header.len() {
@@ -311,6 +377,7 @@ pub fn read_sequence_csv(
                 ));
             }
             seen.insert(id.clone());
+            ids.push(id.clone());
             current = Some(id);
             items.push(Sequence {
                 values: Vec::new(),
@@ -339,6 +406,8 @@ pub fn read_sequence_csv(
         channels: channel_at.iter().map(|&i| header[i].clone()).collect(),
         classes,
         items,
+        ids,
+        left_out,
     })
 }
 
@@ -407,22 +476,100 @@ mod tests {
         }
     }
 
+    const ID_LABEL: CsvColumns<'static> = CsvColumns {
+        id: "id",
+        label: "label",
+        channels: None,
+        ignore: &[],
+    };
+
+    #[test]
+    fn csv_channels_leave_out_times_counters_and_text_unless_named() {
+        let dir = std::env::temp_dir().join(format!("nowcast-seqc-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let p = dir.join("s.csv");
+        std::fs::write(
+            &p,
+            "timestamp,index,id,subject,label,ax,Time (s),ay,temp\n\
+             1700000000,0,a,ann,walk,1,0.0,2,20\n1700000001,1,a,ann,walk,3,0.5,N/A,20\n",
+        )
+        .unwrap();
+        let s = read_sequence_csv(&p, &ID_LABEL).unwrap();
+        assert_eq!(s.channels, ["ax", "ay", "temp"]);
+        assert_eq!(s.ids, ["a"]);
+        assert_eq!(
+            s.left_out,
+            [
+                "`timestamp` (a time)",
+                "`index` (a row counter)",
+                "`subject` (text)",
+                "`Time (s)` (a time)"
+            ]
+        );
+        assert_eq!(s.items[0].values[..3], [1.0, 2.0, 20.0]);
+        assert!(s.items[0].values[4].is_nan());
+        let ignore = ["temp".to_string()];
+        let s = read_sequence_csv(
+            &p,
+            &CsvColumns {
+                ignore: &ignore,
+                ..ID_LABEL
+            },
+        )
+        .unwrap();
+        assert_eq!(s.channels, ["ax", "ay"]);
+        let named = ["ay".to_string(), "timestamp".to_string()];
+        let s = read_sequence_csv(
+            &p,
+            &CsvColumns {
+                channels: Some(&named),
+                ..ID_LABEL
+            },
+        )
+        .unwrap();
+        assert_eq!(s.channels, ["ay", "timestamp"]);
+        assert!(s.left_out.is_empty());
+        assert_eq!(s.items[0].values[..2], [2.0, 1.7e9]);
+        let named = ["az".to_string()];
+        let e = read_sequence_csv(
+            &p,
+            &CsvColumns {
+                channels: Some(&named),
+                ..ID_LABEL
+            },
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            e.contains("no column \"az\" (columns: timestamp, index, id"),
+            "{e}"
+        );
+        std::fs::write(&p, "time,id,label\n1,a,walk\n").unwrap();
+        let e = read_sequence_csv(&p, &ID_LABEL).unwrap_err().to_string();
+        assert!(
+            e.ends_with(
+                "no channel columns besides the id and the label (left out: `time` (a time); \
+                 name them with --features)"
+            ),
+            "{e}"
+        );
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
     #[test]
     fn csv_layout() {
         let dir = std::env::temp_dir().join(format!("nowcast-seq-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         let p = dir.join("s.csv");
         std::fs::write(&p, "id,ax,label,ay\na,1,walk,2\na,3,walk,4\nb,5,run,\n").unwrap();
-        let s = read_sequence_csv(&p, "id", "label").unwrap();
+        let s = read_sequence_csv(&p, &ID_LABEL).unwrap();
         assert_eq!(s.channels, ["ax", "ay"]);
         assert_eq!(s.classes, ["walk", "run"]);
         assert_eq!(s.items[0].values, [1.0, 2.0, 3.0, 4.0]);
         assert_eq!(s.items[1].label, 1);
         assert!(s.items[1].values[1].is_nan());
         std::fs::write(&p, "id,ax,label\na,1,walk\nb,2,run\na,3,walk\n").unwrap();
-        let e = read_sequence_csv(&p, "id", "label")
-            .unwrap_err()
-            .to_string();
+        let e = read_sequence_csv(&p, &ID_LABEL).unwrap_err().to_string();
         assert!(
             e.ends_with(
                 "s.csv:4: sequence \"a\" continues after other sequences: keep its rows together"
@@ -430,18 +577,15 @@ mod tests {
             "{e}"
         );
         std::fs::write(&p, "id,ax,label\na,1,walk\na,2,run\n").unwrap();
-        let e = read_sequence_csv(&p, "id", "label")
-            .unwrap_err()
-            .to_string();
+        let e = read_sequence_csv(&p, &ID_LABEL).unwrap_err().to_string();
         assert!(
             e.ends_with("s.csv:3: label \"run\" differs from the sequence's first row"),
             "{e}"
         );
-        std::fs::write(&p, "id,ax,label\na,zz,walk\n").unwrap();
-        let e = read_sequence_csv(&p, "id", "label")
-            .unwrap_err()
-            .to_string();
-        assert!(e.ends_with("s.csv:2: ax: \"zz\" is not a number"), "{e}");
+        // A text first cell leaves a column out; a later one in a channel is an error.
+        std::fs::write(&p, "id,ax,ay,label\na,1,zz,walk\na,zz,1,walk\n").unwrap();
+        let e = read_sequence_csv(&p, &ID_LABEL).unwrap_err().to_string();
+        assert!(e.ends_with("s.csv:3: ax: \"zz\" is not a number"), "{e}");
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }

@@ -1033,8 +1033,20 @@ pub const COUNTER_NAMES: [&str; 17] = [
     "#",
 ];
 
+/// Whether a column is named like a time: a time's or an uptime's name ([`TIME_NAMES`],
+/// [`LATE_TIME_NAMES`], with or without a unit), a unit alone ([`UNIT_NAMES`]) or a date's
+/// (`date`, `datetime`, `Date Time`): what a sequence file's channels leave out.
+pub(crate) fn time_like_name(name: &str) -> bool {
+    let stem = strip_unit(name).0;
+    let date = ["date", "datetime", "date time", "date_time", "date/time"];
+    TIME_NAMES.contains(&stem.as_str())
+        || LATE_TIME_NAMES.contains(&stem.as_str())
+        || date.contains(&stem.as_str())
+        || unit_name(name).is_some()
+}
+
 /// Whether a column is named like a row number ([`COUNTER_NAMES`]).
-fn counter_named(name: &str) -> bool {
+pub(crate) fn counter_named(name: &str) -> bool {
     let name = name.trim().trim_end_matches('.');
     COUNTER_NAMES.iter().any(|c| name.eq_ignore_ascii_case(c))
 }

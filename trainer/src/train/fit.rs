@@ -705,6 +705,8 @@ mod tests {
                     label: i % 3,
                 })
                 .collect(),
+            ids: Vec::new(),
+            left_out: Vec::new(),
         };
         let set = SequenceSet::new(&seqs, None, &ClassConfig::default()).unwrap();
         let spec = "[[layers]]\nkind = \"gru\"\nunits = 2\n[[layers]]\nkind = \"dense\"\nunits = 2\nactivation = \"softmax\"\n";
