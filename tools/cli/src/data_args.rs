@@ -136,6 +136,16 @@ impl DataArgs {
     /// Loads the file and prepares the windows; missing window settings, target and features
     /// come from `model` (eval, replay) or are an error (train).
     pub fn load(&self, model: Option<&Model<'_>>) -> Result<Loaded> {
+        self.load_with(model, true)
+    }
+
+    /// [`load`](Self::load) for scoring `model` only (`nowcast eval`): any split may be empty,
+    /// `--split 0,0,1` scores the whole file.
+    pub fn load_to_score(&self, model: &Model<'_>) -> Result<Loaded> {
+        self.load_with(Some(model), false)
+    }
+
+    fn load_with(&self, model: Option<&Model<'_>>, require_train: bool) -> Result<Loaded> {
         if let Some(m) = model {
             self.check_against(m)?;
         }
@@ -220,6 +230,7 @@ impl DataArgs {
         dc.features = features;
         dc.ignore = self.ignore.clone();
         dc.split = [a, b, c];
+        dc.require_train = require_train;
         let dataset = Dataset::new(&series, &dc)?;
         let period_ms = series.report().period_ms.max(1) as usize;
         let season = self.season.unwrap_or((86_400_000 / period_ms).max(1));

@@ -136,9 +136,9 @@ pub(crate) fn exponents_of(blob: &[u8]) -> Option<Exponents> {
 fn mode_scores(mode: Mode, s: &Scores, blob: &[u8]) -> Result<ModeScores> {
     Ok(ModeScores {
         mode: mode.name(),
-        val_mae: s.val.window,
+        val_mae: s.val()?.window,
         test_mae: s.test.window,
-        stream_val_mae: s.val.stream,
+        stream_val_mae: s.val()?.stream,
         stream_test_mae: s.test.stream,
         weight_bytes: weight_bytes(blob)?,
         blob_bytes: blob.len(),

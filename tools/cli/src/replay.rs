@@ -30,7 +30,7 @@ pub struct EvalArgs {
 
 #[derive(Debug, Serialize)]
 struct EvalJson {
-    val_mae: f64,
+    val_mae: Option<f64>,
     test_mae: f64,
     stream_val_mae: Option<f64>,
     stream_test_mae: Option<f64>,
@@ -60,23 +60,23 @@ pub fn eval(a: &EvalArgs) -> Result<()> {
         let (blob, data) = (blob.as_bytes(), &a.data.data);
         return crate::classify::eval(blob, &model, data, &a.sequences, a.json);
     }
-    let loaded = a.data.load(Some(&model))?;
+    let loaded = a.data.load_to_score(&model)?;
     if let Some(note) = loaded.missing_note() {
         eprintln!("{note}");
     }
     let s = score(blob.as_bytes(), &loaded)?;
     if a.json {
         let j = EvalJson {
-            val_mae: s.val.window,
+            val_mae: s.val.as_ref().map(|v| v.window),
             test_mae: s.test.window,
-            stream_val_mae: s.val.stream,
+            stream_val_mae: s.val.as_ref().and_then(|v| v.stream),
             stream_test_mae: s.test.stream,
             baseline_val_mae: s.baseline[0],
             baseline_test_mae: s.baseline[1],
             seasonal_val_mae: s.seasonal[0],
             seasonal_test_mae: s.seasonal[1],
             season: loaded.season,
-            windows: [s.val.windows, s.test.windows],
+            windows: [s.val.as_ref().map_or(0, |v| v.windows), s.test.windows],
         };
         println!("{}", serde_json::to_string_pretty(&j)?);
     } else {

@@ -165,16 +165,29 @@ pub struct Metrics {
 
 /// Scores of a model blob on val and test, with the baselines.
 pub struct Scores {
-    pub val: SplitMae,
+    /// `None` if the validation split has no rows (`nowcast eval --split 0,0,1`).
+    pub val: Option<SplitMae>,
     pub test: SplitMae,
     pub baseline: [Option<f64>; 2],
     pub seasonal: [Option<f64>; 2],
 }
 
+impl Scores {
+    /// The validation scores, which training and quantizing have.
+    pub fn val(&self) -> Result<&SplitMae> {
+        self.val
+            .as_ref()
+            .context("the validation split is empty: give --split a validation fraction")
+    }
+}
+
 pub fn score(blob: &[u8], loaded: &Loaded) -> Result<Scores> {
     let d = &loaded.dataset;
     Ok(Scores {
-        val: eval::evaluate(blob, d, Split::Val)?,
+        val: match d.split_rows(Split::Val).is_empty() {
+            true => None,
+            false => Some(eval::evaluate(blob, d, Split::Val)?),
+        },
         test: eval::evaluate(blob, d, Split::Test)?,
         baseline: [Split::Val, Split::Test].map(|s| baseline::persistence_mae(d, s).mae),
         seasonal: [Split::Val, Split::Test]
@@ -191,12 +204,12 @@ pub fn print_scores(s: &Scores, target: &str, season: usize) {
     let rows = [
         (
             "model, window mode".to_string(),
-            f3(s.val.window),
+            s.val.as_ref().map_or("-".into(), |v| f3(v.window)),
             f3(s.test.window),
         ),
         (
             "model, streaming".into(),
-            fmt(s.val.stream),
+            fmt(s.val.as_ref().and_then(|v| v.stream)),
             fmt(s.test.stream),
         ),
         ("persistence".into(), fmt(s.baseline[0]), fmt(s.baseline[1])),
@@ -519,9 +532,9 @@ pub fn run(a: &TrainArgs) -> Result<Metrics> {
     );
     let d = &loaded.dataset;
     let metrics = Metrics {
-        val_mae: s.val.window,
+        val_mae: s.val()?.window,
         test_mae: s.test.window,
-        stream_val_mae: s.val.stream,
+        stream_val_mae: s.val()?.stream,
         stream_test_mae: s.test.stream,
         baseline_val_mae: s.baseline[0],
         baseline_test_mae: s.baseline[1],

@@ -192,6 +192,21 @@ fn train_eval_replay_inspect() {
         "eval {eval} vs train {metrics}"
     );
     assert!(close(&eval["stream_test_mae"], &metrics["stream_test_mae"]));
+    // A whole file as the test split: the model carries its normalization.
+    let o = nowcast(&[
+        "eval", "--model", &model, "--data", &csv, "--split", "0,0,1", "--json",
+    ]);
+    assert!(o.status.success(), "{}", text(&o));
+    let whole: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert!(whole["val_mae"].is_null(), "{whole}");
+    let windows = |v: &serde_json::Value| {
+        v["windows"][0].as_u64().unwrap() + v["windows"][1].as_u64().unwrap()
+    };
+    assert!(windows(&whole) > windows(&eval), "{whole} vs {eval}");
+    assert!(
+        whole["baseline_test_mae"].as_f64().unwrap() > 0.0,
+        "{whole}"
+    );
 
     let out = dir.path("f.csv");
     let o = nowcast(&["replay", "--model", &model, "--data", &csv, "--out", &out]);

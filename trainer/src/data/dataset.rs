@@ -84,10 +84,13 @@ pub struct DatasetConfig {
     pub split: [f64; 3],
     /// The window shape.
     pub window: WindowSpec,
+    /// Whether an empty training split is an error (it is, but for scoring an exported model,
+    /// which carries its own normalization: then the statistics are mean 0 and std 1).
+    pub require_train: bool,
 }
 
 impl DatasetConfig {
-    /// Default features, nothing ignored, the [`DEFAULT_SPLIT`].
+    /// Default features, nothing ignored, the [`DEFAULT_SPLIT`], a training split required.
     pub fn new(target: impl Into<String>, window: WindowSpec) -> Self {
         Self {
             target: target.into(),
@@ -95,6 +98,7 @@ impl DatasetConfig {
             ignore: Vec::new(),
             split: DEFAULT_SPLIT,
             window,
+            require_train: true,
         }
     }
 }
@@ -111,7 +115,7 @@ pub struct ChannelStats {
 }
 
 impl ChannelStats {
-    /// Statistics of the values of `train` (`NaN`s, rows left out, skipped; mean 0 and
+    /// Statistics of the values of `train`, the kept training rows (`NaN`s skipped; mean 0 and
     /// std 1 if there is no value, and then no training window either).
     fn of(name: &str, train: &[f64]) -> Self {
         let values = || train.iter().filter(|x| !x.is_nan());
@@ -320,7 +324,7 @@ impl Dataset {
         let features = select_features(series, config)?;
         let splits = split_rows(series.len(), config.split)?;
         let train = splits[0].clone();
-        if train.is_empty() {
+        if train.is_empty() && config.require_train {
             return Err(DatasetError::EmptyTrainSplit { rows: series.len() });
         }
 
@@ -343,10 +347,17 @@ impl Dataset {
         let rows_left_out = in_segments(series.segments()) - in_segments(&segments);
         let target = columns[target_at].clone();
         columns.truncate(features.len());
+        // The training rows that are in a segment (not those left out).
+        let kept = |values: &[f64]| -> Vec<f64> {
+            let rows = segments
+                .iter()
+                .flat_map(|s| s.start.max(train.start)..s.end.min(train.end));
+            rows.map(|r| values[r]).collect()
+        };
         let stats: Vec<ChannelStats> = features
             .iter()
             .zip(&columns)
-            .map(|(name, values)| ChannelStats::of(name, &values[train.clone()]))
+            .map(|(name, values)| ChannelStats::of(name, &kept(values)))
             .collect();
         let mut inputs = Vec::with_capacity(series.len() * features.len());
         let mut raw = Vec::with_capacity(series.len() * features.len());
@@ -364,7 +375,7 @@ impl Dataset {
         Ok(Self {
             normalization: Normalization {
                 features: stats,
-                target: ChannelStats::of(&config.target, &target[train]),
+                target: ChannelStats::of(&config.target, &kept(&target)),
             },
             features,
             inputs,
@@ -399,7 +410,8 @@ impl Dataset {
         self.splits[split.index()].clone()
     }
 
-    /// The segments of the series (contiguous, in order, covering every row).
+    /// The segments of the series (contiguous, in order; the rows between them, if any, are
+    /// left out: values missing in a run longer than the loader fills).
     pub fn segments(&self) -> &[Range<usize>] {
         &self.segments
     }
@@ -679,14 +691,12 @@ mod tests {
         // Windows (2 rows and the next) only inside the kept rows.
         let starts = d.window_starts(Split::Train);
         assert_eq!(starts, [1, 2, 3, 4, 5, 6, 7, 14, 15, 16, 17]);
-        // Statistics over the values there are (the target's kept rows and its filled ones).
-        let a: Vec<f64> = (0..20)
-            .filter(|i| !(10..=13).contains(i))
-            .map(|i| 2.0 * f64::from(i))
-            .collect();
-        let mean = a.iter().sum::<f64>() / a.len() as f64;
+        // Statistics over the kept rows only (the filled ones among them): 1-9 and 14-19.
+        let kept = || (1..10).chain(14..20).map(f64::from);
+        let mean = kept().map(|i| 2.0 * i).sum::<f64>() / 15.0;
         assert!((d.normalization().target.mean - mean).abs() < 1e-12);
-        assert!((d.normalization().features[1].mean - 10.0).abs() < 1e-12);
+        let b_mean = kept().sum::<f64>() / 15.0;
+        assert!((d.normalization().features[1].mean - b_mean).abs() < 1e-12);
         // A column not used (`c`) does not matter: `b` alone loses only row 0.
         let mut config = DatasetConfig::new("b", window(2, 1, 1));
         config.features = Some(vec!["b".into()]);

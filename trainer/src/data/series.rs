@@ -1053,10 +1053,10 @@ pub(crate) fn counter_named(name: &str) -> bool {
 
 /// Whether a column's values, row by row, count the rows: at least 10 of them, each a whole
 /// number above the one before, nine steps in ten (or more) by exactly 1 (the others where bad
-/// rows were left out).
+/// rows were left out), missing values skipped.
 fn is_counter(values: impl Iterator<Item = f64>) -> bool {
     let (mut previous, mut steps, mut ones) = (None::<f64>, 0usize, 0usize);
-    for v in values {
+    for v in values.filter(|v| !v.is_nan()) {
         if let Some(p) = previous {
             let d = v - p;
             if d < 1.0 || d.fract() != 0.0 {
@@ -1265,15 +1265,21 @@ fn parse_rows(
                 continue;
             }
         }
-        let key = segment.map_or("", |i| &cells[i]);
+        // (A missing key goes on with the segment before it.)
+        let previous_key = previous.as_ref().map(|(_, _, k)| k.as_str());
+        let key = match segment.map(|i| &cells[i][..]) {
+            Some(k) if matches!(classify(k), Cell::Missing) => previous_key.unwrap_or(k),
+            k => k.unwrap_or(""),
+        };
+        let key = key.to_owned();
         rows.group_changes.push(
             previous
                 .as_ref()
-                .is_some_and(|(_, _, previous_key)| previous_key != key),
+                .is_some_and(|(_, _, previous_key)| *previous_key != key),
         );
         rows.times.push(ms);
         rows.values.extend_from_slice(&values);
-        previous = Some((line, ms, key.to_owned()));
+        previous = Some((line, ms, key));
         for &k in &absent {
             let (count, first) = &mut rows.missing[k];
             if *count == 0 {
@@ -1772,6 +1778,8 @@ mod tests {
         assert_eq!(series.report().period_ms, 1_800_000);
         // Counters: whole steps of 1 (nine in ten); a measured value is not one.
         assert!(is_counter((1..=20).map(f64::from)));
+        let one_missing = (1..=20).map(|i| if i == 7 { f64::NAN } else { f64::from(i) });
+        assert!(is_counter(one_missing), "a missing cell is skipped");
         assert!(!is_counter((1..=5).map(f64::from)), "too few rows to tell");
         assert!(!is_counter(
             [1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0, 9.0, 9.5].into_iter()
@@ -2549,6 +2557,12 @@ Date (MM/DD/YYYY),Time (HH:MM),Dry-bulb (C),Dry-bulb source
         let series = Series::from_reader(text.as_bytes(), &config).unwrap();
         assert_eq!(series.segments(), [0..2, 2..4, 4..5]);
         assert_eq!(series.report().segment_column.as_deref(), Some("run"));
+        // A missing key goes on with its segment.
+        let gappy = text
+            .replace("01:00:00,r1", "01:00:00,")
+            .replace("03:00:00,r2", "03:00:00,NA");
+        let series = Series::from_reader(gappy.as_bytes(), &config).unwrap();
+        assert_eq!(series.segments(), [0..2, 2..4, 4..5]);
         let series = load(text).unwrap();
         assert_eq!(series.segments(), [0..5]);
         let config = LoadConfig {
