@@ -42,6 +42,9 @@ pub struct LoadConfig {
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct LoadReport {
+    /// `Some("Windows-1252")` for a file that is not UTF-8 and has no UTF-8 character at all
+    /// (a Windows logger's or spreadsheet's export, `°C` as one byte), read as Windows-1252.
+    pub encoding: Option<&'static str>,
     /// The layout of the timestamps.
     pub timestamp_format: TimestampFormat,
     /// The timestamp column (two for TMY3: date, time).
@@ -119,6 +122,9 @@ impl fmt::Display for LoadReport {
             self.interpolated_rows,
             self.skipped_rows
         )?;
+        if let Some(encoding) = self.encoding {
+            writeln!(f, "not UTF-8: read as {encoding}")?;
+        }
         for (line, cells) in self.units.iter().chain(&self.second_units) {
             writeln!(f, "line {line} is units, not data: {}", list(cells))?;
         }
@@ -278,6 +284,8 @@ impl Series {
 
     fn from_text(text: &[u8], config: &LoadConfig) -> Result<Self, LoadError> {
         let mut bad = BadRows::new(config.skip_bad_rows);
+        let windows_1252 = windows_1252(text);
+        let text = windows_1252.as_ref().map_or(text, |t| t.as_bytes());
         let table = RawTable::read(text)?;
         let Some(first) = table.good_rows().next() else {
             // No well-formed row: report the first bad one, or that there is nothing.
@@ -335,6 +343,7 @@ impl Series {
         let regular = gaps::regularize(&rows)?;
 
         let report = LoadReport {
+            encoding: windows_1252.map(|_| "Windows-1252"),
             timestamp_format: time.format(),
             timestamp_columns: time.indices().map(|i| header[i].clone()).collect(),
             segment_column: config.segment_column.clone(),
@@ -1068,6 +1077,30 @@ fn is_counter(values: impl Iterator<Item = f64>) -> bool {
         previous = Some(v);
     }
     steps >= 9 && 10 * ones >= 9 * steps
+}
+
+/// A file that is not UTF-8 and holds no UTF-8 character beyond ASCII, decoded as Windows-1252
+/// (its bytes 0x80-0x9F as that code page has them, where it has them, the others as
+/// Latin-1); `None` for a UTF-8 file, and for one with UTF-8 characters and some bytes that are
+/// not (its bad rows are reported as such).
+fn windows_1252(text: &[u8]) -> Option<String> {
+    // 0x80-0x9F; the five bytes Windows-1252 leaves undefined stay C1 controls, as Windows maps them.
+    const HIGH: [char; 32] = [
+        '€', '\u{81}', '‚', 'ƒ', '„', '…', '†', '‡', 'ˆ', '‰', 'Š', '‹', 'Œ', '\u{8d}', 'Ž',
+        '\u{8f}', '\u{90}', '‘', '’', '“', '”', '•', '–', '—', '˜', '™', 'š', '›', 'œ', '\u{9d}',
+        'ž', 'Ÿ',
+    ];
+    let mut chunks = text.utf8_chunks();
+    let not_utf8 = text.utf8_chunks().any(|c| !c.invalid().is_empty());
+    let utf8_beyond_ascii = chunks.any(|c| !c.valid().is_ascii());
+    (not_utf8 && !utf8_beyond_ascii).then(|| {
+        text.iter()
+            .map(|&b| match b {
+                0x80..=0x9f => HIGH[usize::from(b - 0x80)],
+                b => char::from(b),
+            })
+            .collect()
+    })
 }
 
 const HOUR_MS: i64 = 3_600_000;
@@ -2540,6 +2573,29 @@ Date (MM/DD/YYYY),Time (HH:MM),Dry-bulb (C),Dry-bulb source
             (1, 2, 2)
         );
         assert_eq!(series.times()[2] - series.times()[1], 3_600_000);
+    }
+
+    #[test]
+    fn a_windows_1252_file_is_decoded_and_a_utf8_one_keeps_its_bad_rows() {
+        let mut text = b"t,Temp (\xb0C),note\n".to_vec();
+        for i in 0..4 {
+            text.extend_from_slice(format!("2021-01-01T0{i}:00:00,{i},caf").as_bytes());
+            text.extend_from_slice(b"\xe9 \x80\n");
+        }
+        let series = Series::from_reader(&text[..], &LoadConfig::default()).unwrap();
+        assert_eq!(series.report().encoding, Some("Windows-1252"));
+        assert_eq!(series.columns(), ["Temp (°C)"]);
+        assert!(
+            series
+                .report()
+                .to_string()
+                .contains("not UTF-8: read as Windows-1252")
+        );
+        // UTF-8 (the header's `°`) with one byte that is not: that row is bad, line 3.
+        let text = b"t,Temp (\xc2\xb0C)\n2021-01-01T00:00:00,1\n2021-01-01T01:00:00,\xff\n\
+                     2021-01-01T02:00:00,3\n";
+        let error = Series::from_reader(&text[..], &LoadConfig::default()).unwrap_err();
+        assert!(matches!(error, LoadError::NotUtf8 { line: 3 }), "{error}");
     }
 
     #[test]
