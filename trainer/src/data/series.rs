@@ -238,7 +238,7 @@ impl fmt::Display for Duration {
 ///   [`TMY3_YEAR`](super::tmy3::TMY3_YEAR).
 /// - **Numeric columns.** A cell is *missing* if it is empty, one of the loggers' and
 ///   spreadsheets' missing-value markers ([`MISSING_MARKERS`], any case) or parses to a
-///   non-finite number (`NaN`, `inf`), a *number* if it parses to a finite `f64`, else *text*. A column is
+///   non-finite number (`NaN`, `inf`) or a sentinel ([`MISSING_NUMBERS`]), a *number* if it parses to a finite `f64`, else *text*. A column is
 ///   numeric iff its first non-missing cell (normally the first data row's) is a number. Other
 ///   columns (TMY3 source flags such as `A`) are not read, and are listed in
 ///   [`LoadReport::non_numeric_columns`].
@@ -994,12 +994,16 @@ enum Cell {
 /// missing values, not as text.
 pub const MISSING_MARKERS: [&str; 8] = ["NA", "N/A", "#N/A", "NULL", "None", "-", "--", "?"];
 
+/// Numbers that loggers and weather archives write for "no value" (NOAA, the Jena climate
+/// file's wind, many SCADA exports): no sensor reads exactly these.
+pub const MISSING_NUMBERS: [f64; 2] = [-9999.0, -99999.0];
+
 fn classify(text: &str) -> Cell {
     if text.is_empty() || MISSING_MARKERS.iter().any(|m| text.eq_ignore_ascii_case(m)) {
         return Cell::Missing;
     }
     match text.parse::<f64>() {
-        Ok(x) if x.is_finite() => Cell::Number(x),
+        Ok(x) if x.is_finite() && !MISSING_NUMBERS.contains(&x) => Cell::Number(x),
         Ok(_) => Cell::Missing,
         Err(_) => Cell::Text,
     }
@@ -2147,6 +2151,9 @@ Date (MM/DD/YYYY),Time (HH:MM),Dry-bulb (C),Dry-bulb source
         assert!(matches!(classify("-5"), Cell::Number(v) if v == -5.0));
         assert!(matches!(classify("NA2"), Cell::Text));
         assert!(matches!(classify("none"), Cell::Missing));
+        assert!(matches!(classify("-9999.0"), Cell::Missing));
+        assert!(matches!(classify("-99999"), Cell::Missing));
+        assert!(matches!(classify("-9998.5"), Cell::Number(_)));
     }
 
     const WITH_BAD_ROWS: &str = "t,a,b\n\
