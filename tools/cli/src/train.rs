@@ -231,22 +231,42 @@ pub fn print_scores(s: &Scores, target: &str, season: usize) {
     if s.seasonal.iter().all(Option::is_none) {
         println!("  (no window has a target one season back: --season sets the period in rows)");
     }
-    if let Some(b) = s.baseline[1] {
-        let versus = |mae: f64| {
-            format!(
-                "{:.1}% {}",
-                (mae / b - 1.0).abs() * 100.0,
-                if mae < b { "better" } else { "worse" }
-            )
-        };
-        match s.test.stream {
-            Some(stream) => println!(
-                "  test MAE vs persistence: {} in window mode, {} streaming",
-                versus(s.test.window),
-                versus(stream)
-            ),
-            None => println!("  test MAE vs persistence: {}", versus(s.test.window)),
+    // Against the better baseline on the test split.
+    let baselines = [
+        ("persistence", s.baseline[1]),
+        ("seasonal persistence", s.seasonal[1]),
+    ];
+    let best = baselines
+        .iter()
+        .filter_map(|&(name, mae)| Some((name, mae?)))
+        .min_by(|a, b| a.1.total_cmp(&b.1));
+    match best {
+        Some((name, 0.0)) => println!(
+            "  {name} is exact on the test split (MAE 0): the target is its own input at \
+             delay 0; forecast ahead with --delay N"
+        ),
+        Some((name, b)) => {
+            let versus = |mae: f64| {
+                format!(
+                    "{:.1}% {}",
+                    (mae / b - 1.0).abs() * 100.0,
+                    if mae < b { "better" } else { "worse" }
+                )
+            };
+            let better = match baselines.iter().all(|(_, m)| m.is_some()) {
+                true => " (the better baseline)",
+                false => "",
+            };
+            match s.test.stream {
+                Some(stream) => println!(
+                    "  test MAE vs {name}{better}: {} in window mode, {} streaming",
+                    versus(s.test.window),
+                    versus(stream)
+                ),
+                None => println!("  test MAE vs {name}{better}: {}", versus(s.test.window)),
+            }
         }
+        None => {}
     }
     if let Some(hint) = streaming_hint(s.test.window, s.test.stream) {
         println!("  {hint}");
