@@ -33,6 +33,8 @@ pub(crate) struct Rows {
     pub(crate) group_changes: Vec<bool>,
     /// Lines where a daylight-saving clock change in local timestamps was taken out.
     pub(crate) clock_changes: Vec<u64>,
+    /// Lines where a count since power-up restarts (a new segment).
+    pub(crate) counter_restarts: Vec<u64>,
     /// Per column: how many of its cells were missing (`NaN` in `values`) and the first one's
     /// line.
     pub(crate) missing: Vec<(usize, u64)>,
@@ -157,6 +159,7 @@ mod tests {
             width: 1,
             group_changes: (0..times.len()).map(|i| changes.contains(&i)).collect(),
             clock_changes: Vec::new(),
+            counter_restarts: Vec::new(),
             missing: vec![(0, 0)],
         }
     }

@@ -68,6 +68,10 @@ pub struct LoadReport {
     /// daylight-saving change; the rows from there on were moved by the hour, so the series
     /// stays evenly spaced and no row is lost or invented.
     pub clock_changes: Vec<u64>,
+    /// Lines where a count of time since power-up (a Unix-time column before the year 2000,
+    /// such as an Arduino's `millis`) goes back: a reboot. Each starts a new segment whose
+    /// times are counted on from the row before (1 ms after it).
+    pub counter_restarts: Vec<u64>,
     /// A row of units under the header, left out of the data: its line and its non-empty cells.
     pub units: Option<(u64, Vec<String>)>,
     /// A second row like it under it (a Campbell Scientific TOA5 file's processing row, `Avg`,
@@ -127,6 +131,15 @@ impl fmt::Display for LoadReport {
         }
         for (line, cells) in self.units.iter().chain(&self.second_units) {
             writeln!(f, "line {line} is units, not data: {}", list(cells))?;
+        }
+        if !self.counter_restarts.is_empty() {
+            let lines: Vec<String> = self.counter_restarts.iter().map(u64::to_string).collect();
+            writeln!(
+                f,
+                "the time count restarts (a reboot) at line(s) {}: each restart begins a new \
+                 segment",
+                lines.join(", ")
+            )?;
         }
         if !self.clock_changes.is_empty() {
             let lines: Vec<String> = self.clock_changes.iter().map(u64::to_string).collect();
@@ -354,6 +367,7 @@ impl Series {
             duplicates_dropped: regular.duplicates,
             interpolated_rows: regular.interpolated,
             clock_changes: rows.clock_changes.clone(),
+            counter_restarts: rows.counter_restarts.clone(),
             units,
             second_units,
             comment_lines: comments,
@@ -1228,6 +1242,12 @@ fn parse_rows(
     // Local timestamps: the clock of the previous kept row, the time between the two before,
     // and what the clock changes so far take off the clock.
     let (mut previous_clock, mut step, mut shift) = (None, 0, 0);
+    // A count since power-up (see `LoadReport::counter_restarts`): what its restarts add.
+    let count = matches!(
+        time.format(),
+        TimestampFormat::UnixSeconds | TimestampFormat::UnixMillis
+    );
+    let mut restarted = 0i64;
     let mut values = Vec::with_capacity(numeric.len());
     for row in table_rows {
         let row = match row {
@@ -1265,7 +1285,7 @@ fn parse_rows(
             step = clock - p;
         }
         previous_clock = Some(clock);
-        let ms = clock - shift;
+        let mut ms = clock - shift + restarted;
         values.clear();
         absent.clear();
         let mut error = None;
@@ -1290,8 +1310,16 @@ fn parse_rows(
             bad.reject(error)?;
             continue;
         }
+        let mut restart = false;
         if let Some((previous_line, previous_ms, _)) = &previous {
             let (previous_line, previous_ms) = (*previous_line, *previous_ms);
+            // 2000-01-01 in milliseconds: a count below it is a time since power-up.
+            if ms < previous_ms && count && previous_ms - restarted < 946_684_800_000 {
+                restarted += previous_ms + 1 - ms;
+                ms = previous_ms + 1;
+                restart = true;
+                rows.counter_restarts.push(line);
+            }
             if ms < previous_ms {
                 bad.reject(LoadError::TimeGoesBackwards {
                     line,
@@ -1310,9 +1338,10 @@ fn parse_rows(
         };
         let key = key.to_owned();
         rows.group_changes.push(
-            previous
-                .as_ref()
-                .is_some_and(|(_, _, previous_key)| *previous_key != key),
+            restart
+                || previous
+                    .as_ref()
+                    .is_some_and(|(_, _, previous_key)| *previous_key != key),
         );
         rows.times.push(ms);
         rows.values.extend_from_slice(&values);
@@ -2603,6 +2632,36 @@ Date (MM/DD/YYYY),Time (HH:MM),Dry-bulb (C),Dry-bulb source
                      2021-01-01T02:00:00,3\n";
         let error = Series::from_reader(&text[..], &LoadConfig::default()).unwrap_err();
         assert!(matches!(error, LoadError::NotUtf8 { line: 3 }), "{error}");
+    }
+
+    #[test]
+    fn an_uptime_count_that_restarts_begins_a_new_segment() {
+        let mut text = String::from("millis,temp\n");
+        for i in 0..20 {
+            text.push_str(&format!("{},{i}\n", 5000 + i * 1000));
+        }
+        for i in 0..15 {
+            text.push_str(&format!("{},{}\n", 300 + i * 1000, 100 + i));
+        }
+        let series = Series::from_reader(text.as_bytes(), &LoadConfig::default()).unwrap();
+        assert_eq!(series.segments(), [0..20, 20..35]);
+        assert_eq!(series.report().counter_restarts, [22]);
+        assert_eq!(series.report().period_ms, 1000);
+        assert_eq!(series.times()[20], series.times()[19] + 1);
+        assert_eq!(series.column("temp").unwrap()[20], 100.0);
+        assert!(
+            series
+                .report()
+                .to_string()
+                .contains("restarts (a reboot) at line(s) 22")
+        );
+        // A Unix time going back is an error still.
+        let text = "time,temp\n1700000000,1\n1700000001,2\n1700000000,3\n";
+        let error = Series::from_reader(text.as_bytes(), &LoadConfig::default()).unwrap_err();
+        assert!(
+            matches!(error, LoadError::TimeGoesBackwards { line: 4, .. }),
+            "{error}"
+        );
     }
 
     #[test]
