@@ -141,9 +141,11 @@ pub fn replay(a: &ReplayArgs) -> Result<()> {
         .iter()
         .map(|f| {
             series.column(f).with_context(|| {
+                let columns: Vec<String> =
+                    series.columns().iter().map(|c| format!("`{c}`")).collect();
                 format!(
-                    "the data has no column {f:?} (columns: {:?})",
-                    series.columns()
+                    "the data has no column `{f}`, an input of the model (numeric columns: {})",
+                    columns.join(", ")
                 )
             })
         })

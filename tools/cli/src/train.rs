@@ -55,10 +55,10 @@ pub struct TrainArgs {
     #[arg(long)]
     pub model: PathBuf,
     /// Most epochs.
-    #[arg(long, default_value_t = 20)]
+    #[arg(long, default_value_t = 20, value_parser = at_least_one())]
     pub epochs: usize,
     /// Windows per batch.
-    #[arg(long, default_value_t = 128)]
+    #[arg(long, default_value_t = 128, value_parser = at_least_one())]
     pub batch: usize,
     /// Optimizer.
     #[arg(long, value_enum, default_value = "rmsprop")]
@@ -161,6 +161,11 @@ pub struct Metrics {
     /// is the streaming MAE.
     pub stateful: Option<Stateful>,
     pub history: History,
+}
+
+/// A whole number of at least 1 (`--epochs`, `--batch`).
+fn at_least_one() -> clap::builder::RangedU64ValueParser<usize> {
+    clap::builder::RangedU64ValueParser::<usize>::new().range(1..)
 }
 
 /// Scores of a model blob on val and test, with the baselines.
