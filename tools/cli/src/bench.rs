@@ -85,12 +85,13 @@ pub fn run(a: &BenchArgs) -> Result<BenchJson> {
     }
     let (count, rounds) = (a.samples.max(1), a.rounds.max(1));
     let n = model.input_len();
-    let input = samples(&model, count);
+    // (At least one whole window of samples, for the window's timing.)
+    let input = samples(&model, count.max(model.window_steps()));
     let mut state = vec![0.0f32; model.state_len()];
     let mut stepper = Stepper::new(&model, &mut state).map_err(|e| anyhow::anyhow!("{e:?}"))?;
     let round = |stepper: &mut Stepper<'_, '_>| -> Result<f64> {
         let start = Instant::now();
-        for x in input.chunks_exact(n) {
+        for x in input.chunks_exact(n).take(count) {
             black_box(
                 stepper
                     .step(black_box(x))
@@ -114,7 +115,7 @@ pub fn run(a: &BenchArgs) -> Result<BenchJson> {
                 .window_scratch_len(steps)
                 .map_err(|e| anyhow::anyhow!("{e:?}"))?
         ];
-        let window = &input[..(steps * n).min(input.len())];
+        let window = &input[..steps * n];
         let reps = (count / steps).clamp(1, 2_000);
         let mut time = || -> Result<f64> {
             let start = Instant::now();
