@@ -196,6 +196,10 @@ impl fmt::Display for LoadReport {
             // (The reason names the line.)
             writeln!(f, "  skipped: {}", row.reason)?;
         }
+        if self.skipped_rows > self.skipped.len() {
+            let more = self.skipped_rows - self.skipped.len();
+            writeln!(f, "  and {more} more skipped row(s)")?;
+        }
         Ok(())
     }
 }
@@ -2297,6 +2301,12 @@ Date (MM/DD/YYYY),Time (HH:MM),Dry-bulb (C),Dry-bulb source
         assert_eq!(
             series.report().skipped.len(),
             crate::data::SKIPPED_ROWS_LISTED
+        );
+        let more = 20 - crate::data::SKIPPED_ROWS_LISTED;
+        let shown = series.report().to_string();
+        assert!(
+            shown.ends_with(&format!("  and {more} more skipped row(s)\n")),
+            "{shown}"
         );
     }
 
