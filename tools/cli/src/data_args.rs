@@ -25,7 +25,8 @@ pub struct DataArgs {
     /// Columns to leave out of the default features.
     #[arg(long, value_delimiter = ',')]
     pub ignore: Vec<String>,
-    /// Start a new segment where this column's value changes.
+    /// Start a new segment where this column's value changes (one device's or trip's rows
+    /// after another's: the time may start again there).
     #[arg(long)]
     pub segment_column: Option<String>,
     /// The timestamp column, if detection picks the wrong one.

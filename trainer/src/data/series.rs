@@ -269,7 +269,8 @@ impl fmt::Display for Duration {
 ///   A row `k = round(Δt / P)` periods after the previous kept row is dropped if `k = 0` (a
 ///   duplicate), kept if `k = 1`, kept after `k - 1` linearly interpolated rows if
 ///   `2 <= k <= 4`, and starts a new segment if `k >= 5`. A change of the segment column's
-///   value ([`LoadConfig::segment_column`]) also starts a new segment.
+///   value ([`LoadConfig::segment_column`]) also starts a new segment, where the time may go
+///   back (another device's rows after one's: the segments are then not in time order).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Series {
     columns: Vec<String>,
@@ -1314,8 +1315,16 @@ fn parse_rows(
             bad.reject(error)?;
             continue;
         }
+        // (A missing key goes on with the segment before it.)
+        let previous_key = previous.as_ref().map(|(_, _, k)| k.as_str());
+        let key = match segment.map(|i| &cells[i][..]) {
+            Some(k) if matches!(classify(k), Cell::Missing) => previous_key.unwrap_or(k),
+            k => k.unwrap_or(""),
+        };
+        let key = key.to_owned();
+        let new_key = previous_key.is_some_and(|k| k != key);
         let mut restart = false;
-        if let Some((previous_line, previous_ms, _)) = &previous {
+        if let Some((previous_line, previous_ms, _)) = previous.as_ref().filter(|_| !new_key) {
             let (previous_line, previous_ms) = (*previous_line, *previous_ms);
             // 2000-01-01 in milliseconds: a count below it is a time since power-up.
             if ms < previous_ms && count && previous_ms - restarted < 946_684_800_000 {
@@ -1334,19 +1343,7 @@ fn parse_rows(
                 continue;
             }
         }
-        // (A missing key goes on with the segment before it.)
-        let previous_key = previous.as_ref().map(|(_, _, k)| k.as_str());
-        let key = match segment.map(|i| &cells[i][..]) {
-            Some(k) if matches!(classify(k), Cell::Missing) => previous_key.unwrap_or(k),
-            k => k.unwrap_or(""),
-        };
-        let key = key.to_owned();
-        rows.group_changes.push(
-            restart
-                || previous
-                    .as_ref()
-                    .is_some_and(|(_, _, previous_key)| *previous_key != key),
-        );
+        rows.group_changes.push(restart || new_key);
         rows.times.push(ms);
         rows.values.extend_from_slice(&values);
         previous = Some((line, ms, key));
@@ -2689,6 +2686,18 @@ Date (MM/DD/YYYY),Time (HH:MM),Dry-bulb (C),Dry-bulb source
         let series = Series::from_reader(text.as_bytes(), &config).unwrap();
         assert_eq!(series.segments(), [0..2, 2..4, 4..5]);
         assert_eq!(series.report().segment_column.as_deref(), Some("run"));
+        // Devices one after the other, each from the same start: time restarts with the key.
+        let stacked = "t,dev,a\n\
+                       2021-01-01T00:00:00,A,0\n2021-01-01T01:00:00,A,1\n2021-01-01T02:00:00,A,2\n\
+                       2021-01-01T00:00:00,B,3\n2021-01-01T01:00:00,B,4\n";
+        let by_device = LoadConfig {
+            segment_column: Some("dev".into()),
+            ..LoadConfig::default()
+        };
+        let series = Series::from_reader(stacked.as_bytes(), &by_device).unwrap();
+        assert_eq!(series.segments(), [0..3, 3..5]);
+        assert_eq!(series.times()[3], series.times()[0]);
+        assert!(Series::from_reader(stacked.as_bytes(), &LoadConfig::default()).is_err());
         // A missing key goes on with its segment.
         let gappy = text
             .replace("01:00:00,r1", "01:00:00,")
