@@ -25,6 +25,10 @@ pub struct DataArgs {
     /// Columns to leave out of the default features.
     #[arg(long, value_delimiter = ',')]
     pub ignore: Vec<String>,
+    /// Resample onto one row per period first, each row the mean of its bin (`30s`, `5min`,
+    /// `1h`, `250ms`, `1d`): for irregular or event-driven logs.
+    #[arg(long, value_parser = parse_period)]
+    pub resample: Option<i64>,
     /// Start a new segment where this column's value changes (one device's or trip's rows
     /// after another's: the time may start again there).
     #[arg(long)]
@@ -84,6 +88,49 @@ impl Loaded {
 /// 1 ms at least: the median spacing of a jittery logger's millisecond timestamps moves by
 /// that much from file to file): lookback and delay count rows, so another period would be
 /// another model. A model without a period (0) takes any data.
+/// A period as `--resample` takes it: a positive number and a unit (`ms`, `s`, `min` or `m`,
+/// `h`, `d`), in milliseconds.
+pub fn parse_period(text: &str) -> Result<i64, String> {
+    let t = text.trim();
+    let split = t
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(t.len());
+    let (number, unit) = t.split_at(split);
+    let ms_per = match unit.trim() {
+        "ms" => 1.0,
+        "s" | "sec" => 1e3,
+        "m" | "min" => 60e3,
+        "h" => 3600e3,
+        "d" => 86_400e3,
+        _ => {
+            return Err(format!(
+                "{text:?}: a number and a unit: ms, s, min, h or d (`5min`)"
+            ));
+        }
+    };
+    let ms = number.parse::<f64>().map(|n| n * ms_per);
+    match ms {
+        Ok(ms) if ms >= 1.0 && ms.fract() == 0.0 && ms < 1e15 => Ok(ms as i64),
+        _ => Err(format!(
+            "{text:?}: a whole number of milliseconds, at least 1"
+        )),
+    }
+}
+
+/// A period in milliseconds as `--resample` takes it, in the largest unit that divides it.
+fn period_arg(ms: i64) -> String {
+    let units = [
+        (86_400_000, "d"),
+        (3_600_000, "h"),
+        (60_000, "min"),
+        (1000, "s"),
+    ];
+    match units.iter().find(|(per, _)| ms % per == 0) {
+        Some((per, unit)) => format!("{}{unit}", ms / per),
+        None => format!("{ms}ms"),
+    }
+}
+
 pub fn check_period(series: &Series, model: &Model<'_>, path: &Path) -> Result<()> {
     let data_ms = series.report().period_ms;
     let model_ms = i64::try_from(model.sample_period_ms()).unwrap_or(i64::MAX);
@@ -91,10 +138,11 @@ pub fn check_period(series: &Series, model: &Model<'_>, path: &Path) -> Result<(
     if model_ms > 0 && data_ms.abs_diff(model_ms) > tolerance.unsigned_abs() {
         bail!(
             "{} has one row every {}, the model was trained on one every {}: its lookback and \
-             delay count rows (resample the data to the model's period)",
+             delay count rows (resample the data to the model's period: --resample {})",
             path.display(),
             Duration(data_ms),
             Duration(model_ms),
+            period_arg(model_ms),
         );
     }
     Ok(())
@@ -183,6 +231,7 @@ impl DataArgs {
             segment_column: self.segment_column.clone(),
             skip_bad_rows: self.skip_bad_rows,
             sort_by_time: self.sort,
+            resample_ms: self.resample,
         };
         let series = Series::load(&self.data, &config).map_err(|e| {
             // A bad row stops the load unless bad rows are skipped: say so.
@@ -240,5 +289,24 @@ impl DataArgs {
             dataset,
             season,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn periods_read_and_print_in_their_units() {
+        let read = ["250ms", "30s", "5min", "5m", "1.5h", "1d", " 2 h"].map(parse_period);
+        let want = [
+            250, 30_000, 300_000, 300_000, 5_400_000, 86_400_000, 7_200_000,
+        ];
+        assert_eq!(read, want.map(Ok));
+        for bad in ["5", "0s", "0.5ms", "-1s", "5 parsecs", "s"] {
+            assert!(parse_period(bad).is_err(), "{bad}");
+        }
+        let shown = [250, 30_000, 300_000, 5_400_000, 86_400_000].map(period_arg);
+        assert_eq!(shown, ["250ms", "30s", "5min", "90min", "1d"]);
     }
 }

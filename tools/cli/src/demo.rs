@@ -70,6 +70,7 @@ pub fn run(a: &DemoArgs) -> Result<()> {
             target: Some("temp_c".into()),
             features: None,
             ignore: Vec::new(),
+            resample: None,
             segment_column: None,
             time_column: None,
             skip_bad_rows: false,
@@ -143,6 +144,7 @@ pub fn run(a: &DemoArgs) -> Result<()> {
         skip_bad_rows: false,
         sort: false,
         time_column: None,
+        resample: None,
         sequences: args.sequences.columns.clone(),
     })?;
     println!();

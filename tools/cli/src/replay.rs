@@ -110,6 +110,9 @@ pub struct ReplayArgs {
     /// The timestamp column, if detection picks the wrong one.
     #[arg(long)]
     pub time_column: Option<String>,
+    /// Resample onto one row per period first, as `train --resample`.
+    #[arg(long, value_parser = crate::data_args::parse_period)]
+    pub resample: Option<i64>,
     #[command(flatten)]
     pub sequences: SequenceColumns,
 }
@@ -131,6 +134,7 @@ pub fn replay(a: &ReplayArgs) -> Result<()> {
         skip_bad_rows: a.skip_bad_rows,
         sort_by_time: a.sort,
         timestamp_column: a.time_column.clone(),
+        resample_ms: a.resample,
         ..Default::default()
     };
     let series = nowcast_trainer::data::Series::load(&a.data, &config)

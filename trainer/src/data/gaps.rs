@@ -80,6 +80,56 @@ impl Regular {
     }
 }
 
+/// Rows resampled onto a grid of `period` ms (for irregular or event-driven logs): each row of
+/// the result is a bin `[t, t + period)` with `t` a multiple of `period`, timed at `t`, holding
+/// the mean of each column over the rows in it (missing values skipped; `NaN` if the bin has
+/// none). Bins without a row are left out (the gap rules then fill or split as in any file),
+/// and so are rows before a segment-column change: a bin never mixes two groups.
+pub(crate) fn resample(rows: &Rows, period: i64) -> Rows {
+    let w = rows.width;
+    let mut out = Rows {
+        width: w,
+        clock_changes: rows.clock_changes.clone(),
+        counter_restarts: rows.counter_restarts.clone(),
+        missing: rows.missing.clone(),
+        ..Rows::default()
+    };
+    let (mut sums, mut counts) = (vec![0f64; w], vec![0usize; w]);
+    let mut bin: Option<(i64, bool)> = None;
+    let flush =
+        |out: &mut Rows, (t, change): (i64, bool), sums: &mut [f64], counts: &mut [usize]| {
+            out.times.push(t);
+            out.group_changes.push(change);
+            for (s, c) in sums.iter_mut().zip(counts.iter_mut()) {
+                out.values
+                    .push(if *c > 0 { *s / *c as f64 } else { f64::NAN });
+                (*s, *c) = (0.0, 0);
+            }
+        };
+    for i in 0..rows.len() {
+        let t = rows.times[i].div_euclid(period) * period;
+        let change = rows.group_changes[i];
+        match bin {
+            Some(b) if b.0 == t && !change => {}
+            Some(b) => {
+                flush(&mut out, b, &mut sums, &mut counts);
+                bin = Some((t, change));
+            }
+            None => bin = Some((t, change)),
+        }
+        for (k, &v) in rows.row(i).iter().enumerate() {
+            if !v.is_nan() {
+                sums[k] += v;
+                counts[k] += 1;
+            }
+        }
+    }
+    if let Some(b) = bin {
+        flush(&mut out, b, &mut sums, &mut counts);
+    }
+    out
+}
+
 /// The median positive spacing of consecutive timestamps within segment-column groups.
 fn sample_period(rows: &Rows) -> Option<i64> {
     let mut spacings: Vec<i64> = (1..rows.len())
@@ -97,6 +147,11 @@ fn sample_period(rows: &Rows) -> Option<i64> {
 /// Puts rows on the grid of their sample period (see the module docs).
 pub(crate) fn regularize(rows: &Rows) -> Result<Regular, LoadError> {
     let period = sample_period(rows).ok_or(LoadError::NoSamplePeriod { rows: rows.len() })?;
+    regularize_at(rows, period)
+}
+
+/// [`regularize`] on a grid of `period` ms (a resampled file's).
+pub(crate) fn regularize_at(rows: &Rows, period: i64) -> Result<Regular, LoadError> {
     let mut out = Regular {
         times: Vec::with_capacity(rows.len()),
         columns: vec![Vec::with_capacity(rows.len()); rows.width],
@@ -162,6 +217,17 @@ mod tests {
             counter_restarts: Vec::new(),
             missing: vec![(0, 0)],
         }
+    }
+
+    #[test]
+    fn resampling_takes_each_bins_mean_and_keeps_groups_apart() {
+        // Irregular times (ms), one column with a missing value; a group change at 2600.
+        let times = [0, 400, 950, 1100, 3020, 3500, 2600, 2700];
+        let values = [1.0, 2.0, f64::NAN, 4.0, 5.0, 7.0, 8.0, 10.0];
+        let out = resample(&rows(&times, &values, &[6]), 1000);
+        assert_eq!(out.times, [0, 1000, 3000, 2000]);
+        assert_eq!(out.values, [1.5, 4.0, 6.0, 9.0]);
+        assert_eq!(out.group_changes, [false, false, false, true]);
     }
 
     #[test]

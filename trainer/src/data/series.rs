@@ -36,6 +36,10 @@ pub struct LoadConfig {
     /// file out of order otherwise, the rows of a repeated hour are merged (the later of equal
     /// times dropped as duplicates).
     pub sort_by_time: bool,
+    /// Resample onto a grid of this many milliseconds first (irregular or event-driven logs):
+    /// each row is the mean of the rows in its bin `[t, t + period)`, timed at `t`; bins
+    /// without a row are gaps.
+    pub resample_ms: Option<i64>,
 }
 
 /// What happened while loading a file.
@@ -72,6 +76,8 @@ pub struct LoadReport {
     /// such as an Arduino's `millis`) goes back: a reboot. Each starts a new segment whose
     /// times are counted on from the row before (1 ms after it).
     pub counter_restarts: Vec<u64>,
+    /// With [`LoadConfig::resample_ms`]: the rows read and the bins they fell into.
+    pub resampled: Option<(usize, usize)>,
     /// A row of units under the header, left out of the data: its line and its non-empty cells.
     pub units: Option<(u64, Vec<String>)>,
     /// A second row like it under it (a Campbell Scientific TOA5 file's processing row, `Avg`,
@@ -131,6 +137,25 @@ impl fmt::Display for LoadReport {
         }
         for (line, cells) in self.units.iter().chain(&self.second_units) {
             writeln!(f, "line {line} is units, not data: {}", list(cells))?;
+        }
+        // Irregular times: many rows dropped or invented to put them on a grid.
+        let moved = self.duplicates_dropped + self.interpolated_rows;
+        if self.resampled.is_none() && moved * 10 > self.rows_read && self.rows_read >= 100 {
+            writeln!(
+                f,
+                "the times are irregular ({} duplicates dropped and {} rows interpolated on a \
+                 grid of {}): `--resample` a period averages them into bins instead",
+                self.duplicates_dropped,
+                self.interpolated_rows,
+                Duration(self.period_ms)
+            )?;
+        }
+        if let Some((read, bins)) = self.resampled {
+            writeln!(
+                f,
+                "resampled to one row every {}: {read} rows into {bins} bins (the mean of each)",
+                Duration(self.period_ms)
+            )?;
         }
         if !self.counter_restarts.is_empty() {
             let lines: Vec<String> = self.counter_restarts.iter().map(u64::to_string).collect();
@@ -358,7 +383,18 @@ impl Series {
             false => (rows, false),
         };
         let rows = parse_rows(&header, rows, &time, &numeric, segment, &mut bad)?;
-        let regular = gaps::regularize(&rows)?;
+        let rows_parsed = rows.times.len();
+        let (rows, regular) = match config.resample_ms.filter(|&p| p > 0) {
+            Some(period) => {
+                let rows = gaps::resample(&rows, period);
+                let regular = gaps::regularize_at(&rows, period)?;
+                (rows, regular)
+            }
+            None => {
+                let regular = gaps::regularize(&rows)?;
+                (rows, regular)
+            }
+        };
 
         let report = LoadReport {
             encoding: windows_1252.map(|_| "Windows-1252"),
@@ -371,6 +407,10 @@ impl Series {
             period_ms: regular.period,
             duplicates_dropped: regular.duplicates,
             interpolated_rows: regular.interpolated,
+            resampled: config
+                .resample_ms
+                .filter(|&p| p > 0)
+                .map(|_| (rows_parsed, rows.times.len())),
             clock_changes: rows.clock_changes.clone(),
             counter_restarts: rows.counter_restarts.clone(),
             units,
@@ -2668,6 +2708,48 @@ Date (MM/DD/YYYY),Time (HH:MM),Dry-bulb (C),Dry-bulb source
         assert!(
             matches!(error, LoadError::TimeGoesBackwards { line: 4, .. }),
             "{error}"
+        );
+    }
+
+    #[test]
+    fn resampling_averages_irregular_rows_into_bins() {
+        // Every 7 s, so 10-second bins hold one or two rows.
+        let mut text = String::from("time_ms,a\n");
+        for i in 0..300 {
+            text.push_str(&format!("{},{i}\n", 1_000 + i * 7_000));
+        }
+        let plain = Series::from_reader(text.as_bytes(), &LoadConfig::default()).unwrap();
+        assert_eq!(plain.report().period_ms, 7000);
+        let config = LoadConfig {
+            resample_ms: Some(10_000),
+            ..LoadConfig::default()
+        };
+        let series = Series::from_reader(text.as_bytes(), &config).unwrap();
+        assert_eq!(series.report().period_ms, 10_000);
+        assert_eq!(series.report().resampled, Some((300, series.len())));
+        assert_eq!(series.times()[..3], [0, 10_000, 20_000]);
+        // Bin 0: 1 s and 8 s (0, 1); bin 1: 15 s (2); bin 2: 22 s, 29 s (3, 4); bin 3: 36 s.
+        assert_eq!(series.column("a").unwrap()[..4], [0.5, 2.0, 3.5, 5.0]);
+        assert_eq!(series.segments().len(), 1);
+        assert!(
+            series
+                .report()
+                .to_string()
+                .contains("resampled to one row every 10 s: 300")
+        );
+        // Irregular times without it: the report says to resample.
+        let mut text = String::from("time_ms,a\n");
+        let mut t = 0;
+        for i in 0..300 {
+            t += [1000, 1000, 1000, 2400, 300][i % 5];
+            text.push_str(&format!("{t},{i}\n"));
+        }
+        let irregular = Series::from_reader(text.as_bytes(), &LoadConfig::default()).unwrap();
+        assert!(
+            irregular
+                .report()
+                .to_string()
+                .contains("`--resample` a period averages")
         );
     }
 
