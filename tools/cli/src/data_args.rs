@@ -25,6 +25,11 @@ pub struct DataArgs {
     /// Columns to leave out of the default features.
     #[arg(long, value_delimiter = ',')]
     pub ignore: Vec<String>,
+    /// A long-format file's name and value columns (`--long sensor,value`: one reading per
+    /// row), pivoted to one column per series; Home Assistant's (`entity_id,state`) and
+    /// InfluxDB's (`_field,_value`) exports are recognised without it.
+    #[arg(long, value_parser = parse_long)]
+    pub long: Option<(String, String)>,
     /// Resample onto one row per period first, each row the mean of its bin (`30s`, `5min`,
     /// `1h`, `250ms`, `1d`): for irregular or event-driven logs.
     #[arg(long, value_parser = parse_period)]
@@ -113,6 +118,18 @@ pub fn parse_period(text: &str) -> Result<i64, String> {
         Ok(ms) if ms >= 1.0 && ms.fract() == 0.0 && ms < 1e15 => Ok(ms as i64),
         _ => Err(format!(
             "{text:?}: a whole number of milliseconds, at least 1"
+        )),
+    }
+}
+
+/// `--long`'s two column names.
+pub fn parse_long(text: &str) -> Result<(String, String), String> {
+    match text.split_once(',') {
+        Some((name, value)) if !name.trim().is_empty() && !value.trim().is_empty() => {
+            Ok((name.trim().to_owned(), value.trim().to_owned()))
+        }
+        _ => Err(format!(
+            "{text:?}: the name column and the value column, as `sensor,value`"
         )),
     }
 }
@@ -232,6 +249,7 @@ impl DataArgs {
             skip_bad_rows: self.skip_bad_rows,
             sort_by_time: self.sort,
             resample_ms: self.resample,
+            long_format: self.long.clone(),
         };
         let series = Series::load(&self.data, &config).map_err(|e| {
             // A bad row stops the load unless bad rows are skipped: say so.

@@ -71,6 +71,7 @@ pub fn run(a: &DemoArgs) -> Result<()> {
             features: None,
             ignore: Vec::new(),
             resample: None,
+            long: None,
             segment_column: None,
             time_column: None,
             skip_bad_rows: false,
@@ -145,6 +146,7 @@ pub fn run(a: &DemoArgs) -> Result<()> {
         sort: false,
         time_column: None,
         resample: None,
+        long: None,
         sequences: args.sequences.columns.clone(),
     })?;
     println!();

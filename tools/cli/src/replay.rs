@@ -110,6 +110,9 @@ pub struct ReplayArgs {
     /// The timestamp column, if detection picks the wrong one.
     #[arg(long)]
     pub time_column: Option<String>,
+    /// A long-format file's name and value columns, as `train --long`.
+    #[arg(long, value_parser = crate::data_args::parse_long)]
+    pub long: Option<(String, String)>,
     /// Resample onto one row per period first, as `train --resample`.
     #[arg(long, value_parser = crate::data_args::parse_period)]
     pub resample: Option<i64>,
@@ -135,6 +138,7 @@ pub fn replay(a: &ReplayArgs) -> Result<()> {
         sort_by_time: a.sort,
         timestamp_column: a.time_column.clone(),
         resample_ms: a.resample,
+        long_format: a.long.clone(),
         ..Default::default()
     };
     let series = nowcast_trainer::data::Series::load(&a.data, &config)

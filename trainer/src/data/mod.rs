@@ -27,6 +27,7 @@
 mod dataset;
 mod error;
 mod gaps;
+pub mod long;
 mod read;
 pub mod sequences;
 mod series;

@@ -14,6 +14,7 @@ use std::path::Path;
 
 use super::error::{LoadError, list};
 use super::gaps::{self, Rows};
+use super::long;
 use super::read::{BadRows, RawRow, RawTable, SkippedRow};
 use super::timestamp::{self, DateLayout, DateOrder, TimestampError, TimestampFormat};
 use super::tmy3::Tmy3Columns;
@@ -40,6 +41,9 @@ pub struct LoadConfig {
     /// each row is the mean of the rows in its bin `[t, t + period)`, timed at `t`; bins
     /// without a row are gaps.
     pub resample_ms: Option<i64>,
+    /// A long-format file's name and value columns (one reading per row; see
+    /// [`long`](super::long)): `None` recognises Home Assistant's and InfluxDB's exports.
+    pub long_format: Option<(String, String)>,
 }
 
 /// What happened while loading a file.
@@ -76,6 +80,8 @@ pub struct LoadReport {
     /// such as an Arduino's `millis`) goes back: a reboot. Each starts a new segment whose
     /// times are counted on from the row before (1 ms after it).
     pub counter_restarts: Vec<u64>,
+    /// A long-format file (one reading per row), turned into one column per series.
+    pub pivoted: Option<super::long::Pivoted>,
     /// With [`LoadConfig::resample_ms`]: the rows read and the bins they fell into.
     pub resampled: Option<(usize, usize)>,
     /// A row of units under the header, left out of the data: its line and its non-empty cells.
@@ -150,6 +156,30 @@ impl fmt::Display for LoadReport {
                 Duration(self.period_ms)
             )?;
         }
+        if let Some(p) = &self.pivoted {
+            let shown: Vec<String> = p.series.iter().take(8).map(|s| format!("`{s}`")).collect();
+            let more = p.series.len().saturating_sub(8);
+            writeln!(
+                f,
+                "long format: `{}` names {} series, `{}` holds their readings: {}{}",
+                p.name_column,
+                p.series.len(),
+                p.value_column,
+                shown.join(", "),
+                if more > 0 {
+                    format!(" and {more} more")
+                } else {
+                    String::new()
+                }
+            )?;
+            if p.repeats > 0 {
+                writeln!(
+                    f,
+                    "  {} repeated readings of a series at one time: the first kept",
+                    p.repeats
+                )?;
+            }
+        }
         if let Some((read, bins)) = self.resampled {
             writeln!(
                 f,
@@ -208,7 +238,11 @@ impl fmt::Display for LoadReport {
             let columns: Vec<String> = (self.missing_values.iter())
                 .map(|m| format!("`{}` {} from line {}", m.column, m.count, m.first_line))
                 .collect();
-            writeln!(f, "missing values: {}", columns.join(", "))?;
+            match self.pivoted {
+                // (A long format's series has a cell only where it has a reading.)
+                Some(_) => writeln!(f, "times without a reading: {}", columns.join(", "))?,
+                None => writeln!(f, "missing values: {}", columns.join(", "))?,
+            }
         }
         if !self.non_numeric_columns.is_empty() {
             writeln!(
@@ -340,6 +374,27 @@ impl Series {
             return Err(LoadError::NoSamplePeriod { rows: 0 });
         };
         let time = TimeColumns::detect(&table, &first.cells, config)?;
+        let rows_in_file = table.rows.len();
+        // A long-format file: one column per series, then detected again.
+        let (table, time, pivoted) = match long::layout(&table, config.long_format.as_ref()) {
+            Err(name) => {
+                return Err(LoadError::UnknownColumn {
+                    role: "long-format",
+                    name: name.to_owned(),
+                    available: table.header.clone(),
+                });
+            }
+            Ok(Some((name, value))) => {
+                let indices: Vec<usize> = time.indices().collect();
+                let (table, pivoted) = long::pivot(table, &indices, name, value);
+                let Some(first) = table.good_rows().next() else {
+                    return Err(LoadError::NoSamplePeriod { rows: 0 });
+                };
+                let time = TimeColumns::detect(&table, &first.cells, config)?;
+                (table, time, Some(pivoted))
+            }
+            Ok(None) => (table, time, None),
+        };
         let segment = config
             .segment_column
             .as_ref()
@@ -364,7 +419,7 @@ impl Series {
                 Some((row.line, row.cells[i].to_owned()))
             })
             .collect();
-        let rows_read = table.rows.len();
+        let rows_read = rows_in_file;
         let non_empty = |units: &Option<(u64, Vec<String>)>| {
             let (line, cells) = units.clone()?;
             Some((line, cells.into_iter().filter(|c| !c.is_empty()).collect()))
@@ -378,7 +433,8 @@ impl Series {
             preamble_end,
             ..
         } = table;
-        let (rows, sorted) = match config.sort_by_time {
+        // (A pivoted file's rows are in the order their times first appear.)
+        let (rows, sorted) = match config.sort_by_time || pivoted.is_some() {
             true => sort_by_time(rows, &time),
             false => (rows, false),
         };
@@ -407,6 +463,7 @@ impl Series {
             period_ms: regular.period,
             duplicates_dropped: regular.duplicates,
             interpolated_rows: regular.interpolated,
+            pivoted,
             resampled: config
                 .resample_ms
                 .filter(|&p| p > 0)
@@ -752,10 +809,13 @@ fn unit_named_number(name: &str, first: &str) -> bool {
 
 /// Whether column `index` holds one value in the first [`CONSTANT_ROWS`] well-formed rows.
 fn constant(table: &RawTable, index: usize) -> bool {
+    // (A row repeating the header, as between an InfluxDB export's tables, does not count.)
+    let name = &table.header[index];
     let mut cells = table
         .good_rows()
         .take(CONSTANT_ROWS)
-        .map(|r| &r.cells[index]);
+        .map(|r| &r.cells[index])
+        .filter(|c| c != name);
     let first = cells.next();
     cells.all(|c| Some(c) == first)
 }
@@ -1051,7 +1111,18 @@ enum Cell {
 /// Cells that mean "no value" in data-logger, R, pandas and spreadsheet exports (compared
 /// without case): a column that starts with them is still numeric, and they are reported as
 /// missing values, not as text.
-pub const MISSING_MARKERS: [&str; 8] = ["NA", "N/A", "#N/A", "NULL", "None", "-", "--", "?"];
+pub const MISSING_MARKERS: [&str; 10] = [
+    "NA",
+    "N/A",
+    "#N/A",
+    "NULL",
+    "None",
+    "-",
+    "--",
+    "?",
+    "unavailable",
+    "unknown",
+];
 
 /// Numbers that loggers and weather archives write for "no value" (NOAA, the Jena climate
 /// file's wind, many SCADA exports): no sensor reads exactly these.
@@ -2750,6 +2821,82 @@ Date (MM/DD/YYYY),Time (HH:MM),Dry-bulb (C),Dry-bulb source
                 .report()
                 .to_string()
                 .contains("`--resample` a period averages")
+        );
+    }
+
+    #[test]
+    fn long_format_exports_are_pivoted() {
+        // Home Assistant: readings on change, two sensors interleaved, one unavailable.
+        let text = "entity_id,state,last_changed\n\
+                    sensor.t,20.5,2024-01-01T00:00:00.000Z\n\
+                    sensor.h,40,2024-01-01T00:00:00.000Z\n\
+                    sensor.t,21.0,2024-01-01T00:01:00.000Z\n\
+                    sensor.h,unavailable,2024-01-01T00:02:00.000Z\n\
+                    sensor.t,21.5,2024-01-01T00:02:00.000Z\n\
+                    sensor.h,44,2024-01-01T00:03:00.000Z\n\
+                    sensor.t,22.0,2024-01-01T00:03:00.000Z\n";
+        let series = Series::from_reader(text.as_bytes(), &LoadConfig::default()).unwrap();
+        assert_eq!(series.columns(), ["sensor.t", "sensor.h"]);
+        assert_eq!(series.column("sensor.t").unwrap(), [20.5, 21.0, 21.5, 22.0]);
+        let h = series.column("sensor.h").unwrap();
+        assert_eq!((h[0], h[3]), (40.0, 44.0));
+        assert!(h[1].is_nan() && h[2].is_nan());
+        assert_eq!(series.report().period_ms, 60_000);
+        let p = series.report().pivoted.as_ref().unwrap();
+        assert_eq!(
+            (p.name_column.as_str(), p.value_column.as_str()),
+            ("entity_id", "state")
+        );
+        assert!(
+            series
+                .report()
+                .to_string()
+                .contains("long format: `entity_id` names 2 series")
+        );
+        // InfluxDB: one table per field, each in time order, a header repeated between them.
+        let header = ",result,table,_start,_stop,_time,_value,_field,_measurement\n";
+        let mut text = format!("#datatype,string,long,dateTime:RFC3339\n{header}");
+        for (table, field) in [(0, "temp"), (1, "hum")] {
+            if table == 1 {
+                text.push_str(&format!("\n{}", header));
+            }
+            for m in 0..4 {
+                let v = if field == "temp" { 20 + m } else { 50 - m };
+                text.push_str(&format!(
+                    ",_result,{table},2024-01-01T00:00:00Z,2024-01-01T01:00:00Z,\
+                     2024-01-01T00:{:02}:00Z,{v},{field},air\n",
+                    m * 10
+                ));
+            }
+        }
+        let series = Series::from_reader(text.as_bytes(), &LoadConfig::default()).unwrap();
+        assert_eq!(series.columns(), ["temp", "hum"]);
+        assert_eq!(series.column("hum").unwrap(), [50.0, 49.0, 48.0, 47.0]);
+        assert_eq!(series.report().timestamp_columns, ["_time"]);
+        assert_eq!(series.report().period_ms, 600_000);
+        // Named columns, and a name that is not there.
+        let text = "when,what,reading\n2024-01-01T00:00,a,1\n2024-01-01T00:00,b,2\n\
+                    2024-01-01T01:00,a,3\n2024-01-01T01:00,b,4\n";
+        let config = LoadConfig {
+            long_format: Some(("what".into(), "reading".into())),
+            ..LoadConfig::default()
+        };
+        let series = Series::from_reader(text.as_bytes(), &config).unwrap();
+        assert_eq!(series.column("b").unwrap(), [2.0, 4.0]);
+        let config = LoadConfig {
+            long_format: Some(("what".into(), "value".into())),
+            ..LoadConfig::default()
+        };
+        let error = Series::from_reader(text.as_bytes(), &config).unwrap_err();
+        assert!(
+            matches!(
+                error,
+                LoadError::UnknownColumn {
+                    role: "long-format",
+                    ..
+                }
+            ),
+            "{error}"
         );
     }
 
