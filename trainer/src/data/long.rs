@@ -1,13 +1,17 @@
 //! Long-format files, one reading per row: a column names the series (`entity_id`, `_field`),
 //! another holds its value (`state`, `_value`), as Home Assistant's history export and InfluxDB's
 //! annotated CSV write them. [`pivot`] turns them into a table of one column per series and
-//! one row per timestamp, which the loader then reads as any other file.
+//! one row per timestamp, which the loader then reads as any other file. An InfluxDB series is
+//! named by its measurement, its tags and its field, each where the file has more than one
+//! (`air.kitchen.temp`), as its group key does.
 
 use std::collections::HashMap;
 
 use csv::StringRecord;
 
+use super::error::LoadError;
 use super::read::{RawRow, RawTable};
+use super::series::{Cell, classify};
 
 /// The (name, value) column pairs of the long-format exports recognised without being named:
 /// Home Assistant's history and InfluxDB's annotated CSV.
@@ -40,30 +44,114 @@ pub struct Pivoted {
     pub value_column: String,
     /// The series, in the order they first appear.
     pub series: Vec<String>,
-    /// Readings of a series at a time it already had one (another tag's, in InfluxDB): the
-    /// first is kept.
+    /// Readings of a series at a time it already had one: the first is kept.
     pub repeats: usize,
+}
+
+/// InfluxDB's columns that are not tags.
+const INFLUX_COLUMNS: [&str; 8] = [
+    "result",
+    "table",
+    "_start",
+    "_stop",
+    "_time",
+    "_value",
+    "_field",
+    "_measurement",
+];
+
+/// A long-format table without the rows that are not readings: those that repeat the header
+/// (`name`'s cell is its name) and InfluxDB's annotation rows (`#group`, `#datatype`,
+/// `#default`) above each table after the first.
+pub(crate) fn readings_only(mut table: RawTable, name: usize) -> RawTable {
+    let name_header = table.header[name].clone();
+    table.rows.retain(|row| match row {
+        Ok(row) => {
+            let annotation = row.cells.get(0).is_some_and(|c| c.starts_with('#'));
+            !annotation && row.cells.get(name) != Some(name_header.as_str())
+        }
+        Err(_) => true,
+    });
+    table
+}
+
+/// The columns that name a series, in order: `name` alone, or for InfluxDB's `_field` those of
+/// the measurement, the tags and the field that take more than one value in the file (the
+/// field if none does).
+fn name_parts(table: &RawTable, time: &[usize], name: usize, value: usize) -> Vec<usize> {
+    if table.header[name] != "_field" {
+        return vec![name];
+    }
+    let tag = |i: usize| {
+        let h = &table.header[i];
+        i != value
+            && !time.contains(&i)
+            && !table.unnamed.contains(&i)
+            && !INFLUX_COLUMNS.contains(&h.as_str())
+    };
+    let varies = |i: usize| {
+        let mut cells = table.good_rows().map(|r| r.cells.get(i).unwrap_or(""));
+        let first = cells.next();
+        cells.any(|c| Some(c) != first)
+    };
+    let measurement = table.column("_measurement").into_iter();
+    let tags = (0..table.header.len()).filter(|&i| tag(i));
+    let parts: Vec<usize> = measurement
+        .chain(tags)
+        .chain([name])
+        .filter(|&i| varies(i))
+        .collect();
+    match parts.is_empty() {
+        true => vec![name],
+        false => parts,
+    }
 }
 
 /// An output row: its line, its time cells, and its reading of each series so far.
 type Merged = (u64, Vec<String>, Vec<Option<String>>);
 
-/// One column per series (named by the `name` column's values, in the order they first appear)
-/// after the `time` columns, and one row per distinct timestamp (compared as text, in the order
-/// they first appear, at the line of the first), a series' cell empty where it has no reading
-/// then. Rows that repeat the header (a new table of an InfluxDB export) and rows without a
-/// name are left out; bad rows are kept, in their place. Every other column is dropped.
+/// One column per series (named by [`name_parts`], in the order they first appear) after the
+/// `time` columns, and one row per distinct timestamp (compared as text, in the order they
+/// first appear, at the line of the first), a series' cell empty where it has no reading then.
+/// A series is numeric if its first reading is a number; a reading of one that is not (nor a
+/// missing value) is a bad row at its own line ([`LoadError::NotANumber`]), the other readings
+/// of its time kept. Rows without a name are left out; bad rows are kept, in their place.
+/// Every other column is dropped. Call it on [`readings_only`]'s table.
 pub(crate) fn pivot(
     table: RawTable,
     time: &[usize],
     name: usize,
     value: usize,
 ) -> (RawTable, Pivoted) {
-    let header = &table.header;
+    let parts = name_parts(&table, time, name, value);
+    let key_of = |cells: &StringRecord| -> String {
+        let part = |&i: &usize| cells.get(i).unwrap_or("").trim();
+        let named: Vec<&str> = parts.iter().map(part).filter(|p| !p.is_empty()).collect();
+        named.join(".")
+    };
+    // The series and whether each is numeric (its first reading that is not missing).
     let mut series: Vec<String> = Vec::new();
     let mut series_at: HashMap<String, usize> = HashMap::new();
-    // Per output row: its line and time cells, and its values by series.
-    let mut out: Vec<Result<Merged, super::LoadError>> = Vec::new();
+    let mut numeric: Vec<Option<bool>> = Vec::new();
+    for row in table.good_rows() {
+        let key = key_of(&row.cells);
+        if key.is_empty() {
+            continue;
+        }
+        let s = *series_at.entry(key.clone()).or_insert_with(|| {
+            series.push(key);
+            numeric.push(None);
+            series.len() - 1
+        });
+        if numeric[s].is_none() {
+            numeric[s] = match classify(row.cells.get(value).unwrap_or("")) {
+                Cell::Number(_) => Some(true),
+                Cell::Text => Some(false),
+                Cell::Missing => None,
+            };
+        }
+    }
+    let mut out: Vec<Result<Merged, LoadError>> = Vec::new();
     let mut row_at: HashMap<Vec<String>, usize> = HashMap::new();
     let mut repeats = 0;
     for row in table.rows {
@@ -75,22 +163,18 @@ pub(crate) fn pivot(
             }
         };
         let cells = &row.cells;
-        // (A repeated header: its name cell is the name column's.)
-        if cells.get(name) == Some(header[name].as_str()) {
+        let Some(&s) = series_at.get(&key_of(cells)) else {
             continue;
-        }
-        let key = cells.get(name).unwrap_or("").trim();
-        if key.is_empty() {
-            continue;
-        }
-        let s = match series_at.get(key) {
-            Some(&s) => s,
-            None => {
-                series.push(key.to_owned());
-                series_at.insert(key.to_owned(), series.len() - 1);
-                series.len() - 1
-            }
         };
+        let reading = cells.get(value).unwrap_or("");
+        if numeric[s] == Some(true) && matches!(classify(reading), Cell::Text) {
+            out.push(Err(LoadError::NotANumber {
+                line: row.line,
+                column: series[s].clone(),
+                value: reading.to_owned(),
+            }));
+            continue;
+        }
         let times: Vec<String> = time
             .iter()
             .map(|&i| cells.get(i).unwrap_or("").to_owned())
@@ -109,7 +193,7 @@ pub(crate) fn pivot(
             }
             match &values[s] {
                 Some(_) => repeats += 1,
-                None => values[s] = Some(cells.get(value).unwrap_or("").to_owned()),
+                None => values[s] = Some(reading.to_owned()),
             }
         }
     }
@@ -129,9 +213,14 @@ pub(crate) fn pivot(
             })
         })
         .collect();
+    let name_column = parts
+        .iter()
+        .map(|&i| table.header[i].as_str())
+        .collect::<Vec<_>>()
+        .join(" + ");
     let pivoted = Pivoted {
-        name_column: header[name].clone(),
-        value_column: header[value].clone(),
+        name_column,
+        value_column: table.header[value].clone(),
         series: series.clone(),
         repeats,
     };

@@ -364,6 +364,17 @@ impl Series {
         let windows_1252 = windows_1252(text);
         let text = windows_1252.as_ref().map_or(text, |t| t.as_bytes());
         let table = RawTable::read(text)?;
+        let layout = long::layout(&table, config.long_format.as_ref()).map_err(|name| {
+            LoadError::UnknownColumn {
+                role: "long-format",
+                name: name.to_owned(),
+                available: table.header.clone(),
+            }
+        })?;
+        let table = match layout {
+            Some((name, _)) => long::readings_only(table, name),
+            None => table,
+        };
         let Some(first) = table.good_rows().next() else {
             // No well-formed row: report the first bad one, or that there is nothing.
             for row in table.rows {
@@ -376,15 +387,8 @@ impl Series {
         let time = TimeColumns::detect(&table, &first.cells, config)?;
         let rows_in_file = table.rows.len();
         // A long-format file: one column per series, then detected again.
-        let (table, time, pivoted) = match long::layout(&table, config.long_format.as_ref()) {
-            Err(name) => {
-                return Err(LoadError::UnknownColumn {
-                    role: "long-format",
-                    name: name.to_owned(),
-                    available: table.header.clone(),
-                });
-            }
-            Ok(Some((name, value))) => {
+        let (table, time, pivoted) = match layout {
+            Some((name, value)) => {
                 let indices: Vec<usize> = time.indices().collect();
                 let (table, pivoted) = long::pivot(table, &indices, name, value);
                 let Some(first) = table.good_rows().next() else {
@@ -393,7 +397,7 @@ impl Series {
                 let time = TimeColumns::detect(&table, &first.cells, config)?;
                 (table, time, Some(pivoted))
             }
-            Ok(None) => (table, time, None),
+            None => (table, time, None),
         };
         let segment = config
             .segment_column
@@ -1102,7 +1106,7 @@ impl TimeColumns {
 }
 
 /// A cell of a numeric column.
-enum Cell {
+pub(crate) enum Cell {
     Number(f64),
     Missing,
     Text,
@@ -1128,7 +1132,7 @@ pub const MISSING_MARKERS: [&str; 10] = [
 /// file's wind, many SCADA exports): no sensor reads exactly these.
 pub const MISSING_NUMBERS: [f64; 2] = [-9999.0, -99999.0];
 
-fn classify(text: &str) -> Cell {
+pub(crate) fn classify(text: &str) -> Cell {
     if text.is_empty() || MISSING_MARKERS.iter().any(|m| text.eq_ignore_ascii_case(m)) {
         return Cell::Missing;
     }
@@ -2847,31 +2851,60 @@ Date (MM/DD/YYYY),Time (HH:MM),Dry-bulb (C),Dry-bulb source
             (p.name_column.as_str(), p.value_column.as_str()),
             ("entity_id", "state")
         );
+        // A reading that is not a number is a bad row at its own line; the other series' reading
+        // at that time stays.
+        let bad = text.replace("sensor.h,44,", "sensor.h,44 %,");
+        let error = Series::from_reader(bad.as_bytes(), &LoadConfig::default()).unwrap_err();
+        assert!(
+            matches!(error, LoadError::NotANumber { line: 7, .. }),
+            "{error}"
+        );
+        let skip = LoadConfig {
+            skip_bad_rows: true,
+            ..LoadConfig::default()
+        };
+        let series = Series::from_reader(bad.as_bytes(), &skip).unwrap();
+        assert_eq!(series.column("sensor.t").unwrap()[3], 22.0);
         assert!(
             series
                 .report()
                 .to_string()
                 .contains("long format: `entity_id` names 2 series")
         );
-        // InfluxDB: one table per field, each in time order, a header repeated between them.
-        let header = ",result,table,_start,_stop,_time,_value,_field,_measurement\n";
-        let mut text = format!("#datatype,string,long,dateTime:RFC3339\n{header}");
-        for (table, field) in [(0, "temp"), (1, "hum")] {
-            if table == 1 {
-                text.push_str(&format!("\n{}", header));
-            }
+        // InfluxDB: one table per series, each in time order, each after its annotations and
+        // header; the series named by the tag and the field (the measurement is one).
+        let annotations = "#group,false,false,true,true,false,false,true,true,true\n\
+                           #datatype,string,long,dateTime:RFC3339,dateTime:RFC3339,\
+                           dateTime:RFC3339,double,string,string,string\n#default,_result,,,,,,,,\n";
+        let header = ",result,table,_start,_stop,_time,_value,_field,_measurement,room\n";
+        let mut text = String::new();
+        for (table, field, room) in [
+            (0, "temp", "kitchen"),
+            (1, "hum", "kitchen"),
+            (2, "temp", "bed"),
+        ] {
+            text.push_str(&format!("{annotations}{header}"));
             for m in 0..4 {
                 let v = if field == "temp" { 20 + m } else { 50 - m };
                 text.push_str(&format!(
                     ",_result,{table},2024-01-01T00:00:00Z,2024-01-01T01:00:00Z,\
-                     2024-01-01T00:{:02}:00Z,{v},{field},air\n",
+                     2024-01-01T00:{:02}:00Z,{v},{field},air,{room}\n",
                     m * 10
                 ));
             }
+            text.push('\n');
         }
         let series = Series::from_reader(text.as_bytes(), &LoadConfig::default()).unwrap();
-        assert_eq!(series.columns(), ["temp", "hum"]);
-        assert_eq!(series.column("hum").unwrap(), [50.0, 49.0, 48.0, 47.0]);
+        assert_eq!(
+            series.columns(),
+            ["kitchen.temp", "kitchen.hum", "bed.temp"]
+        );
+        assert_eq!(
+            series.column("kitchen.hum").unwrap(),
+            [50.0, 49.0, 48.0, 47.0]
+        );
+        let p = series.report().pivoted.as_ref().unwrap();
+        assert_eq!((p.name_column.as_str(), p.repeats), ("room + _field", 0));
         assert_eq!(series.report().timestamp_columns, ["_time"]);
         assert_eq!(series.report().period_ms, 600_000);
         // Named columns, and a name that is not there.
