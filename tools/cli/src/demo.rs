@@ -147,6 +147,7 @@ pub fn run(a: &DemoArgs) -> Result<()> {
         time_column: None,
         resample: None,
         long: None,
+        segment_column: None,
         sequences: args.sequences.columns.clone(),
     })?;
     println!();

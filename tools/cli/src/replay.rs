@@ -110,6 +110,9 @@ pub struct ReplayArgs {
     /// The timestamp column, if detection picks the wrong one.
     #[arg(long)]
     pub time_column: Option<String>,
+    /// Start a new segment where this column's value changes, as `train --segment-column`.
+    #[arg(long)]
+    pub segment_column: Option<String>,
     /// A long-format file's name and value columns, as `train --long`.
     #[arg(long, value_parser = crate::data_args::parse_long)]
     pub long: Option<(String, String)>,
@@ -139,7 +142,7 @@ pub fn replay(a: &ReplayArgs) -> Result<()> {
         timestamp_column: a.time_column.clone(),
         resample_ms: a.resample,
         long_format: a.long.clone(),
-        ..Default::default()
+        segment_column: a.segment_column.clone(),
     };
     let series = nowcast_trainer::data::Series::load(&a.data, &config)
         .with_context(|| format!("loading {}", a.data.display()))?;

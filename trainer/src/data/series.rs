@@ -439,7 +439,7 @@ impl Series {
         } = table;
         // (A pivoted file's rows are in the order their times first appear.)
         let (rows, sorted) = match config.sort_by_time || pivoted.is_some() {
-            true => sort_by_time(rows, &time),
+            true => sort_by_time(rows, &time, segment),
             false => (rows, false),
         };
         let rows = parse_rows(&header, rows, &time, &numeric, segment, &mut bad)?;
@@ -1293,6 +1293,7 @@ fn clock_change(previous_ms: i64, ms: i64, step: i64) -> i64 {
 fn sort_by_time(
     rows: Vec<Result<RawRow, LoadError>>,
     time: &TimeColumns,
+    segment: Option<usize>,
 ) -> (Vec<Result<RawRow, LoadError>>, bool) {
     let mut ms = i64::MIN;
     let mut keys = Vec::with_capacity(rows.len());
@@ -1300,7 +1301,20 @@ fn sort_by_time(
         .iter()
         .find_map(|r| r.as_ref().ok())
         .is_some_and(|r| time.is_local(&r.cells));
+    // With a segment column, each value's rows together (in the order the values first appear,
+    // a missing one going on with the value before it), each in time order.
+    let mut groups: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
+    let mut group = 0;
     for row in &rows {
+        if let (Ok(r), Some(i)) = (row, segment)
+            && let Some(k) = r
+                .cells
+                .get(i)
+                .filter(|k| !matches!(classify(k), Cell::Missing))
+        {
+            let next = groups.len();
+            group = *groups.entry(k.to_owned()).or_insert(next);
+        }
         if let Ok(t) = row
             .as_ref()
             .map_err(|_| ())
@@ -1308,7 +1322,7 @@ fn sort_by_time(
         {
             ms = t;
         }
-        keys.push(ms);
+        keys.push((group, ms));
     }
     // In order but for daylight-saving repeats (local clock times going back at most an hour
     // to 1 or 2 o'clock on a transition Sunday): left as it is, for the clock-change handling.
@@ -1319,16 +1333,16 @@ fn sort_by_time(
             && (1..=2).contains(&hour)
             && transition_sunday(later.div_euclid(24 * HOUR_MS))
     };
-    if keys
-        .windows(2)
-        .all(|w| w[1] >= w[0] || dst_repeat(w[0], w[1]))
-    {
+    let in_order =
+        |a: (usize, i64), b: (usize, i64)| b >= a || (a.0 == b.0 && dst_repeat(a.1, b.1));
+    if keys.windows(2).all(|w| in_order(w[0], w[1])) {
         return (rows, false);
     }
     // Newest first, but for daylight-saving repeats: reversed, so the repeats come in order.
-    if keys
-        .windows(2)
-        .all(|w| w[1] <= w[0] || dst_repeat(w[1], w[0]))
+    if groups.len() <= 1
+        && keys
+            .windows(2)
+            .all(|w| w[1].1 <= w[0].1 || dst_repeat(w[1].1, w[0].1))
     {
         let mut rows = rows;
         rows.reverse();
@@ -1391,6 +1405,18 @@ fn parse_rows(
                 continue;
             }
         };
+        // (A missing key goes on with the segment before it.)
+        let previous_key = previous.as_ref().map(|(_, _, k)| k.as_str());
+        let key = match segment.map(|i| &cells[i][..]) {
+            Some(k) if matches!(classify(k), Cell::Missing) => previous_key.unwrap_or(k),
+            k => k.unwrap_or(""),
+        };
+        let key = key.to_owned();
+        let new_key = previous_key.is_some_and(|k| k != key);
+        // Another device's or trip's rows: its own clock from here.
+        if new_key {
+            (previous_clock, step, shift, restarted) = (None, 0, 0, 0);
+        }
         // Clock changes are read from the file's timestamps, rows rejected below included; the
         // spacing is the last positive one (a duplicate or the change itself keeps it).
         let change = match previous_clock {
@@ -1430,19 +1456,14 @@ fn parse_rows(
             bad.reject(error)?;
             continue;
         }
-        // (A missing key goes on with the segment before it.)
-        let previous_key = previous.as_ref().map(|(_, _, k)| k.as_str());
-        let key = match segment.map(|i| &cells[i][..]) {
-            Some(k) if matches!(classify(k), Cell::Missing) => previous_key.unwrap_or(k),
-            k => k.unwrap_or(""),
-        };
-        let key = key.to_owned();
-        let new_key = previous_key.is_some_and(|k| k != key);
         let mut restart = false;
         if let Some((previous_line, previous_ms, _)) = previous.as_ref().filter(|_| !new_key) {
             let (previous_line, previous_ms) = (*previous_line, *previous_ms);
-            // 2000-01-01 in milliseconds: a count below it is a time since power-up.
-            if ms < previous_ms && count && previous_ms - restarted < 946_684_800_000 {
+            // 2000-01-01 in milliseconds: a count below it is a time since power-up, and one
+            // that falls below half of what it was has restarted (a reboot, a wrap-around; a
+            // row logged a little early is not one).
+            let (raw, previous_raw) = (ms - restarted, previous_ms - restarted);
+            if count && previous_raw < 946_684_800_000 && raw < previous_raw / 2 {
                 restarted += previous_ms + 1 - ms;
                 ms = previous_ms + 1;
                 restart = true;
@@ -2777,6 +2798,13 @@ Date (MM/DD/YYYY),Time (HH:MM),Dry-bulb (C),Dry-bulb source
                 .to_string()
                 .contains("restarts (a reboot) at line(s) 22")
         );
+        // A row logged a little early is not a reboot.
+        let jitter = "millis,temp\n5000,1\n6000,2\n5997,3\n8000,4\n";
+        let error = Series::from_reader(jitter.as_bytes(), &LoadConfig::default()).unwrap_err();
+        assert!(
+            matches!(error, LoadError::TimeGoesBackwards { line: 4, .. }),
+            "{error}"
+        );
         // A Unix time going back is an error still.
         let text = "time,temp\n1700000000,1\n1700000001,2\n1700000000,3\n";
         let error = Series::from_reader(text.as_bytes(), &LoadConfig::default()).unwrap_err();
@@ -2960,6 +2988,17 @@ Date (MM/DD/YYYY),Time (HH:MM),Dry-bulb (C),Dry-bulb source
         assert_eq!(series.segments(), [0..3, 3..5]);
         assert_eq!(series.times()[3], series.times()[0]);
         assert!(Series::from_reader(stacked.as_bytes(), &LoadConfig::default()).is_err());
+        // Sorted, each device's rows stay together, in time order; interleaved ones too.
+        let shuffled = "t,dev,a\n\
+                        2021-01-01T01:00:00,A,1\n2021-01-01T00:00:00,B,3\n2021-01-01T00:00:00,A,0\n\
+                        2021-01-01T01:00:00,B,4\n2021-01-01T02:00:00,A,2\n";
+        let sorted = LoadConfig {
+            sort_by_time: true,
+            ..by_device.clone()
+        };
+        let series = Series::from_reader(shuffled.as_bytes(), &sorted).unwrap();
+        assert_eq!(series.segments(), [0..3, 3..5]);
+        assert_eq!(series.column("a").unwrap(), [0.0, 1.0, 2.0, 3.0, 4.0]);
         // A missing key goes on with its segment.
         let gappy = text
             .replace("01:00:00,r1", "01:00:00,")
