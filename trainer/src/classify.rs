@@ -159,14 +159,15 @@ pub fn model_classes(model: &Model<'_>, file_classes: &[String]) -> Vec<String> 
 }
 
 /// Whether an exported model is a sequence classifier: class probabilities out of a softmax
-/// or sigmoid dense layer, nothing ahead (delay 0) and no output scaling.
+/// or sigmoid dense layer, nothing ahead (delay 0), no output scaling, and values in (not token
+/// ids: a text classifier).
 pub fn is_classifier(model: &Model<'_>) -> bool {
     use nowcast_runtime::Layer;
     use nowcast_runtime::activation::Activation;
     let probabilities = matches!(model.layers().last(),
         Some(Layer::Dense(d)) if d.activation == Activation::Softmax
             || (d.activation == Activation::Sigmoid && d.units == 1));
-    probabilities && model.delay() == 0 && model.output_norm().is_none()
+    probabilities && model.delay() == 0 && model.output_norm().is_none() && model.vocab().is_none()
 }
 
 /// A file of labelled sequences scored by an exported classifier whose classes are `classes`

@@ -52,10 +52,23 @@ fn load_model<'a>(blob: &'a AlignedBytes, path: &std::path::Path) -> Result<Mode
         .map_err(|e| anyhow::anyhow!("{}: invalid model: {e:?}", path.display()))
 }
 
+/// A text classifier (token ids in) is scored by `train` and `quantize --task text` only.
+fn refuse_text(model: &Model<'_>, path: &std::path::Path) -> Result<()> {
+    if model.vocab().is_some() {
+        bail!(
+            "{} is a text classifier (it takes token ids): `train` and `quantize --task text` \
+             score it; eval and replay take sensor series and sequences",
+            path.display()
+        );
+    }
+    Ok(())
+}
+
 /// `nowcast eval`.
 pub fn eval(a: &EvalArgs) -> Result<()> {
     let blob = read_model(&a.model)?;
     let model = load_model(&blob, &a.model)?;
+    refuse_text(&model, &a.model)?;
     if nowcast_trainer::classify::is_classifier(&model) {
         let (blob, data) = (blob.as_bytes(), &a.data.data);
         return crate::classify::eval(blob, &model, data, &a.sequences, a.json);
@@ -133,6 +146,7 @@ pub struct ReplayArgs {
 pub fn replay(a: &ReplayArgs) -> Result<()> {
     let blob = read_model(&a.model)?;
     let model = load_model(&blob, &a.model)?;
+    refuse_text(&model, &a.model)?;
     if nowcast_trainer::classify::is_classifier(&model) {
         return crate::classify::replay(&model, &a.data, &a.sequences, &a.out).map(|_| ());
     }

@@ -769,6 +769,14 @@ fn classify_texts_end_to_end() {
     let o = train(&["--report", &report]);
     assert!(o.status.success(), "{}", text(&o));
     let out = text(&o);
+    // eval and replay take series and sequences: a text model is refused, saying what scores it.
+    let e = nowcast(&["eval", "--model", &model, "--data", &csv]);
+    assert!(!e.status.success());
+    assert!(
+        text(&e).contains("is a text classifier (it takes token ids)"),
+        "{}",
+        text(&e)
+    );
     // 8 class words, 2 shared and 3 filler: 13 tokens, 15 ids with padding and unknown.
     assert!(
         out.contains("120 texts, 2 classes (rally, thanks); vocabulary: 15 ids"),

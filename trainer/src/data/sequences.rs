@@ -14,8 +14,10 @@
 //! markers ([`MISSING_MARKERS`](super::series::MISSING_MARKERS)) is a missing value. The
 //! channels are the columns the caller names ([`CsvColumns::channels`]), else every column but
 //! the id, the label, the ignored ones and those that are not channels: a time (named like one,
-//! see [`time_like_name`](super::series::time_like_name)), a row counter (`index`, `No`) or
-//! text (a first cell that is not a number), each listed in [`Sequences::left_out`].
+//! see [`time_like_name`](super::series::time_like_name)), an id (`subject`, `user_id`), text
+//! (a first cell that is not a number), or a column named like a row counter (`index`, `No`,
+//! `sample`) whose values count the file's rows or each sequence's steps, each listed in
+//! [`Sequences::left_out`].
 //!
 //! Missing values stay NaN here; the classifier fills them the way the runtime does (the last
 //! finite value of the channel, the training mean before the first).
@@ -258,6 +260,23 @@ pub fn parse_ts(text: &str, path: &Path) -> Result<Sequences, SequenceError> {
     })
 }
 
+/// Whether a column is named like a participant's, a device's or a record's id (`subject`,
+/// `user_id`): not a channel, even when it holds numbers.
+fn id_named(name: &str) -> bool {
+    let n = name.trim().to_ascii_lowercase();
+    let ids = [
+        "subject",
+        "participant",
+        "user",
+        "person",
+        "patient",
+        "device",
+        "id",
+        "uuid",
+    ];
+    ids.contains(&n.as_str()) || n.ends_with("_id") || n.ends_with(" id")
+}
+
 /// Reads the CSV layout (see the module's documentation).
 pub fn read_sequence_csv(
     path: impl AsRef<Path>,
@@ -311,8 +330,8 @@ pub fn read_sequence_csv(
                 let cell = first.as_ref().and_then(|r| r.get(i)).unwrap_or("");
                 let why = if super::series::time_like_name(name) {
                     Some("a time")
-                } else if super::series::counter_named(name) {
-                    Some("a row counter")
+                } else if id_named(name) {
+                    Some("an id")
                 } else if value(cell).is_err() {
                     Some("text")
                 } else {
@@ -402,6 +421,45 @@ pub fn read_sequence_csv(
             message: "no rows".into(),
         });
     }
+    // Default channels named like a row counter whose values count the rows (of the file, or
+    // of each sequence: a step index) are not channels either.
+    let mut channel_at = channel_at;
+    if columns.channels.is_none() {
+        let c = channel_at.len();
+        let counts = |k: usize| {
+            let column = |s: &Sequence| {
+                s.values
+                    .iter()
+                    .skip(k)
+                    .step_by(c)
+                    .copied()
+                    .collect::<Vec<f32>>()
+            };
+            let file: Vec<f64> = items.iter().flat_map(column).map(f64::from).collect();
+            let each = items
+                .iter()
+                .all(|s| column(s).windows(2).all(|w| w[1] - w[0] == 1.0));
+            super::series::is_counter(file.iter().copied()) || (each && file.len() >= 10)
+        };
+        let counters: Vec<usize> = (0..c)
+            .filter(|&k| super::series::counter_named(&header[channel_at[k]]) && counts(k))
+            .collect();
+        if !counters.is_empty() && counters.len() < c {
+            for s in &mut items {
+                let kept = s.values.chunks_exact(c).flat_map(|row| {
+                    row.iter()
+                        .enumerate()
+                        .filter(|(k, _)| !counters.contains(k))
+                        .map(|(_, v)| *v)
+                });
+                s.values = kept.collect();
+            }
+            for &k in counters.iter().rev() {
+                left_out.push(format!("`{}` (a row counter)", header[channel_at[k]]));
+                channel_at.remove(k);
+            }
+        }
+    }
     Ok(Sequences {
         channels: channel_at.iter().map(|&i| header[i].clone()).collect(),
         classes,
@@ -484,30 +542,45 @@ mod tests {
     };
 
     #[test]
-    fn csv_channels_leave_out_times_counters_and_text_unless_named() {
+    fn csv_channels_leave_out_times_counters_ids_and_text_unless_named() {
         let dir = std::env::temp_dir().join(format!("nowcast-seqc-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         let p = dir.join("s.csv");
-        std::fs::write(
-            &p,
-            "timestamp,index,id,subject,label,ax,Time (s),ay,temp\n\
-             1700000000,0,a,ann,walk,1,0.0,2,20\n1700000001,1,a,ann,walk,3,0.5,N/A,20\n",
-        )
-        .unwrap();
+        // 12 rows of sequence `a`: `index` counts them, `NO` (nitric oxide) is named like a
+        // counter but does not count, `sample` is a step index, `subject` a number.
+        let mut text =
+            String::from("timestamp,index,id,subject,NO,sample,label,ax,Time (s),ay,temp,note\n");
+        for i in 0..12 {
+            let ay = if i == 1 {
+                "N/A".to_string()
+            } else {
+                format!("{}", 2 * i + 2)
+            };
+            let no = [3, 5, 4, 8][i % 4];
+            let t = 1_700_000_000 + i;
+            text.push_str(&format!(
+                "{t},{i},a,7,{no},{i},walk,{},{}.5,{ay},20,ok\n",
+                2 * i + 1,
+                i
+            ));
+        }
+        std::fs::write(&p, text).unwrap();
         let s = read_sequence_csv(&p, &ID_LABEL).unwrap();
-        assert_eq!(s.channels, ["ax", "ay", "temp"]);
+        assert_eq!(s.channels, ["NO", "ax", "ay", "temp"]);
         assert_eq!(s.ids, ["a"]);
         assert_eq!(
             s.left_out,
             [
                 "`timestamp` (a time)",
+                "`subject` (an id)",
+                "`Time (s)` (a time)",
+                "`note` (text)",
+                "`sample` (a row counter)",
                 "`index` (a row counter)",
-                "`subject` (text)",
-                "`Time (s)` (a time)"
             ]
         );
-        assert_eq!(s.items[0].values[..3], [1.0, 2.0, 20.0]);
-        assert!(s.items[0].values[4].is_nan());
+        assert_eq!(s.items[0].values[..4], [3.0, 1.0, 2.0, 20.0]);
+        assert!(s.items[0].values[6].is_nan());
         let ignore = ["temp".to_string()];
         let s = read_sequence_csv(
             &p,
@@ -517,7 +590,7 @@ mod tests {
             },
         )
         .unwrap();
-        assert_eq!(s.channels, ["ax", "ay"]);
+        assert_eq!(s.channels, ["NO", "ax", "ay"]);
         let named = ["ay".to_string(), "timestamp".to_string()];
         let s = read_sequence_csv(
             &p,

@@ -1201,7 +1201,7 @@ pub(crate) fn counter_named(name: &str) -> bool {
 /// Whether a column's values, row by row, count the rows: at least 10 of them, each a whole
 /// number above the one before, nine steps in ten (or more) by exactly 1 (the others where bad
 /// rows were left out), missing values skipped.
-fn is_counter(values: impl Iterator<Item = f64>) -> bool {
+pub(crate) fn is_counter(values: impl Iterator<Item = f64>) -> bool {
     let (mut previous, mut steps, mut ones) = (None::<f64>, 0usize, 0usize);
     for v in values.filter(|v| !v.is_nan()) {
         if let Some(p) = previous {
