@@ -262,7 +262,7 @@ fn print_classes(what: &str, classes: &[String], s: &ClassScores) {
 /// `nowcast replay` of a classifier: each sequence of `data` streamed from a fresh state as
 /// window mode sees it (cut to its last `lookback` steps, a shorter one after the model's input
 /// mean), and one line per row of the file: its sequence (the id; for a `.ts` file, its index
-/// from 0), its label, the class predicted after
+/// from 0), its label, its step, the class predicted after
 /// it and the class probabilities (empty for rows before the window). Returns the accuracy of
 /// each sequence's last output.
 pub(crate) fn replay(
@@ -286,7 +286,7 @@ pub(crate) fn replay(
         "sequence,label,step,predicted,{}\n",
         classes
             .iter()
-            .map(|k| format!("p_{k}"))
+            .map(|k| csv_field(&format!("p_{k}")))
             .collect::<Vec<_>>()
             .join(",")
     );
@@ -300,6 +300,7 @@ pub(crate) fn replay(
         let mut last = 0;
         let label = &seqs.classes[s.label];
         let i = seqs.ids.get(i).cloned().unwrap_or_else(|| i.to_string());
+        let (i, label) = (csv_field(&i), csv_field(label));
         for t in 0..cut {
             writeln!(text, "{i},{label},{t},{}", ",".repeat(classes.len()))?;
         }
@@ -315,14 +316,10 @@ pub(crate) fn replay(
             last = nowcast_trainer::train::fit::predicted_class(y);
             let shown: Vec<String> = probabilities.iter().map(f32::to_string).collect();
             let step = cut + k - pad;
-            writeln!(
-                text,
-                "{i},{label},{step},{},{}",
-                classes[last],
-                shown.join(",")
-            )?;
+            let predicted = csv_field(&classes[last]);
+            writeln!(text, "{i},{label},{step},{predicted},{}", shown.join(","))?;
         }
-        right += usize::from(classes[last] == *label);
+        right += usize::from(classes[last] == seqs.classes[s.label]);
         rows += steps;
     }
     export::write_atomic(out, text.as_bytes())?;
@@ -334,6 +331,14 @@ pub(crate) fn replay(
         out.display()
     );
     Ok(accuracy)
+}
+
+/// A CSV field: quoted (its quotes doubled) if it holds a delimiter, a quote or a line break.
+fn csv_field(s: &str) -> String {
+    match s.contains([',', '"', '\n', '\r']) {
+        true => format!("\"{}\"", s.replace('"', "\"\"")),
+        false => s.to_owned(),
+    }
 }
 
 /// `nowcast eval` of a classifier's JSON.

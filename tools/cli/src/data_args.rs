@@ -89,10 +89,6 @@ impl Loaded {
     }
 }
 
-/// Refuses data whose sample period is not the model's (within 2%, and from 20 ms up within
-/// 1 ms at least: the median spacing of a jittery logger's millisecond timestamps moves by
-/// that much from file to file): lookback and delay count rows, so another period would be
-/// another model. A model without a period (0) takes any data.
 /// A period as `--resample` takes it: a positive number and a unit (`ms`, `s`, `min` or `m`,
 /// `h`, `d`), in milliseconds.
 pub fn parse_period(text: &str) -> Result<i64, String> {
@@ -148,6 +144,10 @@ fn period_arg(ms: i64) -> String {
     }
 }
 
+/// Refuses data whose sample period is not the model's (within 2%, and from 20 ms up within
+/// 1 ms at least: the median spacing of a jittery logger's millisecond timestamps moves by
+/// that much from file to file): lookback and delay count rows, so another period would be
+/// another model. A model without a period (0) takes any data.
 pub fn check_period(series: &Series, model: &Model<'_>, path: &Path) -> Result<()> {
     let data_ms = series.report().period_ms;
     let model_ms = i64::try_from(model.sample_period_ms()).unwrap_or(i64::MAX);

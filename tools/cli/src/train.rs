@@ -246,9 +246,12 @@ pub fn print_scores(s: &Scores, target: &str, season: usize) {
         .filter_map(|&(name, mae)| Some((name, mae?)))
         .min_by(|a, b| a.1.total_cmp(&b.1));
     match best {
-        Some((name, 0.0)) => println!(
-            "  {name} is exact on the test split (MAE 0): the target is its own input at \
+        Some(("persistence", 0.0)) => println!(
+            "  persistence is exact on the test split (MAE 0): the target is its own input at \
              delay 0; forecast ahead with --delay N"
+        ),
+        Some((name, 0.0)) => println!(
+            "  {name} is exact on the test split (MAE 0): the target repeats every season there"
         ),
         Some((name, b)) => {
             let versus = |mae: f64| {

@@ -22,10 +22,13 @@ use super::error::LoadError;
 /// The largest gap, in periods, that is filled by interpolation; a larger one splits segments.
 pub(crate) const MAX_STEPS_FILLED: i64 = 4;
 
-/// Rows as read, in file order, with non-decreasing timestamps.
+/// Rows as read, in file order, with timestamps that do not decrease within a segment-column
+/// group (they may go back where a group starts: another device's rows).
 #[derive(Debug, Default)]
 pub(crate) struct Rows {
     pub(crate) times: Vec<i64>,
+    /// Each row's line in the file.
+    pub(crate) lines: Vec<u64>,
     /// Row-major, `width` values per row.
     pub(crate) values: Vec<f64>,
     pub(crate) width: usize,
@@ -81,53 +84,91 @@ impl Regular {
 }
 
 /// Rows resampled onto a grid of `period` ms (for irregular or event-driven logs): each row of
-/// the result is a bin `[t, t + period)` with `t` a multiple of `period`, timed at `t`, holding
-/// the mean of each column over the rows in it (missing values skipped; `NaN` if the bin has
-/// none). Bins without a row are left out (the gap rules then fill or split as in any file),
-/// and so are rows before a segment-column change: a bin never mixes two groups.
-pub(crate) fn resample(rows: &Rows, period: i64) -> Rows {
+/// the result is a bin `[t, t + period)` with `t` a multiple of `period`, timed at `t` (at the
+/// line of its first row), holding the mean of each column over the rows in it (missing values
+/// skipped). A column without a reading in a bin keeps its value of the bin before in the same
+/// segment-column group (a sensor that reports on change; counted in the second result), else
+/// it is missing there (and counted as missing). Bins without a row are left out (the gap
+/// rules then fill or split as in any file), and a bin never mixes two groups.
+pub(crate) fn resample(rows: &Rows, period: i64) -> (Rows, usize) {
     let w = rows.width;
     let mut out = Rows {
         width: w,
         clock_changes: rows.clock_changes.clone(),
         counter_restarts: rows.counter_restarts.clone(),
-        missing: rows.missing.clone(),
+        missing: vec![(0, 0); w],
         ..Rows::default()
     };
-    let (mut sums, mut counts) = (vec![0f64; w], vec![0usize; w]);
-    let mut bin: Option<(i64, bool)> = None;
-    let flush =
-        |out: &mut Rows, (t, change): (i64, bool), sums: &mut [f64], counts: &mut [usize]| {
-            out.times.push(t);
-            out.group_changes.push(change);
-            for (s, c) in sums.iter_mut().zip(counts.iter_mut()) {
-                out.values
-                    .push(if *c > 0 { *s / *c as f64 } else { f64::NAN });
-                (*s, *c) = (0.0, 0);
-            }
-        };
+    let mut bins = Bins {
+        sums: vec![0.0; w],
+        counts: vec![0; w],
+        last: vec![f64::NAN; w],
+        held: 0,
+    };
+    // The bin at hand: its time, whether it starts a group, and its first row's line.
+    let mut bin: Option<(i64, bool, u64)> = None;
     for i in 0..rows.len() {
         let t = rows.times[i].div_euclid(period) * period;
-        let change = rows.group_changes[i];
+        let (change, line) = (rows.group_changes[i], rows.lines[i]);
         match bin {
             Some(b) if b.0 == t && !change => {}
             Some(b) => {
-                flush(&mut out, b, &mut sums, &mut counts);
-                bin = Some((t, change));
+                bins.flush(&mut out, b);
+                bin = Some((t, change, line));
             }
-            None => bin = Some((t, change)),
+            None => bin = Some((t, change, line)),
         }
         for (k, &v) in rows.row(i).iter().enumerate() {
             if !v.is_nan() {
-                sums[k] += v;
-                counts[k] += 1;
+                bins.sums[k] += v;
+                bins.counts[k] += 1;
             }
         }
     }
     if let Some(b) = bin {
-        flush(&mut out, b, &mut sums, &mut counts);
+        bins.flush(&mut out, b);
     }
-    out
+    (out, bins.held)
+}
+
+/// [`resample`]'s sums of the bin at hand, each column's last value and the cells held.
+struct Bins {
+    sums: Vec<f64>,
+    counts: Vec<usize>,
+    last: Vec<f64>,
+    held: usize,
+}
+
+impl Bins {
+    /// The bin `(t, change, line)` as a row of `out`.
+    fn flush(&mut self, out: &mut Rows, (t, change, line): (i64, bool, u64)) {
+        out.times.push(t);
+        out.group_changes.push(change);
+        out.lines.push(line);
+        if change {
+            self.last.fill(f64::NAN);
+        }
+        for k in 0..self.sums.len() {
+            let v = match self.counts[k] {
+                0 if !self.last[k].is_nan() => {
+                    self.held += 1;
+                    self.last[k]
+                }
+                0 => {
+                    let (count, first) = &mut out.missing[k];
+                    if *count == 0 {
+                        *first = line;
+                    }
+                    *count += 1;
+                    f64::NAN
+                }
+                c => self.sums[k] / c as f64,
+            };
+            out.values.push(v);
+            self.last[k] = v;
+            (self.sums[k], self.counts[k]) = (0.0, 0);
+        }
+    }
 }
 
 /// The median positive spacing of consecutive timestamps within segment-column groups.
@@ -210,6 +251,7 @@ mod tests {
     fn rows(times: &[i64], values: &[f64], changes: &[usize]) -> Rows {
         Rows {
             times: times.to_vec(),
+            lines: (2..).take(times.len()).collect(),
             values: values.to_vec(),
             width: 1,
             group_changes: (0..times.len()).map(|i| changes.contains(&i)).collect(),
@@ -224,10 +266,30 @@ mod tests {
         // Irregular times (ms), one column with a missing value; a group change at 2600.
         let times = [0, 400, 950, 1100, 3020, 3500, 2600, 2700];
         let values = [1.0, 2.0, f64::NAN, 4.0, 5.0, 7.0, 8.0, 10.0];
-        let out = resample(&rows(&times, &values, &[6]), 1000);
+        let (out, held) = resample(&rows(&times, &values, &[6]), 1000);
         assert_eq!(out.times, [0, 1000, 3000, 2000]);
         assert_eq!(out.values, [1.5, 4.0, 6.0, 9.0]);
         assert_eq!(out.group_changes, [false, false, false, true]);
+        assert_eq!((out.lines, held), (vec![2, 5, 6, 8], 0));
+        // Two columns: the second reports on change only, and keeps its value until the next.
+        let mut r = rows(&[0, 500, 1500, 2500, 3500], &[], &[]);
+        r.width = 2;
+        r.missing = vec![(0, 0); 2];
+        r.values = vec![
+            1.0,
+            f64::NAN,
+            2.0,
+            7.0,
+            3.0,
+            f64::NAN,
+            4.0,
+            f64::NAN,
+            5.0,
+            8.0,
+        ];
+        let (out, held) = resample(&r, 1000);
+        assert_eq!(out.values, [1.5, 7.0, 3.0, 7.0, 4.0, 7.0, 5.0, 8.0]);
+        assert_eq!((held, out.missing[1].0), (2, 0));
     }
 
     #[test]

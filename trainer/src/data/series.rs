@@ -82,8 +82,9 @@ pub struct LoadReport {
     pub counter_restarts: Vec<u64>,
     /// A long-format file (one reading per row), turned into one column per series.
     pub pivoted: Option<super::long::Pivoted>,
-    /// With [`LoadConfig::resample_ms`]: the rows read and the bins they fell into.
-    pub resampled: Option<(usize, usize)>,
+    /// With [`LoadConfig::resample_ms`]: the rows read, the bins they fell into, and the cells
+    /// of a bin without a reading of their column that kept the bin before's value.
+    pub resampled: Option<(usize, usize, usize)>,
     /// A row of units under the header, left out of the data: its line and its non-empty cells.
     pub units: Option<(u64, Vec<String>)>,
     /// A second row like it under it (a Campbell Scientific TOA5 file's processing row, `Avg`,
@@ -180,10 +181,11 @@ impl fmt::Display for LoadReport {
                 )?;
             }
         }
-        if let Some((read, bins)) = self.resampled {
+        if let Some((read, bins, held)) = self.resampled {
             writeln!(
                 f,
-                "resampled to one row every {}: {read} rows into {bins} bins (the mean of each)",
+                "resampled to one row every {}: {read} rows into {bins} bins (the mean of each; \
+                 {held} cells without a reading kept the bin before's value)",
                 Duration(self.period_ms)
             )?;
         }
@@ -444,10 +446,12 @@ impl Series {
         };
         let rows = parse_rows(&header, rows, &time, &numeric, segment, &mut bad)?;
         let rows_parsed = rows.times.len();
+        let mut resampled = None;
         let (rows, regular) = match config.resample_ms.filter(|&p| p > 0) {
             Some(period) => {
-                let rows = gaps::resample(&rows, period);
+                let (rows, held) = gaps::resample(&rows, period);
                 let regular = gaps::regularize_at(&rows, period)?;
+                resampled = Some((rows_parsed, rows.times.len(), held));
                 (rows, regular)
             }
             None => {
@@ -468,10 +472,7 @@ impl Series {
             duplicates_dropped: regular.duplicates,
             interpolated_rows: regular.interpolated,
             pivoted,
-            resampled: config
-                .resample_ms
-                .filter(|&p| p > 0)
-                .map(|_| (rows_parsed, rows.times.len())),
+            resampled,
             clock_changes: rows.clock_changes.clone(),
             counter_restarts: rows.counter_restarts.clone(),
             units,
@@ -1481,6 +1482,7 @@ fn parse_rows(
         }
         rows.group_changes.push(restart || new_key);
         rows.times.push(ms);
+        rows.lines.push(line);
         rows.values.extend_from_slice(&values);
         previous = Some((line, ms, key));
         for &k in &absent {
@@ -2829,7 +2831,7 @@ Date (MM/DD/YYYY),Time (HH:MM),Dry-bulb (C),Dry-bulb source
         };
         let series = Series::from_reader(text.as_bytes(), &config).unwrap();
         assert_eq!(series.report().period_ms, 10_000);
-        assert_eq!(series.report().resampled, Some((300, series.len())));
+        assert_eq!(series.report().resampled, Some((300, series.len(), 0)));
         assert_eq!(series.times()[..3], [0, 10_000, 20_000]);
         // Bin 0: 1 s and 8 s (0, 1); bin 1: 15 s (2); bin 2: 22 s, 29 s (3, 4); bin 3: 36 s.
         assert_eq!(series.column("a").unwrap()[..4], [0.5, 2.0, 3.5, 5.0]);
