@@ -218,6 +218,20 @@ fn train_eval_replay_inspect() {
         .collect();
     assert_eq!(lines[0], "time_unix_s,forecast,actual_at_delay");
     assert_eq!(lines.len(), 901, "one line per row");
+    // Local clock times (no UTC offset) are not Unix times: the header says so.
+    let local = dir.path("local.csv");
+    let text_of = std::fs::read_to_string(&csv).unwrap().replace("+01:00", "");
+    std::fs::write(&local, text_of).unwrap();
+    let local_out = dir.path("local_f.csv");
+    let o = nowcast(&[
+        "replay", "--model", &model, "--data", &local, "--out", &local_out,
+    ]);
+    assert!(o.status.success(), "{}", text(&o));
+    let header = std::fs::read_to_string(&local_out).unwrap();
+    assert!(
+        header.starts_with("time_local_s,forecast,actual_at_delay\n"),
+        "{header}"
+    );
     assert!(
         lines[1]
             .split(',')

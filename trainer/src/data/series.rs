@@ -80,6 +80,10 @@ pub struct LoadReport {
     /// such as an Arduino's `millis`) goes back: a reboot. Each starts a new segment whose
     /// times are counted on from the row before (1 ms after it).
     pub counter_restarts: Vec<u64>,
+    /// Whether the timestamps are local clock times (no UTC offset: ISO 8601 without one, Jena,
+    /// spreadsheet dates): the series' times are then that clock read as UTC, with the hours
+    /// daylight-saving changes add or take out taken out, not Unix times.
+    pub local_time: bool,
     /// A long-format file (one reading per row), turned into one column per series.
     pub pivoted: Option<super::long::Pivoted>,
     /// With [`LoadConfig::resample_ms`]: the rows read, the bins they fell into, and the cells
@@ -401,6 +405,10 @@ impl Series {
             }
             None => (table, time, None),
         };
+        let local_time = table
+            .good_rows()
+            .next()
+            .is_some_and(|r| time.is_local(&r.cells));
         let segment = config
             .segment_column
             .as_ref()
@@ -471,6 +479,7 @@ impl Series {
             period_ms: regular.period,
             duplicates_dropped: regular.duplicates,
             interpolated_rows: regular.interpolated,
+            local_time,
             pivoted,
             resampled,
             clock_changes: rows.clock_changes.clone(),
@@ -2871,6 +2880,10 @@ Date (MM/DD/YYYY),Time (HH:MM),Dry-bulb (C),Dry-bulb source
                     sensor.t,22.0,2024-01-01T00:03:00.000Z\n";
         let series = Series::from_reader(text.as_bytes(), &LoadConfig::default()).unwrap();
         assert_eq!(series.columns(), ["sensor.t", "sensor.h"]);
+        assert!(!series.report().local_time);
+        let local = text.replace(".000Z", "");
+        let local = Series::from_reader(local.as_bytes(), &LoadConfig::default()).unwrap();
+        assert!(local.report().local_time);
         assert_eq!(series.column("sensor.t").unwrap(), [20.5, 21.0, 21.5, 22.0]);
         let h = series.column("sensor.h").unwrap();
         assert_eq!((h[0], h[3]), (40.0, 44.0));
