@@ -3,7 +3,7 @@
 
 use std::path::PathBuf;
 
-use anyhow::{Context, Result};
+use anyhow::{Context, Result, bail};
 use clap::{Args, ValueEnum};
 use nowcast_runtime::{AlignedBytes, Mode, Model};
 use nowcast_trainer::data::Split;
@@ -182,6 +182,18 @@ pub fn run(a: &QuantizeArgs) -> Result<QuantJson> {
     let aligned = AlignedBytes::new(&float_blob);
     let model = Model::from_bytes(aligned.as_bytes())
         .map_err(|e| anyhow::anyhow!("{}: invalid model: {e:?}", a.model.display()))?;
+    if model.vocab().is_some() {
+        bail!(
+            "{} is a text classifier: quantize it with --task text",
+            a.model.display()
+        );
+    }
+    if nowcast_trainer::classify::is_classifier(&model) {
+        bail!(
+            "{} is a sequence classifier: quantize it with --task classify",
+            a.model.display()
+        );
+    }
     let loaded = a.data.load(Some(&model))?;
     if let Some(note) = loaded.missing_note() {
         eprintln!("{note}");

@@ -139,7 +139,8 @@ pub struct ReplayArgs {
 /// `nowcast replay`: streams every row of the file through a fresh `Stepper`, as a device
 /// would see it from power-on, and writes one line per row: the row's time (seconds, with a
 /// fraction if it has milliseconds: UTC, or from the logger's start for a count, or for local
-/// clock times, `time_local_s`, that clock read as UTC), the
+/// clock times, `time_local_s`, that clock read as UTC; `time_count_s` for a count since
+/// power-up), the
 /// forecast made after it (empty while the model has not emitted), and the actual target
 /// `delay` rows later (empty past the end or a segment's, or where it is missing). Missing inputs are
 /// streamed as `NaN`, which the stepper fills as on a device. Gaps the loader filled or segmented are streamed
@@ -187,9 +188,17 @@ pub fn replay(a: &ReplayArgs) -> Result<()> {
     let mut state = vec![0.0f32; model.state_len()];
     let mut stepper = Stepper::new(&model, &mut state).map_err(|e| anyhow::anyhow!("{e:?}"))?;
     // A local clock (no UTC offset in the file) is not a Unix time: said in the header.
-    let mut out = match series.report().local_time {
-        true => String::from("time_local_s,forecast,actual_at_delay\n"),
-        false => String::from("time_unix_s,forecast,actual_at_delay\n"),
+    // Nor is a count since power-up (a Unix-time column before the year 2000).
+    let unix = matches!(
+        series.report().timestamp_format,
+        nowcast_trainer::data::TimestampFormat::UnixSeconds
+            | nowcast_trainer::data::TimestampFormat::UnixMillis
+    );
+    let count = unix && series.times().first().is_some_and(|&t| t < 946_684_800_000);
+    let mut out = match (series.report().local_time, count) {
+        (true, _) => String::from("time_local_s,forecast,actual_at_delay\n"),
+        (_, true) => String::from("time_count_s,forecast,actual_at_delay\n"),
+        _ => String::from("time_unix_s,forecast,actual_at_delay\n"),
     };
     let mut sample = vec![0.0f32; columns.len()];
     let (mut emitted, mut abs_err, mut scored) = (0usize, 0.0f64, 0usize);

@@ -13,9 +13,13 @@ use super::error::LoadError;
 use super::read::{RawRow, RawTable};
 use super::series::{Cell, classify};
 
-/// The (name, value) column pairs of the long-format exports recognised without being named:
-/// Home Assistant's history and InfluxDB's annotated CSV.
-pub const LONG_LAYOUTS: [(&str, &str); 2] = [("entity_id", "state"), ("_field", "_value")];
+/// The (name, value) column pairs of the long-format exports recognised without being named,
+/// with a third column each has: Home Assistant's history (`last_changed`) and InfluxDB's
+/// annotated CSV (`_measurement`).
+pub const LONG_LAYOUTS: [(&str, &str, &str); 2] = [
+    ("entity_id", "state", "last_changed"),
+    ("_field", "_value", "_measurement"),
+];
 
 /// The name and value columns of a long-format table: `named` if given (an unknown name is
 /// `Err` with it), else the first of [`LONG_LAYOUTS`] whose two columns the header has.
@@ -29,9 +33,10 @@ pub(crate) fn layout<'a>(
             let value_at = table.column(value).ok_or(value.as_str())?;
             Ok(Some((name_at, value_at)))
         }
-        None => Ok(LONG_LAYOUTS
-            .iter()
-            .find_map(|(n, v)| Some((table.column(n)?, table.column(v)?)))),
+        None => Ok(LONG_LAYOUTS.iter().find_map(|(n, v, with)| {
+            table.column(with)?;
+            Some((table.column(n)?, table.column(v)?))
+        })),
     }
 }
 
@@ -76,18 +81,30 @@ pub(crate) fn readings_only(mut table: RawTable, name: usize) -> RawTable {
 }
 
 /// The columns that name a series, in order: `name` alone, or for InfluxDB's `_field` those of
-/// the measurement, the tags and the field that take more than one value in the file (the
-/// field if none does).
+/// the measurement, the tags (columns that hold one value per `table`) and the field that take
+/// more than one value in the file (the field if none does).
 fn name_parts(table: &RawTable, time: &[usize], name: usize, value: usize) -> Vec<usize> {
     if table.header[name] != "_field" {
         return vec![name];
     }
+    // A tag is one value per series: per value of the `table` column, which numbers them (a
+    // column that changes within a table, a reading's quality say, is not one).
+    let table_at = table.column("table");
+    let per_table = |i: usize| {
+        let Some(t) = table_at else { return true };
+        let mut seen: HashMap<&str, &str> = HashMap::new();
+        table.good_rows().all(|r| {
+            let (id, v) = (r.cells.get(t).unwrap_or(""), r.cells.get(i).unwrap_or(""));
+            *seen.entry(id).or_insert(v) == v
+        })
+    };
     let tag = |i: usize| {
         let h = &table.header[i];
         i != value
             && !time.contains(&i)
             && !table.unnamed.contains(&i)
             && !INFLUX_COLUMNS.contains(&h.as_str())
+            && per_table(i)
     };
     let varies = |i: usize| {
         let mut cells = table.good_rows().map(|r| r.cells.get(i).unwrap_or(""));
@@ -113,7 +130,7 @@ type Merged = (u64, Vec<String>, Vec<Option<String>>);
 /// One column per series (named by [`name_parts`], in the order they first appear) after the
 /// `time` columns, and one row per distinct timestamp (compared as text, in the order they
 /// first appear, at the line of the first), a series' cell empty where it has no reading then.
-/// A series is numeric if its first reading is a number; a reading of one that is not (nor a
+/// A series is numeric if at least half its readings are numbers; a reading of one that is not (nor a
 /// missing value) is a bad row at its own line ([`LoadError::NotANumber`]), the other readings
 /// of its time kept. Rows without a name are left out; bad rows are kept, in their place.
 /// Every other column is dropped. Call it on [`readings_only`]'s table.
@@ -132,7 +149,8 @@ pub(crate) fn pivot(
     // The series and whether each is numeric (its first reading that is not missing).
     let mut series: Vec<String> = Vec::new();
     let mut series_at: HashMap<String, usize> = HashMap::new();
-    let mut numeric: Vec<Option<bool>> = Vec::new();
+    // Per series: readings that are numbers, and that are text.
+    let mut kinds: Vec<(usize, usize)> = Vec::new();
     for row in table.good_rows() {
         let key = key_of(&row.cells);
         if key.is_empty() {
@@ -140,17 +158,19 @@ pub(crate) fn pivot(
         }
         let s = *series_at.entry(key.clone()).or_insert_with(|| {
             series.push(key);
-            numeric.push(None);
+            kinds.push((0, 0));
             series.len() - 1
         });
-        if numeric[s].is_none() {
-            numeric[s] = match classify(row.cells.get(value).unwrap_or("")) {
-                Cell::Number(_) => Some(true),
-                Cell::Text => Some(false),
-                Cell::Missing => None,
-            };
+        match classify(row.cells.get(value).unwrap_or("")) {
+            Cell::Number(_) => kinds[s].0 += 1,
+            Cell::Text => kinds[s].1 += 1,
+            Cell::Missing => {}
         }
     }
+    let numeric: Vec<Option<bool>> = kinds
+        .iter()
+        .map(|&(n, t)| (n + t > 0).then_some(n >= t))
+        .collect();
     let mut out: Vec<Result<Merged, LoadError>> = Vec::new();
     let mut row_at: HashMap<Vec<String>, usize> = HashMap::new();
     let mut repeats = 0;

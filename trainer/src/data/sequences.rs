@@ -261,7 +261,7 @@ pub fn parse_ts(text: &str, path: &Path) -> Result<Sequences, SequenceError> {
 }
 
 /// Whether a column is named like a participant's, a device's or a record's id (`subject`,
-/// `user_id`): not a channel, even when it holds numbers.
+/// `user_id`): not a channel where it holds one number per sequence.
 fn id_named(name: &str) -> bool {
     let n = name.trim().to_ascii_lowercase();
     let ids = [
@@ -330,8 +330,6 @@ pub fn read_sequence_csv(
                 let cell = first.as_ref().and_then(|r| r.get(i)).unwrap_or("");
                 let why = if super::series::time_like_name(name) {
                     Some("a time")
-                } else if id_named(name) {
-                    Some("an id")
                 } else if value(cell).is_err() {
                     Some("text")
                 } else {
@@ -436,26 +434,46 @@ pub fn read_sequence_csv(
                     .collect::<Vec<f32>>()
             };
             let file: Vec<f64> = items.iter().flat_map(column).map(f64::from).collect();
+            // (A step index: whole numbers up by one in every sequence, some of 3 steps or more.)
+            let whole = file.iter().all(|v| v.fract() == 0.0);
+            let long = items.iter().any(|s| s.steps(c) >= 3);
             let each = items
                 .iter()
                 .all(|s| column(s).windows(2).all(|w| w[1] - w[0] == 1.0));
-            super::series::is_counter(file.iter().copied()) || (each && file.len() >= 10)
+            let steps = whole && long && each && file.len() >= 10;
+            let constant = items
+                .iter()
+                .all(|s| column(s).windows(2).all(|w| w[0] == w[1]));
+            let rows = whole && super::series::is_counter(file.iter().copied());
+            (rows || steps, constant)
         };
-        let counters: Vec<usize> = (0..c)
-            .filter(|&k| super::series::counter_named(&header[channel_at[k]]) && counts(k))
+        // Named like a counter and counting, or like an id and one value per sequence.
+        let counters: Vec<(usize, &str)> = (0..c)
+            .filter_map(|k| {
+                let name = &header[channel_at[k]];
+                let (counting, constant) = counts(k);
+                match (
+                    super::series::counter_named(name) && counting,
+                    id_named(name) && constant,
+                ) {
+                    (true, _) => Some((k, "a row counter")),
+                    (_, true) => Some((k, "an id")),
+                    _ => None,
+                }
+            })
             .collect();
         if !counters.is_empty() && counters.len() < c {
             for s in &mut items {
                 let kept = s.values.chunks_exact(c).flat_map(|row| {
                     row.iter()
                         .enumerate()
-                        .filter(|(k, _)| !counters.contains(k))
+                        .filter(|(k, _)| !counters.iter().any(|(c, _)| c == k))
                         .map(|(_, v)| *v)
                 });
                 s.values = kept.collect();
             }
-            for &k in counters.iter().rev() {
-                left_out.push(format!("`{}` (a row counter)", header[channel_at[k]]));
+            for &(k, why) in counters.iter().rev() {
+                left_out.push(format!("`{}` ({why})", header[channel_at[k]]));
                 channel_at.remove(k);
             }
         }
@@ -547,9 +565,11 @@ mod tests {
         std::fs::create_dir_all(&dir).unwrap();
         let p = dir.join("s.csv");
         // 12 rows of sequence `a`: `index` counts them, `NO` (nitric oxide) is named like a
-        // counter but does not count, `sample` is a step index, `subject` a number.
-        let mut text =
-            String::from("timestamp,index,id,subject,NO,sample,label,ax,Time (s),ay,temp,note\n");
+        // counter but does not count, `sample` is a step index, `subject` one number per
+        // sequence, `Id` (a motor's d-axis current) named like an id but varying.
+        let mut text = String::from(
+            "timestamp,index,id,subject,NO,sample,label,ax,Time (s),ay,temp,note,Id\n",
+        );
         for i in 0..12 {
             let ay = if i == 1 {
                 "N/A".to_string()
@@ -559,28 +579,28 @@ mod tests {
             let no = [3, 5, 4, 8][i % 4];
             let t = 1_700_000_000 + i;
             text.push_str(&format!(
-                "{t},{i},a,7,{no},{i},walk,{},{}.5,{ay},20,ok\n",
+                "{t},{i},a,7,{no},{i},walk,{},{}.5,{ay},20,ok,{i}.25\n",
                 2 * i + 1,
                 i
             ));
         }
         std::fs::write(&p, text).unwrap();
         let s = read_sequence_csv(&p, &ID_LABEL).unwrap();
-        assert_eq!(s.channels, ["NO", "ax", "ay", "temp"]);
+        assert_eq!(s.channels, ["NO", "ax", "ay", "temp", "Id"]);
         assert_eq!(s.ids, ["a"]);
         assert_eq!(
             s.left_out,
             [
                 "`timestamp` (a time)",
-                "`subject` (an id)",
                 "`Time (s)` (a time)",
                 "`note` (text)",
                 "`sample` (a row counter)",
+                "`subject` (an id)",
                 "`index` (a row counter)",
             ]
         );
         assert_eq!(s.items[0].values[..4], [3.0, 1.0, 2.0, 20.0]);
-        assert!(s.items[0].values[6].is_nan());
+        assert!(s.items[0].values[7].is_nan());
         let ignore = ["temp".to_string()];
         let s = read_sequence_csv(
             &p,
@@ -590,7 +610,7 @@ mod tests {
             },
         )
         .unwrap();
-        assert_eq!(s.channels, ["NO", "ax", "ay"]);
+        assert_eq!(s.channels, ["NO", "ax", "ay", "Id"]);
         let named = ["ay".to_string(), "timestamp".to_string()];
         let s = read_sequence_csv(
             &p,

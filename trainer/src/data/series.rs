@@ -2908,6 +2908,13 @@ Date (MM/DD/YYYY),Time (HH:MM),Dry-bulb (C),Dry-bulb source
         };
         let series = Series::from_reader(bad.as_bytes(), &skip).unwrap();
         assert_eq!(series.column("sensor.t").unwrap()[3], 22.0);
+        // So is a first reading that is not: the series is numeric by most of its readings.
+        let bad = text.replace("sensor.h,40,", "sensor.h,40 %,");
+        let error = Series::from_reader(bad.as_bytes(), &LoadConfig::default()).unwrap_err();
+        assert!(
+            matches!(error, LoadError::NotANumber { line: 3, .. }),
+            "{error}"
+        );
         assert!(
             series
                 .report()
@@ -2919,7 +2926,8 @@ Date (MM/DD/YYYY),Time (HH:MM),Dry-bulb (C),Dry-bulb source
         let annotations = "#group,false,false,true,true,false,false,true,true,true\n\
                            #datatype,string,long,dateTime:RFC3339,dateTime:RFC3339,\
                            dateTime:RFC3339,double,string,string,string\n#default,_result,,,,,,,,\n";
-        let header = ",result,table,_start,_stop,_time,_value,_field,_measurement,room\n";
+        // (`quality` changes within a table: not a tag.)
+        let header = ",result,table,_start,_stop,_time,_value,_field,_measurement,room,quality\n";
         let mut text = String::new();
         for (table, field, room) in [
             (0, "temp", "kitchen"),
@@ -2931,8 +2939,9 @@ Date (MM/DD/YYYY),Time (HH:MM),Dry-bulb (C),Dry-bulb source
                 let v = if field == "temp" { 20 + m } else { 50 - m };
                 text.push_str(&format!(
                     ",_result,{table},2024-01-01T00:00:00Z,2024-01-01T01:00:00Z,\
-                     2024-01-01T00:{:02}:00Z,{v},{field},air,{room}\n",
-                    m * 10
+                     2024-01-01T00:{:02}:00Z,{v},{field},air,{room},{}\n",
+                    m * 10,
+                    ["good", "uncertain"][m as usize % 2]
                 ));
             }
             text.push('\n');
