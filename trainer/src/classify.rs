@@ -143,6 +143,25 @@ pub fn padded(s: &Sequence, length: usize, mean: &[f32]) -> Vec<f32> {
     r
 }
 
+/// The window an exported classifier takes: its length in steps and the raw values that pad a
+/// shorter sequence (the model's input mean, one per channel).
+pub fn model_window(model: &Model<'_>) -> (usize, Vec<f32>) {
+    let mean = match model.input_norm() {
+        Some(n) => n.mean.to_vec(),
+        None => vec![0.0; model.features().len()],
+    };
+    (model.lookback().max(1) as usize, mean)
+}
+
+/// The most frequent class of `labels` among `classes` (the lowest index among equals).
+fn majority(labels: impl Iterator<Item = usize>, classes: usize) -> usize {
+    let mut counts = vec![0usize; classes];
+    labels.for_each(|l| counts[l] += 1);
+    (0..classes)
+        .max_by_key(|&k| (counts[k], std::cmp::Reverse(k)))
+        .unwrap_or(0)
+}
+
 /// The classes of an exported classifier, in output order: its output names, or for one
 /// sigmoid unit (the probability of the class it is named after) that class second and, first,
 /// the other class of `file_classes` (`not <class>` if it has none).
@@ -200,16 +219,8 @@ pub fn score_file(
                 .ok_or_else(|| ClassifyError::UnknownClass(name.clone()))
         })
         .collect::<Result<_, _>>()?;
-    let mean: Vec<f32> = match model.input_norm() {
-        Some(n) => n.mean.to_vec(),
-        None => vec![0.0; c],
-    };
-    let length = model.lookback().max(1) as usize;
-    let mut counts = vec![0usize; classes.len()];
-    labels.iter().for_each(|&l| counts[l] += 1);
-    let majority = (0..counts.len())
-        .max_by_key(|&k| (counts[k], std::cmp::Reverse(k)))
-        .unwrap_or(0);
+    let (length, mean) = model_window(&model);
+    let majority = majority(labels.iter().copied(), classes.len());
     let mut scratch = vec![0.0; model.window_scratch_len(length).map_err(|e| rt(&e))?];
     let mut state = vec![0.0; model.state_len()];
     let streams = Stepper::new(&model, &mut state).is_ok();
@@ -430,13 +441,10 @@ impl SequenceSet {
 
     /// The most frequent training class (the lowest index among equals).
     pub fn majority_class(&self) -> usize {
-        let mut counts = vec![0usize; self.classes.len()];
-        for &i in &self.ids[0] {
-            counts[self.labels[i]] += 1;
-        }
-        (0..counts.len())
-            .max_by_key(|&k| (counts[k], std::cmp::Reverse(k)))
-            .unwrap_or(0)
+        majority(
+            self.ids[0].iter().map(|&i| self.labels[i]),
+            self.classes.len(),
+        )
     }
 
     /// The owned model: channel names, normalization, one window of `length` steps, and as
@@ -515,6 +523,8 @@ pub struct ClassScores {
     pub stream_accuracy: Option<f64>,
     /// The majority-class baseline's accuracy.
     pub majority_accuracy: f64,
+    /// The baseline's class.
+    pub majority: usize,
     /// Per class: of the sequences predicted as it, the share that are (NaN if none is).
     pub precision: Vec<f64>,
     /// Per class: of its sequences, the share predicted as it.
@@ -593,6 +603,7 @@ pub(crate) fn scores_from(
         accuracy: right as f64 / n,
         stream_accuracy: streams.then(|| stream_right as f64 / n),
         majority_accuracy: majority_right as f64 / n,
+        majority,
         precision,
         recall,
         confusion,

@@ -276,11 +276,7 @@ pub(crate) fn replay(
     let seqs = columns.read(data, (Some(&features), &[]))?;
     let classes = classify::model_classes(model, &seqs.classes);
     let c = features.len().max(1);
-    let mean: Vec<f32> = match model.input_norm() {
-        Some(n) => n.mean.to_vec(),
-        None => vec![0.0; c],
-    };
-    let length = model.lookback().max(1) as usize;
+    let (length, mean) = classify::model_window(model);
     let mut state = vec![0.0f32; model.state_len()];
     let mut text = format!(
         "sequence,label,step,predicted,{}\n",
@@ -373,9 +369,7 @@ pub(crate) fn eval(
         println!("{}", serde_json::to_string_pretty(&j)?);
         return Ok(());
     }
-    let majority = (0..classes.len())
-        .max_by_key(|&k| (s.confusion[k].iter().sum::<usize>(), std::cmp::Reverse(k)))
-        .unwrap_or(0);
+    let majority = s.majority;
     println!(
         "{} sequences, {} classes ({}); window {} steps",
         s.sequences,

@@ -188,14 +188,9 @@ pub fn replay(a: &ReplayArgs) -> Result<()> {
     let mut state = vec![0.0f32; model.state_len()];
     let mut stepper = Stepper::new(&model, &mut state).map_err(|e| anyhow::anyhow!("{e:?}"))?;
     // A local clock (no UTC offset in the file) is not a Unix time: said in the header.
-    // Nor is a count since power-up (a Unix-time column before the year 2000).
-    let unix = matches!(
-        series.report().timestamp_format,
-        nowcast_trainer::data::TimestampFormat::UnixSeconds
-            | nowcast_trainer::data::TimestampFormat::UnixMillis
-    );
-    let count = unix && series.times().first().is_some_and(|&t| t < 946_684_800_000);
-    let mut out = match (series.report().local_time, count) {
+    // Nor is a count since power-up.
+    let report = series.report();
+    let mut out = match (report.local_time, report.time_count) {
         (true, _) => String::from("time_local_s,forecast,actual_at_delay\n"),
         (_, true) => String::from("time_count_s,forecast,actual_at_delay\n"),
         _ => String::from("time_unix_s,forecast,actual_at_delay\n"),

@@ -84,6 +84,9 @@ pub struct LoadReport {
     /// spreadsheet dates): the series' times are then that clock read as UTC, with the hours
     /// daylight-saving changes add or take out taken out, not Unix times.
     pub local_time: bool,
+    /// Whether the time is a count since power-up: a Unix-time column whose first time is
+    /// before 2000 ([`COUNT_BEFORE_MS`]; its restarts are [`counter_restarts`](Self::counter_restarts)).
+    pub time_count: bool,
     /// A long-format file (one reading per row), turned into one column per series.
     pub pivoted: Option<super::long::Pivoted>,
     /// With [`LoadConfig::resample_ms`]: the rows read, the bins they fell into, and the cells
@@ -480,6 +483,10 @@ impl Series {
             duplicates_dropped: regular.duplicates,
             interpolated_rows: regular.interpolated,
             local_time,
+            time_count: rows
+                .times
+                .first()
+                .is_some_and(|&t| counts_from(time.format(), t)),
             pivoted,
             resampled,
             clock_changes: rows.clock_changes.clone(),
@@ -1251,6 +1258,17 @@ fn windows_1252(text: &[u8]) -> Option<String> {
     })
 }
 
+/// 2000-01-01 in milliseconds: a Unix-time column below it counts from power-up.
+pub const COUNT_BEFORE_MS: i64 = 946_684_800_000;
+
+/// Whether a time `ms` in `format` is a count since power-up ([`COUNT_BEFORE_MS`]).
+fn counts_from(format: TimestampFormat, ms: i64) -> bool {
+    matches!(
+        format,
+        TimestampFormat::UnixSeconds | TimestampFormat::UnixMillis
+    ) && ms < COUNT_BEFORE_MS
+}
+
 const HOUR_MS: i64 = 3_600_000;
 
 /// Whether a date is a Sunday on which daylight-saving time starts or ends somewhere the
@@ -1387,10 +1405,8 @@ fn parse_rows(
     // and what the clock changes so far take off the clock.
     let (mut previous_clock, mut step, mut shift) = (None, 0, 0);
     // A count since power-up (see `LoadReport::counter_restarts`): what its restarts add.
-    let count = matches!(
-        time.format(),
-        TimestampFormat::UnixSeconds | TimestampFormat::UnixMillis
-    );
+    // (A Unix-time column; whether each row's time is a count is checked below.)
+    let count = counts_from(time.format(), 0);
     let mut restarted = 0i64;
     let mut values = Vec::with_capacity(numeric.len());
     for row in table_rows {
@@ -1469,11 +1485,10 @@ fn parse_rows(
         let mut restart = false;
         if let Some((previous_line, previous_ms, _)) = previous.as_ref().filter(|_| !new_key) {
             let (previous_line, previous_ms) = (*previous_line, *previous_ms);
-            // 2000-01-01 in milliseconds: a count below it is a time since power-up, and one
-            // that falls below half of what it was has restarted (a reboot, a wrap-around; a
-            // row logged a little early is not one).
+            // A count that falls below half of what it was has restarted (a reboot, a
+            // wrap-around; a row logged a little early is not one).
             let (raw, previous_raw) = (ms - restarted, previous_ms - restarted);
-            if count && previous_raw < 946_684_800_000 && raw < previous_raw / 2 {
+            if count && previous_raw < COUNT_BEFORE_MS && raw < previous_raw / 2 {
                 restarted += previous_ms + 1 - ms;
                 ms = previous_ms + 1;
                 restart = true;
@@ -2800,6 +2815,7 @@ Date (MM/DD/YYYY),Time (HH:MM),Dry-bulb (C),Dry-bulb source
         let series = Series::from_reader(text.as_bytes(), &LoadConfig::default()).unwrap();
         assert_eq!(series.segments(), [0..20, 20..35]);
         assert_eq!(series.report().counter_restarts, [22]);
+        assert!(series.report().time_count);
         assert_eq!(series.report().period_ms, 1000);
         assert_eq!(series.times()[20], series.times()[19] + 1);
         assert_eq!(series.column("temp").unwrap()[20], 100.0);
