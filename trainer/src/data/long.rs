@@ -65,21 +65,6 @@ const INFLUX_COLUMNS: [&str; 8] = [
     "_measurement",
 ];
 
-/// A long-format table without the rows that are not readings: those that repeat the header
-/// (`name`'s cell is its name) and InfluxDB's annotation rows (`#group`, `#datatype`,
-/// `#default`) above each table after the first.
-pub(crate) fn readings_only(mut table: RawTable, name: usize) -> RawTable {
-    let name_header = table.header[name].clone();
-    table.rows.retain(|row| match row {
-        Ok(row) => {
-            let annotation = row.cells.get(0).is_some_and(|c| c.starts_with('#'));
-            !annotation && row.cells.get(name) != Some(name_header.as_str())
-        }
-        Err(_) => true,
-    });
-    table
-}
-
 /// The columns that name a series, in order: `name` alone, or for InfluxDB's `_field` those of
 /// the measurement, the tags (columns that hold one value per `table`) and the field that take
 /// more than one value in the file (the field if none does).
@@ -133,7 +118,8 @@ type Merged = (u64, Vec<String>, Vec<Option<String>>);
 /// A series is numeric if at least half its readings are numbers; a reading of one that is not (nor a
 /// missing value) is a bad row at its own line ([`LoadError::NotANumber`]), the other readings
 /// of its time kept. Rows without a name are left out; bad rows are kept, in their place.
-/// Every other column is dropped. Call it on [`readings_only`]'s table.
+/// Every other column is dropped. (The reader left out the header and annotation rows above
+/// each InfluxDB table after the first.)
 pub(crate) fn pivot(
     table: RawTable,
     time: &[usize],

@@ -103,6 +103,9 @@ pub(crate) struct RawTable {
     /// Lines among the data that are comments (their first cell starting with `#`, not a
     /// spreadsheet error value such as `#N/A`: a logger's note of a restart, say), left out.
     pub(crate) comments: Vec<u64>,
+    /// Lines among the data that are a header ([`header_layout`]: a repeated one, or another
+    /// layout whose rows are read by name after it), left out.
+    pub(crate) headers: Vec<u64>,
 }
 
 /// Whether a line is a comment: `#` first, as data loggers write their metadata above the
@@ -155,7 +158,10 @@ fn blank_data_comments(text: &mut [u8], d: u8, first_line: u64) -> Vec<u64> {
         // (A row of the table whose first cell is a tag, `#A1`, is data: no space in that
         // cell, its quotes closed, as wide as the header or one wider.)
         let balanced = row.iter().filter(|&&b| b == b'"').count() % 2 == 0;
+        // (InfluxDB's annotations are no tags, over a table one wider too.)
+        let annotation = [&b"#group"[..], b"#datatype", b"#default"].contains(&cell);
         let tag = !cell.iter().any(u8::is_ascii_whitespace)
+            && !annotation
             && balanced
             && (width..=width + 1).contains(&fields(row, d));
         let comment =
@@ -354,6 +360,36 @@ fn required_record(
 
 fn header_names(record: &StringRecord) -> Vec<String> {
     record.iter().map(str::to_owned).collect()
+}
+
+/// Where each column of `header` is in a record under the data that is a header itself (no
+/// cell starting with a number, no name twice, and more than half of `header`'s named columns,
+/// at least two, among its cells): a named column at its name's position, an unnamed one at
+/// its own if the record's cell there is empty too; `None` if the record is not a header.
+fn header_layout(
+    cells: &StringRecord,
+    header: &[String],
+    unnamed: &[usize],
+) -> Option<Vec<Option<usize>>> {
+    if cells.iter().any(numeric_start) {
+        return None;
+    }
+    let names: Vec<&str> = cells.iter().collect();
+    let twice = |(i, n): (usize, &&str)| !n.is_empty() && names[..i].contains(n);
+    if names.iter().enumerate().any(twice) {
+        return None;
+    }
+    let at: Vec<Option<usize>> = (0..header.len())
+        .map(|i| match unnamed.contains(&i) {
+            true => (names.get(i) == Some(&"")).then_some(i),
+            false => names.iter().position(|n| *n == header[i]),
+        })
+        .collect();
+    let named = header.len() - unnamed.len();
+    let found = (0..header.len())
+        .filter(|i| !unnamed.contains(i) && at[*i].is_some())
+        .count();
+    (found >= 2 && 2 * found > named).then_some(at)
 }
 
 /// The UTF-8 byte order mark, ignored at the start of a file.
@@ -759,19 +795,42 @@ impl RawTable {
                 next = padded(next_record(&mut reader, &lines)?);
             }
         }
+        // The columns as the latest header under the data names them (a concatenated log or
+        // an InfluxDB export whose later tables have other columns): where each of `header`'s
+        // is in a row, `None` while the rows are as `header` has them.
+        // and its width, `None` while the rows are as `header` has them.
+        let mut layout: Option<(Vec<Option<usize>>, usize)> = None;
+        let mut headers = Vec::new();
         while let Some(row) = next {
-            rows.push(row.and_then(|row| {
-                if row.cells.len() == header.len() {
-                    Ok(row)
-                } else {
-                    Err(LoadError::FieldCount {
+            next = padded(next_record(&mut reader, &lines)?);
+            if let Ok(row) = &row
+                && let Some(at) = header_layout(&row.cells, &header, &unnamed)
+            {
+                let same = row.cells.len() == header.len()
+                    && at.iter().enumerate().all(|(i, &p)| p == Some(i));
+                layout = (!same).then(|| (at, row.cells.len()));
+                headers.push(row.line);
+                continue;
+            }
+            rows.push(row.and_then(|mut row| {
+                match &layout {
+                    None if row.cells.len() == header.len() => Ok(row),
+                    Some((at, width)) if row.cells.len() == *width => {
+                        // Cells by name, a column this layout does not have empty.
+                        let mut cells = StringRecord::new();
+                        for p in at {
+                            cells.push_field(p.and_then(|p| row.cells.get(p)).unwrap_or(""));
+                        }
+                        row.cells = cells;
+                        Ok(row)
+                    }
+                    _ => Err(LoadError::FieldCount {
                         line: row.line,
-                        expected: header.len(),
+                        expected: layout.as_ref().map_or(header.len(), |l| l.1),
                         found: row.cells.len(),
-                    })
+                    }),
                 }
             }));
-            next = padded(next_record(&mut reader, &lines)?);
         }
         match delimiter {
             b';' => decimal_commas(&mut rows, header.len(), has_decimal_comma),
@@ -786,6 +845,7 @@ impl RawTable {
             second_units,
             unnamed,
             comments,
+            headers,
             preamble_end,
         })
     }

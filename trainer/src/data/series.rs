@@ -99,6 +99,9 @@ pub struct LoadReport {
     pub second_units: Option<(u64, Vec<String>)>,
     /// Lines among the data that are comments (`#` first), left out.
     pub comment_lines: Vec<u64>,
+    /// Lines among the data that are a header again (a concatenated log's, an InfluxDB
+    /// export's above each table), left out: the rows under one are read by its column names.
+    pub header_lines: Vec<u64>,
     /// Whether rows were put in time order ([`LoadConfig::sort_by_time`]: they were not).
     pub sorted: bool,
     /// The last line of a preamble above the header (an Open-Meteo export's location lines:
@@ -223,16 +226,21 @@ impl fmt::Display for LoadReport {
                 "lines up to {last} are a preamble above the header, left out"
             )?;
         }
-        if let Some(&first) = self.comment_lines.first() {
-            let n = self.comment_lines.len();
-            let more = if n > 1 {
-                format!(" (and {} more)", n - 1)
-            } else {
-                String::new()
+        // The first of some lines, and how many more.
+        let lines = |lines: &[u64]| {
+            let more = match lines.len() {
+                0 | 1 => String::new(),
+                n => format!(" (and {} more)", n - 1),
             };
+            lines.first().map(|first| format!("line {first}{more}"))
+        };
+        if let Some(at) = lines(&self.comment_lines) {
+            writeln!(f, "comment line(s) among the data left out: {at}")?;
+        }
+        if let Some(at) = lines(&self.header_lines) {
             writeln!(
                 f,
-                "comment line(s) among the data left out: line {first}{more}"
+                "header line(s) among the data left out, the rows under each read by its column names: {at}"
             )?;
         }
         if !self.unnamed_columns.is_empty() {
@@ -380,10 +388,6 @@ impl Series {
                 available: table.header.clone(),
             }
         })?;
-        let table = match layout {
-            Some((name, _)) => long::readings_only(table, name),
-            None => table,
-        };
         let Some(first) = table.good_rows().next() else {
             // No well-formed row: report the first bad one, or that there is nothing.
             for row in table.rows {
@@ -447,6 +451,7 @@ impl Series {
             rows,
             unnamed,
             comments,
+            headers,
             preamble_end,
             ..
         } = table;
@@ -494,6 +499,7 @@ impl Series {
             units,
             second_units,
             comment_lines: comments,
+            header_lines: headers,
             sorted,
             preamble_end,
             unnamed_columns: unnamed
@@ -830,13 +836,10 @@ fn unit_named_number(name: &str, first: &str) -> bool {
 
 /// Whether column `index` holds one value in the first [`CONSTANT_ROWS`] well-formed rows.
 fn constant(table: &RawTable, index: usize) -> bool {
-    // (A row repeating the header, as between an InfluxDB export's tables, does not count.)
-    let name = &table.header[index];
     let mut cells = table
         .good_rows()
         .take(CONSTANT_ROWS)
-        .map(|r| &r.cells[index])
-        .filter(|c| c != name);
+        .map(|r| &r.cells[index]);
     let first = cells.next();
     cells.all(|c| Some(c) == first)
 }
@@ -2999,6 +3002,62 @@ Date (MM/DD/YYYY),Time (HH:MM),Dry-bulb (C),Dry-bulb source
             ),
             "{error}"
         );
+    }
+
+    #[test]
+    fn a_header_under_the_data_changes_the_columns() {
+        // A logger's file appended to after a firmware update: a column added, two swapped.
+        let text = "time,temp,hum\n\
+                    2024-01-01T00:00,20,50\n2024-01-01T00:10,21,51\n\
+                    time,pressure,hum,temp\n\
+                    2024-01-01T00:20,1013,52,22\n2024-01-01T00:30,1012,53,23\n\
+                    time,temp,hum\n2024-01-01T00:40,24,54\n";
+        let series = Series::from_reader(text.as_bytes(), &LoadConfig::default()).unwrap();
+        assert_eq!(
+            series.column("temp").unwrap(),
+            [20.0, 21.0, 22.0, 23.0, 24.0]
+        );
+        assert_eq!(
+            series.column("hum").unwrap(),
+            [50.0, 51.0, 52.0, 53.0, 54.0]
+        );
+        assert_eq!(series.columns(), ["temp", "hum"]);
+        // The header rows are left out and reported, not bad rows.
+        let report = series.report();
+        assert_eq!(report.header_lines, [4, 7]);
+        assert!(
+            report
+                .to_string()
+                .contains("read by its column names: line 4 (and 1 more)")
+        );
+        // A record under the data that is not a header still has to be as wide as the one
+        // above it.
+        let short = text.replace("1012,53,23", "1012,53");
+        let error = Series::from_reader(short.as_bytes(), &LoadConfig::default()).unwrap_err();
+        assert!(
+            matches!(
+                error,
+                LoadError::FieldCount {
+                    line: 6,
+                    expected: 4,
+                    found: 3
+                }
+            ),
+            "{error}"
+        );
+        // InfluxDB: a later table with a tag more, its columns in another order.
+        let text = "#datatype,string,long,dateTime:RFC3339,double,string,string,string\n\
+                    ,result,table,_time,_value,_field,_measurement,room\n\
+                    ,_result,0,2024-01-01T00:00:00Z,20,temp,air,kitchen\n\
+                    ,_result,0,2024-01-01T00:10:00Z,21,temp,air,kitchen\n\
+                    \n#datatype,string,long,string,dateTime:RFC3339,string,double,string,string\n\
+                    ,result,table,room,_time,_field,_value,_measurement,floor\n\
+                    ,_result,1,bed,2024-01-01T00:00:00Z,temp,18,air,1\n\
+                    ,_result,1,bed,2024-01-01T00:10:00Z,temp,17,air,1\n";
+        let series = Series::from_reader(text.as_bytes(), &LoadConfig::default()).unwrap();
+        assert_eq!(series.columns(), ["kitchen", "bed"]);
+        assert_eq!(series.column("bed").unwrap(), [18.0, 17.0]);
+        assert_eq!(series.report().header_lines, [7]);
     }
 
     #[test]
