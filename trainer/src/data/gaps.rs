@@ -88,8 +88,10 @@ impl Regular {
 /// line of its first row), holding the mean of each column over the rows in it (missing values
 /// skipped). A column without a reading in a bin keeps its value of the bin before in the same
 /// segment-column group (a sensor that reports on change; counted in the second result), else
-/// it is missing there (and counted as missing). Bins without a row are left out (the gap
-/// rules then fill or split as in any file), and a bin never mixes two groups.
+/// it is missing there (and counted as missing). Up to `MAX_STEPS_FILLED - 1` bins in a row
+/// without any row hold the values of the bin before the same way (at the line of the row
+/// after them); a longer run is left out, a gap that starts a new segment as in any file. A
+/// bin never mixes two groups.
 pub(crate) fn resample(rows: &Rows, period: i64) -> (Rows, usize) {
     let w = rows.width;
     let mut out = Rows {
@@ -114,6 +116,13 @@ pub(crate) fn resample(rows: &Rows, period: i64) -> (Rows, usize) {
             Some(b) if b.0 == t && !change => {}
             Some(b) => {
                 bins.flush(&mut out, b);
+                // A short run of bins without a row (nothing reported): the values held.
+                let k = (t - b.0) / period;
+                if !change && (2..=MAX_STEPS_FILLED).contains(&k) {
+                    for j in 1..k {
+                        bins.flush(&mut out, (b.0 + j * period, false, line));
+                    }
+                }
                 bin = Some((t, change, line));
             }
             None => bin = Some((t, change, line)),
@@ -267,10 +276,20 @@ mod tests {
         let times = [0, 400, 950, 1100, 3020, 3500, 2600, 2700];
         let values = [1.0, 2.0, f64::NAN, 4.0, 5.0, 7.0, 8.0, 10.0];
         let (out, held) = resample(&rows(&times, &values, &[6]), 1000);
-        assert_eq!(out.times, [0, 1000, 3000, 2000]);
-        assert_eq!(out.values, [1.5, 4.0, 6.0, 9.0]);
-        assert_eq!(out.group_changes, [false, false, false, true]);
-        assert_eq!((out.lines, held), (vec![2, 5, 6, 8], 0));
+        // (The empty bin at 2000 holds the one before: nothing was reported.)
+        assert_eq!(out.times, [0, 1000, 2000, 3000, 2000]);
+        assert_eq!(out.values, [1.5, 4.0, 4.0, 6.0, 9.0]);
+        assert_eq!(out.group_changes, [false, false, false, false, true]);
+        assert_eq!((out.lines, held), (vec![2, 5, 6, 6, 8], 1));
+        // Bins without a row: three held, four are a gap (a new segment, later).
+        let (out, held) = resample(&rows(&[0, 4000, 9000], &[1.0, 2.0, 3.0], &[]), 1000);
+        assert_eq!(out.times, [0, 1000, 2000, 3000, 4000, 9000]);
+        assert_eq!(out.values, [1.0, 1.0, 1.0, 1.0, 2.0, 3.0]);
+        assert_eq!(held, 3);
+        // A missing value is not held: it stays missing, and is counted so.
+        let (out, held) = resample(&rows(&[0, 2000], &[f64::NAN, 2.0], &[]), 1000);
+        assert!(out.values[1].is_nan());
+        assert_eq!((held, out.missing[0].0), (0, 2));
         // Two columns: the second reports on change only, and keeps its value until the next.
         let mut r = rows(&[0, 500, 1500, 2500, 3500], &[], &[]);
         r.width = 2;
