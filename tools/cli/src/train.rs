@@ -353,10 +353,10 @@ pub fn train_model(
             println!(
                 "training {} params statefully on {} training rows streamed in {} lanes, chunks of {} samples, validated by streaming {} rows, {} threads",
                 model.param_count(),
-                d.split_rows(Split::Train).len(),
+                d.segment_rows(Split::Train),
                 s.lanes_used(d),
                 s.chunk,
-                d.split_rows(Split::Val).len(),
+                d.segment_rows(Split::Val),
                 cfg.threads
             );
             let metric = "stream val_mae";

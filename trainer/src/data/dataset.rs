@@ -410,6 +410,15 @@ impl Dataset {
         self.splits[split.index()].clone()
     }
 
+    /// The rows of one split inside the segments (those left out between segments are not
+    /// counted): what streaming the split feeds.
+    pub fn segment_rows(&self, split: Split) -> usize {
+        let rows = self.split_rows(split);
+        (self.segments.iter())
+            .map(|s| s.end.min(rows.end).saturating_sub(s.start.max(rows.start)))
+            .sum()
+    }
+
     /// The segments of the series (contiguous, in order; the rows between them, if any, are
     /// left out: values missing in a run longer than the loader fills).
     pub fn segments(&self) -> &[Range<usize>] {
@@ -681,6 +690,12 @@ mod tests {
         assert_eq!(d.missing_filled(), 3);
         assert_eq!(d.rows_left_out(), 5);
         assert_eq!(d.segments(), [1..10, 14..20]);
+        // All 20 rows are the training split; 15 of them are streamed.
+        assert_eq!(
+            (d.split_rows(Split::Train), d.segment_rows(Split::Train)),
+            (0..20, 15)
+        );
+        assert_eq!(d.segment_rows(Split::Val), 0);
         assert_eq!(
             &d.target()[1..10],
             [2.0, 4.0, 6.0, 8.0, 10.0, 12.0, 14.0, 16.0, 18.0]
