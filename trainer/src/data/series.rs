@@ -285,7 +285,8 @@ impl fmt::Display for LoadReport {
 pub struct MissingValues {
     /// The column.
     pub column: String,
-    /// How many of its cells in the rows read are missing.
+    /// How many of its cells are missing in the rows of the series (a row dropped as a
+    /// duplicate does not count).
     pub count: usize,
     /// The first one's line.
     pub first_line: u64,
@@ -515,7 +516,7 @@ impl Series {
                 })
                 .map(|(_, &i)| header[i].clone())
                 .collect(),
-            missing_values: (numeric.iter().zip(&rows.missing))
+            missing_values: (numeric.iter().zip(&regular.missing))
                 .filter(|(_, (count, _))| *count > 0)
                 .map(|(&i, &(count, first_line))| MissingValues {
                     column: header[i].clone(),
@@ -1336,15 +1337,22 @@ fn sort_by_time(
     // a missing one going on with the value before it), each in time order.
     let mut groups: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
     let mut group = 0;
-    for row in &rows {
-        if let (Ok(r), Some(i)) = (row, segment)
-            && let Some(k) = r
+    // The rows whose key is missing: moved, they get their group's (the row before them in the
+    // new order may be another group's).
+    let mut keyless = Vec::new();
+    for (at, row) in rows.iter().enumerate() {
+        if let (Ok(r), Some(i)) = (row, segment) {
+            match r
                 .cells
                 .get(i)
                 .filter(|k| !matches!(classify(k), Cell::Missing))
-        {
-            let next = groups.len();
-            group = *groups.entry(k.to_owned()).or_insert(next);
+            {
+                Some(k) => {
+                    let next = groups.len();
+                    group = *groups.entry(k.to_owned()).or_insert(next);
+                }
+                None => keyless.push(at),
+            }
         }
         if let Ok(t) = row
             .as_ref()
@@ -1369,13 +1377,30 @@ fn sort_by_time(
     if keys.windows(2).all(|w| in_order(w[0], w[1])) {
         return (rows, false);
     }
+    let mut rows = rows;
+    if let (Some(i), false) = (segment, keyless.is_empty() || groups.is_empty()) {
+        let mut names = vec![""; groups.len()];
+        for (name, &g) in &groups {
+            names[g] = name;
+        }
+        for at in keyless {
+            if let Ok(r) = &mut rows[at] {
+                let key = names[keys[at].0];
+                let cells = r
+                    .cells
+                    .iter()
+                    .enumerate()
+                    .map(|(j, c)| if j == i { key } else { c });
+                r.cells = cells.collect();
+            }
+        }
+    }
     // Newest first, but for daylight-saving repeats: reversed, so the repeats come in order.
     if groups.len() <= 1
         && keys
             .windows(2)
             .all(|w| w[1].1 <= w[0].1 || dst_repeat(w[1].1, w[0].1))
     {
-        let mut rows = rows;
         rows.reverse();
         return (rows, true);
     }
@@ -1398,11 +1423,8 @@ fn parse_rows(
     let time_column = time.indices().next().unwrap_or(0);
     let mut rows = Rows {
         width: numeric.len(),
-        missing: vec![(0, 0); numeric.len()],
         ..Rows::default()
     };
-    // The columns whose cell is missing in the row at hand (counted once the row is kept).
-    let mut absent = Vec::new();
     let mut previous: Option<(u64, i64, String)> = None;
     // Local timestamps: the clock of the previous kept row, the time between the two before,
     // and what the clock changes so far take off the clock.
@@ -1462,15 +1484,11 @@ fn parse_rows(
         previous_clock = Some(clock);
         let mut ms = clock - shift + restarted;
         values.clear();
-        absent.clear();
         let mut error = None;
-        for (k, &i) in numeric.iter().enumerate() {
+        for &i in numeric {
             match classify(&cells[i]) {
                 Cell::Number(x) => values.push(x),
-                Cell::Missing => {
-                    values.push(f64::NAN);
-                    absent.push(k);
-                }
+                Cell::Missing => values.push(f64::NAN),
                 Cell::Text => {
                     error = Some(LoadError::NotANumber {
                         line,
@@ -1512,13 +1530,6 @@ fn parse_rows(
         rows.lines.push(line);
         rows.values.extend_from_slice(&values);
         previous = Some((line, ms, key));
-        for &k in &absent {
-            let (count, first) = &mut rows.missing[k];
-            if *count == 0 {
-                *first = line;
-            }
-            *count += 1;
-        }
     }
     Ok(rows)
 }
@@ -2349,6 +2360,18 @@ Date (MM/DD/YYYY),Time (HH:MM),Dry-bulb (C),Dry-bulb source
         assert!(matches!(classify("-9999.0"), Cell::Missing));
         assert!(matches!(classify("-99999"), Cell::Missing));
         assert!(matches!(classify("-9998.5"), Cell::Number(_)));
+        // A row dropped as a duplicate is not in the series: its missing cell is not counted,
+        // and the first missing cell is the first kept one.
+        let text = "t,a\n\
+                    2021-01-01T00:00:00,1\n\
+                    2021-01-01T00:00:00,NA\n\
+                    2021-01-01T01:00:00,2\n\
+                    2021-01-01T02:00:00,\n\
+                    2021-01-01T03:00:00,4\n";
+        let series = load(text).unwrap();
+        assert_eq!(series.report().duplicates_dropped, 1);
+        let a = &series.report().missing_values;
+        assert_eq!((a.len(), a[0].count, a[0].first_line), (1, 1, 5));
     }
 
     const WITH_BAD_ROWS: &str = "t,a,b\n\
@@ -3098,6 +3121,14 @@ Date (MM/DD/YYYY),Time (HH:MM),Dry-bulb (C),Dry-bulb source
         let series = Series::from_reader(shuffled.as_bytes(), &sorted).unwrap();
         assert_eq!(series.segments(), [0..3, 3..5]);
         assert_eq!(series.column("a").unwrap(), [0.0, 1.0, 2.0, 3.0, 4.0]);
+        // A row without a key goes on with the device before it in the file, also where it
+        // is that device's earliest (after another device's rows once sorted).
+        let keyless = "t,dev,a\n\
+                       2021-01-01T02:00:00,A,2\n2021-01-01T01:00:00,B,4\n2021-01-01T00:00:00,,3\n\
+                       2021-01-01T01:00:00,A,1\n";
+        let series = Series::from_reader(keyless.as_bytes(), &sorted).unwrap();
+        assert_eq!(series.segments(), [0..2, 2..4]);
+        assert_eq!(series.column("a").unwrap(), [1.0, 2.0, 3.0, 4.0]);
         // A missing key goes on with its segment.
         let gappy = text
             .replace("01:00:00,r1", "01:00:00,")
