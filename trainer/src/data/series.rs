@@ -1506,10 +1506,12 @@ fn parse_rows(
         let mut restart = false;
         if let Some((previous_line, previous_ms, _)) = previous.as_ref().filter(|_| !new_key) {
             let (previous_line, previous_ms) = (*previous_line, *previous_ms);
-            // A count that falls below half of what it was has restarted (a reboot, a
-            // wrap-around; a row logged a little early is not one).
+            // A count that falls below half of what it was, or back by more than
+            // MAX_STEPS_FILLED of its steps (a reboot soon after one), has restarted (a reboot,
+            // a wrap-around; a row logged a little early is not one).
             let (raw, previous_raw) = (ms - restarted, previous_ms - restarted);
-            if count && previous_raw < COUNT_BEFORE_MS && raw < previous_raw / 2 {
+            let far_back = step > 0 && previous_raw - raw > gaps::MAX_STEPS_FILLED * step;
+            if count && previous_raw < COUNT_BEFORE_MS && (raw < previous_raw / 2 || far_back) {
                 restarted += previous_ms + 1 - ms;
                 ms = previous_ms + 1;
                 restart = true;
@@ -2851,6 +2853,11 @@ Date (MM/DD/YYYY),Time (HH:MM),Dry-bulb (C),Dry-bulb source
                 .to_string()
                 .contains("restarts (a reboot) at line(s) 22")
         );
+        // A reboot soon after one: the count goes back by less than half, but by many steps.
+        let quick = "millis,temp\n9000,1\n10000,2\n11000,3\n12000,4\n7000,5\n8000,6\n9000,7\n";
+        let series = Series::from_reader(quick.as_bytes(), &LoadConfig::default()).unwrap();
+        assert_eq!(series.segments(), [0..4, 4..7]);
+        assert_eq!(series.report().counter_restarts, [6]);
         // A row logged a little early is not a reboot.
         let jitter = "millis,temp\n5000,1\n6000,2\n5997,3\n8000,4\n";
         let error = Series::from_reader(jitter.as_bytes(), &LoadConfig::default()).unwrap_err();
