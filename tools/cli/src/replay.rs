@@ -139,7 +139,8 @@ pub struct ReplayArgs {
 /// `nowcast replay`: streams every row of the file through a fresh `Stepper`, as a device
 /// would see it from power-on, and writes one line per row: the row's time (seconds, with a
 /// fraction if it has milliseconds: UTC, or from the logger's start for a count, or for local
-/// clock times, `time_local_s`, that clock read as UTC; `time_count_s` for a count since
+/// clock times, `time_local_s`, that clock read as UTC, as the file writes it (summer time
+/// after a spring-forward); `time_count_s` for a count since
 /// power-up), the
 /// forecast made after it (empty while the model has not emitted), and the actual target
 /// `delay` rows later (empty past the end or a segment's, or where it is missing). Missing inputs are
@@ -197,7 +198,8 @@ pub fn replay(a: &ReplayArgs) -> Result<()> {
     };
     let mut sample = vec![0.0f32; columns.len()];
     let (mut emitted, mut abs_err, mut scored) = (0usize, 0.0f64, 0usize);
-    for (t, &time) in series.times().iter().enumerate() {
+    for t in 0..series.len() {
+        let time = series.clock_time(t);
         for (v, c) in sample.iter_mut().zip(&columns) {
             *v = c[t] as f32;
         }

@@ -38,6 +38,9 @@ pub(crate) struct Rows {
     pub(crate) clock_changes: Vec<u64>,
     /// Lines where a count since power-up restarts (a new segment).
     pub(crate) counter_restarts: Vec<u64>,
+    /// Per row: what the daylight-saving changes before it took off its clock (local
+    /// timestamps: the file's clock is `time + shift`; 0 for other times).
+    pub(crate) shifts: Vec<i64>,
 }
 
 impl Rows {
@@ -61,14 +64,17 @@ pub(crate) struct Regular {
     pub(crate) period: i64,
     pub(crate) duplicates: usize,
     pub(crate) interpolated: usize,
+    /// Per row: its clock shift ([`Rows::shifts`]; a row filled in has the row before's).
+    pub(crate) shifts: Vec<i64>,
     /// Per column: its missing cells (`NaN`) in the rows kept (not those filled in) and the
     /// first one's line.
     pub(crate) missing: Vec<(usize, u64)>,
 }
 
 impl Regular {
-    fn push(&mut self, time: i64, row: impl Iterator<Item = f64>) {
+    fn push(&mut self, time: i64, shift: i64, row: impl Iterator<Item = f64>) {
         self.times.push(time);
+        self.shifts.push(shift);
         for (column, value) in self.columns.iter_mut().zip(row) {
             column.push(value);
         }
@@ -76,7 +82,7 @@ impl Regular {
 
     /// Row `i` of `rows`, kept: pushed, its missing cells counted.
     fn keep(&mut self, rows: &Rows, i: usize) {
-        self.push(rows.times[i], rows.row(i).iter().copied());
+        self.push(rows.times[i], rows.shifts[i], rows.row(i).iter().copied());
         for ((count, first), v) in self.missing.iter_mut().zip(rows.row(i)) {
             if v.is_nan() {
                 if *count == 0 {
@@ -119,11 +125,12 @@ pub(crate) fn resample(rows: &Rows, period: i64) -> (Rows, usize) {
         last: vec![f64::NAN; w],
         held: 0,
     };
-    // The bin at hand: its time, whether it starts a group, and its first row's line.
-    let mut bin: Option<(i64, bool, u64)> = None;
+    // The bin at hand: its time, whether it starts a group, and its first row's line and
+    // clock shift.
+    let mut bin: Option<Bin> = None;
     for i in 0..rows.len() {
         let t = rows.times[i].div_euclid(period) * period;
-        let (change, line) = (rows.group_changes[i], rows.lines[i]);
+        let (change, line, shift) = (rows.group_changes[i], rows.lines[i], rows.shifts[i]);
         match bin {
             Some(b) if b.0 == t && !change => {}
             Some(b) => {
@@ -132,12 +139,12 @@ pub(crate) fn resample(rows: &Rows, period: i64) -> (Rows, usize) {
                 let k = (t - b.0) / period;
                 if !change && (2..=MAX_STEPS_FILLED).contains(&k) {
                     for j in 1..k {
-                        bins.flush(&mut out, (b.0 + j * period, false, line));
+                        bins.flush(&mut out, (b.0 + j * period, false, line, b.3));
                     }
                 }
-                bin = Some((t, change, line));
+                bin = Some((t, change, line, shift));
             }
-            None => bin = Some((t, change, line)),
+            None => bin = Some((t, change, line, shift)),
         }
         for (k, &v) in rows.row(i).iter().enumerate() {
             if !v.is_nan() {
@@ -152,6 +159,9 @@ pub(crate) fn resample(rows: &Rows, period: i64) -> (Rows, usize) {
     (out, bins.held)
 }
 
+/// A bin of [`resample`]: its time, whether it starts a group, its line and its clock shift.
+type Bin = (i64, bool, u64, i64);
+
 /// [`resample`]'s sums of the bin at hand, each column's last value and the cells held.
 struct Bins {
     sums: Vec<f64>,
@@ -161,11 +171,12 @@ struct Bins {
 }
 
 impl Bins {
-    /// The bin `(t, change, line)` as a row of `out`.
-    fn flush(&mut self, out: &mut Rows, (t, change, line): (i64, bool, u64)) {
+    /// The bin `(t, change, line, shift)` as a row of `out`.
+    fn flush(&mut self, out: &mut Rows, (t, change, line, shift): Bin) {
         out.times.push(t);
         out.group_changes.push(change);
         out.lines.push(line);
+        out.shifts.push(shift);
         if change {
             self.last.fill(f64::NAN);
         }
@@ -214,6 +225,7 @@ pub(crate) fn regularize_at(rows: &Rows, period: i64) -> Result<Regular, LoadErr
         period,
         duplicates: 0,
         interpolated: 0,
+        shifts: Vec::with_capacity(rows.len()),
         missing: vec![(0, 0); rows.width],
     };
     let mut previous: Option<usize> = None;
@@ -241,7 +253,7 @@ pub(crate) fn regularize_at(rows: &Rows, period: i64) -> Result<Regular, LoadErr
                         .iter()
                         .zip(after)
                         .map(|(&a, &b)| (a * w_before + b * w_after) / steps as f64);
-                    out.push(rows.times[p] + dt * j / steps, filled);
+                    out.push(rows.times[p] + dt * j / steps, rows.shifts[p], filled);
                     out.interpolated += 1;
                 }
             }
@@ -272,6 +284,7 @@ mod tests {
             group_changes: (0..times.len()).map(|i| changes.contains(&i)).collect(),
             clock_changes: Vec::new(),
             counter_restarts: Vec::new(),
+            shifts: vec![0; times.len()],
         }
     }
 

@@ -353,6 +353,8 @@ pub struct Series {
     columns: Vec<String>,
     values: Vec<Vec<f64>>,
     times: Vec<i64>,
+    /// Per row, the hours daylight-saving changes took off a local clock (empty if none did).
+    shifts: Vec<i64>,
     segments: Vec<Range<usize>>,
     report: LoadReport,
 }
@@ -533,6 +535,10 @@ impl Series {
             columns: numeric.iter().map(|&i| header[i].clone()).collect(),
             values: regular.columns,
             times: regular.times,
+            shifts: match regular.shifts.iter().any(|&s| s != 0) {
+                true => regular.shifts,
+                false => Vec::new(),
+            },
             segments: regular.segments,
             report,
         })
@@ -549,9 +555,17 @@ impl Series {
         Some(&self.values[index])
     }
 
-    /// UTC milliseconds of every row.
+    /// UTC milliseconds of every row (for local timestamps, see [`LoadReport::local_time`]:
+    /// the clock read as UTC, the hours daylight-saving changes add or take out taken out).
     pub fn times(&self) -> &[i64] {
         &self.times
+    }
+
+    /// Row `row`'s time as the file's clock reads it: [`times`](Self::times) with the hours
+    /// daylight-saving changes took out of local timestamps put back (summer time after a
+    /// spring-forward), so it names the row as the file does. For other times, the same.
+    pub fn clock_time(&self, row: usize) -> i64 {
+        self.times[row] + self.shifts.get(row).copied().unwrap_or(0)
     }
 
     /// Rows, after gap handling.
@@ -1530,6 +1544,7 @@ fn parse_rows(
         rows.group_changes.push(restart || new_key);
         rows.times.push(ms);
         rows.lines.push(line);
+        rows.shifts.push(shift);
         rows.values.extend_from_slice(&values);
         previous = Some((line, ms, key));
     }
@@ -2730,6 +2745,19 @@ Date (MM/DD/YYYY),Time (HH:MM),Dry-bulb (C),Dry-bulb source
             r.to_string()
                 .contains("2 daylight-saving clock change(s) taken out, at line(s) 6, 22")
         );
+        // Each row's clock time is its timestamp as written (summer time from 03:00 in March
+        // until the second 02:00 in October), read as UTC.
+        let (march, october) = (1_679_788_800_000i64, 1_698_537_600_000i64);
+        let written = |day: i64, h: i64, m: i64| day + h * HOUR_MS + m * 60_000;
+        let clock: Vec<i64> = (0..28).map(|i| series.clock_time(i)).collect();
+        assert_eq!(clock[..4], [0, 15, 30, 45].map(|m| written(march, 1, m)));
+        assert_eq!(clock[4], written(march, 3, 0));
+        assert_eq!(clock[11], written(march, 4, 45));
+        assert_eq!(clock[12], written(october, 1, 0));
+        assert_eq!(clock[16], written(october, 2, 0));
+        assert_eq!(clock[20], written(october, 2, 0), "the hour written twice");
+        assert_eq!(clock[27], written(october, 3, 45));
+        assert_eq!(t[4] - t[3], 900_000);
         // North America, hourly: back at 02:00 on 2023-11-05 (01:00 comes twice).
         let us =
             "t,v\n2023-11-05T00:00,0\n2023-11-05T01:00,1\n2023-11-05T01:00,2\n2023-11-05T02:00,3\n";
