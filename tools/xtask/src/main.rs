@@ -649,17 +649,21 @@ fn size() -> Result<()> {
             )?);
         }
     }
-    let mut lean = Vec::new();
-    for board in &BOARDS {
-        lean.push(size_row(
-            &root,
-            board,
-            "forecast",
-            "gru32",
-            "model_i8x16.ncm",
-            LEAN_FEATURES,
-            LEAN_PROFILE,
-        )?);
+    // Without and with the assembly kernels (the kernels `cargo xtask cycles` counts).
+    let lean_asm = format!("{LEAN_FEATURES},asm");
+    let mut lean = [Vec::new(), Vec::new()];
+    for (rows, features) in lean.iter_mut().zip([LEAN_FEATURES, lean_asm.as_str()]) {
+        for board in &BOARDS {
+            rows.push(size_row(
+                &root,
+                board,
+                "forecast",
+                "gru32",
+                "model_i8x16.ncm",
+                features,
+                LEAN_PROFILE,
+            )?);
+        }
     }
     let header = format!(
         "{:<9} {:<6} {:<14} {:>10} {:>11} {:>11} {:>14} {:>12}",
@@ -676,7 +680,14 @@ fn size() -> Result<()> {
         "\nlean forecaster (bin forecast: no core::fmt, no tokenizer) built with runtime features `{LEAN_FEATURES}` only, profile {LEAN_PROFILE} (opt-level \"z\"), same columns"
     );
     println!("{header}");
-    for r in lean {
+    for r in &lean[0] {
+        println!("{r}");
+    }
+    println!(
+        "\nthe same with the assembly kernels (features `{lean_asm}`: the i8x16 kernels `cargo xtask cycles` counts)"
+    );
+    println!("{header}");
+    for r in &lean[1] {
         println!("{r}");
     }
     Ok(())
