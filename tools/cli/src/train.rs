@@ -353,10 +353,10 @@ pub fn train_model(
             println!(
                 "training {} params statefully on {} training rows streamed in {} lanes, chunks of {} samples, validated by streaming {} rows, {} threads",
                 model.param_count(),
-                d.segment_rows(Split::Train),
+                d.segment_rows(Split::Train, 1),
                 s.lanes_used(d),
                 s.chunk,
-                d.segment_rows(Split::Val),
+                d.segment_rows(Split::Val, d.window().step()),
                 cfg.threads
             );
             let metric = "stream val_mae";

@@ -411,11 +411,13 @@ impl Dataset {
     }
 
     /// The rows of one split inside the segments (those left out between segments are not
-    /// counted): what streaming the split feeds.
-    pub fn segment_rows(&self, split: Split) -> usize {
+    /// counted), every `every`-th from each segment's first in the split (1: all of them):
+    /// what streaming the split at that sampling step feeds.
+    pub fn segment_rows(&self, split: Split, every: usize) -> usize {
         let rows = self.split_rows(split);
         (self.segments.iter())
             .map(|s| s.end.min(rows.end).saturating_sub(s.start.max(rows.start)))
+            .map(|n| n.div_ceil(every.max(1)))
             .sum()
     }
 
@@ -692,10 +694,12 @@ mod tests {
         assert_eq!(d.segments(), [1..10, 14..20]);
         // All 20 rows are the training split; 15 of them are streamed.
         assert_eq!(
-            (d.split_rows(Split::Train), d.segment_rows(Split::Train)),
+            (d.split_rows(Split::Train), d.segment_rows(Split::Train, 1)),
             (0..20, 15)
         );
-        assert_eq!(d.segment_rows(Split::Val), 0);
+        assert_eq!(d.segment_rows(Split::Val, 1), 0);
+        // Every third row from each segment's first: rows 1, 4, 7 and 14, 17.
+        assert_eq!(d.segment_rows(Split::Train, 3), 5);
         assert_eq!(
             &d.target()[1..10],
             [2.0, 4.0, 6.0, 8.0, 10.0, 12.0, 14.0, 16.0, 18.0]

@@ -64,7 +64,8 @@ pub(crate) struct Regular {
     pub(crate) period: i64,
     pub(crate) duplicates: usize,
     pub(crate) interpolated: usize,
-    /// Per row: its clock shift ([`Rows::shifts`]; a row filled in has the row before's).
+    /// Per row: its clock shift ([`Rows::shifts`]; a row filled in has the row after's: where
+    /// the row of a clock change was bad, the filled row is at the clock after the change).
     pub(crate) shifts: Vec<i64>,
     /// Per column: its missing cells (`NaN`) in the rows kept (not those filled in) and the
     /// first one's line.
@@ -253,7 +254,7 @@ pub(crate) fn regularize_at(rows: &Rows, period: i64) -> Result<Regular, LoadErr
                         .iter()
                         .zip(after)
                         .map(|(&a, &b)| (a * w_before + b * w_after) / steps as f64);
-                    out.push(rows.times[p] + dt * j / steps, rows.shifts[p], filled);
+                    out.push(rows.times[p] + dt * j / steps, rows.shifts[i], filled);
                     out.interpolated += 1;
                 }
             }

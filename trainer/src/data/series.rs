@@ -285,8 +285,8 @@ impl fmt::Display for LoadReport {
 pub struct MissingValues {
     /// The column.
     pub column: String,
-    /// How many of its cells are missing in the rows of the series (a row dropped as a
-    /// duplicate does not count).
+    /// How many of its cells are missing in the rows of the file kept in the series (not in a
+    /// row dropped as a duplicate, nor in a row filled in next to one).
     pub count: usize,
     /// The first one's line.
     pub first_line: u64,
@@ -459,11 +459,12 @@ impl Series {
             ..
         } = table;
         // (A pivoted file's rows are in the order their times first appear.)
-        let (rows, sorted) = match config.sort_by_time || pivoted.is_some() {
+        let (rows, sorted, keyless) = match config.sort_by_time || pivoted.is_some() {
             true => sort_by_time(rows, &time, segment),
-            false => (rows, false),
+            false => (rows, false, KeylessKeys::new()),
         };
-        let rows = parse_rows(&header, rows, &time, &numeric, segment, &mut bad)?;
+        let segment_keys = segment.map(|i| (i, &keyless));
+        let rows = parse_rows(&header, rows, &time, &numeric, segment_keys, &mut bad)?;
         let rows_parsed = rows.times.len();
         let mut resampled = None;
         let (rows, regular) = match config.resample_ms.filter(|&p| p > 0) {
@@ -1335,12 +1336,18 @@ fn clock_change(previous_ms: i64, ms: i64, step: i64) -> i64 {
 }
 
 /// Parses every row's timestamp and numeric cells and checks the time order.
-/// The rows in time order (see [`LoadConfig::sort_by_time`]), and whether that moved any.
+/// The segment-column key of each row without one, by its line, where rows were reordered:
+/// its group's (in file order, the key before it), which the row before it after the reordering
+/// may not have.
+type KeylessKeys = std::collections::HashMap<u64, String>;
+
+/// The rows in time order (see [`LoadConfig::sort_by_time`]), whether that moved any, and the
+/// keys of the rows without one.
 fn sort_by_time(
     rows: Vec<Result<RawRow, LoadError>>,
     time: &TimeColumns,
     segment: Option<usize>,
-) -> (Vec<Result<RawRow, LoadError>>, bool) {
+) -> (Vec<Result<RawRow, LoadError>>, bool, KeylessKeys) {
     let mut ms = i64::MIN;
     let mut keys = Vec::with_capacity(rows.len());
     let local = rows
@@ -1389,26 +1396,17 @@ fn sort_by_time(
     let in_order =
         |a: (usize, i64), b: (usize, i64)| b >= a || (a.0 == b.0 && dst_repeat(a.1, b.1));
     if keys.windows(2).all(|w| in_order(w[0], w[1])) {
-        return (rows, false);
+        return (rows, false, KeylessKeys::new());
     }
     let mut rows = rows;
-    if let (Some(i), false) = (segment, keyless.is_empty() || groups.is_empty()) {
-        let mut names = vec![""; groups.len()];
-        for (name, &g) in &groups {
-            names[g] = name;
-        }
-        for at in keyless {
-            if let Ok(r) = &mut rows[at] {
-                let key = names[keys[at].0];
-                let cells = r
-                    .cells
-                    .iter()
-                    .enumerate()
-                    .map(|(j, c)| if j == i { key } else { c });
-                r.cells = cells.collect();
-            }
-        }
+    let mut names = vec![String::new(); groups.len()];
+    for (name, &g) in groups.iter() {
+        names[g].clone_from(name);
     }
+    let lines = |at: usize| rows[at].as_ref().ok().map(|r| r.line);
+    let group_keys: KeylessKeys = (keyless.into_iter())
+        .filter_map(|at| Some((lines(at)?, names.get(keys[at].0)?.clone())))
+        .collect();
     // Newest first, but for daylight-saving repeats: reversed, so the repeats come in order.
     if groups.len() <= 1
         && keys
@@ -1416,14 +1414,14 @@ fn sort_by_time(
             .all(|w| w[1].1 <= w[0].1 || dst_repeat(w[1].1, w[0].1))
     {
         rows.reverse();
-        return (rows, true);
+        return (rows, true, group_keys);
     }
     let mut order: Vec<usize> = (0..rows.len()).collect();
     order.sort_by_key(|&i| keys[i]);
     let moved = order.iter().enumerate().any(|(at, &i)| at != i);
     let mut slots: Vec<Option<Result<RawRow, LoadError>>> = rows.into_iter().map(Some).collect();
     let sorted = order.into_iter().filter_map(|i| slots[i].take()).collect();
-    (sorted, moved)
+    (sorted, moved, group_keys)
 }
 
 fn parse_rows(
@@ -1431,7 +1429,7 @@ fn parse_rows(
     table_rows: Vec<Result<RawRow, LoadError>>,
     time: &TimeColumns,
     numeric: &[usize],
-    segment: Option<usize>,
+    segment: Option<(usize, &KeylessKeys)>,
     bad: &mut BadRows,
 ) -> Result<Rows, LoadError> {
     let time_column = time.indices().next().unwrap_or(0);
@@ -1443,6 +1441,8 @@ fn parse_rows(
     // Local timestamps: the clock of the previous kept row, the time between the two before,
     // and what the clock changes so far take off the clock.
     let (mut previous_clock, mut step, mut shift) = (None, 0, 0);
+    // The last two positive spacings between kept rows of a group (a count's restarts).
+    let mut spacing = [0i64; 2];
     // A count since power-up (see `LoadReport::counter_restarts`): what its restarts add.
     // (A Unix-time column; whether each row's time is a count is checked below.)
     let count = counts_from(time.format(), 0);
@@ -1470,17 +1470,20 @@ fn parse_rows(
                 continue;
             }
         };
-        // (A missing key goes on with the segment before it.)
+        // (A missing key goes on with the segment before it in the file.)
         let previous_key = previous.as_ref().map(|(_, _, k)| k.as_str());
-        let key = match segment.map(|i| &cells[i][..]) {
-            Some(k) if matches!(classify(k), Cell::Missing) => previous_key.unwrap_or(k),
-            k => k.unwrap_or(""),
+        let key = match segment.map(|(i, keyless)| (&cells[i][..], keyless.get(&line))) {
+            Some((_, Some(k))) => k.as_str(),
+            Some((k, None)) if matches!(classify(k), Cell::Missing) => previous_key.unwrap_or(k),
+            Some((k, None)) => k,
+            None => "",
         };
         let key = key.to_owned();
         let new_key = previous_key.is_some_and(|k| k != key);
         // Another device's or trip's rows: its own clock from here.
         if new_key {
             (previous_clock, step, shift, restarted) = (None, 0, 0, 0);
+            spacing = [0, 0];
         }
         // Clock changes are read from the file's timestamps, rows rejected below included; the
         // spacing is the last positive one (a duplicate or the change itself keeps it).
@@ -1520,11 +1523,13 @@ fn parse_rows(
         let mut restart = false;
         if let Some((previous_line, previous_ms, _)) = previous.as_ref().filter(|_| !new_key) {
             let (previous_line, previous_ms) = (*previous_line, *previous_ms);
-            // A count that falls below half of what it was, or back by more than
-            // MAX_STEPS_FILLED of its steps (a reboot soon after one), has restarted (a reboot,
-            // a wrap-around; a row logged a little early is not one).
+            // A count that falls below half of what it was has restarted (a reboot, a
+            // wrap-around), and so has one that goes back by a second or more and by more than
+            // MAX_STEPS_FILLED of the larger of its last two spacings (a reboot soon after one).
+            // A row logged a little early is not one: it is out of order.
             let (raw, previous_raw) = (ms - restarted, previous_ms - restarted);
-            let far_back = step > 0 && previous_raw - raw > gaps::MAX_STEPS_FILLED * step;
+            let (drop, usual) = (previous_raw - raw, spacing[0].max(spacing[1]));
+            let far_back = usual > 0 && drop >= 1000 && drop > gaps::MAX_STEPS_FILLED * usual;
             if count && previous_raw < COUNT_BEFORE_MS && (raw < previous_raw / 2 || far_back) {
                 restarted += previous_ms + 1 - ms;
                 ms = previous_ms + 1;
@@ -1540,6 +1545,11 @@ fn parse_rows(
                 })?;
                 continue;
             }
+        }
+        if let Some((_, previous_ms, _)) = previous.as_ref().filter(|_| !new_key && !restart)
+            && ms > *previous_ms
+        {
+            spacing = [spacing[1], ms - previous_ms];
         }
         rows.group_changes.push(restart || new_key);
         rows.times.push(ms);
@@ -2886,20 +2896,30 @@ Date (MM/DD/YYYY),Time (HH:MM),Dry-bulb (C),Dry-bulb source
         let series = Series::from_reader(quick.as_bytes(), &LoadConfig::default()).unwrap();
         assert_eq!(series.segments(), [0..4, 4..7]);
         assert_eq!(series.report().counter_restarts, [6]);
+        // Nor is a row logged early after a burst of close rows, or after a rejected row.
+        let backwards_at = |text: &str, at: u64| {
+            let error = Series::from_reader(text.as_bytes(), &LoadConfig::default()).unwrap_err();
+            assert!(
+                matches!(error, LoadError::TimeGoesBackwards { line, .. } if line == at),
+                "{error}"
+            );
+        };
+        backwards_at(
+            "millis,temp\n1000,1\n2000,2\n3000,3\n3002,4\n2990,5\n4000,6\n",
+            6,
+        );
+        let rejected = "millis,temp\n1000,1\n2000,2\n3000,3\n3001,x\n2990,5\n4000,6\n";
+        let skip = LoadConfig {
+            skip_bad_rows: true,
+            ..LoadConfig::default()
+        };
+        let series = Series::from_reader(rejected.as_bytes(), &skip).unwrap();
+        assert_eq!(series.report().counter_restarts, Vec::<u64>::new());
+        assert_eq!(series.report().skipped_rows, 2);
         // A row logged a little early is not a reboot.
-        let jitter = "millis,temp\n5000,1\n6000,2\n5997,3\n8000,4\n";
-        let error = Series::from_reader(jitter.as_bytes(), &LoadConfig::default()).unwrap_err();
-        assert!(
-            matches!(error, LoadError::TimeGoesBackwards { line: 4, .. }),
-            "{error}"
-        );
+        backwards_at("millis,temp\n5000,1\n6000,2\n5997,3\n8000,4\n", 4);
         // A Unix time going back is an error still.
-        let text = "time,temp\n1700000000,1\n1700000001,2\n1700000000,3\n";
-        let error = Series::from_reader(text.as_bytes(), &LoadConfig::default()).unwrap_err();
-        assert!(
-            matches!(error, LoadError::TimeGoesBackwards { line: 4, .. }),
-            "{error}"
-        );
+        backwards_at("time,temp\n1700000000,1\n1700000001,2\n1700000000,3\n", 4);
     }
 
     #[test]
@@ -3164,6 +3184,13 @@ Date (MM/DD/YYYY),Time (HH:MM),Dry-bulb (C),Dry-bulb source
         let series = Series::from_reader(keyless.as_bytes(), &sorted).unwrap();
         assert_eq!(series.segments(), [0..2, 2..4]);
         assert_eq!(series.column("a").unwrap(), [1.0, 2.0, 3.0, 4.0]);
+        // A numeric key column keeps its missing cell (it is a column of the series too).
+        let numbered = keyless.replace(",A,", ",1,").replace(",B,", ",2,");
+        let series = Series::from_reader(numbered.as_bytes(), &sorted).unwrap();
+        assert_eq!(series.segments(), [0..2, 2..4]);
+        let dev = series.column("dev").unwrap();
+        assert!(dev[2].is_nan() && dev[3] == 2.0, "{dev:?}");
+        assert_eq!(series.report().missing_values[0].column, "dev");
         // A missing key goes on with its segment.
         let gappy = text
             .replace("01:00:00,r1", "01:00:00,")
