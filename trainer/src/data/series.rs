@@ -2768,6 +2768,16 @@ Date (MM/DD/YYYY),Time (HH:MM),Dry-bulb (C),Dry-bulb source
         assert_eq!(clock[20], written(october, 2, 0), "the hour written twice");
         assert_eq!(clock[27], written(october, 3, 45));
         assert_eq!(t[4] - t[3], 900_000);
+        // The row of the change bad (skipped): the row filled in for it is at 03:00, after it.
+        let skip = LoadConfig {
+            skip_bad_rows: true,
+            ..LoadConfig::default()
+        };
+        let bad = text.replacen("2023-03-26 03:00;4", "2023-03-26 03:00;x", 1);
+        let series = Series::from_reader(bad.as_bytes(), &skip).unwrap();
+        assert_eq!(series.report().interpolated_rows, 1);
+        assert_eq!(series.clock_time(4), written(march, 3, 0));
+        assert_eq!(series.clock_time(3), written(march, 1, 45));
         // North America, hourly: back at 02:00 on 2023-11-05 (01:00 comes twice).
         let us =
             "t,v\n2023-11-05T00:00,0\n2023-11-05T01:00,1\n2023-11-05T01:00,2\n2023-11-05T02:00,3\n";
