@@ -1315,8 +1315,10 @@ fn transition_sunday(days: i64) -> bool {
 
 /// How a daylight-saving clock change in local timestamps moves the rows from this one on:
 /// `-1 h` where the clock went back an hour (this row is `1 h - step` after the previous one,
-/// at most as late, and its clock reads 1 or 2 o'clock), `+1 h` where it went forward (`1 h +
-/// step` after it, its clock reading 3 o'clock), else 0; `step` is the sample spacing before
+/// at most as late, and its clock reads 1, 2 or 3 o'clock), `+1 h` where it went forward (`1 h
+/// + step` after it, its clock reading 3 or 4 o'clock), else 0 (the later hours are the
+/// European and Australian changes in hour-ending times: an hourly meter's `04:00` after
+/// `02:00` in spring, `03:00` twice in autumn); `step` is the sample spacing before
 /// (at most an hour). Only on a [`transition_sunday`].
 fn clock_change(previous_ms: i64, ms: i64, step: i64) -> i64 {
     let hour = ms.div_euclid(HOUR_MS).rem_euclid(24);
@@ -1324,8 +1326,8 @@ fn clock_change(previous_ms: i64, ms: i64, step: i64) -> i64 {
         return 0;
     }
     let change = match ms - previous_ms {
-        d if d == step - HOUR_MS && (hour == 1 || hour == 2) => -HOUR_MS,
-        d if d == step + HOUR_MS && hour == 3 => HOUR_MS,
+        d if d == step - HOUR_MS && (1..=3).contains(&hour) => -HOUR_MS,
+        d if d == step + HOUR_MS && (3..=4).contains(&hour) => HOUR_MS,
         _ => return 0,
     };
     if transition_sunday(ms.div_euclid(86_400_000)) {
@@ -1385,12 +1387,12 @@ fn sort_by_time(
         keys.push((group, ms));
     }
     // In order but for daylight-saving repeats (local clock times going back at most an hour
-    // to 1 or 2 o'clock on a transition Sunday): left as it is, for the clock-change handling.
+    // to 1, 2 or 3 o'clock on a transition Sunday): left as it is, for the clock-change handling.
     let dst_repeat = |earlier: i64, later: i64| {
         let hour = later.div_euclid(HOUR_MS).rem_euclid(24);
         local
             && earlier - later <= HOUR_MS
-            && (1..=2).contains(&hour)
+            && (1..=3).contains(&hour)
             && transition_sunday(later.div_euclid(24 * HOUR_MS))
     };
     let in_order =
@@ -2785,6 +2787,19 @@ Date (MM/DD/YYYY),Time (HH:MM),Dry-bulb (C),Dry-bulb source
         assert_eq!(series.report().clock_changes, [4]);
         assert_eq!(series.column("v"), Some(&[0.0, 1.0, 2.0, 3.0][..]));
         assert_eq!(series.report().duplicates_dropped, 0);
+        // An hourly European meter in hour-ending times: `04:00` after `02:00` in spring (the
+        // hour 02:00-03:00 CET ends at 04:00 CEST), `03:00` twice in autumn.
+        let spring =
+            "t,v\n2023-03-26 01:00,0\n2023-03-26 02:00,1\n2023-03-26 04:00,2\n2023-03-26 05:00,3\n";
+        let series = load(spring).unwrap();
+        assert_eq!(series.report().clock_changes, [4]);
+        assert_eq!(series.report().interpolated_rows, 0);
+        assert!(series.times().windows(2).all(|w| w[1] - w[0] == HOUR_MS));
+        let autumn =
+            "t,v\n2023-10-29 02:00,0\n2023-10-29 03:00,1\n2023-10-29 03:00,2\n2023-10-29 04:00,3\n";
+        let series = load(autumn).unwrap();
+        assert_eq!(series.report().clock_changes, [4]);
+        assert_eq!(series.column("v"), Some(&[0.0, 1.0, 2.0, 3.0][..]));
         // On another Sunday an hour missing is a gap (interpolated), a repeated hour duplicates.
         let gap = load(
             "t,v\n2023-07-02 00:00,0\n2023-07-02 01:00,1\n2023-07-02 03:00,3\n2023-07-02 04:00,4\n",
