@@ -84,9 +84,6 @@ pub struct LoadReport {
     /// spreadsheet dates): the series' times are then that clock read as UTC, with the hours
     /// daylight-saving changes add or take out taken out, not Unix times.
     pub local_time: bool,
-    /// The UTC offset (seconds east) the timestamp column's name gives (`GMT-05:00`, `UTC`),
-    /// at which its clock times without an offset were read: Unix times, no daylight saving.
-    pub name_utc_offset: Option<i64>,
     /// Whether the time is a count since power-up: a Unix-time column whose first time is
     /// before 2000 ([`COUNT_BEFORE_MS`]; its restarts are [`counter_restarts`](Self::counter_restarts)).
     pub time_count: bool,
@@ -209,13 +206,6 @@ impl fmt::Display for LoadReport {
                 "the time count restarts (a reboot) at line(s) {}: each restart begins a new \
                  segment",
                 lines.join(", ")
-            )?;
-        }
-        if let Some(offset) = self.name_utc_offset {
-            writeln!(
-                f,
-                "timestamps read at UTC{} as the column's name says (no daylight saving)",
-                timestamp::format_offset(offset)
             )?;
         }
         if !self.clock_changes.is_empty() {
@@ -411,7 +401,6 @@ impl Series {
             return Err(LoadError::NoSamplePeriod { rows: 0 });
         };
         let time = TimeColumns::detect(&table, &first.cells, config)?;
-        let time = Time::new(time, &table.header);
         let rows_in_file = table.rows.len();
         // A long-format file: one column per series, then detected again.
         let (table, time, pivoted) = match layout {
@@ -422,16 +411,14 @@ impl Series {
                     return Err(LoadError::NoSamplePeriod { rows: 0 });
                 };
                 let time = TimeColumns::detect(&table, &first.cells, config)?;
-                let time = Time::new(time, &table.header);
                 (table, time, Some(pivoted))
             }
             None => (table, time, None),
         };
-        // Clock times without an offset: a local clock, or at the offset the column's name gives.
-        let clock_times =
-            (table.good_rows().next()).is_some_and(|r| time.columns.is_local(&r.cells));
-        let local_time = clock_times && time.offset.is_none();
-        let name_utc_offset = time.offset.filter(|_| clock_times);
+        let local_time = table
+            .good_rows()
+            .next()
+            .is_some_and(|r| time.is_local(&r.cells));
         let segment = config
             .segment_column
             .as_ref()
@@ -505,7 +492,6 @@ impl Series {
             duplicates_dropped: regular.duplicates,
             interpolated_rows: regular.interpolated,
             local_time,
-            name_utc_offset,
             time_count: rows
                 .times
                 .first()
@@ -625,50 +611,6 @@ enum TimeColumns {
     /// Year, month and day columns and up to hour, minute and second (`count` of them, 3 to 6,
     /// in that order in `columns`).
     Parts { columns: [usize; 6], count: usize },
-}
-
-/// The timestamp columns with the UTC offset their first column's name gives, if it gives one
-/// (`Date Time, GMT-05:00` as Onset's HOBO loggers write it, `time_utc`, `Zeit (UTC+1)`): then
-/// local clock times in them are at that fixed offset, not a clock that daylight saving moves.
-#[derive(Debug, Clone, Copy)]
-struct Time {
-    columns: TimeColumns,
-    /// Seconds east of UTC.
-    offset: Option<i64>,
-}
-
-impl Time {
-    fn new(columns: TimeColumns, header: &[String]) -> Self {
-        let offset = columns
-            .indices()
-            .next()
-            .and_then(|i| header.get(i))
-            .and_then(|name| timestamp::offset_in_name(name));
-        Time { columns, offset }
-    }
-
-    fn format(&self) -> TimestampFormat {
-        self.columns.format()
-    }
-
-    fn indices(&self) -> impl Iterator<Item = usize> + '_ {
-        self.columns.indices()
-    }
-
-    /// Whether the row's timestamp is a local clock that daylight saving moves: local, and
-    /// no offset in the column's name.
-    fn is_local(&self, cells: &csv::StringRecord) -> bool {
-        self.offset.is_none() && self.columns.is_local(cells)
-    }
-
-    /// UTC milliseconds of one row: a local clock time at the name's offset moved by it.
-    fn utc_ms(&self, cells: &csv::StringRecord) -> Result<i64, (usize, TimestampError)> {
-        let ms = self.columns.utc_ms(cells)?;
-        match self.offset {
-            Some(offset) if self.columns.is_local(cells) => Ok(ms - offset * 1000),
-            _ => Ok(ms),
-        }
-    }
 }
 
 /// Names (any case) of a column of whole hours next to a date column: the hour of the day,
@@ -1238,7 +1180,7 @@ pub(crate) fn classify(text: &str) -> Cell {
 }
 
 /// The numeric columns (see the module docs), in file order.
-fn numeric_columns(table: &RawTable, time: &Time) -> Vec<usize> {
+fn numeric_columns(table: &RawTable, time: &TimeColumns) -> Vec<usize> {
     (0..table.header.len())
         .filter(|&i| !time.indices().any(|t| t == i))
         .filter(|&i| {
@@ -1405,7 +1347,7 @@ type KeylessKeys = std::collections::HashMap<u64, String>;
 /// keys of the rows without one.
 fn sort_by_time(
     rows: Vec<Result<RawRow, LoadError>>,
-    time: &Time,
+    time: &TimeColumns,
     segment: Option<usize>,
 ) -> (Vec<Result<RawRow, LoadError>>, bool, KeylessKeys) {
     let mut ms = i64::MIN;
@@ -1487,7 +1429,7 @@ fn sort_by_time(
 fn parse_rows(
     header: &[String],
     table_rows: Vec<Result<RawRow, LoadError>>,
-    time: &Time,
+    time: &TimeColumns,
     numeric: &[usize],
     segment: Option<(usize, &KeylessKeys)>,
     bad: &mut BadRows,
@@ -2845,24 +2787,6 @@ Date (MM/DD/YYYY),Time (HH:MM),Dry-bulb (C),Dry-bulb source
         assert_eq!(series.report().clock_changes, [4]);
         assert_eq!(series.column("v"), Some(&[0.0, 1.0, 2.0, 3.0][..]));
         assert_eq!(series.report().duplicates_dropped, 0);
-        // A name that gives the offset (an Onset HOBO logger's): Unix times at that fixed offset,
-        // no daylight saving (a jump on a transition Sunday is a gap).
-        let hobo = "#,\"Date Time, GMT-05:00\",\"Temp, °F\"\n\
-                    1,11/13/23 12:00:00 AM,50\n2,11/13/23 01:00:00 AM,51\n\
-                    3,11/13/23 02:00:00 AM,52\n4,11/13/23 03:00:00 AM,53\n";
-        let series = load(hobo).unwrap();
-        let r = series.report();
-        assert_eq!((r.local_time, r.name_utc_offset), (false, Some(-5 * 3600)));
-        assert_eq!(series.times()[0], 1_699_851_600_000, "2023-11-13T05:00:00Z");
-        assert!(series.times().windows(2).all(|w| w[1] - w[0] == HOUR_MS));
-        assert!(
-            r.to_string()
-                .contains("timestamps read at UTC-05:00 as the column's name says")
-        );
-        let us = "t (UTC-5),v\n2023-11-05T00:00,0\n2023-11-05T01:00,1\n2023-11-05T01:00,2\n";
-        let series = load(us).unwrap();
-        assert_eq!(series.report().clock_changes, Vec::<u64>::new());
-        assert_eq!(series.report().duplicates_dropped, 1);
         // An hourly European meter in hour-ending times: `04:00` after `02:00` in spring (the
         // hour 02:00-03:00 CET ends at 04:00 CEST), `03:00` twice in autumn.
         let spring =

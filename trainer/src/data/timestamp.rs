@@ -798,83 +798,21 @@ pub(crate) fn format_iso8601(utc_seconds: i64, utc_offset: i64) -> String {
     let local = utc_seconds + utc_offset;
     let (year, month, day) = civil_from_days(local.div_euclid(DAY));
     let second_of_day = local.rem_euclid(DAY);
+    let sign = if utc_offset < 0 { '-' } else { '+' };
+    let offset_minutes = utc_offset.abs() / 60;
     format!(
-        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}{}",
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}{sign}{:02}:{:02}",
         second_of_day / HOUR,
         second_of_day % HOUR / 60,
         second_of_day % 60,
-        format_offset(utc_offset),
+        offset_minutes / 60,
+        offset_minutes % 60,
     )
-}
-
-/// A UTC offset of `seconds` (a whole number of minutes) as `±HH:MM`.
-pub(crate) fn format_offset(seconds: i64) -> String {
-    let sign = if seconds < 0 { '-' } else { '+' };
-    let minutes = seconds.abs() / 60;
-    format!("{sign}{:02}:{:02}", minutes / 60, minutes % 60)
-}
-
-/// The UTC offset (seconds east) a column's name gives: `UTC` or `GMT` (any case) as a word,
-/// alone (0) or followed by `±H`, `±HH`, `±HHMM` or `±HH:MM` up to 14 hours (`Date Time,
-/// GMT-05:00`, `time_utc`, `Zeit (UTC+1)`); `None` if the name has none, or a malformed one.
-pub(crate) fn offset_in_name(name: &str) -> Option<i64> {
-    let b = name.as_bytes();
-    let word_edge = |i: usize| b.get(i).is_none_or(|c| !c.is_ascii_alphanumeric());
-    let at = (0..b.len().saturating_sub(2)).find(|&i| {
-        let word = &b[i..i + 3];
-        (word.eq_ignore_ascii_case(b"utc") || word.eq_ignore_ascii_case(b"gmt"))
-            && (i == 0 || word_edge(i - 1))
-    })?;
-    let rest = &name[at + 3..];
-    let (sign, rest) = match rest.chars().next() {
-        Some('+') => (1, &rest[1..]),
-        Some(c @ ('-' | '\u{2212}')) => (-1, &rest[c.len_utf8()..]),
-        _ => return word_edge(at + 3).then_some(0),
-    };
-    let len = rest
-        .find(|c: char| !c.is_ascii_digit() && c != ':')
-        .unwrap_or(rest.len());
-    let (digits, after) = rest.split_at(len);
-    if after.starts_with(|c: char| c.is_ascii_alphanumeric()) {
-        return None;
-    }
-    let (hours, minutes) = match digits.split_once(':') {
-        Some((h, m)) if m.len() == 2 => (h, m),
-        Some(_) => return None,
-        None if digits.len() == 4 => digits.split_at(2),
-        None => (digits, "0"),
-    };
-    let (h, m): (i64, i64) = (hours.parse().ok()?, minutes.parse().ok()?);
-    ((1..=2).contains(&hours.len()) && h <= 14 && m < 60).then_some(sign * (h * 3600 + m * 60))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn a_column_name_can_give_the_utc_offset() {
-        let h = 3600;
-        for (name, offset) in [
-            ("Date Time, GMT-05:00", Some(-5 * h)),
-            ("time_utc", Some(0)),
-            ("Zeit (UTC+1)", Some(h)),
-            ("Timestamp (UTC+0530)", Some(5 * h + 1800)),
-            ("time UTC\u{2212}03:30", Some(-3 * h - 1800)),
-            ("GMT", Some(0)),
-            ("timestamp", None),
-            ("utcnow", None),
-            ("computc", None),
-            ("time (UTC+25)", None),
-            ("time (UTC+5:3)", None),
-            ("time (UTC+123)", None),
-            ("time (UTC+5h)", None),
-        ] {
-            assert_eq!(offset_in_name(name), offset, "{name}");
-        }
-        assert_eq!(format_offset(-5 * h), "-05:00");
-        assert_eq!(format_offset(5 * h + 1800), "+05:30");
-    }
 
     #[test]
     fn spreadsheet_dates_and_clocks() {
