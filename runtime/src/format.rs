@@ -181,10 +181,10 @@ pub struct ModelRepr<'a, T> {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct IntModel {
     /// The quantized input is `x_norm · 2^input_exp` rounded and saturated to `i16`, computed
-    /// as `round((x - mean) · g)`: the difference in `f32`, the gain `g = 2^input_exp / std`
-    /// rounded to `f32` (at most `f32::MAX`), their product exact and rounded once, half away
-    /// from zero (`Model`'s `quantize_input`). Near a tie this can differ by one from rounding
-    /// the `f32` quotient `(x - mean) / std` (about 3 inputs in 10,000).
+    /// as `round(x · g - mean · g)` with the gain `g = 2^input_exp / std` rounded to `f32` (at
+    /// most `f32::MAX`): both products exact and truncated to Q16, their difference rounded
+    /// half up (`quantize_input` in `model.rs`; integers only). Near a tie (within 2^-15) this
+    /// can differ by one from rounding the exact `(x - mean) · g`.
     pub input_exp: u8,
     /// One entry per layer.
     pub layers: HVec<crate::layers::IntLayer, MAX_LAYERS>,

@@ -505,7 +505,9 @@ impl<'a> Model<'a> {
             index: (model.layers.len() - 1) as u8,
             problem: Problem::TooLarge,
         };
-        let io = crate::layers::add(2 * n_in, width).map_err(too_large)?;
+        // i8x16: four words per channel in place of the normalized sample (`input_words`).
+        let io_in = if int.is_some() { 5 * n_in } else { 2 * n_in };
+        let io = crate::layers::add(io_in, width).map_err(too_large)?;
         // i8x16: the quantized sample and the layer states as i16, two to a word.
         let layer_words = match int {
             Some(_) => crate::layers::add(n_in, state_len)
@@ -818,19 +820,25 @@ impl<'a> Model<'a> {
         }
     }
 
-    /// An `i8x16` model's input from a (filled) raw sample `v` and the channels' gains:
-    /// `round((v - mean) · gain)`, the product exact and rounded once, saturated to `i16`
-    /// ([`round_product_i16`]; `v · gain` without normalization). With
-    /// [`output_from_int`](Self::output_from_int), the one place where the integer path uses
-    /// `f32`: one subtraction per channel.
-    pub(crate) fn quantize_input(&self, v: &[f32], gains: &[f32], q: &mut [i16]) {
-        for (c, ((q, &v), &g)) in q.iter_mut().zip(v).zip(gains).enumerate() {
-            let d = match &self.input_norm {
-                Some(n) => v - n.mean[c],
-                None => v,
-            };
-            *q = round_product_i16(d, g);
-        }
+    /// An `i8x16` model's quantization words for input channel `c` ([`quantize_input`]; a
+    /// stepper computes them once, at reset): the gain's bits ([`input_gain`](Self::input_gain)),
+    /// `284 - e` for its biased exponent `e` where the fast path takes it (`30 ≤ e ≤ 236`, else
+    /// `u32::MAX`), and `mean · gain` in Q16 ([`q16_product`], 0 without normalization) minus
+    /// the rounding term 2^15, as its low and high words.
+    pub(crate) fn input_words(&self, c: usize, exp: u8) -> [u32; 4] {
+        let gain = self.input_gain(c, exp).to_bits();
+        let offset = self
+            .input_norm
+            .as_ref()
+            .map_or(0, |n| q16_product(n.mean[c].to_bits(), gain));
+        let e = (gain >> 23) & 0xff;
+        let fast = if (30..=236).contains(&e) {
+            284 - e
+        } else {
+            u32::MAX
+        };
+        let offset = offset - (1 << 15);
+        [gain, fast, offset as u32, (offset >> 32) as u32]
     }
 
     /// An `i8x16` model's output: `q · 2^-exp` as `f32` (exact), then softmax if the last layer
@@ -931,79 +939,92 @@ pub(crate) fn pow2_over(e: u8, s: f32) -> f32 {
     f32::from_bits(kept + u32::from(up))
 }
 
-/// `round(d · k)` (half away from zero) of the exact product, saturated to `i16`, NaN to 0 (a
-/// zero times an infinity too). On the bits alone: with both significands normalized to
-/// `[2^23, 2^24)` (a subnormal's shifted up), `|d · k| = p · 2^-r` with `p < 2^48` exact in a
-/// `u64`, and one rounding shift. On the FPU-less cores this is a 32 x 32 -> 64-bit multiply
-/// where a float multiply and a conversion (or a division) were library calls.
-pub(crate) fn round_product_i16(d: f32, k: f32) -> i16 {
-    round_product_with(d, k, product_from_31)
-}
-
-/// [`round_product_i16`] with the product `(a · b) >> 31` computed by `product` (the host tests
-/// the M0's 32-bit variant through it too).
-#[inline(always)]
-fn round_product_with(d: f32, k: f32, product: impl Fn(u32, u32) -> u32) -> i16 {
-    let (db, kb) = (d.to_bits(), k.to_bits());
-    let (ed, ek) = ((db >> 23) & 0xff, (kb >> 23) & 0xff);
-    // The usual case first: both normal and finite, and 32 ≤ r < 64 (see below).
-    let r = 300u32.wrapping_sub(ed + ek);
-    if ed.wrapping_sub(1) < 254 && ek.wrapping_sub(1) < 254 && r.wrapping_sub(32) < 32 {
-        let p = product(db & 0x7f_ffff | 0x80_0000, kb & 0x7f_ffff | 0x80_0000);
-        return signed_i16(round_shift_product(p, r), db ^ kb);
-    }
-    round_product_bits(db, kb, product)
-}
-
-/// `round(p · 2^-r)` half up, at most 2^15, for `p < 2^48` given as `p >> 31` (below 2^17) and
-/// `32 ≤ r < 64`: rounding half up is `((p >> (r - 1)) + 1) >> 1`.
-#[inline(always)]
-fn round_shift_product(p_31: u32, r: u32) -> i32 {
-    let a = p_31 >> (r - 32);
-    ((a + 1) >> 1).min(1 << 15) as i32
-}
-
-/// `(a · b) >> 31` for `a, b < 2^24`, exactly.
-#[inline(always)]
-fn product_from_31(a: u32, b: u32) -> u32 {
-    #[cfg(nowcast_thumb1)]
-    {
-        product_from_31_narrow(a, b)
-    }
-    #[cfg(not(nowcast_thumb1))]
-    {
-        ((u64::from(a) * u64::from(b)) >> 31) as u32
+/// An `i8x16` model's input from a (filled) raw sample `v` and the channels' quantization
+/// words ([`Model::input_words`], four per channel): `round(v · gain - mean · gain)`, the two
+/// products in Q16 ([`q16_product`]) and their difference rounded half up, saturated to `i16`;
+/// a NaN is 0 (the mean). Integer arithmetic only: with [`Model::output_from_int`]'s
+/// de-normalization the integer path uses no `f32` arithmetic before the output.
+pub(crate) fn quantize_input(v: &[f32], words: &[u32], q: &mut [i16]) {
+    for ((q, &v), w) in q.iter_mut().zip(v).zip(words.chunks_exact(4)) {
+        let &[gain, fast, lo, hi] = w else {
+            continue;
+        };
+        let (vb, offset) = (v.to_bits(), i64::from(hi as i32) << 32 | i64::from(lo));
+        // The exponent check of both operands in one: `fast - e_v < 48` only for a normal `v`
+        // when the gain is one the fast path takes (see `input_words`).
+        let k = fast.wrapping_sub((vb >> 23) & 0xff);
+        *q = if k < 48 {
+            let p = product_24(vb & 0x7f_ffff | 0x80_0000, gain & 0x7f_ffff | 0x80_0000);
+            // p >> k in 32 bits where it fits (p < 2^48).
+            let p = if k >= 16 {
+                i64::from(((p >> 16) as u32) >> (k - 16))
+            } else {
+                (p >> k) as i64
+            };
+            sat16_from_q16(if vb >> 31 != 0 {
+                -(p + offset)
+            } else {
+                p - offset
+            })
+        } else if vb & 0x7fff_ffff > 0x7f80_0000 {
+            0
+        } else {
+            sat16_from_q16(q16_product(vb, gain) - offset)
+        };
     }
 }
 
-/// [`product_from_31`] in 32-bit arithmetic (the M0's: its 64-bit multiply is a library call).
-/// With `a = ha · 2^16 + la`, `a · b = ha·hb · 2^32 + (ha·lb + la·hb) · 2^16 + la·lb`, so the
-/// result is `2·ha·hb + ((ha·lb + la·hb + (la·lb >> 16)) >> 15)` (each sum below 2^26).
+/// `d >> 16` saturated to `i16` (a difference of [`q16_product`]s with the rounding term in).
 #[inline(always)]
-#[cfg_attr(not(nowcast_thumb1), allow(dead_code))]
-fn product_from_31_narrow(a: u32, b: u32) -> u32 {
-    let (ha, la, hb, lb) = (a >> 16, a & 0xffff, b >> 16, b & 0xffff);
-    2 * ha * hb + ((ha * lb + la * hb + ((la * lb) >> 16)) >> 15)
-}
-
-/// A magnitude of at most 2^15 with the sign bit of `sign`, saturated to `i16`.
-#[inline(always)]
-fn signed_i16(magnitude: i32, sign: u32) -> i16 {
-    let q = if sign >> 31 != 0 {
-        -magnitude
+fn sat16_from_q16(d: i64) -> i16 {
+    let (lo, hi) = (d as i32, (d >> 32) as i32);
+    if hi == lo >> 31 {
+        (lo >> 16) as i16
+    } else if hi < 0 {
+        i16::MIN
     } else {
-        magnitude
-    };
-    q.min(i32::from(i16::MAX)) as i16
+        i16::MAX
+    }
 }
 
-/// [`round_product_i16`] for any operands, from their bits.
+/// `v · g` in Q16 from the bits of `v` and `g`: `trunc(v · g · 2^16)` of the exact product
+/// (toward zero), its magnitude at most [`Q16_LIMIT`]; 0 for a zero or NaN operand. With both
+/// significands normalized to `[2^23, 2^24)` (a subnormal's shifted up), `|v · g| = p · 2^-r`
+/// with `p < 2^48` exact in a `u64`, so the Q16 value is `p >> (r - 16)`. On the FPU-less cores
+/// this is one 32 x 32 -> 64-bit multiply (four 16 x 16-bit ones on the M0) and shifts, where a
+/// float subtraction, a multiply and a conversion were library calls.
+pub(crate) fn q16_product(vb: u32, gb: u32) -> i64 {
+    match q16_product_normal(vb, gb) {
+        Some(p) => p,
+        None => q16_product_bits(vb, gb),
+    }
+}
+
+/// Largest magnitude of a [`q16_product`]: `2^61`, so that the difference of two and its
+/// rounding term fit an `i64`.
+pub(crate) const Q16_LIMIT: i64 = 1 << 61;
+
+/// [`q16_product`] in the usual case, both operands normal and the product below 2^32 in
+/// magnitude (`0 ≤ r - 16 < 48`; a product below 2^-16 is 0 here too), else `None`.
+#[inline(always)]
+fn q16_product_normal(vb: u32, gb: u32) -> Option<i64> {
+    let (ev, eg) = ((vb >> 23) & 0xff, (gb >> 23) & 0xff);
+    // r - 16 = 300 - ev - eg - 16.
+    let k = 284u32.wrapping_sub(ev + eg);
+    if ev.wrapping_sub(1) < 254 && eg.wrapping_sub(1) < 254 && k < 48 {
+        let p = (product_24(vb & 0x7f_ffff | 0x80_0000, gb & 0x7f_ffff | 0x80_0000) >> k) as i64;
+        return Some(if (vb ^ gb) >> 31 != 0 { -p } else { p });
+    }
+    None
+}
+
+/// [`q16_product`] for any operands.
 #[inline(never)]
-fn round_product_bits(db: u32, kb: u32, product: impl Fn(u32, u32) -> u32) -> i16 {
-    let (ad, ak) = (db & 0x7fff_ffff, kb & 0x7fff_ffff);
+fn q16_product_bits(vb: u32, gb: u32) -> i64 {
+    let (av, ag) = (vb & 0x7fff_ffff, gb & 0x7fff_ffff);
     // A NaN, or a zero (times anything, an infinity too): 0. (Bit tests: on the FPU-less
     // cores `is_nan` is a library call.)
-    if ad > 0x7f80_0000 || ak > 0x7f80_0000 || ad == 0 || ak == 0 {
+    if av > 0x7f80_0000 || ag > 0x7f80_0000 || av == 0 || ag == 0 {
         return 0;
     }
     // Significand in [2^23, 2^24) and exponent e such that |v| = m · 2^(e - 150).
@@ -1016,18 +1037,49 @@ fn round_product_bits(db: u32, kb: u32, product: impl Fn(u32, u32) -> u32) -> i1
             (f | 0x80_0000, e)
         }
     };
-    let ((md, ed), (mk, ek)) = (parts(ad), parts(ak));
-    let r = 300 - ed - ek;
-    let magnitude = if ed == 255 || ek == 255 || r < 32 {
-        // An infinity, or at least 2^46 · 2^-31: saturates.
-        1 << 15
-    } else if r >= 64 {
-        // Below 2^48 · 2^-64: rounds to 0.
+    let ((mv, ev), (mg, eg)) = (parts(av), parts(ag));
+    // p · 2^-k in Q16, with p in [2^46, 2^48).
+    let k = 284 - ev - eg;
+    let magnitude = if ev == 255 || eg == 255 || k < -15 {
+        // An infinity, or at least 2^46 · 2^16 = 2^62 in Q16: saturates.
+        Q16_LIMIT
+    } else if k >= 48 {
         0
+    } else if k >= 0 {
+        (product_24(mv, mg) >> k) as i64
     } else {
-        round_shift_product(product(md, mk), r as u32)
+        // Below 2^48 · 2^15 = 2^63.
+        ((product_24(mv, mg) << -k) as i64).min(Q16_LIMIT)
     };
-    signed_i16(magnitude, db ^ kb)
+    if (vb ^ gb) >> 31 != 0 {
+        -magnitude
+    } else {
+        magnitude
+    }
+}
+
+/// `a · b` for `a, b < 2^24`, exactly.
+#[inline(always)]
+fn product_24(a: u32, b: u32) -> u64 {
+    #[cfg(nowcast_thumb1)]
+    {
+        product_24_narrow(a, b)
+    }
+    #[cfg(not(nowcast_thumb1))]
+    {
+        u64::from(a) * u64::from(b)
+    }
+}
+
+/// [`product_24`] from 16 x 16-bit products (the M0's: its 64-bit multiply is a library call).
+/// With `a = ha · 2^16 + la`, `a · b = ha·hb · 2^32 + (ha·lb + la·hb) · 2^16 + la·lb`; the
+/// middle sum is below 2^25.
+#[inline(always)]
+#[cfg_attr(not(nowcast_thumb1), allow(dead_code))]
+fn product_24_narrow(a: u32, b: u32) -> u64 {
+    let (ha, la, hb, lb) = (a >> 16, a & 0xffff, b >> 16, b & 0xffff);
+    let mid = u64::from(ha * lb + la * hb);
+    (u64::from(ha * hb) << 32) + (mid << 16) + u64::from(la * lb)
 }
 
 /// A vocabulary line's token and id (`token\tid`, id in decimal).
@@ -1101,8 +1153,27 @@ mod tests {
             f32::NAN,
             -f32::NAN,
         ];
-        // The exact product in f64 (two 24-bit significands), rounded half away from zero.
-        let reference = |d: f32, k: f32| libm::round(f64::from(d) * f64::from(k)) as i16;
+        // The exact product in f64 (two 24-bit significands) times 2^16, truncated, saturated.
+        let reference = |v: f32, g: f32| {
+            let p = f64::from(v) * f64::from(g) * 65536.0;
+            if p.is_nan() {
+                0
+            } else {
+                (p.trunc() as i128).clamp(-(1 << 61), 1 << 61) as i64
+            }
+        };
+        let narrow = |v: f32, g: f32| {
+            let (vb, gb) = (v.to_bits(), g.to_bits());
+            let (ev, eg) = ((vb >> 23) & 0xff, (gb >> 23) & 0xff);
+            let k = 284u32.wrapping_sub(ev + eg);
+            if ev.wrapping_sub(1) < 254 && eg.wrapping_sub(1) < 254 && k < 48 {
+                let m = |b: u32| b & 0x7f_ffff | 0x80_0000;
+                let p = (product_24_narrow(m(vb), m(gb)) >> k) as i64;
+                Some(if (vb ^ gb) >> 31 != 0 { -p } else { p })
+            } else {
+                None
+            }
+        };
         let gains = [
             1.0f32,
             4096.0,
@@ -1118,26 +1189,88 @@ mod tests {
             f32::MAX,
             f32::INFINITY,
         ];
-        for k in gains {
-            for d in edges.into_iter().chain(edges.map(|x| x / 4096.0)) {
-                assert_eq!(round_product_i16(d, k), reference(d, k), "{d} {k}");
-                assert_eq!(round_product_i16(k, d), reference(k, d), "{k} {d}");
+        let check = |v: f32, g: f32| {
+            let want = reference(v, g);
+            let (vb, gb) = (v.to_bits(), g.to_bits());
+            assert_eq!(q16_product(vb, gb), want, "{v:e} {g:e}");
+            assert_eq!(q16_product_bits(vb, gb), want, "{v:e} {g:e} (general)");
+            if let Some(p) = narrow(v, g) {
+                assert_eq!(p, want, "{v:e} {g:e} (32-bit products)");
             }
-            // Every 4099th bit pattern: all exponents, signs and many significands; with the
-            // M0's 32-bit product too.
+        };
+        for g in gains {
+            for v in edges.into_iter().chain(edges.map(|x| x / 4096.0)) {
+                check(v, g);
+                check(g, v);
+            }
+            // Every 4099th bit pattern: all exponents, signs and many significands.
             for bits in (0..=u32::MAX).step_by(4099) {
-                let d = f32::from_bits(bits);
-                let want = reference(d, k);
-                assert_eq!(round_product_i16(d, k), want, "{bits:#x} {k}");
-                let narrow = round_product_with(d, k, product_from_31_narrow);
-                assert_eq!(narrow, want, "{bits:#x} {k} (32-bit product)");
+                check(f32::from_bits(bits), g);
             }
         }
         // Gains over every exponent and many significands, against a few samples.
         for bits in (0..=u32::MAX).step_by(65537) {
-            let k = f32::from_bits(bits);
-            for d in [1.0f32, -0.37, 3.1e-3, 812.5, -1e6] {
-                assert_eq!(round_product_i16(d, k), reference(d, k), "{d} {bits:#x}");
+            for v in [1.0f32, -0.37, 3.1e-3, 812.5, -1e6] {
+                check(v, f32::from_bits(bits));
+            }
+        }
+    }
+
+    /// The quantized input against `(v - mean) · gain` in `f64`: rounded half up within 2^-15
+    /// of a tie (the two Q16 truncations), saturated, the mean itself 0, a NaN 0; on the fast
+    /// path and the general one (a gain outside the fast path's exponents).
+    #[test]
+    fn the_quantized_input_is_the_rounded_normalized_value() {
+        let mut x = 0x2545_f491u32;
+        let mut next = || crate::fixed::xorshift32(&mut x);
+        let channels = [
+            (1013.25f32, 8.3f32),
+            (21.7, 0.37),
+            (0.0, 1.0),
+            (-3.5e4, 1e3),
+            (2.5e-3, 1e-4),
+            (1.5e-30, 2e-33),
+        ];
+        for (mean, std) in channels {
+            for e in [0u8, 8, 12, 15] {
+                let g = pow2_over(e, std);
+                let o = q16_product(mean.to_bits(), g.to_bits()) - (1 << 15);
+                let eg = (g.to_bits() >> 23) & 0xff;
+                let fast = if (30..=236).contains(&eg) {
+                    284 - eg
+                } else {
+                    u32::MAX
+                };
+                let words = [g.to_bits(), fast, o as u32, (o >> 32) as u32];
+                let slow = [g.to_bits(), u32::MAX, o as u32, (o >> 32) as u32];
+                let quantize = |v: f32, words: &[u32; 4]| {
+                    let mut q = [0i16];
+                    quantize_input(&[v], words, &mut q);
+                    q[0]
+                };
+                for w in [&words, &slow] {
+                    assert_eq!(quantize(mean, w), 0, "{mean} {std} {e}");
+                    assert_eq!(quantize(f32::NAN, w), 0);
+                }
+                for _ in 0..20_000 {
+                    // Samples within a few hundred std of the mean, and some far out.
+                    let wide = if next() % 8 == 0 { 1e4 } else { 300.0 };
+                    let z = (next() as i32 as f32) / 2.0f32.powi(31) * wide;
+                    let v = mean + z * std;
+                    let exact = (f64::from(v) - f64::from(mean)) * f64::from(g);
+                    let clamped = exact.clamp(-32768.0, 32767.0);
+                    let near_tie = (exact - exact.floor() - 0.5).abs() <= 1.0 / 32768.0;
+                    let got = quantize(v, &words);
+                    assert_eq!(got, quantize(v, &slow), "{v} {mean} {std} {e}");
+                    let got = f64::from(got);
+                    if near_tie && clamped == exact {
+                        let err = (got - exact).abs();
+                        assert!(err <= 0.5 + 1.0 / 32768.0, "{v} {mean} {std} {e}");
+                    } else {
+                        let want = (clamped + 0.5).floor().min(32767.0);
+                        assert_eq!(got, want, "{v} {mean} {std} {e}: {exact}");
+                    }
+                }
             }
         }
     }
@@ -1150,8 +1283,8 @@ mod tests {
         let pairs = (0..100_000).map(|_| (next(), next()));
         let edge_pairs = edges.iter().flat_map(|&a| edges.map(|b| (a, b)));
         for (a, b) in pairs.chain(edge_pairs) {
-            let wide = ((u64::from(a) * u64::from(b)) >> 31) as u32;
-            assert_eq!(product_from_31_narrow(a, b), wide, "{a:#x} {b:#x}");
+            let wide = u64::from(a) * u64::from(b);
+            assert_eq!(product_24_narrow(a, b), wide, "{a:#x} {b:#x}");
         }
     }
 
@@ -1217,12 +1350,16 @@ mod tests {
     /// --ignored`: about a minute).
     #[test]
     #[ignore]
-    fn the_input_rounding_equals_the_exact_one_everywhere() {
-        for k in [4096.0f32, 4096.0 / 0.37, 32768.0 / 1013.25] {
+    fn the_q16_product_equals_the_exact_one_everywhere() {
+        for g in [4096.0f32, 4096.0 / 0.37, 32768.0 / 1013.25] {
             for bits in 0..=u32::MAX {
-                let d = f32::from_bits(bits);
-                let r = libm::round(f64::from(d) * f64::from(k)) as i16;
-                assert_eq!(round_product_i16(d, k), r, "{bits:#x} {k}");
+                let p = f64::from(f32::from_bits(bits)) * f64::from(g) * 65536.0;
+                let want = if p.is_nan() {
+                    0
+                } else {
+                    (p.trunc() as i128).clamp(-(1 << 61), 1 << 61) as i64
+                };
+                assert_eq!(q16_product(bits, g.to_bits()), want, "{bits:#x} {g}");
             }
         }
     }

@@ -5,7 +5,8 @@
 //! [`Model::state_len`] words, laid out as:
 //!
 //! ```text
-//! [last finite raw sample: in] [normalized sample (i8x16: the input gains): in] [output: out]
+//! [last finite raw sample: in] [normalized sample (i8x16: four words per channel, its
+//! quantization constants): in] [output: out]
 //! [layer 0 state] [layer 1 state] ... [scratch shared by all layers]
 //! ```
 //!
@@ -74,13 +75,15 @@ impl<'m, 'b> Stepper<'m, 'b> {
         for (c, v) in buf[..n].iter_mut().enumerate() {
             *v = self.model.initial_fill(c);
         }
-        // An i8x16 model's input gains where a float model keeps its normalized sample.
+        // An i8x16 model's input quantization constants where a float model keeps its
+        // normalized sample.
         #[cfg(feature = "int")]
         if let Some(int) = &self.model.int
             && self.model.vocab().is_none()
         {
-            for (c, g) in buf[n..2 * n].iter_mut().enumerate() {
-                *g = self.model.input_gain(c, int.input_exp);
+            let words: &mut [u32] = bytemuck::cast_slice_mut(&mut buf[n..5 * n]);
+            for (c, w) in words.chunks_exact_mut(4).enumerate() {
+                w.copy_from_slice(&self.model.input_words(c, int.input_exp));
             }
         }
         // All-zero bits are zero in i16 too: the integer states are reset with the rest.
@@ -188,7 +191,7 @@ impl<'m, 'b> Stepper<'m, 'b> {
     }
 
     /// [`run`](Self::run) for an `i8x16` model: the filled raw sample (`buf[..n]`) quantized
-    /// once with the gains at `buf[n..2n]`, then integers only up to the output. Layout after
+    /// once with the constants at `buf[n..5n]`, then integers only up to the output. Layout after
     /// the io words: the `i16` sample and layer states, two to a word, then the `i32` scratch.
     #[cfg(feature = "int")]
     fn run_int(&mut self) -> Option<&[f32]> {
@@ -196,18 +199,18 @@ impl<'m, 'b> Stepper<'m, 'b> {
         let int = model.int.as_ref()?;
         let (n, out_len) = (model.input_len(), model.output_len());
         let buf = &mut self.buf[..model.state_len];
-        let (io, rest) = buf.split_at_mut(2 * n + out_len);
+        let (io, rest) = buf.split_at_mut(5 * n + out_len);
         let (words, scratch) = rest.split_at_mut(rest.len() - model.scratch_len);
         let ints: &mut [i16] = bytemuck::cast_slice_mut(words);
         let scratch: &mut [i32] = bytemuck::cast_slice_mut(scratch);
         let (last, rest) = io.split_at_mut(n);
-        let (gains, y) = rest.split_at_mut(n);
+        let (consts, y) = rest.split_at_mut(4 * n);
         let (xq, mut rest) = ints.split_at_mut(n);
         if model.vocab().is_some() {
-            // A token id (where the gains would be), kept as its 16 bits.
-            xq[0] = gains[0] as u16 as i16;
+            // A token id (where the constants would be), kept as its 16 bits.
+            xq[0] = consts[0] as u16 as i16;
         } else {
-            model.quantize_input(last, gains, xq);
+            crate::model::quantize_input(last, bytemuck::cast_slice(consts), xq);
         }
         let mut input: &[i16] = xq;
         let mut e_in = int.input_exp;

@@ -382,14 +382,14 @@ impl Model<'_> {
                     *q = id as u16 as i16;
                 }
             } else {
-                let mut gains = [0.0f32; crate::format::MAX_CHANNELS];
-                let gains = &mut gains[..n];
-                for (c, g) in gains.iter_mut().enumerate() {
-                    *g = self.input_gain(c, int.input_exp);
+                let mut words = [0u32; 4 * crate::format::MAX_CHANNELS];
+                let words = &mut words[..4 * n];
+                for (c, w) in words.chunks_exact_mut(4).enumerate() {
+                    w.copy_from_slice(&self.input_words(c, int.input_exp));
                 }
                 let rows = a[..steps * n].chunks_exact(n);
                 for (v, q) in rows.zip(q[..steps * n].chunks_exact_mut(n)) {
-                    self.quantize_input(v, gains, q);
+                    crate::model::quantize_input(v, words, q);
                 }
             }
         }
