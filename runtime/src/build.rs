@@ -222,16 +222,35 @@ fn quantize_with(values: &[f32], rows: usize, scales: &[f32]) -> Vec<i8> {
         .collect()
 }
 
-/// A bias as int16 with the smallest power-of-two scale that holds its largest magnitude.
-fn quantize_bias(values: &[f32]) -> (Vec<i16>, u8) {
+/// A bias as int16 with the smallest power-of-two scale that holds its largest magnitude, or
+/// no finer than 2^-`cap` (an `i8x16` layer's biases at the exponent they are added at: finer
+/// bits would be rounded away at every step, and at that exponent the row kernels' epilogue
+/// adds them as they are).
+fn quantize_bias(values: &[f32], cap: Option<u8>) -> (Vec<i16>, u8) {
     let max = values.iter().fold(0.0f32, |m, v| m.max(v.abs()));
-    let exp = largest_exp(max, 32767.0);
+    let exp = largest_exp(max, 32767.0).min(cap.unwrap_or(u8::MAX));
     let scale = pow2(exp);
     let q = values
         .iter()
         .map(|&v| libm::roundf(v / scale).clamp(-32767.0, 32767.0) as i16)
         .collect();
     (q, exp)
+}
+
+/// The exponent an `i8x16` layer adds its biases at (`layers::int`): Q12 for a recurrent
+/// layer's gates and before tanh, sigmoid and hard sigmoid, else the layer's output exponent.
+fn bias_exp(layer: &Layer<Vec<f32>>, q: crate::layers::IntLayer) -> u8 {
+    use crate::fixed::{GATE_EXP, target_exp};
+    match layer {
+        Layer::Dense(l) => target_exp(l.activation, q.output_exp),
+        Layer::Conv1d(l) => target_exp(l.activation, q.output_exp),
+        Layer::SimpleRnn(l) => target_exp(l.activation, q.output_exp),
+        Layer::Bidirectional(b) => match &b.forward {
+            crate::layers::Cell::SimpleRnn(l) => target_exp(l.activation, q.output_exp),
+            _ => GATE_EXP,
+        },
+        _ => GATE_EXP,
+    }
 }
 
 /// `2^-exp`.
@@ -289,6 +308,8 @@ struct Arena {
     shared: Option<ScalesRef>,
     /// Whether Dense and recurrent kernels are written blocked (`i8x16`).
     blocked: bool,
+    /// The current layer's bias exponent at most (`i8x16`: see [`bias_exp`]).
+    bias_cap: Option<u8>,
 }
 
 impl Arena {
@@ -384,7 +405,7 @@ impl Arena {
             return self.push(values);
         }
         let Some((rows, groups)) = kernel_rows(layer, name) else {
-            let (q, exp) = quantize_bias(values);
+            let (q, exp) = quantize_bias(values, self.bias_cap);
             return self.push_i16(&q, exp);
         };
         let mut scales = alloc::vec![0.0f32; groups];
@@ -472,11 +493,13 @@ impl ModelSpec {
             bytes: Vec::new(),
             shared: None,
             blocked: int.is_some(),
+            bias_cap: None,
         };
         let input_norm = arena.norm(&self.input_norm)?;
         let output_norm = arena.norm(&self.output_norm)?;
         let mut layers = HVec::new();
-        for layer in &self.layers {
+        for (i, layer) in self.layers.iter().enumerate() {
+            arena.bias_cap = int.and_then(|int| Some(bias_exp(layer, *int.layers.get(i)?)));
             let wire = map_with_layer(&relayout(layer, true), &mut |t: &Vec<f32>, name, l| {
                 arena.tensor(t, name, l, mode)
             })?;

@@ -226,6 +226,50 @@ pub(crate) fn rescale_rows(y: &mut [i32], m: &[u16], shift: u32, b0: BiasTerms, 
     }
 }
 
+/// `y[j] = rescale(y[j], m[j], shift) + b0[j] + b1[j]` (without `b1` if `None`): [`rescale_rows`]
+/// for biases already in the rows' exponent (a bias the encoder wrote at the exponent it is
+/// added at, `asr = 15`: its term is its value), for `18 ≤ shift ≤ 32`. Lengths shorter than
+/// `y`'s or a shift outside the range leave `y` as it is. The sum fits: below 2^29 + 2^16.
+#[inline]
+pub(crate) fn rescale_rows_exact(
+    y: &mut [i32],
+    m: &[u16],
+    shift: u32,
+    b0: &[i16],
+    b1: Option<&[i16]>,
+) {
+    debug_assert!(rescale_rows_exact_fit(y.len(), m, shift, b0, b1));
+    #[cfg(all(feature = "asm", any(nowcast_thumb2, nowcast_thumb1)))]
+    {
+        thumb::rescale_rows_exact(y, m, shift, b0, b1)
+    }
+    #[cfg(not(all(feature = "asm", any(nowcast_thumb2, nowcast_thumb1))))]
+    {
+        rescale_rows_exact_rust(y, m, shift, b0, b1)
+    }
+}
+
+/// Whether [`rescale_rows_exact`] takes these arguments for rows `..n`.
+#[inline]
+fn rescale_rows_exact_fit(n: usize, m: &[u16], shift: u32, b0: &[i16], b1: Option<&[i16]>) -> bool {
+    m.len() >= n && b0.len() >= n && b1.is_none_or(|b| b.len() >= n) && (18..=32).contains(&shift)
+}
+
+/// [`rescale_rows_exact`] in Rust: the definition ([`rescale`] and the biases in `i64`).
+#[cfg_attr(
+    all(feature = "asm", any(nowcast_thumb2, nowcast_thumb1)),
+    allow(dead_code)
+)]
+fn rescale_rows_exact_rust(y: &mut [i32], m: &[u16], shift: u32, b0: &[i16], b1: Option<&[i16]>) {
+    if !rescale_rows_exact_fit(y.len(), m, shift, b0, b1) {
+        return;
+    }
+    for (j, (yj, &mj)) in y.iter_mut().zip(m).enumerate() {
+        let b = i64::from(b0[j]) + b1.map_or(0, |b| i64::from(b[j]));
+        *yj = (i64::from(rescale(i64::from(*yj), mj, shift as i32)) + b) as i32;
+    }
+}
+
 /// Whether [`rescale_rows`] takes these arguments for rows `..n`.
 #[inline]
 fn rescale_rows_fit(n: usize, m: &[u16], shift: u32, b0: BiasTerms, b1: BiasTerms) -> bool {
@@ -269,7 +313,7 @@ pub(crate) fn xorshift32(state: &mut u32) -> u32 {
 /// A case where a kernel [`check_kernels`] ran disagreed with its Rust definition.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct KernelMismatch {
-    /// `"dot4"`, `"rows8"`, `"dot_u8"`, `"gru_cell"` or `"rescale_rows"`.
+    /// `"dot4"`, `"rows8"`, `"dot_u8"`, `"gru_cell"`, `"rescale_rows"` or `"rescale_rows_exact"`.
     pub kernel: &'static str,
     /// The case's number.
     pub case: u32,
@@ -286,7 +330,7 @@ pub struct KernelMismatch {
 /// extremes included), weights over `[-127, 127]` (bytes over `1..=255`), starting sums over
 /// the whole `i32` range, one to three blocks, shifts 0 to 3 or 32; for the epilogue 1 to 40
 /// sums over the whole `i32` range, mantissas over the whole `u16` range, every shift from 18
-/// to 32 and every case of both biases. Returns
+/// to 32 and every case of both biases (and one or two biases in the rows' exponent). Returns
 /// the number of cases checked; without assembly both sides are the Rust loops. The firmware
 /// runs it under QEMU on every core (`firmware/qemu` bin `kernels`). It checks results only:
 /// that the assembly restores the registers it saves rests on review and on the parity suite.
@@ -382,6 +426,15 @@ pub fn check_kernels(cases: u32) -> Result<u32, KernelMismatch> {
         rescale_rows_rust(&mut plain[..rows], &m, shift, b0, b1);
         if fast != plain {
             return Err(mismatch("rescale_rows"));
+        }
+        // The same with biases in the rows' exponent, one or two.
+        let second = (next() % 2 == 0).then_some(&v1[..]);
+        let mut fast: [i32; MAX] = core::array::from_fn(|_| next() as i32);
+        let mut plain = fast;
+        rescale_rows_exact(&mut fast[..rows], &m, shift, &v0, second);
+        rescale_rows_exact_rust(&mut plain[..rows], &m, shift, &v0, second);
+        if fast != plain {
+            return Err(mismatch("rescale_rows_exact"));
         }
     }
     Ok(cases)

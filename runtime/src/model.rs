@@ -990,37 +990,13 @@ fn sat16_from_q16(d: i64) -> i16 {
 /// `v · g` in Q16 from the bits of `v` and `g`: `trunc(v · g · 2^16)` of the exact product
 /// (toward zero), its magnitude at most [`Q16_LIMIT`]; 0 for a zero or NaN operand. With both
 /// significands normalized to `[2^23, 2^24)` (a subnormal's shifted up), `|v · g| = p · 2^-r`
-/// with `p < 2^48` exact in a `u64`, so the Q16 value is `p >> (r - 16)`. On the FPU-less cores
-/// this is one 32 x 32 -> 64-bit multiply (four 16 x 16-bit ones on the M0) and shifts, where a
-/// float subtraction, a multiply and a conversion were library calls.
-pub(crate) fn q16_product(vb: u32, gb: u32) -> i64 {
-    match q16_product_normal(vb, gb) {
-        Some(p) => p,
-        None => q16_product_bits(vb, gb),
-    }
-}
-
-/// Largest magnitude of a [`q16_product`]: `2^61`, so that the difference of two and its
-/// rounding term fit an `i64`.
-pub(crate) const Q16_LIMIT: i64 = 1 << 61;
-
-/// [`q16_product`] in the usual case, both operands normal and the product below 2^32 in
-/// magnitude (`0 ≤ r - 16 < 48`; a product below 2^-16 is 0 here too), else `None`.
-#[inline(always)]
-fn q16_product_normal(vb: u32, gb: u32) -> Option<i64> {
-    let (ev, eg) = ((vb >> 23) & 0xff, (gb >> 23) & 0xff);
-    // r - 16 = 300 - ev - eg - 16.
-    let k = 284u32.wrapping_sub(ev + eg);
-    if ev.wrapping_sub(1) < 254 && eg.wrapping_sub(1) < 254 && k < 48 {
-        let p = (product_24(vb & 0x7f_ffff | 0x80_0000, gb & 0x7f_ffff | 0x80_0000) >> k) as i64;
-        return Some(if (vb ^ gb) >> 31 != 0 { -p } else { p });
-    }
-    None
-}
-
-/// [`q16_product`] for any operands.
+/// with `p < 2^48` exact in a `u64`, so the Q16 value is `p >> (r - 16)`. The general case, for
+/// the offsets and for samples [`quantize_input`]'s fast path leaves out; that path is the same
+/// arithmetic for normal operands: on the FPU-less cores one 32 x 32 -> 64-bit multiply (four
+/// 16 x 16-bit ones on the M0) and shifts, where a float subtraction, a multiply and a
+/// conversion were library calls.
 #[inline(never)]
-fn q16_product_bits(vb: u32, gb: u32) -> i64 {
+pub(crate) fn q16_product(vb: u32, gb: u32) -> i64 {
     let (av, ag) = (vb & 0x7fff_ffff, gb & 0x7fff_ffff);
     // A NaN, or a zero (times anything, an infinity too): 0. (Bit tests: on the FPU-less
     // cores `is_nan` is a library call.)
@@ -1057,6 +1033,10 @@ fn q16_product_bits(vb: u32, gb: u32) -> i64 {
         magnitude
     }
 }
+
+/// Largest magnitude of a [`q16_product`]: `2^61`, so that the difference of two and its
+/// rounding term fit an `i64`.
+pub(crate) const Q16_LIMIT: i64 = 1 << 61;
 
 /// `a · b` for `a, b < 2^24`, exactly.
 #[inline(always)]
@@ -1162,18 +1142,6 @@ mod tests {
                 (p.trunc() as i128).clamp(-(1 << 61), 1 << 61) as i64
             }
         };
-        let narrow = |v: f32, g: f32| {
-            let (vb, gb) = (v.to_bits(), g.to_bits());
-            let (ev, eg) = ((vb >> 23) & 0xff, (gb >> 23) & 0xff);
-            let k = 284u32.wrapping_sub(ev + eg);
-            if ev.wrapping_sub(1) < 254 && eg.wrapping_sub(1) < 254 && k < 48 {
-                let m = |b: u32| b & 0x7f_ffff | 0x80_0000;
-                let p = (product_24_narrow(m(vb), m(gb)) >> k) as i64;
-                Some(if (vb ^ gb) >> 31 != 0 { -p } else { p })
-            } else {
-                None
-            }
-        };
         let gains = [
             1.0f32,
             4096.0,
@@ -1193,10 +1161,6 @@ mod tests {
             let want = reference(v, g);
             let (vb, gb) = (v.to_bits(), g.to_bits());
             assert_eq!(q16_product(vb, gb), want, "{v:e} {g:e}");
-            assert_eq!(q16_product_bits(vb, gb), want, "{v:e} {g:e} (general)");
-            if let Some(p) = narrow(v, g) {
-                assert_eq!(p, want, "{v:e} {g:e} (32-bit products)");
-            }
         };
         for g in gains {
             for v in edges.into_iter().chain(edges.map(|x| x / 4096.0)) {

@@ -277,14 +277,19 @@ pub fn window(model: &Model<'_>, raw: &[f32]) -> (Vec<i64>, u8) {
                     if v.is_finite() {
                         last[c] = v;
                     }
-                    // The centered sample times the gain 2^e / std, the product exact in f64
-                    // and rounded once, half away from zero.
+                    // The sample and the mean times the gain 2^e / std, each product exact in
+                    // f64 and truncated to Q16 (at most 2^61 in magnitude), their difference
+                    // rounded half up.
                     let v = last[c];
-                    let (d, gain) = match model.input_norm() {
-                        Some(norm) => (v - norm.mean[c], (scale / norm.std[c]).min(f32::MAX)),
-                        None => (v, scale),
+                    let (mean, gain) = match model.input_norm() {
+                        Some(norm) => (norm.mean[c], (scale / norm.std[c]).min(f32::MAX)),
+                        None => (0.0, scale),
                     };
-                    libm::round(f64::from(d) * f64::from(gain)).clamp(-32768.0, 32767.0) as i64
+                    let q16 = |x: f32| {
+                        let p = (f64::from(x) * f64::from(gain) * 65536.0).trunc() as i128;
+                        p.clamp(-(1 << 61), 1 << 61)
+                    };
+                    ((q16(v) - q16(mean) + (1 << 15)) >> 16).clamp(-32768, 32767) as i64
                 })
                 .collect()
         })

@@ -445,3 +445,42 @@ mod bad_exponents {
         );
     }
 }
+
+/// The encoder writes an `i8x16` layer's biases at the exponent they are added at (Q12 before
+/// a gate or a bounded activation, else the layer's output exponent), or coarser where they
+/// would not fit: the runtime adds them as they are, with no per-step rounding.
+#[test]
+fn i8x16_biases_are_written_at_the_exponent_they_are_added_at() {
+    use nowcast_runtime::fixed::{GATE_EXP, target_exp};
+    use nowcast_runtime::{Layer, Tensor};
+    let mut checked = 0;
+    for case in golden::all() {
+        let blob = encode_i8x16(&case.spec, &[&case.input]);
+        let Ok(model) = Model::from_bytes(blob.as_bytes()) else {
+            continue;
+        };
+        let int = model.int_exponents().expect("an i8x16 model");
+        for (layer, q) in model.layers().iter().zip(&int.layers) {
+            let (bias, e_t) = match layer {
+                Layer::Dense(l) => (l.bias, target_exp(l.activation, q.output_exp)),
+                Layer::Conv1d(l) => (l.bias, target_exp(l.activation, q.output_exp)),
+                Layer::SimpleRnn(l) => (l.bias, target_exp(l.activation, q.output_exp)),
+                Layer::Gru(l) => (l.bias, GATE_EXP),
+                Layer::Lstm(l) => (l.bias, GATE_EXP),
+                _ => continue,
+            };
+            let Tensor::I16 { values, scale } = bias else {
+                panic!("{}: an i8x16 bias is int16", case.name);
+            };
+            let peak = values.iter().map(|v| v.unsigned_abs()).max().unwrap_or(0);
+            if scale.exp < e_t {
+                // Coarser only where Q(e_t) cannot hold the largest bias.
+                assert!(peak >= 16384, "{}: bias at 2^-{} for Q{e_t}", case.name, scale.exp);
+            } else {
+                assert_eq!(scale.exp, e_t, "{}", case.name);
+            }
+            checked += 1;
+        }
+    }
+    assert!(checked >= 10, "only {checked} layers checked");
+}

@@ -10,6 +10,9 @@
 //! - [`rescale_rows`]: the epilogue of a row-sum call (the rescale and both biases), 16
 //!   instructions per row on Thumb-2 and 26 on Thumb-1 (12 and 20 with one bias), where LLVM's
 //!   loops spilled their constants and took about 25 and 34.
+//! - [`rescale_rows_exact`]: the same for biases already in the rows' exponent (what the
+//!   encoder writes), 11 instructions per row on Thumb-2 and 18 on Thumb-1 (9 and 15 with one
+//!   bias).
 //! - [`dot_u8`]: one row of a blocked kernel after its blocks (a Dense layer's few rows), 6
 //!   instructions per term on Thumb-2 and 10 on Thumb-1.
 //! - [`gru_cell`]: the units of a `reset_after` GRU with sigmoid gates and a tanh candidate, 68
@@ -24,7 +27,8 @@
 //! assembly, on the stack and restore them, and keep some sums in high registers.
 //!
 //! Same results as the Rust definitions ([`super::dot4_rust`], [`super::rows8_rust`],
-//! [`super::rescale_rows`]' loop, `dot_u8_rust`, `gru_cell_rust`), which
+//! [`super::rescale_rows`]' and [`super::rescale_rows_exact`]'s loops, `dot_u8_rust`,
+//! `gru_cell_rust`), which
 //! [`super::check_kernels`] compares them with on the
 //! device: the sums are exact integers (the callers keep every sum in the `i32` range, and the
 //! blocked sums wrap as the definition does), and integer addition does not depend on order.
@@ -36,7 +40,7 @@
 //! reads `y.len() / 8` blocks of `8n` bytes it checks `blocks` holds and the `n`
 //! inputs, and writes `y[0..8 · blocks]` and its own frame only. [`rescale_rows`] reads and
 //! writes `y[0..n]` and reads `n` mantissas and `n` values of each bias, every length checked
-//! first. [`dot_u8`] reads the `n` inputs and `n` bytes it checks the row holds. [`gru_cell`]
+//! first; [`rescale_rows_exact`] the same with its one or two biases. [`dot_u8`] reads the `n` inputs and `n` bytes it checks the row holds. [`gru_cell`]
 //! reads one element of each of its four pre-activation slices and reads and writes one of
 //! `h` per unit, for the `h.len()` units the slices are checked to hold, and the tanh table at
 //! entries below 379.
@@ -249,10 +253,11 @@ macro_rules! t2_rescale_rest {
     };
 }
 
-/// Thumb-1 ([`rescale_rows`], both loops): the next row's rescaled sum plus its first bias's
-/// term, into `r5`.
+/// Thumb-1 ([`rescale_rows`] and [`rescale_rows_exact`], every loop): the next row's sum
+/// (at `r0`) times its mantissa (at `r1 + r3`), plus the rounding term `r8`, into `r5`; the
+/// shift right by `r9` follows.
 #[cfg(nowcast_thumb1)]
-macro_rules! t1_rescale_first {
+macro_rules! t1_rescale_product {
     () => {
         concat!(
             "ldrh r4, [r1, r3]\n",
@@ -264,6 +269,17 @@ macro_rules! t1_rescale_first {
             "lsrs r6, r6, #16\n",
             "adds r5, r5, r6\n",
             "add r5, r8\n",
+        )
+    };
+}
+
+/// Thumb-1 ([`rescale_rows`], both loops): the next row's rescaled sum plus its first bias's
+/// term, into `r5`.
+#[cfg(nowcast_thumb1)]
+macro_rules! t1_rescale_first {
+    () => {
+        concat!(
+            t1_rescale_product!(),
             "mov r6, r9\n",
             "asrs r5, r5, r6\n",
             "ldrsh r4, [r2, r3]\n",
@@ -335,6 +351,73 @@ pub(crate) fn rescale_rows(
             in("r9") b1.1,
             in("r10") b1.2,
             inout("r11") b0.1 => _,
+            out("r12") _,
+            out("lr") _,
+        );
+    }
+}
+
+/// [`super::rescale_rows_exact`] (Thumb-2): one row per pass, 11 instructions (9 with one
+/// bias) where [`rescale_rows`] takes 16 (12): the biases' sum is the high word `acc · m'` is
+/// added to with `2^31` as the low word, one multiply-accumulate (`m' = m << (32 - shift)`, as
+/// there).
+#[cfg(nowcast_thumb2)]
+#[inline]
+pub(crate) fn rescale_rows_exact(
+    y: &mut [i32],
+    m: &[u16],
+    shift: u32,
+    b0: &[i16],
+    b1: Option<&[i16]>,
+) {
+    let n = y.len();
+    if n == 0 || !super::rescale_rows_exact_fit(n, m, shift, b0, b1) {
+        return;
+    }
+    let y = y.as_mut_ptr();
+    // SAFETY: see the module's audit: `y[0..n]` is read and written through `r0`, `m[0..n]`
+    // read through `r1`, `b0[0..n]` through `r2` and, if given, `b1[0..n]` through `r3`
+    // (every length checked above, one element per pass, `n ≥ 1` passes, ending when `r0`
+    // reaches `y + n`).
+    #[allow(unsafe_code)]
+    unsafe {
+        asm!(
+            // r4 the end of y, r5 the mantissas' shift, r10/r11 the low and high words (the
+            // biases, then the result), r12 and lr the mantissa and the sum.
+            "cmp r3, #0",
+            "beq 3f",
+            "2:",
+            "ldrsh r11, [r2], #2",
+            "ldrsh r12, [r3], #2",
+            "add r11, r11, r12",
+            "ldrh r12, [r1], #2",
+            "lsl r12, r12, r5",
+            "ldr lr, [r0]",
+            "mov r10, #0x80000000",
+            "smlal r10, r11, lr, r12",
+            "str r11, [r0], #4",
+            "cmp r0, r4",
+            "bne 2b",
+            "b 4f",
+            "3:",
+            "ldrsh r11, [r2], #2",
+            "ldrh r12, [r1], #2",
+            "lsl r12, r12, r5",
+            "ldr lr, [r0]",
+            "mov r10, #0x80000000",
+            "smlal r10, r11, lr, r12",
+            "str r11, [r0], #4",
+            "cmp r0, r4",
+            "bne 3b",
+            "4:",
+            inout("r0") y => _,
+            inout("r1") m.as_ptr() => _,
+            inout("r2") b0.as_ptr() => _,
+            inout("r3") b1.map_or(core::ptr::null(), <[i16]>::as_ptr) => _,
+            in("r4") y.wrapping_add(n),
+            in("r5") 32 - shift,
+            out("r10") _,
+            out("r11") _,
             out("r12") _,
             out("lr") _,
         );
@@ -428,6 +511,81 @@ pub(crate) fn rescale_rows(
             out("r11") _,
             out("r12") _,
             out("lr") _,
+        );
+    }
+}
+
+/// [`super::rescale_rows_exact`] (Thumb-1): one row per pass, 18 instructions (15 with one
+/// bias) where [`rescale_rows`] takes 26 (20): the rescale as there, then the biases added.
+#[cfg(nowcast_thumb1)]
+#[inline]
+pub(crate) fn rescale_rows_exact(
+    y: &mut [i32],
+    m: &[u16],
+    shift: u32,
+    b0: &[i16],
+    b1: Option<&[i16]>,
+) {
+    let n = y.len();
+    if n == 0 || !super::rescale_rows_exact_fit(n, m, shift, b0, b1) {
+        return;
+    }
+    // The index runs from -2n up to 0 (the end of each two-byte array).
+    let end = |p: *const i16| p.wrapping_add(n) as usize;
+    // Inline assembly cannot hand `r6` and `r7` over in Thumb-1: they come through memory.
+    let frame: [usize; 3] = [
+        1 << (shift - 17),
+        (shift - 16) as usize,
+        b1.map_or(0, |b| end(b.as_ptr())),
+    ];
+    // SAFETY: see the module's audit: `y[0..n]` is read and written through `r0` (advanced
+    // one element per pass), the mantissas and the biases read at `end - 2n + 2j` for `j < n`
+    // (the index `r3` from `-2n` to 0; every length checked above, `n ≥ 1` passes; the second
+    // bias only if given), the frame read; `r6` and `r7` are saved on the stack and restored.
+    #[allow(unsafe_code)]
+    unsafe {
+        asm!(
+            // r0 the next sum, r1/r2/r7 the ends of the mantissas and biases (r7 the shift
+            // with one bias), r3 the index, r4-r6 temporaries; r8 the rounding term, r9 the
+            // shift.
+            "push {{r6, r7}}",
+            "ldm r4!, {{r5, r6, r7}}",
+            "mov r8, r5",
+            "mov r9, r6",
+            "cmp r7, #0",
+            "beq 3f",
+            "2:",
+            t1_rescale_product!(),
+            "mov r6, r9",
+            "asrs r5, r5, r6",
+            "ldrsh r4, [r2, r3]",
+            "adds r5, r5, r4",
+            "ldrsh r4, [r7, r3]",
+            "adds r5, r5, r4",
+            "stm r0!, {{r5}}",
+            "adds r3, #2",
+            "bne 2b",
+            "b 4f",
+            "3:",
+            "mov r7, r6",
+            "5:",
+            t1_rescale_product!(),
+            "asrs r5, r5, r7",
+            "ldrsh r4, [r2, r3]",
+            "adds r5, r5, r4",
+            "stm r0!, {{r5}}",
+            "adds r3, #2",
+            "bne 5b",
+            "4:",
+            "pop {{r6, r7}}",
+            inout("r0") y.as_mut_ptr() => _,
+            in("r1") end(m.as_ptr().cast()),
+            in("r2") end(b0.as_ptr()),
+            inout("r3") (2 * n).wrapping_neg() => _,
+            inout("r4") frame.as_ptr() => _,
+            out("r5") _,
+            out("r8") _,
+            out("r9") _,
         );
     }
 }

@@ -20,7 +20,8 @@
 //! | Max/AveragePooling1D, global pooling | max, or the sum divided by the count rounded half away from zero; `e_out = e_in` |
 //! | Flatten, Dropout | the identity; `e_out = e_in` |
 //!
-//! where `b_j` is the int16 bias `v · m · 2^-exp` rescaled to Q(`e_t`) and `rescale(a, m, s) =
+//! where `b_j` is the int16 bias `v · m · 2^-exp` rescaled to Q(`e_t`) (the encoder writes an
+//! `i8x16` layer's biases at `exp = e_t` where they fit, so that `b_j = v`) and `rescale(a, m, s) =
 //! round(a · m · 2^-s)` ([`fixed::rescale`]). Tanh, sigmoid and hard sigmoid layers output Q15
 //! (`e_out = 15`); softmax (last layer only) is linear here and applied in `f32` at the output.
 
@@ -174,6 +175,13 @@ impl<'a> Bias<'a> {
         }
     }
 
+    /// Whether the bias is in the exponent it is added at (`term(v) = v`): what the encoder
+    /// writes for biases of at most 8 in magnitude before tanh and sigmoid (see `build`).
+    #[cfg(all(feature = "asm", any(nowcast_thumb2, nowcast_thumb1)))]
+    fn exact(self) -> bool {
+        self.add == 0 && self.asr == 15
+    }
+
     /// The bias as [`fixed::rescale_rows`] takes it.
     #[cfg(all(feature = "asm", any(nowcast_thumb2, nowcast_thumb1)))]
     fn terms(self) -> fixed::BiasTerms<'a> {
@@ -252,10 +260,16 @@ fn rows<'a>(
                 return;
             };
             rows_fast(y, a, lsl, b);
-            // The assembly epilogue where the shift allows.
+            // The assembly epilogue where the shift allows: biases in the rows' exponent (a
+            // second one of 0, shifted by 31, left out) added as they are.
             #[cfg(all(feature = "asm", any(nowcast_thumb2, nowcast_thumb1)))]
             if shift <= 32 {
-                fixed::rescale_rows(y, m, shift as u32, b0.terms(), b1.terms());
+                if b0.exact() && (b1.exact() || b1.asr == 31) {
+                    let second = b1.exact().then_some(b1.values);
+                    fixed::rescale_rows_exact(y, m, shift as u32, b0.values, second);
+                } else {
+                    fixed::rescale_rows(y, m, shift as u32, b0.terms(), b1.terms());
+                }
                 return;
             }
             // |rescaled| < 2^29 and two biases of at most 2^29: the sums fit, no saturation.
