@@ -859,6 +859,17 @@ impl<'a> Model<'a> {
                 crate::activation::Activation::Softmax.apply(row);
             }
         }
+        // Without an FPU, the de-normalization's float multiply and add on the bits (the same
+        // results, and an integer-only firmware links no float library).
+        #[cfg(nowcast_soft_float)]
+        if let Some(n) = &self.output_norm {
+            for row in y.chunks_exact_mut(n.mean.len()) {
+                for ((v, &m), &s) in row.iter_mut().zip(n.mean).zip(n.std) {
+                    *v = f32::from_bits(mul_add_bits(v.to_bits(), s.to_bits(), m.to_bits()));
+                }
+            }
+            return;
+        }
         self.denormalize(y);
     }
 
@@ -889,6 +900,91 @@ pub(crate) fn scaled_f32(v: i16, e: u8) -> f32 {
     let exponent = 127 + top - u32::from(e.min(15));
     let sign = u32::from(v < 0) << 31;
     f32::from_bits(sign | exponent << 23 | significand)
+}
+
+/// `x · s + m` in `f32` for a finite `x`, a positive normal `s` and a finite `m`, on the bits:
+/// the product rounded, then the sum rounded, each to nearest with ties to even, as IEEE 754
+/// (and the FPU, and the float library) computes `x * s + m`. The product is the exact 48-bit
+/// product of the significands; the sum aligns the smaller operand 39 bits below the larger's
+/// significand, exact up to a shift of 39 and with a sticky bit beyond (the rounding then
+/// happens at least 38 bits above it).
+#[cfg_attr(not(nowcast_soft_float), allow(dead_code))]
+pub(crate) fn mul_add_bits(x: u32, s: u32, m: u32) -> u32 {
+    let sign = (x ^ s) & 0x8000_0000;
+    let p = if x & 0x7fff_ffff == 0 {
+        sign
+    } else {
+        let ((mx, ex), (ms, es)) = (unpack(x), unpack(s));
+        round_pack(sign, u64::from(mx) * u64::from(ms), ex + es - 300)
+    };
+    add_bits(p, m)
+}
+
+/// `a + b` of two `f32`s that are not NaN and not both infinite, on the bits (see
+/// [`mul_add_bits`]).
+#[cfg_attr(not(nowcast_soft_float), allow(dead_code))]
+fn add_bits(a: u32, b: u32) -> u32 {
+    let (aa, ab) = (a & 0x7fff_ffff, b & 0x7fff_ffff);
+    if aa == 0x7f80_0000 || ab == 0 {
+        // An infinity plus a finite value; x + 0 (and -0 + -0 = -0, -0 + 0 = 0 below).
+        return if aa == 0 && ab == 0 { a & b } else { a };
+    }
+    if aa == 0 || ab == 0x7f80_0000 {
+        return b;
+    }
+    // The larger magnitude first.
+    let (big, small) = if aa >= ab { (a, b) } else { (b, a) };
+    let ((mb, eb), (ms, es)) = (unpack(big), unpack(small));
+    let d = (eb - es) as u32;
+    let wide = u64::from(ms) << 39;
+    let aligned = match d {
+        0..=39 => wide >> d,
+        40..=63 => (wide >> d) | u64::from(wide & ((1 << d) - 1) != 0),
+        _ => 1,
+    };
+    let top = u64::from(mb) << 39;
+    let sum = if (a ^ b) >> 31 == 0 {
+        top + aligned
+    } else {
+        top - aligned
+    };
+    if sum == 0 {
+        return 0;
+    }
+    round_pack(big & 0x8000_0000, sum, eb - 150 - 39)
+}
+
+/// The significand and exponent of a finite nonzero `f32` (sign ignored): `|v| = m · 2^(e -
+/// 150)`, `m` below 2^24 (a subnormal's `e` is 1).
+#[cfg_attr(not(nowcast_soft_float), allow(dead_code))]
+fn unpack(v: u32) -> (u32, i32) {
+    let (e, f) = (((v >> 23) & 0xff) as i32, v & 0x7f_ffff);
+    if e == 0 { (f, 1) } else { (f | 0x80_0000, e) }
+}
+
+/// The `f32` nearest `magnitude · 2^exp` (ties to even; nonzero `magnitude`) with the sign bit
+/// `sign`: an infinity past the largest finite value, a subnormal or zero below the normals.
+#[cfg_attr(not(nowcast_soft_float), allow(dead_code))]
+fn round_pack(sign: u32, magnitude: u64, exp: i32) -> u32 {
+    let lz = magnitude.leading_zeros();
+    let v = magnitude << lz;
+    // The biased exponent of v · 2^(exp - lz), v in [2^63, 2^64).
+    let e = exp - lz as i32 + 63 + 127;
+    if e >= 255 {
+        return sign | 0x7f80_0000;
+    }
+    // The significand (24 bits for a normal, fewer for a subnormal) and what is rounded away.
+    let shift = if e >= 1 { 40 } else { (41 - e) as u32 };
+    let (kept, rest, half) = match shift {
+        ..=63 => (v >> shift, v & ((1 << shift) - 1), 1u64 << (shift - 1)),
+        64 => (0, v, 1 << 63),
+        _ => return sign,
+    };
+    let up = rest > half || (rest == half && kept & 1 == 1);
+    // A normal's implicit bit adds one to its exponent field, which holds e - 1; a rounding
+    // carry moves the exponent up (to the infinity from the largest finite value).
+    let field = if e >= 1 { ((e - 1) as u32) << 23 } else { 0 };
+    sign | (field + kept as u32 + u32::from(up))
 }
 
 /// `2^e / s` for a positive normal `s` (the loader checks every std), rounded to nearest, ties
@@ -1282,6 +1378,70 @@ mod tests {
             // Every 4099th positive normal: all exponents and many significands.
             for bits in (0x0080_0000..0x7f80_0000u32).step_by(4099) {
                 check(e, f32::from_bits(bits));
+            }
+        }
+    }
+
+    /// The de-normalization on the bits against the float unit's `x * s + m`: random finite
+    /// operands of every exponent (subnormals, overflow to infinity, underflow), outputs of the
+    /// integer path, and sums that cancel exactly or nearly.
+    #[test]
+    fn the_multiply_add_on_the_bits_is_the_float_one() {
+        let mut r = 0x9e37_79b9u32;
+        let mut next = || crate::fixed::xorshift32(&mut r);
+        let check = |x: f32, s: f32, m: f32| {
+            let want = (x * s + m).to_bits();
+            let got = mul_add_bits(x.to_bits(), s.to_bits(), m.to_bits());
+            assert_eq!(got, want, "{x:e} * {s:e} + {m:e}: {got:#x} {want:#x}");
+        };
+        let finite = |b: u32| f32::from_bits(b).is_finite();
+        let normal_positive = |b: u32| f32::from_bits(b & 0x7fff_ffff).is_normal();
+        let mut cases = 0;
+        while cases < 400_000 {
+            let (x, s, m) = (next(), next() & 0x7fff_ffff, next());
+            if !(finite(x) && normal_positive(s) && finite(m)) {
+                continue;
+            }
+            let (x, s, m) = (f32::from_bits(x), f32::from_bits(s), f32::from_bits(m));
+            check(x, s, m);
+            // The same product against a mean near it: exact and near cancellation, ties.
+            let p = x * s;
+            if p.is_finite() {
+                let d = (next() % 7) as i32 - 3;
+                let near = f32::from_bits(((-p).to_bits() as i32 + d) as u32);
+                if near.is_finite() {
+                    check(x, s, near);
+                }
+                check(x, s, -p * 0.5);
+            }
+            cases += 1;
+        }
+        // The integer path's outputs, typical stds and means.
+        for _ in 0..200_000 {
+            let x = scaled_f32(next() as i16, (next() % 16) as u8);
+            let s = f32::from_bits(0x3c00_0000 + next() % 0x0800_0000);
+            let m = f32::from_bits(0x3f00_0000 + next() % 0x0600_0000)
+                * if next() % 2 == 0 { 1.0 } else { -1.0 };
+            check(x, s, m);
+        }
+        let edges = [
+            0.0f32,
+            -0.0,
+            f32::MIN_POSITIVE,
+            1e-45,
+            -1e-45,
+            1.0,
+            -1.0,
+            f32::MAX,
+            f32::MIN,
+            3e38,
+            1e-38,
+        ];
+        for x in edges {
+            for s in [f32::MIN_POSITIVE, 1.0, 0.5, 3.0, f32::MAX, 1e-30] {
+                for m in edges {
+                    check(x, s, m);
+                }
             }
         }
     }

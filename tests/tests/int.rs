@@ -475,7 +475,12 @@ fn i8x16_biases_are_written_at_the_exponent_they_are_added_at() {
             let peak = values.iter().map(|v| v.unsigned_abs()).max().unwrap_or(0);
             if scale.exp < e_t {
                 // Coarser only where Q(e_t) cannot hold the largest bias.
-                assert!(peak >= 16384, "{}: bias at 2^-{} for Q{e_t}", case.name, scale.exp);
+                assert!(
+                    peak >= 16384,
+                    "{}: bias at 2^-{} for Q{e_t}",
+                    case.name,
+                    scale.exp
+                );
             } else {
                 assert_eq!(scale.exp, e_t, "{}", case.name);
             }
