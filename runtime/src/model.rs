@@ -1408,7 +1408,7 @@ mod tests {
             let p = x * s;
             if p.is_finite() {
                 let d = (next() % 7) as i32 - 3;
-                let near = f32::from_bits(((-p).to_bits() as i32 + d) as u32);
+                let near = f32::from_bits((-p).to_bits().wrapping_add_signed(d));
                 if near.is_finite() {
                     check(x, s, near);
                 }
