@@ -357,6 +357,24 @@ pub(crate) fn rescale_rows(
     }
 }
 
+/// Thumb-2 ([`rescale_rows_exact`], both loops): the row's sum times `m'` added to the biases'
+/// sum in `r11` (the high word, 2^31 the low one), stored, the output advanced and compared
+/// with its end.
+#[cfg(nowcast_thumb2)]
+macro_rules! t2_rescale_exact_rest {
+    () => {
+        concat!(
+            "ldrh r12, [r1], #2\n",
+            "lsl r12, r12, r5\n",
+            "ldr lr, [r0]\n",
+            "mov r10, #0x80000000\n",
+            "smlal r10, r11, lr, r12\n",
+            "str r11, [r0], #4\n",
+            "cmp r0, r4\n",
+        )
+    };
+}
+
 /// [`super::rescale_rows_exact`] (Thumb-2): one row per pass, 11 instructions (9 with one
 /// bias) where [`rescale_rows`] takes 16 (12): the biases' sum is the high word `acc · m'` is
 /// added to with `2^31` as the low word, one multiply-accumulate (`m' = m << (32 - shift)`, as
@@ -390,24 +408,12 @@ pub(crate) fn rescale_rows_exact(
             "ldrsh r11, [r2], #2",
             "ldrsh r12, [r3], #2",
             "add r11, r11, r12",
-            "ldrh r12, [r1], #2",
-            "lsl r12, r12, r5",
-            "ldr lr, [r0]",
-            "mov r10, #0x80000000",
-            "smlal r10, r11, lr, r12",
-            "str r11, [r0], #4",
-            "cmp r0, r4",
+            t2_rescale_exact_rest!(),
             "bne 2b",
             "b 4f",
             "3:",
             "ldrsh r11, [r2], #2",
-            "ldrh r12, [r1], #2",
-            "lsl r12, r12, r5",
-            "ldr lr, [r0]",
-            "mov r10, #0x80000000",
-            "smlal r10, r11, lr, r12",
-            "str r11, [r0], #4",
-            "cmp r0, r4",
+            t2_rescale_exact_rest!(),
             "bne 3b",
             "4:",
             inout("r0") y => _,
