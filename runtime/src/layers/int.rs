@@ -42,13 +42,31 @@ pub struct IntLayer {
     pub cell_exp: u8,
 }
 
-/// One kernel's share of a row sum: its input and its rows from the first one wanted. A plain
-/// int8 kernel (`Tensor::I8`) is its bytes from the first row wanted (`skip` 0); a blocked one
-/// (`Tensor::U8Blocked`) its bytes from the block of the first row wanted, the rows from that
-/// block's first, and the rows to skip in it.
+/// An input vector with its blocked kernels' correction [`offset`], summed once for every
+/// kernel that reads the vector (a GRU reads its input and its state twice each).
+#[derive(Clone, Copy)]
+struct Input<'a> {
+    x: &'a [i16],
+    offset: i32,
+}
+
+impl<'a> Input<'a> {
+    fn of(x: &'a [i16]) -> Self {
+        Input {
+            x,
+            offset: offset(x),
+        }
+    }
+}
+
+/// One kernel's share of a row sum: its input (with the input's [`offset`]) and its rows from
+/// the first one wanted. A plain int8 kernel (`Tensor::I8`) is its bytes from the first row
+/// wanted (`skip` 0); a blocked one (`Tensor::U8Blocked`) its bytes from the block of the first
+/// row wanted, the rows from that block's first, and the rows to skip in it.
 #[derive(Clone, Copy)]
 struct Part<'a> {
     x: &'a [i16],
+    offset: i32,
     bytes: &'a [u8],
     blocked: bool,
     rows: usize,
@@ -58,7 +76,7 @@ struct Part<'a> {
 impl<'a> Part<'a> {
     /// Rows `first..` of an int8 kernel (plain or blocked) against `x`, with the kernel's
     /// scales.
-    fn of(x: &'a [i16], w: Tensor<'a>, first: usize) -> Option<(Self, crate::tensor::Scales<'a>)> {
+    fn of(x: Input<'a>, w: Tensor<'a>, first: usize) -> Option<(Self, crate::tensor::Scales<'a>)> {
         let (bytes, scales, blocked): (&[u8], _, _) = match w {
             Tensor::I8 { values, scales } => (bytemuck::cast_slice(values), scales, false),
             Tensor::U8Blocked { values, scales } => (values, scales, true),
@@ -71,8 +89,9 @@ impl<'a> Part<'a> {
             first
         };
         let part = Part {
-            x,
-            bytes: bytes.get(start * x.len()..)?,
+            x: x.x,
+            offset: x.offset,
+            bytes: bytes.get(start * x.x.len()..)?,
             blocked,
             rows: scales.len().checked_sub(start)?,
             skip: first - start,
@@ -102,7 +121,7 @@ impl<'a> Part<'a> {
             // through the row kernel (rows of at most I32_TERMS terms sum in i32).
             let mut sums = [0i32; BLOCK_ROWS];
             if let (Some(block), true) = (self.bytes.get((row - k) * n..), n <= fixed::I32_TERMS) {
-                fixed::rows8(&mut sums, self.x, block, 32, offset(self.x));
+                fixed::rows8(&mut sums, self.x, block, 32, self.offset);
                 return i64::from(sums[k]);
             }
         }
@@ -315,7 +334,7 @@ fn row_sum(a: Part<'_>, lsl: u32, b: Option<Part<'_>>, j: usize) -> i64 {
 fn rows_blocked(y: &mut [i32], a: Part<'_>, lsl: u32, b: Option<Part<'_>>) -> usize {
     let (Some((ab, na)), Some(second)) = (
         a.blocks(),
-        b.map_or(Some(None), |b| b.blocks().map(|blocks| Some((b.x, blocks)))),
+        b.map_or(Some(None), |b| b.blocks().map(|blocks| Some((b, blocks)))),
     ) else {
         return 0;
     };
@@ -323,9 +342,9 @@ fn rows_blocked(y: &mut [i32], a: Part<'_>, lsl: u32, b: Option<Part<'_>>) -> us
     let body = (y.len() / BLOCK_ROWS).min(na).min(nb) * BLOCK_ROWS;
     let yb = &mut y[..body];
     // The first part replaces what `y` held (a shift of 32 is 0), the second adds to it shifted.
-    fixed::rows8(yb, a.x, ab, 32, offset(a.x));
+    fixed::rows8(yb, a.x, ab, 32, a.offset);
     match second {
-        Some((x, (bb, _))) => fixed::rows8(yb, x, bb, lsl, offset(x)),
+        Some((b, (bb, _))) => fixed::rows8(yb, b.x, bb, lsl, b.offset),
         None if lsl > 0 => yb.iter_mut().for_each(|v| *v <<= lsl),
         None => {}
     }
@@ -335,7 +354,7 @@ fn rows_blocked(y: &mut [i32], a: Part<'_>, lsl: u32, b: Option<Part<'_>>) -> us
 /// `y[j] = rescale(Σ x · W[first + j], m[first + j], N + e_in - e_t)` plus the biases.
 fn gemv(
     y: &mut [i32],
-    x: &[i16],
+    x: Input<'_>,
     w: Tensor<'_>,
     first: usize,
     e_in: u8,
@@ -357,9 +376,9 @@ fn gemv(
 #[allow(clippy::too_many_arguments)]
 fn gemv_pair(
     y: &mut [i32],
-    x: &[i16],
+    x: Input<'_>,
     w: Tensor<'_>,
-    h: &[i16],
+    h: Input<'_>,
     u: Tensor<'_>,
     first: usize,
     e_in: u8,
@@ -411,6 +430,7 @@ fn dense_step(
     let e_t = fixed::target_exp(act, q.output_exp);
     // Sixteen rows at a time through a buffer on the stack (Dense has no scratch).
     let mut z = [0i32; 16];
+    let x = Input::of(x);
     for (c, yc) in y.chunks_mut(16).enumerate() {
         let (z, first) = (&mut z[..yc.len()], 16 * c);
         gemv(z, x, kernel, first, e_in, e_t, [Some((bias, first)), None]);
@@ -427,7 +447,18 @@ impl SimpleRnn<Tensor<'_>> {
         let (h, z) = (&mut state[..u], &mut scratch[..u]);
         let (w, r) = (self.kernel, self.recurrent_kernel);
         let bias = [Some((self.bias, 0)), None];
-        gemv_pair(z, x, w, h, r, 0, e_in, q.output_exp, e_t, bias);
+        gemv_pair(
+            z,
+            Input::of(x),
+            w,
+            Input::of(h),
+            r,
+            0,
+            e_in,
+            q.output_exp,
+            e_t,
+            bias,
+        );
         // Keras' tanh with its call resolved once, else through the dispatch.
         if self.activation == Activation::Tanh {
             for (h, &z) in h.iter_mut().zip(z.iter()) {
@@ -486,10 +517,11 @@ impl Gru<Tensor<'_>> {
             let (w, rk) = (self.kernel, self.recurrent_kernel);
             let b = |first| Some((self.bias, first));
             let zr = &mut xs[..2 * u];
-            gemv_pair(zr, x, w, h, rk, 0, e_in, UNIT_EXP, GATE_EXP, [b(0), b(g)]);
+            let (xi, hi) = (Input::of(x), Input::of(h));
+            gemv_pair(zr, xi, w, hi, rk, 0, e_in, UNIT_EXP, GATE_EXP, [b(0), b(g)]);
             let (xh, hh) = (&mut xs[2 * u..], &mut hs[2 * u..]);
-            gemv(xh, x, w, 2 * u, e_in, GATE_EXP, [b(2 * u), None]);
-            gemv(hh, h, rk, 2 * u, UNIT_EXP, GATE_EXP, [b(g + 2 * u), None]);
+            gemv(xh, xi, w, 2 * u, e_in, GATE_EXP, [b(2 * u), None]);
+            gemv(hh, hi, rk, 2 * u, UNIT_EXP, GATE_EXP, [b(g + 2 * u), None]);
             let (zr, xh) = xs.split_at(2 * u);
             let (z, r) = zr.split_at(u);
             let hh = &hs[2 * u..];
@@ -508,10 +540,22 @@ impl Gru<Tensor<'_>> {
             let (w, rk) = (self.kernel, self.recurrent_kernel);
             let b = |first| Some((self.bias, first));
             let zr = &mut xs[..2 * u];
-            gemv_pair(zr, x, w, h, rk, 0, e_in, UNIT_EXP, GATE_EXP, [b(0), None]);
+            let xi = Input::of(x);
+            gemv_pair(
+                zr,
+                xi,
+                w,
+                Input::of(h),
+                rk,
+                0,
+                e_in,
+                UNIT_EXP,
+                GATE_EXP,
+                [b(0), None],
+            );
             gemv(
                 &mut xs[2 * u..],
-                x,
+                xi,
                 w,
                 2 * u,
                 e_in,
@@ -524,6 +568,7 @@ impl Gru<Tensor<'_>> {
             }
             // The candidate's recurrent part where r was (r is not read again).
             let rh_part = &mut xs[u..2 * u];
+            let rh = Input::of(rh);
             gemv(rh_part, rh, rk, 2 * u, UNIT_EXP, GATE_EXP, [None, None]);
             for j in 0..u {
                 let z = activate(rec, xs[j]);
@@ -541,7 +586,18 @@ impl Lstm<Tensor<'_>> {
         let (h, c) = state[..2 * u].split_at_mut(u);
         let (w, r) = (self.kernel, self.recurrent_kernel);
         let bias = [Some((self.bias, 0)), None];
-        gemv_pair(z, x, w, h, r, 0, e_in, UNIT_EXP, GATE_EXP, bias);
+        gemv_pair(
+            z,
+            Input::of(x),
+            w,
+            Input::of(h),
+            r,
+            0,
+            e_in,
+            UNIT_EXP,
+            GATE_EXP,
+            bias,
+        );
         let (act, rec) = (self.activation, self.recurrent_activation);
         let e_c = i32::from(q.cell_exp);
         // Keras' activations with their calls resolved once, else through the dispatch.
@@ -1080,11 +1136,12 @@ mod tests {
             let ref_biases = &[(&b0[..], bexp), (&b1[..], bexp)][..nb];
             let mut y = std::vec![0x5a5a_5a5a; rows];
             if case % 2 == 0 {
-                gemv_pair(&mut y, &x, wt, &h, ut, 0, e_in, e_h, e_t, biases);
+                let (xi, hi) = (Input::of(&x), Input::of(&h));
+                gemv_pair(&mut y, xi, wt, hi, ut, 0, e_in, e_h, e_t, biases);
                 let want = reference(&x, &w, Some((&h, &u, e_h)), &m, exp, e_in, e_t, ref_biases);
                 assert_eq!(y, want, "pair case {case}");
             } else {
-                gemv(&mut y, &x, wt, 0, e_in, e_t, biases);
+                gemv(&mut y, Input::of(&x), wt, 0, e_in, e_t, biases);
                 let want = reference(&x, &w, None, &m, exp, e_in, e_t, ref_biases);
                 assert_eq!(y, want, "single case {case}");
             }
