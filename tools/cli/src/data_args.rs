@@ -5,7 +5,9 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result, bail};
 use clap::Args;
 use nowcast_runtime::Model;
-use nowcast_trainer::data::{Dataset, DatasetConfig, Duration, LoadConfig, Series, WindowSpec};
+use nowcast_trainer::data::{
+    Dataset, DatasetConfig, Duration, LoadConfig, LoadError, Series, WindowSpec,
+};
 
 /// Which file, which columns, which windows.
 #[derive(Debug, Clone, Args)]
@@ -250,13 +252,27 @@ impl DataArgs {
             sort_by_time: self.sort,
             resample_ms: self.resample,
             long_format: self.long.clone(),
+            ignore_columns: self.ignore.clone(),
+            // With the features named, only they and the target are read.
+            only_columns: features
+                .as_ref()
+                .map(|f| f.iter().chain(&target).cloned().collect()),
         };
         let series = Series::load(&self.data, &config).map_err(|e| {
-            // A bad row stops the load unless bad rows are skipped: say so.
+            // A bad row stops the load unless bad rows are skipped: say so, and that a column
+            // other than the target can be left out instead.
+            let column = match &e {
+                LoadError::NotANumber { column, .. } if target.as_ref() != Some(column) => {
+                    format!(" (`--ignore {column}` leaves that column out unread;")
+                }
+                _ => " (".to_string(),
+            };
             let hint = if e.row_line().is_some() && !self.skip_bad_rows {
-                " (--skip-bad-rows leaves such rows out and lists them; gaps of up to 4 periods are then interpolated)"
+                format!(
+                    "{column} --skip-bad-rows leaves such rows out and lists them; gaps of up to 4 periods are then interpolated)"
+                )
             } else {
-                ""
+                String::new()
             };
             anyhow::Error::new(e).context(format!("loading {}{hint}", self.data.display()))
         })?;

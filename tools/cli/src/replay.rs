@@ -160,6 +160,13 @@ pub fn replay(a: &ReplayArgs) -> Result<()> {
         resample_ms: a.resample,
         long_format: a.long.clone(),
         segment_column: a.segment_column.clone(),
+        // Only the model's inputs and target are read: text in other columns is no error.
+        ignore_columns: Vec::new(),
+        only_columns: Some(
+            (model.features().iter().chain(model.targets()))
+                .map(|c| c.to_string())
+                .collect(),
+        ),
     };
     let series = nowcast_trainer::data::Series::load(&a.data, &config)
         .with_context(|| format!("loading {}", a.data.display()))?;

@@ -280,6 +280,7 @@ fn select_features(series: &Series, config: &DatasetConfig) -> Result<Vec<String
             .iter()
             .chain(&report.timestamp_columns)
             .chain(&report.non_numeric_columns)
+            .chain(&report.unread_columns)
     };
     for name in &config.ignore {
         if !file_columns().any(|c| c == name) {

@@ -44,6 +44,26 @@ pub struct LoadConfig {
     /// A long-format file's name and value columns (one reading per row; see
     /// [`long`](super::long)): `None` recognises Home Assistant's and InfluxDB's exports.
     pub long_format: Option<(String, String)>,
+    /// Columns left unread (their cells are not parsed, so text in them is no error): the ones
+    /// a user leaves out of the features (`--ignore`). A column in [`only_columns`] is read
+    /// all the same.
+    ///
+    /// [`only_columns`]: Self::only_columns
+    pub ignore_columns: Vec<String>,
+    /// If given, the only columns read as numbers (the features named and the target): every
+    /// other column but the time and segment columns is left unread.
+    pub only_columns: Option<Vec<String>>,
+}
+
+impl LoadConfig {
+    /// Whether column `name` is left unread ([`ignore_columns`](Self::ignore_columns),
+    /// [`only_columns`](Self::only_columns)).
+    fn unread(&self, name: &str) -> bool {
+        match &self.only_columns {
+            Some(only) => !only.iter().any(|c| c == name),
+            None => self.ignore_columns.iter().any(|c| c == name),
+        }
+    }
 }
 
 /// What happened while loading a file.
@@ -61,6 +81,9 @@ pub struct LoadReport {
     pub segment_column: Option<String>,
     /// Columns that are neither timestamps nor numeric, in file order.
     pub non_numeric_columns: Vec<String>,
+    /// Columns left unread ([`LoadConfig::ignore_columns`], [`LoadConfig::only_columns`]),
+    /// in file order.
+    pub unread_columns: Vec<String>,
     /// For each of [`non_numeric_columns`](Self::non_numeric_columns), its first cell that is
     /// not missing and that cell's line (`None`: every cell is missing).
     pub non_numeric_first: Vec<Option<(u64, String)>>,
@@ -268,6 +291,9 @@ impl fmt::Display for LoadReport {
                 list(&self.non_numeric_columns)
             )?;
         }
+        if !self.unread_columns.is_empty() {
+            writeln!(f, "left out unread: {}", list(&self.unread_columns))?;
+        }
         for row in &self.skipped {
             // (The reason names the line.)
             writeln!(f, "  skipped: {}", row.reason)?;
@@ -430,9 +456,17 @@ impl Series {
                 })
             })
             .transpose()?;
-        let numeric = numeric_columns(&table, &time);
+        let segment_index = segment;
+        let unread: Vec<usize> = (0..table.header.len())
+            .filter(|&i| !time.indices().any(|t| t == i) && segment_index != Some(i))
+            .filter(|&i| config.unread(&table.header[i]))
+            .collect();
+        let numeric: Vec<usize> = (numeric_columns(&table, &time).into_iter())
+            .filter(|i| !unread.contains(i))
+            .collect();
         let text_columns: Vec<usize> = (0..table.header.len())
-            .filter(|i| !numeric.contains(i) && !time.indices().any(|t| t == *i))
+            .filter(|i| !numeric.contains(i) && !unread.contains(i))
+            .filter(|i| !time.indices().any(|t| t == *i))
             .collect();
         let non_numeric_first = text_columns
             .iter()
@@ -486,6 +520,7 @@ impl Series {
             timestamp_columns: time.indices().map(|i| header[i].clone()).collect(),
             segment_column: config.segment_column.clone(),
             non_numeric_columns: text_columns.iter().map(|&i| header[i].clone()).collect(),
+            unread_columns: unread.iter().map(|&i| header[i].clone()).collect(),
             non_numeric_first,
             rows_read,
             period_ms: regular.period,
@@ -1150,8 +1185,12 @@ pub(crate) enum Cell {
 
 /// Cells that mean "no value" in data-logger, R, pandas and spreadsheet exports (compared
 /// without case): a column that starts with them is still numeric, and they are reported as
-/// missing values, not as text.
-pub const MISSING_MARKERS: [&str; 10] = [
+/// missing values, not as text. So is a cell of dashes, slashes or asterisks only (Davis
+/// WeatherLink's `---`, `///` in synoptic reports, `****` where a fixed-width field
+/// overflowed). A spreadsheet's error value (`#DIV/0!`) is text: a formula that broke.
+pub const MISSING_MARKERS: [&str; 12] = [
+    "ERR",
+    "ERROR",
     "NA",
     "N/A",
     "#N/A",
@@ -1169,7 +1208,9 @@ pub const MISSING_MARKERS: [&str; 10] = [
 pub const MISSING_NUMBERS: [f64; 2] = [-9999.0, -99999.0];
 
 pub(crate) fn classify(text: &str) -> Cell {
-    if text.is_empty() || MISSING_MARKERS.iter().any(|m| text.eq_ignore_ascii_case(m)) {
+    let marker = |list: &[&str]| list.iter().any(|m| text.eq_ignore_ascii_case(m));
+    let filler = text.bytes().all(|b| matches!(b, b'-' | b'/' | b'*'));
+    if text.is_empty() || filler || marker(&MISSING_MARKERS) {
         return Cell::Missing;
     }
     match text.parse::<f64>() {
@@ -1579,6 +1620,50 @@ mod tests {
             ..LoadConfig::default()
         };
         Series::from_reader(text.as_bytes(), &config)
+    }
+
+    #[test]
+    fn columns_left_out_are_not_read() {
+        // A status column that starts with a number and later holds text.
+        let text = "t,flag,a,b\n\
+                    2021-01-01T00:00:00,0,1,10\n\
+                    2021-01-01T01:00:00,E1,2,20\n\
+                    2021-01-01T02:00:00,0,3,oops\n";
+        let error = load(text).unwrap_err();
+        assert!(
+            matches!(&error, LoadError::NotANumber { line: 3, column, .. } if column == "flag"),
+            "{error}"
+        );
+        let with = |ignore: &[&str], only: Option<&[&str]>| {
+            let config = LoadConfig {
+                ignore_columns: ignore.iter().map(|c| c.to_string()).collect(),
+                only_columns: only.map(|o| o.iter().map(|c| c.to_string()).collect()),
+                ..LoadConfig::default()
+            };
+            Series::from_reader(text.as_bytes(), &config)
+        };
+        // Ignoring `flag` reads on to `b`'s text; leaving `b` out too loads every row.
+        let error = with(&["flag"], None).unwrap_err();
+        assert!(
+            matches!(&error, LoadError::NotANumber { line: 4, column, .. } if column == "b"),
+            "{error}"
+        );
+        let series = with(&["flag", "b"], None).unwrap();
+        assert_eq!(series.columns(), ["a"]);
+        assert_eq!(series.column("a").unwrap(), [1.0, 2.0, 3.0]);
+        assert_eq!(series.report().unread_columns, ["flag", "b"]);
+        assert!(series.report().non_numeric_columns.is_empty());
+        assert!(
+            series
+                .report()
+                .to_string()
+                .contains("left out unread: `flag`, `b`")
+        );
+        // Only the columns named are read, an ignored one among them too.
+        let series = with(&["a"], Some(&["a"])).unwrap();
+        assert_eq!(series.columns(), ["a"]);
+        assert_eq!(series.report().unread_columns, ["flag", "b"]);
+        assert!(with(&[], Some(&["a", "b"])).is_err());
     }
 
     #[test]
@@ -2385,6 +2470,12 @@ Date (MM/DD/YYYY),Time (HH:MM),Dry-bulb (C),Dry-bulb source
         // A marker is the whole cell: `-5` is a number, `NA2` text.
         assert!(matches!(classify("-5"), Cell::Number(v) if v == -5.0));
         assert!(matches!(classify("NA2"), Cell::Text));
+        for filler in ["---", "///", "****", "-/-", "Err", "error"] {
+            assert!(matches!(classify(filler), Cell::Missing), "{filler}");
+        }
+        for text in ["--5", "/5", "E1", "#5", "ERR1", "#DIV/0!"] {
+            assert!(matches!(classify(text), Cell::Text), "{text}");
+        }
         assert!(matches!(classify("none"), Cell::Missing));
         assert!(matches!(classify("-9999.0"), Cell::Missing));
         assert!(matches!(classify("-99999"), Cell::Missing));
