@@ -143,6 +143,11 @@ pub struct LoadReport {
     /// a [`Dataset`](super::Dataset) fills short runs in the columns it uses and leaves longer
     /// ones out of its windows, and a column it does not use does not matter.
     pub missing_values: Vec<MissingValues>,
+    /// Readings taken as missing because no sensor gives them ([`SENTINEL_MAGNITUDE`],
+    /// [`is_sentinel_nines`]), in file order of their first one: the column, the value, how
+    /// many, and the first one's line. They are among the
+    /// [`missing_values`](Self::missing_values).
+    pub sentinels: Vec<(String, String, usize, u64)>,
     /// Bad rows skipped (with [`LoadConfig::skip_bad_rows`]).
     pub skipped_rows: usize,
     /// The first few skipped rows (up to [`SKIPPED_ROWS_LISTED`](super::SKIPPED_ROWS_LISTED)).
@@ -273,6 +278,18 @@ impl fmt::Display for LoadReport {
         if !self.counter_columns.is_empty() {
             let names = list(&self.counter_columns);
             writeln!(f, "row counter, not a default feature: {names}")?;
+        }
+        if !self.sentinels.is_empty() {
+            let values: Vec<String> = (self.sentinels.iter())
+                .map(|(column, value, count, line)| {
+                    format!("`{column}` {value} ({count} from line {line})")
+                })
+                .collect();
+            writeln!(
+                f,
+                "readings no sensor gives, taken as missing: {}",
+                values.join(", ")
+            )?;
         }
         if !self.missing_values.is_empty() {
             let columns: Vec<String> = (self.missing_values.iter())
@@ -498,7 +515,16 @@ impl Series {
             false => (rows, false, KeylessKeys::new()),
         };
         let segment_keys = segment.map(|i| (i, &keyless));
-        let rows = parse_rows(&header, rows, &time, &numeric, segment_keys, &mut bad)?;
+        let mut rows = parse_rows(&header, rows, &time, &numeric, segment_keys, &mut bad)?;
+        let sentinels = (take_out_sentinels(&mut rows).into_iter())
+            .map(|(k, value, count, line)| {
+                let value = match value.abs() >= SENTINEL_MAGNITUDE {
+                    true => format!("{value:e}"),
+                    false => value.to_string(),
+                };
+                (header[numeric[k]].clone(), value, count, line)
+            })
+            .collect();
         let rows_parsed = rows.times.len();
         let mut resampled = None;
         let (rows, regular) = match config.resample_ms.filter(|&p| p > 0) {
@@ -562,6 +588,7 @@ impl Series {
                     first_line,
                 })
                 .collect(),
+            sentinels,
             skipped_rows: bad.count,
             skipped: bad.listed,
             rows: regular.times.len(),
@@ -1220,6 +1247,67 @@ pub(crate) fn classify(text: &str) -> Cell {
     }
 }
 
+/// A reading at least this large in magnitude is no sensor's: a float's largest (3.4e38, what
+/// some firmware writes for "no reading"), SCPI instruments' 9.9e37 for an overflow. Taken as
+/// missing.
+pub const SENTINEL_MAGNITUDE: f64 = 1e30;
+
+/// Whether `v` is a number of nines that loggers write for "no value" (`-999`, `9999`,
+/// `-999.9`, `99.99`): three to seven nines, at least two of them before the point. It is
+/// taken as missing only far outside its column's other values (see [`take_out_sentinels`]):
+/// 999.9 hPa is a pressure.
+pub fn is_sentinel_nines(v: f64) -> bool {
+    let a = v.abs();
+    (3..=7).any(|n: usize| {
+        (0..=(n - 2).min(2)).any(|d| {
+            let text = format!("{}.{}", "9".repeat(n - d), "9".repeat(d));
+            text.parse::<f64>() == Ok(a)
+        })
+    })
+}
+
+/// Sets to `NaN` the readings no sensor gives: any of magnitude [`SENTINEL_MAGNITUDE`] or more,
+/// and [nines](is_sentinel_nines) below `q1 - 10·s` or above `q3 + 10·s` of their column, `q1`
+/// and `q3` the quartiles of the column's other values and `s` the larger of their
+/// interquartile range and a quarter of their range (a column of at least 20 other values:
+/// too few say nothing). Returns, per column index and value in order of first occurrence, how
+/// many and the first one's line.
+fn take_out_sentinels(rows: &mut Rows) -> Vec<(usize, f64, usize, u64)> {
+    let width = rows.width;
+    let mut found: Vec<(usize, f64, usize, u64)> = Vec::new();
+    if width == 0 {
+        return found;
+    }
+    for k in 0..width {
+        let column = || rows.values.iter().skip(k).step_by(width).copied();
+        let huge = |v: f64| v.abs() >= SENTINEL_MAGNITUDE;
+        let mut others: Vec<f64> = column()
+            .filter(|&v| v.is_finite() && !huge(v) && !is_sentinel_nines(v))
+            .collect();
+        let fence = (others.len() >= 20).then(|| {
+            others.sort_by(f64::total_cmp);
+            let n = others.len();
+            let (q1, q3) = (others[n / 4], others[3 * n / 4]);
+            let s = (q3 - q1).max((others[n - 1] - others[0]) / 4.0);
+            (q1 - 10.0 * s, q3 + 10.0 * s)
+        });
+        let far = |v: f64| fence.is_some_and(|(lo, hi)| v < lo || v > hi);
+        for r in 0..rows.times.len() {
+            let v = rows.values[r * width + k];
+            if !(huge(v) || (is_sentinel_nines(v) && far(v))) {
+                continue;
+            }
+            rows.values[r * width + k] = f64::NAN;
+            match found.iter_mut().find(|f| f.0 == k && f.1 == v) {
+                Some(f) => f.2 += 1,
+                None => found.push((k, v, 1, rows.lines[r])),
+            }
+        }
+    }
+    found.sort_by_key(|f| f.3);
+    found
+}
+
 /// The numeric columns (see the module docs), in file order.
 fn numeric_columns(table: &RawTable, time: &TimeColumns) -> Vec<usize> {
     (0..table.header.len())
@@ -1620,6 +1708,52 @@ mod tests {
             ..LoadConfig::default()
         };
         Series::from_reader(text.as_bytes(), &config)
+    }
+
+    #[test]
+    fn readings_no_sensor_gives_are_missing() {
+        assert!(is_sentinel_nines(-999.0) && is_sentinel_nines(9999.0));
+        assert!(is_sentinel_nines(-999.9) && is_sentinel_nines(99.99));
+        for v in [99.0, 9.99, 999.5, 1000.0, 0.999, -99999999.0] {
+            assert!(!is_sentinel_nines(v), "{v}");
+        }
+        // A temperature with -999 twice and a float's largest once; a pressure near 999.9,
+        // which is a reading there.
+        let mut text = String::from("t,temp,p\n");
+        for i in 0..40 {
+            let temp = match i {
+                7 | 30 => "-999".to_string(),
+                12 => "3.402823e+38".to_string(),
+                _ => format!("{}", 10 + i % 7),
+            };
+            let p = if i == 5 {
+                "999.9".to_string()
+            } else {
+                format!("{}", 1000 + i % 5)
+            };
+            text += &format!("2021-01-01T{:02}:{:02}:00,{temp},{p}\n", i / 6, i % 6 * 10);
+        }
+        let series = load(&text).unwrap();
+        let temp = series.column("temp").unwrap();
+        assert!(temp[7].is_nan() && temp[12].is_nan() && temp[30].is_nan());
+        assert_eq!(temp.iter().filter(|v| v.is_nan()).count(), 3);
+        assert_eq!(series.column("p").unwrap()[5], 999.9);
+        let report = series.report();
+        assert_eq!(
+            report.sentinels,
+            [
+                ("temp".to_string(), "-999".to_string(), 2, 9),
+                ("temp".to_string(), "3.402823e38".to_string(), 1, 14),
+            ]
+        );
+        assert!(report.to_string().contains(
+            "readings no sensor gives, taken as missing: `temp` -999 (2 from line 9), \
+             `temp` 3.402823e38 (1 from line 14)"
+        ));
+        assert_eq!(report.missing_values[0].count, 3);
+        // Too few other values to say: -999 stays a reading.
+        let short = "t,a\n2021-01-01T00:00:00,1\n2021-01-01T01:00:00,-999\n2021-01-01T02:00:00,2\n";
+        assert_eq!(load(short).unwrap().column("a").unwrap()[1], -999.0);
     }
 
     #[test]
