@@ -7,7 +7,7 @@
 //!   validation (stratified, so a file sorted by class still validates on every class).
 //! - Without one, the same stratified shuffle cuts train / validation / test by `split`.
 //! - Inputs are normalized with the training sequences' per-channel mean and population
-//!   standard deviation (below [`MIN_STD`] counts as 1). A missing value takes the channel's
+//!   standard deviation (1 for a [`flat`] channel). A missing value takes the channel's
 //!   last finite value in its sequence, the training mean before the first: what the runtime
 //!   does with a NaN sample.
 //! - Every sequence is cut to `length` steps (default: the longest training sequence) the way
@@ -29,7 +29,7 @@ use rand_chacha::ChaCha8Rng;
 use serde::Serialize;
 
 use crate::data::sequences::{Sequence, Sequences};
-use crate::data::{BatchError, MIN_STD, Split};
+use crate::data::{BatchError, Split, flat};
 use crate::net::Seq;
 use crate::train::TrainModel;
 use crate::train::fit::{Examples, predicted_class};
@@ -370,7 +370,7 @@ impl SequenceSet {
             .map(|ch| {
                 let var = (sq[ch] / count[ch].max(1.0) - mean[ch] * mean[ch]).max(0.0);
                 let s = var.sqrt();
-                if s < MIN_STD { 1.0 } else { s as f32 }
+                if flat(mean[ch], s) { 1.0 } else { s as f32 }
             })
             .collect();
         let mean: Vec<f32> = mean.iter().map(|&m| m as f32).collect();

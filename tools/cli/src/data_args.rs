@@ -78,16 +78,38 @@ pub struct Loaded {
 }
 
 impl Loaded {
-    /// What was made of the missing values of the columns used, if there were any.
-    pub fn missing_note(&self) -> Option<String> {
+    /// What was made of the columns used: their missing values, and the ones that do not vary
+    /// as `f32` resolves them; `None` if there is nothing to say.
+    pub fn data_note(&self) -> Option<String> {
         let d = &self.dataset;
-        (d.missing_filled() > 0 || d.rows_left_out() > 0).then(|| {
-            format!(
+        let mut lines = Vec::new();
+        if d.missing_filled() > 0 || d.rows_left_out() > 0 {
+            lines.push(format!(
                 "missing values in the columns used: {} filled by interpolation (runs of up to 3 rows), {} row(s) in longer runs left out of every window",
                 d.missing_filled(),
                 d.rows_left_out()
-            )
-        })
+            ));
+        }
+        let target = &d.normalization().target.name;
+        for (name, mean, std) in d.flat_channels() {
+            let role = if name == target {
+                "the target"
+            } else {
+                "input"
+            };
+            // (Below a billionth of the mean, a spread is the sum's rounding: a constant.)
+            let why = if *std <= 1e-9 * mean.abs() {
+                "is constant over the training rows (a stuck or disconnected sensor?)".to_string()
+            } else {
+                format!(
+                    "varies by {std:.3e} around {mean:.6e} over the training rows, finer than float32 (what the model computes in, here and on a device) resolves: subtract an offset from it, or use its differences"
+                )
+            };
+            lines.push(format!(
+                "{role} `{name}` {why}; the model sees a constant there"
+            ));
+        }
+        (!lines.is_empty()).then(|| lines.join("\n"))
     }
 }
 

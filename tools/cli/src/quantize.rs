@@ -195,7 +195,7 @@ pub fn run(a: &QuantizeArgs) -> Result<QuantJson> {
         );
     }
     let loaded = a.data.load(Some(&model))?;
-    if let Some(note) = loaded.missing_note() {
+    if let Some(note) = loaded.data_note() {
         eprintln!("{note}");
     }
     let mode = a.mode.mode();

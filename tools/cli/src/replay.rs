@@ -74,7 +74,7 @@ pub fn eval(a: &EvalArgs) -> Result<()> {
         return crate::classify::eval(blob, &model, data, &a.sequences, a.json);
     }
     let loaded = a.data.load_to_score(&model)?;
-    if let Some(note) = loaded.missing_note() {
+    if let Some(note) = loaded.data_note() {
         eprintln!("{note}");
     }
     let s = score(blob.as_bytes(), &loaded)?;

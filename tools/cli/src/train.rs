@@ -523,7 +523,7 @@ pub fn run(a: &TrainArgs) -> Result<Metrics> {
     anyhow::ensure!(!a.stateful || a.lanes > 0, "--lanes must be at least 1");
     let loaded = a.data.load(None)?;
     println!("{}", loaded.series.report());
-    if let Some(note) = loaded.missing_note() {
+    if let Some(note) = loaded.data_note() {
         println!("{note}\n");
     }
     let spec = ModelToml::load(&a.model)?;

@@ -10,7 +10,10 @@
 //!   column, in file order, the target included. The target need not be a feature.
 //! - **Normalization.** Each feature and the target get the mean and the population standard
 //!   deviation (divide by `n`) of the training rows, accumulated in `f64`, two passes. A
-//!   standard deviation below [`MIN_STD`] is replaced by 1, so a constant channel becomes 0.
+//!   channel that does not vary as `f32` resolves it ([`flat`]: a standard deviation below
+//!   [`MIN_RELATIVE_STD`] of the mean's magnitude, or below [`MIN_STD`]) gets a standard
+//!   deviation of 1, so it becomes a constant, and is listed
+//!   ([`Dataset::flat_channels`]).
 //!   Normalized values are `(x - mean) / std`, computed in `f64`, then rounded to `f32`.
 //! - **Missing values** (`NaN` in the series: empty cells, markers) of the features and the
 //!   target: a run of at most `MAX_STEPS_FILLED - 1` (3) rows inside a segment, with a value
@@ -28,7 +31,17 @@ use super::series::Series;
 use super::window::{self, WindowSpec};
 
 /// A standard deviation below this is taken as 1 (a constant channel).
-pub const MIN_STD: f64 = 1e-8;
+pub const MIN_STD: f64 = 1e-30;
+/// A standard deviation below this fraction of the mean's magnitude is taken as 1: `f32`, which
+/// the models compute in on the host and on a device, resolves a value to about 2^-24 of it, so
+/// such a channel varies by a few of its steps at most (1.5e9 ± 10 is one value in `f32`).
+pub const MIN_RELATIVE_STD: f64 = 1.0 / 1_048_576.0;
+
+/// Whether a channel of this mean and standard deviation does not vary as `f32` resolves it
+/// ([`MIN_STD`], [`MIN_RELATIVE_STD`]; a `NaN` does not vary either).
+pub fn flat(mean: f64, std: f64) -> bool {
+    !(std >= MIN_STD && std >= MIN_RELATIVE_STD * mean.abs())
+}
 /// How far from 1 the split fractions may add up.
 pub const SPLIT_SUM_TOLERANCE: f64 = 1e-6;
 /// How much of a row the split floors forgive.
@@ -110,14 +123,16 @@ pub struct ChannelStats {
     pub name: String,
     /// Mean of the training rows.
     pub mean: f64,
-    /// Population standard deviation of the training rows, or 1 if it is below [`MIN_STD`].
+    /// Population standard deviation of the training rows, or 1 if the channel is
+    /// [`flat`].
     pub std: f64,
 }
 
 impl ChannelStats {
     /// Statistics of the values of `train`, the kept training rows (`NaN`s skipped; mean 0 and
-    /// std 1 if there is no value, and then no training window either).
-    fn of(name: &str, train: &[f64]) -> Self {
+    /// std 1 if there is no value, and then no training window either), and if the channel is
+    /// [`flat`], the mean and the standard deviation that was replaced by 1.
+    fn of(name: &str, train: &[f64]) -> (Self, Option<(f64, f64)>) {
         let values = || train.iter().filter(|x| !x.is_nan());
         let n = values().count() as f64;
         let (mean, std) = if n > 0.0 {
@@ -127,11 +142,12 @@ impl ChannelStats {
         } else {
             (0.0, 1.0)
         };
-        Self {
+        let stats = Self {
             name: name.to_owned(),
             mean,
-            std: if std < MIN_STD { 1.0 } else { std },
-        }
+            std: if flat(mean, std) { 1.0 } else { std },
+        };
+        (stats, flat(mean, std).then_some((mean, std)))
     }
 
     /// `(raw - mean) / std`.
@@ -162,7 +178,7 @@ pub struct Normalization {
 /// - **Features.** By default every numeric column except the ignored ones and the segment
 ///   column, in file order, the target included.
 /// - **Normalization.** Mean and population standard deviation (divide by `n`) of the training
-///   rows, in `f64`; a standard deviation below [`MIN_STD`] is taken as 1.
+///   rows, in `f64`; a [`flat`] channel's standard deviation is taken as 1.
 ///
 /// A window starting at row `s` reads rows `s, s + step, ...` below `s + lookback` and predicts
 /// the target at row `s + lookback - 1 + delay` ([`WindowSpec`]); it is valid iff `s` and the
@@ -184,6 +200,8 @@ pub struct Dataset {
     pub(super) normalization: Normalization,
     missing_filled: usize,
     rows_left_out: usize,
+    /// The [`flat`] features and target: name, mean, standard deviation.
+    flat: Vec<(String, f64, f64)>,
 }
 
 /// Fills the short runs of missing values (`NaN`) of `columns` inside each segment and returns
@@ -355,11 +373,19 @@ impl Dataset {
                 .flat_map(|s| s.start.max(train.start)..s.end.min(train.end));
             rows.map(|r| values[r]).collect()
         };
-        let stats: Vec<ChannelStats> = features
-            .iter()
-            .zip(&columns)
-            .map(|(name, values)| ChannelStats::of(name, &kept(values)))
+        let mut flat: Vec<(String, f64, f64)> = Vec::new();
+        let mut stats_of = |name: &str, values: &[f64]| {
+            let (stats, replaced) = ChannelStats::of(name, &kept(values));
+            // (The target is listed once if it is a feature too.)
+            if let Some((mean, std)) = replaced.filter(|_| flat.iter().all(|f| f.0 != name)) {
+                flat.push((name.to_owned(), mean, std));
+            }
+            stats
+        };
+        let stats: Vec<ChannelStats> = (features.iter().zip(&columns))
+            .map(|(name, values)| stats_of(name, values))
             .collect();
+        let target_stats = stats_of(&config.target, &target);
         let mut inputs = Vec::with_capacity(series.len() * features.len());
         let mut raw = Vec::with_capacity(series.len() * features.len());
         for row in 0..series.len() {
@@ -376,8 +402,9 @@ impl Dataset {
         Ok(Self {
             normalization: Normalization {
                 features: stats,
-                target: ChannelStats::of(&config.target, &kept(&target)),
+                target: target_stats,
             },
+            flat,
             features,
             inputs,
             raw,
@@ -389,6 +416,12 @@ impl Dataset {
             window,
             starts,
         })
+    }
+
+    /// The features and the target that do not vary over the training rows as `f32` resolves
+    /// them ([`flat`]; the models see a constant there): name, mean and standard deviation.
+    pub fn flat_channels(&self) -> &[(String, f64, f64)] {
+        &self.flat
     }
 
     /// The input channels, in the order of the batch's channel axis.
@@ -532,8 +565,9 @@ mod tests {
         // Train rows 0..6: a = 0..=5, mean 2.5, population variance 17.5 / 6.
         assert_eq!(n.features[0].mean, 2.5);
         assert_eq!(n.features[0].std, (17.5f64 / 6.0).sqrt());
-        // b is constant: std 0 < MIN_STD, taken as 1, so b normalizes to 0.
+        // b is constant: flat, taken as 1, so b normalizes to 0, and it is listed.
         assert_eq!((n.features[1].mean, n.features[1].std), (2.0, 1.0));
+        assert_eq!(dataset.flat_channels(), [("b".to_string(), 2.0, 0.0)]);
         // c = 0, 1, 4, 9, 16, 25: mean 55 / 6.
         assert_eq!(n.features[2].mean, 55.0 / 6.0);
         assert_eq!(n.target, n.features[0]);
@@ -541,6 +575,16 @@ mod tests {
         let a9 = dataset.inputs[9 * 3];
         assert_eq!(a9, ((9.0 - 2.5) / (17.5f64 / 6.0).sqrt()) as f32);
         assert_eq!(dataset.inputs[9 * 3 + 1], 0.0);
+    }
+
+    #[test]
+    fn flat_is_relative_to_what_f32_resolves() {
+        // A particle concentration near 2.6e-8 that varies by a tenth of that varies.
+        assert!(!flat(2.6e-8, 2.6e-9));
+        // 1.5e9 ± 10: one value in f32 (its steps there are 128).
+        assert!(flat(1.5e9, 10.0));
+        assert!(!flat(1.5e9, 5000.0));
+        assert!(flat(0.0, 0.0) && flat(1.0, f64::NAN) && !flat(0.0, 1e-20));
     }
 
     #[test]
