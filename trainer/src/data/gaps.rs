@@ -64,6 +64,9 @@ pub(crate) struct Regular {
     pub(crate) period: i64,
     pub(crate) duplicates: usize,
     pub(crate) interpolated: usize,
+    /// Intervals read as one to [`MAX_STEPS_FILLED`] periods that are more than a quarter of a
+    /// period off that: jittered or irregular times taken as evenly spaced.
+    pub(crate) off_grid: usize,
     /// Per row: its clock shift ([`Rows::shifts`]; a row filled in has the row after's: where
     /// the row of a clock change was bad, the filled row is at the clock after the change).
     pub(crate) shifts: Vec<i64>,
@@ -226,6 +229,7 @@ pub(crate) fn regularize_at(rows: &Rows, period: i64) -> Result<Regular, LoadErr
         period,
         duplicates: 0,
         interpolated: 0,
+        off_grid: 0,
         shifts: Vec::with_capacity(rows.len()),
         missing: vec![(0, 0); rows.width],
     };
@@ -240,6 +244,9 @@ pub(crate) fn regularize_at(rows: &Rows, period: i64) -> Result<Regular, LoadErr
         };
         let dt = time - rows.times[p];
         let steps = (dt + period / 2) / period;
+        if (1..=MAX_STEPS_FILLED).contains(&steps) && 4 * (dt - steps * period).abs() > period {
+            out.off_grid += 1;
+        }
         match steps {
             0 => {
                 out.duplicates += 1;

@@ -95,6 +95,9 @@ pub struct LoadReport {
     pub duplicates_dropped: usize,
     /// Rows filled in by linear interpolation.
     pub interpolated_rows: usize,
+    /// Intervals between kept rows more than a quarter of a period off a whole number of
+    /// periods (jittered or irregular times, taken as evenly spaced).
+    pub off_grid_intervals: usize,
     /// Lines where local timestamps (no UTC offset) went back or forward an hour at a
     /// daylight-saving change; the rows from there on were moved by the hour, so the series
     /// stays evenly spaced and no row is lost or invented.
@@ -183,17 +186,28 @@ impl fmt::Display for LoadReport {
         for (line, cells) in self.units.iter().chain(&self.second_units) {
             writeln!(f, "line {line} is units, not data: {}", list(cells))?;
         }
-        // Irregular times: many rows dropped or invented to put them on a grid.
+        // Irregular times: many rows dropped or invented to put them on a grid, or many
+        // intervals well off it.
         let moved = self.duplicates_dropped + self.interpolated_rows;
-        if self.resampled.is_none() && moved * 10 > self.rows_read && self.rows_read >= 100 {
-            writeln!(
-                f,
-                "the times are irregular ({} duplicates dropped and {} rows interpolated on a \
-                 grid of {}): `--resample` a period averages them into bins instead",
-                self.duplicates_dropped,
-                self.interpolated_rows,
-                Duration(self.period_ms)
-            )?;
+        let many = |n: usize| n * 10 > self.rows_read;
+        if self.resampled.is_none() && self.rows_read >= 100 {
+            let period = Duration(self.period_ms);
+            if many(moved) {
+                writeln!(
+                    f,
+                    "the times are irregular ({} duplicates dropped and {} rows interpolated on a \
+                     grid of {period}): `--resample` a period averages them into bins instead",
+                    self.duplicates_dropped, self.interpolated_rows,
+                )?;
+            } else if many(self.off_grid_intervals) {
+                writeln!(
+                    f,
+                    "the times are irregular ({} of the intervals are more than a quarter of the \
+                     period {period} off it, and are taken as evenly spaced): `--resample` a \
+                     period averages the rows into bins instead",
+                    self.off_grid_intervals,
+                )?;
+            }
         }
         if let Some(p) = &self.pivoted {
             let shown: Vec<String> = p.series.iter().take(8).map(|s| format!("`{s}`")).collect();
@@ -552,6 +566,7 @@ impl Series {
             period_ms: regular.period,
             duplicates_dropped: regular.duplicates,
             interpolated_rows: regular.interpolated,
+            off_grid_intervals: regular.off_grid,
             local_time,
             time_count: rows
                 .times
@@ -1754,6 +1769,39 @@ mod tests {
         // Too few other values to say: -999 stays a reading.
         let short = "t,a\n2021-01-01T00:00:00,1\n2021-01-01T01:00:00,-999\n2021-01-01T02:00:00,2\n";
         assert_eq!(load(short).unwrap().column("a").unwrap()[1], -999.0);
+    }
+
+    #[test]
+    fn intervals_well_off_the_period_are_irregular() {
+        // 200 rows, intervals of 400 to 800 s (never 1.5 periods of ~600 s: no row is dropped
+        // or filled in), or of 600 ± 3 s.
+        let file = |interval: &dyn Fn(u64) -> u64| {
+            let mut text = String::from("time,a\n");
+            let mut t = 1_700_000_000u64;
+            for i in 0..200u64 {
+                text += &format!("{t},{}\n", i % 7);
+                t += interval(i);
+            }
+            load(&text).unwrap()
+        };
+        let spread = file(&|i| 400 + (i * 7919) % 401);
+        let report = spread.report();
+        assert_eq!(
+            (report.duplicates_dropped, report.interpolated_rows),
+            (0, 0)
+        );
+        assert!(
+            report.off_grid_intervals > 20,
+            "{}",
+            report.off_grid_intervals
+        );
+        assert!(
+            report.to_string().contains("the times are irregular ("),
+            "{report}"
+        );
+        let jittered = file(&|i| 597 + i % 7);
+        assert_eq!(jittered.report().off_grid_intervals, 0);
+        assert!(!jittered.report().to_string().contains("irregular"));
     }
 
     #[test]
