@@ -18,7 +18,7 @@ use nowcast_trainer::train::{FitConfig, History, Loss, ModelToml, TrainModel};
 use serde::Serialize;
 
 use crate::quantize::{Exponents, QuantizeArgs, exponents_of, quantize_and_write, weight_bytes};
-use crate::train::{LossArg, TrainArgs, fit_config, fit_with_progress};
+use crate::train::{LossArg, TrainArgs, ValMetric, fit_config, fit_with_progress};
 
 /// The scores every classifier's `metrics.json` has (sequences and texts).
 #[derive(Debug, Clone, Serialize)]
@@ -442,7 +442,7 @@ pub(crate) fn train_classifier(
     if let Some(parent) = a.out.parent().filter(|p| !p.as_os_str().is_empty()) {
         std::fs::create_dir_all(parent)?;
     }
-    let history = fit_with_progress(&fit, "val_accuracy", &mut |p| {
+    let history = fit_with_progress(&fit, ValMetric::Accuracy, &mut |p| {
         nowcast_trainer::train::fit(model, data, &fit, p)
     })?;
     let name = a

@@ -14,7 +14,7 @@ use serde::Serialize;
 use crate::classify::SequenceArgs;
 use crate::data_args::DataArgs;
 use crate::text::TextArgs;
-use crate::train::{Scores, TaskArg, score};
+use crate::train::{Scores, TaskArg, figure_or_dash, score};
 
 /// The numeric mode to quantize to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -234,29 +234,30 @@ pub fn run(a: &QuantizeArgs) -> Result<QuantJson> {
     Ok(report)
 }
 
-fn opt(v: Option<f64>) -> String {
-    v.map_or("-".into(), |v| format!("{v:.3}"))
-}
-
 /// The float-vs-quantized table and the per-layer errors.
 pub fn print_report(r: &QuantJson, target: &str) {
+    let rows = [&r.float, &r.quantized].map(|s| {
+        let maes = [Some(s.val_mae), Some(s.test_mae), s.stream_test_mae];
+        (s, maes.map(figure_or_dash))
+    });
+    // The MAE columns at least 8 wide, wider for a long figure (`1234567.000`).
+    let cell = (rows.iter().flat_map(|(_, m)| m.iter().map(String::len)))
+        .max()
+        .unwrap_or(0)
+        .max(8);
     println!("\nMAE ({target} units)");
     println!(
-        "  {:<6}  {:>8}  {:>8}  {:>12}  {:>13}",
+        "  {:<6}  {:>cell$}  {:>cell$}  {:>12}  {:>13}",
         "", "val", "test", "stream test", "weight bytes"
     );
-    for s in [&r.float, &r.quantized] {
+    for (s, [val, test, stream]) in &rows {
         println!(
-            "  {:<6}  {:>8.3}  {:>8.3}  {:>12}  {:>13}",
-            s.mode,
-            s.val_mae,
-            s.test_mae,
-            opt(s.stream_test_mae),
-            s.weight_bytes
+            "  {:<6}  {val:>cell$}  {test:>cell$}  {stream:>12}  {:>13}",
+            s.mode, s.weight_bytes
         );
     }
     println!(
-        "  {:<6}  {:>8}  {:>8.4}  {:>12}  {:>13.3}",
+        "  {:<6}  {:>cell$}  {:>cell$.4}  {:>12}  {:>13.3}",
         "ratio",
         "",
         r.test_mae_ratio,

@@ -11,7 +11,7 @@ use serde::Serialize;
 
 use crate::classify::SequenceColumns;
 use crate::data_args::DataArgs;
-use crate::train::{print_scores, score};
+use crate::train::{figure, print_scores, score};
 
 /// `nowcast eval` flags.
 #[derive(Debug, Clone, Args)]
@@ -244,10 +244,10 @@ pub fn replay(a: &ReplayArgs) -> Result<()> {
     }
     export::write_atomic(&a.out, out.as_bytes())?;
     println!(
-        "streamed {} rows, {} forecasts, MAE {:.3} over the {} with a target; wrote {}",
+        "streamed {} rows, {} forecasts, MAE {} over the {} with a target; wrote {}",
         series.len(),
         emitted,
-        abs_err / scored.max(1) as f64,
+        figure(abs_err / scored.max(1) as f64),
         scored,
         a.out.display()
     );

@@ -200,38 +200,72 @@ pub fn score(blob: &[u8], loaded: &Loaded) -> Result<Scores> {
     })
 }
 
-fn fmt(v: Option<f64>) -> String {
-    v.map_or("-".into(), |v| format!("{v:.3}"))
+/// A figure in the target's units (an MAE), with as many decimals as its magnitude needs:
+/// - 3, as the tables have always had, from 0.1 up (`0.912`, `2.763`, `41.250`), which shows
+///   3 significant digits or more;
+/// - below 0.1, as many as 4 significant digits take (`0.04512`, `0.001234`);
+/// - below 0.001 (a target in micro-units) and from 10^7 up, 4 significant digits in exponent
+///   notation (`2.500e-5`, `1.500e9`).
+///
+/// Zero is `0.000` and a non-finite value `NaN` or `inf`, as before. Per value, so a figure
+/// prints the same in the epoch lines and in the tables; the tables right-align them.
+pub(crate) fn figure(v: f64) -> String {
+    let magnitude = v.abs();
+    if !v.is_finite() || magnitude == 0.0 || (0.1..EXPONENT_FROM).contains(&magnitude) {
+        return format!("{v:.3}");
+    }
+    if !(EXPONENT_BELOW..EXPONENT_FROM).contains(&magnitude) {
+        return format!("{v:.3e}");
+    }
+    // 0.001 <= |v| < 0.1: the first significant digit is decimal `-floor(log10 |v|)`.
+    let decimals = (3.0 - magnitude.log10().floor()) as usize;
+    format!("{v:.decimals$}")
+}
+
+/// Below this magnitude [`figure`] writes an exponent.
+const EXPONENT_BELOW: f64 = 1e-3;
+/// From this magnitude on [`figure`] writes an exponent.
+const EXPONENT_FROM: f64 = 1e7;
+
+/// [`figure`], or `-` for a figure that is not there.
+pub(crate) fn figure_or_dash(v: Option<f64>) -> String {
+    v.map_or("-".into(), figure)
 }
 
 pub fn print_scores(s: &Scores, target: &str, season: usize) {
-    let f3 = |v: f64| format!("{v:.3}");
     let rows = [
         (
             "model, window mode".to_string(),
-            s.val.as_ref().map_or("-".into(), |v| f3(v.window)),
-            f3(s.test.window),
+            figure_or_dash(s.val.as_ref().map(|v| v.window)),
+            figure(s.test.window),
         ),
         (
             "model, streaming".into(),
-            fmt(s.val.as_ref().and_then(|v| v.stream)),
-            fmt(s.test.stream),
+            figure_or_dash(s.val.as_ref().and_then(|v| v.stream)),
+            figure_or_dash(s.test.stream),
         ),
-        ("persistence".into(), fmt(s.baseline[0]), fmt(s.baseline[1])),
+        (
+            "persistence".into(),
+            figure_or_dash(s.baseline[0]),
+            figure_or_dash(s.baseline[1]),
+        ),
         (
             format!("seasonal ({season} rows)"),
-            fmt(s.seasonal[0]),
-            fmt(s.seasonal[1]),
+            figure_or_dash(s.seasonal[0]),
+            figure_or_dash(s.seasonal[1]),
         ),
     ];
-    // The labels' column as wide as the longest label (and the title over it).
+    // The labels' column as wide as the longest label (and the title over it); the figures'
+    // columns 8 wide, or 2 more than the longest figure (`3.253e-6`) to keep them apart.
     let title = format!("MAE ({target} units)");
     let width = rows.iter().map(|r| r.0.len()).max().unwrap_or(0).max(19);
     let title_width = (width + 2).max(title.len() + 1);
     let width = title_width - 2;
-    println!("\n{title:<title_width$}{:>8}  {:>8}", "val", "test");
+    let cells = rows.iter().flat_map(|r| [r.1.len(), r.2.len()]);
+    let cell = (cells.max().unwrap_or(0) + 2).max(8);
+    println!("\n{title:<title_width$}{:>cell$}  {:>cell$}", "val", "test");
     for (label, val, test) in &rows {
-        println!("  {label:<width$}{val:>8}  {test:>8}");
+        println!("  {label:<width$}{val:>cell$}  {test:>cell$}");
     }
     if s.seasonal.iter().all(Option::is_none) {
         println!("  (no window has a target one season back: --season sets the period in rows)");
@@ -347,7 +381,9 @@ pub fn train_model(
                 cfg.batch,
                 cfg.threads
             );
-            fit_with_progress(cfg, "val_mae", &mut |p| train::fit(&mut model, d, cfg, p))?
+            fit_with_progress(cfg, ValMetric::Mae, &mut |p| {
+                train::fit(&mut model, d, cfg, p)
+            })?
         }
         Some(s) => {
             println!(
@@ -359,8 +395,7 @@ pub fn train_model(
                 d.segment_rows(Split::Val, d.window().step()),
                 cfg.threads
             );
-            let metric = "stream val_mae";
-            fit_with_progress(cfg, metric, &mut |p| {
+            fit_with_progress(cfg, ValMetric::StreamMae, &mut |p| {
                 train::fit_stateful(&mut model, d, cfg, s, p)
             })?
         }
@@ -372,11 +407,40 @@ pub fn train_model(
 pub type TrainingRun<'a> =
     dyn FnMut(&mut dyn FnMut(Progress)) -> Result<History, train::FitError> + 'a;
 
-/// Trains with a progress bar per epoch and a line after it (`metric`: what the validation
-/// figure is called).
+/// The validation figure of the epoch lines.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ValMetric {
+    /// MAE in the target's units, on validation windows.
+    Mae,
+    /// MAE in the target's units, streaming the validation split.
+    StreamMae,
+    /// Accuracy, a fraction.
+    Accuracy,
+}
+
+impl ValMetric {
+    fn name(self) -> &'static str {
+        match self {
+            ValMetric::Mae => "val_mae",
+            ValMetric::StreamMae => "stream val_mae",
+            ValMetric::Accuracy => "val_accuracy",
+        }
+    }
+
+    /// An MAE as the tables print it ([`figure`]), an accuracy with 3 decimals.
+    fn show(self, v: f64) -> String {
+        match self {
+            ValMetric::Mae | ValMetric::StreamMae => figure(v),
+            ValMetric::Accuracy => format!("{v:.3}"),
+        }
+    }
+}
+
+/// Trains with a progress bar per epoch and a line after it (`metric`: the validation
+/// figure's).
 pub fn fit_with_progress(
     cfg: &FitConfig,
-    metric: &str,
+    metric: ValMetric,
     fit: &mut TrainingRun<'_>,
 ) -> Result<History> {
     let style = ProgressStyle::with_template(
@@ -414,7 +478,9 @@ pub fn fit_with_progress(
                 b.finish_and_clear();
             }
             println!(
-                "epoch {epoch:>3}/{epochs}  loss {loss:.4}  val_loss {val_loss:.4}  {metric} {val_metric:.3}  {:.3} s{}",
+                "epoch {epoch:>3}/{epochs}  loss {loss:.4}  val_loss {val_loss:.4}  {} {}  {:.3} s{}",
+                metric.name(),
+                metric.show(val_metric),
                 started.elapsed().as_secs_f64(),
                 if improved { "  *" } else { "" }
             );
@@ -586,7 +652,34 @@ pub fn run(a: &TrainArgs) -> Result<Metrics> {
 
 #[cfg(test)]
 mod tests {
-    use super::streaming_hint;
+    use super::{figure, figure_or_dash, streaming_hint};
+
+    #[test]
+    fn figures_keep_their_significant_digits_at_any_magnitude() {
+        // The usual tables (°C) read as they always have: 3 decimals.
+        for (v, shown) in [(2.763, "2.763"), (0.912, "0.912"), (41.25, "41.250")] {
+            assert_eq!(figure(v), shown);
+        }
+        // Below 0.1, the decimals 4 significant digits take; below 0.001 and from 10^7 up, an
+        // exponent.
+        for (v, shown) in [
+            (0.04512, "0.04512"),
+            (0.001234, "0.001234"),
+            (0.000025, "2.500e-5"),
+            (3.2534e-6, "3.253e-6"),
+            (1.5e9, "1.500e9"),
+            (9_999_999.0, "9999999.000"),
+            (-0.000025, "-2.500e-5"),
+        ] {
+            assert_eq!(figure(v), shown);
+        }
+        // Zero, NaN and a missing figure as before.
+        assert_eq!(figure(0.0), "0.000");
+        assert_eq!(figure(f64::NAN), "NaN");
+        assert_eq!(figure(f64::INFINITY), "inf");
+        assert_eq!(figure_or_dash(None), "-");
+        assert_eq!(figure_or_dash(Some(0.000025)), "2.500e-5");
+    }
 
     #[test]
     fn the_streaming_hint_shows_for_a_clear_gap_only() {

@@ -338,6 +338,69 @@ fn train_eval_replay_inspect() {
     );
 }
 
+/// `write_csv`'s file at `path` with its temperatures rewritten by `temp`.
+fn write_csv_with_temp(path: &Path, temp: impl Fn(f64) -> String) {
+    write_csv(path);
+    let text_of = std::fs::read_to_string(path).unwrap();
+    let mut lines = text_of.lines();
+    let header = lines.next().unwrap().to_owned();
+    let rows = lines.map(|l| {
+        let cells: Vec<&str> = l.split(',').collect();
+        format!(
+            "{},{},{}",
+            cells[0],
+            temp(cells[1].parse().unwrap()),
+            cells[2]
+        )
+    });
+    let lines: Vec<String> = std::iter::once(header).chain(rows).collect();
+    std::fs::write(path, lines.join("\n")).unwrap();
+}
+
+/// `train` on `csv` for one epoch (`temp` 3 rows ahead), writing `dir/m.ncm`.
+fn train_args(dir: &Dir, csv: &str) -> Vec<String> {
+    let spec = dir.path("m.toml");
+    std::fs::write(&spec, SPEC).unwrap();
+    let args = [
+        "train",
+        "--data",
+        csv,
+        "--target",
+        "temp",
+        "--lookback",
+        "24",
+    ];
+    let more = ["--delay", "3", "--model", &spec, "--epochs", "1"];
+    (args.iter().chain(&more).map(|a| a.to_string()))
+        .chain(["--out".into(), dir.path("m.ncm")])
+        .collect()
+}
+
+#[test]
+fn a_target_in_micro_units_keeps_its_digits() {
+    let dir = Dir::new("micro");
+    let csv = dir.path("d.csv");
+    write_csv_with_temp(Path::new(&csv), |t| format!("{:e}", t * 1e-6));
+    let o = Command::new(env!("CARGO_BIN_EXE_nowcast"))
+        .args(train_args(&dir, &csv))
+        .output()
+        .unwrap();
+    let t = text(&o);
+    assert!(o.status.success(), "{t}");
+    // Every figure of the MAE table with its significant digits, none `0.000`.
+    let rows: Vec<&str> = (t.lines())
+        .filter(|l| {
+            ["  model, ", "  persistence", "  seasonal ("]
+                .iter()
+                .any(|r| l.starts_with(r))
+        })
+        .collect();
+    assert_eq!(rows.len(), 4, "{t}");
+    for row in rows {
+        assert!(!row.contains("0.000") && row.contains("e-"), "{t}");
+    }
+}
+
 #[test]
 fn bad_input_is_reported_clearly() {
     let dir = Dir::new("bad");
