@@ -93,11 +93,7 @@ pub fn eval(a: &EvalArgs) -> Result<()> {
         };
         println!("{}", serde_json::to_string_pretty(&j)?);
     } else {
-        print_scores(
-            &s,
-            &loaded.dataset.normalization().target.name,
-            loaded.season,
-        );
+        print_scores(&s, &loaded);
     }
     Ok(())
 }

@@ -8,7 +8,7 @@ use anyhow::{Context, Result};
 use clap::{Args, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
 use nowcast_trainer::baseline;
-use nowcast_trainer::data::Split;
+use nowcast_trainer::data::{Dataset, Split};
 use nowcast_trainer::eval::{self, SplitMae};
 use nowcast_trainer::export;
 use nowcast_trainer::train::{
@@ -232,7 +232,11 @@ pub(crate) fn figure_or_dash(v: Option<f64>) -> String {
     v.map_or("-".into(), figure)
 }
 
-pub fn print_scores(s: &Scores, target: &str, season: usize) {
+/// The MAE table of `s` (model, persistence, seasonal persistence) and how the model compares
+/// with the better baseline on the test split.
+pub fn print_scores(s: &Scores, loaded: &Loaded) {
+    let d = &loaded.dataset;
+    let (target, season) = (&d.normalization().target.name, loaded.season);
     let rows = [
         (
             "model, window mode".to_string(),
@@ -279,11 +283,15 @@ pub fn print_scores(s: &Scores, target: &str, season: usize) {
         .iter()
         .filter_map(|&(name, mae)| Some((name, mae?)))
         .min_by(|a, b| a.1.total_cmp(&b.1));
+    // (A constant target makes both baselines exact: said first, whichever is named.)
+    let constant = constant_on_test(d);
     match best {
-        Some(("persistence", 0.0)) => println!(
-            "  persistence is exact on the test split (MAE 0): the target is its own input at \
-             delay 0; forecast ahead with --delay N"
-        ),
+        Some((_, 0.0)) if constant.is_some() => {
+            println!("  {}", exact_persistence(d.window().delay(), constant));
+        }
+        Some(("persistence", 0.0)) => {
+            println!("  {}", exact_persistence(d.window().delay(), None));
+        }
         Some((name, 0.0)) => println!(
             "  {name} is exact on the test split (MAE 0): the target repeats every season there"
         ),
@@ -312,6 +320,55 @@ pub fn print_scores(s: &Scores, target: &str, season: usize) {
     }
     if let Some(hint) = streaming_hint(s.test.window, s.test.stream) {
         println!("  {hint}");
+    }
+}
+
+/// A target that holds one value over the test split: the value, and whether it holds it in
+/// the whole file too.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct ConstantTarget {
+    value: f64,
+    everywhere: bool,
+}
+
+/// The one value the target takes on the test split's rows, if it takes only one (missing
+/// rows aside): a stuck or disconnected sensor.
+fn constant_on_test(d: &Dataset) -> Option<ConstantTarget> {
+    let only_value = |rows: &[f64]| {
+        let mut values = rows.iter().copied().filter(|v| !v.is_nan());
+        let first = values.next()?;
+        values.all(|v| v == first).then_some(first)
+    };
+    let value = only_value(&d.target()[d.split_rows(Split::Test)])?;
+    Some(ConstantTarget {
+        value,
+        everywhere: only_value(d.target()) == Some(value),
+    })
+}
+
+/// Why persistence's test MAE is exactly 0, for a forecast `delay` rows ahead: a constant
+/// target (no forecast can be judged on it), the target being its own input (delay 0), or
+/// else the target `delay` rows ahead equal to the last one in every test window.
+fn exact_persistence(delay: usize, constant: Option<ConstantTarget>) -> String {
+    match (constant, delay) {
+        (Some(c), _) => format!(
+            "the target is constant on the test split ({} in every row{}): a stuck or \
+             disconnected sensor? Persistence is exact (MAE 0) and no forecast can be judged \
+             on it",
+            c.value,
+            if c.everywhere {
+                ", as in the whole file"
+            } else {
+                ""
+            }
+        ),
+        (None, 0) => "persistence is exact on the test split (MAE 0): the target is its own \
+                      input at delay 0; forecast ahead with --delay N"
+            .into(),
+        (None, _) => format!(
+            "persistence is exact on the test split (MAE 0): in every window the target \
+             {delay} rows ahead equals the last one, so no model can beat it there"
+        ),
     }
 }
 
@@ -619,11 +676,7 @@ pub fn run(a: &TrainArgs) -> Result<Metrics> {
         std::fs::remove_file(&ckpt).with_context(|| format!("removing {}", ckpt.display()))?;
     }
     let s = score(&bytes, &loaded)?;
-    print_scores(
-        &s,
-        &loaded.dataset.normalization().target.name,
-        loaded.season,
-    );
+    print_scores(&s, &loaded);
     let d = &loaded.dataset;
     let metrics = Metrics {
         val_mae: s.val()?.window,
@@ -652,7 +705,7 @@ pub fn run(a: &TrainArgs) -> Result<Metrics> {
 
 #[cfg(test)]
 mod tests {
-    use super::{figure, figure_or_dash, streaming_hint};
+    use super::{ConstantTarget, exact_persistence, figure, figure_or_dash, streaming_hint};
 
     #[test]
     fn figures_keep_their_significant_digits_at_any_magnitude() {
@@ -679,6 +732,42 @@ mod tests {
         assert_eq!(figure(f64::INFINITY), "inf");
         assert_eq!(figure_or_dash(None), "-");
         assert_eq!(figure_or_dash(Some(0.000025)), "2.500e-5");
+    }
+
+    #[test]
+    fn exact_persistence_says_why() {
+        let stuck = ConstantTarget {
+            value: 20.0,
+            everywhere: true,
+        };
+        for delay in [0, 6] {
+            let note = exact_persistence(delay, Some(stuck));
+            assert!(
+                note.starts_with("the target is constant on the test split (20 in every row, as in the whole file): a stuck or disconnected sensor?")
+                    && note.contains("no forecast can be judged")
+                    && !note.contains("--delay"),
+                "{note}"
+            );
+        }
+        let only_test = exact_persistence(
+            6,
+            Some(ConstantTarget {
+                everywhere: false,
+                ..stuck
+            }),
+        );
+        assert!(only_test.contains("(20 in every row)"), "{only_test}");
+        let delay_0 = exact_persistence(0, None);
+        assert!(
+            delay_0.ends_with("forecast ahead with --delay N"),
+            "{delay_0}"
+        );
+        let delay_6 = exact_persistence(6, None);
+        assert!(
+            delay_6.contains("the target 6 rows ahead equals the last one")
+                && !delay_6.contains("--delay"),
+            "{delay_6}"
+        );
     }
 
     #[test]

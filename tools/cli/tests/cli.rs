@@ -402,6 +402,25 @@ fn a_target_in_micro_units_keeps_its_digits() {
 }
 
 #[test]
+fn a_stuck_sensor_is_named_as_such() {
+    let dir = Dir::new("stuck");
+    let csv = dir.path("d.csv");
+    write_csv_with_temp(Path::new(&csv), |_| "20.0".into());
+    let o = Command::new(env!("CARGO_BIN_EXE_nowcast"))
+        .args(train_args(&dir, &csv))
+        .output()
+        .unwrap();
+    let t = text(&o);
+    assert!(o.status.success(), "{t}");
+    // Persistence is exact because nothing changes, not for want of a delay (it is 3).
+    assert!(
+        t.contains("the target is constant on the test split (20 in every row, as in the whole file): a stuck or disconnected sensor?")
+            && !t.contains("--delay N"),
+        "{t}"
+    );
+}
+
+#[test]
 fn bad_input_is_reported_clearly() {
     let dir = Dir::new("bad");
     let (csv, spec) = (dir.path("d.csv"), dir.path("m.toml"));
