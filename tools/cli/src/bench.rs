@@ -151,25 +151,29 @@ pub fn run(a: &BenchArgs) -> Result<BenchJson> {
         state_bytes: model.state_len() * 4,
     };
     if a.json {
-        println!("{}", serde_json::to_string_pretty(&report)?);
+        outln!("{}", serde_json::to_string_pretty(&report)?);
     } else {
-        println!(
+        outln!(
             "model {} ({} mode) on this host, median of {rounds} rounds of {count} samples",
             a.model.display(),
             report.mode
         );
-        println!(
+        outln!(
             "  streamed step   {:>10.0} ns   ({:.0} MACs per sample, {:.2} ns per MAC)",
-            per_sample, macs, report.ns_per_mac
+            per_sample,
+            macs,
+            report.ns_per_mac
         );
         if let Some(w) = per_window {
-            println!("  window of {steps:>4}  {w:>10.0} ns");
+            outln!("  window of {steps:>4}  {w:>10.0} ns");
         }
-        println!(
+        outln!(
             "  on a device: {} bytes of blob ({} of weights), {} bytes of state and scratch",
-            report.blob_bytes, report.weight_bytes, report.state_bytes
+            report.blob_bytes,
+            report.weight_bytes,
+            report.state_bytes
         );
-        println!("  instructions per step on Cortex-M cores: cargo xtask cycles (QEMU)");
+        outln!("  instructions per step on Cortex-M cores: cargo xtask cycles (QEMU)");
     }
     Ok(report)
 }

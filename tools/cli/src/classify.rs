@@ -72,8 +72,8 @@ pub(crate) fn finish(
         Some(d) if d != 0.0 => {
             eprintln!("warning: the last streamed output differs from window mode by up to {d}")
         }
-        Some(_) => println!("streaming: the last output of every example equals window mode"),
-        None => println!("streaming: this model runs in window mode only"),
+        Some(_) => outln!("streaming: the last output of every example equals window mode"),
+        None => outln!("streaming: this model runs in window mode only"),
     }
     let Some(dir) = dir else { return Ok(()) };
     crate::train::write_json(dir, "metrics.json", metrics)?;
@@ -93,7 +93,7 @@ pub(crate) fn finish(
         &report.classes,
         &report.test_confusion,
     )?;
-    println!("report in {}", dir.display());
+    outln!("report in {}", dir.display());
     Ok(())
 }
 
@@ -168,7 +168,7 @@ impl SequenceArgs {
     ) -> Result<SequenceSet> {
         let train = self.columns.read(data, channels)?;
         if !train.left_out.is_empty() {
-            println!(
+            outln!(
                 "not channels: {} (name the channels with --features)",
                 train.left_out.join(", ")
             );
@@ -230,31 +230,36 @@ pub(crate) fn print_scores(
     val: &ClassScores,
     test: &ClassScores,
 ) {
-    println!("\naccuracy                   val      test");
-    println!(
+    outln!("\naccuracy                   val      test");
+    outln!(
         "  model, window mode   {:>8.3}  {:>8.3}",
-        val.accuracy, test.accuracy
+        val.accuracy,
+        test.accuracy
     );
     let f = |v: Option<f64>| v.map_or("-".to_string(), |v| format!("{v:.3}"));
-    println!(
+    outln!(
         "  model, streaming     {:>8}  {:>8}",
         f(val.stream_accuracy),
         f(test.stream_accuracy)
     );
-    println!(
+    outln!(
         "  majority class       {:>8.3}  {:>8.3}   ({})",
-        val.majority_accuracy, test.majority_accuracy, classes[majority]
+        val.majority_accuracy,
+        test.majority_accuracy,
+        classes[majority]
     );
     print_classes("test", classes, test);
 }
 
 /// Per class: precision, recall and the confusion row of `what`'s scores.
 fn print_classes(what: &str, classes: &[String], s: &ClassScores) {
-    println!("\n{what}: class, precision, recall, confusion row (predicted as each class)");
+    outln!("\n{what}: class, precision, recall, confusion row (predicted as each class)");
     for (k, name) in classes.iter().enumerate() {
-        println!(
+        outln!(
             "  {name:<14} {:>6.3} {:>6.3}   {:?}",
-            s.precision[k], s.recall[k], s.confusion[k]
+            s.precision[k],
+            s.recall[k],
+            s.confusion[k]
         );
     }
 }
@@ -320,7 +325,7 @@ pub(crate) fn replay(
     }
     export::write_atomic(out, text.as_bytes())?;
     let accuracy = right as f64 / seqs.items.len().max(1) as f64;
-    println!(
+    outln!(
         "streamed {} sequences ({rows} rows), accuracy {accuracy:.3} from each one's last \
          output; wrote {}",
         seqs.items.len(),
@@ -366,26 +371,27 @@ pub(crate) fn eval(
             classes: &classes,
             scores: &s,
         };
-        println!("{}", serde_json::to_string_pretty(&j)?);
+        outln!("{}", serde_json::to_string_pretty(&j)?);
         return Ok(());
     }
     let majority = s.majority;
-    println!(
+    outln!(
         "{} sequences, {} classes ({}); window {} steps",
         s.sequences,
         classes.len(),
         classes.join(", "),
         model.lookback()
     );
-    println!("\naccuracy");
-    println!("  model, window mode   {:>8.3}", s.accuracy);
+    outln!("\naccuracy");
+    outln!("  model, window mode   {:>8.3}", s.accuracy);
     let stream = s
         .stream_accuracy
         .map_or("-".to_string(), |v| format!("{v:.3}"));
-    println!("  model, streaming     {stream:>8}");
-    println!(
+    outln!("  model, streaming     {stream:>8}");
+    outln!(
         "  majority class       {:>8.3}   ({}, the file's most frequent)",
-        s.majority_accuracy, classes[majority]
+        s.majority_accuracy,
+        classes[majority]
     );
     print_classes("file", &classes, &s);
     Ok(())
@@ -430,9 +436,9 @@ pub(crate) fn train_classifier(
             .zip(w)
             .map(|(c, w)| format!("{c} {w:.3}"))
             .collect();
-        println!("class weights: {}", shown.join(", "));
+        outln!("class weights: {}", shown.join(", "));
     }
-    println!(
+    outln!(
         "training {} params, loss {:?}, batch {}, {} threads",
         model.param_count(),
         fit.loss,
@@ -452,7 +458,7 @@ pub(crate) fn train_classifier(
         .unwrap_or("classifier");
     let bytes = export::to_bytes(&spec(model, name))?;
     export::write_atomic(&a.out, &bytes)?;
-    println!("wrote {} ({} bytes)", a.out.display(), bytes.len());
+    outln!("wrote {} ({} bytes)", a.out.display(), bytes.len());
     let ckpt = a.checkpoint.clone().unwrap_or(a.out.with_extension("ckpt"));
     if ckpt.exists() {
         std::fs::remove_file(&ckpt).with_context(|| format!("removing {}", ckpt.display()))?;
@@ -466,7 +472,7 @@ pub fn run(a: &TrainArgs) -> Result<ClassMetrics> {
     let set = a
         .sequences
         .load(&a.data.data, channels, &a.data.split, a.seed, a.length)?;
-    println!(
+    outln!(
         "{} sequences of {} channels, {} classes ({}); {} steps each; train {}, val {}, test {}",
         set.labels().len(),
         set.channels().len(),
@@ -623,9 +629,9 @@ pub(crate) fn quantize_classifier(
         calibration: (mode == Mode::I8x16).then_some(a.calibration),
         exponents: exponents_of(&quant_blob),
     };
-    println!("\naccuracy     val      test   stream test   weight bytes");
+    outln!("\naccuracy     val      test   stream test   weight bytes");
     for s in [&report.float, &report.quantized] {
-        println!(
+        outln!(
             "  {:<6}  {:>6.3}  {:>8.3}  {:>12}  {:>13}",
             s.mode,
             s.val_accuracy,
@@ -635,13 +641,15 @@ pub(crate) fn quantize_classifier(
             s.weight_bytes
         );
     }
-    println!(
+    outln!(
         "  test examples classified differently: {} of {}; weight bytes ratio {:.3}",
-        report.test_disagreements, ft.sequences, report.weight_bytes_ratio
+        report.test_disagreements,
+        ft.sequences,
+        report.weight_bytes_ratio
     );
     if let Some(dir) = &a.report {
         let path = crate::train::write_json(dir, "quant.json", &report)?;
-        println!("wrote {}", path.display());
+        outln!("wrote {}", path.display());
     }
     Ok(report)
 }

@@ -60,7 +60,7 @@ pub fn run(a: &DemoArgs) -> Result<()> {
     let spec = a.out.join("gru32.toml");
     std::fs::write(&spec, SPEC)?;
     let model = a.out.join("model.ncm");
-    println!(
+    outln!(
         "nowcast demo: temperature 6 h ahead from 120 h of 10 weather channels ({})\n",
         data.display()
     );
@@ -121,7 +121,7 @@ pub fn run(a: &DemoArgs) -> Result<()> {
     };
     crate::train::run(&args)?;
     // The integer-only model an FPU-less Cortex-M0/M3 runs, scored against the float one.
-    println!();
+    outln!();
     let quantized = a.out.join("model_i8x16.ncm");
     crate::quantize::run(&QuantizeArgs {
         model: model.clone(),
@@ -137,7 +137,7 @@ pub fn run(a: &DemoArgs) -> Result<()> {
         text: args.text.clone(),
         seed: a.seed,
     })?;
-    println!();
+    outln!();
     replay(&ReplayArgs {
         model: model.clone(),
         data,
@@ -150,13 +150,13 @@ pub fn run(a: &DemoArgs) -> Result<()> {
         segment_column: None,
         sequences: args.sequences.columns.clone(),
     })?;
-    println!();
+    outln!();
     for m in [&model, &quantized] {
         let bytes = std::fs::read(m)?;
-        print!("{}", crate::inspect::summary(&bytes)?);
-        println!();
+        out!("{}", crate::inspect::summary(&bytes)?);
+        outln!();
     }
-    println!(
+    outln!(
         "next: nowcast eval --model {} --data data/greensboro.csv; for a board, {} (see the README, On a real board)",
         model.display(),
         quantized.display()

@@ -5,6 +5,10 @@ use std::path::PathBuf;
 use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
 
+// First, so that its `out!` and `outln!` are in scope in the modules after it.
+#[macro_use]
+mod stdout;
+
 mod bench;
 mod classify;
 mod data_args;
@@ -65,7 +69,7 @@ fn main() -> Result<()> {
         Command::Inspect { model } => {
             let bytes =
                 std::fs::read(&model).with_context(|| format!("reading {}", model.display()))?;
-            print!(
+            out!(
                 "{}",
                 inspect::summary(&bytes).with_context(|| format!("loading {}", model.display()))?
             );

@@ -164,7 +164,7 @@ pub(crate) fn quantize_and_write(
     };
     let quant_blob = quant::quantize(float_blob, mode, ranges.as_ref())?;
     export::write_atomic(&a.out, &quant_blob)?;
-    println!(
+    outln!(
         "wrote {} ({} mode, {} bytes; the float model is {} bytes)",
         a.out.display(),
         mode.name(),
@@ -229,7 +229,7 @@ pub fn run(a: &QuantizeArgs) -> Result<QuantJson> {
     print_report(&report, &loaded.dataset.normalization().target.name);
     if let Some(dir) = &a.report {
         let path = crate::train::write_json(dir, "quant.json", &report)?;
-        println!("wrote {}", path.display());
+        outln!("wrote {}", path.display());
     }
     Ok(report)
 }
@@ -245,18 +245,23 @@ pub fn print_report(r: &QuantJson, target: &str) {
         .max()
         .unwrap_or(0)
         .max(8);
-    println!("\nMAE ({target} units)");
-    println!(
+    outln!("\nMAE ({target} units)");
+    outln!(
         "  {:<6}  {:>cell$}  {:>cell$}  {:>12}  {:>13}",
-        "", "val", "test", "stream test", "weight bytes"
+        "",
+        "val",
+        "test",
+        "stream test",
+        "weight bytes"
     );
     for (s, [val, test, stream]) in &rows {
-        println!(
+        outln!(
             "  {:<6}  {val:>cell$}  {test:>cell$}  {stream:>12}  {:>13}",
-            s.mode, s.weight_bytes
+            s.mode,
+            s.weight_bytes
         );
     }
-    println!(
+    outln!(
         "  {:<6}  {:>cell$}  {:>cell$.4}  {:>12}  {:>13.3}",
         "ratio",
         "",
@@ -265,10 +270,10 @@ pub fn print_report(r: &QuantJson, target: &str) {
             .map_or("-".into(), |v| format!("{v:.4}")),
         r.weight_bytes_ratio
     );
-    println!("\nper-layer output error on the test split (normalized units)");
-    println!("  #  layer                      max abs     SNR dB");
+    outln!("\nper-layer output error on the test split (normalized units)");
+    outln!("  #  layer                      max abs     SNR dB");
     for l in &r.layers {
-        println!(
+        outln!(
             "  {:<2} {:<24} {:>9.5} {:>10}",
             l.index,
             l.kind,

@@ -91,7 +91,7 @@ pub fn eval(a: &EvalArgs) -> Result<()> {
             season: loaded.season,
             windows: [s.val.as_ref().map_or(0, |v| v.windows), s.test.windows],
         };
-        println!("{}", serde_json::to_string_pretty(&j)?);
+        outln!("{}", serde_json::to_string_pretty(&j)?);
     } else {
         print_scores(&s, &loaded);
     }
@@ -239,7 +239,7 @@ pub fn replay(a: &ReplayArgs) -> Result<()> {
         out.push('\n');
     }
     export::write_atomic(&a.out, out.as_bytes())?;
-    println!(
+    outln!(
         "streamed {} rows, {} forecasts, MAE {} over the {} with a target; wrote {}",
         series.len(),
         emitted,

@@ -102,7 +102,7 @@ pub fn run(a: &TrainArgs) -> Result<TextMetrics> {
         Encoding::Hashing { .. } => "hashing",
     };
     let r = set.report();
-    println!(
+    outln!(
         "{} texts, {} classes ({}); {input}: {ids} ids; {} distinct training tokens, {:.1}% of \
          token occurrences unknown, {} hash collisions; {} ids per text; train {}, val {}, test {}",
         texts.texts.len(),
@@ -123,7 +123,7 @@ pub fn run(a: &TrainArgs) -> Result<TextMetrics> {
         }
         (Some(p), Encoding::Vocabulary { tokens }) => {
             let v = text::read_vectors(p, tokens)?;
-            println!(
+            outln!(
                 "{}: {}-value vectors for {} of {} vocabulary tokens ({:.1}%)",
                 p.display(),
                 v.dim,

@@ -267,12 +267,12 @@ pub fn print_scores(s: &Scores, loaded: &Loaded) {
     let width = title_width - 2;
     let cells = rows.iter().flat_map(|r| [r.1.len(), r.2.len()]);
     let cell = (cells.max().unwrap_or(0) + 2).max(8);
-    println!("\n{title:<title_width$}{:>cell$}  {:>cell$}", "val", "test");
+    outln!("\n{title:<title_width$}{:>cell$}  {:>cell$}", "val", "test");
     for (label, val, test) in &rows {
-        println!("  {label:<width$}{val:>cell$}  {test:>cell$}");
+        outln!("  {label:<width$}{val:>cell$}  {test:>cell$}");
     }
     if s.seasonal.iter().all(Option::is_none) {
-        println!("  (no window has a target one season back: --season sets the period in rows)");
+        outln!("  (no window has a target one season back: --season sets the period in rows)");
     }
     // Against the better baseline on the test split.
     let baselines = [
@@ -287,12 +287,12 @@ pub fn print_scores(s: &Scores, loaded: &Loaded) {
     let constant = constant_on_test(d);
     match best {
         Some((_, 0.0)) if constant.is_some() => {
-            println!("  {}", exact_persistence(d.window().delay(), constant));
+            outln!("  {}", exact_persistence(d.window().delay(), constant));
         }
         Some(("persistence", 0.0)) => {
-            println!("  {}", exact_persistence(d.window().delay(), None));
+            outln!("  {}", exact_persistence(d.window().delay(), None));
         }
-        Some((name, 0.0)) => println!(
+        Some((name, 0.0)) => outln!(
             "  {name} is exact on the test split (MAE 0): the target repeats every season there"
         ),
         Some((name, b)) => {
@@ -308,18 +308,18 @@ pub fn print_scores(s: &Scores, loaded: &Loaded) {
                 false => "",
             };
             match s.test.stream {
-                Some(stream) => println!(
+                Some(stream) => outln!(
                     "  test MAE vs {name}{better}: {} in window mode, {} streaming",
                     versus(s.test.window),
                     versus(stream)
                 ),
-                None => println!("  test MAE vs {name}{better}: {}", versus(s.test.window)),
+                None => outln!("  test MAE vs {name}{better}: {}", versus(s.test.window)),
             }
         }
         None => {}
     }
     if let Some(hint) = streaming_hint(s.test.window, s.test.stream) {
-        println!("  {hint}");
+        outln!("  {hint}");
     }
 }
 
@@ -429,7 +429,7 @@ pub fn train_model(
     let mut model = TrainModel::new(built);
     let history = match stateful {
         None => {
-            println!(
+            outln!(
                 "training {} params on {} windows (val {}, test {}), batch {}, {} threads",
                 model.param_count(),
                 d.window_starts(Split::Train).len(),
@@ -443,7 +443,7 @@ pub fn train_model(
             })?
         }
         Some(s) => {
-            println!(
+            outln!(
                 "training {} params statefully on {} training rows streamed in {} lanes, chunks of {} samples, validated by streaming {} rows, {} threads",
                 model.param_count(),
                 d.segment_rows(Split::Train, 1),
@@ -534,7 +534,7 @@ pub fn fit_with_progress(
             if let Some(b) = bar.take() {
                 b.finish_and_clear();
             }
-            println!(
+            outln!(
                 "epoch {epoch:>3}/{epochs}  loss {loss:.4}  val_loss {val_loss:.4}  {} {}  {:.3} s{}",
                 metric.name(),
                 metric.show(val_metric),
@@ -543,7 +543,7 @@ pub fn fit_with_progress(
             );
         }
     })?;
-    println!(
+    outln!(
         "kept the weights of epoch {} (of {} run), median {:.3} s per epoch",
         history.best_epoch,
         history.epochs_run(),
@@ -645,9 +645,9 @@ pub fn run(a: &TrainArgs) -> Result<Metrics> {
     );
     anyhow::ensure!(!a.stateful || a.lanes > 0, "--lanes must be at least 1");
     let loaded = a.data.load(None)?;
-    println!("{}", loaded.series.report());
+    outln!("{}", loaded.series.report());
     if let Some(note) = loaded.data_note() {
-        println!("{note}\n");
+        outln!("{note}\n");
     }
     let spec = ModelToml::load(&a.model)?;
     let cfg = fit_config(a);
@@ -670,7 +670,7 @@ pub fn run(a: &TrainArgs) -> Result<Metrics> {
         std::fs::create_dir_all(parent)?;
     }
     export::write_atomic(&a.out, &bytes)?;
-    println!("wrote {} ({} bytes)", a.out.display(), bytes.len());
+    outln!("wrote {} ({} bytes)", a.out.display(), bytes.len());
     let ckpt = a.checkpoint_path();
     if ckpt.exists() {
         std::fs::remove_file(&ckpt).with_context(|| format!("removing {}", ckpt.display()))?;
@@ -698,7 +698,7 @@ pub fn run(a: &TrainArgs) -> Result<Metrics> {
     };
     if let Some(dir) = &a.report {
         write_report(dir, &metrics, &bytes, &loaded, cfg.loss)?;
-        println!("report in {}", dir.display());
+        outln!("report in {}", dir.display());
     }
     Ok(metrics)
 }

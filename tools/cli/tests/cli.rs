@@ -2,7 +2,7 @@
 //! replay, inspect, and the errors a user sees for bad input.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::{Command, Output, Stdio};
 
 fn nowcast(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_nowcast"))
@@ -418,6 +418,36 @@ fn a_stuck_sensor_is_named_as_such() {
             && !t.contains("--delay N"),
         "{t}"
     );
+}
+
+#[test]
+fn a_closed_stdout_ends_quietly() {
+    let dir = Dir::new("pipe");
+    let csv = dir.path("d.csv");
+    write_csv(Path::new(&csv));
+    let train = train_args(&dir, &csv);
+    let o = Command::new(env!("CARGO_BIN_EXE_nowcast"))
+        .args(&train)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", text(&o));
+    // A reader that leaves before the output ends (`| head -1`): a quiet exit with status
+    // 141, what a command killed by SIGPIPE reports, and no panic. (The reader is gone before
+    // the command starts, so its first write already fails, however fast it runs.)
+    for args in [train, vec!["inspect".into(), dir.path("m.ncm")]] {
+        let (reader, writer) = std::io::pipe().unwrap();
+        drop(reader);
+        let child = Command::new(env!("CARGO_BIN_EXE_nowcast"))
+            .args(&args)
+            .stdout(writer)
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("runs nowcast");
+        let o = child.wait_with_output().unwrap();
+        let stderr = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(141), "{}: {stderr}", args[0]);
+        assert!(stderr.is_empty(), "{}: {stderr}", args[0]);
+    }
 }
 
 #[test]
