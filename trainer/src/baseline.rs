@@ -5,10 +5,13 @@
 //! - **Persistence** ("same as now") predicts the target at the window's last row
 //!   `s + lookback - 1`, whatever the step. It covers every window.
 //! - **Seasonal persistence** ("same as one season ago") predicts the target at row
-//!   `t - season`. It covers only the windows whose row `t - season` is in the same split and
-//!   the same segment as `t` (the row exists, is not held out, and is one season ago in time);
+//!   `t - lag`, `lag` the smallest whole number of seasons at least `delay` ([`seasonal_lag`]):
+//!   `season` itself unless the forecast reaches further ahead than a season, when one season
+//!   before the target is a row after the window's last, which a forecast made then cannot
+//!   know. It covers only the windows whose row `t - lag` is in the same split and the same
+//!   segment as `t` (the row exists, is not held out, and is that many seasons ago in time);
 //!   the others are left out of its MAE, and [`BaselineMae::covered`] says how many are in.
-//!   With hourly rows, `season = 24` is "same time yesterday".
+//!   With hourly rows, `season = 24` is "same time yesterday" (for `delay` up to 24).
 //!
 //! Errors are mean absolute errors in the target's units, summed in `f64`.
 
@@ -56,15 +59,26 @@ pub fn persistence_mae(dataset: &Dataset, split: Split) -> BaselineMae {
     score(dataset, split, |start| Some(target[start + last]))
 }
 
-/// Seasonal persistence: the target `season` rows before the target row, where that row is in
-/// the same split and segment (see the module docs). `season = 0` covers no window.
+/// How many rows before the target seasonal persistence reads: the smallest multiple of
+/// `season` that is at least `delay` (so the row is at or before the window's last); 0 for
+/// `season = 0`.
+pub fn seasonal_lag(season: usize, delay: usize) -> usize {
+    match season {
+        0 => 0,
+        _ => delay.div_ceil(season).max(1) * season,
+    }
+}
+
+/// Seasonal persistence: the target [`seasonal_lag`] rows before the target row, where that row
+/// is in the same split and segment (see the module docs). `season = 0` covers no window.
 pub fn seasonal_mae(dataset: &Dataset, split: Split, season: usize) -> BaselineMae {
     let target_offset = dataset.window().target_offset();
+    let lag = seasonal_lag(season, dataset.window().delay());
     let split_start = dataset.split_rows(split).start;
     let target = dataset.target();
     score(dataset, split, |start| {
         let t = start + target_offset;
-        let earlier = t.checked_sub(season).filter(|_| season > 0)?;
+        let earlier = t.checked_sub(lag).filter(|_| lag > 0)?;
         // A valid window's start and target share one segment.
         let segment_start = dataset.segment_of(start)?.start;
         (earlier >= split_start.max(segment_start)).then(|| target[earlier])
@@ -130,6 +144,16 @@ mod tests {
         );
         assert_eq!(seasonal_mae(&d, Split::Train, 0).covered, 0);
         assert_eq!(seasonal_mae(&d, Split::Train, 6).mae, None);
+        // Delay 3 past a season of 2: two seasons back (4 rows), never a row after the
+        // window's last. Window s (lookback 1) targets row s + 3: rows 4, 5 read rows 0, 1.
+        let d = dataset(&y, 1, 3);
+        assert_eq!(
+            (seasonal_lag(2, 3), seasonal_lag(2, 2), seasonal_lag(0, 3)),
+            (4, 2, 0)
+        );
+        let s = seasonal_mae(&d, Split::Train, 2);
+        // |5 - 4| + |1 - 4| = 4 over 2 covered windows of 3.
+        assert_eq!((s.mae, s.covered, s.windows), (Some(2.0), 2, 3));
     }
 
     #[test]

@@ -254,7 +254,11 @@ pub fn print_scores(s: &Scores, loaded: &Loaded) {
             figure_or_dash(s.baseline[1]),
         ),
         (
-            format!("seasonal ({season} rows)"),
+            // (A forecast further ahead than a season reads whole seasons back.)
+            match baseline::seasonal_lag(season, d.window().delay()) {
+                lag if lag > season => format!("seasonal ({season} rows, {lag} back)"),
+                _ => format!("seasonal ({season} rows)"),
+            },
             figure_or_dash(s.seasonal[0]),
             figure_or_dash(s.seasonal[1]),
         ),
