@@ -33,9 +33,10 @@ use super::window::{self, WindowSpec};
 /// A standard deviation below this is taken as 1 (a constant channel).
 pub const MIN_STD: f64 = 1e-30;
 /// A standard deviation below this fraction of the mean's magnitude is taken as 1: `f32`, which
-/// the models compute in on the host and on a device, resolves a value to about 2^-24 of it, so
-/// such a channel varies by a few of its steps at most (1.5e9 ± 10 is one value in `f32`).
-pub const MIN_RELATIVE_STD: f64 = 1.0 / 1_048_576.0;
+/// the models compute in on the host and on a device, steps by 2^-24 to 2^-23 of a value, so
+/// such a channel varies by less than one of its steps (1.5e9 ± 10 is one value in `f32`;
+/// 10,000,000 ± 3 Hz, in whole hertz, is seven).
+pub const MIN_RELATIVE_STD: f64 = 1.0 / 16_777_216.0;
 
 /// Whether a channel of this mean and standard deviation does not vary as `f32` resolves it
 /// ([`MIN_STD`], [`MIN_RELATIVE_STD`]; a `NaN` does not vary either).
@@ -581,9 +582,10 @@ mod tests {
     fn flat_is_relative_to_what_f32_resolves() {
         // A particle concentration near 2.6e-8 that varies by a tenth of that varies.
         assert!(!flat(2.6e-8, 2.6e-9));
-        // 1.5e9 ± 10: one value in f32 (its steps there are 128).
+        // 1.5e9 ± 10: one value in f32 (its steps there are 128); an oscillator's 10 MHz ± 3 Hz
+        // is whole numbers f32 holds.
         assert!(flat(1.5e9, 10.0));
-        assert!(!flat(1.5e9, 5000.0));
+        assert!(!flat(1.5e9, 5000.0) && !flat(1e7, 2.2));
         assert!(flat(0.0, 0.0) && flat(1.0, f64::NAN) && !flat(0.0, 1e-20));
     }
 

@@ -1283,9 +1283,10 @@ pub fn is_sentinel_nines(v: f64) -> bool {
 
 /// Sets to `NaN` the readings no sensor gives: any of magnitude [`SENTINEL_MAGNITUDE`] or more,
 /// and [nines](is_sentinel_nines) below `q1 - 10·s` or above `q3 + 10·s` of their column, `q1`
-/// and `q3` the quartiles of the column's other values and `s` the larger of their
-/// interquartile range and a quarter of their range (a column of at least 20 other values:
-/// too few say nothing). Returns, per column index and value in order of first occurrence, how
+/// and `q3` the quartiles of the column's other values and `s` the largest of their
+/// interquartile range, a quarter of their range and a tenth of the larger quartile's
+/// magnitude (a meter that sits at 1000 for days reads 999 before; a column of at least 20
+/// other values: too few say nothing). Returns, per column index and value in order of first occurrence, how
 /// many and the first one's line.
 fn take_out_sentinels(rows: &mut Rows) -> Vec<(usize, f64, usize, u64)> {
     let width = rows.width;
@@ -1303,7 +1304,9 @@ fn take_out_sentinels(rows: &mut Rows) -> Vec<(usize, f64, usize, u64)> {
             others.sort_by(f64::total_cmp);
             let n = others.len();
             let (q1, q3) = (others[n / 4], others[3 * n / 4]);
-            let s = (q3 - q1).max((others[n - 1] - others[0]) / 4.0);
+            let s = (q3 - q1)
+                .max((others[n - 1] - others[0]) / 4.0)
+                .max(q1.abs().max(q3.abs()) / 10.0);
             (q1 - 10.0 * s, q3 + 10.0 * s)
         });
         let far = |v: f64| fence.is_some_and(|(lo, hi)| v < lo || v > hi);
@@ -1766,6 +1769,13 @@ mod tests {
              `temp` 3.402823e38 (1 from line 14)"
         ));
         assert_eq!(report.missing_values[0].count, 3);
+        // A meter at 1000 for days read 999 before: a reading (a tenth of 1000 is the spread).
+        let mut meter = String::from("t,m\n");
+        for i in 0..40 {
+            let m = if i < 10 { 999 } else { 1000 };
+            meter += &format!("2021-01-01T{:02}:{:02}:00,{m}\n", i / 6, i % 6 * 10);
+        }
+        assert!(load(&meter).unwrap().report().sentinels.is_empty());
         // Too few other values to say: -999 stays a reading.
         let short = "t,a\n2021-01-01T00:00:00,1\n2021-01-01T01:00:00,-999\n2021-01-01T02:00:00,2\n";
         assert_eq!(load(short).unwrap().column("a").unwrap()[1], -999.0);
