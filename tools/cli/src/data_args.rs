@@ -274,7 +274,11 @@ impl DataArgs {
             sort_by_time: self.sort,
             resample_ms: self.resample,
             long_format: self.long.clone(),
-            ignore_columns: self.ignore.clone(),
+            // (An ignored target is left out of the inputs, not unread: it is the target.)
+            ignore_columns: (self.ignore.iter())
+                .filter(|c| target.as_ref() != Some(*c))
+                .cloned()
+                .collect(),
             // With the features named, only they and the target are read.
             only_columns: features
                 .as_ref()

@@ -172,11 +172,14 @@ pub fn replay(a: &ReplayArgs) -> Result<()> {
         .iter()
         .map(|f| {
             series.column(f).with_context(|| {
-                let columns: Vec<String> =
-                    series.columns().iter().map(|c| format!("`{c}`")).collect();
+                let quoted = |c: &[String]| -> String {
+                    let c: Vec<String> = c.iter().map(|c| format!("`{c}`")).collect();
+                    if c.is_empty() { "none".into() } else { c.join(", ") }
+                };
                 format!(
-                    "the data has no column `{f}`, an input of the model (numeric columns: {})",
-                    columns.join(", ")
+                    "the data has no numeric column `{f}`, an input of the model (numeric columns: {}; columns not read: {})",
+                    quoted(series.columns()),
+                    quoted(&series.report().unread_columns)
                 )
             })
         })
@@ -184,8 +187,8 @@ pub fn replay(a: &ReplayArgs) -> Result<()> {
     let target = model.targets().first().and_then(|t| series.column(t));
     let Some(target) = target else {
         bail!(
-            "the data has no column for the model's target {:?}",
-            model.targets()
+            "the data has no numeric column `{}`, the model's target",
+            model.targets().first().unwrap_or_default()
         )
     };
     let delay = model.delay() as usize;

@@ -285,6 +285,7 @@ fn column_error(series: &Series, role: &'static str, name: &str) -> DatasetError
             role,
             name,
             available,
+            unread: report.unread_columns.clone(),
         }
     }
 }
@@ -618,6 +619,7 @@ mod tests {
                 role: "feature",
                 name: "nope".into(),
                 available: vec!["a".into(), "b".into(), "c".into()],
+                unread: Vec::new(),
             }
         );
         assert_eq!(

@@ -207,7 +207,14 @@ impl LoadError {
 #[non_exhaustive]
 pub enum DatasetError {
     /// A feature, target or ignored column is not one of the series' numeric columns.
-    #[error("unknown {role} column `{name}`; numeric columns: {}", list(.available))]
+    #[error(
+        "unknown {role} column `{name}`; numeric columns: {}{}",
+        list(.available),
+        match unread.is_empty() {
+            true => String::new(),
+            false => format!("; columns not read: {}", list(.unread)),
+        }
+    )]
     UnknownColumn {
         /// What the column was wanted for: `target`, `feature`, `ignored`.
         role: &'static str,
@@ -215,6 +222,8 @@ pub enum DatasetError {
         name: String,
         /// The series' numeric columns.
         available: Vec<String>,
+        /// The file's columns left unread ([`LoadReport::unread_columns`](super::LoadReport::unread_columns)).
+        unread: Vec<String>,
     },
     /// A feature or target column that is in the file but not numeric: its first value is not
     /// a number (or it has none).
