@@ -53,6 +53,9 @@ impl Rows {
     }
 }
 
+/// How many periods [`Regular::off_grid`] looks across.
+pub(crate) const DRIFT_ROWS: usize = 32;
+
 /// Rows on a regular grid, split into segments.
 #[derive(Debug)]
 pub(crate) struct Regular {
@@ -64,8 +67,10 @@ pub(crate) struct Regular {
     pub(crate) period: i64,
     pub(crate) duplicates: usize,
     pub(crate) interpolated: usize,
-    /// Intervals read as one to [`MAX_STEPS_FILLED`] periods that are more than a quarter of a
-    /// period off that: jittered or irregular times taken as evenly spaced.
+    /// Rows more than half a period off the middle of the rows [`DRIFT_ROWS`] / 2 before and
+    /// after them, in a run of one-period intervals: irregular times taken as evenly spaced.
+    /// (A jittered regular log's rows stay near a line, within twice the jitter; an irregular
+    /// log's wander off it, as a random walk does.)
     pub(crate) off_grid: usize,
     /// Per row: its clock shift ([`Rows::shifts`]; a row filled in has the row after's: where
     /// the row of a clock change was bad, the filled row is at the clock after the change).
@@ -234,18 +239,35 @@ pub(crate) fn regularize_at(rows: &Rows, period: i64) -> Result<Regular, LoadErr
         missing: vec![(0, 0); rows.width],
     };
     let mut previous: Option<usize> = None;
+    // The times of the last rows kept one period after another (at most DRIFT_ROWS + 1).
+    let mut run: std::collections::VecDeque<i64> = Default::default();
     for i in 0..rows.len() {
         let time = rows.times[i];
         let Some(p) = previous.filter(|_| !rows.group_changes[i]) else {
             out.start_segment();
             out.keep(rows, i);
             previous = Some(i);
+            run.clear();
+            run.push_back(time);
             continue;
         };
         let dt = time - rows.times[p];
         let steps = (dt + period / 2) / period;
-        if (1..=MAX_STEPS_FILLED).contains(&steps) && 4 * (dt - steps * period).abs() > period {
-            out.off_grid += 1;
+        match steps {
+            0 => {}
+            1 => {
+                run.push_back(time);
+                if run.len() > DRIFT_ROWS {
+                    let first = run.pop_front().unwrap_or(time);
+                    let middle = run[DRIFT_ROWS / 2 - 1];
+                    let drift = 2 * middle - first - time;
+                    out.off_grid += usize::from(drift.abs() > period);
+                }
+            }
+            _ => {
+                run.clear();
+                run.push_back(time);
+            }
         }
         match steps {
             0 => {

@@ -95,9 +95,10 @@ pub struct LoadReport {
     pub duplicates_dropped: usize,
     /// Rows filled in by linear interpolation.
     pub interpolated_rows: usize,
-    /// Intervals between kept rows more than a quarter of a period off a whole number of
-    /// periods (jittered or irregular times, taken as evenly spaced).
-    pub off_grid_intervals: usize,
+    /// Rows more than half a period off the middle of the rows 16 periods before and after
+    /// them, in a run of one-period intervals: irregular times taken as evenly spaced (a
+    /// jittered regular log's rows stay near a line, an irregular log's wander off it).
+    pub off_grid_rows: usize,
     /// Lines where local timestamps (no UTC offset) went back or forward an hour at a
     /// daylight-saving change; the rows from there on were moved by the hour, so the series
     /// stays evenly spaced and no row is lost or invented.
@@ -199,13 +200,13 @@ impl fmt::Display for LoadReport {
                      grid of {period}): `--resample` a period averages them into bins instead",
                     self.duplicates_dropped, self.interpolated_rows,
                 )?;
-            } else if many(self.off_grid_intervals) {
+            } else if many(self.off_grid_rows) {
                 writeln!(
                     f,
-                    "the times are irregular ({} of the intervals are more than a quarter of the \
-                     period {period} off it, and are taken as evenly spaced): `--resample` a \
-                     period averages the rows into bins instead",
-                    self.off_grid_intervals,
+                    "the times are irregular ({} rows are more than half a period off the line \
+                     through the rows 16 periods of {period} before and after them, and are taken \
+                     as evenly spaced): `--resample` a period averages the rows into bins instead",
+                    self.off_grid_rows,
                 )?;
             }
         }
@@ -566,7 +567,7 @@ impl Series {
             period_ms: regular.period,
             duplicates_dropped: regular.duplicates,
             interpolated_rows: regular.interpolated,
-            off_grid_intervals: regular.off_grid,
+            off_grid_rows: regular.off_grid,
             local_time,
             time_count: rows
                 .times
@@ -1782,35 +1783,39 @@ mod tests {
     }
 
     #[test]
-    fn intervals_well_off_the_period_are_irregular() {
-        // 200 rows, intervals of 400 to 800 s (never 1.5 periods of ~600 s: no row is dropped
-        // or filled in), or of 600 ± 3 s.
+    fn times_that_wander_off_the_grid_are_irregular() {
+        // 1,000 rows, intervals of 400 to 800 s (never 1.5 periods of ~600 s: no row is
+        // dropped or filled in), or 600 s apart with each time off by up to ±120 s (±20%: each
+        // interval up to 40% off, but the rows stay near the grid). `u(i)` is uniform in [0, 1)
+        // (a hash of `i`).
+        let u = |i: u64| {
+            let x = (i + 1).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+            ((x ^ (x >> 29)).wrapping_mul(0xbf58_476d_1ce4_e5b9) >> 11) as f64 / (1u64 << 53) as f64
+        };
         let file = |interval: &dyn Fn(u64) -> u64| {
             let mut text = String::from("time,a\n");
             let mut t = 1_700_000_000u64;
-            for i in 0..200u64 {
+            for i in 0..1000u64 {
                 text += &format!("{t},{}\n", i % 7);
                 t += interval(i);
             }
             load(&text).unwrap()
         };
-        let spread = file(&|i| 400 + (i * 7919) % 401);
+        let spread = file(&|i| 400 + (400.0 * u(i)) as u64);
         let report = spread.report();
         assert_eq!(
             (report.duplicates_dropped, report.interpolated_rows),
             (0, 0)
         );
-        assert!(
-            report.off_grid_intervals > 20,
-            "{}",
-            report.off_grid_intervals
-        );
+        assert!(report.off_grid_rows > 200, "{}", report.off_grid_rows);
         assert!(
             report.to_string().contains("the times are irregular ("),
             "{report}"
         );
-        let jittered = file(&|i| 597 + i % 7);
-        assert_eq!(jittered.report().off_grid_intervals, 0);
+        // Jitter of e(i) = ±120 s: interval i is 600 + e(i + 1) - e(i).
+        let e = |i: u64| (240.0 * u(i)) as i64 - 120;
+        let jittered = file(&|i| (600 + e(i + 1) - e(i)) as u64);
+        assert_eq!(jittered.report().off_grid_rows, 0);
         assert!(!jittered.report().to_string().contains("irregular"));
     }
 
