@@ -107,7 +107,7 @@ pub struct ReplayArgs {
     /// The sensor CSV to stream.
     #[arg(long)]
     pub data: PathBuf,
-    /// Where to write the forecasts (CSV).
+    /// Where to write the forecasts (CSV; `-`: standard output, the summary then on stderr).
     #[arg(long)]
     pub out: PathBuf,
     /// Skip malformed rows instead of stopping.
@@ -241,8 +241,7 @@ pub fn replay(a: &ReplayArgs) -> Result<()> {
         }
         out.push('\n');
     }
-    export::write_atomic(&a.out, out.as_bytes())?;
-    outln!(
+    let summary = format!(
         "streamed {} rows, {} forecasts, MAE {} over the {} with a target; wrote {}",
         series.len(),
         emitted,
@@ -250,5 +249,12 @@ pub fn replay(a: &ReplayArgs) -> Result<()> {
         scored,
         a.out.display()
     );
+    if a.out.as_os_str() == "-" {
+        out!("{out}");
+        eprintln!("{summary}");
+    } else {
+        export::write_atomic(&a.out, out.as_bytes())?;
+        outln!("{summary}");
+    }
     Ok(())
 }
