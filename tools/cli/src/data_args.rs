@@ -24,7 +24,8 @@ pub struct DataArgs {
     /// Input columns (comma-separated; default: every numeric column, the target included).
     #[arg(long, value_delimiter = ',')]
     pub features: Option<Vec<String>>,
-    /// Columns to leave out of the default features.
+    /// Columns to leave out of the default features (not read at all, so text in them is no
+    /// error; the target is read all the same).
     #[arg(long, value_delimiter = ',')]
     pub ignore: Vec<String>,
     /// A long-format file's name and value columns (`--long sensor,value`: one reading per
@@ -279,23 +280,26 @@ impl DataArgs {
                 .filter(|c| target.as_ref() != Some(*c))
                 .cloned()
                 .collect(),
-            // With the features named, only they and the target are read.
-            only_columns: features
-                .as_ref()
-                .map(|f| f.iter().chain(&target).cloned().collect()),
+            // With the features and the target named, only they are read (without a target, the
+            // file's numeric columns are the candidates for it).
+            only_columns: (features.as_ref().zip(target.as_ref()))
+                .map(|(f, t)| f.iter().chain([t]).cloned().collect()),
         };
         let series = Series::load(&self.data, &config).map_err(|e| {
             // A bad row stops the load unless bad rows are skipped: say so, and that a column
             // other than the target can be left out instead.
             let column = match &e {
-                LoadError::NotANumber { column, .. } if target.as_ref() != Some(column) => {
-                    format!(" (`--ignore {column}` leaves that column out unread;")
+                LoadError::NotANumber { column, .. }
+                    if target.as_ref() != Some(column)
+                        && !features.as_ref().is_some_and(|f| f.contains(column)) =>
+                {
+                    format!(" (`--ignore {column}` leaves that column out unread; ")
                 }
                 _ => " (".to_string(),
             };
             let hint = if e.row_line().is_some() && !self.skip_bad_rows {
                 format!(
-                    "{column} --skip-bad-rows leaves such rows out and lists them; gaps of up to 4 periods are then interpolated)"
+                    "{column}--skip-bad-rows leaves such rows out and lists them; gaps of up to 4 periods are then interpolated)"
                 )
             } else {
                 String::new()

@@ -12,8 +12,9 @@
 //!   deviation (divide by `n`) of the training rows, accumulated in `f64`, two passes. A
 //!   channel that does not vary as `f32` resolves it ([`flat`]: a standard deviation below
 //!   [`MIN_RELATIVE_STD`] of the mean's magnitude, or below [`MIN_STD`]) gets a standard
-//!   deviation of 1, so it becomes a constant, and is listed
-//!   ([`Dataset::flat_channels`]).
+//!   deviation of 1, and a flat feature one of `max(1, |mean|)`, so that it normalizes to
+//!   about 0 on the host as in `f32` on a device (where `x - mean` is 0 or a whole `f32` step
+//!   of the mean); such channels are listed ([`Dataset::flat_channels`]).
 //!   Normalized values are `(x - mean) / std`, computed in `f64`, then rounded to `f32`.
 //! - **Missing values** (`NaN` in the series: empty cells, markers) of the features and the
 //!   target: a run of at most `MAX_STEPS_FILLED - 1` (3) rows inside a segment, with a value
@@ -124,8 +125,8 @@ pub struct ChannelStats {
     pub name: String,
     /// Mean of the training rows.
     pub mean: f64,
-    /// Population standard deviation of the training rows, or 1 if the channel is
-    /// [`flat`].
+    /// Population standard deviation of the training rows; if the channel is [`flat`], 1 (the
+    /// target) or `max(1, |mean|)` (a feature: see the module docs).
     pub std: f64,
 }
 
@@ -376,8 +377,11 @@ impl Dataset {
             rows.map(|r| values[r]).collect()
         };
         let mut flat: Vec<(String, f64, f64)> = Vec::new();
-        let mut stats_of = |name: &str, values: &[f64]| {
-            let (stats, replaced) = ChannelStats::of(name, &kept(values));
+        let mut stats_of = |name: &str, values: &[f64], feature: bool| {
+            let (mut stats, replaced) = ChannelStats::of(name, &kept(values));
+            if feature && replaced.is_some() {
+                stats.std = stats.mean.abs().max(1.0);
+            }
             // (The target is listed once if it is a feature too.)
             if let Some((mean, std)) = replaced.filter(|_| flat.iter().all(|f| f.0 != name)) {
                 flat.push((name.to_owned(), mean, std));
@@ -385,9 +389,9 @@ impl Dataset {
             stats
         };
         let stats: Vec<ChannelStats> = (features.iter().zip(&columns))
-            .map(|(name, values)| stats_of(name, values))
+            .map(|(name, values)| stats_of(name, values, true))
             .collect();
-        let target_stats = stats_of(&config.target, &target);
+        let target_stats = stats_of(&config.target, &target, false);
         let mut inputs = Vec::with_capacity(series.len() * features.len());
         let mut raw = Vec::with_capacity(series.len() * features.len());
         for row in 0..series.len() {
@@ -567,8 +571,9 @@ mod tests {
         // Train rows 0..6: a = 0..=5, mean 2.5, population variance 17.5 / 6.
         assert_eq!(n.features[0].mean, 2.5);
         assert_eq!(n.features[0].std, (17.5f64 / 6.0).sqrt());
-        // b is constant: flat, taken as 1, so b normalizes to 0, and it is listed.
-        assert_eq!((n.features[1].mean, n.features[1].std), (2.0, 1.0));
+        // b is constant: flat, a feature, its std taken as max(1, |mean|), so b normalizes to
+        // 0, and it is listed.
+        assert_eq!((n.features[1].mean, n.features[1].std), (2.0, 2.0));
         assert_eq!(dataset.flat_channels(), [("b".to_string(), 2.0, 0.0)]);
         // c = 0, 1, 4, 9, 16, 25: mean 55 / 6.
         assert_eq!(n.features[2].mean, 55.0 / 6.0);

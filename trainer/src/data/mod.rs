@@ -43,7 +43,7 @@ pub use error::{BatchError, ConvertError, DatasetError, LoadError};
 pub use read::{SKIPPED_ROWS_LISTED, SkippedRow};
 pub use series::{
     COUNTER_NAMES, Duration, LATE_TIME_NAMES, LoadConfig, LoadReport, MISSING_MARKERS,
-    MissingValues, Series, TIME_NAMES,
+    MissingValues, SENTINEL_MAGNITUDE, Series, TIME_NAMES, is_sentinel_nines,
 };
 pub use timestamp::{TimestampError, TimestampFormat};
 pub use window::{Batch, WindowSpec};

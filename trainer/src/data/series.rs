@@ -1273,13 +1273,12 @@ pub const SENTINEL_MAGNITUDE: f64 = 1e30;
 /// taken as missing only far outside its column's other values (see [`take_out_sentinels`]):
 /// 999.9 hPa is a pressure.
 pub fn is_sentinel_nines(v: f64) -> bool {
+    const NINES: [f64; 15] = [
+        99.9, 999.0, 99.99, 999.9, 9999.0, 999.99, 9999.9, 99999.0, 9999.99, 99999.9, 999999.0,
+        99999.99, 999999.9, 9999999.0, 999999.99,
+    ];
     let a = v.abs();
-    (3..=7).any(|n: usize| {
-        (0..=(n - 2).min(2)).any(|d| {
-            let text = format!("{}.{}", "9".repeat(n - d), "9".repeat(d));
-            text.parse::<f64>() == Ok(a)
-        })
-    })
+    (99.0..1e7).contains(&a) && NINES.contains(&a)
 }
 
 /// Sets to `NaN` the readings no sensor gives: any of magnitude [`SENTINEL_MAGNITUDE`] or more,
@@ -1287,7 +1286,8 @@ pub fn is_sentinel_nines(v: f64) -> bool {
 /// and `q3` the quartiles of the column's other values and `s` the largest of their
 /// interquartile range, a quarter of their range and a tenth of the larger quartile's
 /// magnitude (a meter that sits at 1000 for days reads 999 before; a column of at least 20
-/// other values: too few say nothing). Returns, per column index and value in order of first occurrence, how
+/// other values: too few say nothing). A value found once must also be more than ten times the
+/// largest other magnitude: one day of 99.9 mm in a year of rain is a storm. Returns, per column index and value in order of first occurrence, how
 /// many and the first one's line.
 fn take_out_sentinels(rows: &mut Rows) -> Vec<(usize, f64, usize, u64)> {
     let width = rows.width;
@@ -1310,10 +1310,23 @@ fn take_out_sentinels(rows: &mut Rows) -> Vec<(usize, f64, usize, u64)> {
                 .max(q1.abs().max(q3.abs()) / 10.0);
             (q1 - 10.0 * s, q3 + 10.0 * s)
         });
+        let largest = others.iter().fold(0.0f64, |m, v| m.max(v.abs()));
         let far = |v: f64| fence.is_some_and(|(lo, hi)| v < lo || v > hi);
+        // How often each nines value far outside the others is there.
+        let mut nines: Vec<(f64, usize)> = Vec::new();
+        for v in column().filter(|&v| is_sentinel_nines(v) && far(v)) {
+            match nines.iter_mut().find(|n| n.0 == v) {
+                Some(n) => n.1 += 1,
+                None => nines.push((v, 1)),
+            }
+        }
+        let taken = |v: f64| {
+            let repeated = || nines.iter().any(|&(n, count)| n == v && count > 1);
+            huge(v) || (nines.iter().any(|n| n.0 == v) && (v.abs() > 10.0 * largest || repeated()))
+        };
         for r in 0..rows.times.len() {
             let v = rows.values[r * width + k];
-            if !(huge(v) || (is_sentinel_nines(v) && far(v))) {
+            if !taken(v) {
                 continue;
             }
             rows.values[r * width + k] = f64::NAN;
@@ -1777,6 +1790,21 @@ mod tests {
             meter += &format!("2021-01-01T{:02}:{:02}:00,{m}\n", i / 6, i % 6 * 10);
         }
         assert!(load(&meter).unwrap().report().sentinels.is_empty());
+        // One 99.9 mm day in a season of dry days and rain up to 30 mm: a storm, kept (it is
+        // far outside the quartiles, 0 and 0); twice, a sentinel.
+        let rain = |storms: &[usize]| {
+            let mut text = String::from("t,rain\n");
+            for i in 0..40 {
+                let r = match i {
+                    _ if storms.contains(&i) => 99.9,
+                    _ if i % 5 == 0 => (i % 3 * 10 + 10) as f64,
+                    _ => 0.0,
+                };
+                text += &format!("2021-01-01T{:02}:{:02}:00,{r}\n", i / 6, i % 6 * 10);
+            }
+            load(&text).unwrap().report().sentinels.len()
+        };
+        assert_eq!((rain(&[17]), rain(&[17, 30])), (0, 1));
         // Too few other values to say: -999 stays a reading.
         let short = "t,a\n2021-01-01T00:00:00,1\n2021-01-01T01:00:00,-999\n2021-01-01T02:00:00,2\n";
         assert_eq!(load(short).unwrap().column("a").unwrap()[1], -999.0);
