@@ -184,13 +184,10 @@ pub fn replay(a: &ReplayArgs) -> Result<()> {
             })
         })
         .collect::<Result<_>>()?;
-    let target = model.targets().first().and_then(|t| series.column(t));
-    let Some(target) = target else {
-        bail!(
-            "the data has no numeric column `{}`, the model's target",
-            model.targets().first().unwrap_or_default()
-        )
-    };
+    // A file without the target (a model that does not read it as an input) streams
+    // forecasts without actuals.
+    let target_name = model.targets().first().unwrap_or_default();
+    let target = series.column(target_name);
     let delay = model.delay() as usize;
     let mut state = vec![0.0f32; model.state_len()];
     let mut stepper = Stepper::new(&model, &mut state).map_err(|e| anyhow::anyhow!("{e:?}"))?;
@@ -219,8 +216,9 @@ pub fn replay(a: &ReplayArgs) -> Result<()> {
         let segment_end = segments
             .get(segments.partition_point(|s| s.end <= t))
             .map_or(0, |s| s.end);
-        let actual = (t + delay < segment_end)
-            .then(|| target[t + delay])
+        let actual = target
+            .filter(|_| t + delay < segment_end)
+            .map(|target| target[t + delay])
             .filter(|a| !a.is_nan());
         // Whole seconds as before; a sub-second stream's with its milliseconds.
         match time % 1000 {
@@ -241,12 +239,18 @@ pub fn replay(a: &ReplayArgs) -> Result<()> {
         }
         out.push('\n');
     }
+    let mae = match (target, scored) {
+        (None, _) => format!("no MAE (the data has no numeric column `{target_name}`, the target)"),
+        (Some(_), 0) => "no MAE (no forecast has a target)".to_string(),
+        (Some(_), n) => format!(
+            "MAE {} over the {n} with a target",
+            figure(abs_err / n as f64)
+        ),
+    };
     let summary = format!(
-        "streamed {} rows, {} forecasts, MAE {} over the {} with a target; wrote {}",
+        "streamed {} rows, {} forecasts, {mae}; wrote {}",
         series.len(),
         emitted,
-        figure(abs_err / scored.max(1) as f64),
-        scored,
         a.out.display()
     );
     if a.out.as_os_str() == "-" {

@@ -266,6 +266,35 @@ fn train_eval_replay_inspect() {
     assert_eq!(actuals[497..500], ["", "", ""]);
     assert!(actuals[500].parse::<f64>().is_ok());
 
+    // A model that does not read its target streams a file without it: forecasts, no actuals.
+    let blind = dir.path("blind.ncm");
+    let o = train(&["--ignore", "temp", "--out", &blind]);
+    assert!(o.status.success(), "{}", text(&o));
+    let no_target = dir.path("no_target.csv");
+    let without: Vec<String> = (std::fs::read_to_string(&csv).unwrap().lines())
+        .map(|l| {
+            let c: Vec<&str> = l.split(',').collect();
+            format!("{},{}", c[0], c[2])
+        })
+        .collect();
+    std::fs::write(&no_target, without.join("\n")).unwrap();
+    let o = nowcast(&[
+        "replay", "--model", &blind, "--data", &no_target, "--out", &out,
+    ]);
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(
+        text(&o).contains("no MAE (the data has no numeric column `temp`, the target)"),
+        "{}",
+        text(&o)
+    );
+    let replayed = std::fs::read_to_string(&out).unwrap();
+    assert!(
+        replayed
+            .lines()
+            .skip(30)
+            .all(|l| l.ends_with(',') && l.split(',').nth(1) != Some(""))
+    );
+
     let o = nowcast(&["inspect", &model]);
     assert!(o.status.success(), "{}", text(&o));
     let t = text(&o);
