@@ -103,7 +103,9 @@ impl Loaded {
                 "is constant over the training rows (a stuck or disconnected sensor?)".to_string()
             } else {
                 format!(
-                    "varies by {std:.3e} around {mean:.6e} over the training rows, finer than float32 (what the model computes in, here and on a device) resolves: subtract an offset from it, or use its differences"
+                    "varies by {} around {} over the training rows, finer than float32 (what the model computes in, here and on a device) resolves: subtract an offset from it, or use its differences",
+                    crate::train::figure(*std),
+                    crate::train::figure(*mean)
                 )
             };
             lines.push(format!(

@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use anyhow::{Context, Result, bail};
 use clap::Args;
 use nowcast_runtime::{AlignedBytes, Model, Stepper};
+use nowcast_trainer::data::list;
 use nowcast_trainer::export;
 use serde::Serialize;
 
@@ -172,14 +173,10 @@ pub fn replay(a: &ReplayArgs) -> Result<()> {
         .iter()
         .map(|f| {
             series.column(f).with_context(|| {
-                let quoted = |c: &[String]| -> String {
-                    let c: Vec<String> = c.iter().map(|c| format!("`{c}`")).collect();
-                    if c.is_empty() { "none".into() } else { c.join(", ") }
-                };
                 format!(
                     "the data has no numeric column `{f}`, an input of the model (numeric columns: {}; columns not read: {})",
-                    quoted(series.columns()),
-                    quoted(&series.report().unread_columns)
+                    list(series.columns()),
+                    list(&series.report().unread_columns)
                 )
             })
         })

@@ -10,7 +10,7 @@ use std::path::PathBuf;
 use super::timestamp::TimestampError;
 
 /// Joins column names (or cells) for a message: `` `a`, `b`, `c` ``.
-pub(super) fn list(names: &[String]) -> String {
+pub fn list(names: &[String]) -> String {
     if names.is_empty() {
         return "none".to_owned();
     }

@@ -39,7 +39,7 @@ pub use dataset::{
     ChannelStats, DEFAULT_SPLIT, Dataset, DatasetConfig, MIN_RELATIVE_STD, MIN_STD, Normalization,
     SPLIT_FLOOR_TOLERANCE, SPLIT_SUM_TOLERANCE, Split, flat,
 };
-pub use error::{BatchError, ConvertError, DatasetError, LoadError};
+pub use error::{BatchError, ConvertError, DatasetError, LoadError, list};
 pub use read::{SKIPPED_ROWS_LISTED, SkippedRow};
 pub use series::{
     COUNTER_NAMES, Duration, LATE_TIME_NAMES, LoadConfig, LoadReport, MISSING_MARKERS,

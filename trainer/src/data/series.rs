@@ -1321,8 +1321,8 @@ fn take_out_sentinels(rows: &mut Rows) -> Vec<(usize, f64, usize, u64)> {
             }
         }
         let taken = |v: f64| {
-            let repeated = || nines.iter().any(|&(n, count)| n == v && count > 1);
-            huge(v) || (nines.iter().any(|n| n.0 == v) && (v.abs() > 10.0 * largest || repeated()))
+            let far_nines = nines.iter().find(|n| n.0 == v);
+            huge(v) || far_nines.is_some_and(|&(_, count)| count > 1 || v.abs() > 10.0 * largest)
         };
         for r in 0..rows.times.len() {
             let v = rows.values[r * width + k];
