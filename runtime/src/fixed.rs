@@ -386,8 +386,11 @@ pub fn check_kernels(cases: u32) -> Result<u32, KernelMismatch> {
         if fast != plain {
             return Err(mismatch("rows8"));
         }
-        // One row of bytes.
-        if dot_u8(&xa[..n], &bytes[..n]) != dot_u8_rust(&xa[..n], &bytes[..n]) {
+        // One row of bytes, every length up to `n` (the kernels take one, two and four terms
+        // at a time).
+        if (0..=n)
+            .any(|k| dot_u8(&xa[..k], &bytes[..k], c) != dot_u8_rust(&xa[..k], &bytes[..k], c))
+        {
             return Err(mismatch("dot_u8"));
         }
         // The GRU units: pre-activations over the whole i32 range, mostly near the table.
@@ -620,36 +623,34 @@ pub fn activate(act: Activation, v: i32) -> i32 {
     }
 }
 
-/// `Σ x[i] · (u[i] - 128)` for bytes `u` of a blocked kernel's row after its blocks (see
-/// [`crate::tensor`]), exact for `x.len() ≤ I32_TERMS`: the products and `Σ x` summed wrapping in
-/// `i32`, then `Σ x·u - 128 · Σ x`, which fits. Bytes past `x.len()` are not read; a shorter `u`
-/// gives 0.
+/// `c + Σ x[i] · u[i]` wrapping, for bytes `u` of a blocked kernel's row after its blocks (see
+/// [`crate::tensor`]): with `c = -128 · Σ x` (the input's offset, as [`rows8`] takes it) it is
+/// `Σ x[i] · (u[i] - 128)`, exact for `x.len() ≤ I32_TERMS`. Bytes past `x.len()` are not read;
+/// a shorter `u` gives 0.
 #[cfg_attr(
     not(all(feature = "asm", any(nowcast_thumb2, nowcast_thumb1))),
     allow(dead_code)
 )]
 #[inline]
-pub(crate) fn dot_u8(x: &[i16], u: &[u8]) -> i32 {
+pub(crate) fn dot_u8(x: &[i16], u: &[u8], c: i32) -> i32 {
     #[cfg(all(feature = "asm", any(nowcast_thumb2, nowcast_thumb1)))]
     {
-        thumb::dot_u8(x, u)
+        thumb::dot_u8(x, u, c)
     }
     #[cfg(not(all(feature = "asm", any(nowcast_thumb2, nowcast_thumb1))))]
     {
-        dot_u8_rust(x, u)
+        dot_u8_rust(x, u, c)
     }
 }
 
 /// [`dot_u8`] in Rust, the definition.
-fn dot_u8_rust(x: &[i16], u: &[u8]) -> i32 {
+fn dot_u8_rust(x: &[i16], u: &[u8], c: i32) -> i32 {
     if u.len() < x.len() {
         return 0;
     }
-    let (xu, sx) = x.iter().zip(u).fold((0i32, 0i32), |(xu, sx), (&x, &u)| {
-        let x = i32::from(x);
-        (xu.wrapping_add(x * i32::from(u)), sx.wrapping_add(x))
-    });
-    xu.wrapping_sub(sx.wrapping_mul(128))
+    x.iter()
+        .zip(u)
+        .fold(c, |s, (&x, &u)| s.wrapping_add(i32::from(x) * i32::from(u)))
 }
 
 /// The units of a `reset_after` GRU with Keras' activations (sigmoid gates, a tanh candidate),

@@ -13,8 +13,8 @@
 //! - [`rescale_rows_exact`]: the same for biases already in the rows' exponent (what the
 //!   encoder writes), 11 instructions per row on Thumb-2 and 18 on Thumb-1 (9 and 15 with one
 //!   bias).
-//! - [`dot_u8`]: one row of a blocked kernel after its blocks (a Dense layer's few rows), 6
-//!   instructions per term on Thumb-2 and 10 on Thumb-1.
+//! - [`dot_u8`]: one row of a blocked kernel after its blocks (a Dense layer's few rows), 3.5
+//!   instructions per term on Thumb-2 and 6 on Thumb-1.
 //! - [`gru_cell`]: the units of a `reset_after` GRU with sigmoid gates and a tanh candidate, 68
 //!   instructions per unit on Thumb-2 and about 107 on Thumb-1, where LLVM's loops took about 98
 //!   and 134.
@@ -1185,86 +1185,136 @@ pub(crate) fn gru_cell(h: &mut [i16], z: &[i32], r: &[i32], xh: &[i32], hh: &[i3
     }
 }
 
-/// [`super::dot_u8`] (Thumb-2): 6 instructions per term, where the row-by-row loop takes about
-/// 13 (a blocked kernel's rows after its blocks, a Dense layer's few rows).
+/// [`super::dot_u8`] (Thumb-2): 3.5 instructions per term (four terms per pass), where the
+/// row-by-row loop takes about 13 (a blocked kernel's rows after its blocks, a Dense layer's
+/// few rows).
 #[cfg(nowcast_thumb2)]
 #[inline]
-pub(crate) fn dot_u8(x: &[i16], u: &[u8]) -> i32 {
+pub(crate) fn dot_u8(x: &[i16], u: &[u8], c: i32) -> i32 {
     let n = x.len();
     if n == 0 || u.len() < n {
-        return 0;
+        return if u.len() < n { 0 } else { c };
     }
-    let xu: i32;
+    let mut acc = c;
     // SAFETY: see the module's audit: `n ≥ 1` terms, `x[0..n]` and `u[0..n]` read through
-    // post-incremented pointers (`u` at least `n` long, checked above); nothing is written.
+    // post-incremented pointers, `4·(n / 4)` in the passes and `n % 4` after them (`u` at
+    // least `n` long, checked above); nothing is written.
     #[allow(unsafe_code)]
     unsafe {
         asm!(
-            "movs {acc}, #0",
-            "movs {sum}, #0",
+            "and {k}, {n}, #3",
+            "lsrs {n}, {n}, #2",
+            "beq 3f",
             "2:",
             "ldrsh {t}, [{x}], #2",
             "ldrb {w}, [{u}], #1",
             "mla {acc}, {t}, {w}, {acc}",
-            "add {sum}, {sum}, {t}",
+            "ldrsh {t}, [{x}], #2",
+            "ldrb {w}, [{u}], #1",
+            "mla {acc}, {t}, {w}, {acc}",
+            "ldrsh {t}, [{x}], #2",
+            "ldrb {w}, [{u}], #1",
+            "mla {acc}, {t}, {w}, {acc}",
+            "ldrsh {t}, [{x}], #2",
+            "ldrb {w}, [{u}], #1",
+            "mla {acc}, {t}, {w}, {acc}",
             "subs {n}, {n}, #1",
             "bne 2b",
-            "sub {acc}, {acc}, {sum}, lsl #7",
+            "3:",
+            "cmp {k}, #0",
+            "beq 5f",
+            "4:",
+            "ldrsh {t}, [{x}], #2",
+            "ldrb {w}, [{u}], #1",
+            "mla {acc}, {t}, {w}, {acc}",
+            "subs {k}, {k}, #1",
+            "bne 4b",
+            "5:",
             x = inout(reg) x.as_ptr() => _,
             u = inout(reg) u.as_ptr() => _,
             n = inout(reg) n => _,
-            acc = out(reg) xu,
-            sum = out(reg) _,
+            acc = inout(reg) acc,
+            k = out(reg) _,
             t = out(reg) _,
             w = out(reg) _,
             options(nostack, readonly),
         );
     }
-    xu
+    acc
 }
 
-/// [`super::dot_u8`] (Thumb-1): 10 instructions per term, where the row-by-row loop takes about
-/// 21.
+/// Thumb-1 ([`dot_u8`]): one term at the input `x + 2·$i` and byte `u + $i`, added to `acc`.
+#[cfg(nowcast_thumb1)]
+macro_rules! t1_term {
+    ($xo:literal, $uo:literal) => {
+        concat!(
+            "ldrh {t}, [{x}, #",
+            $xo,
+            "]\n",
+            "sxth {t}, {t}\n",
+            "ldrb {w}, [{u}, #",
+            $uo,
+            "]\n",
+            "muls {w}, {t}, {w}\n",
+            "adds {acc}, {acc}, {w}\n",
+        )
+    };
+}
+
+/// [`super::dot_u8`] (Thumb-1): 6 instructions per term (four terms per pass, after one and
+/// two for an odd count and its bit 1), where the row-by-row loop takes about 21.
 #[cfg(nowcast_thumb1)]
 #[inline]
-pub(crate) fn dot_u8(x: &[i16], u: &[u8]) -> i32 {
+pub(crate) fn dot_u8(x: &[i16], u: &[u8], c: i32) -> i32 {
     let n = x.len();
     if n == 0 || u.len() < n {
-        return 0;
+        return if u.len() < n { 0 } else { c };
     }
-    let xu: i32;
-    // SAFETY: see the module's audit: `n ≥ 1` terms, `x[0..n]` and `u[0..n]` read through
-    // pointers advanced one element per term up to `u + n` (`u` at least `n` long, checked
+    let mut acc = c;
+    // SAFETY: see the module's audit: `n ≥ 1` terms, element `i < n` of `x` read at `x + 2i`
+    // and of `u` at `u + i` (the pointers advance by the terms taken: one if `n` is odd, two if
+    // its bit 1 is set, then four per pass up to `u + n`; `u` at least `n` long, checked
     // above); nothing is written.
     #[allow(unsafe_code)]
     unsafe {
         asm!(
-            "movs {acc}, #0",
-            "movs {sum}, #0",
-            "2:",
-            "ldrh {t}, [{x}]",
-            "sxth {t}, {t}",
-            "ldrb {w}, [{u}]",
-            "muls {w}, {t}, {w}",
-            "adds {acc}, {acc}, {w}",
-            "adds {sum}, {sum}, {t}",
+            "subs {t}, {end}, {u}",
+            "lsrs {t}, {t}, #1",
+            "bcc 2f",
+            t1_term!(0, 0),
             "adds {x}, #2",
             "adds {u}, #1",
+            "2:",
+            "subs {t}, {end}, {u}",
+            "lsrs {t}, {t}, #2",
+            "bcc 3f",
+            t1_term!(0, 0),
+            t1_term!(2, 1),
+            "adds {x}, #4",
+            "adds {u}, #2",
+            "3:",
             "cmp {u}, {end}",
-            "bne 2b",
-            "lsls {sum}, {sum}, #7",
-            "subs {acc}, {acc}, {sum}",
+            "beq 5f",
+            "4:",
+            t1_term!(0, 0),
+            t1_term!(2, 1),
+            t1_term!(4, 2),
+            t1_term!(6, 3),
+            "adds {x}, #8",
+            "adds {u}, #4",
+            "cmp {u}, {end}",
+            "bne 4b",
+            "5:",
             x = inout(reg) x.as_ptr() => _,
             u = inout(reg) u.as_ptr() => _,
             end = in(reg) u.as_ptr().wrapping_add(n),
-            acc = out(reg) xu,
-            sum = out(reg) _,
+            acc = inout(reg) acc,
             t = out(reg) _,
             w = out(reg) _,
             options(nostack, readonly),
         );
     }
-    xu
+    acc
 }
 
 /// Thumb-1 ([`gru_cell`]): `lo = tanh_at(v, frac)` (the module [`super`]'s `tanh_at`, `frac -

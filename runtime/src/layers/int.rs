@@ -113,7 +113,7 @@ impl<'a> Part<'a> {
             && n <= fixed::I32_TERMS
             && let Some(u) = self.bytes.get(row * n..(row + 1) * n)
         {
-            return i64::from(fixed::dot_u8(self.x, u));
+            return i64::from(fixed::dot_u8(self.x, u, self.offset));
         }
         let k = row % BLOCK_ROWS;
         if self.blocked && row - k + BLOCK_ROWS <= self.rows {
