@@ -862,11 +862,11 @@ impl<'a> Model<'a> {
         // Without an FPU, the de-normalization's float multiply and add on the bits (the same
         // results, and an integer-only firmware links no float library).
         #[cfg(nowcast_soft_float)]
+        // (Channel by channel, cycling over the output vectors: `chunks_exact` would divide, a
+        // library call on the M0.)
         if let Some(n) = &self.output_norm {
-            for row in y.chunks_exact_mut(n.mean.len()) {
-                for ((v, &m), &s) in row.iter_mut().zip(n.mean).zip(n.std) {
-                    *v = f32::from_bits(mul_add_bits(v.to_bits(), s.to_bits(), m.to_bits()));
-                }
+            for (v, (&m, &s)) in y.iter_mut().zip(n.mean.iter().zip(n.std).cycle()) {
+                *v = f32::from_bits(mul_add_bits(v.to_bits(), s.to_bits(), m.to_bits()));
             }
             return;
         }
