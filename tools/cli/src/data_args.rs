@@ -112,6 +112,31 @@ impl Loaded {
                 "{role} `{name}` {why}; the model sees a constant there"
             ));
         }
+        for g in d.growing_channels() {
+            let (role, instead) = if g.name == *target {
+                ("the target", "forecast its change per row instead")
+            } else {
+                ("input", "feed its change per row instead")
+            };
+            let resets = match g.resets {
+                0 => String::new(),
+                1 => " but once (a reset)".to_string(),
+                n => format!(" but {n} times (resets)"),
+            };
+            let levels = if g.later_max > g.train_max {
+                format!(
+                    "Its later rows reach {}, past the training rows' largest {}, levels the model never trained on",
+                    crate::train::figure(g.later_max),
+                    crate::train::figure(g.train_max)
+                )
+            } else {
+                "Its level mostly says how long it has counted".to_string()
+            };
+            lines.push(format!(
+                "{role} `{}` never goes down{resets}: a cumulative counter? {levels}; {instead} (take the differences in the CSV, and on the device)",
+                g.name
+            ));
+        }
         (!lines.is_empty()).then(|| lines.join("\n"))
     }
 }

@@ -204,6 +204,80 @@ pub struct Dataset {
     rows_left_out: usize,
     /// The [`flat`] features and target: name, mean, standard deviation.
     flat: Vec<(String, f64, f64)>,
+    /// The features and target that only go up ([`Growing`]).
+    growing: Vec<Growing>,
+}
+
+/// A feature or the target that never goes down from row to row but for a few resets: a
+/// cumulative counter (an energy or water meter's register, a rain gauge's total, an odometer).
+/// Its level mostly says how long it has counted, and its later rows usually go past the
+/// training rows' largest value, levels the models never trained on; its change per row is what
+/// they can learn from.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Growing {
+    /// The column.
+    pub name: String,
+    /// Steps down from one row to the next (a counter's resets), at most [`Growing::MAX_RESETS`]
+    /// per thousand steps.
+    pub resets: usize,
+    /// The largest value of the training rows.
+    pub train_max: f64,
+    /// The largest value of the rows after them (validation and test).
+    pub later_max: f64,
+}
+
+impl Growing {
+    /// Steps between rows (both values present, in one segment) a column needs to be judged.
+    pub const MIN_STEPS: usize = 100;
+    /// Steps down allowed per thousand steps (resets), at least one in all.
+    pub const MAX_RESETS: usize = 1;
+    /// Of the steps, at least one in this many goes up.
+    pub const RISE_EVERY: usize = 20;
+
+    /// `values` judged over the rows of `segments`, the training rows `train`.
+    fn of(
+        name: &str,
+        values: &[f64],
+        segments: &[Range<usize>],
+        train: &Range<usize>,
+    ) -> Option<Self> {
+        let (mut ups, mut downs, mut steps) = (0usize, 0usize, 0usize);
+        let (mut train_max, mut later_max) = (f64::NEG_INFINITY, f64::NEG_INFINITY);
+        for s in segments {
+            for r in s.clone() {
+                let v = values[r];
+                if v.is_nan() {
+                    continue;
+                }
+                if train.contains(&r) {
+                    train_max = train_max.max(v);
+                } else if r >= train.end {
+                    later_max = later_max.max(v);
+                }
+                let Some(&before) = r
+                    .checked_sub(1)
+                    .filter(|&p| p >= s.start)
+                    .map(|p| &values[p])
+                else {
+                    continue;
+                };
+                if before.is_nan() {
+                    continue;
+                }
+                steps += 1;
+                ups += usize::from(v > before);
+                downs += usize::from(v < before);
+            }
+        }
+        let few_downs = downs <= (Self::MAX_RESETS * steps / 1000).max(1);
+        let growing = steps >= Self::MIN_STEPS && few_downs && ups * Self::RISE_EVERY >= steps;
+        growing.then(|| Growing {
+            name: name.to_owned(),
+            resets: downs,
+            train_max,
+            later_max,
+        })
+    }
 }
 
 /// Fills the short runs of missing values (`NaN`) of `columns` inside each segment and returns
@@ -392,6 +466,14 @@ impl Dataset {
             .map(|(name, values)| stats_of(name, values, true))
             .collect();
         let target_stats = stats_of(&config.target, &target, false);
+        let mut growing: Vec<Growing> = (features.iter().zip(&columns))
+            .filter_map(|(name, values)| Growing::of(name, values, &segments, &train))
+            .collect();
+        if !features.contains(&config.target)
+            && let Some(g) = Growing::of(&config.target, &target, &segments, &train)
+        {
+            growing.push(g);
+        }
         let mut inputs = Vec::with_capacity(series.len() * features.len());
         let mut raw = Vec::with_capacity(series.len() * features.len());
         for row in 0..series.len() {
@@ -411,6 +493,7 @@ impl Dataset {
                 target: target_stats,
             },
             flat,
+            growing,
             features,
             inputs,
             raw,
@@ -428,6 +511,12 @@ impl Dataset {
     /// them ([`flat`]; the models see a constant there): name, mean and standard deviation.
     pub fn flat_channels(&self) -> &[(String, f64, f64)] {
         &self.flat
+    }
+
+    /// The features and the target that only go up ([`Growing`]: cumulative counters),
+    /// features first.
+    pub fn growing_channels(&self) -> &[Growing] {
+        &self.growing
     }
 
     /// The input channels, in the order of the batch's channel axis.
@@ -541,6 +630,60 @@ mod tests {
 
     fn window(lookback: usize, delay: usize, step: usize) -> WindowSpec {
         WindowSpec::new(lookback, delay, step).unwrap()
+    }
+
+    /// Rows at a 15-minute period of `columns(i)` under the header `timestamp,<names>`.
+    fn logged(rows: usize, names: &str, columns: impl Fn(usize) -> String) -> Series {
+        let mut text = format!("timestamp,{names}\n");
+        for i in 0..rows {
+            text.push_str(&format!("{},{}\n", 1_700_000_000 + 900 * i, columns(i)));
+        }
+        Series::from_reader(text.as_bytes(), &LoadConfig::default()).unwrap()
+    }
+
+    #[test]
+    fn cumulative_counters_are_found_and_trends_are_not() {
+        // A meter register that resets once, a load that it integrates, a warming trend with
+        // noise, a daily rain total (resets every 96 rows), and a register on a short log.
+        let noise = |i: usize| ((i * 7919) % 13) as f64 / 13.0 - 0.5;
+        let load = |i: usize| 1.0 + (i % 96) as f64 / 96.0;
+        let register = |i: usize| -> f64 {
+            let from = if i >= 450 { 450 } else { 0 };
+            (from..i).map(load).sum::<f64>() * 0.25
+        };
+        let series = logged(1000, "kwh,load,temp,rain", |i| {
+            let day = i / 96 * 96;
+            format!(
+                "{},{},{},{}",
+                register(i),
+                load(i),
+                10.0 + i as f64 * 0.01 + noise(i),
+                (day..i).filter(|j| j % 5 == 0).count()
+            )
+        });
+        let config = DatasetConfig::new("load", window(4, 1, 1));
+        let dataset = Dataset::new(&series, &config).unwrap();
+        let growing = dataset.growing_channels();
+        assert_eq!(growing.len(), 1, "{growing:?}");
+        assert_eq!((growing[0].name.as_str(), growing[0].resets), ("kwh", 1));
+        // Training rows 0..600: after the reset at row 450 the register ends the training rows
+        // below its largest before it, and the later rows go past that.
+        assert_eq!(growing[0].train_max, register(449));
+        assert_eq!(growing[0].later_max, register(999));
+        assert!(growing[0].later_max > growing[0].train_max);
+        // The register as the target (and not a feature) is found too.
+        let mut config = DatasetConfig::new("kwh", window(4, 1, 1));
+        config.features = Some(vec!["load".into()]);
+        let dataset = Dataset::new(&series, &config).unwrap();
+        assert_eq!(dataset.growing_channels().len(), 1);
+        assert_eq!(dataset.growing_channels()[0].name, "kwh");
+        // Too few steps to judge: 99.
+        let short = logged(100, "kwh,load", |i| format!("{},{}", i * 3, i % 7));
+        let dataset = Dataset::new(&short, &DatasetConfig::new("load", window(4, 1, 1))).unwrap();
+        assert!(dataset.growing_channels().is_empty());
+        let long = logged(101, "kwh,load", |i| format!("{},{}", i * 3, i % 7));
+        let dataset = Dataset::new(&long, &DatasetConfig::new("load", window(4, 1, 1))).unwrap();
+        assert_eq!(dataset.growing_channels().len(), 1);
     }
 
     #[test]

@@ -36,8 +36,8 @@ pub mod tmy3;
 mod window;
 
 pub use dataset::{
-    ChannelStats, DEFAULT_SPLIT, Dataset, DatasetConfig, MIN_RELATIVE_STD, MIN_STD, Normalization,
-    SPLIT_FLOOR_TOLERANCE, SPLIT_SUM_TOLERANCE, Split, flat,
+    ChannelStats, DEFAULT_SPLIT, Dataset, DatasetConfig, Growing, MIN_RELATIVE_STD, MIN_STD,
+    Normalization, SPLIT_FLOOR_TOLERANCE, SPLIT_SUM_TOLERANCE, Split, flat,
 };
 pub use error::{BatchError, ConvertError, DatasetError, LoadError, list};
 pub use read::{SKIPPED_ROWS_LISTED, SkippedRow};
