@@ -4,7 +4,7 @@
 //!
 //! - [`rows8`]: every whole block of a blocked kernel (eight rows, see [`crate::tensor`]) in one
 //!   call, the eight sums in registers, four columns (32 consecutive bytes at fixed offsets) per
-//!   pass: 71 instructions per 32 multiply-adds on Thumb-2, 108 on Thumb-1, 46 on ARMv7E-M
+//!   pass: 70 instructions per 32 multiply-adds on Thumb-2, 108 on Thumb-1, 46 on ARMv7E-M
 //!   (the Cortex-M4 and M7: the DSP extension's two-way multiply-add takes two columns of a row
 //!   from one word of the layout).
 //! - [`rescale_rows`]: the epilogue of a row-sum call (the rescale and both biases), 16
@@ -639,6 +639,78 @@ macro_rules! t2_col8 {
     };
 }
 
+/// Thumb-2 ([`rows8`]'s passes): [`t2_col8`] for the input at `r11 + $x` (not advanced).
+#[cfg(nowcast_thumb2)]
+macro_rules! t2_col8_at {
+    ($x:literal; $o0:literal, $o1:literal, $o2:literal, $o3:literal, $o4:literal, $o5:literal, $o6:literal, $o7:literal) => {
+        concat!(
+            "ldrsh r12, [r11, #",
+            $x,
+            "]\n",
+            "ldrb lr, [r10, #",
+            $o0,
+            "]\n",
+            "mla r0, lr, r12, r0\n",
+            "ldrb lr, [r10, #",
+            $o1,
+            "]\n",
+            "mla r1, lr, r12, r1\n",
+            "ldrb lr, [r10, #",
+            $o2,
+            "]\n",
+            "mla r2, lr, r12, r2\n",
+            "ldrb lr, [r10, #",
+            $o3,
+            "]\n",
+            "mla r3, lr, r12, r3\n",
+            "ldrb lr, [r10, #",
+            $o4,
+            "]\n",
+            "mla r4, lr, r12, r4\n",
+            "ldrb lr, [r10, #",
+            $o5,
+            "]\n",
+            "mla r5, lr, r12, r5\n",
+            "ldrb lr, [r10, #",
+            $o6,
+            "]\n",
+            "mla r8, lr, r12, r8\n",
+            "ldrb lr, [r10, #",
+            $o7,
+            "]\n",
+            "mla r9, lr, r12, r9\n",
+        )
+    };
+}
+
+/// Thumb-2 ([`rows8`]'s passes): a pass's first column last, the input at `r11` (advanced past
+/// the pass's four) and its bytes at 0, 1, 4, 5, 8, 9, 12 and 13, the one at 0 read last
+/// (advancing `r10` past the pass's 32 bytes).
+#[cfg(nowcast_thumb2)]
+macro_rules! t2_col8_pass_end {
+    () => {
+        concat!(
+            "ldrsh r12, [r11], #8\n",
+            "ldrb lr, [r10, #1]\n",
+            "mla r1, lr, r12, r1\n",
+            "ldrb lr, [r10, #4]\n",
+            "mla r2, lr, r12, r2\n",
+            "ldrb lr, [r10, #5]\n",
+            "mla r3, lr, r12, r3\n",
+            "ldrb lr, [r10, #8]\n",
+            "mla r4, lr, r12, r4\n",
+            "ldrb lr, [r10, #9]\n",
+            "mla r5, lr, r12, r5\n",
+            "ldrb lr, [r10, #12]\n",
+            "mla r8, lr, r12, r8\n",
+            "ldrb lr, [r10, #13]\n",
+            "mla r9, lr, r12, r9\n",
+            "ldrb lr, [r10], #32\n",
+            "mla r0, lr, r12, r0\n",
+        )
+    };
+}
+
 /// The frame of every [`rows8`] loop, or `None` (nothing to do: no input, no whole block, or
 /// fewer bytes than the blocks need): the next block's bytes, the next output, the shift (at
 /// most 32), the offset, the input, its length, the blocks left, and where the input's
@@ -740,7 +812,7 @@ macro_rules! t2_block_end {
 }
 
 /// [`super::rows8`] (Thumb-2): every block in one call, eight sums in registers, four columns
-/// (32 bytes at fixed offsets) per pass: 71 instructions per 32 multiply-adds, 2.2 per
+/// (32 bytes at fixed offsets) per pass: 70 instructions per 32 multiply-adds, 2.2 per
 /// multiply-add (the four-row loop over plain rows took 2.4), and about 40 per block besides
 /// (30 for a first part, which starts from the offset without reading `y`).
 #[cfg(all(nowcast_thumb2, not(nowcast_dsp)))]
@@ -753,9 +825,9 @@ pub(crate) fn rows8(y: &mut [i32], x: &[i16], blocks: &[u8], lsl: u32, c: i32) {
     // (the pointer `r10` advances by 32 per pass of four columns, 16 per pair of the tail and
     // 8 for an odd column, so by `8n` per block, and every offset read is below what it
     // advances), `count` blocks inside `blocks` (checked by `rows8_frame`, with `n ≥ 1`); the
-    // input `x[0..n]` (`r11` advances one element per column); the output `y[0..8·count]` read
-    // with `ldm` and written with `stm`; the frame read and written; `r6` saved on the stack
-    // and restored.
+    // input `x[0..n]` (`r11` advances four elements per pass, read at 0 to 3 elements past
+    // it, and one per column of the tail); the output `y[0..8·count]` read with `ldm` and
+    // written with `stm`; the frame read and written; `r6` saved on the stack and restored.
     #[allow(unsafe_code)]
     unsafe {
         asm!(
@@ -767,11 +839,11 @@ pub(crate) fn rows8(y: &mut [i32], x: &[i16], blocks: &[u8], lsl: u32, c: i32) {
             "lsrs r6, r6, #2",
             "beq 3f",
             "2:",
-            t2_col8!(0, 1, 4, 5, 8, 9, 12, 13),
-            t2_col8!(2, 3, 6, 7, 10, 11, 14, 15),
-            t2_col8!(16, 17, 20, 21, 24, 25, 28, 29),
-            t2_col8!(18, 19, 22, 23, 26, 27, 30, 31),
-            "add r10, r10, #32",
+            // Columns 1-3 of the pass, then its first (advancing both pointers).
+            t2_col8_at!(2; 2, 3, 6, 7, 10, 11, 14, 15),
+            t2_col8_at!(4; 16, 17, 20, 21, 24, 25, 28, 29),
+            t2_col8_at!(6; 18, 19, 22, 23, 26, 27, 30, 31),
+            t2_col8_pass_end!(),
             "subs r6, r6, #1",
             "bne 2b",
             // A pair of columns left, then an odd one (8 bytes, the rows in order).
