@@ -418,7 +418,6 @@ fn out16(act: Activation, z: i32) -> i16 {
     sat16(activate(act, z))
 }
 
-#[allow(clippy::too_many_arguments)]
 fn dense_step(
     kernel: Tensor<'_>,
     bias: Tensor<'_>,
@@ -427,37 +426,16 @@ fn dense_step(
     e_in: u8,
     q: IntLayer,
     y: &mut [i16],
-    scratch: &mut [i32],
 ) {
     let e_t = fixed::target_exp(act, q.output_exp);
+    // Sixteen rows at a time through a buffer on the stack (Dense has no scratch).
+    let mut z = [0i32; 16];
     let x = Input::of(x);
-    // Rows `first..first + y.len()` through `z`.
-    #[inline(always)]
-    #[allow(clippy::too_many_arguments)]
-    fn rows_to(
-        z: &mut [i32],
-        y: &mut [i16],
-        first: usize,
-        x: Input<'_>,
-        kernel: Tensor<'_>,
-        bias: Tensor<'_>,
-        act: Activation,
-        e: (u8, u8),
-    ) {
-        let z = &mut z[..y.len()];
-        gemv(z, x, kernel, first, e.0, e.1, [Some((bias, first)), None]);
-        for (yj, &zj) in y.iter_mut().zip(z.iter()) {
+    for (c, yc) in y.chunks_mut(16).enumerate() {
+        let (z, first) = (&mut z[..yc.len()], 16 * c);
+        gemv(z, x, kernel, first, e_in, e_t, [Some((bias, first)), None]);
+        for (yj, &zj) in yc.iter_mut().zip(z.iter()) {
             *yj = out16(act, zj);
-        }
-    }
-    // Every row through the model's scratch where it holds them (a recurrent layer's before
-    // this one: Dense has none of its own), else sixteen at a time through the stack.
-    if scratch.len() >= y.len() {
-        rows_to(scratch, y, 0, x, kernel, bias, act, (e_in, e_t));
-    } else {
-        let mut z = [0i32; 16];
-        for (c, yc) in y.chunks_mut(16).enumerate() {
-            rows_to(&mut z, yc, 16 * c, x, kernel, bias, act, (e_in, e_t));
         }
     }
 }
@@ -696,7 +674,7 @@ impl Layer<Tensor<'_>> {
         match self {
             #[cfg(feature = "dense")]
             Layer::Dense(l) => {
-                dense_step(l.kernel, l.bias, l.activation, x, e_in, q, state, scratch);
+                dense_step(l.kernel, l.bias, l.activation, x, e_in, q, state);
                 Some(state)
             }
             Layer::SimpleRnn(_) | Layer::Lstm(_) | Layer::Gru(_) => {
