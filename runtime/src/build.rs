@@ -661,26 +661,35 @@ pub fn exponent_for(magnitude: f32) -> u8 {
     e
 }
 
+/// How much farther than calibration saw an `i8x16` model's unbounded values reach before they
+/// saturate: the input, linear and ReLU outputs, logits and LSTM cell states get the grid of
+/// twice their calibrated range. Calibration sees the training split only, and a forecaster
+/// meets a warmer month or a higher load after it; one bit of the sixteen is the price (a
+/// forecast head calibrated to ±3.6σ saturated at 4σ, a summer's temperatures past the spring's
+/// training rows).
+pub const HEADROOM: f32 = 2.0;
+
 /// The `i8x16` exponents of a float model given its ranges: Q15 for tanh/sigmoid outputs, the
-/// input's exponent for pooling, Flatten and Dropout, [`exponent_for`] of the range elsewhere.
+/// input's exponent for pooling, Flatten and Dropout, [`exponent_for`] of the range times
+/// [`HEADROOM`] elsewhere.
 /// An LSTM inside Bidirectional has no cell probe; its cell state is bounded by the window
 /// length (`|c_t| ≤ t`), which is used instead (for a model without a lookback, the whole
 /// `i16` range). A softmax Dense layer's integer output holds its logits: their range.
 pub fn exponents(model: &Model<'_>, ranges: &Ranges) -> format::IntModel {
     use crate::fixed::is_bounded;
-    let input_exp = exponent_for(ranges.input);
+    let room = |r: f32| exponent_for(HEADROOM * r);
+    let input_exp = room(ranges.input);
     let mut e_in = input_exp;
     let mut layers = HVec::new();
     for (i, layer) in model.layers().iter().enumerate() {
-        let observed = exponent_for(ranges.outputs.get(i).copied().unwrap_or(0.0));
-        let cell = exponent_for(ranges.cells.get(i).copied().unwrap_or(0.0));
+        let observed = room(ranges.outputs.get(i).copied().unwrap_or(0.0));
+        let cell = room(ranges.cells.get(i).copied().unwrap_or(0.0));
         let (output_exp, cell_exp) = match layer {
             Layer::Dense(l) if is_bounded(l.activation) => (15, 0),
             // The integer output of a softmax layer is its logits.
-            Layer::Dense(l) if l.activation == crate::activation::Activation::Softmax => (
-                exponent_for(ranges.logits.get(i).copied().unwrap_or(0.0)),
-                0,
-            ),
+            Layer::Dense(l) if l.activation == crate::activation::Activation::Softmax => {
+                (room(ranges.logits.get(i).copied().unwrap_or(0.0)), 0)
+            }
             Layer::Conv1d(l) if is_bounded(l.activation) => (15, 0),
             Layer::SimpleRnn(l) if is_bounded(l.activation) => (15, 0),
             Layer::Dense(_) | Layer::Conv1d(_) | Layer::SimpleRnn(_) | Layer::Embedding(_) => {

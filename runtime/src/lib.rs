@@ -79,7 +79,7 @@ pub mod text;
 pub mod window;
 
 #[cfg(feature = "alloc")]
-pub use build::{BuildError, ModelSpec, Ranges, exponent_for, exponents};
+pub use build::{BuildError, HEADROOM, ModelSpec, Ranges, exponent_for, exponents};
 pub use error::{LoadError, Problem, StepError, TensorName, WindowError};
 #[cfg(feature = "alloc")]
 pub use format::AlignedBytes;

@@ -489,3 +489,45 @@ fn i8x16_biases_are_written_at_the_exponent_they_are_added_at() {
     }
     assert!(checked >= 10, "only {checked} layers checked");
 }
+
+/// Calibrated ranges get [`nowcast_runtime::HEADROOM`]: the input and every unbounded layer
+/// output (a linear forecast head, ReLU) on the grid of twice what calibration saw, so values
+/// up to twice as far as the training split's (a warm month after the training rows) do not
+/// saturate; tanh and sigmoid outputs stay Q15.
+#[test]
+fn calibrated_ranges_get_twice_their_room() {
+    use nowcast_runtime::activation::Activation;
+    use nowcast_runtime::fixed::is_bounded;
+    use nowcast_runtime::{Layer, Ranges};
+    let mut unbounded = 0;
+    for case in golden::all().iter().filter(|c| !c.tokens) {
+        let blob = nowcast_tests::encode(&case.spec);
+        let Ok(model) = Model::from_bytes(blob.as_bytes()) else {
+            continue;
+        };
+        let n = model.layers().len();
+        let mut ranges = Ranges::new(n);
+        // 3.6 in Q13 is 29,491, in an i16; twice it only in Q12.
+        ranges.input = 3.6;
+        ranges.outputs = vec![3.6; n];
+        let e = nowcast_runtime::exponents(&model, &ranges);
+        assert_eq!(e.input_exp, 12, "{}", case.name);
+        for (layer, q) in model.layers().iter().zip(&e.layers) {
+            let act = match layer {
+                Layer::Dense(l) => l.activation,
+                Layer::Conv1d(l) => l.activation,
+                Layer::SimpleRnn(l) => l.activation,
+                _ => continue,
+            };
+            match act {
+                Activation::Softmax => {}
+                a if is_bounded(a) => assert_eq!(q.output_exp, 15, "{}", case.name),
+                _ => {
+                    assert_eq!(q.output_exp, 12, "{}", case.name);
+                    unbounded += 1;
+                }
+            }
+        }
+    }
+    assert!(unbounded > 0, "no golden case has an unbounded layer");
+}

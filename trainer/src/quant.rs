@@ -5,7 +5,7 @@
 //!   exponent of every activation, chosen by [`calibrate`] from the float model's values on
 //!   the training split: the largest magnitude, or a percentile of the magnitudes
 //!   ([`Calibration`]), then `nowcast_runtime::exponents` (the finest power-of-two grid that
-//!   holds it in an `i16`).
+//!   holds twice it in an `i16`: `nowcast_runtime::HEADROOM`).
 //! - [`layer_errors`]: the float and the quantized model run side by side over the same windows
 //!   in window mode; every layer's output (normalized units) is compared: largest absolute
 //!   difference and signal-to-noise ratio `10 log10(Σ f² / Σ (f - q)²)` in dB.
