@@ -64,7 +64,7 @@ pub struct DataArgs {
     #[arg(long, value_delimiter = ',', default_value = "0.6,0.2,0.2")]
     pub split: Vec<f64>,
     /// Seasonal baseline period in rows (default: one day of rows, if the period allows).
-    #[arg(long)]
+    #[arg(long, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..))]
     pub season: Option<usize>,
 }
 
@@ -86,7 +86,7 @@ impl Loaded {
         let mut lines = Vec::new();
         if d.missing_filled() > 0 || d.rows_left_out() > 0 {
             lines.push(format!(
-                "missing values in the columns used: {} filled by interpolation (runs of up to 3 rows), {} row(s) in longer runs left out of every window",
+                "missing values in the columns used: {} filled by interpolation (runs of up to 3 rows), {} row(s) left out of every window (in longer runs, or at a segment's first or last row, with no value on one side to interpolate from)",
                 d.missing_filled(),
                 d.rows_left_out()
             ));

@@ -41,6 +41,9 @@ struct EvalJson {
     seasonal_test_mae: Option<f64>,
     season: usize,
     windows: [usize; 2],
+    /// Val and test windows the seasonal MAEs are over (fewer than `windows` where a row one
+    /// season back is before the split).
+    seasonal_windows: [usize; 2],
 }
 
 fn read_model(path: &std::path::Path) -> Result<AlignedBytes> {
@@ -91,6 +94,7 @@ pub fn eval(a: &EvalArgs) -> Result<()> {
             seasonal_test_mae: s.seasonal[1],
             season: loaded.season,
             windows: [s.val.as_ref().map_or(0, |v| v.windows), s.test.windows],
+            seasonal_windows: s.seasonal_cover.map(|c| c.0),
         };
         outln!("{}", serde_json::to_string_pretty(&j)?);
     } else {
@@ -173,10 +177,14 @@ pub fn replay(a: &ReplayArgs) -> Result<()> {
         .iter()
         .map(|f| {
             series.column(f).with_context(|| {
+                // (Only the model's inputs are read: the others are named, numeric or not.)
+                let names: Vec<String> = (series.columns().iter())
+                    .chain(&series.report().unread_columns)
+                    .cloned()
+                    .collect();
                 format!(
-                    "the data has no numeric column `{f}`, an input of the model (numeric columns: {}; columns not read: {})",
-                    list(series.columns()),
-                    list(&series.report().unread_columns)
+                    "the data has no numeric column `{f}`, an input of the model (the file's columns: {})",
+                    list(&names)
                 )
             })
         })

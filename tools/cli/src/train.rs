@@ -151,6 +151,9 @@ pub struct Metrics {
     pub baseline_test_mae: Option<f64>,
     pub seasonal_val_mae: Option<f64>,
     pub seasonal_test_mae: Option<f64>,
+    /// Val and test windows the seasonal MAEs are over (fewer than `windows` where a row one
+    /// season back is before the split).
+    pub seasonal_windows: [usize; 2],
     pub season: usize,
     pub epochs_run: usize,
     pub best_epoch: usize,
@@ -175,6 +178,9 @@ pub struct Scores {
     pub test: SplitMae,
     pub baseline: [Option<f64>; 2],
     pub seasonal: [Option<f64>; 2],
+    /// Val and test windows seasonal persistence covers (a row one season back in the split),
+    /// and the windows of the split.
+    pub seasonal_cover: [(usize, usize); 2],
 }
 
 impl Scores {
@@ -188,6 +194,7 @@ impl Scores {
 
 pub fn score(blob: &[u8], loaded: &Loaded) -> Result<Scores> {
     let d = &loaded.dataset;
+    let seasonal = [Split::Val, Split::Test].map(|s| baseline::seasonal_mae(d, s, loaded.season));
     Ok(Scores {
         val: match d.split_rows(Split::Val).is_empty() {
             true => None,
@@ -195,8 +202,8 @@ pub fn score(blob: &[u8], loaded: &Loaded) -> Result<Scores> {
         },
         test: eval::evaluate(blob, d, Split::Test)?,
         baseline: [Split::Val, Split::Test].map(|s| baseline::persistence_mae(d, s).mae),
-        seasonal: [Split::Val, Split::Test]
-            .map(|s| baseline::seasonal_mae(d, s, loaded.season).mae),
+        seasonal: seasonal.map(|s| s.mae),
+        seasonal_cover: seasonal.map(|s| (s.covered, s.windows)),
     })
 }
 
@@ -278,10 +285,23 @@ pub fn print_scores(s: &Scores, loaded: &Loaded) {
     if s.seasonal.iter().all(Option::is_none) {
         outln!("  (no window has a target one season back: --season sets the period in rows)");
     }
+    // Seasonal persistence on fewer windows than the model (its row one season back is before
+    // the split for the first ones) is not compared with it.
+    let partial: Vec<String> = (["val", "test"].iter().zip(s.seasonal_cover))
+        .filter(|&(_, (covered, windows))| covered > 0 && covered < windows)
+        .map(|(split, (covered, windows))| format!("{covered} of the {windows} {split} windows"))
+        .collect();
+    if !partial.is_empty() {
+        outln!(
+            "  (seasonal persistence covers only {}: the others' row one season back is before the split; not compared with the model)",
+            partial.join(", ")
+        );
+    }
+    let seasonal_test = s.seasonal[1].filter(|_| s.seasonal_cover[1].0 == s.seasonal_cover[1].1);
     // Against the better baseline on the test split.
     let baselines = [
         ("persistence", s.baseline[1]),
-        ("seasonal persistence", s.seasonal[1]),
+        ("seasonal persistence", seasonal_test),
     ];
     let best = baselines
         .iter()
@@ -655,6 +675,11 @@ pub fn run(a: &TrainArgs) -> Result<Metrics> {
     }
     let spec = ModelToml::load(&a.model)?;
     let cfg = fit_config(a);
+    // The test split is scored after training: refused before it, as an empty validation
+    // split is in the first epoch.
+    if loaded.dataset.window_starts(Split::Test).is_empty() {
+        return Err(nowcast_trainer::train::fit::FitError::NoWindows(Split::Test).into());
+    }
     if let Some(parent) = a.out.parent().filter(|p| !p.as_os_str().is_empty()) {
         std::fs::create_dir_all(parent)?;
     }
@@ -691,6 +716,7 @@ pub fn run(a: &TrainArgs) -> Result<Metrics> {
         baseline_test_mae: s.baseline[1],
         seasonal_val_mae: s.seasonal[0],
         seasonal_test_mae: s.seasonal[1],
+        seasonal_windows: s.seasonal_cover.map(|c| c.0),
         season: loaded.season,
         epochs_run: history.epochs_run(),
         best_epoch: history.best_epoch,

@@ -431,6 +431,62 @@ fn a_target_in_micro_units_keeps_its_digits() {
 }
 
 #[test]
+fn baselines_and_splits_are_checked_before_they_mislead() {
+    let dir = Dir::new("baselines");
+    let csv = dir.path("d.csv");
+    write_csv(Path::new(&csv));
+    let args = train_args(&dir, &csv);
+    let with = |more: &[&str]| -> Output {
+        let all: Vec<&str> = args
+            .iter()
+            .map(String::as_str)
+            .chain(more.iter().copied())
+            .collect();
+        nowcast(&all)
+    };
+    // A season of 48 rows reads further back than the window (24 + 3): the first windows of
+    // each split have no row one season back there, so seasonal persistence covers fewer
+    // windows than the model and is not the one it is compared with.
+    let report = dir.path("report");
+    let o = with(&["--season", "48", "--report", &report]);
+    let t = text(&o);
+    assert!(o.status.success(), "{t}");
+    assert!(t.contains("(seasonal persistence covers only "), "{t}");
+    assert!(t.contains("test MAE vs persistence:"), "{t}");
+    let metrics: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.path("report/metrics.json")).unwrap())
+            .unwrap();
+    let (covered, windows) = (&metrics["seasonal_windows"][1], &metrics["windows"][2]);
+    assert!(
+        covered.as_u64().unwrap() < windows.as_u64().unwrap(),
+        "{metrics}"
+    );
+    // Within the window (24 rows), every window is covered and compared.
+    let o = with(&["--season", "24"]);
+    let t = text(&o);
+    assert!(o.status.success(), "{t}");
+    assert!(!t.contains("covers only"), "{t}");
+    // An empty test split is refused before training, not after it: no model is written.
+    std::fs::remove_file(dir.path("m.ncm")).unwrap();
+    let o = with(&["--split", "0.8,0.2,0"]);
+    let t = text(&o);
+    assert!(!o.status.success());
+    assert!(
+        t.contains("the Test split has no windows") && !t.contains("epoch"),
+        "{t}"
+    );
+    assert!(!Path::new(&dir.path("m.ncm")).exists());
+    // A season of 0 rows is no season.
+    let o = with(&["--season", "0"]);
+    assert!(!o.status.success());
+    assert!(
+        text(&o).contains("invalid value '0' for '--season"),
+        "{}",
+        text(&o)
+    );
+}
+
+#[test]
 fn a_stuck_sensor_is_named_as_such() {
     let dir = Dir::new("stuck");
     let csv = dir.path("d.csv");
@@ -556,7 +612,7 @@ fn bad_input_is_reported_clearly() {
     assert!(o.status.success(), "{}", text(&o));
     for expected in [
         "missing values: `temp` 2 from line 41, `hum` 5 from line 101",
-        "missing values in the columns used: 2 filled by interpolation (runs of up to 3 rows), 5 row(s) in longer runs left out of every window",
+        "missing values in the columns used: 2 filled by interpolation (runs of up to 3 rows), 5 row(s) left out of every window (in longer runs, or at a segment's first or last row, with no value on one side to interpolate from)",
     ] {
         assert!(text(&o).contains(expected), "{expected}: {}", text(&o));
     }

@@ -208,11 +208,14 @@ impl LoadError {
 pub enum DatasetError {
     /// A feature, target or ignored column is not one of the series' numeric columns.
     #[error(
-        "unknown {role} column `{name}`; numeric columns: {}{}",
-        list(.available),
+        "unknown {role} column `{name}`; {}",
         match unread.is_empty() {
-            true => String::new(),
-            false => format!("; columns not read: {}", list(.unread)),
+            true => format!("numeric columns: {}", list(.available)),
+            // (Columns left unread were not looked at: numeric or not, they are named.)
+            false => format!(
+                "the file's columns: {}",
+                list(&.available.iter().chain(.unread).cloned().collect::<Vec<_>>())
+            ),
         }
     )]
     UnknownColumn {

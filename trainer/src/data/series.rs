@@ -164,11 +164,16 @@ pub struct LoadReport {
 
 impl fmt::Display for LoadReport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // A count since power-up is no Unix time, though it reads as one.
+        let format = match (self.time_count, self.timestamp_format) {
+            (true, TimestampFormat::UnixSeconds) => "seconds since power-up".to_string(),
+            (true, TimestampFormat::UnixMillis) => "milliseconds since power-up".to_string(),
+            (_, format) => format.to_string(),
+        };
         writeln!(
             f,
-            "{} rows read; timestamps {} in {}; period {}",
+            "{} rows read; timestamps {format} in {}; period {}",
             self.rows_read,
-            self.timestamp_format,
             self.timestamp_columns.join(" + "),
             Duration(self.period_ms)
         )?;
