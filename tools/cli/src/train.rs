@@ -2,7 +2,6 @@
 //! baselines, write the model and the report.
 
 use std::path::{Path, PathBuf};
-use std::time::Instant;
 
 use anyhow::{Context, Result};
 use clap::{Args, ValueEnum};
@@ -530,7 +529,6 @@ pub fn fit_with_progress(
     .map_err(|e| anyhow::anyhow!("{e}"))?
     .progress_chars("=> ");
     let mut bar: Option<ProgressBar> = None;
-    let mut started = Instant::now();
     let epochs = cfg.epochs;
     let history = fit(&mut |p| match p {
         Progress::Batch {
@@ -540,7 +538,6 @@ pub fn fit_with_progress(
             loss,
         } => {
             let b = bar.get_or_insert_with(|| {
-                started = Instant::now();
                 let b = ProgressBar::new(total as u64).with_style(style.clone());
                 b.set_prefix(format!("{epoch}/{epochs}"));
                 b
@@ -554,6 +551,7 @@ pub fn fit_with_progress(
             val_loss,
             val_metric,
             improved,
+            seconds,
         } => {
             if let Some(b) = bar.take() {
                 b.finish_and_clear();
@@ -562,7 +560,7 @@ pub fn fit_with_progress(
                 "epoch {epoch:>3}/{epochs}  loss {loss:.4}  val_loss {val_loss:.4}  {} {}  {:.3} s{}",
                 metric.name(),
                 metric.show(val_metric),
-                started.elapsed().as_secs_f64(),
+                seconds,
                 if improved { "  *" } else { "" }
             );
         }

@@ -137,6 +137,8 @@ pub enum Progress {
         val_metric: f64,
         /// Whether these are the best weights so far.
         improved: bool,
+        /// The epoch's seconds, validation included (what [`History::epoch_seconds`] holds).
+        seconds: f64,
     },
 }
 
@@ -665,6 +667,7 @@ pub(crate) fn run(
             val_loss,
             val_metric,
             improved,
+            seconds: history.epoch_seconds.last().copied().unwrap_or(0.0),
         });
         if let Some(path) = &cfg.checkpoint {
             let c = Checkpoint {
