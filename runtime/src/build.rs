@@ -661,17 +661,19 @@ pub fn exponent_for(magnitude: f32) -> u8 {
     e
 }
 
-/// How much farther than calibration saw an `i8x16` model's unbounded values reach before they
-/// saturate: the input, linear and ReLU outputs, logits and LSTM cell states get the grid of
-/// twice their calibrated range. Calibration sees the training split only, and a forecaster
-/// meets a warmer month or a higher load after it; one bit of the sixteen is the price (a
-/// forecast head calibrated to ±3.6σ saturated at 4σ, a summer's temperatures past the spring's
-/// training rows).
+/// How much farther than calibration saw an `i8x16` model's input, its last layer's output
+/// (the forecast, or the logits) and its LSTM cell states reach before they saturate: they get
+/// the grid of twice their calibrated range. Calibration sees the training split only, and a
+/// forecaster meets a warmer month or a higher load after it; one bit of the sixteen is the
+/// price (a forecast head calibrated to ±3.6σ saturated at 4σ, a summer's temperatures past the
+/// spring's training rows). Other layers' outputs keep their calibrated grid: a coarser one
+/// before a recurrent layer scales its input part up against its state (a Conv1D's 32 channels
+/// into a GRU then leave the `i32` row sums' fast path, twice the instructions per step).
 pub const HEADROOM: f32 = 2.0;
 
 /// The `i8x16` exponents of a float model given its ranges: Q15 for tanh/sigmoid outputs, the
-/// input's exponent for pooling, Flatten and Dropout, [`exponent_for`] of the range times
-/// [`HEADROOM`] elsewhere.
+/// input's exponent for pooling, Flatten and Dropout, [`exponent_for`] of the range elsewhere,
+/// times [`HEADROOM`] for the input, the last layer and cell states.
 /// An LSTM inside Bidirectional has no cell probe; its cell state is bounded by the window
 /// length (`|c_t| ≤ t`), which is used instead (for a model without a lookback, the whole
 /// `i16` range). A softmax Dense layer's integer output holds its logits: their range.
@@ -681,8 +683,13 @@ pub fn exponents(model: &Model<'_>, ranges: &Ranges) -> format::IntModel {
     let input_exp = room(ranges.input);
     let mut e_in = input_exp;
     let mut layers = HVec::new();
+    let last = model.layers().len().saturating_sub(1);
     for (i, layer) in model.layers().iter().enumerate() {
-        let observed = room(ranges.outputs.get(i).copied().unwrap_or(0.0));
+        let output = ranges.outputs.get(i).copied().unwrap_or(0.0);
+        let observed = match i == last {
+            true => room(output),
+            false => exponent_for(output),
+        };
         let cell = room(ranges.cells.get(i).copied().unwrap_or(0.0));
         let (output_exp, cell_exp) = match layer {
             Layer::Dense(l) if is_bounded(l.activation) => (15, 0),
