@@ -662,7 +662,8 @@ pub fn exponent_for(magnitude: f32) -> u8 {
 }
 
 /// How much farther than calibration saw an `i8x16` model's input, its last layer's output
-/// (the forecast, or the logits) and its LSTM cell states reach before they saturate: they get
+/// (the forecast, or the logits; through the pooling, Flatten and Dropout after it, the layer
+/// before them) and its LSTM cell states reach before they saturate: they get
 /// the grid of twice their calibrated range. Calibration sees the training split only, and a
 /// forecaster meets a warmer month or a higher load after it; one bit of the sixteen is the
 /// price (a forecast head calibrated to ±3.6σ saturated at 4σ, a summer's temperatures past the
@@ -683,10 +684,23 @@ pub fn exponents(model: &Model<'_>, ranges: &Ranges) -> format::IntModel {
     let input_exp = room(ranges.input);
     let mut e_in = input_exp;
     let mut layers = HVec::new();
-    let last = model.layers().len().saturating_sub(1);
+    // The layer that computes the output: the last one but for the pooling, Flatten and
+    // Dropout after it, which pass its exponent on.
+    let last = model.layers().iter().rposition(|l| {
+        matches!(
+            l,
+            Layer::Dense(_)
+                | Layer::Conv1d(_)
+                | Layer::SimpleRnn(_)
+                | Layer::Embedding(_)
+                | Layer::Gru(_)
+                | Layer::Lstm(_)
+                | Layer::Bidirectional(_)
+        )
+    });
     for (i, layer) in model.layers().iter().enumerate() {
         let output = ranges.outputs.get(i).copied().unwrap_or(0.0);
-        let observed = match i == last {
+        let observed = match Some(i) == last {
             true => room(output),
             false => exponent_for(output),
         };

@@ -640,7 +640,7 @@ macro_rules! t2_col8 {
 }
 
 /// Thumb-2 ([`rows8`]'s passes): [`t2_col8`] for the input at `r11 + $x` (not advanced).
-#[cfg(nowcast_thumb2)]
+#[cfg(all(nowcast_thumb2, not(nowcast_dsp)))]
 macro_rules! t2_col8_at {
     ($x:literal; $o0:literal, $o1:literal, $o2:literal, $o3:literal, $o4:literal, $o5:literal, $o6:literal, $o7:literal) => {
         concat!(
@@ -686,7 +686,7 @@ macro_rules! t2_col8_at {
 /// Thumb-2 ([`rows8`]'s passes): a pass's first column last, the input at `r11` (advanced past
 /// the pass's four) and its bytes at 0, 1, 4, 5, 8, 9, 12 and 13, the one at 0 read last
 /// (advancing `r10` past the pass's 32 bytes).
-#[cfg(nowcast_thumb2)]
+#[cfg(all(nowcast_thumb2, not(nowcast_dsp)))]
 macro_rules! t2_col8_pass_end {
     () => {
         concat!(

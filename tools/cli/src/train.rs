@@ -292,7 +292,7 @@ pub fn print_scores(s: &Scores, loaded: &Loaded) {
         .collect();
     if !partial.is_empty() {
         outln!(
-            "  (seasonal persistence covers only {}: the others' row one season back is before the split; not compared with the model)",
+            "  (seasonal persistence covers only {}: for the others the row it reads, a whole number of seasons back, is before the split or across a gap; not compared with the model)",
             partial.join(", ")
         );
     }

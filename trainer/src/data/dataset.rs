@@ -227,12 +227,13 @@ pub struct Growing {
 }
 
 impl Growing {
-    /// Steps between rows (both values present, in one segment) a column needs to be judged.
-    pub const MIN_STEPS: usize = 100;
+    /// Steps between rows (both values present, in one segment) a column needs to be judged:
+    /// a smooth sensor can rise without a step down for a few hundred rows.
+    pub const MIN_STEPS: usize = 500;
     /// Steps down allowed per thousand steps (resets), at least one in all.
     pub const MAX_RESETS: usize = 1;
-    /// Of the steps, at least one in this many goes up.
-    pub const RISE_EVERY: usize = 20;
+    /// Of the steps, at least one in this many goes up (a tipping-bucket total rises rarely).
+    pub const RISE_EVERY: usize = 100;
 
     /// `values` judged over the rows of `segments`, the training rows `train`.
     fn of(
@@ -677,11 +678,11 @@ mod tests {
         let dataset = Dataset::new(&series, &config).unwrap();
         assert_eq!(dataset.growing_channels().len(), 1);
         assert_eq!(dataset.growing_channels()[0].name, "kwh");
-        // Too few steps to judge: 99.
-        let short = logged(100, "kwh,load", |i| format!("{},{}", i * 3, i % 7));
+        // Too few steps to judge: 499 (a smooth rise over a short log is no counter).
+        let short = logged(500, "kwh,load", |i| format!("{},{}", i * 3, i % 7));
         let dataset = Dataset::new(&short, &DatasetConfig::new("load", window(4, 1, 1))).unwrap();
         assert!(dataset.growing_channels().is_empty());
-        let long = logged(101, "kwh,load", |i| format!("{},{}", i * 3, i % 7));
+        let long = logged(501, "kwh,load", |i| format!("{},{}", i * 3, i % 7));
         let dataset = Dataset::new(&long, &DatasetConfig::new("load", window(4, 1, 1))).unwrap();
         assert_eq!(dataset.growing_channels().len(), 1);
     }
