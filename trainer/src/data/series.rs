@@ -17,7 +17,7 @@ use super::gaps::{self, Rows};
 use super::long;
 use super::read::{BadRows, RawRow, RawTable, SkippedRow};
 use super::timestamp::{self, DateLayout, DateOrder, TimestampError, TimestampFormat};
-use super::tmy3::Tmy3Columns;
+use super::tmy3::{self, Tmy3Columns};
 
 /// How to read a CSV file.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -131,6 +131,10 @@ pub struct LoadReport {
     pub header_lines: Vec<u64>,
     /// Whether rows were put in time order ([`LoadConfig::sort_by_time`]: they were not).
     pub sorted: bool,
+    /// A typical-year file's source years, one per run of rows from one year in file order
+    /// (see [`TimeColumns::Parts`]): every row was moved to
+    /// [`TMY3_YEAR`](tmy3::TMY3_YEAR), so the months form one year. Empty for other files.
+    pub typical_years: Vec<i64>,
     /// The last line of a preamble above the header (an Open-Meteo export's location lines:
     /// not as wide as the table under them), left out.
     pub preamble_end: Option<u64>,
@@ -191,6 +195,16 @@ impl fmt::Display for LoadReport {
         }
         for (line, cells) in self.units.iter().chain(&self.second_units) {
             writeln!(f, "line {line} is units, not data: {}", list(cells))?;
+        }
+        if !self.typical_years.is_empty() {
+            let years: Vec<String> = self.typical_years.iter().map(i64::to_string).collect();
+            writeln!(
+                f,
+                "a typical year (its months are from the years {}): every row moved to {}, in \
+                 file order",
+                years.join(", "),
+                tmy3::TMY3_YEAR
+            )?;
         }
         // Irregular times: many rows dropped or invented to put them on a grid, or many
         // intervals well off it.
@@ -392,7 +406,8 @@ impl fmt::Display for Duration {
 ///   at least 10^11, else in seconds. Timestamps become UTC milliseconds; ISO 8601 times
 ///   without an offset and Jena times are taken as UTC; TMY3 times are local standard time at
 ///   the station's offset, with every row moved to the year
-///   [`TMY3_YEAR`](super::tmy3::TMY3_YEAR).
+///   [`TMY3_YEAR`](super::tmy3::TMY3_YEAR). So are the rows of a typical year read from year,
+///   month and day columns (a PSM3 or EnergyPlus TMY: see [`LoadReport::typical_years`]).
 /// - **Numeric columns.** A cell is *missing* if it is empty, one of the loggers' and
 ///   spreadsheets' missing-value markers ([`MISSING_MARKERS`], any case) or parses to a
 ///   non-finite number (`NaN`, `inf`) or a sentinel ([`MISSING_NUMBERS`]), a *number* if it parses to a finite `f64`, else *text*. A column is
@@ -520,6 +535,7 @@ impl Series {
             Some((line, cells.into_iter().filter(|c| !c.is_empty()).collect()))
         };
         let (units, second_units) = (non_empty(&table.units), non_empty(&table.second_units));
+        let typical_years = time.typical_years(&table);
         let RawTable {
             header,
             rows,
@@ -587,6 +603,7 @@ impl Series {
             comment_lines: comments,
             header_lines: headers,
             sorted,
+            typical_years,
             preamble_end,
             unnamed_columns: unnamed
                 .iter()
@@ -692,8 +709,13 @@ enum TimeColumns {
         hours: bool,
     },
     /// Year, month and day columns and up to hour, minute and second (`count` of them, 3 to 6,
-    /// in that order in `columns`).
-    Parts { columns: [usize; 6], count: usize },
+    /// in that order in `columns`). In a typical-year file ([`typical_years`]) every row's
+    /// year is read as [`TMY3_YEAR`](tmy3::TMY3_YEAR).
+    Parts {
+        columns: [usize; 6],
+        count: usize,
+        typical: bool,
+    },
 }
 
 /// Names (any case) of a column of whole hours next to a date column: the hour of the day,
@@ -1110,12 +1132,30 @@ impl TimeColumns {
             }
             found += 1;
         }
+        let typical = found >= 3 && typical_years(table, columns[0], columns[1]).is_some();
         // The most parts whose first row is a date and time (a `second` column of readings
         // leaves year to minute).
         (3..=found)
             .rev()
-            .map(|count| Self::Parts { columns, count })
+            .map(|count| Self::Parts {
+                columns,
+                count,
+                typical,
+            })
             .find(|parts| parts.utc_ms(first).is_ok())
+    }
+
+    /// The source years of a typical-year file, as [`typical_years`] lists them; empty for any
+    /// other file.
+    fn typical_years(&self, table: &RawTable) -> Vec<i64> {
+        match *self {
+            Self::Parts {
+                columns,
+                typical: true,
+                ..
+            } => typical_years(table, columns[0], columns[1]).unwrap_or_default(),
+            _ => Vec::new(),
+        }
     }
 
     /// Column `index` in its date layout, if its first cell starts with a date.
@@ -1161,7 +1201,7 @@ impl TimeColumns {
             Self::Single { index, .. } => ([Some(*index), None], &[]),
             Self::Tmy3(t) => ([Some(t.date), Some(t.time)], &[]),
             Self::Split { date, time, .. } => ([Some(*date), Some(*time)], &[]),
-            Self::Parts { columns, count } => ([None, None], &columns[..*count]),
+            Self::Parts { columns, count, .. } => ([None, None], &columns[..*count]),
         };
         pair.into_iter().flatten().chain(parts.iter().copied())
     }
@@ -1213,15 +1253,53 @@ impl TimeColumns {
                 };
                 Ok(day + clock.map_err(|e| (time, e))?)
             }
-            Self::Parts { columns, count } => {
+            Self::Parts {
+                columns,
+                count,
+                typical,
+            } => {
                 let mut text = [""; 6];
                 for (t, &i) in text.iter_mut().zip(&columns[..count]) {
                     *t = &cells[i];
+                }
+                if typical {
+                    text[0] = tmy3::TMY3_YEAR_CELL;
                 }
                 timestamp::from_parts(&text[..count]).map_err(|(k, e)| (columns[k], e))
             }
         }
     }
+}
+
+/// The source years of a typical-year file (a PSM3 or EnergyPlus typical meteorological year,
+/// each month from another year: January 2003, February 2004, ...), one per run of rows from
+/// one year, in file order: the `year` column takes at least two values, the `month` column
+/// never goes back, and the year changes only where the month does. Such a file is in time
+/// order once every row has one year, and no other is: a record that runs on into the next
+/// year goes from month 12 back to 1. `None` for any other file. (Rows whose year or month is
+/// not a whole number are left to the timestamp check.)
+fn typical_years(table: &RawTable, year: usize, month: usize) -> Option<Vec<i64>> {
+    let mut years: Vec<i64> = Vec::new();
+    let mut last_month = 0;
+    for row in table.good_rows() {
+        let (Some(y), Some(m)) = (
+            timestamp::whole_number(&row.cells[year], 4),
+            timestamp::whole_number(&row.cells[month], 2),
+        ) else {
+            continue;
+        };
+        if m < last_month {
+            return None;
+        }
+        if years.last() != Some(&i64::from(y)) {
+            if m == last_month {
+                return None;
+            }
+            years.push(i64::from(y));
+        }
+        last_month = m;
+    }
+    (years.len() >= 2).then_some(years)
 }
 
 /// A cell of a numeric column.
@@ -2130,6 +2208,34 @@ mod tests {
         let series = load(text).unwrap();
         assert_eq!(series.report().preamble_end, None);
         assert_eq!(series.column("temp"), Some(&[1.0, 2.0, 3.0][..]));
+    }
+
+    #[test]
+    fn typical_year_months_from_other_years_form_one_year() {
+        // A PSM3 typical year's month boundaries: January 2003, February 1998, March 2014.
+        let text = "Year,Month,Day,Hour,Minute,Temperature\n2003,1,31,22,30,1\n2003,1,31,23,30,2\n\
+                    1998,2,1,0,30,3\n1998,2,1,1,30,4\n1998,2,28,23,30,5\n2014,3,1,0,30,6\n";
+        let series = load(text).unwrap();
+        assert_eq!(series.report().typical_years, [2003, 1998, 2014]);
+        let hour = 3_600_000;
+        let jan31 = (timestamp::from_parts(&["1990", "1", "31", "22", "30"])).unwrap();
+        let feb28 = (timestamp::from_parts(&["1990", "2", "28", "23", "30"])).unwrap();
+        assert_eq!(series.times()[0], jan31);
+        assert_eq!(series.times()[3], jan31 + 3 * hour);
+        assert_eq!(series.times().last(), Some(&(feb28 + hour)));
+        assert!(series.report().to_string().contains("2003, 1998, 2014"));
+        // A record that runs into the next year is no typical year, nor is one whose year
+        // changes within a month (then time goes backwards).
+        let record = "Year,Month,Day,Hour,Temperature\n2015,12,31,22,1\n2015,12,31,23,2\n\
+                      2016,1,1,0,3\n";
+        let series = load(record).unwrap();
+        assert!(series.report().typical_years.is_empty());
+        assert_eq!(series.times()[2] - series.times()[1], hour);
+        let within = "Year,Month,Day,Hour,Temperature\n2015,2,1,0,1\n2015,2,1,1,2\n2010,2,1,2,3\n";
+        assert!(matches!(
+            load(within).unwrap_err(),
+            LoadError::TimeGoesBackwards { line: 4, .. }
+        ));
     }
 
     #[test]

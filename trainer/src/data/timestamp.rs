@@ -231,7 +231,7 @@ pub(crate) fn full_year(yy: u32) -> u32 {
 }
 
 /// A whole number of at most `digits` digits (or one ending in `.0`: a float export).
-fn whole_number(text: &str, digits: usize) -> Option<u32> {
+pub(crate) fn whole_number(text: &str, digits: usize) -> Option<u32> {
     let d = text.strip_suffix(".0").unwrap_or(text);
     let ok = !d.is_empty() && d.len() <= digits && d.bytes().all(|b| b.is_ascii_digit());
     ok.then(|| d.parse().ok()).flatten()

@@ -34,6 +34,8 @@ pub const DATE_COLUMN: &str = "Date (MM/DD/YYYY)";
 pub const TIME_COLUMN: &str = "Time (HH:MM)";
 /// The year every TMY3 row is moved to (see the module docs). Not a leap year.
 pub const TMY3_YEAR: i64 = 1990;
+/// [`TMY3_YEAR`] as a year cell, for typical-year files read from year, month and day columns.
+pub(crate) const TMY3_YEAR_CELL: &str = "1990";
 
 /// Field of the metadata line with the UTC offset in hours (0-based).
 const METADATA_OFFSET_FIELD: usize = 3;
