@@ -13,7 +13,7 @@ use nowcast_trainer::data::{
 #[derive(Debug, Clone, Args)]
 pub struct DataArgs {
     /// The sensor CSV (timestamps ISO 8601 with optional milliseconds, Jena `Date Time`, raw
-    /// TMY3 or Campbell TOA5, spreadsheet dates such as `05/01/2023 2:30 PM` or a date and a time
+    /// TMY3, EnergyPlus EPW or Campbell TOA5, spreadsheet dates such as `05/01/2023 2:30 PM` or a date and a time
     /// column, `year`/`month`/`day`/`hour` columns, or Unix seconds/milliseconds in a
     /// `time`/`timestamp`/`epoch` column, a count since power-up in `millis` or `seconds`).
     #[arg(long)]

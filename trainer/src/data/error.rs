@@ -66,6 +66,17 @@ pub enum LoadError {
         /// The offending text.
         value: String,
     },
+    /// An EnergyPlus weather file's eighth header line is not its `DATA PERIODS` line.
+    #[error(
+        "line {line}: an EnergyPlus weather (EPW) file has 8 header lines, `LOCATION` to \
+         `DATA PERIODS`, above its data; this line starts with `{found}`"
+    )]
+    EpwHeader {
+        /// The line where `DATA PERIODS` should be (normally 8).
+        line: u64,
+        /// Its first field.
+        found: String,
+    },
     /// No column holds timestamps in a known layout.
     #[error(
         "no timestamp column: no column's first data cell is an ISO 8601, Jena or spreadsheet \

@@ -16,15 +16,17 @@
 //! 3. [`Dataset::fill_batch`] materializes windows as `f32` tensors for a model
 //!    ([`Batch`]); [`crate::baseline`] scores the naive forecasts on the same windows.
 //!
-//! [`tmy3`] reads and converts TMY3 weather files, and says why their year is fixed.
+//! [`tmy3`] reads and converts TMY3 weather files, and says why their year is fixed; [`epw`]
+//! reads EnergyPlus weather files.
 //! [`sequences`] reads labelled sequences (`.ts` and a CSV layout) for classification.
 //!
 //! Source files: `read.rs` (CSV records and line numbers, delimiters, decimal commas),
 //! `timestamp.rs` (layouts, UTC milliseconds), `series.rs` (column detection, row parsing), `gaps.rs` (period, interpolation,
 //! segments), `dataset.rs` (selection, split, normalization), `window.rs` (valid windows,
-//! batches), `tmy3.rs`, `error.rs`.
+//! batches), `tmy3.rs`, `epw.rs`, `error.rs`.
 
 mod dataset;
+pub mod epw;
 mod error;
 mod gaps;
 pub mod long;

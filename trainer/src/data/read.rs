@@ -16,6 +16,7 @@
 
 use csv::StringRecord;
 
+use super::epw;
 use super::error::LoadError;
 use super::tmy3;
 
@@ -612,7 +613,19 @@ fn decimal_commas(rows: &mut [Result<RawRow, LoadError>], width: usize, marked: 
 impl RawTable {
     /// Parses a whole CSV file.
     pub(crate) fn read(text: &[u8]) -> Result<Self, LoadError> {
+        Self::read_any(text).map(|(table, _)| table)
+    }
+
+    /// [`read`](Self::read), and the station of an EnergyPlus weather file ([`epw`]).
+    pub(crate) fn read_any(text: &[u8]) -> Result<(Self, Option<String>), LoadError> {
         let text = text.strip_prefix(BOM).unwrap_or(text);
+        if epw::is_epw(text) {
+            return epw::read(text).map(|(table, station)| (table, Some(station)));
+        }
+        Self::read_csv(text).map(|table| (table, None))
+    }
+
+    fn read_csv(text: &[u8]) -> Result<Self, LoadError> {
         let (mut start, mut comment) = leading_comments(text);
         let mut delimiter = delimiter(&text[start..]);
         // A preamble above the header (not a TMY3 metadata line) is left out, and the delimiter

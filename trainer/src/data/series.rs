@@ -132,9 +132,11 @@ pub struct LoadReport {
     /// Whether rows were put in time order ([`LoadConfig::sort_by_time`]: they were not).
     pub sorted: bool,
     /// A typical-year file's source years, one per run of rows from one year in file order
-    /// (see [`TimeColumns::Parts`]): every row was moved to
+    /// (year, month and day columns): every row was moved to
     /// [`TMY3_YEAR`](tmy3::TMY3_YEAR), so the months form one year. Empty for other files.
     pub typical_years: Vec<i64>,
+    /// The station of an EnergyPlus weather file ([`epw`](super::epw)), read as one.
+    pub epw_station: Option<String>,
     /// The last line of a preamble above the header (an Open-Meteo export's location lines:
     /// not as wide as the table under them), left out.
     pub preamble_end: Option<u64>,
@@ -195,6 +197,14 @@ impl fmt::Display for LoadReport {
         }
         for (line, cells) in self.units.iter().chain(&self.second_units) {
             writeln!(f, "line {line} is units, not data: {}", list(cells))?;
+        }
+        if let Some(station) = &self.epw_station {
+            writeln!(
+                f,
+                "an EnergyPlus weather (EPW) file of {station}: its 8 header lines left out, its \
+                 columns named as pvlib names them, its missing-value codes (99.9 °C, 999999 Pa, \
+                 ...) read as missing"
+            )?;
         }
         if !self.typical_years.is_empty() {
             let years: Vec<String> = self.typical_years.iter().map(i64::to_string).collect();
@@ -461,7 +471,7 @@ impl Series {
         let mut bad = BadRows::new(config.skip_bad_rows);
         let windows_1252 = windows_1252(text);
         let text = windows_1252.as_ref().map_or(text, |t| t.as_bytes());
-        let table = RawTable::read(text)?;
+        let (table, epw_station) = RawTable::read_any(text)?;
         let layout = long::layout(&table, config.long_format.as_ref()).map_err(|name| {
             LoadError::UnknownColumn {
                 role: "long-format",
@@ -604,6 +614,7 @@ impl Series {
             header_lines: headers,
             sorted,
             typical_years,
+            epw_station,
             preamble_end,
             unnamed_columns: unnamed
                 .iter()
