@@ -596,89 +596,41 @@ pub(crate) fn rescale_rows_exact(
     }
 }
 
-/// Thumb-2 ([`rows8`]): the next input (`r11`, into `r12`) times the eight bytes of one column
-/// of a block at these offsets from `r10` (into `lr`), added to the sums `r0`-`r5`, `r8`, `r9`.
+/// Thumb-2 ([`rows8`]): the byte at `r10 + $o` (into `lr`) times the input in `r12`, added to
+/// the sum `$acc`.
 #[cfg(nowcast_thumb2)]
-macro_rules! t2_col8 {
-    ($o0:literal, $o1:literal, $o2:literal, $o3:literal, $o4:literal, $o5:literal, $o6:literal, $o7:literal) => {
+macro_rules! t2_byte {
+    ($o:literal => $acc:literal) => {
         concat!(
-            "ldrsh r12, [r11], #2\n",
             "ldrb lr, [r10, #",
-            $o0,
+            $o,
             "]\n",
-            "mla r0, lr, r12, r0\n",
-            "ldrb lr, [r10, #",
-            $o1,
-            "]\n",
-            "mla r1, lr, r12, r1\n",
-            "ldrb lr, [r10, #",
-            $o2,
-            "]\n",
-            "mla r2, lr, r12, r2\n",
-            "ldrb lr, [r10, #",
-            $o3,
-            "]\n",
-            "mla r3, lr, r12, r3\n",
-            "ldrb lr, [r10, #",
-            $o4,
-            "]\n",
-            "mla r4, lr, r12, r4\n",
-            "ldrb lr, [r10, #",
-            $o5,
-            "]\n",
-            "mla r5, lr, r12, r5\n",
-            "ldrb lr, [r10, #",
-            $o6,
-            "]\n",
-            "mla r8, lr, r12, r8\n",
-            "ldrb lr, [r10, #",
-            $o7,
-            "]\n",
-            "mla r9, lr, r12, r9\n",
+            "mla ",
+            $acc,
+            ", lr, r12, ",
+            $acc,
+            "\n"
         )
     };
 }
 
-/// Thumb-2 ([`rows8`]'s passes): [`t2_col8`] for the input at `r11 + $x` (not advanced).
-#[cfg(all(nowcast_thumb2, not(nowcast_dsp)))]
-macro_rules! t2_col8_at {
-    ($x:literal; $o0:literal, $o1:literal, $o2:literal, $o3:literal, $o4:literal, $o5:literal, $o6:literal, $o7:literal) => {
+/// Thumb-2 ([`rows8`]): an input loaded into `r12` by `$load` (`ldrsh r12, [r11], #2`: the
+/// next one) times the eight bytes of one column of a block at these offsets from `r10`,
+/// added to the sums `r0`-`r5`, `r8`, `r9`.
+#[cfg(nowcast_thumb2)]
+macro_rules! t2_col8 {
+    ($load:literal; $o0:literal, $o1:literal, $o2:literal, $o3:literal, $o4:literal, $o5:literal, $o6:literal, $o7:literal) => {
         concat!(
-            "ldrsh r12, [r11, #",
-            $x,
-            "]\n",
-            "ldrb lr, [r10, #",
-            $o0,
-            "]\n",
-            "mla r0, lr, r12, r0\n",
-            "ldrb lr, [r10, #",
-            $o1,
-            "]\n",
-            "mla r1, lr, r12, r1\n",
-            "ldrb lr, [r10, #",
-            $o2,
-            "]\n",
-            "mla r2, lr, r12, r2\n",
-            "ldrb lr, [r10, #",
-            $o3,
-            "]\n",
-            "mla r3, lr, r12, r3\n",
-            "ldrb lr, [r10, #",
-            $o4,
-            "]\n",
-            "mla r4, lr, r12, r4\n",
-            "ldrb lr, [r10, #",
-            $o5,
-            "]\n",
-            "mla r5, lr, r12, r5\n",
-            "ldrb lr, [r10, #",
-            $o6,
-            "]\n",
-            "mla r8, lr, r12, r8\n",
-            "ldrb lr, [r10, #",
-            $o7,
-            "]\n",
-            "mla r9, lr, r12, r9\n",
+            $load,
+            "\n",
+            t2_byte!($o0 => "r0"),
+            t2_byte!($o1 => "r1"),
+            t2_byte!($o2 => "r2"),
+            t2_byte!($o3 => "r3"),
+            t2_byte!($o4 => "r4"),
+            t2_byte!($o5 => "r5"),
+            t2_byte!($o6 => "r8"),
+            t2_byte!($o7 => "r9"),
         )
     };
 }
@@ -691,20 +643,13 @@ macro_rules! t2_col8_pass_end {
     () => {
         concat!(
             "ldrsh r12, [r11], #8\n",
-            "ldrb lr, [r10, #1]\n",
-            "mla r1, lr, r12, r1\n",
-            "ldrb lr, [r10, #4]\n",
-            "mla r2, lr, r12, r2\n",
-            "ldrb lr, [r10, #5]\n",
-            "mla r3, lr, r12, r3\n",
-            "ldrb lr, [r10, #8]\n",
-            "mla r4, lr, r12, r4\n",
-            "ldrb lr, [r10, #9]\n",
-            "mla r5, lr, r12, r5\n",
-            "ldrb lr, [r10, #12]\n",
-            "mla r8, lr, r12, r8\n",
-            "ldrb lr, [r10, #13]\n",
-            "mla r9, lr, r12, r9\n",
+            t2_byte!(1 => "r1"),
+            t2_byte!(4 => "r2"),
+            t2_byte!(5 => "r3"),
+            t2_byte!(8 => "r4"),
+            t2_byte!(9 => "r5"),
+            t2_byte!(12 => "r8"),
+            t2_byte!(13 => "r9"),
             "ldrb lr, [r10], #32\n",
             "mla r0, lr, r12, r0\n",
         )
@@ -840,9 +785,9 @@ pub(crate) fn rows8(y: &mut [i32], x: &[i16], blocks: &[u8], lsl: u32, c: i32) {
             "beq 3f",
             "2:",
             // Columns 1-3 of the pass, then its first (advancing both pointers).
-            t2_col8_at!(2; 2, 3, 6, 7, 10, 11, 14, 15),
-            t2_col8_at!(4; 16, 17, 20, 21, 24, 25, 28, 29),
-            t2_col8_at!(6; 18, 19, 22, 23, 26, 27, 30, 31),
+            t2_col8!("ldrsh r12, [r11, #2]"; 2, 3, 6, 7, 10, 11, 14, 15),
+            t2_col8!("ldrsh r12, [r11, #4]"; 16, 17, 20, 21, 24, 25, 28, 29),
+            t2_col8!("ldrsh r12, [r11, #6]"; 18, 19, 22, 23, 26, 27, 30, 31),
             t2_col8_pass_end!(),
             "subs r6, r6, #1",
             "bne 2b",
@@ -852,13 +797,13 @@ pub(crate) fn rows8(y: &mut [i32], x: &[i16], blocks: &[u8], lsl: u32, c: i32) {
             "ldr r6, [lr, #20]",
             "tst r6, #2",
             "beq 4f",
-            t2_col8!(0, 1, 4, 5, 8, 9, 12, 13),
-            t2_col8!(2, 3, 6, 7, 10, 11, 14, 15),
+            t2_col8!("ldrsh r12, [r11], #2"; 0, 1, 4, 5, 8, 9, 12, 13),
+            t2_col8!("ldrsh r12, [r11], #2"; 2, 3, 6, 7, 10, 11, 14, 15),
             "add r10, r10, #16",
             "4:",
             "tst r6, #1",
             "beq 5f",
-            t2_col8!(0, 1, 2, 3, 4, 5, 6, 7),
+            t2_col8!("ldrsh r12, [r11], #2"; 0, 1, 2, 3, 4, 5, 6, 7),
             "add r10, r10, #8",
             t2_block_end!(),
             "pop {{r0, r6}}",
@@ -1630,7 +1575,7 @@ pub(crate) fn rows8(y: &mut [i32], x: &[i16], blocks: &[u8], lsl: u32, c: i32) {
             "4:",
             "tst r6, #1",
             "beq 5f",
-            t2_col8!(0, 1, 2, 3, 4, 5, 6, 7),
+            t2_col8!("ldrsh r12, [r11], #2"; 0, 1, 2, 3, 4, 5, 6, 7),
             "add r10, r10, #8",
             t2_block_end!(),
             "pop {{r0, r6}}",
