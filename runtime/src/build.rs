@@ -684,20 +684,8 @@ pub fn exponents(model: &Model<'_>, ranges: &Ranges) -> format::IntModel {
     let input_exp = room(ranges.input);
     let mut e_in = input_exp;
     let mut layers = HVec::new();
-    // The layer that computes the output: the last one but for the pooling, Flatten and
-    // Dropout after it, which pass its exponent on.
-    let last = model.layers().iter().rposition(|l| {
-        matches!(
-            l,
-            Layer::Dense(_)
-                | Layer::Conv1d(_)
-                | Layer::SimpleRnn(_)
-                | Layer::Embedding(_)
-                | Layer::Gru(_)
-                | Layer::Lstm(_)
-                | Layer::Bidirectional(_)
-        )
-    });
+    // The layers after the one computing the output pass its exponent on.
+    let last = model.output_layer();
     for (i, layer) in model.layers().iter().enumerate() {
         let output = ranges.outputs.get(i).copied().unwrap_or(0.0);
         let observed = match Some(i) == last {

@@ -654,6 +654,12 @@ impl<'a> Model<'a> {
         &self.layers
     }
 
+    /// The layer that computes the model's output: the last one but for those after it that
+    /// keep its scale ([`Layer::keeps_input_scale`]). `None` if every layer keeps its input's.
+    pub fn output_layer(&self) -> Option<usize> {
+        self.layers.iter().rposition(|l| !l.keeps_input_scale())
+    }
+
     /// Input shape of layer `i`; `layer_input(layers().len())` is the model's output shape.
     pub fn layer_input(&self, i: usize) -> Option<Shape> {
         self.shapes.get(i).copied()

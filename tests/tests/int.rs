@@ -512,19 +512,16 @@ fn calibrated_ranges_get_twice_their_room() {
         ranges.outputs = vec![3.6; n];
         let e = nowcast_runtime::exponents(&model, &ranges);
         assert_eq!(e.input_exp, 12, "{}", case.name);
-        // The layer computing the output: pooling, Flatten and Dropout after it pass it on.
-        let last = model.layers().iter().rposition(|l| {
-            matches!(
-                l,
-                Layer::Dense(_)
-                    | Layer::Conv1d(_)
-                    | Layer::SimpleRnn(_)
-                    | Layer::Gru(_)
-                    | Layer::Lstm(_)
-                    | Layer::Bidirectional(_)
-                    | Layer::Embedding(_)
-            )
-        });
+        // The layer computing the output, whose exponent the layers after it pass on: the
+        // model's output is on its grid.
+        let last = model.output_layer();
+        if let (Some(last), Some(output)) = (last, e.layers.last()) {
+            assert_eq!(
+                output.output_exp, e.layers[last].output_exp,
+                "{}",
+                case.name
+            );
+        }
         for (i, (layer, q)) in model.layers().iter().zip(&e.layers).enumerate() {
             let act = match layer {
                 Layer::Dense(l) => l.activation,

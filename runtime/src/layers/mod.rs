@@ -351,6 +351,20 @@ pub(crate) fn sequence_channels(input: Shape) -> Result<usize, Problem> {
 }
 
 impl<T> Layer<T> {
+    /// Whether the layer's outputs are on its input's grid: pooling, Flatten and Dropout pick,
+    /// average or pass on their inputs, where every other layer computes values of its own.
+    pub fn keeps_input_scale(&self) -> bool {
+        matches!(
+            self,
+            Layer::MaxPooling1d(_)
+                | Layer::AveragePooling1d(_)
+                | Layer::GlobalMaxPooling1d
+                | Layer::GlobalAveragePooling1d
+                | Layer::Flatten
+                | Layer::Dropout { .. }
+        )
+    }
+
     /// Converts every tensor with `f`, which is told which tensor it is converting.
     pub fn try_map<U, E>(
         &self,
