@@ -72,17 +72,32 @@ pub fn seasonal_lag(season: usize, delay: usize) -> usize {
 /// Seasonal persistence: the target [`seasonal_lag`] rows before the target row, where that row
 /// is in the same split and segment (see the module docs). `season = 0` covers no window.
 pub fn seasonal_mae(dataset: &Dataset, split: Split, season: usize) -> BaselineMae {
+    score(dataset, split, seasonal(dataset, split, season))
+}
+
+/// The starts of the windows of `split` that seasonal persistence covers ([`seasonal_mae`]'s
+/// [`covered`](BaselineMae::covered) ones), in order: where a model is to be compared with it
+/// on the same windows.
+pub fn seasonal_starts(dataset: &Dataset, split: Split, season: usize) -> Vec<usize> {
+    let prediction = seasonal(dataset, split, season);
+    (dataset.window_starts(split).iter().copied())
+        .filter(|&start| prediction(start).is_some())
+        .collect()
+}
+
+/// Seasonal persistence's prediction for the window at `start`, if it covers it.
+fn seasonal(dataset: &Dataset, split: Split, season: usize) -> impl Fn(usize) -> Option<f64> {
     let target_offset = dataset.window().target_offset();
     let lag = seasonal_lag(season, dataset.window().delay());
     let split_start = dataset.split_rows(split).start;
     let target = dataset.target();
-    score(dataset, split, |start| {
+    move |start| {
         let t = start + target_offset;
         let earlier = t.checked_sub(lag).filter(|_| lag > 0)?;
         // A valid window's start and target share one segment.
         let segment_start = dataset.segment_of(start)?.start;
         (earlier >= split_start.max(segment_start)).then(|| target[earlier])
-    })
+    }
 }
 
 #[cfg(test)]
@@ -137,6 +152,7 @@ mod tests {
         // |5 - 7| + |1 - 4| + |2 - 4| = 7 over 3 covered windows.
         let s = seasonal_mae(&d, Split::Train, 3);
         assert_eq!((s.mae, s.covered, s.windows), (Some(7.0 / 3.0), 3, 5));
+        assert_eq!(seasonal_starts(&d, Split::Train, 3), [2, 3, 4]);
         // Season 1 is persistence here (the target's previous row is the window's last).
         assert_eq!(
             seasonal_mae(&d, Split::Train, 1).mae,

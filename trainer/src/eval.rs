@@ -89,6 +89,22 @@ pub fn evaluate(blob: &[u8], dataset: &Dataset, split: Split) -> Result<SplitMae
     })
 }
 
+/// Window-mode MAE of a model blob over the windows starting at `starts` (a subset of a
+/// split's, such as those a baseline covers); `None` for no window.
+pub fn window_mae_at(
+    blob: &[u8],
+    dataset: &Dataset,
+    starts: &[usize],
+) -> Result<Option<f64>, EvalError> {
+    if starts.is_empty() {
+        return Ok(None);
+    }
+    let aligned = AlignedBytes::new(blob);
+    let model = Model::from_bytes(aligned.as_bytes()).map_err(EvalError::Load)?;
+    check_features(&model, dataset)?;
+    window_mae(&model, dataset, starts).map(|(mae, _)| Some(mae))
+}
+
 /// Forecasts for windows starting at `starts`, through the runtime in window mode.
 pub fn window_forecasts(
     model: &Model<'_>,

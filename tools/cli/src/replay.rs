@@ -44,6 +44,8 @@ struct EvalJson {
     /// Val and test windows the seasonal MAEs are over (fewer than `windows` where a row one
     /// season back is before the split).
     seasonal_windows: [usize; 2],
+    /// The model's window-mode val and test MAE on those windows, where they are not all.
+    model_on_seasonal_windows_mae: [Option<f64>; 2],
 }
 
 fn read_model(path: &std::path::Path) -> Result<AlignedBytes> {
@@ -95,6 +97,7 @@ pub fn eval(a: &EvalArgs) -> Result<()> {
             season: loaded.season,
             windows: [s.val.as_ref().map_or(0, |v| v.windows), s.test.windows],
             seasonal_windows: s.seasonal_cover.map(|c| c.0),
+            model_on_seasonal_windows_mae: s.model_on_seasonal,
         };
         outln!("{}", serde_json::to_string_pretty(&j)?);
     } else {

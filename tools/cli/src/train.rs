@@ -153,6 +153,8 @@ pub struct Metrics {
     /// Val and test windows the seasonal MAEs are over (fewer than `windows` where a row one
     /// season back is before the split).
     pub seasonal_windows: [usize; 2],
+    /// The model's window-mode val and test MAE on those windows, where they are not all.
+    pub model_on_seasonal_windows_mae: [Option<f64>; 2],
     pub season: usize,
     pub epochs_run: usize,
     pub best_epoch: usize,
@@ -180,6 +182,9 @@ pub struct Scores {
     /// Val and test windows seasonal persistence covers (a row one season back in the split),
     /// and the windows of the split.
     pub seasonal_cover: [(usize, usize); 2],
+    /// The model's window-mode MAE on the windows seasonal persistence covers, where it covers
+    /// some but not all of a split's: the two compared on the same windows.
+    pub model_on_seasonal: [Option<f64>; 2],
 }
 
 impl Scores {
@@ -194,6 +199,17 @@ impl Scores {
 pub fn score(blob: &[u8], loaded: &Loaded) -> Result<Scores> {
     let d = &loaded.dataset;
     let seasonal = [Split::Val, Split::Test].map(|s| baseline::seasonal_mae(d, s, loaded.season));
+    let mut model_on_seasonal = [None, None];
+    for ((mae, split), s) in model_on_seasonal
+        .iter_mut()
+        .zip([Split::Val, Split::Test])
+        .zip(&seasonal)
+    {
+        if s.covered > 0 && s.covered < s.windows {
+            let starts = baseline::seasonal_starts(d, split, loaded.season);
+            *mae = eval::window_mae_at(blob, d, &starts)?;
+        }
+    }
     Ok(Scores {
         val: match d.split_rows(Split::Val).is_empty() {
             true => None,
@@ -203,6 +219,7 @@ pub fn score(blob: &[u8], loaded: &Loaded) -> Result<Scores> {
         baseline: [Split::Val, Split::Test].map(|s| baseline::persistence_mae(d, s).mae),
         seasonal: seasonal.map(|s| s.mae),
         seasonal_cover: seasonal.map(|s| (s.covered, s.windows)),
+        model_on_seasonal,
     })
 }
 
@@ -285,16 +302,36 @@ pub fn print_scores(s: &Scores, loaded: &Loaded) {
         outln!("  (no window has a target one season back: --season sets the period in rows)");
     }
     // Seasonal persistence on fewer windows than the model (its row one season back is before
-    // the split for the first ones) is not compared with it.
+    // the split for the first ones): the model scored again on those windows alone.
     let partial: Vec<String> = (["val", "test"].iter().zip(s.seasonal_cover))
         .filter(|&(_, (covered, windows))| covered > 0 && covered < windows)
         .map(|(split, (covered, windows))| format!("{covered} of the {windows} {split} windows"))
         .collect();
     if !partial.is_empty() {
         outln!(
-            "  (seasonal persistence covers only {}: for the others the row it reads, a whole number of seasons back, is before the split or across a gap; not compared with the model)",
+            "  (seasonal persistence covers only {}: for the others the row it reads, a whole number of seasons back, is before the split or across a gap)",
             partial.join(", ")
         );
+        let on = (["val", "test"]
+            .iter()
+            .zip(s.model_on_seasonal)
+            .zip(s.seasonal))
+        .filter_map(|((split, model), seasonal)| Some((split, model?, seasonal?)));
+        for (split, model, seasonal) in on {
+            let change = match seasonal > 0.0 {
+                true => format!(
+                    ": {:.1}% {}",
+                    (model / seasonal - 1.0).abs() * 100.0,
+                    if model < seasonal { "better" } else { "worse" }
+                ),
+                false => String::new(),
+            };
+            outln!(
+                "  on the {split} windows it covers, the model's window-mode MAE is {} against seasonal persistence's {}{change}",
+                figure(model),
+                figure(seasonal)
+            );
+        }
     }
     let seasonal_test = s.seasonal[1].filter(|_| s.seasonal_cover[1].0 == s.seasonal_cover[1].1);
     // Against the better baseline on the test split.
@@ -715,6 +752,7 @@ pub fn run(a: &TrainArgs) -> Result<Metrics> {
         seasonal_val_mae: s.seasonal[0],
         seasonal_test_mae: s.seasonal[1],
         seasonal_windows: s.seasonal_cover.map(|c| c.0),
+        model_on_seasonal_windows_mae: s.model_on_seasonal,
         season: loaded.season,
         epochs_run: history.epochs_run(),
         best_epoch: history.best_epoch,

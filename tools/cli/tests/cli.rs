@@ -461,11 +461,30 @@ fn baselines_and_splits_are_checked_before_they_mislead() {
         covered.as_u64().unwrap() < windows.as_u64().unwrap(),
         "{metrics}"
     );
+    // The model is scored again on the windows seasonal persistence covers, and compared there.
+    assert!(
+        t.contains("on the test windows it covers, the model's window-mode MAE is "),
+        "{t}"
+    );
+    let on_covered = metrics["model_on_seasonal_windows_mae"][1]
+        .as_f64()
+        .unwrap();
+    assert!(on_covered.is_finite() && on_covered > 0.0, "{metrics}");
     // Within the window (24 rows), every window is covered and compared.
-    let o = with(&["--season", "24"]);
+    let o = with(&["--season", "24", "--report", &report]);
     let t = text(&o);
     assert!(o.status.success(), "{t}");
-    assert!(!t.contains("covers only"), "{t}");
+    assert!(
+        !t.contains("covers only") && !t.contains("windows it covers"),
+        "{t}"
+    );
+    let metrics: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.path("report/metrics.json")).unwrap())
+            .unwrap();
+    assert!(
+        metrics["model_on_seasonal_windows_mae"][1].is_null(),
+        "{metrics}"
+    );
     // An empty test split is refused before training, not after it: no model is written.
     std::fs::remove_file(dir.path("m.ncm")).unwrap();
     let o = with(&["--split", "0.8,0.2,0"]);
