@@ -402,6 +402,7 @@ fn select_features(series: &Series, config: &DatasetConfig) -> Result<Vec<String
                     && report.segment_column.as_ref() != Some(c)
                     && !report.unnamed_columns.contains(c)
                     && !report.counter_columns.contains(c)
+                    && !report.flag_columns.contains(c)
             })
             .cloned()
             .collect(),

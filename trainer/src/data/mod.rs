@@ -44,7 +44,7 @@ pub use dataset::{
 pub use error::{BatchError, ConvertError, DatasetError, LoadError, list};
 pub use read::{SKIPPED_ROWS_LISTED, SkippedRow};
 pub use series::{
-    COUNTER_NAMES, Duration, LATE_TIME_NAMES, LoadConfig, LoadReport, MISSING_MARKERS,
+    COUNTER_NAMES, Duration, FLAG_WORDS, LATE_TIME_NAMES, LoadConfig, LoadReport, MISSING_MARKERS,
     MissingValues, SENTINEL_MAGNITUDE, Series, TIME_NAMES, is_sentinel_nines,
 };
 pub use timestamp::{TimestampError, TimestampFormat};

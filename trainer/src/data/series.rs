@@ -148,6 +148,10 @@ pub struct LoadReport {
     /// of ten. Left out of the default features, where they would be a clock that never
     /// repeats; `--features` can name them.
     pub counter_columns: Vec<String>,
+    /// Numeric columns named like data-quality codes ([`FLAG_WORDS`]: a TMY3 file's `GHI
+    /// source` and `GHI uncert (%)`, `qc`, `flag`), in file order. Left out of the default
+    /// features: they say how a reading was made, not what it was; `--features` can name them.
+    pub flag_columns: Vec<String>,
     /// Numeric columns with missing cells (empty, a [`MISSING_MARKERS`] marker, `NaN`), in file
     /// order: the column, how many, and the first one's line. The series holds `NaN` there;
     /// a [`Dataset`](super::Dataset) fills short runs in the columns it uses and leaves longer
@@ -322,6 +326,10 @@ impl fmt::Display for LoadReport {
         if !self.counter_columns.is_empty() {
             let names = list(&self.counter_columns);
             writeln!(f, "row counter, not a default feature: {names}")?;
+        }
+        if !self.flag_columns.is_empty() {
+            let names = list(&self.flag_columns);
+            writeln!(f, "data-quality codes, not default features: {names}")?;
         }
         if !self.sentinels.is_empty() {
             let values: Vec<String> = (self.sentinels.iter())
@@ -619,6 +627,10 @@ impl Series {
             unnamed_columns: unnamed
                 .iter()
                 .filter(|i| numeric.contains(i))
+                .map(|&i| header[i].clone())
+                .collect(),
+            flag_columns: (numeric.iter())
+                .filter(|&&i| flag_named(&header[i]))
                 .map(|&i| header[i].clone())
                 .collect(),
             counter_columns: (numeric.iter().enumerate())
@@ -1483,6 +1495,33 @@ pub(crate) fn time_like_name(name: &str) -> bool {
         || unit_name(name).is_some()
 }
 
+/// The last word (after a space, `_` or `-`; any case) of a data-quality column's name: a
+/// TMY3 file's `GHI source` and `GHI uncert (%)`, a BSRN or MIDC export's `qc` and `flag`
+/// columns. Their numbers are codes about a reading, not readings.
+pub const FLAG_WORDS: [&str; 8] = [
+    "source",
+    "uncert",
+    "uncertainty",
+    "flag",
+    "flags",
+    "qc",
+    "qcflag",
+    "quality",
+];
+
+/// Whether a column is named like a data-quality column: its last word, a unit in brackets
+/// after it left out, is one of [`FLAG_WORDS`] (`GHI uncert (%)`, `Dry-bulb uncert (code)`,
+/// `temp_qc`, `Flag`), or it is a TMY3 present-weather code (`PresWth (METAR code)`).
+pub(crate) fn flag_named(name: &str) -> bool {
+    let lower = name.trim().to_ascii_lowercase();
+    let stem = match lower.rfind(['(', '[']) {
+        Some(at) if at > 0 && lower.ends_with([')', ']']) => lower[..at].trim_end(),
+        _ => lower.as_str(),
+    };
+    let last = stem.rsplit([' ', '_', '-']).next().unwrap_or("");
+    FLAG_WORDS.contains(&last) || lower.ends_with("(metar code)")
+}
+
 /// Whether a column is named like a row number ([`COUNTER_NAMES`]).
 pub(crate) fn counter_named(name: &str) -> bool {
     let name = name.trim().trim_end_matches('.');
@@ -2219,6 +2258,45 @@ mod tests {
         let series = load(text).unwrap();
         assert_eq!(series.report().preamble_end, None);
         assert_eq!(series.column("temp"), Some(&[1.0, 2.0, 3.0][..]));
+    }
+
+    #[test]
+    fn data_quality_codes_are_no_default_features() {
+        for name in [
+            "GHI source",
+            "GHI uncert (%)",
+            "Dry-bulb uncert (code)",
+            "temp_qc",
+            "Flag",
+            "ghi-flag",
+            "PresWth (METAR code)",
+        ] {
+            assert!(flag_named(name), "{name}");
+        }
+        for name in [
+            "GHI (W/m^2)",
+            "flagpole_temp",
+            "resource_kw",
+            "Temperature [deg C]",
+        ] {
+            assert!(!flag_named(name), "{name}");
+        }
+        let text = "time,temp,temp_qc,rh\n2023-01-01T00:00,1,0,50\n2023-01-01T01:00,2,2,51\n\
+                    2023-01-01T02:00,3,0,52\n";
+        let series = load(text).unwrap();
+        assert_eq!(series.report().flag_columns, ["temp_qc"]);
+        assert!(
+            series
+                .report()
+                .to_string()
+                .contains("data-quality codes, not default features")
+        );
+        use crate::data::{Dataset, DatasetConfig, WindowSpec};
+        let mut config = DatasetConfig::new("temp", WindowSpec::new(1, 0, 1).unwrap());
+        config.split = [1.0, 0.0, 0.0];
+        let dataset = Dataset::new(&series, &config).unwrap();
+        let names: Vec<&str> = dataset.features().iter().map(|f| f.as_str()).collect();
+        assert_eq!(names, ["temp", "rh"]);
     }
 
     #[test]
