@@ -81,23 +81,26 @@ fn released_sample_blobs_still_load_and_agree() {
     );
 }
 
-/// `tests/blobs/i8x16_plain_gru32.ncm` is `tests/qemu/gru32/model_i8x16.ncm` as the encoder
-/// wrote it before the blocked kernels (`DType::U8Blocked`, the integer row kernels' layout):
-/// plain int8 kernels. Never rewritten. It keeps loading, and streams the same outputs, bit
-/// for bit, as the blob `nowcast quantize` writes now (the same int8 values and scales,
-/// blocked), over the QEMU cases' 2,400-sample recording (missing samples included).
+/// `tests/blobs/i8x16_plain_gru32.ncm` is an `i8x16` GRU(32) case as the encoder wrote it
+/// before the blocked kernels (`DType::U8Blocked`, the integer row kernels' layout): plain int8
+/// kernels. Never rewritten. It keeps loading, and streams the same outputs, bit for bit, as
+/// its twin the current encoder writes (the same int8 values, scales and exponents, blocked),
+/// over the QEMU cases' 2,400-sample recording (missing samples included).
 #[test]
 fn plain_int8_kernels_stream_as_their_blocked_twin() {
+    use nowcast_runtime::ModelSpec;
     use nowcast_runtime::Tensor;
     use nowcast_runtime::layers::Layer;
     let root = repo_root();
-    let load = |path: &str| AlignedBytes::new(&std::fs::read(root.join(path)).unwrap());
-    let (plain, blocked) = (
-        load("tests/blobs/i8x16_plain_gru32.ncm"),
-        load("tests/qemu/gru32/model_i8x16.ncm"),
-    );
+    let plain =
+        AlignedBytes::new(&std::fs::read(root.join("tests/blobs/i8x16_plain_gru32.ncm")).unwrap());
     let plain = Model::from_bytes(plain.as_bytes()).expect("the plain blob loads");
-    let blocked = Model::from_bytes(blocked.as_bytes()).expect("the blocked blob loads");
+    let exponents = plain.int_exponents().expect("an i8x16 blob");
+    let twin = ModelSpec::from_model(&plain)
+        .to_bytes_i8x16(exponents)
+        .expect("the encoder writes the twin");
+    let twin = AlignedBytes::new(&twin);
+    let blocked = Model::from_bytes(twin.as_bytes()).expect("the blocked twin loads");
     let blocked_kernels = |m: &Model<'_>| match &m.layers()[0] {
         Layer::Gru(g) => [g.kernel, g.recurrent_kernel].map(|t| match t {
             Tensor::I8 { .. } => false,
