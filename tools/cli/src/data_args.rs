@@ -91,6 +91,12 @@ impl Loaded {
                 d.rows_left_out()
             ));
         }
+        if !d.unchanged_columns().is_empty() {
+            lines.push(format!(
+                "left out of the default features, one value (or none) over the training rows: {} (--features keeps them)",
+                nowcast_trainer::data::list(d.unchanged_columns())
+            ));
+        }
         let target = &d.normalization().target.name;
         for (name, mean, std) in d.flat_channels() {
             let role = if name == target {

@@ -6,8 +6,10 @@
 //!   adding up to 1 within [`SPLIT_SUM_TOLERANCE`]): train = rows `0..floor(a N)`, val = the
 //!   next `floor(b N)` rows, test = the rest. The floors forgive [`SPLIT_FLOOR_TOLERANCE`] of a
 //!   row, so that binary rounding cannot turn `0.6 * 8760 = 5256` into 5255.
-//! - **Features.** By default every numeric column except the ignored ones and the segment
-//!   column, in file order, the target included. The target need not be a feature.
+//! - **Features.** By default every numeric column except the ignored ones, the segment
+//!   column, unnamed ones, row counters, data-quality codes and those that take one value (or
+//!   none) over the training rows ([`Dataset::unchanged_columns`]), in file order, the target
+//!   included. The target need not be a feature.
 //! - **Normalization.** Each feature and the target get the mean and the population standard
 //!   deviation (divide by `n`) of the training rows, accumulated in `f64`, two passes. A
 //!   channel that does not vary as `f32` resolves it ([`flat`]: a standard deviation below
@@ -177,8 +179,8 @@ pub struct Normalization {
 ///
 /// - **Split.** With `N` rows and fractions `[a, b, c]`: train = rows `0..floor(a N)`, val =
 ///   the next `floor(b N)` rows, test = the rest ([`DatasetConfig::split`]).
-/// - **Features.** By default every numeric column except the ignored ones and the segment
-///   column, in file order, the target included.
+/// - **Features.** By default every numeric column except the ignored ones, the segment
+///   column and those left out as the module docs say, in file order, the target included.
 /// - **Normalization.** Mean and population standard deviation (divide by `n`) of the training
 ///   rows, in `f64`; a [`flat`] channel's standard deviation is taken as 1.
 ///
@@ -206,6 +208,8 @@ pub struct Dataset {
     flat: Vec<(String, f64, f64)>,
     /// The features and target that only go up ([`Growing`]).
     growing: Vec<Growing>,
+    /// Default features left out: they do not change over the training rows.
+    unchanged: Vec<String>,
 }
 
 /// A feature or the target that never goes down from row to row but for a few resets: a
@@ -367,7 +371,15 @@ fn column_error(series: &Series, role: &'static str, name: &str) -> DatasetError
 }
 
 /// The feature columns: the configured list, checked, or the default.
-fn select_features(series: &Series, config: &DatasetConfig) -> Result<Vec<String>, DatasetError> {
+/// The features ([`DatasetConfig::features`], or by default every numeric column but the
+/// ignored, segment, unnamed, row-counter and data-quality ones), and the default ones left out
+/// because they do not change over the training rows `train` ([`unchanging`]; never the
+/// target).
+fn select_features(
+    series: &Series,
+    config: &DatasetConfig,
+    train: Range<usize>,
+) -> Result<(Vec<String>, Vec<String>), DatasetError> {
     let numeric = series.columns();
     let report = series.report();
     let unknown = |role, name: &String| column_error(series, role, name);
@@ -383,6 +395,7 @@ fn select_features(series: &Series, config: &DatasetConfig) -> Result<Vec<String
             return Err(unknown("ignored", name));
         }
     }
+    let mut unchanged = Vec::new();
     let features = match &config.features {
         Some(list) => {
             for (i, name) in list.iter().enumerate() {
@@ -404,13 +417,31 @@ fn select_features(series: &Series, config: &DatasetConfig) -> Result<Vec<String
                     && !report.counter_columns.contains(c)
                     && !report.flag_columns.contains(c)
             })
+            .filter(|c| {
+                let values = series.column(c).and_then(|v| v.get(train.clone()));
+                let left_out =
+                    **c != config.target && !train.is_empty() && values.is_some_and(unchanging);
+                if left_out {
+                    unchanged.push((*c).clone());
+                }
+                !left_out
+            })
             .cloned()
             .collect(),
     };
     if features.is_empty() {
         return Err(DatasetError::NoFeatures);
     }
-    Ok(features)
+    Ok((features, unchanged))
+}
+
+/// Whether a column's values (the training rows') are all one value, `NaN`s aside, or all
+/// `NaN`: a feature that tells the model nothing there, and that it would meet later at values
+/// it never trained on (a stuck or disconnected sensor, snow depth over a summer).
+fn unchanging(values: &[f64]) -> bool {
+    let mut present = values.iter().filter(|v| !v.is_nan());
+    let first = present.next();
+    present.all(|v| Some(v) == first)
 }
 
 impl Dataset {
@@ -419,8 +450,8 @@ impl Dataset {
         let target = series
             .column(&config.target)
             .ok_or_else(|| column_error(series, "target", &config.target))?;
-        let features = select_features(series, config)?;
         let splits = split_rows(series.len(), config.split)?;
+        let (features, unchanged) = select_features(series, config, splits[0].clone())?;
         let train = splits[0].clone();
         if train.is_empty() && config.require_train {
             return Err(DatasetError::EmptyTrainSplit { rows: series.len() });
@@ -496,6 +527,7 @@ impl Dataset {
             },
             flat,
             growing,
+            unchanged,
             features,
             inputs,
             raw,
@@ -513,6 +545,13 @@ impl Dataset {
     /// them ([`flat`]; the models see a constant there): name, mean and standard deviation.
     pub fn flat_channels(&self) -> &[(String, f64, f64)] {
         &self.flat
+    }
+
+    /// The numeric columns left out of the default features because they take one value over
+    /// the training rows (or none: all missing there), in file order. Never the target; named
+    /// features are kept whatever they do.
+    pub fn unchanged_columns(&self) -> &[String] {
+        &self.unchanged
     }
 
     /// The features and the target that only go up ([`Growing`]: cumulative counters),
@@ -710,8 +749,18 @@ mod tests {
     #[test]
     fn normalization_uses_train_rows_and_population_std() {
         let series = series(10);
+        // b is constant over the training rows: no default feature.
         let dataset = Dataset::new(&series, &DatasetConfig::new("a", window(1, 0, 1))).unwrap();
-        assert_eq!(dataset.features(), ["a", "b", "c"], "`note` is not numeric");
+        assert_eq!(
+            dataset.features(),
+            ["a", "c"],
+            "`note` is not numeric, b constant"
+        );
+        assert_eq!(dataset.unchanged_columns(), ["b"]);
+        let mut config = DatasetConfig::new("a", window(1, 0, 1));
+        config.features = Some(["a", "b", "c"].map(String::from).to_vec());
+        let dataset = Dataset::new(&series, &config).unwrap();
+        assert!(dataset.unchanged_columns().is_empty());
         let n = dataset.normalization();
         // Train rows 0..6: a = 0..=5, mean 2.5, population variance 17.5 / 6.
         assert_eq!(n.features[0].mean, 2.5);
@@ -748,10 +797,23 @@ mod tests {
         let dataset = Dataset::new(&series, &config).unwrap();
         assert_eq!(
             dataset.features(),
-            ["a", "b"],
-            "the target need not be a feature"
+            ["a"],
+            "the target need not be a feature; b is constant"
         );
         assert_eq!(dataset.normalization().target.name, "c");
+        // A target that is constant over the training rows stays (as the target and a feature).
+        let b = DatasetConfig::new("b", window(1, 0, 1));
+        let dataset = Dataset::new(&series, &b).unwrap();
+        assert_eq!(dataset.features(), ["a", "b", "c"]);
+        // A column without a value in the training rows is left out too.
+        let text = "t,a,b\n2021-01-01T00:00:00,1,\n2021-01-01T01:00:00,2,\n\
+                    2021-01-01T02:00:00,3,\n2021-01-01T03:00:00,4,5\n2021-01-01T04:00:00,5,6\n";
+        let gappy = Series::from_reader(text.as_bytes(), &LoadConfig::default()).unwrap();
+        let mut a = DatasetConfig::new("a", window(1, 0, 1));
+        a.split = [0.6, 0.2, 0.2];
+        let dataset = Dataset::new(&gappy, &a).unwrap();
+        assert_eq!(dataset.unchanged_columns(), ["b"]);
+        assert_eq!(dataset.features(), ["a"]);
 
         config.features = Some(vec!["b".into(), "a".into()]);
         let dataset = Dataset::new(&series, &config).unwrap();
