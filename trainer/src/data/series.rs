@@ -132,9 +132,13 @@ pub struct LoadReport {
     /// Whether rows were put in time order ([`LoadConfig::sort_by_time`]: they were not).
     pub sorted: bool,
     /// A typical-year file's source years, one per run of rows from one year in file order
-    /// (year, month and day columns): every row was moved to
-    /// [`TMY3_YEAR`](tmy3::TMY3_YEAR), so the months form one year. Empty for other files.
+    /// (year, month and day columns): every row was moved to [`typical_year`](Self::typical_year),
+    /// so the months form one year. Empty for other files.
     pub typical_years: Vec<i64>,
+    /// The year a typical-year file's rows were moved to: [`TMY3_YEAR`](tmy3::TMY3_YEAR), or
+    /// the leap year [`TYPICAL_LEAP_YEAR`](tmy3::TYPICAL_LEAP_YEAR) where the file has
+    /// February 29 (a leap year without it would open a one-day gap).
+    pub typical_year: Option<i64>,
     /// The station of an EnergyPlus weather file ([`epw`](super::epw)), read as one.
     pub epw_station: Option<String>,
     /// The last line of a preamble above the header (an Open-Meteo export's location lines:
@@ -217,7 +221,7 @@ impl fmt::Display for LoadReport {
                 "a typical year (its months are from the years {}): every row moved to {}, in \
                  file order",
                 years.join(", "),
-                tmy3::TMY3_YEAR
+                self.typical_year.unwrap_or(tmy3::TMY3_YEAR)
             )?;
         }
         // Irregular times: many rows dropped or invented to put them on a grid, or many
@@ -553,7 +557,7 @@ impl Series {
             Some((line, cells.into_iter().filter(|c| !c.is_empty()).collect()))
         };
         let (units, second_units) = (non_empty(&table.units), non_empty(&table.second_units));
-        let typical_years = time.typical_years(&table);
+        let (typical_years, typical_year) = time.typical_years(&table);
         let RawTable {
             header,
             rows,
@@ -622,6 +626,7 @@ impl Series {
             header_lines: headers,
             sorted,
             typical_years,
+            typical_year,
             epw_station,
             preamble_end,
             unnamed_columns: unnamed
@@ -733,11 +738,12 @@ enum TimeColumns {
     },
     /// Year, month and day columns and up to hour, minute and second (`count` of them, 3 to 6,
     /// in that order in `columns`). In a typical-year file ([`typical_years`]) every row's
-    /// year is read as [`TMY3_YEAR`](tmy3::TMY3_YEAR).
+    /// year is read as `typical`, [`TMY3_YEAR`](tmy3::TMY3_YEAR) or, with February 29,
+    /// [`TYPICAL_LEAP_YEAR`](tmy3::TYPICAL_LEAP_YEAR).
     Parts {
         columns: [usize; 6],
         count: usize,
-        typical: bool,
+        typical: Option<&'static str>,
     },
 }
 
@@ -1155,7 +1161,13 @@ impl TimeColumns {
             }
             found += 1;
         }
-        let typical = found >= 3 && typical_years(table, columns[0], columns[1]).is_some();
+        let typical = match found >= 3 {
+            true => typical_years(table, columns).map(|(_, leap)| match leap {
+                true => tmy3::TYPICAL_LEAP_YEAR_CELL,
+                false => tmy3::TMY3_YEAR_CELL,
+            }),
+            false => None,
+        };
         // The most parts whose first row is a date and time (a `second` column of readings
         // leaves year to minute).
         (3..=found)
@@ -1168,16 +1180,19 @@ impl TimeColumns {
             .find(|parts| parts.utc_ms(first).is_ok())
     }
 
-    /// The source years of a typical-year file, as [`typical_years`] lists them; empty for any
-    /// other file.
-    fn typical_years(&self, table: &RawTable) -> Vec<i64> {
+    /// The source years of a typical-year file, as [`typical_years`] lists them, and the year
+    /// its rows are moved to; nothing for any other file.
+    fn typical_years(&self, table: &RawTable) -> (Vec<i64>, Option<i64>) {
         match *self {
             Self::Parts {
                 columns,
-                typical: true,
+                typical: Some(year),
                 ..
-            } => typical_years(table, columns[0], columns[1]).unwrap_or_default(),
-            _ => Vec::new(),
+            } => (
+                typical_years(table, columns).map_or_else(Vec::new, |(years, _)| years),
+                year.parse().ok(),
+            ),
+            _ => (Vec::new(), None),
         }
     }
 
@@ -1285,8 +1300,8 @@ impl TimeColumns {
                 for (t, &i) in text.iter_mut().zip(&columns[..count]) {
                     *t = &cells[i];
                 }
-                if typical {
-                    text[0] = tmy3::TMY3_YEAR_CELL;
+                if let Some(year) = typical {
+                    text[0] = year;
                 }
                 timestamp::from_parts(&text[..count]).map_err(|(k, e)| (columns[k], e))
             }
@@ -1299,11 +1314,14 @@ impl TimeColumns {
 /// one year, in file order: the `year` column takes at least two values, the `month` column
 /// never goes back, and the year changes only where the month does. Such a file is in time
 /// order once every row has one year, and no other is: a record that runs on into the next
-/// year goes from month 12 back to 1. `None` for any other file. (Rows whose year or month is
-/// not a whole number are left to the timestamp check.)
-fn typical_years(table: &RawTable, year: usize, month: usize) -> Option<Vec<i64>> {
+/// year goes from month 12 back to 1. With them, whether a row is February 29. `None` for any
+/// other file. (Rows whose year or month is not a whole number are left to the timestamp
+/// check.) `columns`: year, month and day.
+fn typical_years(table: &RawTable, columns: [usize; 6]) -> Option<(Vec<i64>, bool)> {
+    let [year, month, day, ..] = columns;
     let mut years: Vec<i64> = Vec::new();
     let mut last_month = 0;
+    let mut leap = false;
     for row in table.good_rows() {
         let (Some(y), Some(m)) = (
             timestamp::whole_number(&row.cells[year], 4),
@@ -1311,6 +1329,7 @@ fn typical_years(table: &RawTable, year: usize, month: usize) -> Option<Vec<i64>
         ) else {
             continue;
         };
+        leap |= m == 2 && timestamp::whole_number(&row.cells[day], 2) == Some(29);
         if m < last_month {
             return None;
         }
@@ -1322,7 +1341,7 @@ fn typical_years(table: &RawTable, year: usize, month: usize) -> Option<Vec<i64>
         }
         last_month = m;
     }
-    (years.len() >= 2).then_some(years)
+    (years.len() >= 2).then_some((years, leap))
 }
 
 /// A cell of a numeric column.
@@ -2325,6 +2344,26 @@ mod tests {
             load(within).unwrap_err(),
             LoadError::TimeGoesBackwards { line: 4, .. }
         ));
+    }
+
+    #[test]
+    fn a_typical_year_with_february_29_moves_to_a_leap_year() {
+        // February from 2008, a leap year, with its 29th; March from 2011.
+        let text = "Year,Month,Day,Hour,Temperature\n2003,1,31,23,1\n2008,2,28,23,2\n\
+                    2008,2,29,0,3\n2008,2,29,23,4\n2011,3,1,0,5\n";
+        let series = load(text).unwrap();
+        assert_eq!(series.report().typical_years, [2003, 2008, 2011]);
+        assert_eq!(series.report().typical_year, Some(tmy3::TYPICAL_LEAP_YEAR));
+        let feb29 = timestamp::from_parts(&["1988", "2", "29", "0"]).unwrap();
+        assert_eq!(series.times()[2], feb29);
+        // No gap: March 1 follows February 29's last hour.
+        assert_eq!(series.times()[4] - series.times()[3], 3_600_000);
+        assert!(series.report().to_string().contains("moved to 1988"));
+        // Without February 29 the year is not a leap year, so March 1 follows February 28.
+        let text = "Year,Month,Day,Hour,Temperature\n2008,2,28,23,2\n2011,3,1,0,5\n";
+        let series = load(text).unwrap();
+        assert_eq!(series.report().typical_year, Some(tmy3::TMY3_YEAR));
+        assert_eq!(series.times()[1] - series.times()[0], 3_600_000);
     }
 
     #[test]

@@ -36,6 +36,11 @@ pub const TIME_COLUMN: &str = "Time (HH:MM)";
 pub const TMY3_YEAR: i64 = 1990;
 /// [`TMY3_YEAR`] as a year cell, for typical-year files read from year, month and day columns.
 pub(crate) const TMY3_YEAR_CELL: &str = "1990";
+/// The year the rows of a typical year read from year, month and day columns are moved to
+/// when the file has February 29 (some typical years take February from a leap year).
+pub const TYPICAL_LEAP_YEAR: i64 = 1988;
+/// [`TYPICAL_LEAP_YEAR`] as a year cell.
+pub(crate) const TYPICAL_LEAP_YEAR_CELL: &str = "1988";
 
 /// Field of the metadata line with the UTC offset in hours (0-based).
 const METADATA_OFFSET_FIELD: usize = 3;
