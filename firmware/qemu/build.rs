@@ -35,6 +35,9 @@ fn main() {
     // The lean forecaster is built for size: the linker folds identical functions (duplicate
     // monomorphizations, mostly of the decoder). None of its functions' addresses matter.
     println!("cargo:rustc-link-arg-bin=forecast=--icf=all");
+    // So is `cargo xtask measure`'s, for the same flash figure: its markers (`nop`s from inline
+    // assembly) have no twin to be folded with.
+    println!("cargo:rustc-link-arg-bin=measure=--icf=all");
 
     let manifest = PathBuf::from(env::var_os("CARGO_MANIFEST_DIR").expect("cargo sets it"));
     let case = env::var_os("NOWCAST_QEMU_CASE")
@@ -68,9 +71,26 @@ fn main() {
     );
     fs::write(out.join("model.ncm"), &model).expect("copy model");
     fs::write(out.join("stream.f32"), &stream).expect("copy stream");
+    // A window-only model (Bidirectional, global pooling) runs whole windows instead: the bin
+    // `measure` builds its window pass for such a model only (cfg `nowcast_window_only`).
+    println!("cargo::rustc-check-cfg=cfg(nowcast_window_only)");
+    if nowcast_runtime::Stepper::new(&m, &mut vec![0.0; m.state_len()]).is_err() {
+        println!("cargo:rustc-cfg=nowcast_window_only");
+    }
+    let window_steps = m.window_steps();
+    let window_scratch = m.window_scratch_len(window_steps).unwrap_or(0);
     fs::write(
         out.join("sizes.rs"),
-        format!("/// f32 words of the model's streaming state.\npub const STATE_LEN: usize = {};\n/// Values per sample.\npub const INPUTS: usize = {};\n", m.state_len(), m.input_len()),
+        format!(
+            "/// f32 words of the model's streaming state.\npub const STATE_LEN: usize = {};\n\
+             /// Values per sample.\npub const INPUTS: usize = {};\n\
+             /// Samples in one of the model's windows.\npub const WINDOW_STEPS: usize = {};\n\
+             /// f32 words of scratch for one window pass.\npub const WINDOW_SCRATCH_LEN: usize = {};\n",
+            m.state_len(),
+            m.input_len(),
+            window_steps,
+            window_scratch
+        ),
     )
     .expect("write sizes.rs");
     bench_models(&out);

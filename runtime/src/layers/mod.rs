@@ -154,6 +154,24 @@ impl LayerKind {
         }
     }
 
+    /// The cargo feature of the runtime that builds the kind (`None`: always built).
+    pub const fn feature(self) -> Option<&'static str> {
+        match self {
+            LayerKind::Dense => Some("dense"),
+            LayerKind::SimpleRnn => Some("simple-rnn"),
+            LayerKind::Lstm => Some("lstm"),
+            LayerKind::Gru => Some("gru"),
+            LayerKind::Conv1d => Some("conv1d"),
+            LayerKind::MaxPooling1d
+            | LayerKind::AveragePooling1d
+            | LayerKind::GlobalMaxPooling1d
+            | LayerKind::GlobalAveragePooling1d => Some("pooling"),
+            LayerKind::Embedding => Some("embedding"),
+            LayerKind::Bidirectional => Some("bidirectional"),
+            LayerKind::Flatten | LayerKind::Dropout => None,
+        }
+    }
+
     /// Whether this build of the runtime has the kind (its cargo feature is on).
     pub const fn is_built(self) -> bool {
         match self {
@@ -461,19 +479,28 @@ impl<T> Layer<T> {
         }
     }
 
+    /// The kinds a build needs for the layer: its own, and for Bidirectional its directions'
+    /// cells.
+    pub fn kinds(&self) -> [Option<LayerKind>; 3] {
+        let own = Some(self.layer_kind());
+        match self {
+            Layer::Bidirectional(b) => [own, Some(b.forward.kind()), Some(b.backward.kind())],
+            _ => [own, None, None],
+        }
+    }
+
     /// The first kind in the layer that this build leaves out: the layer's own, or for
     /// Bidirectional a direction's cell.
     pub fn not_built(&self) -> Option<LayerKind> {
-        let kind = self.layer_kind();
-        if !kind.is_built() {
-            return Some(kind);
-        }
+        self.kinds().into_iter().flatten().find(|k| !k.is_built())
+    }
+
+    /// Whether the layer's activation is softmax (which needs the `softmax` feature).
+    pub fn uses_softmax(&self) -> bool {
         match self {
-            Layer::Bidirectional(b) => [&b.forward, &b.backward]
-                .into_iter()
-                .map(|c| c.kind())
-                .find(|k| !k.is_built()),
-            _ => None,
+            Layer::Dense(d) => d.activation == crate::activation::Activation::Softmax,
+            Layer::Conv1d(c) => c.activation == crate::activation::Activation::Softmax,
+            _ => false,
         }
     }
 

@@ -17,6 +17,8 @@
 //!   high-water mark measured under QEMU by painting).
 //! - `cycles`: instructions per streamed step and per MAC of the reference models on
 //!   Cortex-M4F and M3 under QEMU (the `tools/insncount` TCG plugin, built with gcc).
+//! - `measure <model.ncm>`: one model's flash, RAM, stack and instructions per streamed step
+//!   on each QEMU core, the firmware built with only the runtime features the model needs.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -203,6 +205,14 @@ fn ci() -> Result<()> {
         )?;
     }
     qemu()?;
+    // `measure` on a parity case: every core measured.
+    let case = root.join("tests/qemu/gru32/model_i8x16.ncm");
+    if measure(&case)? > 0 {
+        bail!(
+            "cargo xtask measure could not measure {} on every core",
+            case.display()
+        );
+    }
     for target in THUMB_TARGETS {
         // The Black Pill (STM32F411, Cortex-M4F) firmware is built for its own target only.
         let mut args = vec![
@@ -537,26 +547,7 @@ fn cycles() -> Result<()> {
             None,
             "release",
         )?;
-        let nm = Command::new("nm")
-            .arg(&elf)
-            .output()
-            .context("running nm")?;
-        let symbols = String::from_utf8_lossy(&nm.stdout);
-        let addr = |name: &str| {
-            symbols
-                .lines()
-                .find_map(|l| {
-                    l.strip_suffix(&format!(" T {name}"))
-                        .map(|a| format!("0x{}", a.trim()))
-                })
-                .with_context(|| format!("no symbol {name} in {}", elf.display()))
-        };
-        let plugin_arg = format!(
-            "{},start={},stop={}",
-            plugin.display(),
-            addr("bench_start")?,
-            addr("bench_stop")?
-        );
+        let plugin_arg = plugin_markers(&plugin, &elf)?;
         let out = run_qemu(board, &elf, &["-d", "plugin", "-plugin", &plugin_arg])?;
         if !out.status.success() {
             bail!(
@@ -617,6 +608,196 @@ fn cycles() -> Result<()> {
         println!("{r}");
     }
     Ok(())
+}
+
+/// The plugin's argument for an ELF with the `bench_start` and `bench_stop` markers: every
+/// region between them counted.
+fn plugin_markers(plugin: &Path, elf: &Path) -> Result<String> {
+    let nm = Command::new("nm").arg(elf).output().context("running nm")?;
+    let symbols = String::from_utf8_lossy(&nm.stdout);
+    let addr = |name: &str| {
+        symbols
+            .lines()
+            .find_map(|l| {
+                l.strip_suffix(&format!(" T {name}"))
+                    .map(|a| format!("0x{}", a.trim()))
+            })
+            .with_context(|| format!("no symbol {name} in {}", elf.display()))
+    };
+    Ok(format!(
+        "{},start={},stop={}",
+        plugin.display(),
+        addr("bench_start")?,
+        addr("bench_stop")?
+    ))
+}
+
+/// Samples of the synthetic recording `cargo xtask measure` streams.
+const MEASURE_SAMPLES: usize = 480;
+/// Steps at its start left out of the per-step figures (the stepper warming up).
+const MEASURE_WARM_UP: usize = 40;
+
+/// `cargo xtask measure <model.ncm>`: what one model costs on each QEMU core, before flashing.
+/// The firmware (`firmware/qemu` bin `measure`) is built with the runtime features the model
+/// needs only (its mode's path, its layer kinds, softmax if it uses it) and the assembly
+/// kernels: at opt-level "z" for flash, state + scratch and the stack high-water mark, and at
+/// opt-level 3 for instructions per streamed step (mean and largest over a synthetic
+/// recording, after a warm-up; a window-only model: per window pass). The recording is
+/// deterministic: each channel its training mean plus up to two standard deviations, or token
+/// ids for a token model. Returns how many cores it could not measure on (a model too large
+/// for the M0's 16 KB of RAM, say), whose rows say why.
+fn measure(path: &Path) -> Result<usize> {
+    use nowcast_runtime::{AlignedBytes, Layer, Mode, Model};
+    let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
+    let blob = AlignedBytes::new(&bytes);
+    let model = Model::from_bytes(blob.as_bytes())
+        .map_err(|e| anyhow::anyhow!("{} does not load: {e:?}", path.display()))?;
+    let mut features = vec![match model.mode() {
+        Mode::I8x16 => "int",
+        Mode::F32 | Mode::I8w => "float",
+    }];
+    for layer in model.layers() {
+        let kinds = layer.kinds().into_iter().flatten();
+        let softmax = layer.uses_softmax().then_some("softmax");
+        for f in kinds.filter_map(|k| k.feature()).chain(softmax) {
+            if !features.contains(&f) {
+                features.push(f);
+            }
+        }
+    }
+    features.push("asm");
+    let features = features.join(",");
+    // The recording.
+    let n = model.input_len();
+    let vocabulary = match model.layers().first() {
+        Some(Layer::Embedding(e)) => Some(e.input_dim.max(1)),
+        _ => None,
+    };
+    let mut stream = Vec::with_capacity(4 * n * MEASURE_SAMPLES);
+    for k in 0..n * MEASURE_SAMPLES {
+        let h = (k as u32).wrapping_mul(2_654_435_761) >> 8;
+        let v = match (vocabulary, model.input_norm()) {
+            (Some(ids), _) => (h % ids) as f32,
+            (None, norm) => {
+                let u = h as f32 / (1u32 << 24) as f32 * 4.0 - 2.0;
+                norm.map_or(u, |s| s.mean[k % n] + u * s.std[k % n])
+            }
+        };
+        stream.extend(v.to_le_bytes());
+    }
+    let root = root();
+    let case = root.join("target/measure");
+    std::fs::create_dir_all(&case)?;
+    std::fs::write(case.join("model.ncm"), &bytes)?;
+    std::fs::write(case.join("stream.f32"), &stream)?;
+    let plugin = build_plugin(&root)?;
+    let macs = model.macs_per_sample();
+    let mut rows = Vec::new();
+    let mut failed = 0;
+    for board in &BOARDS {
+        rows.push(match measure_on(&root, board, &case, &features, &plugin) {
+            Ok((f, stats)) => {
+                // (A window-only model's MACs per sample are those of one window.)
+                let (_, mean, max) = stats;
+                let per_mac = match macs > 0.0 {
+                    true => format!("{:.2}", mean / macs),
+                    false => "-".to_string(),
+                };
+                format!(
+                    "{:<14} {:>10} {:>11} {:>14} {:>12} {:>14.0} {:>12.0} {:>10}",
+                    board.core, f.text, f.flash, f.state, f.stack, mean, max, per_mac
+                )
+            }
+            Err(e) => {
+                failed += 1;
+                format!("{:<14} not measured: {e:#}", board.core)
+            }
+        });
+    }
+    println!(
+        "\n{}: mode {:?}, {} inputs, {:.0} MACs per input sample (a window-only model: per window); firmware features `{features}`",
+        path.display(),
+        model.mode(),
+        n,
+        macs
+    );
+    println!(
+        "bytes at opt-level \"z\" (flash with the model; state + scratch; stack high-water mark, which includes them), instructions at opt-level 3 under QEMU per streamed step (or per window pass for a window-only model), mean and largest over {} steps after {} of warm-up",
+        MEASURE_SAMPLES - MEASURE_WARM_UP,
+        MEASURE_WARM_UP
+    );
+    println!(
+        "{:<14} {:>10} {:>11} {:>14} {:>12} {:>14} {:>12} {:>10}",
+        "core",
+        ".text",
+        "flash",
+        "state+scratch",
+        "stack (HWM)",
+        "instr mean",
+        "instr max",
+        "instr/MAC"
+    );
+    for r in rows {
+        println!("{r}");
+    }
+    Ok(failed)
+}
+
+/// [`measure`] on one core: the footprint of the opt-level "z" build, and from the opt-level 3
+/// build the region kind (`stream` or `window`) with the mean and largest instructions per
+/// region after the warm-up (every window pass for a window-only model).
+fn measure_on(
+    root: &Path,
+    board: &Board,
+    case: &Path,
+    features: &str,
+    plugin: &Path,
+) -> Result<(Footprint, (&'static str, f64, f64))> {
+    let f = footprint(
+        root,
+        board,
+        "measure",
+        case,
+        "model.ncm",
+        features,
+        LEAN_PROFILE,
+    )?;
+    let case_arg = case.display().to_string();
+    let env = [
+        ("NOWCAST_QEMU_CASE", case_arg.as_str()),
+        ("NOWCAST_QEMU_MODEL", "model.ncm"),
+    ];
+    let fw = root.join("firmware");
+    let elf = build_firmware(&fw, board, "measure", &env, Some(features), "release")?;
+    let arg = plugin_markers(plugin, &elf)?;
+    let out = run_qemu(board, &elf, &["-d", "plugin", "-plugin", &arg])?;
+    if !out.status.success() {
+        bail!(
+            "the firmware failed: {}",
+            String::from_utf8_lossy(&out.stdout)
+        );
+    }
+    let text = String::from_utf8_lossy(&out.stdout);
+    let kind = match text.lines().find_map(|l| l.strip_prefix("measure ")) {
+        Some(l) if l.starts_with("stream") => "stream",
+        Some(_) => "window",
+        None => bail!("no measure line in {text}"),
+    };
+    let counts: Vec<f64> = String::from_utf8_lossy(&out.stderr)
+        .lines()
+        .filter_map(|l| l.split("insns=").nth(1))
+        .filter_map(|v| v.trim().parse().ok())
+        .collect();
+    let counted = match kind {
+        "stream" => counts.get(MEASURE_WARM_UP..).unwrap_or_default(),
+        _ => &counts[..],
+    };
+    if counted.is_empty() {
+        bail!("no counted regions ({} in all)", counts.len());
+    }
+    let mean = counted.iter().sum::<f64>() / counted.len() as f64;
+    let max = counted.iter().copied().fold(0.0, f64::max);
+    Ok((f, (kind, mean, max)))
 }
 
 /// The lean forecaster's build for `cargo xtask size` (and the parity test): the runtime's
@@ -693,8 +874,7 @@ fn size() -> Result<()> {
     Ok(())
 }
 
-/// One row of `cargo xtask size`: builds `bin` with the case embedded, reads its sections and
-/// runs it under QEMU for the state and stack figures it prints on stderr.
+/// One row of `cargo xtask size`: the [`footprint`] of `bin` with a case of `tests/qemu`.
 fn size_row(
     root: &Path,
     board: &Board,
@@ -704,9 +884,54 @@ fn size_row(
     features: &str,
     profile: &str,
 ) -> Result<String> {
-    let fw = root.join("firmware");
     let case_dir = root.join("tests/qemu").join(case);
     let model_bytes = std::fs::metadata(case_dir.join(model))?.len();
+    let f = footprint(root, board, bin, &case_dir, model, features, profile)?;
+    let mode = model
+        .strip_prefix("model_")
+        .and_then(|m| m.strip_suffix(".ncm"))
+        .unwrap_or("f32");
+    Ok(format!(
+        "{:<9} {:<6} {:<14} {:>10} {:>11} {:>11} {:>14} {:>12}",
+        case, mode, board.core, f.text, model_bytes, f.flash, f.state, f.stack
+    ))
+}
+
+/// What a firmware build takes: code bytes, flash bytes (without the recorded input stream,
+/// which is not part of an application), and the RAM figures it prints under QEMU.
+struct Footprint {
+    text: usize,
+    flash: usize,
+    /// The model's state and scratch.
+    state: usize,
+    /// The stack high-water mark (which includes them: they live in main's frame).
+    stack: usize,
+}
+
+/// The recording a case folder's firmware embeds: its own `stream.f32`, or the shared one in
+/// the folder above (as firmware/qemu/build.rs picks it).
+fn recording(case_dir: &Path) -> PathBuf {
+    let own = case_dir.join("stream.f32");
+    if own.exists() {
+        own
+    } else {
+        case_dir.join("../stream.f32")
+    }
+}
+
+/// Builds `bin` with the case in `case_dir` embedded (blob `model`), reads its sections and
+/// runs it under QEMU for the state and stack figures it prints on stderr (`size
+/// state_bytes=<n> stack_bytes=<n>`).
+fn footprint(
+    root: &Path,
+    board: &Board,
+    bin: &str,
+    case_dir: &Path,
+    model: &str,
+    features: &str,
+    profile: &str,
+) -> Result<Footprint> {
+    let fw = root.join("firmware");
     let case_arg = case_dir.display().to_string();
     let core = board.core;
     let env = [
@@ -734,7 +959,7 @@ fn size_row(
     };
     let text = section(".text");
     // The recorded input stream is in .rodata too; it is not part of an application.
-    let recording = std::fs::metadata(root.join("tests/qemu/stream.f32"))?.len() as usize;
+    let recording = std::fs::metadata(recording(case_dir))?.len() as usize;
     let flash = text + section(".rodata") + section(".data") + section(".vector_table") - recording;
     let out = run_qemu(board, &elf, &[])?;
     if !out.status.success() {
@@ -756,21 +981,12 @@ fn size_row(
             .parse()
             .map_err(Into::into)
     };
-    let mode = model
-        .strip_prefix("model_")
-        .and_then(|m| m.strip_suffix(".ncm"))
-        .unwrap_or("f32");
-    Ok(format!(
-        "{:<9} {:<6} {:<14} {:>10} {:>11} {:>11} {:>14} {:>12}",
-        case,
-        mode,
-        core,
+    Ok(Footprint {
         text,
-        model_bytes,
         flash,
-        field("state_bytes")?,
-        field("stack_bytes")?
-    ))
+        state: field("state_bytes")?,
+        stack: field("stack_bytes")?,
+    })
 }
 
 /// Builds the TCG plugin into `target/`.
@@ -926,6 +1142,10 @@ fn main() -> Result<()> {
             Some(other) => bail!("no QEMU case {other:?} (basicmotions, or none for all)"),
         },
         "cycles" => cycles(),
+        "measure" => match std::env::args().nth(2) {
+            Some(model) => measure(Path::new(&model)).map(|_| ()),
+            None => bail!("usage: cargo xtask measure <model.ncm>"),
+        },
         "size" => size(),
         "profile" => {
             let args: Vec<String> = std::env::args().skip(2).collect();
@@ -937,7 +1157,7 @@ fn main() -> Result<()> {
             }
         }
         _ => {
-            eprintln!("usage: cargo xtask <ci|qemu|cycles|size|profile|bless|qemu-case>");
+            eprintln!("usage: cargo xtask <ci|qemu|cycles|size|measure|profile|bless|qemu-case>");
             std::process::exit(2);
         }
     }
