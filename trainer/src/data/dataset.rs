@@ -415,7 +415,7 @@ fn select_features(
                     && report.segment_column.as_ref() != Some(c)
                     && !report.unnamed_columns.contains(c)
                     && !report.counter_columns.contains(c)
-                    && !report.flag_columns.contains(c)
+                    && (**c == config.target || !report.flag_columns.contains(c))
             })
             .filter(|c| {
                 let values = series.column(c).and_then(|v| v.get(train.clone()));

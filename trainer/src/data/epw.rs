@@ -20,6 +20,9 @@ use super::read::{RawRow, RawTable};
 
 /// Fields in a data row.
 pub const FIELDS: usize = 35;
+/// Fields a data row has at least: the time fields, the source flags and the dry-bulb
+/// temperature.
+pub const MIN_FIELDS: usize = 7;
 /// Header lines above the data.
 const HEADER_LINES: u64 = 8;
 /// The first field of the first and of the last header line.
@@ -72,10 +75,47 @@ const HOUR: usize = 3;
 const MINUTE: usize = 4;
 
 /// Whether a file (its text after any byte-order mark) is an EPW file: its first line starts
-/// with `LOCATION,`.
+/// with `LOCATION,` and one of the next few starts with `DATA PERIODS,` (a CSV file whose
+/// first column is named `LOCATION` is none).
 pub(crate) fn is_epw(text: &[u8]) -> bool {
-    text.strip_prefix(FIRST_HEADER.as_bytes())
-        .is_some_and(|rest| rest.first() == Some(&b','))
+    let starts = |line: &[u8], field: &str| {
+        line.strip_prefix(field.as_bytes())
+            .is_some_and(|rest| rest.first() == Some(&b','))
+    };
+    let mut lines = text.split(|&b| b == b'\n');
+    lines
+        .next()
+        .is_some_and(|first| starts(first, FIRST_HEADER))
+        && lines
+            .take(2 * HEADER_LINES as usize)
+            .any(|l| starts(l, LAST_HEADER))
+}
+
+/// File line numbers of records from their byte offsets, counted once (the csv crate's own
+/// line count is off in files with CRLF line ends, which most EPW files have).
+struct LineOf<'t> {
+    text: &'t [u8],
+    byte: usize,
+    line: u64,
+}
+
+impl LineOf<'_> {
+    /// The line of the record at byte `at`, at or after the last one asked for. (With CRLF
+    /// line ends the csv crate's record can start at the `\n` of the line before it.)
+    fn at(&mut self, at: u64) -> u64 {
+        let mut at = (at as usize).clamp(self.byte, self.text.len());
+        while self
+            .text
+            .get(at)
+            .is_some_and(|b| matches!(b, b'\r' | b'\n'))
+        {
+            at += 1;
+        }
+        let newlines = self.text[self.byte..at].iter().filter(|&&b| b == b'\n');
+        self.line += newlines.count() as u64;
+        self.byte = at;
+        self.line
+    }
 }
 
 /// The station an EPW file's `LOCATION` line names: city, region and country, those given.
@@ -95,6 +135,11 @@ pub(crate) fn read(text: &[u8]) -> Result<(RawTable, String), LoadError> {
         .trim(csv::Trim::All)
         .from_reader(text);
     let mut records = reader.records();
+    let mut line_of = LineOf {
+        text,
+        byte: 0,
+        line: 1,
+    };
     let mut station_name = String::new();
     for line in 1..=HEADER_LINES {
         let record = match records.next() {
@@ -105,7 +150,7 @@ pub(crate) fn read(text: &[u8]) -> Result<(RawTable, String), LoadError> {
         if line == 1 {
             station_name = station(&record);
         }
-        let at = record.position().map_or(line, |p| p.line());
+        let at = record.position().map_or(line, |p| line_of.at(p.byte()));
         if line == HEADER_LINES && record.get(0) != Some(LAST_HEADER) {
             return Err(LoadError::EpwHeader {
                 line: at,
@@ -118,29 +163,33 @@ pub(crate) fn read(text: &[u8]) -> Result<(RawTable, String), LoadError> {
         let record = match record {
             Ok(record) => record,
             Err(source) => {
-                let line = source.position().map_or(0, |p| p.line());
+                let line = source.position().map_or(0, |p| line_of.at(p.byte()));
                 return Err(LoadError::Csv { line, source });
             }
         };
-        let line = record.position().map_or(0, |p| p.line());
+        let line = record.position().map_or(0, |p| line_of.at(p.byte()));
         if record.iter().all(str::is_empty) {
             continue;
         }
-        rows.push(match record.len() {
-            FIELDS => Ok(RawRow {
-                line,
-                cells: record,
-            }),
-            found => Err(LoadError::FieldCount {
-                line,
-                expected: FIELDS,
-                found,
-            }),
+        // EnergyPlus reads a row with trailing fields left off (older files end before the
+        // precipitation fields): they are missing. Empty fields past the last are ignored.
+        let found = record.len();
+        let extra_empty = record.iter().skip(FIELDS).all(str::is_empty);
+        rows.push(match found {
+            MIN_FIELDS.. if found <= FIELDS || extra_empty => {
+                let mut cells: StringRecord = record.iter().take(FIELDS).collect();
+                while cells.len() < FIELDS {
+                    cells.push_field("");
+                }
+                Ok(RawRow { line, cells })
+            }
+            found => Err(LoadError::EpwFieldCount { line, found }),
         });
     }
     // Hourly if every minute is 0 or 60 (the hour ending is then the time); else the minute
     // ends an interval within the hour before `hour`.
-    let hourly = (rows.iter().flatten()).all(|r| matches!(&r.cells[MINUTE], "0" | "60"));
+    let minute = |r: &RawRow| r.cells[MINUTE].parse::<u32>().ok();
+    let hourly = (rows.iter().flatten()).all(|r| matches!(minute(r), Some(0 | 60)));
     let mut header: Vec<String> = ["Year", "Month", "Day", "Hour"].map(String::from).to_vec();
     if !hourly {
         header.push("Minute".to_owned());
@@ -232,15 +281,15 @@ mod tests {
     #[test]
     fn epw_rows_are_hour_ending_in_one_year_with_missing_codes_missing() {
         let text = epw(&[
-            row("1995,1,31,23,60", "5.1", "100100"),
-            row("1995,1,31,24,60", "99.9", "100200"),
-            row("1999,2,1,1,60", "4.6", "999999"),
-            row("1999,2,1,2,60", "4.2", "99900"),
+            row("1999,1,31,23,60", "5.1", "100100"),
+            row("1999,1,31,24,60", "99.9", "100200"),
+            row("1995,2,1,1,60", "4.6", "999999"),
+            row("1995,2,1,2,60", "4.2", "99900"),
         ]);
         let series = load(&text).unwrap();
         let report = series.report();
         assert_eq!(report.epw_station.as_deref(), Some("AMSTERDAM, NLD"));
-        assert_eq!(report.typical_years, [1995, 1999]);
+        assert_eq!(report.typical_years, [1999, 1995]);
         let start = timestamp::from_parts(&["1990", "1", "31", "23"]).unwrap();
         let hour = 3_600_000;
         assert_eq!(
@@ -289,22 +338,50 @@ mod tests {
     #[test]
     fn bad_epw_headers_and_rows_are_named() {
         let mut text = epw(&[row("1995,1,1,1,60", "5.1", "100100")]);
-        text = text.replace("DATA PERIODS", "DATA");
+        // A comment line too many.
+        text = text.replace("COMMENTS 2,\n", "COMMENTS 2,\nCOMMENTS 3,\n");
         assert!(matches!(
             load(&text).unwrap_err(),
-            LoadError::EpwHeader { line: 8, found } if found == "DATA"
+            LoadError::EpwHeader { line: 8, found } if found == "COMMENTS 3"
         ));
         let text = epw(&[
             row("1995,1,1,1,60", "5.1", "100100"),
-            "1995,1,1,2,60,C9,5.0".to_owned(),
+            "1995,1,1,2,60,C9".to_owned(),
         ]);
         assert!(matches!(
             load(&text).unwrap_err(),
-            LoadError::FieldCount {
-                line: 10,
-                expected: 35,
-                found: 7
-            }
+            LoadError::EpwFieldCount { line: 10, found: 6 }
         ));
+        // The line numbers of a file with CRLF line ends.
+        let text = text.replace('\n', "\r\n");
+        let err = load(&text).unwrap_err();
+        assert!(
+            matches!(err, LoadError::EpwFieldCount { line: 10, found: 6 }),
+            "{err:?}"
+        );
+    }
+
+    #[test]
+    fn short_and_trailing_comma_epw_rows_load() {
+        // Trailing fields left off are missing; an empty field past the last is ignored; a
+        // minute written `00` is an hourly file's.
+        let full = row("2001,3,1,1,00", "5.1", "100100");
+        let short: Vec<&str> = full.split(',').take(10).collect();
+        let text = epw(&[short.join(","), row("2001,3,1,2,00", "5.2", "100200") + ","]);
+        let series = load(&text).unwrap();
+        assert_eq!(series.column("temp_air").unwrap(), [5.1, 5.2]);
+        assert!(series.column("albedo").unwrap()[0].is_nan());
+        assert!(!series.columns().iter().any(|c| c == "Minute"));
+        let start = timestamp::from_parts(&["2001", "3", "1", "1"]).unwrap();
+        assert_eq!(series.times()[0], start);
+    }
+
+    #[test]
+    fn a_csv_with_a_location_column_is_no_epw() {
+        let text = "LOCATION,time,temp\nsite A,2024-01-01T00:00:00Z,1.5\n\
+                    site A,2024-01-01T01:00:00Z,1.7\n";
+        let series = load(text).unwrap();
+        assert!(series.report().epw_station.is_none());
+        assert_eq!(series.column("temp").unwrap(), [1.5, 1.7]);
     }
 }

@@ -77,6 +77,18 @@ pub enum LoadError {
         /// Its first field.
         found: String,
     },
+    /// An EnergyPlus weather file's data row has too few fields, or non-empty ones past the
+    /// last.
+    #[error(
+        "line {line}: {found} fields, but an EnergyPlus weather (EPW) data row has 35 (at \
+         least 7: the time fields, the source flags and the dry-bulb temperature)"
+    )]
+    EpwFieldCount {
+        /// Line of the row.
+        line: u64,
+        /// Fields in this row.
+        found: usize,
+    },
     /// No column holds timestamps in a known layout.
     #[error(
         "no timestamp column: no column's first data cell is an ISO 8601, Jena or spreadsheet \
@@ -204,6 +216,7 @@ impl LoadError {
     pub fn row_line(&self) -> Option<u64> {
         match self {
             Self::FieldCount { line, .. }
+            | Self::EpwFieldCount { line, .. }
             | Self::NotUtf8 { line }
             | Self::BadTimestamp { line, .. }
             | Self::NotANumber { line, .. }

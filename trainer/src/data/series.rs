@@ -357,12 +357,20 @@ impl fmt::Display for LoadReport {
                 None => writeln!(f, "missing values: {}", columns.join(", "))?,
             }
         }
-        if !self.non_numeric_columns.is_empty() {
-            writeln!(
-                f,
-                "not numeric, left out: {}",
-                list(&self.non_numeric_columns)
-            )?;
+        // A column with no cell to read (an EPW file's fields its source never fills) is
+        // empty, not text.
+        let (mut text, mut empty) = (Vec::new(), Vec::new());
+        for (i, c) in self.non_numeric_columns.iter().enumerate() {
+            match self.non_numeric_first.get(i) {
+                Some(None) => empty.push(c.clone()),
+                _ => text.push(c.clone()),
+            }
+        }
+        if !text.is_empty() {
+            writeln!(f, "not numeric, left out: {}", list(&text))?;
+        }
+        if !empty.is_empty() {
+            writeln!(f, "every cell missing, left out: {}", list(&empty))?;
         }
         if !self.unread_columns.is_empty() {
             writeln!(f, "left out unread: {}", list(&self.unread_columns))?;
@@ -635,7 +643,7 @@ impl Series {
                 .map(|&i| header[i].clone())
                 .collect(),
             flag_columns: (numeric.iter())
-                .filter(|&&i| flag_named(&header[i]))
+                .filter(|&&i| flag_named(&header[i], &header))
                 .map(|&i| header[i].clone())
                 .collect(),
             counter_columns: (numeric.iter().enumerate())
@@ -1310,18 +1318,21 @@ impl TimeColumns {
 }
 
 /// The source years of a typical-year file (a PSM3 or EnergyPlus typical meteorological year,
-/// each month from another year: January 2003, February 2004, ...), one per run of rows from
+/// each month from another year: January 2003, February 1998, ...), one per run of rows from
 /// one year, in file order: the `year` column takes at least two values, the `month` column
-/// never goes back, and the year changes only where the month does. Such a file is in time
-/// order once every row has one year, and no other is: a record that runs on into the next
-/// year goes from month 12 back to 1. With them, whether a row is February 29. `None` for any
+/// goes up one month at a time (none skipped), and the year changes only where the month does;
+/// and either a year is lower than the one before (the real times would go backwards) or the
+/// months run from January to December. Such a file is in time order once every row has one
+/// year. A record that runs on into the next year goes from month 12 back to 1, and one with a
+/// gap of a year or more skips months or keeps its years in order without covering a whole
+/// year: neither is a typical year. With them, whether a row is February 29. `None` for any
 /// other file. (Rows whose year or month is not a whole number are left to the timestamp
 /// check.) `columns`: year, month and day.
 fn typical_years(table: &RawTable, columns: [usize; 6]) -> Option<(Vec<i64>, bool)> {
     let [year, month, day, ..] = columns;
     let mut years: Vec<i64> = Vec::new();
-    let mut last_month = 0;
-    let mut leap = false;
+    let (mut first_month, mut last_month) = (0, 0);
+    let (mut leap, mut backwards) = (false, false);
     for row in table.good_rows() {
         let (Some(y), Some(m)) = (
             timestamp::whole_number(&row.cells[year], 4),
@@ -1330,18 +1341,24 @@ fn typical_years(table: &RawTable, columns: [usize; 6]) -> Option<(Vec<i64>, boo
             continue;
         };
         leap |= m == 2 && timestamp::whole_number(&row.cells[day], 2) == Some(29);
-        if m < last_month {
+        if m < last_month || (last_month > 0 && m > last_month + 1) {
             return None;
         }
-        if years.last() != Some(&i64::from(y)) {
+        if first_month == 0 {
+            first_month = m;
+        }
+        let y = i64::from(y);
+        if years.last() != Some(&y) {
             if m == last_month {
                 return None;
             }
-            years.push(i64::from(y));
+            backwards |= years.last().is_some_and(|&last| y < last);
+            years.push(y);
         }
         last_month = m;
     }
-    (years.len() >= 2).then_some((years, leap))
+    let whole_year = first_month == 1 && last_month == 12;
+    (years.len() >= 2 && (backwards || whole_year)).then_some((years, leap))
 }
 
 /// A cell of a numeric column.
@@ -1515,30 +1532,38 @@ pub(crate) fn time_like_name(name: &str) -> bool {
 }
 
 /// The last word (after a space, `_` or `-`; any case) of a data-quality column's name: a
-/// TMY3 file's `GHI source` and `GHI uncert (%)`, a BSRN or MIDC export's `qc` and `flag`
-/// columns. Their numbers are codes about a reading, not readings.
-pub const FLAG_WORDS: [&str; 8] = [
-    "source",
-    "uncert",
-    "uncertainty",
-    "flag",
-    "flags",
-    "qc",
-    "qcflag",
-    "quality",
-];
+/// TMY3 file's `GHI uncert (%)`, a BSRN or MIDC export's `qc` and `flag` columns. Their numbers
+/// are codes about a reading, not readings. (Not `quality`: `air_quality` is a reading.)
+pub const FLAG_WORDS: [&str; 6] = ["uncert", "uncertainty", "flag", "flags", "qc", "qcflag"];
 
-/// Whether a column is named like a data-quality column: its last word, a unit in brackets
-/// after it left out, is one of [`FLAG_WORDS`] (`GHI uncert (%)`, `Dry-bulb uncert (code)`,
-/// `temp_qc`, `Flag`), or it is a TMY3 present-weather code (`PresWth (METAR code)`).
-pub(crate) fn flag_named(name: &str) -> bool {
+/// A column's name in lower case without a unit in brackets after it, and its last word.
+fn name_words(name: &str) -> (String, String) {
     let lower = name.trim().to_ascii_lowercase();
     let stem = match lower.rfind(['(', '[']) {
         Some(at) if at > 0 && lower.ends_with([')', ']']) => lower[..at].trim_end(),
         _ => lower.as_str(),
     };
-    let last = stem.rsplit([' ', '_', '-']).next().unwrap_or("");
-    FLAG_WORDS.contains(&last) || lower.ends_with("(metar code)")
+    let last = stem.rsplit([' ', '_', '-']).next().unwrap_or("").to_owned();
+    (stem.to_owned(), last)
+}
+
+/// Whether a column is named like a data-quality column: its last word, a unit in brackets
+/// after it left out, is one of [`FLAG_WORDS`] (`GHI uncert (%)`, `Dry-bulb uncert (code)`,
+/// `temp_qc`, `Flag`), or it is a TMY3 present-weather code (`PresWth (METAR code)`), or a
+/// `source` column with an `uncert` twin among `header` (a TMY3 file's `GHI source` next to
+/// `GHI uncert (%)`; a lone `heat_source` is a reading).
+pub(crate) fn flag_named(name: &str, header: &[String]) -> bool {
+    let (stem, last) = name_words(name);
+    let uncert_twin = || {
+        let prefix = &stem[..stem.len() - last.len()];
+        header.iter().any(|h| {
+            let (other, other_last) = name_words(h);
+            other_last.starts_with("uncert") && other[..other.len() - other_last.len()] == *prefix
+        })
+    };
+    FLAG_WORDS.contains(&last.as_str())
+        || name.trim().to_ascii_lowercase().ends_with("(metar code)")
+        || (last == "source" && uncert_twin())
 }
 
 /// Whether a column is named like a row number ([`COUNTER_NAMES`]).
@@ -2282,7 +2307,6 @@ mod tests {
     #[test]
     fn data_quality_codes_are_no_default_features() {
         for name in [
-            "GHI source",
             "GHI uncert (%)",
             "Dry-bulb uncert (code)",
             "temp_qc",
@@ -2290,16 +2314,23 @@ mod tests {
             "ghi-flag",
             "PresWth (METAR code)",
         ] {
-            assert!(flag_named(name), "{name}");
+            assert!(flag_named(name, &[]), "{name}");
         }
         for name in [
             "GHI (W/m^2)",
             "flagpole_temp",
             "resource_kw",
             "Temperature [deg C]",
+            "air_quality",
+            "sensor.kitchen_air_quality",
+            "heat_source",
         ] {
-            assert!(!flag_named(name), "{name}");
+            assert!(!flag_named(name, &[]), "{name}");
         }
+        // A TMY3 `source` column next to its `uncert` twin.
+        let tmy3 = ["GHI (W/m^2)", "GHI source", "GHI uncert (%)", "DNI source"].map(String::from);
+        assert!(flag_named("GHI source", &tmy3));
+        assert!(!flag_named("DNI source", &tmy3));
         let text = "time,temp,temp_qc,rh\n2023-01-01T00:00,1,0,50\n2023-01-01T01:00,2,2,51\n\
                     2023-01-01T02:00,3,0,52\n";
         let series = load(text).unwrap();
@@ -2316,6 +2347,14 @@ mod tests {
         let dataset = Dataset::new(&series, &config).unwrap();
         let names: Vec<&str> = dataset.features().iter().map(|f| f.as_str()).collect();
         assert_eq!(names, ["temp", "rh"]);
+        // Forecasting a flag column itself, its past is a feature.
+        let config = DatasetConfig {
+            target: "temp_qc".into(),
+            ..config
+        };
+        let dataset = Dataset::new(&series, &config).unwrap();
+        let names: Vec<&str> = dataset.features().iter().map(|f| f.as_str()).collect();
+        assert_eq!(names, ["temp", "temp_qc", "rh"]);
     }
 
     #[test]
@@ -2344,15 +2383,32 @@ mod tests {
             load(within).unwrap_err(),
             LoadError::TimeGoesBackwards { line: 4, .. }
         ));
+        // A log with a gap of more than a year keeps its years: months skipped, or in order
+        // without a whole year.
+        for gap in [
+            "Year,Month,Day,Hour,Temperature\n2019,3,1,0,1\n2019,4,1,0,2\n2020,6,1,0,3\n",
+            "Year,Month,Day,Hour,Temperature\n2019,3,1,0,1\n2019,4,1,0,2\n2021,5,1,0,3\n",
+        ] {
+            let series = load(gap).unwrap();
+            assert!(series.report().typical_years.is_empty(), "{gap}");
+            let year = 365 * 24 * 3_600_000;
+            assert!(series.times()[2] - series.times()[1] > year);
+        }
+        // A whole typical year whose months' years happen to rise is still one.
+        let mut rising = String::from("Year,Month,Day,Hour,Temperature\n");
+        for month in 1..=12 {
+            rising.push_str(&format!("{},{month},1,0,{month}\n", 2000 + month));
+        }
+        assert_eq!(load(&rising).unwrap().report().typical_years.len(), 12);
     }
 
     #[test]
     fn a_typical_year_with_february_29_moves_to_a_leap_year() {
         // February from 2008, a leap year, with its 29th; March from 2011.
-        let text = "Year,Month,Day,Hour,Temperature\n2003,1,31,23,1\n2008,2,28,23,2\n\
+        let text = "Year,Month,Day,Hour,Temperature\n2013,1,31,23,1\n2008,2,28,23,2\n\
                     2008,2,29,0,3\n2008,2,29,23,4\n2011,3,1,0,5\n";
         let series = load(text).unwrap();
-        assert_eq!(series.report().typical_years, [2003, 2008, 2011]);
+        assert_eq!(series.report().typical_years, [2013, 2008, 2011]);
         assert_eq!(series.report().typical_year, Some(tmy3::TYPICAL_LEAP_YEAR));
         let feb29 = timestamp::from_parts(&["1988", "2", "29", "0"]).unwrap();
         assert_eq!(series.times()[2], feb29);
@@ -2360,7 +2416,7 @@ mod tests {
         assert_eq!(series.times()[4] - series.times()[3], 3_600_000);
         assert!(series.report().to_string().contains("moved to 1988"));
         // Without February 29 the year is not a leap year, so March 1 follows February 28.
-        let text = "Year,Month,Day,Hour,Temperature\n2008,2,28,23,2\n2011,3,1,0,5\n";
+        let text = "Year,Month,Day,Hour,Temperature\n2018,2,28,23,2\n2011,3,1,0,5\n";
         let series = load(text).unwrap();
         assert_eq!(series.report().typical_year, Some(tmy3::TMY3_YEAR));
         assert_eq!(series.times()[1] - series.times()[0], 3_600_000);
@@ -2894,6 +2950,15 @@ Date (MM/DD/YYYY),Time (HH:MM),Dry-bulb (C),Dry-bulb source
                 Some((2, "CLR".to_owned())),
                 None
             ]
+        );
+        let report = series.report().to_string();
+        assert!(
+            report.contains("not numeric, left out: `temp`, `sky`"),
+            "{report}"
+        );
+        assert!(
+            report.contains("every cell missing, left out: `empty`"),
+            "{report}"
         );
     }
 
