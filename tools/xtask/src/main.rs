@@ -447,6 +447,9 @@ struct Board {
     machine: &'static str,
     cpu: &'static str,
     core: &'static str,
+    /// The QEMU board's flash and RAM (firmware/qemu/build.rs's memory.x).
+    flash_kb: usize,
+    ram_kb: usize,
 }
 
 /// The boards of `cargo xtask cycles` and `cargo xtask size`.
@@ -456,18 +459,24 @@ const BOARDS: [Board; 3] = [
         machine: "mps2-an386",
         cpu: "cortex-m4",
         core: "M4F",
+        flash_kb: 4096,
+        ram_kb: 4096,
     },
     Board {
         target: "thumbv7m-none-eabi",
         machine: "lm3s6965evb",
         cpu: "cortex-m3",
         core: "M3 (soft f32)",
+        flash_kb: 256,
+        ram_kb: 64,
     },
     Board {
         target: "thumbv6m-none-eabi",
         machine: "microbit",
         cpu: "cortex-m0",
         core: "M0 (soft f32)",
+        flash_kb: 256,
+        ram_kb: 16,
     },
 ];
 
@@ -647,7 +656,7 @@ const MEASURE_WARM_UP: usize = 40;
 /// ids for a token model. Returns how many cores it could not measure on (a model too large
 /// for the M0's 16 KB of RAM, say), whose rows say why.
 fn measure(path: &Path) -> Result<usize> {
-    use nowcast_runtime::{AlignedBytes, Layer, Mode, Model};
+    use nowcast_runtime::{AlignedBytes, Mode, Model};
     let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
     let blob = AlignedBytes::new(&bytes);
     let model = Model::from_bytes(blob.as_bytes())
@@ -669,10 +678,7 @@ fn measure(path: &Path) -> Result<usize> {
     let features = features.join(",");
     // The recording.
     let n = model.input_len();
-    let vocabulary = match model.layers().first() {
-        Some(Layer::Embedding(e)) => Some(e.input_dim.max(1)),
-        _ => None,
-    };
+    let vocabulary = model.vocab().map(|v| v.max(1));
     let mut stream = Vec::with_capacity(4 * n * MEASURE_SAMPLES);
     for k in 0..n * MEASURE_SAMPLES {
         let h = (k as u32).wrapping_mul(2_654_435_761) >> 8;
@@ -753,6 +759,7 @@ fn measure_on(
     features: &str,
     plugin: &Path,
 ) -> Result<(Footprint, (&'static str, f64, f64))> {
+    let model_bytes = std::fs::metadata(case.join("model.ncm"))?.len();
     let f = footprint(
         root,
         board,
@@ -761,7 +768,14 @@ fn measure_on(
         "model.ncm",
         features,
         LEAN_PROFILE,
-    )?;
+    )
+    .with_context(|| {
+        format!(
+            "the {model_bytes}-byte model on a board with {} KB of flash and {} KB of RAM \
+                 (cargo's and QEMU's output above)",
+            board.flash_kb, board.ram_kb
+        )
+    })?;
     let case_arg = case.display().to_string();
     let env = [
         ("NOWCAST_QEMU_CASE", case_arg.as_str()),

@@ -76,9 +76,15 @@ fn run(model: &Model<'_>, replay: &mut Replay) -> (&'static [u8], u64, usize) {
     };
     let mut sample = [0.0f32; INPUTS];
     let mut steps = 0;
+    // A token model (first layer Embedding) steps on one token id per sample.
+    let tokens = model.vocab().is_some();
     while replay.read(&mut sample) {
+        let id = sample[0] as u16;
         bench_start();
-        let out = stepper.step(&sample);
+        let out = match tokens {
+            true => stepper.step_token(id),
+            false => stepper.step(&sample),
+        };
         bench_stop();
         if out.is_err() {
             fail(b"error: step failed\n");
@@ -89,12 +95,33 @@ fn run(model: &Model<'_>, replay: &mut Replay) -> (&'static [u8], u64, usize) {
 }
 
 /// One window pass per `WINDOW_STEPS` samples of the recording, one region each: the region
-/// kind, the passes and the bytes of the window's samples and scratch.
+/// kind, the passes and the bytes of the window's samples (a token model's ids) and scratch.
 #[cfg(nowcast_window_only)]
 fn run(model: &Model<'_>, replay: &mut Replay) -> (&'static [u8], u64, usize) {
-    let mut window = [0.0f32; WINDOW_STEPS * INPUTS];
     let mut scratch = [0.0f32; WINDOW_SCRATCH_LEN];
     let mut passes = 0;
+    // A token model (first layer Embedding) runs over token ids, one per sample.
+    if model.vocab().is_some() {
+        let mut ids = [0u16; WINDOW_STEPS];
+        let mut sample = [0.0f32; INPUTS];
+        'tokens: loop {
+            for id in ids.iter_mut() {
+                if !replay.read(&mut sample) {
+                    break 'tokens;
+                }
+                *id = sample[0] as u16;
+            }
+            bench_start();
+            let out = model.window_tokens(&ids, &mut scratch);
+            bench_stop();
+            if out.is_err() {
+                fail(b"error: window failed\n");
+            }
+            passes += 1;
+        }
+        return (b"window ", passes, 2 * ids.len() + 4 * scratch.len());
+    }
+    let mut window = [0.0f32; WINDOW_STEPS * INPUTS];
     'passes: loop {
         for sample in window.chunks_exact_mut(INPUTS) {
             if !replay.read(sample) {
