@@ -492,7 +492,17 @@ impl<T> Layer<T> {
     /// The first kind in the layer that this build leaves out: the layer's own, or for
     /// Bidirectional a direction's cell.
     pub fn not_built(&self) -> Option<LayerKind> {
-        self.kinds().into_iter().flatten().find(|k| !k.is_built())
+        let kind = self.layer_kind();
+        if !kind.is_built() {
+            return Some(kind);
+        }
+        match self {
+            Layer::Bidirectional(b) => [&b.forward, &b.backward]
+                .into_iter()
+                .map(|c| c.kind())
+                .find(|k| !k.is_built()),
+            _ => None,
+        }
     }
 
     /// Whether the layer's activation is softmax (which needs the `softmax` feature).
