@@ -105,6 +105,39 @@ pub fn window_mae_at(
     window_mae(&model, dataset, starts).map(|(mae, _)| Some(mae))
 }
 
+/// Streaming MAE of a model blob over a split on the targets of the windows starting at
+/// `starts` (a subset of the split's, such as those a baseline covers): the forecasts of a
+/// stream from a fresh state at the split start and at every segment start, as [`evaluate`]
+/// scores them, kept where their target is one of those windows'. `None` for no such forecast
+/// or a model that cannot stream.
+pub fn stream_mae_at(
+    blob: &[u8],
+    dataset: &Dataset,
+    split: Split,
+    starts: &[usize],
+) -> Result<Option<f64>, EvalError> {
+    let aligned = AlignedBytes::new(blob);
+    let model = Model::from_bytes(aligned.as_bytes()).map_err(EvalError::Load)?;
+    check_features(&model, dataset)?;
+    if starts.is_empty() || !model.is_streamable() {
+        return Ok(None);
+    }
+    let offset = dataset.window().target_offset();
+    let mut targets: Vec<usize> = starts.iter().map(|&s| s + offset).collect();
+    targets.sort_unstable();
+    let delay = dataset.window().delay();
+    let (mut sum, mut n) = (0.0, 0usize);
+    for (t, f) in stream_forecasts(&model, dataset, split)? {
+        let target = t + delay;
+        let same_segment = dataset.segment_of(t).is_some_and(|s| s.contains(&target));
+        if same_segment && targets.binary_search(&target).is_ok() {
+            sum += (f64::from(f) - dataset.target()[target]).abs();
+            n += 1;
+        }
+    }
+    Ok((n > 0).then(|| sum / n as f64))
+}
+
 /// Forecasts for windows starting at `starts`, through the runtime in window mode.
 pub fn window_forecasts(
     model: &Model<'_>,

@@ -46,6 +46,8 @@ struct EvalJson {
     seasonal_windows: [usize; 2],
     /// The model's window-mode val and test MAE on those windows, where they are not all.
     model_on_seasonal_windows_mae: [Option<f64>; 2],
+    /// The same in streaming mode.
+    model_on_seasonal_windows_stream_mae: [Option<f64>; 2],
 }
 
 fn read_model(path: &std::path::Path) -> Result<AlignedBytes> {
@@ -98,6 +100,7 @@ pub fn eval(a: &EvalArgs) -> Result<()> {
             windows: [s.val.as_ref().map_or(0, |v| v.windows), s.test.windows],
             seasonal_windows: s.seasonal_cover.map(|c| c.0),
             model_on_seasonal_windows_mae: s.model_on_seasonal,
+            model_on_seasonal_windows_stream_mae: s.model_on_seasonal_stream,
         };
         outln!("{}", serde_json::to_string_pretty(&j)?);
     } else {

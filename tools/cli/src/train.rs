@@ -155,6 +155,8 @@ pub struct Metrics {
     pub seasonal_windows: [usize; 2],
     /// The model's window-mode val and test MAE on those windows, where they are not all.
     pub model_on_seasonal_windows_mae: [Option<f64>; 2],
+    /// The same in streaming mode (`None` also for a model that cannot stream).
+    pub model_on_seasonal_windows_stream_mae: [Option<f64>; 2],
     pub season: usize,
     pub epochs_run: usize,
     pub best_epoch: usize,
@@ -185,6 +187,8 @@ pub struct Scores {
     /// The model's window-mode MAE on the windows seasonal persistence covers, where it covers
     /// some but not all of a split's: the two compared on the same windows.
     pub model_on_seasonal: [Option<f64>; 2],
+    /// The same in streaming mode (its forecasts of those windows' targets).
+    pub model_on_seasonal_stream: [Option<f64>; 2],
 }
 
 impl Scores {
@@ -199,15 +203,13 @@ impl Scores {
 pub fn score(blob: &[u8], loaded: &Loaded) -> Result<Scores> {
     let d = &loaded.dataset;
     let seasonal = [Split::Val, Split::Test].map(|s| baseline::seasonal_mae(d, s, loaded.season));
-    let mut model_on_seasonal = [None, None];
-    for ((mae, split), s) in model_on_seasonal
-        .iter_mut()
-        .zip([Split::Val, Split::Test])
-        .zip(&seasonal)
-    {
+    let (mut model_on_seasonal, mut model_on_seasonal_stream) = ([None, None], [None, None]);
+    for (i, split) in [Split::Val, Split::Test].into_iter().enumerate() {
+        let s = &seasonal[i];
         if s.covered > 0 && s.covered < s.windows {
             let starts = baseline::seasonal_starts(d, split, loaded.season);
-            *mae = eval::window_mae_at(blob, d, &starts)?;
+            model_on_seasonal[i] = eval::window_mae_at(blob, d, &starts)?;
+            model_on_seasonal_stream[i] = eval::stream_mae_at(blob, d, split, &starts)?;
         }
     }
     Ok(Scores {
@@ -220,6 +222,7 @@ pub fn score(blob: &[u8], loaded: &Loaded) -> Result<Scores> {
         seasonal: seasonal.map(|s| s.mae),
         seasonal_cover: seasonal.map(|s| (s.covered, s.windows)),
         model_on_seasonal,
+        model_on_seasonal_stream,
     })
 }
 
@@ -312,12 +315,9 @@ pub fn print_scores(s: &Scores, loaded: &Loaded) {
             "  (seasonal persistence covers only {}: for the others the row it reads, a whole number of seasons back, is before the split or across a gap)",
             partial.join(", ")
         );
-        let on = (["val", "test"]
-            .iter()
-            .zip(s.model_on_seasonal)
-            .zip(s.seasonal))
-        .filter_map(|((split, model), seasonal)| Some((split, model?, seasonal?)));
-        for (split, model, seasonal) in on {
+        let on = (["val", "test"].iter().enumerate())
+            .filter_map(|(i, split)| Some((split, s.model_on_seasonal[i]?, s.seasonal[i]?, i)));
+        for (split, model, seasonal, i) in on {
             let change = match seasonal > 0.0 {
                 true => format!(
                     ": {:.1}% {}",
@@ -326,8 +326,10 @@ pub fn print_scores(s: &Scores, loaded: &Loaded) {
                 ),
                 false => String::new(),
             };
+            let stream = s.model_on_seasonal_stream[i]
+                .map_or(String::new(), |m| format!(" (streaming {})", figure(m)));
             outln!(
-                "  on the {split} windows it covers, the model's window-mode MAE is {} against seasonal persistence's {}{change}",
+                "  on the {split} windows it covers, the model's window-mode MAE is {}{stream} against seasonal persistence's {}{change}",
                 figure(model),
                 figure(seasonal)
             );
@@ -753,6 +755,7 @@ pub fn run(a: &TrainArgs) -> Result<Metrics> {
         seasonal_test_mae: s.seasonal[1],
         seasonal_windows: s.seasonal_cover.map(|c| c.0),
         model_on_seasonal_windows_mae: s.model_on_seasonal,
+        model_on_seasonal_windows_stream_mae: s.model_on_seasonal_stream,
         season: loaded.season,
         epochs_run: history.epochs_run(),
         best_epoch: history.best_epoch,

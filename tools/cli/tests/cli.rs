@@ -470,6 +470,15 @@ fn baselines_and_splits_are_checked_before_they_mislead() {
         .as_f64()
         .unwrap();
     assert!(on_covered.is_finite() && on_covered > 0.0, "{metrics}");
+    // And in streaming mode, over the same targets.
+    let streamed = metrics["model_on_seasonal_windows_stream_mae"][1]
+        .as_f64()
+        .unwrap();
+    assert!(streamed.is_finite() && streamed > 0.0, "{metrics}");
+    assert!(
+        t.contains("window-mode MAE is ") && t.contains(" (streaming "),
+        "{t}"
+    );
     // Within the window (24 rows), every window is covered and compared.
     let o = with(&["--season", "24", "--report", &report]);
     let t = text(&o);
