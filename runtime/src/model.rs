@@ -746,15 +746,31 @@ impl<'a> Model<'a> {
     }
 
     /// Multiply-accumulates per input sample in streaming mode: each layer's MACs per output,
-    /// divided by how many input samples it waits for between outputs (the product of the
-    /// strides before it). For window-only models, the MACs of one window of `window_steps()`.
+    /// divided by how many input samples it waits for between outputs (the model's
+    /// [`step`](Self::step) times the strides before it). For window-only models, the MACs of
+    /// one window of [`window_steps`](Self::window_steps) samples: each layer's MACs per output
+    /// times the outputs it computes over the window (every step of a sequence it reads, once
+    /// after the sequence is reduced to a vector).
     pub fn macs_per_sample(&self) -> f64 {
-        let mut rate = 1.0;
+        let streaming = self.is_streamable();
+        let mut rate = f64::from(self.step.max(1));
         let mut steps = self.window_steps().max(1);
         let mut total = 0.0;
         for (i, layer) in self.layers().iter().enumerate() {
             let input = self.shapes[i];
-            total += layer.macs(input, steps) as f64 / rate;
+            let per_output = layer.macs(input, steps) as f64;
+            total += match (streaming, input, layer) {
+                (true, ..) => per_output / rate,
+                // (Bidirectional's count is already of the whole window.)
+                (false, Shape::Sequence { .. }, Layer::Dense(_) | Layer::SimpleRnn(_))
+                | (false, Shape::Sequence { .. }, Layer::Lstm(_) | Layer::Gru(_)) => {
+                    per_output * steps as f64
+                }
+                (false, Shape::Sequence { .. }, Layer::Conv1d(l)) => {
+                    per_output * l.out_steps(steps).unwrap_or(1) as f64
+                }
+                (false, ..) => per_output,
+            };
             match layer {
                 Layer::Conv1d(l) => {
                     rate *= l.strides as f64;
@@ -1192,6 +1208,66 @@ fn check_vocabulary(v: &str, input_dim: u32) -> Result<(), LoadError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A GRU(4) over three inputs (`return_sequences` as given), then `middle`, then Dense(1).
+    fn gru_model(
+        step: u32,
+        return_sequences: bool,
+        middle: Option<Layer<alloc::vec::Vec<f32>>>,
+    ) -> crate::AlignedBytes {
+        use crate::activation::Activation;
+        use crate::layers::{Dense, Gru};
+        use alloc::vec;
+        let mut layers = vec![Layer::Gru(Gru {
+            units: 4,
+            activation: Activation::Tanh,
+            recurrent_activation: Activation::Sigmoid,
+            reset_after: true,
+            return_sequences,
+            kernel: vec![0.1; 3 * 12],
+            recurrent_kernel: vec![0.1; 4 * 12],
+            bias: vec![0.0; 2 * 12],
+        })];
+        layers.extend(middle);
+        layers.push(Layer::Dense(Dense {
+            units: 1,
+            activation: Activation::Linear,
+            kernel: vec![0.1; 4],
+            bias: vec![0.0],
+        }));
+        let spec = crate::ModelSpec {
+            vocabulary: None,
+            name: "macs".into(),
+            features: vec!["a".into(), "b".into(), "c".into()],
+            targets: vec!["a".into()],
+            sample_period_ms: 1000,
+            lookback: 24,
+            delay: 1,
+            step,
+            input_norm: None,
+            output_norm: None,
+            layers,
+        };
+        crate::AlignedBytes::new(&spec.to_bytes().unwrap())
+    }
+
+    #[test]
+    fn macs_per_sample_counts_the_step_and_whole_windows() {
+        // GRU(4) over 3 inputs: 3 gates x 4 units x (3 + 4) = 84 per step; Dense(4 -> 1): 4.
+        let per_step = 84.0 + 4.0;
+        let blob = gru_model(1, false, None);
+        let m = Model::from_bytes(blob.as_bytes()).unwrap();
+        assert_eq!(m.macs_per_sample(), per_step);
+        // With step 6 the stepper runs the layers on every sixth sample.
+        let blob = gru_model(6, false, None);
+        let m = Model::from_bytes(blob.as_bytes()).unwrap();
+        assert_eq!(m.macs_per_sample(), per_step / 6.0);
+        // Window only (global pooling): the GRU runs 24 steps, the Dense layer once.
+        let blob = gru_model(1, true, Some(Layer::GlobalAveragePooling1d));
+        let m = Model::from_bytes(blob.as_bytes()).unwrap();
+        assert!(!m.is_streamable());
+        assert_eq!(m.macs_per_sample(), 24.0 * 84.0 + 4.0);
+    }
 
     /// `2^e` for `e` in `-126..=127`, exactly, from its bits.
     fn pow2(e: i32) -> f32 {

@@ -641,20 +641,36 @@ fn plugin_markers(plugin: &Path, elf: &Path) -> Result<String> {
     ))
 }
 
-/// Samples of the synthetic recording `cargo xtask measure` streams.
-const MEASURE_SAMPLES: usize = 480;
-/// Steps at its start left out of the per-step figures (the stepper warming up).
+/// Samples of the recording `cargo xtask measure`'s firmware cycles through.
+const MEASURE_RECORDING: usize = 16;
+/// Steps at least left out at the start of `cargo xtask measure`'s figures (the stepper
+/// warming up; more until the model's first output).
 const MEASURE_WARM_UP: usize = 40;
+
+/// What `cargo xtask measure` found on one core.
+struct Measured {
+    footprint: Footprint,
+    /// What the regions are: `steps` or `window passes`.
+    region: &'static str,
+    /// Regions in the figures, and regions in all.
+    counted: usize,
+    regions: usize,
+    mean: f64,
+    max: f64,
+}
 
 /// `cargo xtask measure <model.ncm>`: what one model costs on each QEMU core, before flashing.
 /// The firmware (`firmware/qemu` bin `measure`) is built with the runtime features the model
 /// needs only (its mode's path, its layer kinds, softmax if it uses it) and the assembly
 /// kernels: at opt-level "z" for flash, state + scratch and the stack high-water mark, and at
-/// opt-level 3 for instructions per streamed step (mean and largest over a synthetic
-/// recording, after a warm-up; a window-only model: per window pass). The recording is
-/// deterministic: each channel its training mean plus up to two standard deviations, or token
-/// ids for a token model. Returns how many cores it could not measure on (a model too large
-/// for the M0's 16 KB of RAM, say), whose rows say why.
+/// opt-level 3 for instructions per streamed step, mean and largest over a synthetic recording
+/// the firmware cycles through (16 samples, so that it takes little flash, which the figure
+/// leaves out): the steps after a warm-up of at least
+/// [`MEASURE_WARM_UP`] and up to the model's first output, a whole number of its output
+/// periods (a model that decimates or pools emits every few steps). A window-only model: per
+/// window pass. Returns how many cores it could not measure on (a model too large for the
+/// M0's 16 KB of RAM, say), whose rows say why. (Two measures at once share `target/measure`
+/// and the firmware's build folder: run one at a time.)
 fn measure(path: &Path) -> Result<usize> {
     use nowcast_runtime::{AlignedBytes, Mode, Model};
     let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
@@ -676,11 +692,15 @@ fn measure(path: &Path) -> Result<usize> {
     }
     features.push("asm");
     let features = features.join(",");
-    // The recording.
+    let root = root();
+    let case = root.join("target/measure");
+    std::fs::create_dir_all(&case)?;
+    std::fs::write(case.join("model.ncm"), &bytes)?;
+    // A short recording the firmware cycles through (see its bin `measure`).
     let n = model.input_len();
     let vocabulary = model.vocab().map(|v| v.max(1));
-    let mut stream = Vec::with_capacity(4 * n * MEASURE_SAMPLES);
-    for k in 0..n * MEASURE_SAMPLES {
+    let mut stream = Vec::with_capacity(4 * n * MEASURE_RECORDING);
+    for k in 0..n * MEASURE_RECORDING {
         let h = (k as u32).wrapping_mul(2_654_435_761) >> 8;
         let v = match (vocabulary, model.input_norm()) {
             (Some(ids), _) => (h % ids) as f32,
@@ -691,27 +711,27 @@ fn measure(path: &Path) -> Result<usize> {
         };
         stream.extend(v.to_le_bytes());
     }
-    let root = root();
-    let case = root.join("target/measure");
-    std::fs::create_dir_all(&case)?;
-    std::fs::write(case.join("model.ncm"), &bytes)?;
     std::fs::write(case.join("stream.f32"), &stream)?;
     let plugin = build_plugin(&root)?;
     let macs = model.macs_per_sample();
     let mut rows = Vec::new();
+    let mut notes = Vec::new();
     let mut failed = 0;
     for board in &BOARDS {
         rows.push(match measure_on(&root, board, &case, &features, &plugin) {
-            Ok((f, stats)) => {
-                // (A window-only model's MACs per sample are those of one window.)
-                let (_, mean, max) = stats;
+            Ok(m) => {
+                let f = &m.footprint;
                 let per_mac = match macs > 0.0 {
-                    true => format!("{:.2}", mean / macs),
+                    true => format!("{:.2}", m.mean / macs),
                     false => "-".to_string(),
                 };
+                let note = format!("{} of {} {} counted", m.counted, m.regions, m.region);
+                if !notes.contains(&note) {
+                    notes.push(note);
+                }
                 format!(
                     "{:<14} {:>10} {:>11} {:>14} {:>12} {:>14.0} {:>12.0} {:>10}",
-                    board.core, f.text, f.flash, f.state, f.stack, mean, max, per_mac
+                    board.core, f.text, f.flash, f.state, f.stack, m.mean, m.max, per_mac
                 )
             }
             Err(e) => {
@@ -720,17 +740,23 @@ fn measure(path: &Path) -> Result<usize> {
             }
         });
     }
+    let per = match model.is_streamable() {
+        true => "per input sample",
+        false => "per window (the model runs in window mode only)",
+    };
     println!(
-        "\n{}: mode {:?}, {} inputs, {:.0} MACs per input sample (a window-only model: per window); firmware features `{features}`",
+        "\n{}: mode {:?}, {} inputs, {macs:.0} MACs {per}; firmware features `{features}`",
         path.display(),
         model.mode(),
-        n,
-        macs
+        model.input_len(),
     );
     println!(
-        "bytes at opt-level \"z\" (flash with the model; state + scratch; stack high-water mark, which includes them), instructions at opt-level 3 under QEMU per streamed step (or per window pass for a window-only model), mean and largest over {} steps after {} of warm-up",
-        MEASURE_SAMPLES - MEASURE_WARM_UP,
-        MEASURE_WARM_UP
+        "bytes at opt-level \"z\" (flash with the model; state + scratch; stack high-water mark, which includes them); instructions at opt-level 3 under QEMU per {}, mean and largest ({})",
+        match model.is_streamable() {
+            true => "streamed step",
+            false => "window pass",
+        },
+        notes.join("; ")
     );
     println!(
         "{:<14} {:>10} {:>11} {:>14} {:>12} {:>14} {:>12} {:>10}",
@@ -749,18 +775,34 @@ fn measure(path: &Path) -> Result<usize> {
     Ok(failed)
 }
 
-/// [`measure`] on one core: the footprint of the opt-level "z" build, and from the opt-level 3
-/// build the region kind (`stream` or `window`) with the mean and largest instructions per
-/// region after the warm-up (every window pass for a window-only model).
+/// [`measure`] on one core.
 fn measure_on(
     root: &Path,
     board: &Board,
     case: &Path,
     features: &str,
     plugin: &Path,
-) -> Result<(Footprint, (&'static str, f64, f64))> {
+) -> Result<Measured> {
     let model_bytes = std::fs::metadata(case.join("model.ncm"))?.len();
-    let f = footprint(
+    let fits = || {
+        format!(
+            "the {model_bytes}-byte model on a board with {} KB of flash and {} KB of RAM \
+             (cargo's output above)",
+            board.flash_kb, board.ram_kb
+        )
+    };
+    let case_arg = case.display().to_string();
+    let env = [
+        ("NOWCAST_QEMU_CASE", case_arg.as_str()),
+        ("NOWCAST_QEMU_MODEL", "model.ncm"),
+    ];
+    let fw = root.join("firmware");
+    // Both builds first, so that a model too large for the board says so.
+    build_firmware(&fw, board, "measure", &env, Some(features), LEAN_PROFILE).with_context(fits)?;
+    let elf = build_firmware(&fw, board, "measure", &env, Some(features), "release")
+        .with_context(fits)?;
+    let lockup = "(a QEMU abort is a lockup: most likely the stack ran out of RAM)";
+    let footprint = footprint(
         root,
         board,
         "measure",
@@ -769,49 +811,55 @@ fn measure_on(
         features,
         LEAN_PROFILE,
     )
-    .with_context(|| {
-        format!(
-            "the {model_bytes}-byte model on a board with {} KB of flash and {} KB of RAM \
-                 (cargo's and QEMU's output above)",
-            board.flash_kb, board.ram_kb
-        )
-    })?;
-    let case_arg = case.display().to_string();
-    let env = [
-        ("NOWCAST_QEMU_CASE", case_arg.as_str()),
-        ("NOWCAST_QEMU_MODEL", "model.ncm"),
-    ];
-    let fw = root.join("firmware");
-    let elf = build_firmware(&fw, board, "measure", &env, Some(features), "release")?;
+    .context(lockup)?;
     let arg = plugin_markers(plugin, &elf)?;
     let out = run_qemu(board, &elf, &["-d", "plugin", "-plugin", &arg])?;
     if !out.status.success() {
         bail!(
-            "the firmware failed: {}",
+            "the firmware failed ({}): {} {lockup}",
+            out.status,
             String::from_utf8_lossy(&out.stdout)
         );
     }
     let text = String::from_utf8_lossy(&out.stdout);
-    let kind = match text.lines().find_map(|l| l.strip_prefix("measure ")) {
-        Some(l) if l.starts_with("stream") => "stream",
-        Some(_) => "window",
-        None => bail!("no measure line in {text}"),
-    };
+    let line = text
+        .lines()
+        .find_map(|l| l.strip_prefix("measure "))
+        .with_context(|| format!("no measure line in {text}"))?;
     let counts: Vec<f64> = String::from_utf8_lossy(&out.stderr)
         .lines()
         .filter_map(|l| l.split("insns=").nth(1))
         .filter_map(|v| v.trim().parse().ok())
         .collect();
-    let counted = match kind {
-        "stream" => counts.get(MEASURE_WARM_UP..).unwrap_or_default(),
-        _ => &counts[..],
+    let words: Vec<&str> = line.split_whitespace().collect();
+    let (region, counted) = match words.as_slice() {
+        // `stream <steps> first <i> period <p>`: whole output periods after the warm-up.
+        ["stream", _, "first", first, "period", period] => {
+            let start = MEASURE_WARM_UP.max(first.parse::<usize>()? + 1);
+            let period = period.parse::<usize>()?.max(1);
+            let whole = counts.len().saturating_sub(start) / period * period;
+            (
+                "steps",
+                counts.get(start..start + whole).unwrap_or_default(),
+            )
+        }
+        ["window", _] => ("window passes", &counts[..]),
+        _ => bail!("a measure line it does not read: {line}"),
     };
     if counted.is_empty() {
-        bail!("no counted regions ({} in all)", counts.len());
+        bail!(
+            "no {region} to count after the warm-up ({} in all)",
+            counts.len()
+        );
     }
-    let mean = counted.iter().sum::<f64>() / counted.len() as f64;
-    let max = counted.iter().copied().fold(0.0, f64::max);
-    Ok((f, (kind, mean, max)))
+    Ok(Measured {
+        footprint,
+        region,
+        counted: counted.len(),
+        regions: counts.len(),
+        mean: counted.iter().sum::<f64>() / counted.len() as f64,
+        max: counted.iter().copied().fold(0.0, f64::max),
+    })
 }
 
 /// The lean forecaster's build for `cargo xtask size` (and the parity test): the runtime's
@@ -1157,8 +1205,14 @@ fn main() -> Result<()> {
         },
         "cycles" => cycles(),
         "measure" => match std::env::args().nth(2) {
-            Some(model) => measure(Path::new(&model)).map(|_| ()),
-            None => bail!("usage: cargo xtask measure <model.ncm>"),
+            Some(model) if std::env::args().len() == 3 => match measure(Path::new(&model))? {
+                0 => Ok(()),
+                n => bail!(
+                    "{n} of the {} cores not measured (their rows say why)",
+                    BOARDS.len()
+                ),
+            },
+            _ => bail!("usage: cargo xtask measure <model.ncm>"),
         },
         "size" => size(),
         "profile" => {
