@@ -162,7 +162,7 @@ pub struct LoadReport {
     /// ones out of its windows, and a column it does not use does not matter.
     pub missing_values: Vec<MissingValues>,
     /// Readings taken as missing because no sensor gives them ([`SENTINEL_MAGNITUDE`],
-    /// [`is_sentinel_nines`]), in file order of their first one: the column, the value, how
+    /// [`is_sentinel_nines`], [`SENTINEL_CODES`]), in file order of their first one: the column, the value, how
     /// many, and the first one's line. They are among the
     /// [`missing_values`](Self::missing_values).
     pub sentinels: Vec<(String, String, usize, u64)>,
@@ -582,7 +582,8 @@ impl Series {
         };
         let segment_keys = segment.map(|i| (i, &keyless));
         let mut rows = parse_rows(&header, rows, &time, &numeric, segment_keys, &mut bad)?;
-        let sentinels = (take_out_sentinels(&mut rows).into_iter())
+        let tmy3 = matches!(time, TimeColumns::Tmy3(_));
+        let sentinels = (take_out_sentinels(&mut rows, tmy3).into_iter())
             .map(|(k, value, count, line)| {
                 let value = match value.abs() >= SENTINEL_MAGNITUDE {
                     true => format!("{value:e}"),
@@ -1423,15 +1424,26 @@ pub fn is_sentinel_nines(v: f64) -> bool {
     (99.0..1e7).contains(&a) && NINES.contains(&a)
 }
 
+/// Codes for "no value" that are no nines: NREL's TMY3 and NSRDB files write `-9900` (as
+/// [`is_sentinel_nines`], taken as missing only far outside its column's other values; in a
+/// TMY3 file, whose format defines it, always).
+pub const SENTINEL_CODES: [f64; 1] = [-9900.0];
+
+/// [`is_sentinel_nines`] or one of the [`SENTINEL_CODES`].
+fn is_sentinel_code(v: f64) -> bool {
+    is_sentinel_nines(v) || SENTINEL_CODES.contains(&v)
+}
+
 /// Sets to `NaN` the readings no sensor gives: any of magnitude [`SENTINEL_MAGNITUDE`] or more,
-/// and [nines](is_sentinel_nines) below `q1 - 10·s` or above `q3 + 10·s` of their column, `q1`
+/// in a TMY3 file (`tmy3`) its [`SENTINEL_CODES`],
+/// and [nines](is_sentinel_nines) or [codes](SENTINEL_CODES) below `q1 - 10·s` or above `q3 + 10·s` of their column, `q1`
 /// and `q3` the quartiles of the column's other values and `s` the largest of their
 /// interquartile range, a quarter of their range and a tenth of the larger quartile's
 /// magnitude (a meter that sits at 1000 for days reads 999 before; a column of at least 20
 /// other values: too few say nothing). A value found once must also be more than ten times the
 /// largest other magnitude: one day of 99.9 mm in a year of rain is a storm. Returns, per column index and value in order of first occurrence, how
 /// many and the first one's line.
-fn take_out_sentinels(rows: &mut Rows) -> Vec<(usize, f64, usize, u64)> {
+fn take_out_sentinels(rows: &mut Rows, tmy3: bool) -> Vec<(usize, f64, usize, u64)> {
     let width = rows.width;
     let mut found: Vec<(usize, f64, usize, u64)> = Vec::new();
     if width == 0 {
@@ -1441,7 +1453,7 @@ fn take_out_sentinels(rows: &mut Rows) -> Vec<(usize, f64, usize, u64)> {
         let column = || rows.values.iter().skip(k).step_by(width).copied();
         let huge = |v: f64| v.abs() >= SENTINEL_MAGNITUDE;
         let mut others: Vec<f64> = column()
-            .filter(|&v| v.is_finite() && !huge(v) && !is_sentinel_nines(v))
+            .filter(|&v| v.is_finite() && !huge(v) && !is_sentinel_code(v))
             .collect();
         let fence = (others.len() >= 20).then(|| {
             others.sort_by(f64::total_cmp);
@@ -1456,7 +1468,7 @@ fn take_out_sentinels(rows: &mut Rows) -> Vec<(usize, f64, usize, u64)> {
         let far = |v: f64| fence.is_some_and(|(lo, hi)| v < lo || v > hi);
         // How often each nines value far outside the others is there.
         let mut nines: Vec<(f64, usize)> = Vec::new();
-        for v in column().filter(|&v| is_sentinel_nines(v) && far(v)) {
+        for v in column().filter(|&v| is_sentinel_code(v) && far(v)) {
             match nines.iter_mut().find(|n| n.0 == v) {
                 Some(n) => n.1 += 1,
                 None => nines.push((v, 1)),
@@ -1464,7 +1476,9 @@ fn take_out_sentinels(rows: &mut Rows) -> Vec<(usize, f64, usize, u64)> {
         }
         let taken = |v: f64| {
             let far_nines = nines.iter().find(|n| n.0 == v);
-            huge(v) || far_nines.is_some_and(|&(_, count)| count > 1 || v.abs() > 10.0 * largest)
+            huge(v)
+                || (tmy3 && SENTINEL_CODES.contains(&v))
+                || far_nines.is_some_and(|&(_, count)| count > 1 || v.abs() > 10.0 * largest)
         };
         for r in 0..rows.times.len() {
             let v = rows.values[r * width + k];
@@ -1982,6 +1996,24 @@ mod tests {
             load(&text).unwrap().report().sentinels.len()
         };
         assert_eq!((rain(&[17]), rain(&[17, 30])), (0, 1));
+        // TMY3's -9900 ("missing") in a visibility column of tens of km.
+        let mut tmy = String::from("t,vis\n");
+        for i in 0..40 {
+            let v = if i % 9 == 4 { -9900 } else { 16 + i % 5 };
+            tmy += &format!("2021-01-01T{:02}:{:02}:00,{v}\n", i / 6, i % 6 * 10);
+        }
+        let series = load(&tmy).unwrap();
+        assert_eq!(series.report().sentinels[0].1, "-9900");
+        assert_eq!(series.report().sentinels[0].2, 4);
+        assert!(
+            series
+                .column("vis")
+                .unwrap()
+                .iter()
+                .filter(|v| v.is_nan())
+                .count()
+                == 4
+        );
         // Too few other values to say: -999 stays a reading.
         let short = "t,a\n2021-01-01T00:00:00,1\n2021-01-01T01:00:00,-999\n2021-01-01T02:00:00,2\n";
         assert_eq!(load(short).unwrap().column("a").unwrap()[1], -999.0);
