@@ -8,9 +8,10 @@
 //!   `t - lag`, `lag` the smallest whole number of seasons at least `delay` ([`seasonal_lag`]):
 //!   `season` itself unless the forecast reaches further ahead than a season, when one season
 //!   before the target is a row after the window's last, which a forecast made then cannot
-//!   know. It covers only the windows whose row `t - lag` is in the same split and the same
-//!   segment as `t` (the row exists, is not held out, and is that many seasons ago in time);
-//!   the others are left out of its MAE, and [`BaselineMae::covered`] says how many are in.
+//!   know. It covers only the windows whose row `t - lag` is in the same segment as `t` (the
+//!   row exists and is that many seasons ago in time), in this split or before it (history a
+//!   deployed forecaster has: a year-long season reads last year); the others are left out of
+//!   its MAE, and [`BaselineMae::covered`] says how many are in.
 //!   With hourly rows, `season = 24` is "same time yesterday" (for `delay` up to 24).
 //!
 //! Errors are mean absolute errors in the target's units, summed in `f64`.
@@ -70,33 +71,32 @@ pub fn seasonal_lag(season: usize, delay: usize) -> usize {
 }
 
 /// Seasonal persistence: the target [`seasonal_lag`] rows before the target row, where that row
-/// is in the same split and segment (see the module docs). `season = 0` covers no window.
+/// is in the same segment (see the module docs). `season = 0` covers no window.
 pub fn seasonal_mae(dataset: &Dataset, split: Split, season: usize) -> BaselineMae {
-    score(dataset, split, seasonal(dataset, split, season))
+    score(dataset, split, seasonal(dataset, season))
 }
 
 /// The starts of the windows of `split` that seasonal persistence covers ([`seasonal_mae`]'s
 /// [`covered`](BaselineMae::covered) ones), in order: where a model is to be compared with it
 /// on the same windows.
 pub fn seasonal_starts(dataset: &Dataset, split: Split, season: usize) -> Vec<usize> {
-    let prediction = seasonal(dataset, split, season);
+    let prediction = seasonal(dataset, season);
     (dataset.window_starts(split).iter().copied())
         .filter(|&start| prediction(start).is_some())
         .collect()
 }
 
 /// Seasonal persistence's prediction for the window at `start`, if it covers it.
-fn seasonal(dataset: &Dataset, split: Split, season: usize) -> impl Fn(usize) -> Option<f64> {
+fn seasonal(dataset: &Dataset, season: usize) -> impl Fn(usize) -> Option<f64> {
     let target_offset = dataset.window().target_offset();
     let lag = seasonal_lag(season, dataset.window().delay());
-    let split_start = dataset.split_rows(split).start;
     let target = dataset.target();
     move |start| {
         let t = start + target_offset;
         let earlier = t.checked_sub(lag).filter(|_| lag > 0)?;
         // A valid window's start and target share one segment.
         let segment_start = dataset.segment_of(start)?.start;
-        (earlier >= split_start.max(segment_start)).then(|| target[earlier])
+        (earlier >= segment_start).then(|| target[earlier])
     }
 }
 
@@ -173,7 +173,7 @@ mod tests {
     }
 
     #[test]
-    fn seasonal_stays_in_split_and_segment() {
+    fn seasonal_stays_in_its_segment_and_reads_before_the_split() {
         // Rows 0..4, a long gap, rows 4..10 (hours 10..16). Lookback 1, delay 0.
         let text = "t,y\n\
             2021-01-01T00:00:00,0\n2021-01-01T01:00:00,1\n2021-01-01T02:00:00,2\n\
@@ -188,8 +188,12 @@ mod tests {
         // Train 0..5: row 4 (hour 10) is alone in its segment; season 2 covers rows 2, 3.
         let s = seasonal_mae(&d, Split::Train, 2);
         assert_eq!((s.mae, s.covered, s.windows), (Some(2.0), 2, 5));
-        // Val 5..7 (hours 11, 12): row 5 - 1 = 4 is in train, so only row 6 is covered.
+        // Val 5..7 (hours 11, 12): rows 4 and 5 one season back, row 4 in train but in the same
+        // segment: both covered, each off by 1.
         let s = seasonal_mae(&d, Split::Val, 1);
-        assert_eq!((s.mae, s.covered, s.windows), (Some(1.0), 1, 2));
+        assert_eq!((s.mae, s.covered, s.windows), (Some(1.0), 2, 2));
+        // Season 6 from val: rows 5 - 6 and 6 - 6 are before the segment's start (4).
+        let s = seasonal_mae(&d, Split::Val, 6);
+        assert_eq!((s.mae, s.covered), (None, 0));
     }
 }

@@ -63,7 +63,8 @@ pub struct DataArgs {
     /// Train, validation and test fractions (chronological).
     #[arg(long, value_delimiter = ',', default_value = "0.6,0.2,0.2")]
     pub split: Vec<f64>,
-    /// Seasonal baseline period in rows (default: one day of rows, if the period allows).
+    /// Seasonal baseline period in rows (default: one day of rows for data sampled more often
+    /// than daily, one year of rows for daily and coarser data).
     #[arg(long, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..))]
     pub season: Option<usize>,
 }
@@ -95,6 +96,12 @@ impl Loaded {
             lines.push(format!(
                 "left out of the default features, one value (or none) over the training rows: {} (--features keeps them)",
                 nowcast_trainer::data::list(d.unchanged_columns())
+            ));
+        }
+        if !d.sparse_columns().is_empty() {
+            lines.push(format!(
+                "left out of the default features, missing in more than half of the training rows: {} (--features keeps them)",
+                nowcast_trainer::data::list(d.sparse_columns())
             ));
         }
         let target = &d.normalization().target.name;
@@ -381,13 +388,26 @@ impl DataArgs {
         dc.require_train = require_train;
         let dataset = Dataset::new(&series, &dc)?;
         let period_ms = series.report().period_ms.max(1) as usize;
-        let season = self.season.unwrap_or((86_400_000 / period_ms).max(1));
+        let season = self.season.unwrap_or_else(|| default_season(period_ms));
         Ok(Loaded {
             series,
             dataset,
             season,
         })
     }
+}
+
+/// The seasonal baseline's default period in rows for a sample period: a day of rows for data
+/// sampled more often than daily (the daily cycle), a year of rows (365.25 days, rounded) for
+/// daily and coarser data (365 for daily, 52 for weekly, 12 for monthly rows); at least 1.
+pub(crate) fn default_season(period_ms: usize) -> usize {
+    const DAY_MS: usize = 86_400_000;
+    let period = period_ms.max(1);
+    match period < DAY_MS {
+        true => DAY_MS / period,
+        false => (365.25 * DAY_MS as f64 / period as f64).round() as usize,
+    }
+    .max(1)
 }
 
 #[cfg(test)]
@@ -406,5 +426,12 @@ mod tests {
         }
         let shown = [250, 30_000, 300_000, 5_400_000, 86_400_000].map(period_arg);
         assert_eq!(shown, ["250ms", "30s", "5min", "90min", "1d"]);
+    }
+
+    #[test]
+    fn the_default_season_is_a_day_or_for_daily_rows_a_year() {
+        let day = 86_400_000;
+        let seasons = [60_000, 3_600_000, day, 7 * day, 31 * day, 366 * day].map(default_season);
+        assert_eq!(seasons, [1440, 24, 365, 52, 12, 1]);
     }
 }

@@ -42,7 +42,7 @@ struct EvalJson {
     season: usize,
     windows: [usize; 2],
     /// Val and test windows the seasonal MAEs are over (fewer than `windows` where a row one
-    /// season back is before the split).
+    /// season back is before the file's first or across a gap).
     seasonal_windows: [usize; 2],
     /// The model's window-mode val and test MAE on those windows, where they are not all.
     model_on_seasonal_windows_mae: [Option<f64>; 2],

@@ -151,7 +151,7 @@ pub struct Metrics {
     pub seasonal_val_mae: Option<f64>,
     pub seasonal_test_mae: Option<f64>,
     /// Val and test windows the seasonal MAEs are over (fewer than `windows` where a row one
-    /// season back is before the split).
+    /// season back is before the file's first or across a gap).
     pub seasonal_windows: [usize; 2],
     /// The model's window-mode val and test MAE on those windows, where they are not all.
     pub model_on_seasonal_windows_mae: [Option<f64>; 2],
@@ -263,7 +263,7 @@ pub(crate) fn figure_or_dash(v: Option<f64>) -> String {
 pub fn print_scores(s: &Scores, loaded: &Loaded) {
     let d = &loaded.dataset;
     let (target, season) = (&d.normalization().target.name, loaded.season);
-    let rows = [
+    let mut rows = vec![
         (
             "model, window mode".to_string(),
             figure_or_dash(s.val.as_ref().map(|v| v.window)),
@@ -289,6 +289,10 @@ pub fn print_scores(s: &Scores, loaded: &Loaded) {
             figure_or_dash(s.seasonal[1]),
         ),
     ];
+    // A season of one row reads the row persistence reads: the same baseline twice.
+    if season == 1 {
+        rows.pop();
+    }
     // The labels' column as wide as the longest label (and the title over it); the figures'
     // columns 8 wide, or 2 more than the longest figure (`3.253e-6`) to keep them apart.
     let title = format!("MAE ({target} units)");
@@ -301,18 +305,22 @@ pub fn print_scores(s: &Scores, loaded: &Loaded) {
     for (label, val, test) in &rows {
         outln!("  {label:<width$}{val:>cell$}  {test:>cell$}");
     }
-    if s.seasonal.iter().all(Option::is_none) {
+    if season == 1 {
+        outln!(
+            "  (a season of one row makes seasonal persistence persistence: --season sets the period in rows)"
+        );
+    } else if s.seasonal.iter().all(Option::is_none) {
         outln!("  (no window has a target one season back: --season sets the period in rows)");
     }
     // Seasonal persistence on fewer windows than the model (its row one season back is before
     // the split for the first ones): the model scored again on those windows alone.
     let partial: Vec<String> = (["val", "test"].iter().zip(s.seasonal_cover))
-        .filter(|&(_, (covered, windows))| covered > 0 && covered < windows)
+        .filter(|&(_, (covered, windows))| season > 1 && covered > 0 && covered < windows)
         .map(|(split, (covered, windows))| format!("{covered} of the {windows} {split} windows"))
         .collect();
     if !partial.is_empty() {
         outln!(
-            "  (seasonal persistence covers only {}: for the others the row it reads, a whole number of seasons back, is before the split or across a gap)",
+            "  (seasonal persistence covers only {}: for the others the row it reads, a whole number of seasons back, is before the file's first or across a gap)",
             partial.join(", ")
         );
         let on = (["val", "test"].iter().enumerate())
@@ -335,7 +343,8 @@ pub fn print_scores(s: &Scores, loaded: &Loaded) {
             );
         }
     }
-    let seasonal_test = s.seasonal[1].filter(|_| s.seasonal_cover[1].0 == s.seasonal_cover[1].1);
+    let seasonal_test =
+        s.seasonal[1].filter(|_| season > 1 && s.seasonal_cover[1].0 == s.seasonal_cover[1].1);
     // Against the better baseline on the test split.
     let baselines = [
         ("persistence", s.baseline[1]),

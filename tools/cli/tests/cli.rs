@@ -444,34 +444,41 @@ fn baselines_and_splits_are_checked_before_they_mislead() {
             .collect();
         nowcast(&all)
     };
-    // A season of 48 rows reads further back than the window (24 + 3): the first windows of
-    // each split have no row one season back there, so seasonal persistence covers fewer
-    // windows than the model and is not the one it is compared with.
+    // A season of 600 rows (of 900; train is the first 540) reads back past the file's start
+    // from the first validation windows: seasonal persistence covers fewer of them than the
+    // model and is not the one it is compared with.
     let report = dir.path("report");
-    let o = with(&["--season", "48", "--report", &report]);
+    let o = with(&["--season", "600", "--report", &report]);
     let t = text(&o);
     assert!(o.status.success(), "{t}");
-    assert!(t.contains("(seasonal persistence covers only "), "{t}");
-    assert!(t.contains("test MAE vs persistence:"), "{t}");
+    assert!(
+        t.contains("(seasonal persistence covers only 120 of the 154 val windows"),
+        "{t}"
+    );
+    // It covers every test window (a season back is in train or val): compared there.
+    assert!(
+        t.contains("test MAE vs seasonal persistence (the better baseline)"),
+        "{t}"
+    );
     let metrics: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(dir.path("report/metrics.json")).unwrap())
             .unwrap();
-    let (covered, windows) = (&metrics["seasonal_windows"][1], &metrics["windows"][2]);
+    let (covered, windows) = (&metrics["seasonal_windows"][0], &metrics["windows"][1]);
     assert!(
         covered.as_u64().unwrap() < windows.as_u64().unwrap(),
         "{metrics}"
     );
     // The model is scored again on the windows seasonal persistence covers, and compared there.
     assert!(
-        t.contains("on the test windows it covers, the model's window-mode MAE is "),
+        t.contains("on the val windows it covers, the model's window-mode MAE is "),
         "{t}"
     );
-    let on_covered = metrics["model_on_seasonal_windows_mae"][1]
+    let on_covered = metrics["model_on_seasonal_windows_mae"][0]
         .as_f64()
         .unwrap();
     assert!(on_covered.is_finite() && on_covered > 0.0, "{metrics}");
     // And in streaming mode, over the same targets.
-    let streamed = metrics["model_on_seasonal_windows_stream_mae"][1]
+    let streamed = metrics["model_on_seasonal_windows_stream_mae"][0]
         .as_f64()
         .unwrap();
     assert!(streamed.is_finite() && streamed > 0.0, "{metrics}");

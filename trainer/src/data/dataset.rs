@@ -7,9 +7,10 @@
 //!   next `floor(b N)` rows, test = the rest. The floors forgive [`SPLIT_FLOOR_TOLERANCE`] of a
 //!   row, so that binary rounding cannot turn `0.6 * 8760 = 5256` into 5255.
 //! - **Features.** By default every numeric column except the ignored ones, the segment
-//!   column, unnamed ones, row counters, data-quality codes and those that take one value (or
-//!   none) over the training rows ([`Dataset::unchanged_columns`]), in file order, the target
-//!   included. The target need not be a feature.
+//!   column, unnamed ones, row counters, data-quality codes, those that take one value (or
+//!   none) over the training rows ([`Dataset::unchanged_columns`]) and those missing in more
+//!   than half of them ([`Dataset::sparse_columns`]: every window would need a value there),
+//!   in file order, the target included. The target need not be a feature.
 //! - **Normalization.** Each feature and the target get the mean and the population standard
 //!   deviation (divide by `n`) of the training rows, accumulated in `f64`, two passes. A
 //!   channel that does not vary as `f32` resolves it ([`flat`]: a standard deviation below
@@ -210,6 +211,8 @@ pub struct Dataset {
     growing: Vec<Growing>,
     /// Default features left out: they do not change over the training rows.
     unchanged: Vec<String>,
+    /// Default features left out: missing in more than half of the training rows.
+    sparse: Vec<String>,
 }
 
 /// A feature or the target that never goes down from row to row but for a few resets: a
@@ -373,13 +376,13 @@ fn column_error(series: &Series, role: &'static str, name: &str) -> DatasetError
 /// The feature columns: the configured list, checked, or the default.
 /// The features ([`DatasetConfig::features`], or by default every numeric column but the
 /// ignored, segment, unnamed, row-counter and data-quality ones), and the default ones left out
-/// because they do not change over the training rows `train` ([`unchanging`]; never the
-/// target).
+/// because they do not change over the training rows `train` ([`unchanging`]) or are missing
+/// in more than half of them (never the target).
 fn select_features(
     series: &Series,
     config: &DatasetConfig,
     train: Range<usize>,
-) -> Result<(Vec<String>, Vec<String>), DatasetError> {
+) -> Result<(Vec<String>, [Vec<String>; 2]), DatasetError> {
     let numeric = series.columns();
     let report = series.report();
     let unknown = |role, name: &String| column_error(series, role, name);
@@ -395,7 +398,7 @@ fn select_features(
             return Err(unknown("ignored", name));
         }
     }
-    let mut unchanged = Vec::new();
+    let (mut unchanged, mut sparse) = (Vec::new(), Vec::new());
     let features = match &config.features {
         Some(list) => {
             for (i, name) in list.iter().enumerate() {
@@ -419,12 +422,20 @@ fn select_features(
             })
             .filter(|c| {
                 let values = series.column(c).and_then(|v| v.get(train.clone()));
-                let left_out =
-                    **c != config.target && !train.is_empty() && values.is_some_and(unchanging);
-                if left_out {
+                let kept = **c == config.target || train.is_empty();
+                let Some(values) = values.filter(|_| !kept) else {
+                    return true;
+                };
+                if unchanging(values) {
                     unchanged.push((*c).clone());
+                    return false;
                 }
-                !left_out
+                let missing = values.iter().filter(|v| v.is_nan()).count();
+                if 2 * missing > values.len() {
+                    sparse.push((*c).clone());
+                    return false;
+                }
+                true
             })
             .cloned()
             .collect(),
@@ -432,7 +443,7 @@ fn select_features(
     if features.is_empty() {
         return Err(DatasetError::NoFeatures);
     }
-    Ok((features, unchanged))
+    Ok((features, [unchanged, sparse]))
 }
 
 /// Whether a column's values (the training rows') are all one value, `NaN`s aside, or all
@@ -451,7 +462,7 @@ impl Dataset {
             .column(&config.target)
             .ok_or_else(|| column_error(series, "target", &config.target))?;
         let splits = split_rows(series.len(), config.split)?;
-        let (features, unchanged) = select_features(series, config, splits[0].clone())?;
+        let (features, [unchanged, sparse]) = select_features(series, config, splits[0].clone())?;
         let train = splits[0].clone();
         if train.is_empty() && config.require_train {
             return Err(DatasetError::EmptyTrainSplit { rows: series.len() });
@@ -528,6 +539,7 @@ impl Dataset {
             flat,
             growing,
             unchanged,
+            sparse,
             features,
             inputs,
             raw,
@@ -552,6 +564,13 @@ impl Dataset {
     /// features are kept whatever they do.
     pub fn unchanged_columns(&self) -> &[String] {
         &self.unchanged
+    }
+
+    /// The numeric columns left out of the default features because they are missing in more
+    /// than half of the training rows (each window needs a value, filled or read, in every
+    /// feature), in file order. Never the target; named features are kept.
+    pub fn sparse_columns(&self) -> &[String] {
+        &self.sparse
     }
 
     /// The features and the target that only go up ([`Growing`]: cumulative counters),
@@ -814,6 +833,28 @@ mod tests {
         let dataset = Dataset::new(&gappy, &a).unwrap();
         assert_eq!(dataset.unchanged_columns(), ["b"]);
         assert_eq!(dataset.features(), ["a"]);
+        // One missing in more than half of the training rows (4 of 6) is left out as sparse;
+        // as the target it stays.
+        let mut text = String::from("t,a,b\n");
+        for (h, b) in ["", "7", "", "8", "", "", "5", "6", "4", "3"]
+            .iter()
+            .enumerate()
+        {
+            text += &format!("2021-01-01T{h:02}:00:00,{h},{b}\n");
+        }
+        let sparse = Series::from_reader(text.as_bytes(), &LoadConfig::default()).unwrap();
+        let dataset = Dataset::new(&sparse, &a).unwrap();
+        assert_eq!(dataset.sparse_columns(), ["b"]);
+        assert!(dataset.unchanged_columns().is_empty());
+        assert_eq!(dataset.features(), ["a"]);
+        let mut b = a.clone();
+        b.target = "b".into();
+        assert!(
+            Dataset::new(&sparse, &b)
+                .unwrap()
+                .sparse_columns()
+                .is_empty()
+        );
 
         config.features = Some(vec!["b".into(), "a".into()]);
         let dataset = Dataset::new(&series, &config).unwrap();
