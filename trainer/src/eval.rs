@@ -229,7 +229,8 @@ fn stream_mae(
     for (t, f) in stream_forecasts(model, dataset, split)? {
         let target = t + delay;
         let same_segment = dataset.segment_of(t).is_some_and(|s| s.contains(&target));
-        if target < rows.end && same_segment {
+        // (A filled-in target is no reading to score against.)
+        if target < rows.end && same_segment && !dataset.target_is_filled(target) {
             sum += (f64::from(f) - dataset.target()[target]).abs();
             n += 1;
         }

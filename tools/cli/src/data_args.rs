@@ -98,6 +98,12 @@ impl Loaded {
                 nowcast_trainer::data::list(d.unchanged_columns())
             ));
         }
+        if d.filled_targets() > 0 {
+            lines.push(format!(
+                "targets filled in, not read (rows interpolated into gaps, missing target values interpolated): {} row(s), no window is trained or scored on them",
+                d.filled_targets()
+            ));
+        }
         if !d.sparse_columns().is_empty() {
             lines.push(format!(
                 "left out of the default features, missing in more than half of the training rows: {} (--features keeps them)",

@@ -221,14 +221,15 @@ pub fn replay(a: &ReplayArgs) -> Result<()> {
             .step(&sample)
             .map_err(|e| anyhow::anyhow!("{e:?}"))?
             .map(|y| y[0]);
-        // (A missing target is no actual, nor is one after a gap that starts a segment: the
-        // stepper fills missing inputs itself.)
+        // (A missing target is no actual, nor is one after a gap that starts a segment, nor a
+        // row interpolated into a short gap: the stepper fills missing inputs itself.)
         let segments = series.segments();
         let segment_end = segments
             .get(segments.partition_point(|s| s.end <= t))
             .map_or(0, |s| s.end);
+        let read = series.interpolated().binary_search(&(t + delay)).is_err();
         let actual = target
-            .filter(|_| t + delay < segment_end)
+            .filter(|_| t + delay < segment_end && read)
             .map(|target| target[t + delay])
             .filter(|a| !a.is_nan());
         // Whole seconds as before; a sub-second stream's with its milliseconds.

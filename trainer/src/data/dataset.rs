@@ -213,6 +213,9 @@ pub struct Dataset {
     unchanged: Vec<String>,
     /// Default features left out: missing in more than half of the training rows.
     sparse: Vec<String>,
+    /// Per row: its target was filled in (a row interpolated into a gap, or a missing target
+    /// value interpolated), so no window is trained or scored on it.
+    filled_target: Vec<bool>,
 }
 
 /// A feature or the target that never goes down from row to row but for a few resets: a
@@ -482,7 +485,16 @@ impl Dataset {
                 columns.len() - 1
             }
         };
+        let missing_target: Vec<bool> = columns[target_at].iter().map(|v| v.is_nan()).collect();
         let (segments, missing_filled) = fill_missing(&mut columns, series.segments());
+        // Targets that are not readings: missing target values interpolated, and rows the
+        // loader interpolated into gaps.
+        let mut filled_target: Vec<bool> = (missing_target.iter().zip(&columns[target_at]))
+            .map(|(&missing, v)| missing && !v.is_nan())
+            .collect();
+        for &row in series.interpolated() {
+            filled_target[row] = true;
+        }
         let in_segments = |s: &[Range<usize>]| s.iter().map(Range::len).sum::<usize>();
         let rows_left_out = in_segments(series.segments()) - in_segments(&segments);
         let target = columns[target_at].clone();
@@ -528,9 +540,12 @@ impl Dataset {
         }
 
         let window = config.window;
-        let starts = splits
-            .clone()
-            .map(|rows| window::valid_starts(&segments, rows, window));
+        let offset = window.target_offset();
+        let starts = splits.clone().map(|rows| {
+            let mut starts = window::valid_starts(&segments, rows, window);
+            starts.retain(|&s| !filled_target[s + offset]);
+            starts
+        });
         Ok(Self {
             normalization: Normalization {
                 features: stats,
@@ -540,6 +555,7 @@ impl Dataset {
             growing,
             unchanged,
             sparse,
+            filled_target,
             features,
             inputs,
             raw,
@@ -571,6 +587,19 @@ impl Dataset {
     /// feature), in file order. Never the target; named features are kept.
     pub fn sparse_columns(&self) -> &[String] {
         &self.sparse
+    }
+
+    /// Whether row `row`'s target is filled in, not read: a row the loader interpolated into
+    /// a gap, or a missing target value interpolated. No window has such a target (they would
+    /// train and score the model on a straight line between readings); a streamed forecast of
+    /// one is not scored either.
+    pub fn target_is_filled(&self, row: usize) -> bool {
+        self.filled_target.get(row).copied().unwrap_or(false)
+    }
+
+    /// How many rows' targets are filled in ([`target_is_filled`](Self::target_is_filled)).
+    pub fn filled_targets(&self) -> usize {
+        self.filled_target.iter().filter(|&&f| f).count()
     }
 
     /// The features and the target that only go up ([`Growing`]: cumulative counters),
@@ -965,6 +994,24 @@ mod tests {
     }
 
     #[test]
+    fn rows_interpolated_into_gaps_are_no_targets() {
+        // Hourly, hour 5 not in the file: the loader interpolates it.
+        let mut text = String::from("t,a\n");
+        for i in (0..12).filter(|&i| i != 5) {
+            text.push_str(&format!("2021-01-01T{i:02}:00:00Z,{}\n", i * i));
+        }
+        let series = Series::from_reader(text.as_bytes(), &LoadConfig::default()).unwrap();
+        assert_eq!(series.interpolated(), [5]);
+        let mut config = DatasetConfig::new("a", window(2, 1, 1));
+        config.split = [1.0, 0.0, 0.0];
+        let d = Dataset::new(&series, &config).unwrap();
+        // Targets at start + 2: the window at 3 (target 5) is left out; row 5 stays an input.
+        assert_eq!(d.window_starts(Split::Train), [0, 1, 2, 4, 5, 6, 7, 8, 9]);
+        assert_eq!(d.filled_targets(), 1);
+        assert_eq!(d.raw_row(5), [(16.0 + 36.0) / 2.0]);
+    }
+
+    #[test]
     // A list of one segment is meant, not a range of rows.
     #[allow(clippy::single_range_in_vec_init)]
     fn missing_values_of_the_columns_used_are_filled_or_left_out() {
@@ -1009,9 +1056,12 @@ mod tests {
         assert_eq!(d.raw_row(3), [6.0, 3.0]);
         assert_eq!(d.segment_of(0), None);
         assert_eq!(d.segment_of(11), None);
-        // Windows (2 rows and the next) only inside the kept rows.
+        // Windows (2 rows and the next) only inside the kept rows, and none whose target (rows
+        // 2-4) was filled in: not 1 and 2.
         let starts = d.window_starts(Split::Train);
-        assert_eq!(starts, [1, 2, 3, 4, 5, 6, 7, 14, 15, 16, 17]);
+        assert_eq!(starts, [3, 4, 5, 6, 7, 14, 15, 16, 17]);
+        assert_eq!(d.filled_targets(), 3);
+        assert!(d.target_is_filled(2) && d.target_is_filled(4) && !d.target_is_filled(5));
         // Statistics over the kept rows only (the filled ones among them): 1-9 and 14-19.
         let kept = || (1..10).chain(14..20).map(f64::from);
         let mean = kept().map(|i| 2.0 * i).sum::<f64>() / 15.0;

@@ -72,6 +72,8 @@ pub(crate) struct Regular {
     /// (A jittered regular log's rows stay near a line, within twice the jitter; an irregular
     /// log's wander off it, as a random walk does.)
     pub(crate) off_grid: usize,
+    /// Per row: whether it was filled in (interpolated into a gap), not read.
+    pub(crate) filled: Vec<bool>,
     /// Per row: its clock shift ([`Rows::shifts`]; a row filled in has the row after's: where
     /// the row of a clock change was bad, the filled row is at the clock after the change).
     pub(crate) shifts: Vec<i64>,
@@ -81,8 +83,9 @@ pub(crate) struct Regular {
 }
 
 impl Regular {
-    fn push(&mut self, time: i64, shift: i64, row: impl Iterator<Item = f64>) {
+    fn push(&mut self, time: i64, shift: i64, filled: bool, row: impl Iterator<Item = f64>) {
         self.times.push(time);
+        self.filled.push(filled);
         self.shifts.push(shift);
         for (column, value) in self.columns.iter_mut().zip(row) {
             column.push(value);
@@ -91,7 +94,12 @@ impl Regular {
 
     /// Row `i` of `rows`, kept: pushed, its missing cells counted.
     fn keep(&mut self, rows: &Rows, i: usize) {
-        self.push(rows.times[i], rows.shifts[i], rows.row(i).iter().copied());
+        self.push(
+            rows.times[i],
+            rows.shifts[i],
+            false,
+            rows.row(i).iter().copied(),
+        );
         for ((count, first), v) in self.missing.iter_mut().zip(rows.row(i)) {
             if v.is_nan() {
                 if *count == 0 {
@@ -235,6 +243,7 @@ pub(crate) fn regularize_at(rows: &Rows, period: i64) -> Result<Regular, LoadErr
         duplicates: 0,
         interpolated: 0,
         off_grid: 0,
+        filled: Vec::with_capacity(rows.len()),
         shifts: Vec::with_capacity(rows.len()),
         missing: vec![(0, 0); rows.width],
     };
@@ -283,7 +292,7 @@ pub(crate) fn regularize_at(rows: &Rows, period: i64) -> Result<Regular, LoadErr
                         .iter()
                         .zip(after)
                         .map(|(&a, &b)| (a * w_before + b * w_after) / steps as f64);
-                    out.push(rows.times[p] + dt * j / steps, rows.shifts[i], filled);
+                    out.push(rows.times[p] + dt * j / steps, rows.shifts[i], true, filled);
                     out.interpolated += 1;
                 }
             }

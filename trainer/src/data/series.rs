@@ -463,6 +463,8 @@ pub struct Series {
     times: Vec<i64>,
     /// Per row, the hours daylight-saving changes took off a local clock (empty if none did).
     shifts: Vec<i64>,
+    /// The rows interpolated into gaps (not in the file), ascending.
+    interpolated: Vec<usize>,
     segments: Vec<Range<usize>>,
     report: LoadReport,
 }
@@ -677,6 +679,9 @@ impl Series {
                 true => regular.shifts,
                 false => Vec::new(),
             },
+            interpolated: (regular.filled.iter().enumerate())
+                .filter_map(|(i, &f)| f.then_some(i))
+                .collect(),
             segments: regular.segments,
             report,
         })
@@ -719,6 +724,12 @@ impl Series {
     /// The segments: contiguous row ranges within which rows are one period apart.
     pub fn segments(&self) -> &[Range<usize>] {
         &self.segments
+    }
+
+    /// The rows interpolated into short gaps ([`LoadReport::interpolated_rows`] of them; not in
+    /// the file), ascending.
+    pub fn interpolated(&self) -> &[usize] {
+        &self.interpolated
     }
 
     /// What happened while loading.
