@@ -160,10 +160,10 @@ impl Streams<'_> {
     }
 
     /// The normalized target of the forecast after the sample at `row` of `stream`, if its row
-    /// is in the stream's segment and split.
+    /// is in the stream's segment and split and was read, not filled in.
     fn target(&self, stream: &Stream, row: usize) -> Option<f32> {
         let t = row + self.data.window().delay();
-        (t < stream.end).then(|| {
+        (t < stream.end && !self.data.target_is_filled(t)).then(|| {
             self.data
                 .normalization()
                 .target
