@@ -76,7 +76,7 @@ pub fn evaluate(blob: &[u8], dataset: &Dataset, split: Split) -> Result<SplitMae
     }
     let (window, windows) = window_mae(&model, dataset, starts)?;
     let (stream, streamed) = if model.is_streamable() {
-        let (m, n) = stream_mae(&model, dataset, split)?;
+        let (m, n) = stream_mae(&model, dataset, split, |_| true)?;
         (Some(m), n)
     } else {
         (None, 0)
@@ -125,17 +125,10 @@ pub fn stream_mae_at(
     let offset = dataset.window().target_offset();
     let mut targets: Vec<usize> = starts.iter().map(|&s| s + offset).collect();
     targets.sort_unstable();
-    let delay = dataset.window().delay();
-    let (mut sum, mut n) = (0.0, 0usize);
-    for (t, f) in stream_forecasts(&model, dataset, split)? {
-        let target = t + delay;
-        let same_segment = dataset.segment_of(t).is_some_and(|s| s.contains(&target));
-        if same_segment && targets.binary_search(&target).is_ok() {
-            sum += (f64::from(f) - dataset.target()[target]).abs();
-            n += 1;
-        }
-    }
-    Ok((n > 0).then(|| sum / n as f64))
+    let (mae, n) = stream_mae(&model, dataset, split, |t| {
+        targets.binary_search(&t).is_ok()
+    })?;
+    Ok((n > 0).then_some(mae))
 }
 
 /// Forecasts for windows starting at `starts`, through the runtime in window mode.
@@ -218,10 +211,13 @@ pub fn stream_forecasts(
     Ok(out)
 }
 
+/// Streaming MAE over a split and how many forecasts it is over: those whose target row is in
+/// the split and the forecast's segment, read (not filled in) and kept by `keep`.
 fn stream_mae(
     model: &Model<'_>,
     dataset: &Dataset,
     split: Split,
+    keep: impl Fn(usize) -> bool,
 ) -> Result<(f64, usize), EvalError> {
     let rows = dataset.split_rows(split);
     let delay = dataset.window().delay();
@@ -230,7 +226,8 @@ fn stream_mae(
         let target = t + delay;
         let same_segment = dataset.segment_of(t).is_some_and(|s| s.contains(&target));
         // (A filled-in target is no reading to score against.)
-        if target < rows.end && same_segment && !dataset.target_is_filled(target) {
+        let scored = target < rows.end && same_segment && !dataset.target_is_filled(target);
+        if scored && keep(target) {
             sum += (f64::from(f) - dataset.target()[target]).abs();
             n += 1;
         }
