@@ -133,6 +133,26 @@ impl Lines {
     }
 }
 
+/// The markers of a measured region for the TCG plugin (`tools/insncount`, given their
+/// addresses by `cargo xtask cycles` and `measure`): it counts the instructions from a call of
+/// [`bench_start`] to one of [`bench_stop`]. Bins that do not call them leave them out.
+pub mod markers {
+    /// Region start marker.
+    #[inline(never)]
+    #[unsafe(no_mangle)]
+    pub extern "C" fn bench_start() {
+        cortex_m::asm::nop();
+    }
+
+    /// Region end marker.
+    #[inline(never)]
+    #[unsafe(no_mangle)]
+    pub extern "C" fn bench_stop() {
+        cortex_m::asm::nop();
+        cortex_m::asm::nop();
+    }
+}
+
 /// Stack painting: the free stack below the current frame is filled with a pattern before the
 /// run; afterwards the lowest overwritten word gives the high-water mark.
 pub mod stack {

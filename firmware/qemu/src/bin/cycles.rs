@@ -12,8 +12,8 @@
 use cortex_m_rt::{ExceptionFrame, entry, exception};
 use cortex_m_semihosting::{debug, hprintln};
 use nowcast_runtime::{Model, Stepper};
-// The Cortex-M3 board's vector table.
-use nowcast_qemu as _;
+// (The library also links the Cortex-M3 board's vector table.)
+use nowcast_qemu::markers::{bench_start, bench_stop};
 use panic_semihosting as _;
 
 /// One benchmark.
@@ -31,21 +31,6 @@ pub struct Bench {
 }
 
 include!(concat!(env!("OUT_DIR"), "/bench.rs"));
-
-/// Region start marker (the plugin is given its address).
-#[inline(never)]
-#[unsafe(no_mangle)]
-pub extern "C" fn bench_start() {
-    cortex_m::asm::nop();
-}
-
-/// Region end marker.
-#[inline(never)]
-#[unsafe(no_mangle)]
-pub extern "C" fn bench_stop() {
-    cortex_m::asm::nop();
-    cortex_m::asm::nop();
-}
 
 /// A deterministic pseudo-random sample value.
 fn input(i: usize) -> f32 {

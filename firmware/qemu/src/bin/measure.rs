@@ -25,6 +25,7 @@ use cortex_m_rt::{ExceptionFrame, entry, exception};
 use cortex_m_semihosting::{debug, hio};
 #[cfg(not(nowcast_window_only))]
 use nowcast_qemu::STATE_LEN;
+use nowcast_qemu::markers::{bench_start, bench_stop};
 use nowcast_qemu::{INPUTS, Lines, MODEL, STREAM, fail, stack};
 #[cfg(nowcast_window_only)]
 use nowcast_qemu::{WINDOW_SCRATCH_LEN, WINDOW_STEPS};
@@ -34,21 +35,6 @@ use nowcast_runtime::Stepper;
 
 /// Samples streamed (`cargo xtask measure` leaves a warm-up out of its figures).
 const SAMPLES: usize = 480;
-
-/// Region start marker (the plugin is given its address).
-#[inline(never)]
-#[unsafe(no_mangle)]
-pub extern "C" fn bench_start() {
-    cortex_m::asm::nop();
-}
-
-/// Region end marker.
-#[inline(never)]
-#[unsafe(no_mangle)]
-pub extern "C" fn bench_stop() {
-    cortex_m::asm::nop();
-    cortex_m::asm::nop();
-}
 
 /// Sample `k` of the stream: the recording's sample `k` modulo its length (see the module
 /// docs).
