@@ -44,6 +44,10 @@ pub struct DataArgs {
     /// The timestamp column, if detection picks the wrong one.
     #[arg(long)]
     pub time_column: Option<String>,
+    /// Rows without a time (a logger or serial capture that writes none): one every this
+    /// long (`10s`, `1min`, `20ms`), the first at 0; no column is read as the time.
+    #[arg(long, value_parser = parse_period, conflicts_with_all = ["time_column", "long"])]
+    pub sample_period: Option<i64>,
     /// Skip malformed rows (counted and reported) instead of stopping at the first.
     #[arg(long)]
     pub skip_bad_rows: bool,
@@ -215,6 +219,19 @@ fn period_arg(ms: i64) -> String {
     }
 }
 
+/// For a file without a time column read for a model with a sample period: that rows without
+/// a time are read with `--sample-period`, and the model's; else nothing.
+pub fn model_period_hint(e: &LoadError, model: &Model<'_>) -> String {
+    let ms = i64::try_from(model.sample_period_ms()).unwrap_or(0);
+    match e {
+        LoadError::NoTimestampColumn { .. } if ms > 0 => format!(
+            " (for rows without a time at the model's period: --sample-period {})",
+            period_arg(ms)
+        ),
+        _ => String::new(),
+    }
+}
+
 /// Refuses data whose sample period is not the model's (within 2%, and from 20 ms up within
 /// 1 ms at least: the median spacing of a jittery logger's millisecond timestamps moves by
 /// that much from file to file): lookback and delay count rows, so another period would be
@@ -321,6 +338,7 @@ impl DataArgs {
             sort_by_time: self.sort,
             resample_ms: self.resample,
             long_format: self.long.clone(),
+            sample_period_ms: self.sample_period,
             // (An ignored target is left out of the inputs, not unread: it is the target.)
             ignore_columns: (self.ignore.iter())
                 .filter(|c| target.as_ref() != Some(*c))
@@ -348,7 +366,7 @@ impl DataArgs {
                     "{column}--skip-bad-rows leaves such rows out and lists them; gaps of up to 4 periods are then interpolated)"
                 )
             } else {
-                String::new()
+                model.map_or_else(String::new, |m| model_period_hint(&e, m))
             };
             anyhow::Error::new(e).context(format!("loading {}{hint}", self.data.display()))
         })?;

@@ -130,6 +130,9 @@ pub struct ReplayArgs {
     /// The timestamp column, if detection picks the wrong one.
     #[arg(long)]
     pub time_column: Option<String>,
+    /// Rows without a time: one every this long, as `train --sample-period`.
+    #[arg(long, value_parser = crate::data_args::parse_period, conflicts_with_all = ["time_column", "long"])]
+    pub sample_period: Option<i64>,
     /// Start a new segment where this column's value changes, as `train --segment-column`.
     #[arg(long)]
     pub segment_column: Option<String>,
@@ -166,6 +169,7 @@ pub fn replay(a: &ReplayArgs) -> Result<()> {
         timestamp_column: a.time_column.clone(),
         resample_ms: a.resample,
         long_format: a.long.clone(),
+        sample_period_ms: a.sample_period,
         segment_column: a.segment_column.clone(),
         // Only the model's inputs and target are read: text in other columns is no error.
         ignore_columns: Vec::new(),
@@ -175,8 +179,10 @@ pub fn replay(a: &ReplayArgs) -> Result<()> {
                 .collect(),
         ),
     };
-    let series = nowcast_trainer::data::Series::load(&a.data, &config)
-        .with_context(|| format!("loading {}", a.data.display()))?;
+    let series = nowcast_trainer::data::Series::load(&a.data, &config).map_err(|e| {
+        let hint = crate::data_args::model_period_hint(&e, &model);
+        anyhow::Error::new(e).context(format!("loading {}{hint}", a.data.display()))
+    })?;
     crate::data_args::check_period(&series, &model, &a.data)?;
     let columns: Vec<&[f64]> = model
         .features()

@@ -406,6 +406,69 @@ fn train_args(dir: &Dir, csv: &str) -> Vec<String> {
 }
 
 #[test]
+fn rows_without_a_time_train_and_replay_at_the_period_given() {
+    let dir = Dir::new("no-time");
+    let csv = dir.path("d.csv");
+    // The hourly file without its time column (a logger that writes none).
+    write_csv(Path::new(&csv));
+    let text_of = std::fs::read_to_string(&csv).unwrap();
+    let untimed: Vec<&str> = text_of
+        .lines()
+        .map(|l| l.split_once(',').unwrap().1)
+        .collect();
+    std::fs::write(&csv, untimed.join("\n")).unwrap();
+    let o = nowcast(
+        &train_args(&dir, &csv)
+            .iter()
+            .map(String::as_str)
+            .collect::<Vec<_>>(),
+    );
+    assert!(!o.status.success());
+    assert!(
+        text(&o).contains("rows without a time: `--sample-period 10s`"),
+        "{}",
+        text(&o)
+    );
+    let mut args = train_args(&dir, &csv);
+    args.extend(["--sample-period".into(), "1h".into()]);
+    let o = nowcast(&args.iter().map(String::as_str).collect::<Vec<_>>());
+    let t = text(&o);
+    assert!(o.status.success(), "{t}");
+    assert!(
+        t.contains("no time column, rows taken as evenly spaced; period 3600 s"),
+        "{t}"
+    );
+    // One day of rows is the seasonal baseline's period.
+    assert!(t.contains("seasonal (24 rows)"), "{t}");
+    let (model, out) = (dir.path("m.ncm"), dir.path("r.csv"));
+    let replay = ["replay", "--model", &model, "--data", &csv, "--out", &out];
+    let o = nowcast(&replay);
+    assert!(!o.status.success());
+    assert!(
+        text(&o).contains("at the model's period: --sample-period 1h"),
+        "{}",
+        text(&o)
+    );
+    let o = nowcast(&[&replay[..], &["--sample-period", "60min"]].concat());
+    assert!(o.status.success(), "{}", text(&o));
+    let forecasts = std::fs::read_to_string(&out).unwrap();
+    let mut lines = forecasts.lines();
+    assert_eq!(lines.next(), Some("time_count_s,forecast,actual_at_delay"));
+    let times: Vec<&str> = lines
+        .take(3)
+        .map(|l| l.split(',').next().unwrap())
+        .collect();
+    assert_eq!(times, ["0", "3600", "7200"]);
+    // Another period is another model.
+    let o = nowcast(&[&replay[..], &["--sample-period", "30min"]].concat());
+    assert!(
+        text(&o).contains("trained on one every 3600 s"),
+        "{}",
+        text(&o)
+    );
+}
+
+#[test]
 fn a_target_in_micro_units_keeps_its_digits() {
     let dir = Dir::new("micro");
     let csv = dir.path("d.csv");

@@ -95,12 +95,25 @@ pub enum LoadError {
          date, there are no TMY3 `Date (MM/DD/YYYY)`/`Time (HH:MM)` columns nor `year`, `month`, \
          `day` (and `hour`) columns, and no column of numbers is named `time`, `timestamp`, \
          `epoch`, `unix`, `elapsed`, `uptime`, `millis`, `ms` or `seconds` (a Unix time or a \
-         count; `--time-column` names any other); columns: {}",
+         count; `--time-column` names any other; rows without a time: `--sample-period 10s`); \
+         columns: {}",
         list(.available)
     )]
     NoTimestampColumn {
         /// The header's column names.
         available: Vec<String>,
+    },
+    /// A sample period for rows without a time was given with something that gives them one.
+    #[error("a sample period gives every row its time, so it cannot be given with {with}")]
+    SamplePeriodConflict {
+        /// What else was given.
+        with: &'static str,
+    },
+    /// A sample period for rows without a time that is not a positive time.
+    #[error("the sample period must be positive, not {ms} ms")]
+    SamplePeriodNotPositive {
+        /// The period given, in milliseconds.
+        ms: i64,
     },
     /// Dates with two digits last whose last field changes more often than their first: the
     /// year is first (`YY.MM.DD`), which the loader does not read.

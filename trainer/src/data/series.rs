@@ -53,6 +53,11 @@ pub struct LoadConfig {
     /// If given, the only columns read as numbers (the features named and the target): every
     /// other column but the time and segment columns is left unread.
     pub only_columns: Option<Vec<String>>,
+    /// Rows without a time: each this many milliseconds after the one before, the first at 0
+    /// (a logger or a serial capture that writes no time). No column is then read as the
+    /// time; it cannot be given with [`timestamp_column`](Self::timestamp_column) or
+    /// [`long_format`](Self::long_format).
+    pub sample_period_ms: Option<i64>,
 }
 
 impl LoadConfig {
@@ -112,7 +117,8 @@ pub struct LoadReport {
     /// daylight-saving changes add or take out taken out, not Unix times.
     pub local_time: bool,
     /// Whether the time is a count since power-up: a Unix-time column whose first time is
-    /// before 2000 ([`COUNT_BEFORE_MS`]; its restarts are [`counter_restarts`](Self::counter_restarts)).
+    /// before 2000 ([`COUNT_BEFORE_MS`]; its restarts are [`counter_restarts`](Self::counter_restarts)),
+    /// or evenly spaced rows without a time ([`LoadConfig::sample_period_ms`]).
     pub time_count: bool,
     /// A long-format file (one reading per row), turned into one column per series.
     pub pivoted: Option<super::long::Pivoted>,
@@ -184,13 +190,21 @@ impl fmt::Display for LoadReport {
             (true, TimestampFormat::UnixMillis) => "milliseconds since power-up".to_string(),
             (_, format) => format.to_string(),
         };
-        writeln!(
-            f,
-            "{} rows read; timestamps {format} in {}; period {}",
-            self.rows_read,
-            self.timestamp_columns.join(" + "),
-            Duration(self.period_ms)
-        )?;
+        match self.timestamp_format {
+            TimestampFormat::Rows(_) => writeln!(
+                f,
+                "{} rows read; no time column, rows taken as evenly spaced; period {}",
+                self.rows_read,
+                Duration(self.period_ms)
+            )?,
+            _ => writeln!(
+                f,
+                "{} rows read; timestamps {format} in {}; period {}",
+                self.rows_read,
+                self.timestamp_columns.join(" + "),
+                Duration(self.period_ms)
+            )?,
+        }
         writeln!(
             f,
             "{} rows in {} segment(s); {} duplicate(s) dropped, {} row(s) interpolated, {} bad row(s) skipped",
@@ -438,6 +452,10 @@ impl fmt::Display for Duration {
 ///   the station's offset, with every row moved to the year
 ///   [`TMY3_YEAR`](super::tmy3::TMY3_YEAR). So are the rows of a typical year read from year,
 ///   month and day columns (a PSM3 or EnergyPlus TMY: see [`LoadReport::typical_years`]).
+///   A column with a time's name or a date's ([`DIGIT_DATE_NAMES`]) whose first cell and nine
+///   in ten of its first [`DIGIT_DATE_ROWS`] are dates written as digits
+///   (`YYYYMMDD[HH[MM[SS]]]`) is read as such, local clock time. With [`LoadConfig::sample_period_ms`] no column is the time:
+///   row `i` of the file (bad rows counted) is at `i` periods.
 /// - **Numeric columns.** A cell is *missing* if it is empty, one of the loggers' and
 ///   spreadsheets' missing-value markers ([`MISSING_MARKERS`], any case) or parses to a
 ///   non-finite number (`NaN`, `inf`) or a sentinel ([`MISSING_NUMBERS`]), a *number* if it parses to a finite `f64`, else *text*. A column is
@@ -494,13 +512,26 @@ impl Series {
         let windows_1252 = windows_1252(text);
         let text = windows_1252.as_ref().map_or(text, |t| t.as_bytes());
         let (table, epw_station) = RawTable::read_any(text)?;
-        let layout = long::layout(&table, config.long_format.as_ref()).map_err(|name| {
-            LoadError::UnknownColumn {
-                role: "long-format",
-                name: name.to_owned(),
-                available: table.header.clone(),
+        if config.sample_period_ms.is_some() {
+            let conflict = match (&config.timestamp_column, &config.long_format) {
+                (Some(_), _) => Some("a time column"),
+                (None, Some(_)) => Some("a long-format file (several rows per time)"),
+                (None, None) => None,
+            };
+            if let Some(with) = conflict {
+                return Err(LoadError::SamplePeriodConflict { with });
             }
-        })?;
+        }
+        let layout = match config.sample_period_ms {
+            Some(_) => None,
+            None => long::layout(&table, config.long_format.as_ref()).map_err(|name| {
+                LoadError::UnknownColumn {
+                    role: "long-format",
+                    name: name.to_owned(),
+                    available: table.header.clone(),
+                }
+            })?,
+        };
         let Some(first) = table.good_rows().next() else {
             // No well-formed row: report the first bad one, or that there is nothing.
             for row in table.rows {
@@ -765,6 +796,8 @@ enum TimeColumns {
         count: usize,
         typical: Option<&'static str>,
     },
+    /// No time column: row `i` of the file is at `i * period_ms`.
+    Rows { period_ms: i64 },
 }
 
 /// Names (any case) of a column of whole hours next to a date column: the hour of the day,
@@ -1017,6 +1050,37 @@ fn constant(table: &RawTable, index: usize) -> bool {
 /// How many rows [`constant`] reads.
 const CONSTANT_ROWS: usize = 1000;
 
+/// Names (any case) of a column that may hold dates written as digits (`20230501`), besides
+/// [`TIME_NAMES`].
+pub const DIGIT_DATE_NAMES: [&str; 8] = [
+    "date",
+    "datetime",
+    "date_time",
+    "day",
+    "yyyymmdd",
+    "yyyymmddhh",
+    "yyyymmddhhmm",
+    "yyyymmddhhmmss",
+];
+
+/// How many of a column's first cells [`digit_dates`] reads.
+pub const DIGIT_DATE_ROWS: usize = 50;
+
+/// The count of digits (8, 10, 12 or 14) of column `index`, if its first non-missing cell and
+/// nine in ten of its first [`DIGIT_DATE_ROWS`] are dates written as that many digits
+/// (`YYYYMMDD[HH[MM[SS]]]`; the others are then bad rows): a Unix time or a count that looks
+/// like one at first (`2020010100` seconds) soon has a day or an hour no date has.
+fn digit_dates(table: &RawTable, index: usize) -> Option<u8> {
+    let cells: Vec<&str> = (table.good_rows().map(|r| &r.cells[index]))
+        .filter(|c| !matches!(classify(c), Cell::Missing))
+        .take(DIGIT_DATE_ROWS)
+        .collect();
+    let digits = u8::try_from(cells.first()?.len()).ok()?;
+    let dates = |c: &&&str| timestamp::parse_digits(c, digits).is_ok();
+    let good = cells.iter().filter(dates).count();
+    (dates(&&cells[0]) && good * 10 >= cells.len() * 9).then_some(digits)
+}
+
 /// Whether a column is named like a time and its first cell is a number (see [`TIME_NAMES`]).
 fn time_named_number(name: &str, first: &str) -> bool {
     TIME_NAMES.contains(&strip_unit(name).0.as_str()) && timestamp::parse_unix(first, true).is_ok()
@@ -1029,6 +1093,12 @@ impl TimeColumns {
         first: &csv::StringRecord,
         config: &LoadConfig,
     ) -> Result<Self, LoadError> {
+        if let Some(period_ms) = config.sample_period_ms {
+            if period_ms <= 0 {
+                return Err(LoadError::SamplePeriodNotPositive { ms: period_ms });
+            }
+            return Ok(Self::Rows { period_ms });
+        }
         let tmy3 = Tmy3Columns::find(table);
         match (&config.timestamp_column, tmy3) {
             (Some(name), tmy3) => {
@@ -1098,6 +1168,19 @@ impl TimeColumns {
                         let index = (table.header.iter().zip(first.iter()))
                             .position(|(name, cell)| time_named_number(name, cell))?;
                         Some(Self::unix(table, first, index))
+                    })
+                    .or_else(|| {
+                        let date_named = |name: &String| {
+                            DIGIT_DATE_NAMES.contains(&name.trim().to_ascii_lowercase().as_str())
+                        };
+                        let index = (0..table.header.len())
+                            .filter(|&i| date_named(&table.header[i]))
+                            .find(|&i| digit_dates(table, i).is_some())?;
+                        let digits = digit_dates(table, index)?;
+                        Some(Ok(Self::Single {
+                            index,
+                            format: TimestampFormat::Digits(digits),
+                        }))
                     })
                     .or_else(|| Self::split(table, first, None, None, |_| true))
                     .or_else(|| {
@@ -1197,7 +1280,7 @@ impl TimeColumns {
                 count,
                 typical,
             })
-            .find(|parts| parts.utc_ms(first).is_ok())
+            .find(|parts| parts.utc_ms(first, 0).is_ok())
     }
 
     /// The source years of a typical-year file, as [`typical_years`] lists them, and the year
@@ -1232,6 +1315,10 @@ impl TimeColumns {
         let name = &table.header[index];
         match unix_unit(name, &first[index]) {
             Some(format) => Ok(Self::Single { index, format }),
+            None if let Some(digits) = digit_dates(table, index) => Ok(Self::Single {
+                index,
+                format: TimestampFormat::Digits(digits),
+            }),
             None => Err(LoadError::TimeUnitUnknown {
                 column: name.clone(),
                 value: first[index].to_owned(),
@@ -1250,6 +1337,7 @@ impl TimeColumns {
             } => TimestampFormat::DateAndTime(*layout),
             Self::Split { layout, .. } => TimestampFormat::DateAndHour(*layout),
             Self::Parts { count, .. } => TimestampFormat::Parts((*count - 3) as u8),
+            Self::Rows { period_ms } => TimestampFormat::Rows(*period_ms),
         }
     }
 
@@ -1260,6 +1348,7 @@ impl TimeColumns {
             Self::Tmy3(t) => ([Some(t.date), Some(t.time)], &[]),
             Self::Split { date, time, .. } => ([Some(*date), Some(*time)], &[]),
             Self::Parts { columns, count, .. } => ([None, None], &columns[..*count]),
+            Self::Rows { .. } => ([None, None], &[]),
         };
         pair.into_iter().flatten().chain(parts.iter().copied())
     }
@@ -1274,7 +1363,8 @@ impl TimeColumns {
                 format: TimestampFormat::Iso8601,
             } => !timestamp::iso8601_has_offset(&cells[index]),
             Self::Single {
-                format: TimestampFormat::Jena | TimestampFormat::Civil(_),
+                format:
+                    TimestampFormat::Jena | TimestampFormat::Civil(_) | TimestampFormat::Digits(_),
                 ..
             }
             | Self::Split { .. }
@@ -1283,9 +1373,15 @@ impl TimeColumns {
         }
     }
 
-    /// UTC milliseconds of one row; on failure, the bad column and why.
-    fn utc_ms(&self, cells: &csv::StringRecord) -> Result<i64, (usize, TimestampError)> {
+    /// UTC milliseconds of one row, row `ordinal` of the file (bad rows counted); on failure,
+    /// the bad column and why.
+    fn utc_ms(
+        &self,
+        cells: &csv::StringRecord,
+        ordinal: usize,
+    ) -> Result<i64, (usize, TimestampError)> {
         match *self {
+            Self::Rows { period_ms } => Ok(period_ms.saturating_mul(ordinal as i64)),
             Self::Single { index, format } => {
                 let text = &cells[index];
                 match format {
@@ -1293,6 +1389,7 @@ impl TimeColumns {
                     TimestampFormat::UnixSeconds => timestamp::parse_unix(text, false),
                     TimestampFormat::UnixMillis => timestamp::parse_unix(text, true),
                     TimestampFormat::Civil(layout) => timestamp::parse_civil(text, layout),
+                    TimestampFormat::Digits(digits) => timestamp::parse_digits(text, digits),
                     _ => timestamp::parse_iso8601(text),
                 }
                 .map_err(|e| (index, e))
@@ -1645,10 +1742,12 @@ pub const COUNT_BEFORE_MS: i64 = 946_684_800_000;
 
 /// Whether a time `ms` in `format` is a count since power-up ([`COUNT_BEFORE_MS`]).
 fn counts_from(format: TimestampFormat, ms: i64) -> bool {
-    matches!(
-        format,
-        TimestampFormat::UnixSeconds | TimestampFormat::UnixMillis
-    ) && ms < COUNT_BEFORE_MS
+    match format {
+        TimestampFormat::UnixSeconds | TimestampFormat::UnixMillis => ms < COUNT_BEFORE_MS,
+        // (Evenly spaced rows count from the first.)
+        TimestampFormat::Rows(_) => true,
+        _ => false,
+    }
 }
 
 const HOUR_MS: i64 = 3_600_000;
@@ -1743,7 +1842,7 @@ fn sort_by_time(
         if let Ok(t) = row
             .as_ref()
             .map_err(|_| ())
-            .and_then(|r| time.utc_ms(&r.cells).map_err(|_| ()))
+            .and_then(|r| time.utc_ms(&r.cells, at).map_err(|_| ()))
         {
             ms = t;
         }
@@ -1813,7 +1912,7 @@ fn parse_rows(
     let count = counts_from(time.format(), 0);
     let mut restarted = 0i64;
     let mut values = Vec::with_capacity(numeric.len());
-    for row in table_rows {
+    for (ordinal, row) in table_rows.into_iter().enumerate() {
         let row = match row {
             Ok(row) => row,
             Err(error) => {
@@ -1823,7 +1922,7 @@ fn parse_rows(
         };
         let line = row.line;
         let cells = &row.cells;
-        let clock = match time.utc_ms(cells) {
+        let clock = match time.utc_ms(cells, ordinal) {
             Ok(ms) => ms,
             Err((column, reason)) => {
                 bad.reject(LoadError::BadTimestamp {
@@ -2924,6 +3023,149 @@ Date (MM/DD/YYYY),Time (HH:MM),Dry-bulb (C),Dry-bulb source
         }
         assert!(digit_date("2021123123"));
         assert!(!digit_date("1700000000") && !digit_date("2021133100"));
+    }
+
+    #[test]
+    fn dates_written_as_digits_are_local_clock_times() {
+        let day = 86_400_000;
+        // Daily `YYYYMMDD` under `date` (an energy export), hourly `YYYYMMDDHH` under `time`
+        // across a month's end, and `YYYYMMDDHHMMSS` every 10 s.
+        let series = load("date,load\n20230130,1\n20230131,2\n20230201,3\n20230202,4\n").unwrap();
+        assert_eq!(series.report().timestamp_format, TimestampFormat::Digits(8));
+        assert_eq!(series.report().timestamp_columns, ["date"]);
+        assert_eq!(series.report().period_ms, day);
+        assert_eq!(
+            series.times()[2],
+            timestamp::days_from_civil(2023, 2, 1) * day
+        );
+        assert!(series.report().local_time);
+        let series =
+            load("time,x\n2023013122,1\n2023013123,2\n2023020100,3\n2023020101,4\n").unwrap();
+        assert_eq!(
+            series.report().timestamp_format,
+            TimestampFormat::Digits(10)
+        );
+        assert_eq!(series.report().period_ms, 3_600_000);
+        assert_eq!(series.report().rows, 4);
+        let series =
+            load("timestamp,x\n20230501235950,1\n20230502000000,2\n20230502000010,3\n").unwrap();
+        assert_eq!(
+            series.report().timestamp_format,
+            TimestampFormat::Digits(14)
+        );
+        assert_eq!(series.report().period_ms, 10_000);
+        assert!(
+            series
+                .report()
+                .to_string()
+                .contains("timestamps YYYYMMDDHHMMSS (local time) in timestamp")
+        );
+        // Nine in ten of the first 50 cells decide; the others are bad rows, by their line.
+        let mut text = String::from("date,x\n");
+        for d in 1..=31 {
+            text += &format!("202301{d:02},{d}\n");
+        }
+        text += "20230132,0\n";
+        for d in 1..=28 {
+            text += &format!("202302{d:02},{d}\n");
+        }
+        match load(&text) {
+            Err(LoadError::BadTimestamp {
+                line: 33,
+                column,
+                value,
+                ..
+            }) => assert_eq!((column.as_str(), value.as_str()), ("date", "20230132")),
+            other => panic!("{other:?}"),
+        }
+        // A first cell that is no date: the column is no time.
+        assert!(matches!(
+            load(&text.replacen("20230101", "20230100", 1)),
+            Err(LoadError::NoTimestampColumn { .. })
+        ));
+        // A number that reads as a date at first but not for long is a Unix time or a count
+        // (here seconds from 2034 on, every 7 s: no unit, so the loader asks for it).
+        let mut text = String::from("time,x\n");
+        for i in 0..20 {
+            text += &format!("{},{i}\n", 2_023_013_100 + 7 * i);
+        }
+        assert!(matches!(
+            load(&text),
+            Err(LoadError::TimeUnitUnknown { .. })
+        ));
+        // A `date` of digits that are no dates is a reading, and a column named otherwise is
+        // one too.
+        assert!(matches!(
+            load("date,x\n12345678,1\n12345679,2\n"),
+            Err(LoadError::NoTimestampColumn { .. })
+        ));
+        assert!(matches!(
+            load("code,x\n20230101,1\n20230102,2\n"),
+            Err(LoadError::NoTimestampColumn { .. })
+        ));
+    }
+
+    #[test]
+    fn rows_without_a_time_are_evenly_spaced_at_the_period_given() {
+        let config = |period| LoadConfig {
+            sample_period_ms: Some(period),
+            skip_bad_rows: true,
+            ..LoadConfig::default()
+        };
+        // No time column; a bad row (text in a number column) is still a sample: the row after
+        // it is two periods on, and the one missed is interpolated.
+        let text = "temp,hum\n20.5,40\n20.7,41\noops,42\n21.0,43\n21.2,44\n";
+        let series = Series::from_reader(text.as_bytes(), &config(250)).unwrap();
+        assert_eq!(series.times(), [0, 250, 500, 750, 1000]);
+        assert_eq!(series.columns(), ["temp", "hum"]);
+        assert_eq!(series.report().timestamp_format, TimestampFormat::Rows(250));
+        assert!(series.report().timestamp_columns.is_empty());
+        assert_eq!(
+            (
+                series.report().skipped_rows,
+                series.report().interpolated_rows
+            ),
+            (1, 1)
+        );
+        assert!(series.report().time_count && !series.report().local_time);
+        assert!(
+            series
+                .report()
+                .to_string()
+                .contains("no time column, rows taken as evenly spaced; period 250 ms")
+        );
+        // A file with a time column: it is then not the time, and text in it is a text column.
+        let text = "at,temp\n2021-01-01T00:00:00,1\n2021-01-01T01:00:00,2\n2021-01-01T02:00:00,3\n";
+        let series = Series::from_reader(text.as_bytes(), &config(60_000)).unwrap();
+        assert_eq!(series.times(), [0, 60_000, 120_000]);
+        assert_eq!(series.report().non_numeric_columns, ["at"]);
+        // Not with a time column or a long-format file, and not zero.
+        let text = "temp\n1\n2\n";
+        for (extra, with) in [
+            (
+                LoadConfig {
+                    timestamp_column: Some("temp".into()),
+                    ..config(1000)
+                },
+                "a time column",
+            ),
+            (
+                LoadConfig {
+                    long_format: Some(("a".into(), "b".into())),
+                    ..config(1000)
+                },
+                "a long-format file (several rows per time)",
+            ),
+        ] {
+            match Series::from_reader(text.as_bytes(), &extra) {
+                Err(LoadError::SamplePeriodConflict { with: w }) => assert_eq!(w, with),
+                other => panic!("{other:?}"),
+            }
+        }
+        assert!(matches!(
+            Series::from_reader(text.as_bytes(), &config(0)),
+            Err(LoadError::SamplePeriodNotPositive { ms: 0 })
+        ));
         // `t` is a temperature as often as a time.
         assert!(matches!(
             load("t,x\n1700000000,1\n1700000060,2\n"),

@@ -22,6 +22,11 @@
 //!     `H:MM[:SS[.f]]` with an optional `AM`/`PM`; local clock time, taken as UTC.
 //!   - [`TimestampFormat::DateAndTime`]: the same in two columns, a date (ISO `YYYY-MM-DD` or a
 //!     civil one) and a time of day.
+//!   - [`TimestampFormat::Digits`]: a date written as digits alone, `YYYYMMDD`, `YYYYMMDDHH`,
+//!     `YYYYMMDDHHMM` or `YYYYMMDDHHMMSS` (as energy-market and NOAA exports write it; the
+//!     column's count of digits), hour 24 only as the end of the day; local clock time, taken
+//!     as UTC.
+//!   - [`TimestampFormat::Rows`]: no time column; the rows evenly spaced, the first at 0.
 //!   - [`TimestampFormat::Tmy3`]: two cells, `MM/DD/YYYY` and `HH:MM` with hour 1..=24
 //!     (hour-ending local standard time; 24:00 is midnight at the end of that day). The year is
 //!     replaced by [`TMY3_YEAR`](super::tmy3::TMY3_YEAR), see [`super::tmy3`], and the station's
@@ -66,6 +71,12 @@ pub enum TimestampFormat {
     /// A date column and a column of whole hours (`Date,Hour`, `Date,HE`: 0 to 24, 24 being
     /// midnight at the end of the day); local clock time.
     DateAndHour(DateLayout),
+    /// A date written as digits, `YYYYMMDD[HH[MM[SS]]]`: the count of digits (8, 10, 12 or 14);
+    /// local clock time.
+    Digits(u8),
+    /// No time column: the rows are evenly spaced, this many milliseconds apart, the first at 0
+    /// (a logger or serial capture that writes no time).
+    Rows(i64),
 }
 
 /// The order of a date's fields.
@@ -331,6 +342,19 @@ impl fmt::Display for TimestampFormat {
                 let names = ["year", "month", "day", "hour", "minute", "second"];
                 let used = &names[..3 + usize::from(*clock).min(3)];
                 return write!(f, "{} columns (local time)", used.join(", "));
+            }
+            Self::Digits(count) => {
+                let layout = "YYYYMMDDHHMMSS"
+                    .get(..usize::from(*count))
+                    .unwrap_or("YYYYMMDD");
+                return write!(f, "{layout} (local time)");
+            }
+            Self::Rows(period) => {
+                return write!(
+                    f,
+                    "evenly spaced rows, {} apart",
+                    super::series::Duration(*period)
+                );
             }
         })
     }
@@ -607,6 +631,7 @@ const JENA_LAYOUT: &str = "`DD.MM.YYYY HH:MM:SS`";
 const CIVIL_LAYOUT: &str = "a date `DD/MM/YYYY`, `MM/DD/YYYY` or `YYYY/MM/DD` (the column's order) and an optional `H:MM[:SS]`";
 const CLOCK_LAYOUT: &str = "a time of day `H:MM[:SS[.fff]]` with an optional `AM`/`PM`";
 const UNIX_LAYOUT: &str = "a Unix time (`-`, digits, optionally `.` and digits)";
+const DIGITS_LAYOUT: &str = "a date written as digits, `YYYYMMDD[HH[MM[SS]]]` (the column's count)";
 const TMY3_DATE_LAYOUT: &str = "TMY3 date `MM/DD/YYYY`";
 const TMY3_TIME_LAYOUT: &str = "TMY3 time `HH:MM`";
 
@@ -682,6 +707,26 @@ pub(crate) fn parse_iso8601(text: &str) -> Result<i64, TimestampError> {
     };
     c.finish()?;
     Ok(days * DAY * MS + time - offset * MS)
+}
+
+/// Parses a date written as `digits` digits (8, 10, 12 or 14: `YYYYMMDD`, then hour, minute
+/// and second), local clock time taken as UTC, to milliseconds.
+pub(crate) fn parse_digits(text: &str, digits: u8) -> Result<i64, TimestampError> {
+    let mut c = Cursor::new(text, DIGITS_LAYOUT);
+    if text.len() != usize::from(digits) || !matches!(digits, 8 | 10 | 12 | 14) {
+        return Err(c.layout_error());
+    }
+    let year = c.digits(4)?;
+    let month = c.digits(2)?;
+    let day = c.digits(2)?;
+    let mut clock = [0u32; 3];
+    for field in clock.iter_mut().take(usize::from(digits - 8) / 2) {
+        *field = c.digits(2)?;
+    }
+    c.finish()?;
+    let days = checked_days(i64::from(year), month, day)?;
+    let [hour, minute, second] = clock;
+    Ok((days * DAY + checked_time_of_day(hour, minute, second)?) * MS)
 }
 
 /// Parses a Jena climate timestamp `DD.MM.YYYY HH:MM[:SS[.f]]`, taken as UTC, to milliseconds.
@@ -1113,6 +1158,55 @@ mod tests {
                 field: "offset hour",
                 value: 24
             })
+        );
+    }
+
+    #[test]
+    fn dates_written_as_digits() {
+        let day = DAY * MS;
+        let may_1 = days_from_civil(2023, 5, 1) * day;
+        assert_eq!(parse_digits("20230501", 8), Ok(may_1));
+        assert_eq!(parse_digits("2023050114", 10), Ok(may_1 + 14 * HOUR * MS));
+        assert_eq!(
+            parse_digits("202305011430", 12),
+            Ok(may_1 + (14 * HOUR + 1800) * MS)
+        );
+        assert_eq!(
+            parse_digits("20230501143005", 14),
+            Ok(may_1 + (14 * HOUR + 1805) * MS)
+        );
+        // Hour 24 is the next midnight (hour-ending energy data), and only with nothing after.
+        assert_eq!(parse_digits("2023050124", 10), Ok(may_1 + day));
+        assert_eq!(
+            parse_digits("202305012401", 12),
+            Err(TimestampError::HourTwentyFour)
+        );
+        let layout = Err(TimestampError::Layout {
+            expected: DIGITS_LAYOUT,
+        });
+        // The column's count of digits, digits only.
+        assert_eq!(parse_digits("2023050114", 8), layout);
+        assert_eq!(parse_digits("202305011", 9), layout);
+        assert_eq!(parse_digits("2023-05-01", 10), layout);
+        assert_eq!(parse_digits("+2023050", 8), layout);
+        assert_eq!(
+            parse_digits("20230229", 8),
+            Err(TimestampError::NoSuchDay {
+                year: 2023,
+                month: 2,
+                day: 29
+            })
+        );
+        assert_eq!(
+            parse_digits("20231301", 8),
+            Err(TimestampError::OutOfRange {
+                field: "month",
+                value: 13
+            })
+        );
+        assert_eq!(
+            TimestampFormat::Digits(10).to_string(),
+            "YYYYMMDDHH (local time)"
         );
     }
 
