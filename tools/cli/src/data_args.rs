@@ -379,6 +379,7 @@ impl DataArgs {
         let candidates: Vec<&String> = (series.columns().iter())
             .filter(|c| {
                 !report.counter_columns.contains(c)
+                    && !report.clock_columns.contains(c)
                     && !report.flag_columns.contains(c)
                     && !report.unnamed_columns.contains(c)
                     && report.segment_column.as_ref() != Some(c)

@@ -421,6 +421,7 @@ fn select_features(
                     && report.segment_column.as_ref() != Some(c)
                     && !report.unnamed_columns.contains(c)
                     && !report.counter_columns.contains(c)
+                    && !report.clock_columns.contains(c)
                     && (**c == config.target || !report.flag_columns.contains(c))
             })
             .filter(|c| {
@@ -728,6 +729,22 @@ mod tests {
             text.push_str(&format!("{},{}\n", 1_700_000_000 + 900 * i, columns(i)));
         }
         Series::from_reader(text.as_bytes(), &LoadConfig::default()).unwrap()
+    }
+
+    #[test]
+    fn a_second_clock_is_no_default_feature() {
+        // A phone sensor app's file: `time` in nanoseconds and the seconds since it started.
+        let series = logged(40, "seconds_elapsed,accel,warming", |i| {
+            format!("{},{},{}", i * 900, (i % 5) as f64 * 0.1, i as f64 * 0.5)
+        });
+        assert_eq!(series.report().clock_columns, ["seconds_elapsed"]);
+        let dataset = Dataset::new(&series, &DatasetConfig::new("accel", window(4, 1, 1))).unwrap();
+        // (A rising reading under another name stays a feature.)
+        assert_eq!(dataset.features(), ["accel", "warming"]);
+        let mut config = DatasetConfig::new("accel", window(4, 1, 1));
+        config.features = Some(vec!["seconds_elapsed".into(), "accel".into()]);
+        let dataset = Dataset::new(&series, &config).unwrap();
+        assert_eq!(dataset.features(), ["seconds_elapsed", "accel"]);
     }
 
     #[test]

@@ -158,6 +158,11 @@ pub struct LoadReport {
     /// of ten. Left out of the default features, where they would be a clock that never
     /// repeats; `--features` can name them.
     pub counter_columns: Vec<String>,
+    /// Numeric columns that are a second clock: named like a time ([`time_like_name`]: an
+    /// `uptime`, a phone app's `seconds_elapsed` next to its `time`) and never going down (in
+    /// nine steps of ten). Left out of the default features, where they would be a clock that
+    /// never repeats; `--features` can name them.
+    pub clock_columns: Vec<String>,
     /// Numeric columns named like data-quality codes ([`FLAG_WORDS`]: a TMY3 file's `GHI
     /// source` and `GHI uncert (%)`, `qc`, `flag`), in file order. Left out of the default
     /// features: they say how a reading was made, not what it was; `--features` can name them.
@@ -188,6 +193,8 @@ impl fmt::Display for LoadReport {
         let format = match (self.time_count, self.timestamp_format) {
             (true, TimestampFormat::UnixSeconds) => "seconds since power-up".to_string(),
             (true, TimestampFormat::UnixMillis) => "milliseconds since power-up".to_string(),
+            (true, TimestampFormat::UnixMicros) => "microseconds since power-up".to_string(),
+            (true, TimestampFormat::UnixNanos) => "nanoseconds since power-up".to_string(),
             (_, format) => format.to_string(),
         };
         match self.timestamp_format {
@@ -344,6 +351,10 @@ impl fmt::Display for LoadReport {
         if !self.counter_columns.is_empty() {
             let names = list(&self.counter_columns);
             writeln!(f, "row counter, not a default feature: {names}")?;
+        }
+        if !self.clock_columns.is_empty() {
+            let names = list(&self.clock_columns);
+            writeln!(f, "a second clock, not a default feature: {names}")?;
         }
         if !self.flag_columns.is_empty() {
             let names = list(&self.flag_columns);
@@ -688,6 +699,14 @@ impl Series {
                 })
                 .map(|(_, &i)| header[i].clone())
                 .collect(),
+            clock_columns: (numeric.iter().enumerate())
+                .filter(|&(_, &i)| time_like_name(&header[i]))
+                .filter(|&(k, _)| {
+                    let column = rows.values.iter().skip(k).step_by(rows.width.max(1));
+                    is_clock(column.copied())
+                })
+                .map(|(_, &i)| header[i].clone())
+                .collect(),
             missing_values: (numeric.iter().zip(&regular.missing))
                 .filter(|(_, (count, _))| *count > 0)
                 .map(|(&i, &(count, first_line))| MissingValues {
@@ -936,70 +955,94 @@ pub const TIME_NAMES: [&str; 8] = [
 /// its clock.
 pub const LATE_TIME_NAMES: [&str; 4] = ["elapsed", "elapsed_time", "time_elapsed", "uptime"];
 
-/// Column names that are a unit alone (any case), which say both "a time" and its unit:
-/// milliseconds or not (seconds), when no other column is a time. Not `s` alone (a speed, a
+/// Seconds, the unit of [`UNIT_NAMES`] and [`strip_unit`].
+const SECONDS: TimestampFormat = TimestampFormat::UnixSeconds;
+/// Milliseconds.
+const MILLIS: TimestampFormat = TimestampFormat::UnixMillis;
+/// Microseconds.
+const MICROS: TimestampFormat = TimestampFormat::UnixMicros;
+/// Nanoseconds.
+const NANOS: TimestampFormat = TimestampFormat::UnixNanos;
+
+/// Column names that are a unit alone (any case), which say both "a time" and its unit, when
+/// no other column is a time (and a phone app's `seconds_elapsed`). Not `s` alone (a speed, a
 /// salinity as often as a time).
-const UNIT_NAMES: [(&str, bool); 9] = [
-    ("ms", true),
-    ("millis", true),
-    ("msec", true),
-    ("millisecond", true),
-    ("milliseconds", true),
-    ("sec", false),
-    ("secs", false),
-    ("second", false),
-    ("seconds", false),
+const UNIT_NAMES: [(&str, TimestampFormat); 13] = [
+    ("ms", MILLIS),
+    ("millis", MILLIS),
+    ("msec", MILLIS),
+    ("millisecond", MILLIS),
+    ("milliseconds", MILLIS),
+    ("micros", MICROS),
+    ("sec", SECONDS),
+    ("secs", SECONDS),
+    ("second", SECONDS),
+    ("seconds", SECONDS),
+    ("seconds_elapsed", SECONDS),
+    ("elapsed_seconds", SECONDS),
+    ("elapsed_ms", MILLIS),
 ];
 
-/// A column name without a unit suffix, and whether that suffix is milliseconds.
-fn strip_unit(name: &str) -> (String, Option<bool>) {
+/// A column name without a unit suffix, and the unit (a Unix-time format) that suffix names.
+fn strip_unit(name: &str) -> (String, Option<TimestampFormat>) {
     let lower = name.trim().to_ascii_lowercase();
-    if let Some(millis) = unit_name(&lower) {
-        return (lower, Some(millis));
+    if let Some(unit) = unit_name(&lower) {
+        return (lower, Some(unit));
     }
-    for (suffix, millis) in [
-        ("_ms", true),
-        ("(ms)", true),
-        ("[ms]", true),
-        ("_millis", true),
-        ("_s", false),
-        ("(s)", false),
-        ("[s]", false),
-        ("_sec", false),
-        ("(sec)", false),
-        ("[sec]", false),
+    for (suffix, unit) in [
+        ("_ms", MILLIS),
+        ("(ms)", MILLIS),
+        ("[ms]", MILLIS),
+        ("_millis", MILLIS),
+        ("_us", MICROS),
+        ("(us)", MICROS),
+        ("[us]", MICROS),
+        ("_µs", MICROS),
+        ("(µs)", MICROS),
+        ("[µs]", MICROS),
+        ("_micros", MICROS),
+        ("_ns", NANOS),
+        ("(ns)", NANOS),
+        ("[ns]", NANOS),
+        ("_nanos", NANOS),
+        ("_s", SECONDS),
+        ("(s)", SECONDS),
+        ("[s]", SECONDS),
+        ("_sec", SECONDS),
+        ("(sec)", SECONDS),
+        ("[sec]", SECONDS),
     ] {
         if let Some(stem) = lower.strip_suffix(suffix) {
-            return (stem.trim_end().to_owned(), Some(millis));
+            return (stem.trim_end().to_owned(), Some(unit));
         }
     }
     (lower, None)
 }
 
-/// Seconds or milliseconds for a column of numbers that is the time: its name's unit, else,
-/// for a Unix time of the years 2000 to 2100 in seconds or in milliseconds, that unit. Any
+/// The unit of a column of numbers that is the time: its name's, else, for a Unix time of the
+/// years 2000 to 2100 in seconds, milliseconds, microseconds or nanoseconds, that unit. Any
 /// other number without a unit says nothing about its unit: `None` (a count from power-up in
 /// seconds or in milliseconds, hours, a spreadsheet's serial date, and a date written as
 /// digits, `YYYYMMDDHH[MM[SS]]`, which a Unix time in seconds can look like).
 fn unix_unit(name: &str, first: &str) -> Option<TimestampFormat> {
     // 2000-01-01 and 2100-01-01 in seconds.
     const EPOCHS: std::ops::Range<u64> = 946_684_800..4_102_444_800;
-    let millis = match strip_unit(name).1 {
-        Some(millis) => millis,
-        None if digit_date(first) => return None,
+    match strip_unit(name).1 {
+        Some(unit) => Some(unit),
+        None if digit_date(first) => None,
         None => {
-            let ms = timestamp::parse_unix(first, false).ok()?.unsigned_abs();
-            match ms / 1000 {
-                s if EPOCHS.contains(&s) => false,
-                s if EPOCHS.contains(&(s / 1000)) => true,
-                _ => return None,
-            }
+            // (Seconds with a fraction or an exponent; any count in whole units.)
+            let whole = match timestamp::parse_unix(first, false) {
+                Ok(ms) => ms.unsigned_abs() / 1000,
+                Err(_) => timestamp::whole_units(first)?,
+            };
+            [SECONDS, MILLIS, MICROS, NANOS]
+                .into_iter()
+                .zip([1, 1_000, 1_000_000, 1_000_000_000])
+                .find(|&(_, per)| EPOCHS.contains(&(whole / per)))
+                .map(|(unit, _)| unit)
         }
-    };
-    Some(match millis {
-        true => TimestampFormat::UnixMillis,
-        false => TimestampFormat::UnixSeconds,
-    })
+    }
 }
 
 /// Whether a cell is a date written as 10, 12 or 14 digits, `YYYYMMDDHH[MM[SS]]`, of the years
@@ -1018,14 +1061,19 @@ fn digit_date(cell: &str) -> bool {
         && time_ok
 }
 
-/// Whether a name (any case) is a unit alone ([`UNIT_NAMES`]), and that unit: milliseconds or
-/// seconds.
-fn unit_name(name: &str) -> Option<bool> {
+/// Whether a name (any case) is a unit alone ([`UNIT_NAMES`]), and that unit.
+fn unit_name(name: &str) -> Option<TimestampFormat> {
     let name = name.trim();
-    let (_, millis) = UNIT_NAMES
+    let (_, unit) = UNIT_NAMES
         .iter()
         .find(|(u, _)| name.eq_ignore_ascii_case(u))?;
-    Some(*millis)
+    Some(*unit)
+}
+
+/// Whether a cell is a number a Unix-time column holds: as [`timestamp::parse_unix`] reads
+/// it, or a whole count too large for milliseconds (nanoseconds since 1970).
+fn unix_number(cell: &str) -> bool {
+    timestamp::parse_unix(cell, true).is_ok() || timestamp::whole_units(cell).is_some()
 }
 
 /// Whether a column is named by a unit alone ([`UNIT_NAMES`]) or as an uptime
@@ -1034,7 +1082,7 @@ fn unit_name(name: &str) -> Option<bool> {
 /// clock).
 fn unit_named_number(name: &str, first: &str) -> bool {
     let late = unit_name(name).is_some() || LATE_TIME_NAMES.contains(&strip_unit(name).0.as_str());
-    late && timestamp::parse_unix(first, true).is_ok()
+    late && unix_number(first)
 }
 
 /// Whether column `index` holds one value in the first [`CONSTANT_ROWS`] well-formed rows.
@@ -1083,7 +1131,7 @@ fn digit_dates(table: &RawTable, index: usize) -> Option<u8> {
 
 /// Whether a column is named like a time and its first cell is a number (see [`TIME_NAMES`]).
 fn time_named_number(name: &str, first: &str) -> bool {
-    TIME_NAMES.contains(&strip_unit(name).0.as_str()) && timestamp::parse_unix(first, true).is_ok()
+    TIME_NAMES.contains(&strip_unit(name).0.as_str()) && unix_number(first)
 }
 
 impl TimeColumns {
@@ -1388,6 +1436,8 @@ impl TimeColumns {
                     TimestampFormat::Jena => timestamp::parse_jena(text),
                     TimestampFormat::UnixSeconds => timestamp::parse_unix(text, false),
                     TimestampFormat::UnixMillis => timestamp::parse_unix(text, true),
+                    TimestampFormat::UnixMicros => timestamp::parse_unix_fine(text, 1_000),
+                    TimestampFormat::UnixNanos => timestamp::parse_unix_fine(text, 1_000_000),
                     TimestampFormat::Civil(layout) => timestamp::parse_civil(text, layout),
                     TimestampFormat::Digits(digits) => timestamp::parse_digits(text, digits),
                     _ => timestamp::parse_iso8601(text),
@@ -1713,6 +1763,22 @@ pub(crate) fn is_counter(values: impl Iterator<Item = f64>) -> bool {
     steps >= 9 && 10 * ones >= 9 * steps
 }
 
+/// Whether a column's values (missing ones passed over) rise over the file and go down in at
+/// most one step of ten (a clock that restarted now and then): at least nine steps.
+fn is_clock(values: impl Iterator<Item = f64>) -> bool {
+    let (mut first, mut previous, mut steps, mut down) = (None::<f64>, None::<f64>, 0usize, 0usize);
+    for v in values.filter(|v| !v.is_nan()) {
+        first.get_or_insert(v);
+        if let Some(p) = previous {
+            steps += 1;
+            down += usize::from(v < p);
+        }
+        previous = Some(v);
+    }
+    let rises = first.zip(previous).is_some_and(|(a, b)| b > a);
+    steps >= 9 && rises && 10 * down <= steps
+}
+
 /// A file that is not UTF-8 and holds no UTF-8 character beyond ASCII, decoded as Windows-1252
 /// (its bytes 0x80-0x9F as that code page has them, where it has them, the others as
 /// Latin-1); `None` for a UTF-8 file, and for one with UTF-8 characters and some bytes that are
@@ -1743,7 +1809,10 @@ pub const COUNT_BEFORE_MS: i64 = 946_684_800_000;
 /// Whether a time `ms` in `format` is a count since power-up ([`COUNT_BEFORE_MS`]).
 fn counts_from(format: TimestampFormat, ms: i64) -> bool {
     match format {
-        TimestampFormat::UnixSeconds | TimestampFormat::UnixMillis => ms < COUNT_BEFORE_MS,
+        TimestampFormat::UnixSeconds
+        | TimestampFormat::UnixMillis
+        | TimestampFormat::UnixMicros
+        | TimestampFormat::UnixNanos => ms < COUNT_BEFORE_MS,
         // (Evenly spaced rows count from the first.)
         TimestampFormat::Rows(_) => true,
         _ => false,
@@ -3023,6 +3092,65 @@ Date (MM/DD/YYYY),Time (HH:MM),Dry-bulb (C),Dry-bulb source
         }
         assert!(digit_date("2021123123"));
         assert!(!digit_date("1700000000") && !digit_date("2021133100"));
+    }
+
+    #[test]
+    fn unix_times_in_microseconds_and_nanoseconds() {
+        let start_ms = 1_700_000_000_000i64;
+        // Unitless, by their size: a phone app's nanoseconds (19 digits) and microseconds.
+        let mut ns = String::from("time,seconds_elapsed,x\n");
+        let mut us = String::from("timestamp,x\n");
+        for i in 0..12i64 {
+            // (20 ms apart, with a jitter below half a millisecond.)
+            let jitter = (i * 7919) % 400_000;
+            ns += &format!(
+                "{},{},{i}\n",
+                (start_ms + 20 * i) * 1_000_000 + jitter,
+                i as f64 * 0.02
+            );
+            us += &format!("{},{i}\n", (start_ms + 20 * i) * 1_000 + jitter / 1000);
+        }
+        let series = load(&ns).unwrap();
+        assert_eq!(series.report().timestamp_format, TimestampFormat::UnixNanos);
+        assert_eq!(series.report().period_ms, 20);
+        assert_eq!(series.times()[3], start_ms + 60);
+        assert_eq!(series.report().clock_columns, ["seconds_elapsed"]);
+        assert!(
+            series
+                .report()
+                .to_string()
+                .contains("a second clock, not a default feature: `seconds_elapsed`")
+        );
+        let series = load(&us).unwrap();
+        assert_eq!(
+            series.report().timestamp_format,
+            TimestampFormat::UnixMicros
+        );
+        assert_eq!(series.times()[11], start_ms + 220);
+        // Named by their unit, any count: microseconds since power-up, rounded half away
+        // from zero.
+        let series = load("time_us,x\n0,1\n1500,2\n4499,3\n5500,4\n").unwrap();
+        assert_eq!(
+            series.report().timestamp_format,
+            TimestampFormat::UnixMicros
+        );
+        assert_eq!(series.times(), [0, 2, 4, 6]);
+        assert!(series.report().time_count);
+        let series = load("time (ns),x\n0,1\n10000000,2\n20000000,3\n").unwrap();
+        assert_eq!(series.report().timestamp_format, TimestampFormat::UnixNanos);
+        assert_eq!(series.report().period_ms, 10);
+        assert!(
+            series
+                .report()
+                .to_string()
+                .contains("nanoseconds since power-up")
+        );
+        assert_eq!(timestamp::parse_unix_fine("-2500", 1000), Ok(-3));
+        assert!(timestamp::parse_unix_fine("12345678901234567890", 1).is_err());
+        assert!(timestamp::parse_unix_fine("1.5e3", 1000).is_err());
+        // A rising reading is no clock, and neither is a time-named one that goes up and down.
+        let series = load("time_s,uptime,temp\n0,0,1\n1,5,2\n2,3,3\n3,9,4\n4,2,5\n5,8,6\n6,1,7\n7,9,8\n8,2,9\n9,9,10\n").unwrap();
+        assert!(series.report().clock_columns.is_empty());
     }
 
     #[test]

@@ -14,7 +14,9 @@
 //!   - [`TimestampFormat::UnixSeconds`] and [`TimestampFormat::UnixMillis`]: a decimal count
 //!     (`-`, digits, optionally `.` and digits) of seconds or milliseconds since 1970-01-01T00:00Z,
 //!     rounded to the millisecond (halves away from zero): what data
-//!     loggers and phone apps write. Also counts from any other start (time since power-up);
+//!     loggers and phone apps write. [`TimestampFormat::UnixMicros`] and
+//!     [`TimestampFormat::UnixNanos`] likewise (up to 19 digits, a fraction ignored), rounded to
+//!     the millisecond, halves away from zero. Also counts from any other start (time since power-up);
 //!     only differences matter to the loader.
 //!   - [`TimestampFormat::Civil`]: a spreadsheet or logger date `DD/MM/YYYY`, `MM/DD/YYYY` or
 //!     `YYYY/MM/DD` (separator `/`, `-` or `.`; day and month of one or two digits; the
@@ -58,6 +60,11 @@ pub enum TimestampFormat {
     UnixSeconds,
     /// Milliseconds since 1970-01-01T00:00Z (`1709251200020`).
     UnixMillis,
+    /// Microseconds since 1970-01-01T00:00Z (`1709251200020000`), rounded to the millisecond.
+    UnixMicros,
+    /// Nanoseconds since 1970-01-01T00:00Z (`1709251200020000000`, a phone sensor app's `time`),
+    /// rounded to the millisecond.
+    UnixNanos,
     /// A spreadsheet or data-logger date in `layout` (`05/01/2023 14:30`, `1.5.2023 2:30 PM`,
     /// `2023/05/01 14:30:00`), optionally with a time of day; local clock time.
     Civil(DateLayout),
@@ -331,6 +338,8 @@ impl fmt::Display for TimestampFormat {
             Self::Tmy3 => "TMY3 (MM/DD/YYYY, HH:MM)",
             Self::UnixSeconds => "Unix seconds",
             Self::UnixMillis => "Unix milliseconds",
+            Self::UnixMicros => "Unix microseconds",
+            Self::UnixNanos => "Unix nanoseconds",
             Self::Civil(layout) => return write!(f, "{layout} [H:MM[:SS]] (local time)"),
             Self::DateAndTime(layout) => {
                 return write!(f, "{layout} and H:MM[:SS] columns (local time)");
@@ -773,6 +782,32 @@ pub(crate) fn parse_unix(text: &str, millis: bool) -> Result<i64, TimestampError
     .filter(|ms| *ms <= MAX_UNIX_MS)
     .ok_or(TimestampError::TooLarge)?;
     Ok(if negative { -ms } else { ms })
+}
+
+/// The whole part of a plain decimal count (`-`, up to 19 digits, optionally `.` and digits),
+/// its magnitude: what a Unix time in microseconds or nanoseconds is.
+pub(crate) fn whole_units(text: &str) -> Option<u64> {
+    let digits = text.strip_prefix('-').unwrap_or(text);
+    let (whole, fraction) = digits.split_once('.').unwrap_or((digits, "0"));
+    let plain = |d: &str| !d.is_empty() && d.bytes().all(|b| b.is_ascii_digit());
+    (plain(whole) && plain(fraction) && whole.len() <= 19)
+        .then(|| whole.parse().ok())
+        .flatten()
+}
+
+/// Parses a Unix time in units of `1 / per_ms` milliseconds (1,000: microseconds, 1,000,000:
+/// nanoseconds) to milliseconds, rounded on the whole units, halves away from zero.
+pub(crate) fn parse_unix_fine(text: &str, per_ms: u64) -> Result<i64, TimestampError> {
+    let layout = TimestampError::Layout {
+        expected: UNIX_LAYOUT,
+    };
+    let whole = whole_units(text).ok_or(layout)?;
+    let ms = (whole + per_ms / 2) / per_ms;
+    let ms = i64::try_from(ms)
+        .ok()
+        .filter(|ms| *ms <= MAX_UNIX_MS)
+        .ok_or(TimestampError::TooLarge)?;
+    Ok(if text.starts_with('-') { -ms } else { ms })
 }
 
 /// A number in scientific notation (`[-]d[.d]e[+-]d`, an exponent of at most 30 either way)
