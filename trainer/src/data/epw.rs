@@ -206,6 +206,7 @@ pub(crate) fn read(text: &[u8]) -> Result<(RawTable, String), LoadError> {
         second_units: None,
         unnamed: Vec::new(),
         preamble_end: None,
+        headerless: false,
         comments: Vec::new(),
         headers: Vec::new(),
     };

@@ -107,6 +107,8 @@ pub(crate) struct RawTable {
     /// Lines among the data that are a header ([`header_layout`]: a repeated one, or another
     /// layout whose rows are read by name after it), left out.
     pub(crate) headers: Vec<u64>,
+    /// The file has no header ([`headerless`]): its columns are named `col1`, `col2`, ...
+    pub(crate) headerless: bool,
 }
 
 /// Whether a line is a comment: `#` first, as data loggers write their metadata above the
@@ -357,6 +359,25 @@ fn required_record(
     lines: &Lines<'_>,
 ) -> Result<RawRow, LoadError> {
     next_record(reader, lines)?.ok_or(LoadError::NoHeader)?
+}
+
+/// Whether a first record is data, not a header: every cell a number (`NaN` too) or a date
+/// and time ([`single_cell_time`]), at least one a number, and not whole numbers that rise
+/// (`1,2,3`, wavelengths `400,410,420`, years: names a header may have).
+fn headerless(cells: &StringRecord) -> bool {
+    let number = |c: &str| c.parse::<f64>().is_ok();
+    let all_data = cells.iter().all(|c| number(c) || single_cell_time(c));
+    let whole: Option<Vec<i64>> = cells.iter().map(|c| c.parse::<i64>().ok()).collect();
+    let rising = whole.is_some_and(|w| w.windows(2).all(|p| p[0] < p[1]));
+    all_data && cells.iter().any(number) && !rising
+}
+
+/// Whether a cell is a date and time the loader reads in one cell: ISO 8601, Jena, or a
+/// spreadsheet date.
+fn single_cell_time(cell: &str) -> bool {
+    super::timestamp::parse_iso8601(cell).is_ok()
+        || super::timestamp::parse_jena(cell).is_ok()
+        || super::timestamp::date_fields(cell).is_some()
 }
 
 fn header_names(record: &StringRecord) -> Vec<String> {
@@ -687,6 +708,8 @@ impl RawTable {
 
         let first = required_record(&mut reader, &lines)?;
         let mut pending = None;
+        // The first record, where it is data: a file without a header.
+        let mut first_data = None;
         // A header written as the last comment (`# time,temp`, NumPy's `savetxt`): as many
         // fields as the first row, none starting with a number, and the first row data.
         let commented_header = comment.and_then(|(c, line)| {
@@ -705,6 +728,16 @@ impl RawTable {
                 Some(Ok(second)) if tmy3::is_header(&header_names(&second.cells)) => {
                     let offset = tmy3::metadata_utc_offset(&first)?;
                     (second, Some(offset))
+                }
+                other if headerless(&first.cells) => {
+                    pending = other;
+                    let names = (1..=first.cells.len()).map(|i| format!("col{i}"));
+                    let header = RawRow {
+                        line: first.line,
+                        cells: names.collect(),
+                    };
+                    first_data = Some(first);
+                    (header, None)
                 }
                 other => {
                     pending = other;
@@ -787,6 +820,10 @@ impl RawTable {
                 })
             })
         };
+        let headerless = first_data.is_some();
+        if let Some(first) = padded(first_data.map(Ok)) {
+            rows.push(first);
+        }
         let mut next = padded(pending);
         if next.is_none() {
             next = padded(next_record(&mut reader, &lines)?);
@@ -794,6 +831,7 @@ impl RawTable {
         let (mut units, mut second_units) = (None, None);
         if let Some(Ok(row)) = &next
             && tmy3_utc_offset.is_none()
+            && !headerless
             && row.cells.len() == header.len()
             && is_units_row(&row.cells)
         {
@@ -860,6 +898,7 @@ impl RawTable {
             comments,
             headers,
             preamble_end,
+            headerless,
         })
     }
 

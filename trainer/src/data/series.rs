@@ -150,6 +150,9 @@ pub struct LoadReport {
     /// The last line of a preamble above the header (an Open-Meteo export's location lines:
     /// not as wide as the table under them), left out.
     pub preamble_end: Option<u64>,
+    /// The file has no header (its first row is data: numbers and dates): its columns are
+    /// named `col1`, `col2`, ... in file order.
+    pub no_header: bool,
     /// Numeric columns without a name in the header (`column N`, N from 1): a pandas index,
     /// say. Left out of the default features; `--features` can name them.
     pub unnamed_columns: Vec<String>,
@@ -320,6 +323,12 @@ impl fmt::Display for LoadReport {
         }
         if self.sorted {
             writeln!(f, "rows put in time order (--sort): the file was not")?;
+        }
+        if self.no_header {
+            writeln!(
+                f,
+                "no header: the columns are named col1, col2, ... in file order"
+            )?;
         }
         if let Some(last) = self.preamble_end {
             writeln!(
@@ -617,6 +626,7 @@ impl Series {
             comments,
             headers,
             preamble_end,
+            headerless,
             ..
         } = table;
         // (A pivoted file's rows are in the order their times first appear.)
@@ -645,8 +655,12 @@ impl Series {
                 resampled = Some((rows_parsed, rows.times.len(), held));
                 (rows, regular)
             }
+            // (Evenly spaced rows are on the grid of their period.)
             None => {
-                let regular = gaps::regularize(&rows)?;
+                let regular = match config.sample_period_ms {
+                    Some(period) => gaps::regularize_at(&rows, period)?,
+                    None => gaps::regularize(&rows)?,
+                };
                 (rows, regular)
             }
         };
@@ -682,6 +696,7 @@ impl Series {
             typical_year,
             epw_station,
             preamble_end,
+            no_header: headerless,
             unnamed_columns: unnamed
                 .iter()
                 .filter(|i| numeric.contains(i))
@@ -3151,6 +3166,46 @@ Date (MM/DD/YYYY),Time (HH:MM),Dry-bulb (C),Dry-bulb source
         // A rising reading is no clock, and neither is a time-named one that goes up and down.
         let series = load("time_s,uptime,temp\n0,0,1\n1,5,2\n2,3,3\n3,9,4\n4,2,5\n5,8,6\n6,1,7\n7,9,8\n8,2,9\n9,9,10\n").unwrap();
         assert!(series.report().clock_columns.is_empty());
+    }
+
+    #[test]
+    fn a_file_without_a_header_names_its_columns_by_position() {
+        // A wearable's tab-separated log without a time (its first row data, `NaN` in it),
+        // and a logger's rows with their time first.
+        let text = "0.5\tNaN\t-9.81\n0.6\t1.2\t-9.79\n0.4\t1.1\t-9.80\n";
+        let config = LoadConfig {
+            sample_period_ms: Some(20),
+            ..LoadConfig::default()
+        };
+        let series = Series::from_reader(text.as_bytes(), &config).unwrap();
+        assert!(series.report().no_header);
+        assert_eq!(series.columns(), ["col1", "col2", "col3"]);
+        assert_eq!(series.column("col1").unwrap(), [0.5, 0.6, 0.4]);
+        assert!(series.column("col2").unwrap()[0].is_nan());
+        assert_eq!(series.times(), [0, 20, 40]);
+        assert!(
+            series
+                .report()
+                .to_string()
+                .contains("no header: the columns are named col1")
+        );
+        let series =
+            load("2021-03-01 00:00,12.5,40\n2021-03-01 00:10,12.7,41\n2021-03-01 00:20,12.9,39\n")
+                .unwrap();
+        assert!(series.report().no_header);
+        assert_eq!(series.report().timestamp_columns, ["col1"]);
+        assert_eq!(
+            (series.report().rows, series.report().period_ms),
+            (3, 600_000)
+        );
+        assert_eq!(series.column("col2").unwrap(), [12.5, 12.7, 12.9]);
+        // Rising whole numbers are names (bins, wavelengths), and so is any text.
+        let series =
+            load("time,400,410,420\n2021-03-01T00:00,1,2,3\n2021-03-01T00:10,1,2,3\n").unwrap();
+        assert!(!series.report().no_header);
+        let series = Series::from_reader("1,2,3\n5,6,7\n4,5,6\n".as_bytes(), &config).unwrap();
+        assert_eq!(series.columns(), ["1", "2", "3"]);
+        assert_eq!(series.report().rows, 2);
     }
 
     #[test]
