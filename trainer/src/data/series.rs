@@ -630,7 +630,9 @@ impl Series {
             ..
         } = table;
         // (A pivoted file's rows are in the order their times first appear.)
-        let (rows, sorted, keyless) = match config.sort_by_time || pivoted.is_some() {
+        // (Evenly spaced rows are in their order: their time is their place in the file.)
+        let sort = (config.sort_by_time || pivoted.is_some()) && config.sample_period_ms.is_none();
+        let (rows, sorted, keyless) = match sort {
             true => sort_by_time(rows, &time, segment),
             false => (rows, false, KeylessKeys::new()),
         };
@@ -1131,8 +1133,9 @@ pub const DIGIT_DATE_ROWS: usize = 50;
 
 /// The count of digits (8, 10, 12 or 14) of column `index`, if its first non-missing cell and
 /// nine in ten of its first [`DIGIT_DATE_ROWS`] are dates written as that many digits
-/// (`YYYYMMDD[HH[MM[SS]]]`; the others are then bad rows): a Unix time or a count that looks
-/// like one at first (`2020010100` seconds) soon has a day or an hour no date has.
+/// (`YYYYMMDD[HH[MM[SS]]]`; the others are then bad rows), and fewer than one in ten the same
+/// as the one before: a Unix time or a count that looks like one at first (`2020010100`
+/// seconds) soon has a day or an hour no date has.
 fn digit_dates(table: &RawTable, index: usize) -> Option<u8> {
     let cells: Vec<&str> = (table.good_rows().map(|r| &r.cells[index]))
         .filter(|c| !matches!(classify(c), Cell::Missing))
@@ -1141,7 +1144,10 @@ fn digit_dates(table: &RawTable, index: usize) -> Option<u8> {
     let digits = u8::try_from(cells.first()?.len()).ok()?;
     let dates = |c: &&&str| timestamp::parse_digits(c, digits).is_ok();
     let good = cells.iter().filter(dates).count();
-    (dates(&&cells[0]) && good * 10 >= cells.len() * 9).then_some(digits)
+    // (A date that repeats row after row is the day of a time kept elsewhere, or none.)
+    let repeats = cells.windows(2).filter(|w| w[0] == w[1]).count();
+    let changes = 10 * repeats < cells.len().saturating_sub(1).max(1);
+    (dates(&&cells[0]) && good * 10 >= cells.len() * 9 && changes).then_some(digits)
 }
 
 /// Whether a column is named like a time and its first cell is a number (see [`TIME_NAMES`]).
@@ -1232,19 +1238,6 @@ impl TimeColumns {
                             .position(|(name, cell)| time_named_number(name, cell))?;
                         Some(Self::unix(table, first, index))
                     })
-                    .or_else(|| {
-                        let date_named = |name: &String| {
-                            DIGIT_DATE_NAMES.contains(&name.trim().to_ascii_lowercase().as_str())
-                        };
-                        let index = (0..table.header.len())
-                            .filter(|&i| date_named(&table.header[i]))
-                            .find(|&i| digit_dates(table, i).is_some())?;
-                        let digits = digit_dates(table, index)?;
-                        Some(Ok(Self::Single {
-                            index,
-                            format: TimestampFormat::Digits(digits),
-                        }))
-                    })
                     .or_else(|| Self::split(table, first, None, None, |_| true))
                     .or_else(|| {
                         let index = first
@@ -1257,6 +1250,21 @@ impl TimeColumns {
                         let index = (table.header.iter().zip(first.iter()))
                             .position(|(name, cell)| unit_named_number(name, cell))?;
                         Some(Self::unix(table, first, index))
+                    })
+                    // Last, dates written as digits under a date's name (after every layout
+                    // with a time of day: a logger's date next to its clock or count).
+                    .or_else(|| {
+                        let date_named = |name: &String| {
+                            DIGIT_DATE_NAMES.contains(&name.trim().to_ascii_lowercase().as_str())
+                        };
+                        let index = (0..table.header.len())
+                            .filter(|&i| date_named(&table.header[i]))
+                            .find(|&i| digit_dates(table, i).is_some())?;
+                        let digits = digit_dates(table, index)?;
+                        Some(Ok(Self::Single {
+                            index,
+                            format: TimestampFormat::Digits(digits),
+                        }))
                     })
                     .unwrap_or_else(|| {
                         Err(LoadError::NoTimestampColumn {
@@ -3275,6 +3283,20 @@ Date (MM/DD/YYYY),Time (HH:MM),Dry-bulb (C),Dry-bulb source
         assert!(matches!(
             load(&text),
             Err(LoadError::TimeUnitUnknown { .. })
+        ));
+        // A date next to a clock, an hour or a count is no time alone: the loader reads that
+        // count, or asks.
+        let mut logger = String::from("date,millis,temp\n");
+        let mut hourly = String::from("date,hour,load\n");
+        for i in 0..30 {
+            logger += &format!("20230501,{},{i}\n", 1000 * i);
+            hourly += &format!("202305{:02},{},{i}\n", 1 + i / 24, i % 24);
+        }
+        let series = load(&logger).unwrap();
+        assert_eq!(series.report().timestamp_columns, ["millis"]);
+        assert!(matches!(
+            load(&hourly),
+            Err(LoadError::NoTimestampColumn { .. })
         ));
         // A `date` of digits that are no dates is a reading, and a column named otherwise is
         // one too.
