@@ -93,9 +93,11 @@ pub enum LoadError {
     #[error(
         "no timestamp column: no column's first data cell is an ISO 8601, Jena or spreadsheet \
          date, there are no TMY3 `Date (MM/DD/YYYY)`/`Time (HH:MM)` columns nor `year`, `month`, \
-         `day` (and `hour`) columns, and no column of numbers is named `time`, `timestamp`, \
-         `epoch`, `unix`, `elapsed`, `uptime`, `millis`, `ms` or `seconds` (a Unix time or a \
-         count; `--time-column` names any other; rows without a time: `--sample-period 10s`); \
+         `day` (and `hour`) columns, no column named `date`, `day` or `yyyymmdd[hh[mm[ss]]]` \
+         holds dates written as digits (`2023050114`), and no column of numbers is named \
+         `time`, `timestamp`, `epoch`, `unix`, `elapsed`, `uptime`, `millis`, `ms` or `seconds` \
+         (a Unix time or a count; `--time-column` names any other; rows without a time: \
+         `--sample-period 10s`); \
          columns: {}",
         list(.available)
     )]

@@ -1002,7 +1002,11 @@ const UNIT_NAMES: [(&str, TimestampFormat); 13] = [
 
 /// A column name without a unit suffix, and the unit (a Unix-time format) that suffix names.
 fn strip_unit(name: &str) -> (String, Option<TimestampFormat>) {
-    let lower = name.trim().to_ascii_lowercase();
+    // (The Greek small mu is written for the micro sign as often as the sign itself.)
+    let lower = name
+        .trim()
+        .to_ascii_lowercase()
+        .replace('\u{3bc}', "\u{b5}");
     if let Some(unit) = unit_name(&lower) {
         return (lower, Some(unit));
     }
@@ -1062,20 +1066,14 @@ fn unix_unit(name: &str, first: &str) -> Option<TimestampFormat> {
     }
 }
 
-/// Whether a cell is a date written as 10, 12 or 14 digits, `YYYYMMDDHH[MM[SS]]`, of the years
-/// 1970 to 2100.
+/// Whether a cell is a date written as 10, 12 or 14 digits, `YYYYMMDDHH[MM[SS]]`, as
+/// [`timestamp::parse_digits`] reads it, of the years 1970 to 2100 (what a Unix time in
+/// seconds can look like; a column named as a date holds any year).
 fn digit_date(cell: &str) -> bool {
-    let b = cell.as_bytes();
-    if !matches!(b.len(), 10 | 12 | 14) || !b.iter().all(u8::is_ascii_digit) {
-        return false;
-    }
-    let field = |i: usize, n: usize| cell[i..i + n].parse::<u32>().unwrap_or(u32::MAX);
-    let time_ok = (10..b.len()).step_by(2).all(|i| field(i, 2) < 60);
-    (1970..=2100).contains(&field(0, 4))
-        && (1..=12).contains(&field(4, 2))
-        && (1..=31).contains(&field(6, 2))
-        && field(8, 2) < 24
-        && time_ok
+    let year = cell.get(..4).and_then(|y| y.parse::<u32>().ok());
+    matches!(cell.len(), 10 | 12 | 14)
+        && year.is_some_and(|y| (1970..=2100).contains(&y))
+        && timestamp::parse_digits(cell, cell.len() as u8).is_ok()
 }
 
 /// Whether a name (any case) is a unit alone ([`UNIT_NAMES`]), and that unit.
@@ -3115,6 +3113,9 @@ Date (MM/DD/YYYY),Time (HH:MM),Dry-bulb (C),Dry-bulb source
         }
         assert!(digit_date("2021123123"));
         assert!(!digit_date("1700000000") && !digit_date("2021133100"));
+        // Hour 24 as the parser reads it (a day's last hour, `24:00:00` only).
+        assert!(digit_date("2021123124") && !digit_date("202112312401"));
+        assert!(!digit_date("2021123125") && !digit_date("1969123100"));
     }
 
     #[test]
@@ -3170,10 +3171,24 @@ Date (MM/DD/YYYY),Time (HH:MM),Dry-bulb (C),Dry-bulb source
         );
         assert_eq!(timestamp::parse_unix_fine("-2500", 1000), Ok(-3));
         assert!(timestamp::parse_unix_fine("12345678901234567890", 1).is_err());
-        assert!(timestamp::parse_unix_fine("1.5e3", 1000).is_err());
-        // A rising reading is no clock, and neither is a time-named one that goes up and down.
-        let series = load("time_s,uptime,temp\n0,0,1\n1,5,2\n2,3,3\n3,9,4\n4,2,5\n5,8,6\n6,1,7\n7,9,8\n8,2,9\n9,9,10\n").unwrap();
-        assert!(series.report().clock_columns.is_empty());
+        assert_eq!(timestamp::parse_unix_fine("1.5e3", 1000), Ok(2));
+        assert!(timestamp::parse_unix_fine("1.5e", 1000).is_err());
+        // Written with an exponent, under a name with the Greek mu for the micro sign.
+        let series = load("time [\u{3bc}s],x\n1.7E15,1\n1.70000000002E15,2\n1.70000000004E15,3\n");
+        let series = series.unwrap();
+        assert_eq!(
+            series.report().timestamp_format,
+            TimestampFormat::UnixMicros
+        );
+        assert_eq!(series.times(), [start_ms, start_ms + 20, start_ms + 40]);
+        // A rising reading is no clock, nor a time-named column that goes up and down; a
+        // time-named one that rises is.
+        let mut text = String::from("time_s,uptime,temp,seconds_elapsed\n");
+        for (i, up) in [0, 5, 3, 9, 2, 8, 1, 9, 2, 9].into_iter().enumerate() {
+            text += &format!("{i},{up},{},{}\n", i + 1, 10 * i);
+        }
+        let series = load(&text).unwrap();
+        assert_eq!(series.report().clock_columns, ["seconds_elapsed"]);
     }
 
     #[test]

@@ -798,6 +798,10 @@ pub(crate) fn whole_units(text: &str) -> Option<u64> {
 /// Parses a Unix time in units of `1 / per_ms` milliseconds (1,000: microseconds, 1,000,000:
 /// nanoseconds) to milliseconds, rounded on the whole units, halves away from zero.
 pub(crate) fn parse_unix_fine(text: &str, per_ms: u64) -> Result<i64, TimestampError> {
+    // (Scientific notation as the plain decimal it stands for, as in [`parse_unix`].)
+    if let Some(plain) = without_exponent(text) {
+        return parse_unix_fine(&plain, per_ms);
+    }
     let layout = TimestampError::Layout {
         expected: UNIX_LAYOUT,
     };
